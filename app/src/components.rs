@@ -1,0 +1,118 @@
+//! Pieces every form and page uses: labelled fields with their errors, error banners,
+//! submit buttons that show progress, and what a failed load shows.
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::error::AppError;
+
+/// A labelled input; shows the server's message for this field under it, tied to the
+/// input with `aria-describedby` so screen readers read it.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(into, optional)] value: String,
+    #[prop(optional)] required: bool,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] hint: &'static str,
+    /// Defaults to `field-{name}`; set it when one page has two fields of one name.
+    #[prop(optional, into)]
+    id: Option<String>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let id = id.unwrap_or_else(|| format!("field-{name}"));
+    let message_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let message = move || error.get().and_then(|e| e.field(name));
+    let described = {
+        let message_id = message_id.clone();
+        let hint_id = hint_id.clone();
+        move || {
+            let mut ids = Vec::new();
+            if !hint.is_empty() {
+                ids.push(hint_id.clone());
+            }
+            if message().is_some() {
+                ids.push(message_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                value=value
+                required=required
+                autocomplete=autocomplete
+                aria-invalid=move || message().is_some().then_some("true")
+                aria-describedby=described
+            />
+            {(!hint.is_empty()).then(|| view! { <p class="hint" id=hint_id>{hint}</p> })}
+            {move || message().map(|m| view! { <p class="field-error" id=message_id.clone()>{m}</p> })}
+        </div>
+    }
+}
+
+/// The error of a form that is not about one field.
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            view! {
+                <p class="banner error" role="alert">
+                    {e.to_string()}
+                </p>
+            }
+        })
+    }
+}
+
+/// A submit button that says it is working while the request runs.
+#[component]
+pub fn Submit(
+    label: &'static str,
+    busy_label: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(default = "primary")] class: &'static str,
+) -> impl IntoView {
+    view! {
+        <button type="submit" class=class disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
+            {move || if pending.get() { busy_label } else { label }}
+        </button>
+    }
+}
+
+/// What a page shows when loading its data failed: sign-in for the signed out, a plain
+/// message for everything else.
+#[component]
+pub fn LoadError(error: AppError) -> impl IntoView {
+    match error {
+        AppError::NotAuthenticated => view! { <Redirect path="/signin" /> }.into_any(),
+        AppError::AccessDenied => view! {
+            <section class="card">
+                <h1>"Not for you"</h1>
+                <p>"Your account does not have the role this page needs. Ask an administrator of your organization."</p>
+                <p><a href="/">"Back to my apps"</a></p>
+            </section>
+        }
+        .into_any(),
+        other => view! {
+            <p class="banner error" role="alert">{other.to_string()}</p>
+        }
+        .into_any(),
+    }
+}
+
+/// The error of a finished action, as a signal.
+pub fn action_error<T, S>(value: S) -> Signal<Option<AppError>>
+where
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || value.get().and_then(Result::err))
+}

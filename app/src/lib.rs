@@ -1,0 +1,77 @@
+//! Portico's pages (access panel, sign-in, first-run setup, admin console) and the server
+//! functions behind them. Server functions are thin: they find out who is calling and hand
+//! over to the `domain` crate, where every rule lives.
+
+pub mod components;
+pub mod error;
+pub mod format;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use pages::admin::{AdminLayout, AppPage, Apps, Audit, GroupPage, Groups, UserPage, Users};
+use pages::{NotFound, Panel, Setup, SignIn};
+
+/// The HTML document around every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    server::content_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="stylesheet" href="/pkg/portico.css" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title text="Portico" />
+        <Router>
+            <Frame />
+        </Router>
+    }
+}
+
+/// Everything inside the router: the header that knows who is signed in, and the pages.
+#[component]
+fn Frame() -> impl IntoView {
+    pages::session::provide_session();
+    view! {
+            <pages::session::Header />
+            <main id="main">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=Panel />
+                    <Route path=path!("/signin") view=SignIn />
+                    <Route path=path!("/setup") view=Setup />
+                    <ParentRoute path=path!("/admin") view=AdminLayout>
+                        <Route path=path!("") view=|| view! { <Redirect path="/admin/users" /> } />
+                        <Route path=path!("users") view=Users />
+                        <Route path=path!("users/:id") view=UserPage />
+                        <Route path=path!("groups") view=Groups />
+                        <Route path=path!("groups/:id") view=GroupPage />
+                        <Route path=path!("apps") view=Apps />
+                        <Route path=path!("apps/:id") view=AppPage />
+                        <Route path=path!("audit") view=Audit />
+                    </ParentRoute>
+                </Routes>
+            </main>
+    }
+}

@@ -1,0 +1,159 @@
+//! The audit log: every change to the directory, newest first, filtered by actor,
+//! target, action and date.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+use types::{AuditEvent, Page};
+
+use super::{Pager, encode};
+use crate::components::LoadError;
+use crate::error::AppError;
+use crate::format::datetime;
+
+pub const PAGE_SIZE: u32 = 50;
+
+/// What the filters ask for, as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    pub actor: String,
+    pub target: String,
+    pub action: String,
+    /// `YYYY-MM-DD`, inclusive.
+    pub from: String,
+    /// `YYYY-MM-DD`, inclusive.
+    pub to: String,
+    pub page: u32,
+}
+
+/// A page of events and the actions to choose from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Page<AuditEvent>,
+    pub actions: Vec<String>,
+}
+
+/// **Permissions:** global or user administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/audit")]
+pub async fn audit_events(query: AuditQuery) -> Result<AuditPage, AppError> {
+    use domain::validate;
+    let (portal, principal) = crate::server::principal().await?;
+    let from = validate::date("from", &query.from);
+    let to = validate::date("to", &query.to);
+    validate::report([from.as_ref().err(), to.as_ref().err()]).map_err(AppError::from)?;
+    let filter = domain::audit::Filter {
+        actor: query.actor.trim().to_string(),
+        target: query.target.trim().to_string(),
+        action: query.action,
+        from: from.map_err(domain::Error::from)?,
+        until: to.map_err(domain::Error::from)?.map(|day| day + 86_400),
+    };
+    Ok(AuditPage {
+        events: domain::audit::list(&portal.store, &principal, &filter, query.page, PAGE_SIZE).await?,
+        actions: domain::audit::actions(&portal.store, &principal).await?,
+    })
+}
+
+#[component]
+pub fn Audit() -> impl IntoView {
+    let params = use_query_map();
+    let query = move || {
+        let params = params.read();
+        let text = |key: &str| params.get(key).unwrap_or_default();
+        AuditQuery {
+            actor: text("actor"),
+            target: text("target"),
+            action: text("action"),
+            from: text("from"),
+            to: text("to"),
+            page: text("page").parse().unwrap_or(0),
+        }
+    };
+    let events = Resource::new(query, audit_events);
+    view! {
+        <Title text="Audit log · Portico admin" />
+        <h1>"Audit log"</h1>
+        <Transition fallback=|| view! { <p class="loading">"Loading events…"</p> }>
+            {move || Suspend::new(async move {
+                let q = query();
+                match events.await {
+                    Ok(page) => view! { <Filters q=q.clone() actions=page.actions /> <EventTable q events=page.events /> }.into_any(),
+                    Err(error) => view! { <Filters q actions=vec![] /> <LoadError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Filters(q: AuditQuery, actions: Vec<String>) -> impl IntoView {
+    view! {
+        <Form method="GET" action="" attr:class="filters" attr:role="search">
+            <div class="field">
+                <label for="actor">"Actor"</label>
+                <input id="actor" name="actor" value=q.actor placeholder="Name starts with…" />
+            </div>
+            <div class="field">
+                <label for="target">"Target"</label>
+                <input id="target" name="target" value=q.target placeholder="Name starts with, or id" />
+            </div>
+            <div class="field">
+                <label for="action">"Action"</label>
+                <select id="action" name="action">
+                    <option value="">"Any"</option>
+                    {actions.into_iter().map(|a| {
+                        let selected = a == q.action;
+                        let label = a.clone();
+                        view! { <option value=a selected=selected>{label}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="from">"From"</label>
+                <input id="from" name="from" type="date" value=q.from />
+            </div>
+            <div class="field">
+                <label for="to">"To"</label>
+                <input id="to" name="to" type="date" value=q.to />
+            </div>
+            <button type="submit">"Filter"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn EventTable(q: AuditQuery, events: Page<AuditEvent>) -> impl IntoView {
+    let pages = events.page_count();
+    let (page, total) = (events.page, events.total);
+    let base = format!(
+        "/admin/audit?actor={}&target={}&action={}&from={}&to={}&",
+        encode(&q.actor),
+        encode(&q.target),
+        encode(&q.action),
+        encode(&q.from),
+        encode(&q.to)
+    );
+    view! {
+        {events.items.is_empty().then(|| view! { <p class="empty">"No events match."</p> })}
+        <table>
+            <thead>
+                <tr><th scope="col">"When"</th><th scope="col">"Actor"</th><th scope="col">"Action"</th><th scope="col">"Target"</th><th scope="col">"Details"</th><th scope="col">"From"</th></tr>
+            </thead>
+            <tbody>
+                {events.items.into_iter().map(|e| view! {
+                    <tr>
+                        <td>{datetime(e.at)}</td>
+                        <td>{e.actor_name}</td>
+                        <td>{e.action}</td>
+                        <td>{format!("{} {}", e.target_type, e.target_name)}</td>
+                        <td>{e.detail}</td>
+                        <td>{e.ip.unwrap_or_default()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        <Pager page pages total base />
+    }
+}

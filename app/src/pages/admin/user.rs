@@ -1,0 +1,189 @@
+//! One user: edit, enable or disable, reset the password, roles, delete.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use types::{Role, UserDetail, UserType};
+
+use crate::components::{Field, FormError, LoadError, Submit, action_error};
+use crate::error::AppError;
+use crate::format::datetime;
+
+/// **Permissions:** global or user administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/user")]
+pub async fn get_user(id: String) -> Result<UserDetail, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    Ok(domain::users::get(&portal.store, &principal, &id).await?)
+}
+
+/// **Permissions:** global or user administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/user/update")]
+pub async fn update_user(id: String, email: String, display_name: String) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    domain::users::update(&portal.store, &principal, &id, &email, &display_name, crate::server::now()).await?;
+    Ok(())
+}
+
+/// **Permissions:** global or user administrators; not oneself.
+#[leptos::server(prefix = "/fn", endpoint = "admin/user/enabled")]
+pub async fn set_user_enabled(id: String, enabled: bool) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    domain::users::set_enabled(&portal.store, &principal, &id, enabled, crate::server::now()).await?;
+    Ok(())
+}
+
+/// **Permissions:** global or user administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/user/password")]
+pub async fn reset_user_password(id: String, password: String) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    domain::users::reset_password(&portal.store, &principal, &id, &password, crate::server::now()).await?;
+    Ok(())
+}
+
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/user/role")]
+pub async fn set_user_role(id: String, role: String, granted: bool) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let role = Role::parse(&role).ok_or_else(|| AppError::Refused(format!("There is no role called '{role}'.")))?;
+    domain::users::set_role(&portal.store, &principal, &id, role, granted, crate::server::now()).await?;
+    Ok(())
+}
+
+/// **Permissions:** global or user administrators; not oneself.
+#[leptos::server(prefix = "/fn", endpoint = "admin/user/delete")]
+pub async fn delete_user(id: String) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    domain::users::delete(&portal.store, &principal, &id, crate::server::now()).await?;
+    leptos_axum::redirect("/admin/users");
+    Ok(())
+}
+
+#[component]
+pub fn UserPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let update = ServerAction::<UpdateUser>::new();
+    let enabled = ServerAction::<SetUserEnabled>::new();
+    let password = ServerAction::<ResetUserPassword>::new();
+    let role = ServerAction::<SetUserRole>::new();
+    let delete = ServerAction::<DeleteUser>::new();
+    let user = Resource::new(
+        move || (id(), update.version().get(), enabled.version().get(), role.version().get()),
+        |(id, ..)| get_user(id),
+    );
+    let actions = UserActions { update, enabled, password, role, delete };
+    view! {
+        <Title text="User · Portico admin" />
+        <p><a href="/admin/users">"← Users"</a></p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(detail) => view! { <UserView detail actions /> }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct UserActions {
+    update: ServerAction<UpdateUser>,
+    enabled: ServerAction<SetUserEnabled>,
+    password: ServerAction<ResetUserPassword>,
+    role: ServerAction<SetUserRole>,
+    delete: ServerAction<DeleteUser>,
+}
+
+#[component]
+fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
+    let UserDetail { user, roles, groups, apps } = detail;
+    let update_error = action_error(actions.update.value());
+    let enabled_error = action_error(actions.enabled.value());
+    let password_error = action_error(actions.password.value());
+    let role_error = action_error(actions.role.value());
+    let delete_error = action_error(actions.delete.value());
+    let password_done = move || matches!(actions.password.value().get(), Some(Ok(())));
+    let is_member = user.user_type == UserType::Member;
+    let id = StoredValue::new(user.id.clone());
+    view! {
+        <h1>{user.display_name.clone()}</h1>
+        <p class="muted">
+            {format!("{} · {} · created {}", user.user_type.as_str(), if user.enabled { "enabled" } else { "disabled" }, datetime(user.created_at))}
+        </p>
+        <section class="card" aria-labelledby="profile">
+            <h2 id="profile">"Profile"</h2>
+            <ActionForm action=actions.update attr:class="grid">
+                <input type="hidden" name="id" value=id.get_value() />
+                <FormError error=update_error />
+                <Field label="Display name" name="display_name" value=user.display_name.clone() required=true error=update_error />
+                <Field label="Email address" name="email" kind="email" value=user.email.clone() required=true error=update_error />
+                <Submit label="Save" busy_label="Saving…" pending=actions.update.pending() />
+            </ActionForm>
+        </section>
+        <section class="card" aria-labelledby="access">
+            <h2 id="access">"Sign-in"</h2>
+            <FormError error=enabled_error />
+            <ActionForm action=actions.enabled>
+                <input type="hidden" name="id" value=id.get_value() />
+                <input type="hidden" name="enabled" value=(!user.enabled).to_string() />
+                <p>{if user.enabled { "This user can sign in." } else { "This user cannot sign in." }}</p>
+                <Submit
+                    label=if user.enabled { "Disable sign-in" } else { "Enable sign-in" }
+                    busy_label="Saving…"
+                    pending=actions.enabled.pending()
+                    class=if user.enabled { "danger" } else { "primary" }
+                />
+            </ActionForm>
+            {is_member.then(|| view! {
+                <ActionForm action=actions.password attr:class="grid">
+                    <input type="hidden" name="id" value=id.get_value() />
+                    <FormError error=password_error />
+                    {move || password_done().then(|| view! { <p class="banner ok" role="status">"Password changed. The user's sessions have ended."</p> })}
+                    <Field label="New password" name="password" kind="password" required=true autocomplete="new-password" error=password_error />
+                    <Submit label="Reset password" busy_label="Saving…" pending=actions.password.pending() />
+                </ActionForm>
+            })}
+        </section>
+        <section class="card" aria-labelledby="roles">
+            <h2 id="roles">"Roles"</h2>
+            <FormError error=role_error />
+            <ul class="rows">
+                {Role::ALL.into_iter().map(|r| {
+                    let has = roles.contains(&r);
+                    view! {
+                        <li>
+                            <span>{r.label()}</span>
+                            <span class="badge">{if has { "Assigned" } else { "Not assigned" }}</span>
+                            <ActionForm action=actions.role>
+                                <input type="hidden" name="id" value=id.get_value() />
+                                <input type="hidden" name="role" value=r.as_str() />
+                                <input type="hidden" name="granted" value=(!has).to_string() />
+                                <button type="submit" class="secondary">{if has { "Remove" } else { "Assign" }}</button>
+                            </ActionForm>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+        <section class="card" aria-labelledby="memberships">
+            <h2 id="memberships">"Groups and apps"</h2>
+            <h3>"Groups"</h3>
+            <ul>{groups.into_iter().map(|g| view! { <li><a href=format!("/admin/groups/{}", g.id)>{g.name}</a></li> }).collect_view()}</ul>
+            <h3>"Apps assigned directly"</h3>
+            <ul>{apps.into_iter().map(|a| view! { <li><a href=format!("/admin/apps/{}", a.id)>{a.name}</a></li> }).collect_view()}</ul>
+        </section>
+        <section class="card danger-zone" aria-labelledby="delete">
+            <h2 id="delete">"Delete"</h2>
+            <FormError error=delete_error />
+            <details>
+                <summary>"Delete this user…"</summary>
+                <p>"The user, their group memberships, app assignments and sessions are removed. This cannot be undone."</p>
+                <ActionForm action=actions.delete>
+                    <input type="hidden" name="id" value=id.get_value() />
+                    <Submit label="Delete user" busy_label="Deleting…" pending=actions.delete.pending() class="danger" />
+                </ActionForm>
+            </details>
+        </section>
+    }
+}

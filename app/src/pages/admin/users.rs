@@ -1,0 +1,131 @@
+//! The list of users, with search, type filter, paging, and creating a member.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+use types::{Page, UserSummary};
+
+use super::{Pager, encode};
+use crate::components::{Field, FormError, LoadError, Submit, action_error};
+use crate::error::AppError;
+use crate::format::datetime;
+
+pub const PAGE_SIZE: u32 = 25;
+
+/// **Permissions:** global or user administrators (checked in the domain).
+#[leptos::server(prefix = "/fn", endpoint = "admin/users")]
+pub async fn list_users(search: String, user_type: String, page: u32) -> Result<Page<UserSummary>, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let query = domain::users::UserQuery {
+        search,
+        user_type: types::UserType::parse(&user_type),
+        page,
+        page_size: PAGE_SIZE,
+    };
+    Ok(domain::users::list(&portal.store, &principal, &query).await?)
+}
+
+/// **Permissions:** global or user administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/users/create")]
+pub async fn create_member(email: String, display_name: String, password: String) -> Result<UserSummary, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let input = domain::users::NewMember {
+        email: &email,
+        display_name: &display_name,
+        password: &password,
+    };
+    Ok(domain::users::create_member(&portal.store, &principal, input, crate::server::now()).await?)
+}
+
+#[component]
+pub fn Users() -> impl IntoView {
+    let query = use_query_map();
+    let search = move || query.read().get("q").unwrap_or_default();
+    let kind = move || query.read().get("type").unwrap_or_default();
+    let page = move || query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(0u32);
+    let create = ServerAction::<CreateMember>::new();
+    let users = Resource::new(
+        move || (search(), kind(), page(), create.version().get()),
+        |(search, kind, page, _)| list_users(search, kind, page),
+    );
+    view! {
+        <Title text="Users · Portico admin" />
+        <h1>"Users"</h1>
+        <Form method="GET" action="" attr:class="filters" attr:role="search">
+            <div class="field">
+                <label for="q">"Search"</label>
+                <input id="q" type="search" name="q" value=search placeholder="Name or email starts with…" />
+            </div>
+            <div class="field">
+                <label for="type">"Type"</label>
+                <select id="type" name="type">
+                    <option value="" selected=move || kind().is_empty()>"All"</option>
+                    <option value="Member" selected=move || kind() == "Member">"Members"</option>
+                    <option value="Guest" selected=move || kind() == "Guest">"Guests"</option>
+                </select>
+            </div>
+            <button type="submit">"Search"</button>
+        </Form>
+        <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(list) => {
+                        let base = format!("/admin/users?q={}&type={}&", encode(&search()), encode(&kind()));
+                        view! { <UserTable list base /> }.into_any()
+                    }
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <CreateMemberForm create />
+    }
+}
+
+#[component]
+fn UserTable(list: Page<UserSummary>, base: String) -> impl IntoView {
+    let pages = list.page_count();
+    let (page, total) = (list.page, list.total);
+    view! {
+        <table>
+            <thead>
+                <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Type"</th><th scope="col">"Status"</th><th scope="col">"Created"</th></tr>
+            </thead>
+            <tbody>
+                {list.items.into_iter().map(|user| view! {
+                    <tr>
+                        <td><a href=format!("/admin/users/{}", user.id)>{user.display_name}</a></td>
+                        <td>{user.email}</td>
+                        <td>{user.user_type.as_str()}</td>
+                        <td>{if user.enabled { "Enabled" } else { "Disabled" }}</td>
+                        <td>{datetime(user.created_at)}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        <Pager page pages total base />
+    }
+}
+
+#[component]
+fn CreateMemberForm(create: ServerAction<CreateMember>) -> impl IntoView {
+    let error = action_error(create.value());
+    let created = move || create.value().get().and_then(Result::ok);
+    view! {
+        <section class="card" aria-labelledby="create-member">
+            <h2 id="create-member">"Create member"</h2>
+            {move || created().map(|user| view! {
+                <p class="banner ok" role="status">
+                    "Created " <a href=format!("/admin/users/{}", user.id)>{user.display_name}</a> "."
+                </p>
+            })}
+            <ActionForm action=create attr:class="grid">
+                <FormError error />
+                <Field label="Display name" name="display_name" required=true error />
+                <Field label="Email address" name="email" kind="email" required=true error />
+                <Field label="Password" name="password" kind="password" required=true autocomplete="new-password" hint="At least 8 characters; not a common password." error />
+                <Submit label="Create member" busy_label="Creating…" pending=create.pending() />
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,136 @@
+//! What server functions need from the request: the shared state, the caller's session and
+//! address, the clock, and the session cookie.
+
+use domain::sessions::{Client, SessionPolicy};
+use domain::{Principal, Store};
+use http::header::{COOKIE, SET_COOKIE, USER_AGENT};
+use http::request::Parts;
+use http::HeaderValue;
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+
+use crate::error::AppError;
+
+/// Shared state, given to every request as context by the server.
+#[derive(Clone, Debug)]
+pub struct Portal {
+    pub store: Store,
+    pub policy: SessionPolicy,
+    /// Cookies get `Secure` (and the `__Host-` prefix) when Portico is served over https.
+    pub secure_cookies: bool,
+}
+
+impl Portal {
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-portico_session"
+        } else {
+            "portico_session"
+        }
+    }
+}
+
+/// The shared state; an error rather than a panic when it is missing (the app is also
+/// rendered once at start-up, outside any request).
+pub fn portal() -> Result<Portal, AppError> {
+    use_context::<Portal>().ok_or_else(|| {
+        tracing::error!("server function ran without the Portal context");
+        AppError::Internal
+    })
+}
+
+/// Unix seconds now: the one place the web layer reads the clock for the domain.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// The caller's address, put into the request by the server.
+#[derive(Clone, Debug)]
+pub struct ClientAddress(pub String);
+
+pub fn client() -> Client {
+    let parts = use_context::<Parts>();
+    Client {
+        ip: parts
+            .as_ref()
+            .and_then(|p| p.extensions.get::<ClientAddress>())
+            .map(|a| a.0.clone()),
+        user_agent: parts
+            .as_ref()
+            .and_then(|p| p.headers.get(USER_AGENT))
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(256).collect()),
+    }
+}
+
+/// The session id from the request's cookie, if any.
+pub fn session_token(portal: &Portal) -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    let wanted = portal.cookie_name();
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == wanted)
+        .map(|(_, value)| value.to_string())
+}
+
+/// The signed-in principal, or `None`.
+pub async fn current_principal() -> Result<Option<Principal>, AppError> {
+    let portal = portal()?;
+    let Some(token) = session_token(&portal) else {
+        return Ok(None);
+    };
+    let ip = client().ip;
+    Ok(domain::sessions::principal(&portal.store, &portal.policy, &token, ip.as_deref(), now()).await?)
+}
+
+/// The signed-in principal, or [`AppError::NotAuthenticated`].
+pub async fn principal() -> Result<(Portal, Principal), AppError> {
+    let principal = current_principal().await?.ok_or(AppError::NotAuthenticated)?;
+    Ok((portal()?, principal))
+}
+
+fn set_cookie(value: String) {
+    if let (Some(response), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&value)) {
+        response.append_header(SET_COOKIE, value);
+    }
+}
+
+pub fn set_session_cookie(portal: &Portal, token: &str, max_age: i64) {
+    let secure = if portal.secure_cookies { "; Secure" } else { "" };
+    set_cookie(format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        portal.cookie_name()
+    ));
+}
+
+pub fn clear_session_cookie(portal: &Portal) {
+    let secure = if portal.secure_cookies { "; Secure" } else { "" };
+    set_cookie(format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+        portal.cookie_name()
+    ));
+}
+
+/// The Content-Security-Policy of a page: scripts only from Portico itself or carrying
+/// this response's nonce (Leptos' hydration script), WebAssembly allowed, no framing.
+pub fn content_security_policy() {
+    use leptos::nonce::{provide_nonce, use_nonce};
+    provide_nonce();
+    let Some(nonce) = use_nonce() else { return };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    );
+    if let (Some(response), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&policy)) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}

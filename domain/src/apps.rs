@@ -1,0 +1,220 @@
+//! Apps: the corporate applications people open from the access panel, who owns them and
+//! who they are assigned to.
+
+use types::{AppDetail, AppSummary};
+
+use crate::audit::{self, Change};
+use crate::store;
+pub use crate::store::apps::Assignee;
+use crate::users::find_in_tenant;
+use crate::{Error, Permission, Principal, Result, Store, validate};
+
+const DUPLICATE: &str = "Another app already has that name.";
+
+/// An app's settings, as typed.
+pub struct AppInput<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub launch_url: &'a str,
+    pub logo_url: &'a str,
+    pub assignment_required: bool,
+}
+
+fn check(id: String, input: &AppInput<'_>) -> Result<AppSummary> {
+    let name = validate::name("name", input.name, 128);
+    let description = validate::text("description", input.description, 1024);
+    let launch_url = validate::web_url("launch_url", input.launch_url);
+    let logo_url = validate::optional_web_url("logo_url", input.logo_url);
+    validate::report([
+        name.as_ref().err(),
+        description.as_ref().err(),
+        launch_url.as_ref().err(),
+        logo_url.as_ref().err(),
+    ])?;
+    Ok(AppSummary {
+        id,
+        name: name?,
+        description: description?,
+        launch_url: launch_url?,
+        logo_url: logo_url?,
+        assignment_required: input.assignment_required,
+    })
+}
+
+async fn find(db: impl sqlx::SqliteExecutor<'_>, actor: &Principal, id: &str) -> Result<AppSummary> {
+    store::apps::get(db, &actor.tenant_id, id)
+        .await?
+        .ok_or(Error::NotFound("app"))
+}
+
+/// **Permissions:** global administrators.
+pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<AppSummary>> {
+    actor.require(Permission::ManageApps)?;
+    store::apps::list(store.reader(), &actor.tenant_id).await
+}
+
+/// **Permissions:** global administrators.
+pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<AppDetail> {
+    actor.require(Permission::ManageApps)?;
+    let db = store.reader();
+    let app = find(db, actor, id).await?;
+    Ok(AppDetail {
+        owners: store::apps::owners(db, id).await?,
+        assigned_users: store::apps::assigned_users(db, id).await?,
+        assigned_groups: store::apps::assigned_groups(db, id).await?,
+        app,
+    })
+}
+
+/// **Permissions:** global administrators.
+pub async fn create(store: &Store, actor: &Principal, input: AppInput<'_>, now: i64) -> Result<AppSummary> {
+    actor.require(Permission::ManageApps)?;
+    let app = check(crate::new_id(), &input)?;
+    let mut tx = store.begin().await?;
+    store::apps::insert(&mut *tx, &actor.tenant_id, &app, now)
+        .await
+        .map_err(|e| Error::conflict_on_unique(e, DUPLICATE))?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Add application",
+            target_type: "App",
+            target_id: &app.id,
+            target_name: &app.name,
+            detail: app.launch_url.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(app)
+}
+
+/// **Permissions:** global administrators.
+pub async fn update(store: &Store, actor: &Principal, id: &str, input: AppInput<'_>, now: i64) -> Result<AppSummary> {
+    actor.require(Permission::ManageApps)?;
+    let app = check(id.to_string(), &input)?;
+    let mut tx = store.begin().await?;
+    find(&mut *tx, actor, id).await?;
+    store::apps::update(&mut *tx, &actor.tenant_id, &app)
+        .await
+        .map_err(|e| Error::conflict_on_unique(e, DUPLICATE))?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Update application",
+            target_type: "App",
+            target_id: id,
+            target_name: &app.name,
+            detail: format!(
+                "launch {}; assignment {}",
+                app.launch_url,
+                if app.assignment_required { "required" } else { "not required" }
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(app)
+}
+
+/// **Permissions:** global administrators.
+pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Result<()> {
+    actor.require(Permission::ManageApps)?;
+    let mut tx = store.begin().await?;
+    let app = find(&mut *tx, actor, id).await?;
+    store::apps::delete(&mut *tx, &actor.tenant_id, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Delete application",
+            target_type: "App",
+            target_id: id,
+            target_name: &app.name,
+            detail: String::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes a user of the tenant an owner of the app, or no longer one.
+///
+/// **Permissions:** global administrators.
+pub async fn set_owner(store: &Store, actor: &Principal, app_id: &str, user_id: &str, present: bool, now: i64) -> Result<()> {
+    actor.require(Permission::ManageApps)?;
+    let mut tx = store.begin().await?;
+    let app = find(&mut *tx, actor, app_id).await?;
+    let user = find_in_tenant(&mut *tx, actor, user_id).await?;
+    let changed = if present {
+        store::apps::add_owner(&mut *tx, app_id, user_id).await?
+    } else {
+        store::apps::remove_owner(&mut *tx, app_id, user_id).await?
+    };
+    if changed {
+        audit::record(
+            &mut tx,
+            actor,
+            now,
+            Change {
+                action: if present { "Add owner to application" } else { "Remove owner from application" },
+                target_type: "App",
+                target_id: app_id,
+                target_name: &app.name,
+                detail: format!("{} ({})", user.display_name, user.email),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Assigns the app to a user or a group of the tenant, or takes the assignment away.
+///
+/// **Permissions:** global administrators.
+pub async fn set_assignment(store: &Store, actor: &Principal, app_id: &str, assignee: Assignee<'_>, present: bool, now: i64) -> Result<()> {
+    actor.require(Permission::ManageApps)?;
+    let mut tx = store.begin().await?;
+    let app = find(&mut *tx, actor, app_id).await?;
+    let who = match assignee {
+        Assignee::User(id) => {
+            let user = find_in_tenant(&mut *tx, actor, id).await?;
+            format!("user {} ({})", user.display_name, user.email)
+        }
+        Assignee::Group(id) => {
+            let group = store::groups::get(&mut *tx, &actor.tenant_id, id)
+                .await?
+                .ok_or(Error::NotFound("group"))?;
+            format!("group {}", group.name)
+        }
+    };
+    let changed = if present {
+        store::apps::assign(&mut *tx, app_id, assignee).await?
+    } else {
+        store::apps::unassign(&mut *tx, app_id, assignee).await?
+    };
+    if changed {
+        audit::record(
+            &mut tx,
+            actor,
+            now,
+            Change {
+                action: if present { "Add app role assignment" } else { "Remove app role assignment" },
+                target_type: "App",
+                target_id: app_id,
+                target_name: &app.name,
+                detail: who,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! The audit trail: every change to directory data writes one event, in the same
+//! transaction as the change, so that a change without its event cannot be committed.
+
+use types::{AuditEvent, Page};
+
+use crate::store::{self, Tx, audit::NewEvent};
+pub use crate::store::audit::Filter;
+use crate::{Permission, Principal, Result, Store};
+
+/// What changed, for the audit trail.
+pub(crate) struct Change<'a> {
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: &'a str,
+    pub target_name: &'a str,
+    pub detail: String,
+}
+
+pub(crate) async fn record(tx: &mut Tx, actor: &Principal, now: i64, change: Change<'_>) -> Result<()> {
+    store::audit::insert(
+        &mut **tx,
+        NewEvent {
+            tenant_id: &actor.tenant_id,
+            at: now,
+            actor_id: actor.user_id.as_deref(),
+            actor_name: &actor.name,
+            action: change.action,
+            target_type: change.target_type,
+            target_id: change.target_id,
+            target_name: change.target_name,
+            detail: &change.detail,
+            ip: actor.ip.as_deref(),
+        },
+    )
+    .await
+}
+
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+/// A page of the tenant's audit events, newest first.
+///
+/// **Permissions:** global or user administrators of the tenant.
+pub async fn list(store: &Store, actor: &Principal, filter: &Filter, page: u32, page_size: u32) -> Result<Page<AuditEvent>> {
+    actor.require(Permission::ReadAudit)?;
+    let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
+    let (items, total) = store::audit::list(
+        store.reader(),
+        &actor.tenant_id,
+        filter,
+        i64::from(page) * i64::from(page_size),
+        i64::from(page_size),
+    )
+    .await?;
+    Ok(Page { items, total, page, page_size })
+}
+
+/// The actions that occur in the tenant's trail, for the filter's choices.
+///
+/// **Permissions:** global or user administrators of the tenant.
+pub async fn actions(store: &Store, actor: &Principal) -> Result<Vec<String>> {
+    actor.require(Permission::ReadAudit)?;
+    store::audit::actions(store.reader(), &actor.tenant_id).await
+}

@@ -1,0 +1,177 @@
+//! Signing in and out, server-side sessions and their timeouts, and throttling of failed
+//! sign-ins per account and per address.
+
+use types::Role;
+
+use crate::store;
+use crate::store::sessions::NewSession;
+use crate::{Error, Principal, Result, Store, password, secrets, validate};
+
+/// How long sessions last and how many failed sign-ins are tolerated.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionPolicy {
+    /// A session unused this long (seconds) has ended.
+    pub idle_timeout: i64,
+    /// A session ends this long (seconds) after sign-in, used or not.
+    pub absolute_timeout: i64,
+    /// The window (seconds) in which failed sign-ins are counted.
+    pub throttle_window: i64,
+    /// Failures per account in one window before sign-in is refused.
+    pub max_failures_per_account: i64,
+    /// Failures from one address in one window before sign-in is refused.
+    pub max_failures_per_address: i64,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            idle_timeout: 8 * 3600,
+            absolute_timeout: 24 * 3600,
+            throttle_window: 15 * 60,
+            max_failures_per_account: 10,
+            max_failures_per_address: 50,
+        }
+    }
+}
+
+/// Where a request came from.
+#[derive(Clone, Debug, Default)]
+pub struct Client {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A session just opened: `token` goes into the cookie and is never stored.
+#[derive(Debug)]
+pub struct OpenedSession {
+    pub token: String,
+    pub expires_at: i64,
+}
+
+/// `last_seen_at` is written at most this often, so that reading pages costs no writes.
+const TOUCH_INTERVAL: i64 = 60;
+
+/// Checks email and password and opens a new session; `previous` (the session cookie the
+/// browser sent, if any) is ended, so the session id always changes at sign-in.
+///
+/// The error is the same whether the account does not exist, is disabled or the password
+/// is wrong, and takes as long.
+pub async fn sign_in(
+    store: &Store,
+    policy: &SessionPolicy,
+    email: &str,
+    secret: &str,
+    client: &Client,
+    previous: Option<&str>,
+    now: i64,
+) -> Result<OpenedSession> {
+    let email = validate::email("email", email).map_err(|_| Error::BadCredentials)?;
+    let account_key = format!("account:{email}");
+    let address_key = format!("ip:{}", client.ip.as_deref().unwrap_or("unknown"));
+    let limits = [
+        (&account_key, policy.max_failures_per_account),
+        (&address_key, policy.max_failures_per_address),
+    ];
+    for (key, limit) in limits {
+        let (failures, window_start) =
+            store::sessions::failures(store.reader(), key, now, policy.throttle_window).await?;
+        if failures >= limit {
+            return Err(Error::Throttled {
+                retry_after: (window_start + policy.throttle_window - now).max(1),
+            });
+        }
+    }
+    let account = store::users::member_credentials(store.reader(), &email).await?;
+    let (stored, usable) = match &account {
+        Some(a) if a.enabled && a.password_hash.is_some() => {
+            (a.password_hash.clone().unwrap_or_default(), true)
+        }
+        _ => (password::DECOY.clone(), false),
+    };
+    let matches = password::verify_blocking(secret.to_string(), stored).await;
+    let mut tx = store.begin().await?;
+    let user_id = match account {
+        Some(a) if usable && matches => a.id,
+        _ => {
+            for (key, _) in limits {
+                store::sessions::record_failure(&mut *tx, key, now, policy.throttle_window).await?;
+            }
+            tx.commit().await?;
+            return Err(Error::BadCredentials);
+        }
+    };
+    store::sessions::clear_failures(&mut *tx, &account_key).await?;
+    if let Some(previous) = previous {
+        store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
+    }
+    let token = secrets::new_secret();
+    let expires_at = now + policy.absolute_timeout;
+    store::sessions::insert(
+        &mut *tx,
+        NewSession {
+            id_hash: &secrets::hash_secret(&token),
+            user_id: &user_id,
+            expires_at,
+            ip: client.ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(OpenedSession { token, expires_at })
+}
+
+/// The principal behind a session cookie, or `None` when the session does not exist, has
+/// timed out, or its user is disabled. Roles are read afresh, so a change applies at once.
+pub async fn principal(
+    store: &Store,
+    policy: &SessionPolicy,
+    token: &str,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<Option<Principal>> {
+    let id_hash = secrets::hash_secret(token);
+    let Some(session) = store::sessions::load(store.reader(), &id_hash).await? else {
+        return Ok(None);
+    };
+    let timed_out =
+        session.expires_at <= now || session.last_seen_at + policy.idle_timeout <= now;
+    if timed_out || !session.enabled {
+        sign_out_hash(store, &id_hash).await?;
+        return Ok(None);
+    }
+    if now - session.last_seen_at >= TOUCH_INTERVAL {
+        let mut tx = store.begin().await?;
+        store::sessions::touch(&mut *tx, &id_hash, now).await?;
+        tx.commit().await?;
+    }
+    let roles: Vec<Role> = store::users::roles(store.reader(), &session.user_id).await?;
+    Ok(Some(Principal {
+        tenant_id: session.tenant_id,
+        user_id: Some(session.user_id),
+        name: session.display_name,
+        roles,
+        ip: ip.map(String::from),
+    }))
+}
+
+/// Ends a session on the server; the cookie is worthless afterwards.
+pub async fn sign_out(store: &Store, token: &str) -> Result<()> {
+    sign_out_hash(store, &secrets::hash_secret(token)).await
+}
+
+async fn sign_out_hash(store: &Store, id_hash: &str) -> Result<()> {
+    let mut tx = store.begin().await?;
+    store::sessions::delete(&mut *tx, id_hash).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes ended sessions; run now and then by the server.
+pub async fn purge_expired(store: &Store, policy: &SessionPolicy, now: i64) -> Result<u64> {
+    let mut tx = store.begin().await?;
+    let removed = store::sessions::delete_expired(&mut *tx, now, policy.idle_timeout).await?;
+    tx.commit().await?;
+    Ok(removed)
+}

@@ -1,0 +1,146 @@
+//! SQL for apps, their owners and their assignments.
+
+use sqlx::{SqliteExecutor, SqlitePool};
+use types::{AppSummary, GroupRef, UserRef};
+
+use crate::Result;
+
+const SUMMARY: &str =
+    "SELECT id, name, description, launch_url, logo_url, assignment_required FROM apps";
+
+pub async fn insert(db: impl SqliteExecutor<'_>, tenant_id: &str, app: &AppSummary, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO apps (id, tenant_id, name, description, launch_url, logo_url, assignment_required, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&app.id)
+    .bind(tenant_id)
+    .bind(&app.name)
+    .bind(&app.description)
+    .bind(&app.launch_url)
+    .bind(&app.logo_url)
+    .bind(app.assignment_required)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+pub async fn get(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<Option<AppSummary>> {
+    Ok(sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? AND id = ?"))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn list(db: &SqlitePool, tenant_id: &str) -> Result<Vec<AppSummary>> {
+    Ok(sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? ORDER BY name"))
+        .bind(tenant_id)
+        .fetch_all(db)
+        .await?)
+}
+
+pub async fn update(db: impl SqliteExecutor<'_>, tenant_id: &str, app: &AppSummary) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE apps SET name = ?, description = ?, launch_url = ?, logo_url = ?, assignment_required = ?
+         WHERE tenant_id = ? AND id = ?",
+    )
+    .bind(&app.name)
+    .bind(&app.description)
+    .bind(&app.launch_url)
+    .bind(&app.logo_url)
+    .bind(app.assignment_required)
+    .bind(tenant_id)
+    .bind(&app.id)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+pub async fn delete(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM apps WHERE tenant_id = ? AND id = ?")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn add_owner(db: impl SqliteExecutor<'_>, app_id: &str, user_id: &str) -> Result<bool> {
+    let done = sqlx::query("INSERT OR IGNORE INTO app_owners (app_id, user_id) VALUES (?, ?)")
+        .bind(app_id)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn remove_owner(db: impl SqliteExecutor<'_>, app_id: &str, user_id: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM app_owners WHERE app_id = ? AND user_id = ?")
+        .bind(app_id)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn owners(db: impl SqliteExecutor<'_>, app_id: &str) -> Result<Vec<UserRef>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.display_name, u.email FROM users u JOIN app_owners o ON o.user_id = u.id
+         WHERE o.app_id = ? ORDER BY u.display_name",
+    )
+    .bind(app_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Who an app is assigned to: a user or a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Assignee<'a> {
+    User(&'a str),
+    Group(&'a str),
+}
+
+impl Assignee<'_> {
+    fn column_and_id(&self) -> (&'static str, &str) {
+        match self {
+            Assignee::User(id) => ("user_id", id),
+            Assignee::Group(id) => ("group_id", id),
+        }
+    }
+}
+
+pub async fn assign(db: impl SqliteExecutor<'_>, app_id: &str, assignee: Assignee<'_>) -> Result<bool> {
+    let (column, id) = assignee.column_and_id();
+    let sql = format!("INSERT OR IGNORE INTO app_assignments (app_id, {column}) VALUES (?, ?)");
+    let done = sqlx::query(&sql).bind(app_id).bind(id).execute(db).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn unassign(db: impl SqliteExecutor<'_>, app_id: &str, assignee: Assignee<'_>) -> Result<bool> {
+    let (column, id) = assignee.column_and_id();
+    let sql = format!("DELETE FROM app_assignments WHERE app_id = ? AND {column} = ?");
+    let done = sqlx::query(&sql).bind(app_id).bind(id).execute(db).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn assigned_users(db: impl SqliteExecutor<'_>, app_id: &str) -> Result<Vec<UserRef>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.display_name, u.email FROM users u JOIN app_assignments s ON s.user_id = u.id
+         WHERE s.app_id = ? ORDER BY u.display_name",
+    )
+    .bind(app_id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn assigned_groups(db: impl SqliteExecutor<'_>, app_id: &str) -> Result<Vec<GroupRef>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.name FROM groups g JOIN app_assignments s ON s.group_id = g.id
+         WHERE s.app_id = ? ORDER BY g.name",
+    )
+    .bind(app_id)
+    .fetch_all(db)
+    .await?)
+}

@@ -1,0 +1,125 @@
+//! SQL for the audit trail.
+
+use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
+use types::AuditEvent;
+
+use crate::Result;
+
+pub struct NewEvent<'a> {
+    pub tenant_id: &'a str,
+    pub at: i64,
+    pub actor_id: Option<&'a str>,
+    pub actor_name: &'a str,
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: &'a str,
+    pub target_name: &'a str,
+    pub detail: &'a str,
+    pub ip: Option<&'a str>,
+}
+
+pub async fn insert(db: impl SqliteExecutor<'_>, event: NewEvent<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (tenant_id, at, actor_id, actor_name, action, target_type, target_id, target_name, detail, ip)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(event.tenant_id)
+    .bind(event.at)
+    .bind(event.actor_id)
+    .bind(event.actor_name)
+    .bind(event.action)
+    .bind(event.target_type)
+    .bind(event.target_id)
+    .bind(event.target_name)
+    .bind(event.detail)
+    .bind(event.ip)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// What to look for in the audit trail; empty fields match everything.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Matches the start of the actor's name.
+    pub actor: String,
+    /// Matches the start of the target's name, or its id exactly.
+    pub target: String,
+    /// Matches the action exactly.
+    pub action: String,
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub until: Option<i64>,
+}
+
+fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, tenant_id: &str, filter: &Filter) {
+    query.push(" WHERE tenant_id = ").push_bind(tenant_id.to_string());
+    if !filter.actor.is_empty() {
+        query
+            .push(" AND actor_name LIKE ")
+            .push_bind(format!("{}%", escape_like(&filter.actor)))
+            .push(" ESCAPE '\\'");
+    }
+    if !filter.target.is_empty() {
+        query
+            .push(" AND (target_id = ")
+            .push_bind(filter.target.clone())
+            .push(" OR target_name LIKE ")
+            .push_bind(format!("{}%", escape_like(&filter.target)))
+            .push(" ESCAPE '\\')");
+    }
+    if !filter.action.is_empty() {
+        query.push(" AND action = ").push_bind(filter.action.clone());
+    }
+    if let Some(from) = filter.from {
+        query.push(" AND at >= ").push_bind(from);
+    }
+    if let Some(until) = filter.until {
+        query.push(" AND at < ").push_bind(until);
+    }
+}
+
+/// Makes `%`, `_` and `\` match themselves in a LIKE pattern.
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+pub async fn list(
+    db: &sqlx::SqlitePool,
+    tenant_id: &str,
+    filter: &Filter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<AuditEvent>, i64)> {
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM audit_events");
+    push_filter(&mut count, tenant_id, filter);
+    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT id, at, actor_id, actor_name, action, target_type, target_id, target_name, detail, ip FROM audit_events",
+    );
+    push_filter(&mut query, tenant_id, filter);
+    query
+        .push(" ORDER BY id DESC LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let events = query.build_query_as().fetch_all(db).await?;
+    Ok((events, total))
+}
+
+pub async fn actions(db: &sqlx::SqlitePool, tenant_id: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT action FROM audit_events WHERE tenant_id = ? ORDER BY action",
+    )
+    .bind(tenant_id)
+    .fetch_all(db)
+    .await?)
+}

@@ -1,0 +1,104 @@
+//! SQL for groups, their owners and their members.
+
+use sqlx::{SqliteExecutor, SqlitePool};
+use types::{GroupSummary, UserRef};
+
+use crate::Result;
+
+const SUMMARY: &str = "SELECT g.id, g.name, g.description,
+    (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS member_count,
+    (SELECT COUNT(*) FROM group_owners o WHERE o.group_id = g.id) AS owner_count
+    FROM groups g";
+
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+    tenant_id: &str,
+    name: &str,
+    description: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO groups (id, tenant_id, name, description, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(id)
+        .bind(tenant_id)
+        .bind(name)
+        .bind(description)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn get(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<Option<GroupSummary>> {
+    Ok(sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = ? AND g.id = ?"))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn list(db: &SqlitePool, tenant_id: &str) -> Result<Vec<GroupSummary>> {
+    Ok(sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = ? ORDER BY g.name"))
+        .bind(tenant_id)
+        .fetch_all(db)
+        .await?)
+}
+
+pub async fn update(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str, name: &str, description: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE groups SET name = ?, description = ? WHERE tenant_id = ? AND id = ?")
+        .bind(name)
+        .bind(description)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn delete(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM groups WHERE tenant_id = ? AND id = ?")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Which relation between a group and a user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    Owner,
+    Member,
+}
+
+impl Link {
+    fn table(self) -> &'static str {
+        match self {
+            Link::Owner => "group_owners",
+            Link::Member => "group_members",
+        }
+    }
+}
+
+/// Returns whether a row was added (false: it was there already).
+pub async fn add_link(db: impl SqliteExecutor<'_>, link: Link, group_id: &str, user_id: &str) -> Result<bool> {
+    let sql = format!("INSERT OR IGNORE INTO {} (group_id, user_id) VALUES (?, ?)", link.table());
+    let done = sqlx::query(&sql).bind(group_id).bind(user_id).execute(db).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Returns whether a row was removed.
+pub async fn remove_link(db: impl SqliteExecutor<'_>, link: Link, group_id: &str, user_id: &str) -> Result<bool> {
+    let sql = format!("DELETE FROM {} WHERE group_id = ? AND user_id = ?", link.table());
+    let done = sqlx::query(&sql).bind(group_id).bind(user_id).execute(db).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn linked_users(db: impl SqliteExecutor<'_>, link: Link, group_id: &str) -> Result<Vec<UserRef>> {
+    let sql = format!(
+        "SELECT u.id, u.display_name, u.email FROM users u JOIN {} l ON l.user_id = u.id
+         WHERE l.group_id = ? ORDER BY u.display_name",
+        link.table()
+    );
+    Ok(sqlx::query_as(&sql).bind(group_id).fetch_all(db).await?)
+}

@@ -1,0 +1,81 @@
+//! The store: every SQL statement Portico runs lives below this module, so that a second
+//! backend (PostgreSQL) is added in one place. SQLite runs in WAL mode with foreign keys
+//! on; writes go through a single connection so that they queue instead of failing with
+//! "database is locked", while reads use a pool of their own.
+
+pub mod access;
+pub mod apps;
+pub mod audit;
+pub mod groups;
+pub mod sessions;
+pub mod setup;
+pub mod tenants;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use crate::{Error, Result};
+
+/// A write transaction.
+pub type Tx = Transaction<'static, Sqlite>;
+
+/// The connection pools behind Portico's data.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating it if needed) the database at `url` — `sqlite://path/to/file.db` or
+    /// `sqlite::memory:` is not accepted, because Portico keeps what it is told — and applies
+    /// the embedded migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        if !url.starts_with("sqlite:") {
+            return Err(Error::Conflict(format!(
+                "Unsupported database URL '{url}': this build stores data in SQLite; use sqlite://path/to/portico.db"
+            )));
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-32000");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Store { read, write })
+    }
+
+    /// The pool for reads.
+    pub(crate) fn reader(&self) -> &SqlitePool {
+        &self.read
+    }
+
+    /// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock at once, so a
+    /// transaction never fails half-way because another process wrote first.
+    pub(crate) async fn begin(&self) -> Result<Tx> {
+        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Closes both pools, letting running statements finish.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}

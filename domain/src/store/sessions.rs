@@ -1,0 +1,122 @@
+//! SQL for sessions and sign-in throttling.
+
+use sqlx::SqliteExecutor;
+
+use crate::Result;
+
+pub struct NewSession<'a> {
+    pub id_hash: &'a str,
+    pub user_id: &'a str,
+    pub expires_at: i64,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+pub async fn insert(db: impl SqliteExecutor<'_>, session: NewSession<'_>, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(session.id_hash)
+    .bind(session.user_id)
+    .bind(now)
+    .bind(now)
+    .bind(session.expires_at)
+    .bind(session.ip)
+    .bind(session.user_agent)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A session with the user behind it.
+#[derive(sqlx::FromRow)]
+pub struct SessionUser {
+    pub user_id: String,
+    pub tenant_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub enabled: bool,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+pub async fn load(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<Option<SessionUser>> {
+    Ok(sqlx::query_as(
+        "SELECT s.user_id, u.tenant_id, u.display_name, u.email, u.enabled, s.last_seen_at, s.expires_at
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
+    )
+    .bind(id_hash)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn touch(db: impl SqliteExecutor<'_>, id_hash: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
+        .bind(now)
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_for_user(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Removes sessions that ended by either timeout.
+pub async fn delete_expired(db: impl SqliteExecutor<'_>, now: i64, idle_limit: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
+        .bind(now)
+        .bind(now - idle_limit)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Failures counted for `key` in the window that is still open at `now`.
+pub async fn failures(db: impl SqliteExecutor<'_>, key: &str, now: i64, window: i64) -> Result<(i64, i64)> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT failures, window_start FROM signin_throttle WHERE key = ? AND window_start > ?")
+            .bind(key)
+            .bind(now - window)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.unwrap_or((0, now)))
+}
+
+/// Counts one more failure for `key`, opening a new window if the last one has closed.
+pub async fn record_failure(db: impl SqliteExecutor<'_>, key: &str, now: i64, window: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO signin_throttle (key, failures, window_start) VALUES (?1, 1, ?2)
+         ON CONFLICT (key) DO UPDATE SET
+            failures = CASE WHEN window_start > ?2 - ?3 THEN failures + 1 ELSE 1 END,
+            window_start = CASE WHEN window_start > ?2 - ?3 THEN window_start ELSE ?2 END",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(window)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn clear_failures(db: impl SqliteExecutor<'_>, key: &str) -> Result<()> {
+    sqlx::query("DELETE FROM signin_throttle WHERE key = ?")
+        .bind(key)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! SQL for tenants.
+
+use sqlx::SqliteExecutor;
+use types::Tenant;
+
+use crate::Result;
+
+pub async fn insert(db: impl SqliteExecutor<'_>, tenant: &Tenant, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO tenants (id, name, slug, primary_domain, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&tenant.id)
+    .bind(&tenant.name)
+    .bind(&tenant.slug)
+    .bind(&tenant.primary_domain)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+        .fetch_one(db)
+        .await?)
+}
+
+pub async fn get(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<Tenant>> {
+    Ok(sqlx::query_as("SELECT id, name, slug, primary_domain FROM tenants WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// A tenant by its id, its slug or its primary domain: how operators name it on the
+/// command line.
+pub async fn find(db: impl SqliteExecutor<'_>, key: &str) -> Result<Option<Tenant>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, slug, primary_domain FROM tenants WHERE id = ?1 OR slug = ?1 OR primary_domain = ?1",
+    )
+    .bind(key)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn slug_taken(db: impl SqliteExecutor<'_>, slug: &str) -> Result<bool> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = ?)")
+        .bind(slug)
+        .fetch_one(db)
+        .await?)
+}

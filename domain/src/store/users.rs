@@ -1,0 +1,219 @@
+//! SQL for users and their tenant roles.
+
+use sqlx::{QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
+use types::{AppRef, GroupRef, Role, UserSummary, UserType};
+
+use crate::Result;
+
+const SUMMARY: &str = "SELECT id, email, display_name, user_type, enabled, created_at FROM users";
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub tenant_id: &'a str,
+    pub user_type: UserType,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: Option<&'a str>,
+}
+
+pub async fn insert(db: impl SqliteExecutor<'_>, user: NewUser<'_>, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, tenant_id, user_type, email, display_name, password_hash, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(user.id)
+    .bind(user.tenant_id)
+    .bind(user.user_type)
+    .bind(user.email)
+    .bind(user.display_name)
+    .bind(user.password_hash)
+    .bind(now)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+pub async fn get(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<Option<UserSummary>> {
+    Ok(sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? AND id = ?"))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn by_email(db: impl SqliteExecutor<'_>, tenant_id: &str, email: &str) -> Result<Option<UserSummary>> {
+    Ok(sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? AND email = ?"))
+        .bind(tenant_id)
+        .bind(email)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// Users whose display name or email starts with `search` (any case), by name.
+pub async fn list(
+    db: &SqlitePool,
+    tenant_id: &str,
+    search: &str,
+    user_type: Option<UserType>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<UserSummary>, i64)> {
+    let filter = |query: &mut QueryBuilder<'_, Sqlite>| {
+        query.push(" WHERE tenant_id = ").push_bind(tenant_id.to_string());
+        if !search.is_empty() {
+            // Ranges on NOCASE columns use the indexes, unlike LIKE '%…%'.
+            let upper = format!("{search}\u{10FFFF}");
+            query
+                .push(" AND ((display_name >= ")
+                .push_bind(search.to_string())
+                .push(" AND display_name < ")
+                .push_bind(upper.clone())
+                .push(") OR (email >= ")
+                .push_bind(search.to_string())
+                .push(" AND email < ")
+                .push_bind(upper)
+                .push("))");
+        }
+        if let Some(user_type) = user_type {
+            query.push(" AND user_type = ").push_bind(user_type);
+        }
+    };
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM users");
+    filter(&mut count);
+    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    let mut query = QueryBuilder::<Sqlite>::new(SUMMARY);
+    filter(&mut query);
+    query
+        .push(" ORDER BY display_name, id LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    Ok((query.build_query_as().fetch_all(db).await?, total))
+}
+
+pub async fn update(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+    email: &str,
+    display_name: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE users SET email = ?, display_name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+    )
+    .bind(email)
+    .bind(display_name)
+    .bind(now)
+    .bind(tenant_id)
+    .bind(id)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+pub async fn set_enabled(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str, enabled: bool, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET enabled = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+        .bind(enabled)
+        .bind(now)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_password_hash(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str, hash: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+        .bind(hash)
+        .bind(now)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM users WHERE tenant_id = ? AND id = ?")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn roles(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<Vec<Role>> {
+    Ok(sqlx::query_scalar("SELECT role FROM tenant_roles WHERE user_id = ? ORDER BY role")
+        .bind(user_id)
+        .fetch_all(db)
+        .await?)
+}
+
+pub async fn add_role(db: impl SqliteExecutor<'_>, user_id: &str, role: Role) -> Result<()> {
+    sqlx::query("INSERT OR IGNORE INTO tenant_roles (user_id, role) VALUES (?, ?)")
+        .bind(user_id)
+        .bind(role)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn remove_role(db: impl SqliteExecutor<'_>, user_id: &str, role: Role) -> Result<()> {
+    sqlx::query("DELETE FROM tenant_roles WHERE user_id = ? AND role = ?")
+        .bind(user_id)
+        .bind(role)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Enabled global administrators of a tenant: a tenant never loses its last one.
+pub async fn count_active_global_admins(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM tenant_roles r JOIN users u ON u.id = r.user_id
+         WHERE u.tenant_id = ? AND u.enabled = 1 AND r.role = 'GlobalAdministrator'",
+    )
+    .bind(tenant_id)
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn groups_of(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<Vec<GroupRef>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.name FROM groups g JOIN group_members m ON m.group_id = g.id
+         WHERE m.user_id = ? ORDER BY g.name",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn apps_assigned_directly(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<Vec<AppRef>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.name FROM apps a JOIN app_assignments s ON s.app_id = a.id
+         WHERE s.user_id = ? ORDER BY a.name",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// What sign-in needs to know of a member account.
+#[derive(sqlx::FromRow)]
+pub struct Credentials {
+    pub id: String,
+    pub tenant_id: String,
+    pub password_hash: Option<String>,
+    pub enabled: bool,
+}
+
+pub async fn member_credentials(db: impl SqliteExecutor<'_>, email: &str) -> Result<Option<Credentials>> {
+    Ok(sqlx::query_as(
+        "SELECT id, tenant_id, password_hash, enabled FROM users WHERE email = ? AND user_type = 'Member'",
+    )
+    .bind(email)
+    .fetch_optional(db)
+    .await?)
+}

@@ -1,0 +1,1 @@
+//! Domain tests against a real SQLite file, with time injected.

@@ -1,0 +1,426 @@
+//! Users of a tenant: creating members, editing, disabling, deleting, passwords and roles.
+
+use types::{Me, Page, Role, UserDetail, UserSummary, UserType};
+
+use crate::audit::{self, Change};
+use crate::store::{self, Tx, users::NewUser};
+use crate::{Error, Permission, Principal, Result, Store, password, validate};
+
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+/// A new member, as typed by an administrator.
+pub struct NewMember<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password: &'a str,
+}
+
+/// What to list.
+#[derive(Clone, Debug, Default)]
+pub struct UserQuery {
+    /// Matches the start of the display name or the email address, in any case.
+    pub search: String,
+    pub user_type: Option<UserType>,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// A member checked and with its password hashed, ready to insert. Hashing happens here,
+/// before any transaction starts, so that slow argon2id never holds the write lock.
+pub(crate) struct PreparedMember {
+    email: String,
+    display_name: String,
+    hash: password::StoredHash,
+}
+
+pub(crate) async fn prepare_member(input: NewMember<'_>) -> Result<PreparedMember> {
+    let email = validate::email("email", input.email);
+    let name = validate::name("display_name", input.display_name, 256);
+    let secret = password::check_new(
+        "password",
+        input.password,
+        email.as_deref().unwrap_or_default(),
+    );
+    validate::report([email.as_ref().err(), name.as_ref().err(), secret.as_ref().err()])?;
+    Ok(PreparedMember {
+        email: email?,
+        display_name: name?,
+        hash: password::hash_blocking(input.password.to_string()).await?,
+    })
+}
+
+/// Inserts a prepared member inside `tx`.
+pub(crate) async fn create_member_in(tx: &mut Tx, actor: &Principal, member: PreparedMember, now: i64) -> Result<UserSummary> {
+    let PreparedMember { email, display_name, hash } = member;
+    let id = crate::new_id();
+    store::users::insert(
+        &mut **tx,
+        NewUser {
+            id: &id,
+            tenant_id: &actor.tenant_id,
+            user_type: UserType::Member,
+            email: &email,
+            display_name: &display_name,
+            password_hash: Some(&hash.0),
+        },
+        now,
+    )
+    .await
+    .map_err(|e| {
+        Error::conflict_on_unique(
+            e,
+            format!("{email} already has an account. Each address can be a member of one organization."),
+        )
+    })?;
+    audit::record(
+        tx,
+        actor,
+        now,
+        Change {
+            action: "Add user",
+            target_type: "User",
+            target_id: &id,
+            target_name: &display_name,
+            detail: format!("member {email}"),
+        },
+    )
+    .await?;
+    Ok(UserSummary {
+        id,
+        email,
+        display_name,
+        user_type: UserType::Member,
+        enabled: true,
+        created_at: now,
+    })
+}
+
+/// Creates a member who signs in with `input.password`.
+///
+/// **Permissions:** global or user administrators.
+pub async fn create_member(store: &Store, actor: &Principal, input: NewMember<'_>, now: i64) -> Result<UserSummary> {
+    actor.require(Permission::ManageUsers)?;
+    let member = prepare_member(input).await?;
+    let mut tx = store.begin().await?;
+    let user = create_member_in(&mut tx, actor, member, now).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// A page of the tenant's users, by display name.
+///
+/// **Permissions:** global or user administrators.
+pub async fn list(store: &Store, actor: &Principal, query: &UserQuery) -> Result<Page<UserSummary>> {
+    actor.require(Permission::ManageUsers)?;
+    let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
+    let (items, total) = store::users::list(
+        store.reader(),
+        &actor.tenant_id,
+        query.search.trim(),
+        query.user_type,
+        i64::from(query.page) * i64::from(page_size),
+        i64::from(page_size),
+    )
+    .await?;
+    Ok(Page {
+        items,
+        total,
+        page: query.page,
+        page_size,
+    })
+}
+
+pub(crate) async fn find_in_tenant(db: impl sqlx::SqliteExecutor<'_>, actor: &Principal, id: &str) -> Result<UserSummary> {
+    store::users::get(db, &actor.tenant_id, id)
+        .await?
+        .ok_or(Error::NotFound("user"))
+}
+
+/// One user with their roles, groups and directly assigned apps.
+///
+/// **Permissions:** global or user administrators.
+pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<UserDetail> {
+    actor.require(Permission::ManageUsers)?;
+    let db = store.reader();
+    let user = find_in_tenant(db, actor, id).await?;
+    Ok(UserDetail {
+        roles: store::users::roles(db, &user.id).await?,
+        groups: store::users::groups_of(db, &user.id).await?,
+        apps: store::users::apps_assigned_directly(db, &user.id).await?,
+        user,
+    })
+}
+
+/// A user of the tenant named by email address or id, for forms where an administrator
+/// types who to add.
+///
+/// **Permissions:** administrators who manage users, groups or apps.
+pub async fn resolve(store: &Store, actor: &Principal, key: &str) -> Result<UserSummary> {
+    if ![Permission::ManageUsers, Permission::ManageGroups, Permission::ManageApps]
+        .into_iter()
+        .any(|p| actor.may(p))
+    {
+        return Err(Error::AccessDenied);
+    }
+    let key = key.trim();
+    let found = if key.contains('@') {
+        store::users::by_email(store.reader(), &actor.tenant_id, &key.to_lowercase()).await?
+    } else {
+        store::users::get(store.reader(), &actor.tenant_id, key).await?
+    };
+    found.ok_or_else(|| {
+        Error::Invalid(vec![types::FieldError {
+            field: "user".into(),
+            message: format!("Nobody in this organization has the address or id '{key}'."),
+        }])
+    })
+}
+
+/// Changes a user's email address and display name.
+///
+/// **Permissions:** global or user administrators.
+pub async fn update(store: &Store, actor: &Principal, id: &str, email: &str, display_name: &str, now: i64) -> Result<UserSummary> {
+    actor.require(Permission::ManageUsers)?;
+    let email = validate::email("email", email);
+    let name = validate::name("display_name", display_name, 256);
+    validate::report([email.as_ref().err(), name.as_ref().err()])?;
+    let (email, display_name) = (email?, name?);
+    let mut tx = store.begin().await?;
+    let before = find_in_tenant(&mut *tx, actor, id).await?;
+    store::users::update(&mut *tx, &actor.tenant_id, id, &email, &display_name, now)
+        .await
+        .map_err(|e| Error::conflict_on_unique(e, format!("{email} already has an account.")))?;
+    let mut changes = Vec::new();
+    if before.email != email {
+        changes.push(format!("email {} → {email}", before.email));
+    }
+    if before.display_name != display_name {
+        changes.push(format!("display name {} → {display_name}", before.display_name));
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Update user",
+            target_type: "User",
+            target_id: id,
+            target_name: &display_name,
+            detail: changes.join("; "),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(UserSummary {
+        email,
+        display_name,
+        ..before
+    })
+}
+
+/// Refuses a change that would leave the tenant without an enabled global administrator.
+async fn keep_a_global_admin(tx: &mut Tx, actor: &Principal, user_id: &str) -> Result<()> {
+    let roles = store::users::roles(&mut **tx, user_id).await?;
+    if roles.contains(&Role::GlobalAdministrator)
+        && store::users::count_active_global_admins(&mut **tx, &actor.tenant_id).await? <= 1
+    {
+        return Err(Error::Conflict(
+            "This is the organization's last global administrator. Make someone else a global administrator first."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Disables or enables a user. Disabling ends all of the user's sessions at once.
+///
+/// **Permissions:** global or user administrators; nobody disables themselves, and only a
+/// global administrator disables a global administrator.
+pub async fn set_enabled(store: &Store, actor: &Principal, id: &str, enabled: bool, now: i64) -> Result<UserSummary> {
+    actor.require(Permission::ManageUsers)?;
+    if !enabled && actor.is_user(id) {
+        return Err(Error::Conflict("You cannot disable your own account.".into()));
+    }
+    let mut tx = store.begin().await?;
+    let user = find_in_tenant(&mut *tx, actor, id).await?;
+    guard_admin_target(&mut tx, actor, id).await?;
+    if !enabled {
+        keep_a_global_admin(&mut tx, actor, id).await?;
+    }
+    store::users::set_enabled(&mut *tx, &actor.tenant_id, id, enabled, now).await?;
+    let ended = if enabled {
+        0
+    } else {
+        store::sessions::delete_for_user(&mut *tx, id).await?
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: if enabled { "Enable account" } else { "Disable account" },
+            target_type: "User",
+            target_id: id,
+            target_name: &user.display_name,
+            detail: if enabled { String::new() } else { format!("{ended} sessions ended") },
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(UserSummary { enabled, ..user })
+}
+
+/// User administrators manage ordinary users; changing a global administrator takes a
+/// global administrator.
+async fn guard_admin_target(tx: &mut Tx, actor: &Principal, user_id: &str) -> Result<()> {
+    if actor.has_role(Role::GlobalAdministrator) {
+        return Ok(());
+    }
+    let roles = store::users::roles(&mut **tx, user_id).await?;
+    if roles.contains(&Role::GlobalAdministrator) {
+        Err(Error::AccessDenied)
+    } else {
+        Ok(())
+    }
+}
+
+/// Sets a new password for a member and ends their sessions.
+///
+/// **Permissions:** global or user administrators (only a global administrator for a
+/// global administrator).
+pub async fn reset_password(store: &Store, actor: &Principal, id: &str, new_password: &str, now: i64) -> Result<()> {
+    actor.require(Permission::ManageUsers)?;
+    let user = find_in_tenant(store.reader(), actor, id).await?;
+    if user.user_type != UserType::Member {
+        return Err(Error::Conflict("Guests sign in with their own identity; they have no password here.".into()));
+    }
+    password::check_new("password", new_password, &user.email)?;
+    let hash = password::hash_blocking(new_password.to_string()).await?;
+    let mut tx = store.begin().await?;
+    guard_admin_target(&mut tx, actor, id).await?;
+    store::users::set_password_hash(&mut *tx, &actor.tenant_id, id, &hash.0, now).await?;
+    let ended = if actor.is_user(id) {
+        0
+    } else {
+        store::sessions::delete_for_user(&mut *tx, id).await?
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Reset password",
+            target_type: "User",
+            target_id: id,
+            target_name: &user.display_name,
+            detail: format!("{ended} sessions ended"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a user, with their memberships, ownerships, assignments and sessions.
+///
+/// **Permissions:** global or user administrators; nobody deletes themselves, and the
+/// last global administrator is never deleted.
+pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Result<()> {
+    actor.require(Permission::ManageUsers)?;
+    if actor.is_user(id) {
+        return Err(Error::Conflict("You cannot delete your own account.".into()));
+    }
+    let mut tx = store.begin().await?;
+    let user = find_in_tenant(&mut *tx, actor, id).await?;
+    guard_admin_target(&mut tx, actor, id).await?;
+    keep_a_global_admin(&mut tx, actor, id).await?;
+    store::users::delete(&mut *tx, &actor.tenant_id, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Delete user",
+            target_type: "User",
+            target_id: id,
+            target_name: &user.display_name,
+            detail: user.email.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives a user a role, or takes it away.
+///
+/// **Permissions:** global administrators only; a global administrator cannot take that
+/// role from themselves, so a tenant always keeps one.
+pub async fn set_role(store: &Store, actor: &Principal, id: &str, role: Role, granted: bool, now: i64) -> Result<()> {
+    actor.require(Permission::ManageRoles)?;
+    if !granted && role == Role::GlobalAdministrator && actor.is_user(id) {
+        return Err(Error::Conflict("You cannot remove your own global administrator role.".into()));
+    }
+    let mut tx = store.begin().await?;
+    let user = find_in_tenant(&mut *tx, actor, id).await?;
+    if !granted && role == Role::GlobalAdministrator {
+        keep_a_global_admin(&mut tx, actor, id).await?;
+    }
+    if granted {
+        store::users::add_role(&mut *tx, id, role).await?;
+    } else {
+        store::users::remove_role(&mut *tx, id, role).await?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: if granted { "Add member to role" } else { "Remove member from role" },
+            target_type: "User",
+            target_id: id,
+            target_name: &user.display_name,
+            detail: role.label().to_string(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives a role inside `tx` without the permission check: first-run setup and the
+/// operator make the first administrator this way.
+pub(crate) async fn grant_role_in(tx: &mut Tx, actor: &Principal, user: &UserSummary, role: Role, now: i64) -> Result<()> {
+    store::users::add_role(&mut **tx, &user.id, role).await?;
+    audit::record(
+        tx,
+        actor,
+        now,
+        Change {
+            action: "Add member to role",
+            target_type: "User",
+            target_id: &user.id,
+            target_name: &user.display_name,
+            detail: role.label().to_string(),
+        },
+    )
+    .await
+}
+
+/// Who the signed-in principal is, for the pages.
+pub async fn me(store: &Store, actor: &Principal) -> Result<Me> {
+    let user_id = actor.user_id.clone().ok_or(Error::NotAuthenticated)?;
+    let db = store.reader();
+    let user = find_in_tenant(db, actor, &user_id).await?;
+    let tenant = store::tenants::get(db, &actor.tenant_id)
+        .await?
+        .ok_or(Error::NotFound("organization"))?;
+    Ok(Me {
+        user_id,
+        display_name: user.display_name,
+        email: user.email,
+        tenant_id: tenant.id,
+        tenant_name: tenant.name,
+        roles: actor.roles.clone(),
+    })
+}

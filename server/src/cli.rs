@@ -1,0 +1,153 @@
+//! The operator's commands: script the directory against the same database the server
+//! uses, acting as a global administrator of the named organization. Every change goes
+//! through the same domain operations as the web console and is audited as "Command line".
+
+use std::io::BufRead;
+
+use domain::apps::{AppInput, Assignee};
+use domain::groups::Link;
+use domain::tenants::NewTenant;
+use domain::users::NewMember;
+use domain::{Principal, Store};
+use serde::Serialize;
+use types::Role;
+
+use crate::config::{AppCommand, GroupCommand, Output, RoleArg, TenantCommand, UserCommand};
+
+fn now() -> i64 {
+    app::server::now()
+}
+
+fn show<T: Serialize>(output: &Output, value: &T, text: String) -> Result<(), String> {
+    if output.json {
+        let json = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+        println!("{json}");
+    } else {
+        println!("{text}");
+    }
+    Ok(())
+}
+
+fn failed(error: domain::Error) -> String {
+    error.to_string()
+}
+
+async fn operator(store: &Store, tenant: &str) -> Result<Principal, String> {
+    let tenant = domain::tenants::find(store, tenant).await.map_err(|_| {
+        format!("no organization has the id, slug or domain '{tenant}'")
+    })?;
+    Ok(Principal::operator(tenant.id))
+}
+
+pub async fn tenant(store: &Store, command: TenantCommand) -> Result<(), String> {
+    match command {
+        TenantCommand::Create { name, domain, output } => {
+            let input = NewTenant { name: &name, primary_domain: &domain };
+            let tenant = domain::tenants::create(store, input, now()).await.map_err(failed)?;
+            let text = format!("Created organization {} ({}), slug {}, id {}", tenant.name, tenant.primary_domain, tenant.slug, tenant.id);
+            show(&output, &tenant, text)
+        }
+    }
+}
+
+fn role(arg: RoleArg) -> Role {
+    match arg {
+        RoleArg::GlobalAdministrator => Role::GlobalAdministrator,
+        RoleArg::UserAdministrator => Role::UserAdministrator,
+        RoleArg::GuestInviter => Role::GuestInviter,
+    }
+}
+
+pub async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
+    match command {
+        UserCommand::Create { tenant, email, name, roles, output } => {
+            let actor = operator(store, &tenant).await?;
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let input = NewMember { email: &email, display_name: &name, password };
+            let user = domain::users::create_member(store, &actor, input, now()).await.map_err(failed)?;
+            for arg in roles {
+                domain::users::set_role(store, &actor, &user.id, role(arg), true, now()).await.map_err(failed)?;
+            }
+            let text = format!("Created member {} <{}>, id {}", user.display_name, user.email, user.id);
+            show(&output, &user, text)
+        }
+    }
+}
+
+/// A group by id or by name (any case).
+async fn find_group(store: &Store, actor: &Principal, key: &str) -> Result<types::GroupSummary, String> {
+    let groups = domain::groups::list(store, actor).await.map_err(failed)?;
+    groups
+        .into_iter()
+        .find(|g| g.id == key || g.name.eq_ignore_ascii_case(key))
+        .ok_or_else(|| format!("no group has the id or name '{key}'"))
+}
+
+pub async fn group(store: &Store, command: GroupCommand) -> Result<(), String> {
+    match command {
+        GroupCommand::Create { tenant, name, description, output } => {
+            let actor = operator(store, &tenant).await?;
+            let group = domain::groups::create(store, &actor, &name, &description, now()).await.map_err(failed)?;
+            let text = format!("Created group {}, id {}", group.name, group.id);
+            show(&output, &group, text)
+        }
+        GroupCommand::AddMember { tenant, group, user, owner, output } => {
+            let actor = operator(store, &tenant).await?;
+            let group = find_group(store, &actor, &group).await?;
+            let user = domain::users::resolve(store, &actor, &user).await.map_err(failed)?;
+            let link = if owner { Link::Owner } else { Link::Member };
+            domain::groups::set_link(store, &actor, &group.id, &user.id, link, true, now()).await.map_err(failed)?;
+            let relation = if owner { "owner" } else { "member" };
+            let text = format!("{} is now {relation} of {}", user.email, group.name);
+            let result = serde_json::json!({ "group": group.id, "user": user.id, "relation": relation });
+            show(&output, &result, text)
+        }
+    }
+}
+
+pub async fn app(store: &Store, command: AppCommand) -> Result<(), String> {
+    match command {
+        AppCommand::Create { tenant, name, launch_url, description, logo_url, open_to_all, output } => {
+            let actor = operator(store, &tenant).await?;
+            let input = AppInput {
+                name: &name,
+                description: &description,
+                launch_url: &launch_url,
+                logo_url: &logo_url,
+                assignment_required: !open_to_all,
+            };
+            let app = domain::apps::create(store, &actor, input, now()).await.map_err(failed)?;
+            let text = format!("Created app {}, id {}", app.name, app.id);
+            show(&output, &app, text)
+        }
+        AppCommand::Assign { tenant, app, user, group, output } => {
+            let actor = operator(store, &tenant).await?;
+            let apps = domain::apps::list(store, &actor).await.map_err(failed)?;
+            let app = apps
+                .into_iter()
+                .find(|a| a.id == app || a.name.eq_ignore_ascii_case(&app))
+                .ok_or_else(|| format!("no app has the id or name '{app}'"))?;
+            let (assignee_id, kind, label) = match (user, group) {
+                (Some(user), _) => {
+                    let user = domain::users::resolve(store, &actor, &user).await.map_err(failed)?;
+                    (user.id, "user", user.email)
+                }
+                (None, Some(group)) => {
+                    let group = find_group(store, &actor, &group).await?;
+                    (group.id, "group", group.name)
+                }
+                (None, None) => return Err("name a --user or a --group".into()),
+            };
+            let assignee = if kind == "user" { Assignee::User(&assignee_id) } else { Assignee::Group(&assignee_id) };
+            domain::apps::set_assignment(store, &actor, &app.id, assignee, true, now()).await.map_err(failed)?;
+            let text = format!("{} is assigned to {kind} {label}", app.name);
+            let result = serde_json::json!({ "app": app.id, kind: assignee_id });
+            show(&output, &result, text)
+        }
+    }
+}

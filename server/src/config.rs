@@ -1,0 +1,195 @@
+//! Command-line flags and environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Portico: B2B collaboration. Invite partners as guests and give them your apps.
+#[derive(Debug, Parser)]
+#[command(version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub storage: Storage,
+
+    /// How much to log: error, warn, info, debug or trace.
+    #[arg(long, env = "PORTICO_LOG_LEVEL", default_value = "info", global = true)]
+    pub log_level: tracing::Level,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct Storage {
+    /// Folder for Portico's data; the SQLite database lives here unless --database-url says otherwise.
+    #[arg(long, env = "PORTICO_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database to use, e.g. sqlite://data/portico.db. Default: portico.db in the data folder.
+    #[arg(long, env = "PORTICO_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+impl Storage {
+    pub fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("portico.db").display())
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default when no command is given).
+    Serve(Serve),
+    /// Organizations (tenants).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Users of an organization.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Groups of an organization.
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Apps of an organization.
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct Serve {
+    /// Address and port to listen on.
+    #[arg(long, env = "PORTICO_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// The address people use to reach Portico, e.g. https://portico.example.com. Cookies are
+    /// marked Secure when it starts with https. Default: http:// and the listen address.
+    #[arg(long, env = "PORTICO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Folder with the built site (CSS, JavaScript, WebAssembly), as cargo-leptos writes it.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Minutes after which an unused session ends.
+    #[arg(long, env = "PORTICO_IDLE_TIMEOUT_MINUTES", default_value_t = 480)]
+    pub idle_timeout_minutes: i64,
+
+    /// Hours after which every session ends, used or not.
+    #[arg(long, env = "PORTICO_SESSION_HOURS", default_value_t = 24)]
+    pub session_hours: i64,
+}
+
+/// Options every directory command has.
+#[derive(Debug, Args)]
+pub struct Output {
+    /// Print the result as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create an organization.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Its primary domain, e.g. example.com.
+        #[arg(long)]
+        domain: String,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    GlobalAdministrator,
+    UserAdministrator,
+    GuestInviter,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a member. The password is read from the first line of standard input.
+    Create {
+        /// The organization: its id, slug or primary domain.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Roles to give the new user (repeat for several).
+        #[arg(long = "role", value_enum)]
+        roles: Vec<RoleArg>,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create a group.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Add a user (email or id) to a group (name or id), as member or with --owner as owner.
+    AddMember {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        owner: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Register an app.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// Where its tile takes people.
+        #[arg(long)]
+        launch_url: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long, default_value = "")]
+        logo_url: String,
+        /// Everyone in the organization may use it, without assignment.
+        #[arg(long)]
+        open_to_all: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Assign an app (name or id) to a user (email or id) or a group (name or id).
+    Assign {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        app: String,
+        #[arg(long, conflicts_with = "group", required_unless_present = "group")]
+        user: Option<String>,
+        #[arg(long)]
+        group: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+}

@@ -1,0 +1,146 @@
+//! The Portico server and its command line: `portico` (or `portico serve`) runs the web
+//! server; `portico tenant|user|group|app …` script the directory against the same database.
+
+mod cli;
+mod config;
+mod web;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use app::server::Portal;
+use clap::Parser;
+use config::{Cli, Command, Serve};
+use domain::Store;
+use domain::sessions::SessionPolicy;
+use leptos::config::LeptosOptions;
+
+fn main() -> ExitCode {
+    let mut cli = Cli::parse();
+    if cli.command.is_none() {
+        cli = Cli::parse_from(std::env::args().chain(["serve".to_string()]));
+    }
+    tracing_subscriber::fmt()
+        .with_max_level(cli.log_level)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("portico: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("portico: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    if cli.storage.database_url.is_none() {
+        std::fs::create_dir_all(&cli.storage.data_dir).map_err(|e| {
+            format!("cannot create the data folder {}: {e}", cli.storage.data_dir.display())
+        })?;
+    }
+    let url = cli.storage.url();
+    let store = Store::open(&url)
+        .await
+        .map_err(|e| format!("cannot open the database {url}: {e}"))?;
+    let result = match cli.command {
+        Some(Command::Serve(serve)) => serve_web(store.clone(), serve).await,
+        Some(Command::Tenant(command)) => cli::tenant(&store, command).await,
+        Some(Command::User(command)) => cli::user(&store, command).await,
+        Some(Command::Group(command)) => cli::group(&store, command).await,
+        Some(Command::App(command)) => cli::app(&store, command).await,
+        None => Err("no command given".into()),
+    };
+    store.close().await;
+    result
+}
+
+fn origin_of(url: &str) -> Result<String, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("--public-url '{url}' is not a URL: {e}"))?;
+    Ok(parsed.origin().ascii_serialization())
+}
+
+async fn serve_web(store: Store, serve: Serve) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(serve.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", serve.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let public_url = serve
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"))
+        .trim_end_matches('/')
+        .to_string();
+    let guard = web::Guard {
+        public_origin: origin_of(&public_url)?,
+    };
+    let policy = SessionPolicy {
+        idle_timeout: serve.idle_timeout_minutes * 60,
+        absolute_timeout: serve.session_hours * 3600,
+        ..SessionPolicy::default()
+    };
+    let portal = Portal {
+        store: store.clone(),
+        policy,
+        secure_cookies: public_url.starts_with("https://"),
+    };
+    let options = LeptosOptions::builder()
+        .output_name("portico")
+        .site_root(serve.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(address)
+        .build();
+    println!("Portico is running at {public_url} (listening on {address}).");
+    match domain::setup::issue_ticket(&store, app::server::now()).await {
+        Ok(Some(ticket)) => println!(
+            "\nPortico is not set up yet. Within one hour, open this single-use link to create\n\
+             your organization and its first administrator:\n\n    {public_url}/setup?ticket={ticket}\n"
+        ),
+        Ok(None) => println!("Sign in at {public_url}/signin"),
+        Err(e) => return Err(format!("cannot prepare the setup link: {e}")),
+    }
+    spawn_session_sweeper(store.clone(), policy);
+    let service = web::router(portal, options, guard)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server stopped: {e}"))
+}
+
+/// Removes ended sessions every ten minutes.
+fn spawn_session_sweeper(store: Store, policy: SessionPolicy) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(error) = domain::sessions::purge_expired(&store, &policy, app::server::now()).await {
+                tracing::warn!(%error, "could not remove ended sessions");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    println!("Portico is shutting down.");
+}

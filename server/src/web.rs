@@ -1,0 +1,122 @@
+//! The HTTP side: Leptos pages and server functions, static files, and the middleware every
+//! request passes (client address, cross-site request refusal, security headers, gzip).
+
+use std::net::SocketAddr;
+
+use app::server::{ClientAddress, Portal};
+use app::{App, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{self, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::compression::CompressionLayer;
+
+/// What the middleware needs to know.
+#[derive(Clone, Debug)]
+pub struct Guard {
+    /// `scheme://host[:port]` of the public URL.
+    pub public_origin: String,
+}
+
+pub fn router(portal: Portal, options: LeptosOptions, guard: Guard) -> Router {
+    let routes = generate_route_list(App);
+    let context = portal.clone();
+    Router::new()
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || provide_context(context.clone()),
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(options)
+        .layer(middleware::from_fn_with_state(guard, refuse_cross_site))
+        .layer(middleware::from_fn(client_address))
+        .layer(middleware::from_fn(security_headers))
+        .layer(CompressionLayer::new())
+}
+
+/// Puts the peer's address into the request for the audit trail and sign-in throttling.
+async fn client_address(mut request: Request, next: Next) -> Response {
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        let address = ClientAddress(peer.ip().to_string());
+        request.extensions_mut().insert(address);
+    }
+    next.run(request).await
+}
+
+/// Refuses state-changing requests that a browser sent from another site. Browsers label
+/// every request with `Sec-Fetch-Site` (and `Origin` on POST); requests without either do
+/// not come from a browser and carry no ambient cookies an attacker could ride on.
+async fn refuse_cross_site(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let same_origin = |origin: &str| {
+        origin == guard.public_origin
+            || host.is_some_and(|host| {
+                origin == format!("http://{host}") || origin == format!("https://{host}")
+            })
+    };
+    let allowed = match (fetch_site, origin) {
+        (Some(site), _) if site != "same-origin" && site != "none" => false,
+        (_, Some(origin)) => same_origin(origin),
+        _ => true,
+    };
+    if allowed {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            "Refused: this request came from another site. Use Portico's own pages.",
+        )
+            .into_response()
+    }
+}
+
+/// Headers every response carries. Pages set their own Content-Security-Policy with a
+/// nonce for the hydration script; everything else gets a policy that allows nothing.
+async fn security_headers(request: Request<Body>, next: Next) -> Response {
+    let is_asset = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let defaults = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    headers.insert(
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
+    if !is_asset && !headers.contains_key(header::CACHE_CONTROL) {
+        // Pages and server function answers carry personal data.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

@@ -1,0 +1,234 @@
+//! Plain data that Portico shows: what the domain returns, what server functions send to
+//! the browser and what the command line prints. No rules live here, only shapes.
+
+use serde::{Deserialize, Serialize};
+
+/// Whether a user belongs to the tenant or was invited from outside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+pub enum UserType {
+    Member,
+    Guest,
+}
+
+impl UserType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserType::Member => "Member",
+            UserType::Guest => "Guest",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "Member" => Some(UserType::Member),
+            "Guest" => Some(UserType::Guest),
+            _ => None,
+        }
+    }
+}
+
+/// A tenant-wide administrative role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+pub enum Role {
+    /// Everything in the tenant, including roles and apps.
+    GlobalAdministrator,
+    /// Users and groups, but not apps or roles.
+    UserAdministrator,
+    /// May invite guests (used by the invitations feature).
+    GuestInviter,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [
+        Role::GlobalAdministrator,
+        Role::UserAdministrator,
+        Role::GuestInviter,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::GlobalAdministrator => "GlobalAdministrator",
+            Role::UserAdministrator => "UserAdministrator",
+            Role::GuestInviter => "GuestInviter",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+
+    /// The name people read in the console.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::GlobalAdministrator => "Global administrator",
+            Role::UserAdministrator => "User administrator",
+            Role::GuestInviter => "Guest inviter",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub primary_domain: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct UserSummary {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub user_type: UserType,
+    pub enabled: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A user as another object (a group, an app) lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct UserRef {
+    pub id: String,
+    pub display_name: String,
+    pub email: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct GroupRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct AppRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub user: UserSummary,
+    pub roles: Vec<Role>,
+    pub groups: Vec<GroupRef>,
+    pub apps: Vec<AppRef>,
+}
+
+/// One page of a longer list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    /// Zero-based.
+    pub page: u32,
+    pub page_size: u32,
+}
+
+impl<T> Page<T> {
+    pub fn page_count(&self) -> u32 {
+        let size = i64::from(self.page_size.max(1));
+        u32::try_from((self.total + size - 1) / size).unwrap_or(u32::MAX)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct GroupSummary {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub member_count: i64,
+    pub owner_count: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupDetail {
+    pub group: GroupSummary,
+    pub owners: Vec<UserRef>,
+    pub members: Vec<UserRef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct AppSummary {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub launch_url: String,
+    pub logo_url: Option<String>,
+    pub assignment_required: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppDetail {
+    pub app: AppSummary,
+    pub owners: Vec<UserRef>,
+    pub assigned_users: Vec<UserRef>,
+    pub assigned_groups: Vec<GroupRef>,
+}
+
+/// Who is signed in, as the pages need to know it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub roles: Vec<Role>,
+}
+
+impl Me {
+    pub fn is_admin(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|role| matches!(role, Role::GlobalAdministrator | Role::UserAdministrator))
+    }
+}
+
+/// What a signed-in person sees in the access panel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessPanel {
+    pub apps: Vec<AppSummary>,
+    pub groups: Vec<MyGroup>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct MyGroup {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub is_owner: bool,
+    pub is_member: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct AuditEvent {
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub target_name: String,
+    pub detail: String,
+    pub ip: Option<String>,
+}
+
+/// A reason one field of a form was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
