@@ -4,7 +4,6 @@
 
 pub mod components;
 pub mod error;
-pub mod format;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -1,6 +1,8 @@
 //! Plain data that Portico shows: what the domain returns, what server functions send to
 //! the browser and what the command line prints. No rules live here, only shapes.
 
+pub mod format;
+
 use serde::{Deserialize, Serialize};
 
 /// Whether a user belongs to the tenant or was invited from outside.

@@ -11,7 +11,7 @@ use types::{AuditEvent, Page};
 use super::{Pager, encode};
 use crate::components::LoadError;
 use crate::error::AppError;
-use crate::format::datetime;
+use types::format::datetime;
 
 pub const PAGE_SIZE: u32 = 50;
 

@@ -7,7 +7,7 @@ use types::{Role, UserDetail, UserType};
 
 use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
-use crate::format::datetime;
+use types::format::datetime;
 
 /// **Permissions:** global or user administrators.
 #[leptos::server(prefix = "/fn", endpoint = "admin/user")]

@@ -9,7 +9,7 @@ use types::{Page, UserSummary};
 use super::{Pager, encode};
 use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
-use crate::format::datetime;
+use types::format::datetime;
 
 pub const PAGE_SIZE: u32 = 25;
 
