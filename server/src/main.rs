@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod web;
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -51,7 +52,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot open the database {url}: {e}"))?;
     let result = match cli.command {
-        Some(Command::Serve(serve)) => serve_web(store.clone(), serve).await,
+        Some(Command::Serve(serve)) => serve_web(store.clone(), serve, &cli.storage.data_dir).await,
         Some(Command::Tenant(command)) => cli::tenant(&store, command).await,
         Some(Command::User(command)) => cli::user(&store, command).await,
         Some(Command::Group(command)) => cli::group(&store, command).await,
@@ -67,7 +68,22 @@ fn origin_of(url: &str) -> Result<String, String> {
     Ok(parsed.origin().ascii_serialization())
 }
 
-async fn serve_web(store: Store, serve: Serve) -> Result<(), String> {
+/// Everything under the site root is served to anyone: the data folder must not be there.
+fn refuse_to_publish(site_root: &Path, data_dir: &Path) -> Result<(), String> {
+    let site = site_root.canonicalize().unwrap_or_else(|_| site_root.to_path_buf());
+    let data = data_dir.canonicalize().unwrap_or_else(|_| data_dir.to_path_buf());
+    if data.starts_with(&site) {
+        return Err(format!(
+            "the data folder {} is inside the site root {}, which is served to anyone; keep them apart",
+            data.display(),
+            site.display()
+        ));
+    }
+    Ok(())
+}
+
+async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), String> {
+    refuse_to_publish(&serve.site_root, data_dir)?;
     let listener = tokio::net::TcpListener::bind(serve.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", serve.listen))?;

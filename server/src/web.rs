@@ -25,18 +25,18 @@ pub struct Guard {
 
 pub fn router(portal: Portal, options: LeptosOptions, guard: Guard) -> Router {
     let routes = generate_route_list(App);
-    let context = portal.clone();
+    let context = move || provide_context(portal.clone());
     Router::new()
         .leptos_routes_with_context(
             &options,
             routes,
-            move || provide_context(context.clone()),
+            context.clone(),
             {
                 let options = options.clone();
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(options)
         .layer(middleware::from_fn_with_state(guard, refuse_cross_site))
         .layer(middleware::from_fn(client_address))

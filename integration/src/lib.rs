@@ -1,0 +1,238 @@
+//! A running Portico for tests: the real binary, on a free port, with its own SQLite
+//! database in a temporary folder, and helpers to call it the way browsers and operators do.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The binary under test: `PORTICO_BIN`, else the debug build in the target folder.
+pub fn binary() -> PathBuf {
+    if let Ok(path) = std::env::var("PORTICO_BIN") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("debug/portico")
+}
+
+pub struct Portico {
+    child: Child,
+    data: tempfile::TempDir,
+    _site: tempfile::TempDir,
+    pub url: String,
+    /// The setup link printed at the first start, if any.
+    pub setup_link: Option<String>,
+    http: reqwest::Client,
+}
+
+/// The answer of a server function: its status and its JSON body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub cookie: Option<String>,
+}
+
+impl Answer {
+    pub fn ok(&self) -> bool {
+        self.status == 200
+    }
+
+    /// The variant name of an error answer, e.g. `"NotFound"` or `"Invalid"`.
+    pub fn error_kind(&self) -> Option<String> {
+        if self.ok() {
+            return None;
+        }
+        match &self.body {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(map) => map.keys().next().cloned(),
+            _ => None,
+        }
+    }
+
+    /// The message of a `Refused` or `NotFound` error.
+    pub fn message(&self) -> String {
+        match &self.body {
+            Value::Object(map) => map
+                .values()
+                .next()
+                .map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))
+                .unwrap_or_default(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl Portico {
+    /// Starts Portico on a free port with an empty database.
+    pub fn start() -> Portico {
+        let data = tempfile::tempdir().expect("temporary folder");
+        let site = tempfile::tempdir().expect("temporary folder");
+        let mut child = Command::new(binary())
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["--log-level", "warn", "serve", "--listen", "127.0.0.1:0", "--site-root"])
+            .arg(site.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e} (build it first)", binary().display()));
+        let stdout = child.stdout.take().expect("stdout");
+        let (lines, received) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut url = None;
+        let mut setup_link = None;
+        while let Ok(line) = received.recv_timeout(Duration::from_secs(30)) {
+            if let Some(rest) = line.strip_prefix("Portico is running at ") {
+                url = rest.split_whitespace().next().map(String::from);
+            }
+            if line.contains("/setup?ticket=") {
+                setup_link = Some(line.trim().to_string());
+            }
+            if line.starts_with("Sign in at") || setup_link.is_some() {
+                break;
+            }
+        }
+        let url = url.expect("Portico did not say where it runs");
+        Portico {
+            child,
+            data,
+            _site: site,
+            url,
+            setup_link,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+        }
+    }
+
+    /// Runs a `portico` command against the same database; returns (success, stdout, stderr).
+    pub fn cli(&self, args: &[&str], stdin: &str) -> (bool, String, String) {
+        let mut child = Command::new(binary())
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .args(["--log-level", "warn"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run portico");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        let output = child.wait_with_output().expect("portico output");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    /// Runs a `portico … --json` command that must succeed, and parses its output.
+    pub fn cli_json(&self, args: &[&str], stdin: &str) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let (ok, out, err) = self.cli(&all, stdin);
+        assert!(ok, "portico {args:?} failed: {err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+    }
+
+    /// Creates a tenant and a member with the given roles from the command line;
+    /// returns (tenant id, user id).
+    pub fn seed_tenant(&self, name: &str, domain: &str, admin_email: &str, roles: &[&str]) -> (String, String) {
+        let tenant = self.cli_json(&["tenant", "create", "--name", name, "--domain", domain], "");
+        let tenant_id = tenant["id"].as_str().expect("tenant id").to_string();
+        let user = self.create_user(&tenant_id, admin_email, roles);
+        (tenant_id, user)
+    }
+
+    pub fn create_user(&self, tenant: &str, email: &str, roles: &[&str]) -> String {
+        let mut args = vec!["user", "create", "--tenant", tenant, "--email", email, "--name", email];
+        for role in roles {
+            args.extend(["--role", role]);
+        }
+        let user = self.cli_json(&args, &format!("{PASSWORD}\n"));
+        user["id"].as_str().expect("user id").to_string()
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Calls a server function as the browser's JavaScript does (same origin, form body).
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Answer {
+        let mut request = self
+            .http
+            .post(format!("{}/fn/{endpoint}", self.url))
+            .header("Origin", &self.url)
+            .header("Sec-Fetch-Site", "same-origin")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(encode_form(form));
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", format!("portico_session={cookie}"));
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("portico_session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_string());
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer { status, body, cookie }
+    }
+
+    /// Signs in and returns the session cookie's value.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let answer = self.call("sign_in", &[("email", email), ("password", password)], None).await;
+        assert!(answer.ok(), "sign-in of {email} failed: {answer:?}");
+        answer.cookie.expect("a session cookie")
+    }
+}
+
+impl Drop for Portico {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The password every seeded user gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn encode_form(form: &[(&str, &str)]) -> String {
+    form.iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,79 @@
+# Sourced by run.sh and test.sh: installs what building and testing Portico need, once,
+# at the versions the project pins, and says clearly what failed otherwise.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+TOOLS=${PORTICO_TOOLS_DIR:-$HOME/.cache/portico-tools}
+CARGO_LEPTOS_VERSION=0.3.6
+BINARYEN_VERSION=132.0.0
+export PATH="$HOME/.cargo/bin:$TOOLS/node_modules/.bin:$PATH"
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nerror: %s\n' "$*" >&2; exit 1; }
+
+# cargo install builds in a temporary folder of its own, never in the project's target.
+install_crate() { env -u CARGO_TARGET_DIR cargo install "$@" || die "could not install $1 with cargo"; }
+
+apt_install() {
+  command -v apt-get >/dev/null || die "$1 is missing and this is not a Debian-like system: install $1 yourself"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  say "Installing $* with apt-get"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null \
+    || die "apt-get could not install $*"
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null || die "cargo is not installed: install Rust with rustup first (https://rustup.rs)"
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "Adding the Rust target wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown || die "rustup could not add the wasm32 target"
+  fi
+}
+
+ensure_cargo_leptos() {
+  local have
+  have=$(cargo leptos --version 2>/dev/null | awk '{print $2}' || true)
+  if [ "$have" != "$CARGO_LEPTOS_VERSION" ]; then
+    say "Installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes, once)"
+    install_crate cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+  fi
+}
+
+ensure_wasm_bindgen() {
+  local want have
+  want=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' "$ROOT/Cargo.lock")
+  [ -n "$want" ] || die "Cargo.lock names no wasm-bindgen version"
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+  if [ "$have" != "$want" ]; then
+    say "Installing wasm-bindgen-cli $want (the version in Cargo.lock)"
+    install_crate wasm-bindgen-cli --version "$want"
+  fi
+}
+
+ensure_node() {
+  command -v npm >/dev/null || apt_install nodejs npm
+}
+
+# wasm-opt for release builds; Debian's binaryen is too old for current Rust WebAssembly.
+ensure_wasm_opt() {
+  ensure_node
+  local have
+  have=$(wasm-opt --version 2>/dev/null | awk '{print $3}' || true)
+  if [ "$have" != "${BINARYEN_VERSION%%.*}" ]; then
+    say "Installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
+    mkdir -p "$TOOLS"
+    npm install --silent --prefix "$TOOLS" "binaryen@$BINARYEN_VERSION" >/dev/null || die "npm could not install binaryen"
+  fi
+}
+
+ensure_chromium() {
+  command -v chromium >/dev/null || apt_install chromium
+}
+
+ensure_build_tools() {
+  ensure_rust
+  ensure_cargo_leptos
+  ensure_wasm_bindgen
+}
