@@ -11,7 +11,7 @@ pub mod server;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use pages::admin::{AdminLayout, AppPage, Apps, Audit, GroupPage, Groups, UserPage, Users};
 use pages::{NotFound, Panel, Setup, SignIn};
@@ -50,25 +50,30 @@ pub fn App() -> impl IntoView {
 }
 
 /// Everything inside the router: the header that knows who is signed in, and the pages.
+/// Every page renders in full before it is sent (`SsrMode::Async`), so that it works
+/// without JavaScript: streamed placeholders would need a script to be filled in.
 #[component]
 fn Frame() -> impl IntoView {
     pages::session::provide_session();
+    // Effects run only in the browser: the mark tells tests (and styles) that the page is live.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
             <pages::session::Header />
-            <main id="main">
+            <main id="main" data-hydrated=move || hydrated.get().then_some("true")>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=Panel />
-                    <Route path=path!("/signin") view=SignIn />
-                    <Route path=path!("/setup") view=Setup />
-                    <ParentRoute path=path!("/admin") view=AdminLayout>
-                        <Route path=path!("") view=|| view! { <Redirect path="/admin/users" /> } />
-                        <Route path=path!("users") view=Users />
-                        <Route path=path!("users/:id") view=UserPage />
-                        <Route path=path!("groups") view=Groups />
-                        <Route path=path!("groups/:id") view=GroupPage />
-                        <Route path=path!("apps") view=Apps />
-                        <Route path=path!("apps/:id") view=AppPage />
-                        <Route path=path!("audit") view=Audit />
+                    <Route path=path!("/") view=Panel ssr=SsrMode::Async />
+                    <Route path=path!("/signin") view=SignIn ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view=Setup ssr=SsrMode::Async />
+                    <ParentRoute path=path!("/admin") view=AdminLayout ssr=SsrMode::Async>
+                        <Route path=path!("") view=|| view! { <Redirect path="/admin/users" /> } ssr=SsrMode::Async />
+                        <Route path=path!("users") view=Users ssr=SsrMode::Async />
+                        <Route path=path!("users/:id") view=UserPage ssr=SsrMode::Async />
+                        <Route path=path!("groups") view=Groups ssr=SsrMode::Async />
+                        <Route path=path!("groups/:id") view=GroupPage ssr=SsrMode::Async />
+                        <Route path=path!("apps") view=Apps ssr=SsrMode::Async />
+                        <Route path=path!("apps/:id") view=AppPage ssr=SsrMode::Async />
+                        <Route path=path!("audit") view=Audit ssr=SsrMode::Async />
                     </ParentRoute>
                 </Routes>
             </main>

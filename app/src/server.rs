@@ -3,9 +3,9 @@
 
 use domain::sessions::{Client, SessionPolicy};
 use domain::{Principal, Store};
+use http::HeaderValue;
 use http::header::{COOKIE, SET_COOKIE, USER_AGENT};
 use http::request::Parts;
-use http::HeaderValue;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
@@ -88,23 +88,35 @@ pub async fn current_principal() -> Result<Option<Principal>, AppError> {
         return Ok(None);
     };
     let ip = client().ip;
-    Ok(domain::sessions::principal(&portal.store, &portal.policy, &token, ip.as_deref(), now()).await?)
+    Ok(
+        domain::sessions::principal(&portal.store, &portal.policy, &token, ip.as_deref(), now())
+            .await?,
+    )
 }
 
 /// The signed-in principal, or [`AppError::NotAuthenticated`].
 pub async fn principal() -> Result<(Portal, Principal), AppError> {
-    let principal = current_principal().await?.ok_or(AppError::NotAuthenticated)?;
+    let principal = current_principal()
+        .await?
+        .ok_or(AppError::NotAuthenticated)?;
     Ok((portal()?, principal))
 }
 
 fn set_cookie(value: String) {
-    if let (Some(response), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&value)) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(&value),
+    ) {
         response.append_header(SET_COOKIE, value);
     }
 }
 
 pub fn set_session_cookie(portal: &Portal, token: &str, max_age: i64) {
-    let secure = if portal.secure_cookies { "; Secure" } else { "" };
+    let secure = if portal.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     set_cookie(format!(
         "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
         portal.cookie_name()
@@ -112,7 +124,11 @@ pub fn set_session_cookie(portal: &Portal, token: &str, max_age: i64) {
 }
 
 pub fn clear_session_cookie(portal: &Portal) {
-    let secure = if portal.secure_cookies { "; Secure" } else { "" };
+    let secure = if portal.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     set_cookie(format!(
         "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
         portal.cookie_name()
@@ -130,7 +146,10 @@ pub fn content_security_policy() {
          img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'"
     );
-    if let (Some(response), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&policy)) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(&policy),
+    ) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }

@@ -41,7 +41,11 @@ fn check(id: String, input: &AppInput<'_>) -> Result<AppSummary> {
     })
 }
 
-async fn find(db: impl sqlx::SqliteExecutor<'_>, actor: &Principal, id: &str) -> Result<AppSummary> {
+async fn find(
+    db: impl sqlx::SqliteExecutor<'_>,
+    actor: &Principal,
+    id: &str,
+) -> Result<AppSummary> {
     store::apps::get(db, &actor.tenant_id, id)
         .await?
         .ok_or(Error::NotFound("app"))
@@ -67,7 +71,12 @@ pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<AppDetail
 }
 
 /// **Permissions:** global administrators.
-pub async fn create(store: &Store, actor: &Principal, input: AppInput<'_>, now: i64) -> Result<AppSummary> {
+pub async fn create(
+    store: &Store,
+    actor: &Principal,
+    input: AppInput<'_>,
+    now: i64,
+) -> Result<AppSummary> {
     actor.require(Permission::ManageApps)?;
     let app = check(crate::new_id(), &input)?;
     let mut tx = store.begin().await?;
@@ -92,7 +101,13 @@ pub async fn create(store: &Store, actor: &Principal, input: AppInput<'_>, now: 
 }
 
 /// **Permissions:** global administrators.
-pub async fn update(store: &Store, actor: &Principal, id: &str, input: AppInput<'_>, now: i64) -> Result<AppSummary> {
+pub async fn update(
+    store: &Store,
+    actor: &Principal,
+    id: &str,
+    input: AppInput<'_>,
+    now: i64,
+) -> Result<AppSummary> {
     actor.require(Permission::ManageApps)?;
     let app = check(id.to_string(), &input)?;
     let mut tx = store.begin().await?;
@@ -112,7 +127,11 @@ pub async fn update(store: &Store, actor: &Principal, id: &str, input: AppInput<
             detail: format!(
                 "launch {}; assignment {}",
                 app.launch_url,
-                if app.assignment_required { "required" } else { "not required" }
+                if app.assignment_required {
+                    "required"
+                } else {
+                    "not required"
+                }
             ),
         },
     )
@@ -147,7 +166,14 @@ pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Res
 /// Makes a user of the tenant an owner of the app, or no longer one.
 ///
 /// **Permissions:** global administrators.
-pub async fn set_owner(store: &Store, actor: &Principal, app_id: &str, user_id: &str, present: bool, now: i64) -> Result<()> {
+pub async fn set_owner(
+    store: &Store,
+    actor: &Principal,
+    app_id: &str,
+    user_id: &str,
+    present: bool,
+    now: i64,
+) -> Result<()> {
     actor.require(Permission::ManageApps)?;
     let mut tx = store.begin().await?;
     let app = find(&mut *tx, actor, app_id).await?;
@@ -163,7 +189,11 @@ pub async fn set_owner(store: &Store, actor: &Principal, app_id: &str, user_id: 
             actor,
             now,
             Change {
-                action: if present { "Add owner to application" } else { "Remove owner from application" },
+                action: if present {
+                    "Add owner to application"
+                } else {
+                    "Remove owner from application"
+                },
                 target_type: "App",
                 target_id: app_id,
                 target_name: &app.name,
@@ -179,7 +209,14 @@ pub async fn set_owner(store: &Store, actor: &Principal, app_id: &str, user_id: 
 /// Assigns the app to a user or a group of the tenant, or takes the assignment away.
 ///
 /// **Permissions:** global administrators.
-pub async fn set_assignment(store: &Store, actor: &Principal, app_id: &str, assignee: Assignee<'_>, present: bool, now: i64) -> Result<()> {
+pub async fn set_assignment(
+    store: &Store,
+    actor: &Principal,
+    app_id: &str,
+    assignee: Assignee<'_>,
+    present: bool,
+    now: i64,
+) -> Result<()> {
     actor.require(Permission::ManageApps)?;
     let mut tx = store.begin().await?;
     let app = find(&mut *tx, actor, app_id).await?;
@@ -206,7 +243,11 @@ pub async fn set_assignment(store: &Store, actor: &Principal, app_id: &str, assi
             actor,
             now,
             Change {
-                action: if present { "Add app role assignment" } else { "Remove app role assignment" },
+                action: if present {
+                    "Add app role assignment"
+                } else {
+                    "Remove app role assignment"
+                },
                 target_type: "App",
                 target_id: app_id,
                 target_name: &app.name,

@@ -3,8 +3,8 @@
 
 use types::{AuditEvent, Page};
 
-use crate::store::{self, Tx, audit::NewEvent};
 pub use crate::store::audit::Filter;
+use crate::store::{self, Tx, audit::NewEvent};
 use crate::{Permission, Principal, Result, Store};
 
 /// What changed, for the audit trail.
@@ -16,7 +16,12 @@ pub(crate) struct Change<'a> {
     pub detail: String,
 }
 
-pub(crate) async fn record(tx: &mut Tx, actor: &Principal, now: i64, change: Change<'_>) -> Result<()> {
+pub(crate) async fn record(
+    tx: &mut Tx,
+    actor: &Principal,
+    now: i64,
+    change: Change<'_>,
+) -> Result<()> {
     store::audit::insert(
         &mut **tx,
         NewEvent {
@@ -40,7 +45,13 @@ pub const MAX_PAGE_SIZE: u32 = 200;
 /// A page of the tenant's audit events, newest first.
 ///
 /// **Permissions:** global or user administrators of the tenant.
-pub async fn list(store: &Store, actor: &Principal, filter: &Filter, page: u32, page_size: u32) -> Result<Page<AuditEvent>> {
+pub async fn list(
+    store: &Store,
+    actor: &Principal,
+    filter: &Filter,
+    page: u32,
+    page_size: u32,
+) -> Result<Page<AuditEvent>> {
     actor.require(Permission::ReadAudit)?;
     let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
     let (items, total) = store::audit::list(
@@ -51,7 +62,12 @@ pub async fn list(store: &Store, actor: &Principal, filter: &Filter, page: u32, 
         i64::from(page_size),
     )
     .await?;
-    Ok(Page { items, total, page, page_size })
+    Ok(Page {
+        items,
+        total,
+        page,
+        page_size,
+    })
 }
 
 /// The actions that occur in the tenant's trail, for the filter's choices.

@@ -23,7 +23,11 @@ pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<GroupSummary>>
     store::groups::list(store.reader(), &actor.tenant_id).await
 }
 
-async fn find(db: impl sqlx::SqliteExecutor<'_>, actor: &Principal, id: &str) -> Result<GroupSummary> {
+async fn find(
+    db: impl sqlx::SqliteExecutor<'_>,
+    actor: &Principal,
+    id: &str,
+) -> Result<GroupSummary> {
     store::groups::get(db, &actor.tenant_id, id)
         .await?
         .ok_or(Error::NotFound("group"))
@@ -42,7 +46,13 @@ pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<GroupDeta
 }
 
 /// **Permissions:** global or user administrators.
-pub async fn create(store: &Store, actor: &Principal, name: &str, description: &str, now: i64) -> Result<GroupSummary> {
+pub async fn create(
+    store: &Store,
+    actor: &Principal,
+    name: &str,
+    description: &str,
+    now: i64,
+) -> Result<GroupSummary> {
     actor.require(Permission::ManageGroups)?;
     let (name, description) = check(name, description)?;
     let id = crate::new_id();
@@ -74,7 +84,14 @@ pub async fn create(store: &Store, actor: &Principal, name: &str, description: &
 }
 
 /// **Permissions:** global or user administrators.
-pub async fn update(store: &Store, actor: &Principal, id: &str, name: &str, description: &str, now: i64) -> Result<()> {
+pub async fn update(
+    store: &Store,
+    actor: &Principal,
+    id: &str,
+    name: &str,
+    description: &str,
+    now: i64,
+) -> Result<()> {
     actor.require(Permission::ManageGroups)?;
     let (name, description) = check(name, description)?;
     let mut tx = store.begin().await?;
@@ -133,7 +150,15 @@ pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Res
 /// is there already, or removing what is not, changes nothing and writes no event.
 ///
 /// **Permissions:** global or user administrators.
-pub async fn set_link(store: &Store, actor: &Principal, group_id: &str, user_id: &str, link: Link, present: bool, now: i64) -> Result<()> {
+pub async fn set_link(
+    store: &Store,
+    actor: &Principal,
+    group_id: &str,
+    user_id: &str,
+    link: Link,
+    present: bool,
+    now: i64,
+) -> Result<()> {
     actor.require(Permission::ManageGroups)?;
     let mut tx = store.begin().await?;
     let group = find(&mut *tx, actor, group_id).await?;

@@ -135,8 +135,7 @@ pub async fn principal(
     let Some(session) = store::sessions::load(store.reader(), &id_hash).await? else {
         return Ok(None);
     };
-    let timed_out =
-        session.expires_at <= now || session.last_seen_at + policy.idle_timeout <= now;
+    let timed_out = session.expires_at <= now || session.last_seen_at + policy.idle_timeout <= now;
     if timed_out || !session.enabled {
         sign_out_hash(store, &id_hash).await?;
         return Ok(None);

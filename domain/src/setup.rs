@@ -17,7 +17,13 @@ pub async fn issue_ticket(store: &Store, now: i64) -> Result<Option<String>> {
         return Ok(None);
     }
     let ticket = secrets::new_secret();
-    store::setup::insert(&mut *tx, &secrets::hash_secret(&ticket), now, now + LINK_LIFETIME).await?;
+    store::setup::insert(
+        &mut *tx,
+        &secrets::hash_secret(&ticket),
+        now,
+        now + LINK_LIFETIME,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some(ticket))
 }
@@ -38,7 +44,13 @@ pub struct SetupInput<'a> {
 
 /// Uses the ticket: creates the tenant and its first global administrator in one
 /// transaction. Bad input leaves the ticket usable; a used or expired ticket changes nothing.
-pub async fn complete(store: &Store, ticket: &str, input: SetupInput<'_>, ip: Option<&str>, now: i64) -> Result<(Tenant, UserSummary)> {
+pub async fn complete(
+    store: &Store,
+    ticket: &str,
+    input: SetupInput<'_>,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(Tenant, UserSummary)> {
     if !ticket_is_open(store, ticket, now).await? {
         return Err(Error::InvalidLink);
     }

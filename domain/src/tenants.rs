@@ -14,7 +14,13 @@ pub struct NewTenant<'a> {
 
 /// Creates a tenant inside `tx`; the audit event is written by `actor_name` in the new
 /// tenant. Used by first-run setup and by the operator's command line.
-pub(crate) async fn create_in(tx: &mut Tx, input: NewTenant<'_>, actor_name: &str, ip: Option<&str>, now: i64) -> Result<Tenant> {
+pub(crate) async fn create_in(
+    tx: &mut Tx,
+    input: NewTenant<'_>,
+    actor_name: &str,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<Tenant> {
     let name = validate::name("tenant_name", input.name, 128);
     let domain = validate::domain_name("primary_domain", input.primary_domain);
     validate::report([name.as_ref().err(), domain.as_ref().err()])?;
@@ -34,7 +40,9 @@ pub(crate) async fn create_in(tx: &mut Tx, input: NewTenant<'_>, actor_name: &st
     };
     store::tenants::insert(&mut **tx, &tenant, now)
         .await
-        .map_err(|e| Error::conflict_on_unique(e, "Another organization already uses that domain."))?;
+        .map_err(|e| {
+            Error::conflict_on_unique(e, "Another organization already uses that domain.")
+        })?;
     let actor = Principal {
         tenant_id: tenant.id.clone(),
         user_id: None,

@@ -28,41 +28,80 @@ async fn fixture() -> Fixture {
 }
 
 async fn tenant_with_admin(store: &Store, domain: &str) -> (Principal, String) {
-    let tenant = crate::tenants::create(store, NewTenant { name: domain, primary_domain: domain }, T0)
-        .await
-        .unwrap();
+    let tenant = crate::tenants::create(
+        store,
+        NewTenant {
+            name: domain,
+            primary_domain: domain,
+        },
+        T0,
+    )
+    .await
+    .unwrap();
     let operator = Principal::operator(&tenant.id);
     let email = format!("admin@{domain}");
     let admin = crate::users::create_member(
         store,
         &operator,
-        NewMember { email: &email, display_name: "Admin", password: PASSWORD },
+        NewMember {
+            email: &email,
+            display_name: "Admin",
+            password: PASSWORD,
+        },
         T0,
     )
     .await
     .unwrap();
-    crate::users::set_role(store, &operator, &admin.id, Role::GlobalAdministrator, true, T0)
-        .await
-        .unwrap();
+    crate::users::set_role(
+        store,
+        &operator,
+        &admin.id,
+        Role::GlobalAdministrator,
+        true,
+        T0,
+    )
+    .await
+    .unwrap();
     (operator, admin.id)
 }
 
 async fn member(store: &Store, actor: &Principal, email: &str) -> String {
-    crate::users::create_member(store, actor, NewMember { email, display_name: email, password: PASSWORD }, T0)
-        .await
-        .unwrap()
-        .id
+    crate::users::create_member(
+        store,
+        actor,
+        NewMember {
+            email,
+            display_name: email,
+            password: PASSWORD,
+        },
+        T0,
+    )
+    .await
+    .unwrap()
+    .id
 }
 
 #[test]
 fn password_rules_follow_asvs() {
     use crate::password::check_new;
     assert!(check_new("p", "seven77", "").is_err(), "shorter than 8");
-    assert!(check_new("p", &"x".repeat(129), "").is_err(), "longer than 128");
-    assert!(check_new("p", &"long passphrase ".repeat(4), "").is_ok(), "64+ allowed");
-    assert!(check_new("p", "Password1", "").is_err(), "common, in any case");
+    assert!(
+        check_new("p", &"x".repeat(129), "").is_err(),
+        "longer than 128"
+    );
+    assert!(
+        check_new("p", &"long passphrase ".repeat(4), "").is_ok(),
+        "64+ allowed"
+    );
+    assert!(
+        check_new("p", "Password1", "").is_err(),
+        "common, in any case"
+    );
     assert!(check_new("p", "iloveyou2", "").is_err());
-    assert!(check_new("p", "ann@example.com", "ann@example.com").is_err(), "not the email");
+    assert!(
+        check_new("p", "ann@example.com", "ann@example.com").is_err(),
+        "not the email"
+    );
     assert!(check_new("p", "no composition rules here", "").is_ok());
 }
 
@@ -87,24 +126,53 @@ async fn setup_ticket_works_once_and_expires_after_an_hour() {
         admin_name: "Ada",
         admin_password: PASSWORD,
     };
-    let expired = crate::setup::issue_ticket(&f.store, T0).await.unwrap().unwrap();
-    let late = crate::setup::complete(&f.store, &expired, input(), None, T0 + 3600).await;
-    assert!(matches!(late, Err(Error::InvalidLink)));
-
-    let ticket = crate::setup::issue_ticket(&f.store, T0 + 3600).await.unwrap().unwrap();
-    let (tenant, admin) = crate::setup::complete(&f.store, &ticket, input(), Some("10.0.0.1"), T0 + 3601).await.unwrap();
-    assert_eq!(tenant.slug, "contoso");
-    let again = crate::setup::complete(&f.store, &ticket, input(), None, T0 + 3602).await;
-    assert!(matches!(again, Err(Error::InvalidLink)));
-    assert!(crate::setup::issue_ticket(&f.store, T0 + 4000).await.unwrap().is_none(), "no more links once set up");
-
-    let opened = crate::sessions::sign_in(&f.store, &SessionPolicy::default(), "ada@contoso.example", PASSWORD, &Client::default(), None, T0 + 3700)
-        .await
-        .unwrap();
-    let principal = crate::sessions::principal(&f.store, &SessionPolicy::default(), &opened.token, None, T0 + 3701)
+    let expired = crate::setup::issue_ticket(&f.store, T0)
         .await
         .unwrap()
         .unwrap();
+    let late = crate::setup::complete(&f.store, &expired, input(), None, T0 + 3600).await;
+    assert!(matches!(late, Err(Error::InvalidLink)));
+
+    let ticket = crate::setup::issue_ticket(&f.store, T0 + 3600)
+        .await
+        .unwrap()
+        .unwrap();
+    let (tenant, admin) =
+        crate::setup::complete(&f.store, &ticket, input(), Some("10.0.0.1"), T0 + 3601)
+            .await
+            .unwrap();
+    assert_eq!(tenant.slug, "contoso");
+    let again = crate::setup::complete(&f.store, &ticket, input(), None, T0 + 3602).await;
+    assert!(matches!(again, Err(Error::InvalidLink)));
+    assert!(
+        crate::setup::issue_ticket(&f.store, T0 + 4000)
+            .await
+            .unwrap()
+            .is_none(),
+        "no more links once set up"
+    );
+
+    let opened = crate::sessions::sign_in(
+        &f.store,
+        &SessionPolicy::default(),
+        "ada@contoso.example",
+        PASSWORD,
+        &Client::default(),
+        None,
+        T0 + 3700,
+    )
+    .await
+    .unwrap();
+    let principal = crate::sessions::principal(
+        &f.store,
+        &SessionPolicy::default(),
+        &opened.token,
+        None,
+        T0 + 3701,
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(principal.user_id.as_deref(), Some(admin.id.as_str()));
     assert_eq!(principal.roles, vec![Role::GlobalAdministrator]);
 }
@@ -113,31 +181,57 @@ async fn setup_ticket_works_once_and_expires_after_an_hour() {
 async fn sessions_end_after_idle_and_absolute_timeouts() {
     let f = fixture().await;
     tenant_with_admin(&f.store, "contoso.example").await;
-    let policy = SessionPolicy { idle_timeout: 600, absolute_timeout: 3600, ..SessionPolicy::default() };
+    let policy = SessionPolicy {
+        idle_timeout: 600,
+        absolute_timeout: 3600,
+        ..SessionPolicy::default()
+    };
     let sign_in = |now| {
         let store = f.store.clone();
         async move {
-            crate::sessions::sign_in(&store, &policy, "admin@contoso.example", PASSWORD, &Client::default(), None, now)
-                .await
-                .unwrap()
-                .token
+            crate::sessions::sign_in(
+                &store,
+                &policy,
+                "admin@contoso.example",
+                PASSWORD,
+                &Client::default(),
+                None,
+                now,
+            )
+            .await
+            .unwrap()
+            .token
         }
     };
     let alive = |token: String, now| {
         let store = f.store.clone();
-        async move { crate::sessions::principal(&store, &policy, &token, None, now).await.unwrap().is_some() }
+        async move {
+            crate::sessions::principal(&store, &policy, &token, None, now)
+                .await
+                .unwrap()
+                .is_some()
+        }
     };
 
     let idle = sign_in(T0).await;
     assert!(alive(idle.clone(), T0 + 599).await);
-    assert!(!alive(idle.clone(), T0 + 599 + 600).await, "unused for the idle timeout");
+    assert!(
+        !alive(idle.clone(), T0 + 599 + 600).await,
+        "unused for the idle timeout"
+    );
     assert!(!alive(idle, T0 + 1).await, "an ended session stays ended");
 
     let busy = sign_in(T0).await;
     for minute in 1..60 {
-        assert!(alive(busy.clone(), T0 + minute * 60).await, "in use at minute {minute}");
+        assert!(
+            alive(busy.clone(), T0 + minute * 60).await,
+            "in use at minute {minute}"
+        );
     }
-    assert!(!alive(busy, T0 + 3600).await, "the absolute timeout ends even a busy session");
+    assert!(
+        !alive(busy, T0 + 3600).await,
+        "the absolute timeout ends even a busy session"
+    );
 }
 
 #[tokio::test]
@@ -148,16 +242,33 @@ async fn failed_sign_ins_are_throttled_per_account_until_the_window_passes() {
     let attempt = |password: &'static str, ip: &'static str, now: i64| {
         let store = f.store.clone();
         async move {
-            let client = Client { ip: Some(ip.into()), user_agent: None };
-            crate::sessions::sign_in(&store, &policy, "admin@contoso.example", password, &client, None, now).await
+            let client = Client {
+                ip: Some(ip.into()),
+                user_agent: None,
+            };
+            crate::sessions::sign_in(
+                &store,
+                &policy,
+                "admin@contoso.example",
+                password,
+                &client,
+                None,
+                now,
+            )
+            .await
         }
     };
     for i in 0..policy.max_failures_per_account {
         let from = if i % 2 == 0 { "192.0.2.1" } else { "192.0.2.2" };
-        assert!(matches!(attempt("wrong", from, T0 + i).await, Err(Error::BadCredentials)));
+        assert!(matches!(
+            attempt("wrong", from, T0 + i).await,
+            Err(Error::BadCredentials)
+        ));
     }
     let locked = attempt(PASSWORD, "192.0.2.3", T0 + 20).await;
-    assert!(matches!(locked, Err(Error::Throttled { retry_after }) if retry_after > 0 && retry_after <= policy.throttle_window));
+    assert!(
+        matches!(locked, Err(Error::Throttled { retry_after }) if retry_after > 0 && retry_after <= policy.throttle_window)
+    );
     let later = attempt(PASSWORD, "192.0.2.3", T0 + policy.throttle_window + 1).await;
     assert!(later.is_ok(), "the window closed: {later:?}");
 }
@@ -166,13 +277,23 @@ async fn failed_sign_ins_are_throttled_per_account_until_the_window_passes() {
 async fn each_change_writes_one_audit_event_and_a_refused_change_writes_none() {
     let f = fixture().await;
     let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;
-    let before = crate::audit::list(&f.store, &operator, &Default::default(), 0, 200).await.unwrap().total;
+    let before = crate::audit::list(&f.store, &operator, &Default::default(), 0, 200)
+        .await
+        .unwrap()
+        .total;
     let bad = crate::groups::create(&f.store, &operator, "  ", "", T0).await;
     assert!(matches!(bad, Err(Error::Invalid(_))));
-    crate::groups::create(&f.store, &operator, "Sales", "", T0).await.unwrap();
+    crate::groups::create(&f.store, &operator, "Sales", "", T0)
+        .await
+        .unwrap();
     let dup = crate::groups::create(&f.store, &operator, "sales", "", T0).await;
-    assert!(matches!(dup, Err(Error::Conflict(_))), "names are unique in any case");
-    let events = crate::audit::list(&f.store, &operator, &Default::default(), 0, 200).await.unwrap();
+    assert!(
+        matches!(dup, Err(Error::Conflict(_))),
+        "names are unique in any case"
+    );
+    let events = crate::audit::list(&f.store, &operator, &Default::default(), 0, 200)
+        .await
+        .unwrap();
     assert_eq!(events.total, before + 1);
     assert_eq!(events.items[0].action, "Add group");
     assert_eq!(events.items[0].actor_name, "Command line");
@@ -190,15 +311,31 @@ async fn user_administrators_manage_users_but_not_apps_roles_or_global_admins() 
         roles: vec![Role::UserAdministrator],
         ..operator.clone()
     };
-    crate::users::set_enabled(&f.store, &user_admin, &bob, false, T0).await.unwrap();
+    crate::users::set_enabled(&f.store, &user_admin, &bob, false, T0)
+        .await
+        .unwrap();
     let admin = crate::users::set_enabled(&f.store, &user_admin, &admin_id, false, T0).await;
     assert!(matches!(admin, Err(Error::AccessDenied)));
-    let role = crate::users::set_role(&f.store, &user_admin, &bob, Role::GlobalAdministrator, true, T0).await;
+    let role = crate::users::set_role(
+        &f.store,
+        &user_admin,
+        &bob,
+        Role::GlobalAdministrator,
+        true,
+        T0,
+    )
+    .await;
     assert!(matches!(role, Err(Error::AccessDenied)));
     let app = crate::apps::list(&f.store, &user_admin).await;
     assert!(matches!(app, Err(Error::AccessDenied)));
-    let nobody = Principal { roles: vec![], ..user_admin.clone() };
-    assert!(matches!(crate::users::list(&f.store, &nobody, &UserQuery::default()).await, Err(Error::AccessDenied)));
+    let nobody = Principal {
+        roles: vec![],
+        ..user_admin.clone()
+    };
+    assert!(matches!(
+        crate::users::list(&f.store, &nobody, &UserQuery::default()).await,
+        Err(Error::AccessDenied)
+    ));
 }
 
 #[tokio::test]
@@ -209,24 +346,62 @@ async fn access_panel_lists_apps_by_assignment_group_or_openness() {
     let app = |name: &'static str, required: bool| {
         let (store, operator) = (f.store.clone(), operator.clone());
         async move {
-            let input = AppInput { name, description: "", launch_url: "https://x.example/", logo_url: "", assignment_required: required };
-            crate::apps::create(&store, &operator, input, T0).await.unwrap().id
+            let input = AppInput {
+                name,
+                description: "",
+                launch_url: "https://x.example/",
+                logo_url: "",
+                assignment_required: required,
+            };
+            crate::apps::create(&store, &operator, input, T0)
+                .await
+                .unwrap()
+                .id
         }
     };
     let direct = app("Direct", true).await;
     let via_group = app("Via group", true).await;
     app("Everyone", false).await;
     app("Hidden", true).await;
-    let group = crate::groups::create(&f.store, &operator, "Team", "", T0).await.unwrap();
-    crate::groups::set_link(&f.store, &operator, &group.id, &bob, Link::Member, true, T0).await.unwrap();
-    crate::apps::set_assignment(&f.store, &operator, &direct, Assignee::User(&bob), true, T0).await.unwrap();
-    crate::apps::set_assignment(&f.store, &operator, &via_group, Assignee::Group(&group.id), true, T0).await.unwrap();
-    let as_bob = Principal { user_id: Some(bob.clone()), roles: vec![], ..operator.clone() };
+    let group = crate::groups::create(&f.store, &operator, "Team", "", T0)
+        .await
+        .unwrap();
+    crate::groups::set_link(&f.store, &operator, &group.id, &bob, Link::Member, true, T0)
+        .await
+        .unwrap();
+    crate::apps::set_assignment(&f.store, &operator, &direct, Assignee::User(&bob), true, T0)
+        .await
+        .unwrap();
+    crate::apps::set_assignment(
+        &f.store,
+        &operator,
+        &via_group,
+        Assignee::Group(&group.id),
+        true,
+        T0,
+    )
+    .await
+    .unwrap();
+    let as_bob = Principal {
+        user_id: Some(bob.clone()),
+        roles: vec![],
+        ..operator.clone()
+    };
     let panel = crate::access::panel(&f.store, &as_bob).await.unwrap();
     let names: Vec<_> = panel.apps.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["Direct", "Everyone", "Via group"]);
 
-    crate::groups::set_link(&f.store, &operator, &group.id, &bob, Link::Member, false, T0).await.unwrap();
+    crate::groups::set_link(
+        &f.store,
+        &operator,
+        &group.id,
+        &bob,
+        Link::Member,
+        false,
+        T0,
+    )
+    .await
+    .unwrap();
     let panel = crate::access::panel(&f.store, &as_bob).await.unwrap();
     assert_eq!(panel.apps.len(), 2, "leaving the group takes its apps away");
 }
@@ -240,14 +415,26 @@ async fn an_address_is_a_member_of_one_tenant_at_most() {
     let twice = crate::users::create_member(
         &f.store,
         &b,
-        NewMember { email: "SAM@partner.example", display_name: "Sam", password: PASSWORD },
+        NewMember {
+            email: "SAM@partner.example",
+            display_name: "Sam",
+            password: PASSWORD,
+        },
         T0,
     )
     .await;
     assert!(matches!(twice, Err(Error::Conflict(_))));
-    let listed = crate::users::list(&f.store, &b, &UserQuery { user_type: Some(UserType::Member), page_size: 50, ..Default::default() })
-        .await
-        .unwrap();
+    let listed = crate::users::list(
+        &f.store,
+        &b,
+        &UserQuery {
+            user_type: Some(UserType::Member),
+            page_size: 50,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(listed.total, 1, "only B's admin");
 }
 
@@ -255,13 +442,34 @@ async fn an_address_is_a_member_of_one_tenant_at_most() {
 fn validation_refuses_what_would_be_dangerous_or_wrong() {
     use crate::validate::{domain_name, email, web_url};
     assert_eq!(email("e", " Ann@Example.COM ").unwrap(), "ann@example.com");
-    for bad in ["ann", "ann@", "@x.com", "a b@x.com", "ann@localhost", ".ann@x.com", "ann@x..com", "<a>@x.com"] {
+    for bad in [
+        "ann",
+        "ann@",
+        "@x.com",
+        "a b@x.com",
+        "ann@localhost",
+        ".ann@x.com",
+        "ann@x..com",
+        "<a>@x.com",
+    ] {
         assert!(email("e", bad).is_err(), "{bad}");
     }
     assert!(domain_name("d", "-x.com").is_err());
-    assert_eq!(domain_name("d", "Contoso.Example.").unwrap(), "contoso.example");
-    for bad in ["javascript:alert(1)", "data:text/html,x", "ftp://x.example", "https://user:pw@x.example", "/relative"] {
+    assert_eq!(
+        domain_name("d", "Contoso.Example.").unwrap(),
+        "contoso.example"
+    );
+    for bad in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "ftp://x.example",
+        "https://user:pw@x.example",
+        "/relative",
+    ] {
         assert!(web_url("u", bad).is_err(), "{bad}");
     }
-    assert_eq!(web_url("u", "https://wiki.example").unwrap(), "https://wiki.example/");
+    assert_eq!(
+        web_url("u", "https://wiki.example").unwrap(),
+        "https://wiki.example/"
+    );
 }

@@ -41,7 +41,11 @@ pub(crate) async fn prepare_member(input: NewMember<'_>) -> Result<PreparedMembe
         input.password,
         email.as_deref().unwrap_or_default(),
     );
-    validate::report([email.as_ref().err(), name.as_ref().err(), secret.as_ref().err()])?;
+    validate::report([
+        email.as_ref().err(),
+        name.as_ref().err(),
+        secret.as_ref().err(),
+    ])?;
     Ok(PreparedMember {
         email: email?,
         display_name: name?,
@@ -50,8 +54,17 @@ pub(crate) async fn prepare_member(input: NewMember<'_>) -> Result<PreparedMembe
 }
 
 /// Inserts a prepared member inside `tx`.
-pub(crate) async fn create_member_in(tx: &mut Tx, actor: &Principal, member: PreparedMember, now: i64) -> Result<UserSummary> {
-    let PreparedMember { email, display_name, hash } = member;
+pub(crate) async fn create_member_in(
+    tx: &mut Tx,
+    actor: &Principal,
+    member: PreparedMember,
+    now: i64,
+) -> Result<UserSummary> {
+    let PreparedMember {
+        email,
+        display_name,
+        hash,
+    } = member;
     let id = crate::new_id();
     store::users::insert(
         &mut **tx,
@@ -69,7 +82,9 @@ pub(crate) async fn create_member_in(tx: &mut Tx, actor: &Principal, member: Pre
     .map_err(|e| {
         Error::conflict_on_unique(
             e,
-            format!("{email} already has an account. Each address can be a member of one organization."),
+            format!(
+                "{email} already has an account. Each address can be a member of one organization."
+            ),
         )
     })?;
     audit::record(
@@ -98,7 +113,12 @@ pub(crate) async fn create_member_in(tx: &mut Tx, actor: &Principal, member: Pre
 /// Creates a member who signs in with `input.password`.
 ///
 /// **Permissions:** global or user administrators.
-pub async fn create_member(store: &Store, actor: &Principal, input: NewMember<'_>, now: i64) -> Result<UserSummary> {
+pub async fn create_member(
+    store: &Store,
+    actor: &Principal,
+    input: NewMember<'_>,
+    now: i64,
+) -> Result<UserSummary> {
     actor.require(Permission::ManageUsers)?;
     let member = prepare_member(input).await?;
     let mut tx = store.begin().await?;
@@ -110,7 +130,11 @@ pub async fn create_member(store: &Store, actor: &Principal, input: NewMember<'_
 /// A page of the tenant's users, by display name.
 ///
 /// **Permissions:** global or user administrators.
-pub async fn list(store: &Store, actor: &Principal, query: &UserQuery) -> Result<Page<UserSummary>> {
+pub async fn list(
+    store: &Store,
+    actor: &Principal,
+    query: &UserQuery,
+) -> Result<Page<UserSummary>> {
     actor.require(Permission::ManageUsers)?;
     let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
     let (items, total) = store::users::list(
@@ -130,7 +154,11 @@ pub async fn list(store: &Store, actor: &Principal, query: &UserQuery) -> Result
     })
 }
 
-pub(crate) async fn find_in_tenant(db: impl sqlx::SqliteExecutor<'_>, actor: &Principal, id: &str) -> Result<UserSummary> {
+pub(crate) async fn find_in_tenant(
+    db: impl sqlx::SqliteExecutor<'_>,
+    actor: &Principal,
+    id: &str,
+) -> Result<UserSummary> {
     store::users::get(db, &actor.tenant_id, id)
         .await?
         .ok_or(Error::NotFound("user"))
@@ -156,9 +184,13 @@ pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<UserDetai
 ///
 /// **Permissions:** administrators who manage users, groups or apps.
 pub async fn resolve(store: &Store, actor: &Principal, key: &str) -> Result<UserSummary> {
-    if ![Permission::ManageUsers, Permission::ManageGroups, Permission::ManageApps]
-        .into_iter()
-        .any(|p| actor.may(p))
+    if ![
+        Permission::ManageUsers,
+        Permission::ManageGroups,
+        Permission::ManageApps,
+    ]
+    .into_iter()
+    .any(|p| actor.may(p))
     {
         return Err(Error::AccessDenied);
     }
@@ -179,7 +211,14 @@ pub async fn resolve(store: &Store, actor: &Principal, key: &str) -> Result<User
 /// Changes a user's email address and display name.
 ///
 /// **Permissions:** global or user administrators.
-pub async fn update(store: &Store, actor: &Principal, id: &str, email: &str, display_name: &str, now: i64) -> Result<UserSummary> {
+pub async fn update(
+    store: &Store,
+    actor: &Principal,
+    id: &str,
+    email: &str,
+    display_name: &str,
+    now: i64,
+) -> Result<UserSummary> {
     actor.require(Permission::ManageUsers)?;
     let email = validate::email("email", email);
     let name = validate::name("display_name", display_name, 256);
@@ -195,7 +234,10 @@ pub async fn update(store: &Store, actor: &Principal, id: &str, email: &str, dis
         changes.push(format!("email {} → {email}", before.email));
     }
     if before.display_name != display_name {
-        changes.push(format!("display name {} → {display_name}", before.display_name));
+        changes.push(format!(
+            "display name {} → {display_name}",
+            before.display_name
+        ));
     }
     audit::record(
         &mut tx,
@@ -236,10 +278,18 @@ async fn keep_a_global_admin(tx: &mut Tx, actor: &Principal, user_id: &str) -> R
 ///
 /// **Permissions:** global or user administrators; nobody disables themselves, and only a
 /// global administrator disables a global administrator.
-pub async fn set_enabled(store: &Store, actor: &Principal, id: &str, enabled: bool, now: i64) -> Result<UserSummary> {
+pub async fn set_enabled(
+    store: &Store,
+    actor: &Principal,
+    id: &str,
+    enabled: bool,
+    now: i64,
+) -> Result<UserSummary> {
     actor.require(Permission::ManageUsers)?;
     if !enabled && actor.is_user(id) {
-        return Err(Error::Conflict("You cannot disable your own account.".into()));
+        return Err(Error::Conflict(
+            "You cannot disable your own account.".into(),
+        ));
     }
     let mut tx = store.begin().await?;
     let user = find_in_tenant(&mut *tx, actor, id).await?;
@@ -258,11 +308,19 @@ pub async fn set_enabled(store: &Store, actor: &Principal, id: &str, enabled: bo
         actor,
         now,
         Change {
-            action: if enabled { "Enable account" } else { "Disable account" },
+            action: if enabled {
+                "Enable account"
+            } else {
+                "Disable account"
+            },
             target_type: "User",
             target_id: id,
             target_name: &user.display_name,
-            detail: if enabled { String::new() } else { format!("{ended} sessions ended") },
+            detail: if enabled {
+                String::new()
+            } else {
+                format!("{ended} sessions ended")
+            },
         },
     )
     .await?;
@@ -288,11 +346,19 @@ async fn guard_admin_target(tx: &mut Tx, actor: &Principal, user_id: &str) -> Re
 ///
 /// **Permissions:** global or user administrators (only a global administrator for a
 /// global administrator).
-pub async fn reset_password(store: &Store, actor: &Principal, id: &str, new_password: &str, now: i64) -> Result<()> {
+pub async fn reset_password(
+    store: &Store,
+    actor: &Principal,
+    id: &str,
+    new_password: &str,
+    now: i64,
+) -> Result<()> {
     actor.require(Permission::ManageUsers)?;
     let user = find_in_tenant(store.reader(), actor, id).await?;
     if user.user_type != UserType::Member {
-        return Err(Error::Conflict("Guests sign in with their own identity; they have no password here.".into()));
+        return Err(Error::Conflict(
+            "Guests sign in with their own identity; they have no password here.".into(),
+        ));
     }
     password::check_new("password", new_password, &user.email)?;
     let hash = password::hash_blocking(new_password.to_string()).await?;
@@ -328,7 +394,9 @@ pub async fn reset_password(store: &Store, actor: &Principal, id: &str, new_pass
 pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Result<()> {
     actor.require(Permission::ManageUsers)?;
     if actor.is_user(id) {
-        return Err(Error::Conflict("You cannot delete your own account.".into()));
+        return Err(Error::Conflict(
+            "You cannot delete your own account.".into(),
+        ));
     }
     let mut tx = store.begin().await?;
     let user = find_in_tenant(&mut *tx, actor, id).await?;
@@ -356,10 +424,19 @@ pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Res
 ///
 /// **Permissions:** global administrators only; a global administrator cannot take that
 /// role from themselves, so a tenant always keeps one.
-pub async fn set_role(store: &Store, actor: &Principal, id: &str, role: Role, granted: bool, now: i64) -> Result<()> {
+pub async fn set_role(
+    store: &Store,
+    actor: &Principal,
+    id: &str,
+    role: Role,
+    granted: bool,
+    now: i64,
+) -> Result<()> {
     actor.require(Permission::ManageRoles)?;
     if !granted && role == Role::GlobalAdministrator && actor.is_user(id) {
-        return Err(Error::Conflict("You cannot remove your own global administrator role.".into()));
+        return Err(Error::Conflict(
+            "You cannot remove your own global administrator role.".into(),
+        ));
     }
     let mut tx = store.begin().await?;
     let user = find_in_tenant(&mut *tx, actor, id).await?;
@@ -376,7 +453,11 @@ pub async fn set_role(store: &Store, actor: &Principal, id: &str, role: Role, gr
         actor,
         now,
         Change {
-            action: if granted { "Add member to role" } else { "Remove member from role" },
+            action: if granted {
+                "Add member to role"
+            } else {
+                "Remove member from role"
+            },
             target_type: "User",
             target_id: id,
             target_name: &user.display_name,
@@ -390,7 +471,13 @@ pub async fn set_role(store: &Store, actor: &Principal, id: &str, role: Role, gr
 
 /// Gives a role inside `tx` without the permission check: first-run setup and the
 /// operator make the first administrator this way.
-pub(crate) async fn grant_role_in(tx: &mut Tx, actor: &Principal, user: &UserSummary, role: Role, now: i64) -> Result<()> {
+pub(crate) async fn grant_role_in(
+    tx: &mut Tx,
+    actor: &Principal,
+    user: &UserSummary,
+    role: Role,
+    now: i64,
+) -> Result<()> {
     store::users::add_role(&mut **tx, &user.id, role).await?;
     audit::record(
         tx,

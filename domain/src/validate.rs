@@ -46,7 +46,10 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> 
     if value.chars().count() > max {
         return Err(field_error(field, format!("Use at most {max} characters.")));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err(field_error(field, "Remove the control characters."));
     }
     Ok(value.to_string())
@@ -61,7 +64,10 @@ pub fn email(field: &str, value: &str) -> Result<String, FieldError> {
         return Err(field_error(field, "Enter an email address."));
     }
     if value.len() > 254 {
-        return Err(field_error(field, "An email address has at most 254 characters."));
+        return Err(field_error(
+            field,
+            "An email address has at most 254 characters.",
+        ));
     }
     let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
     let local_ok = !local.is_empty()
@@ -108,7 +114,10 @@ pub fn web_url(field: &str, value: &str) -> Result<String, FieldError> {
         ));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(field_error(field, "Leave user names and passwords out of the address."));
+        return Err(field_error(
+            field,
+            "Leave user names and passwords out of the address.",
+        ));
     }
     Ok(parsed.to_string())
 }

@@ -61,7 +61,11 @@ impl Answer {
             Value::Object(map) => map
                 .values()
                 .next()
-                .map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))
+                .map(|v| {
+                    v.as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| v.to_string())
+                })
                 .unwrap_or_default(),
             other => other.to_string(),
         }
@@ -76,12 +80,21 @@ impl Portico {
         let mut child = Command::new(binary())
             .arg("--data-dir")
             .arg(data.path())
-            .args(["--log-level", "warn", "serve", "--listen", "127.0.0.1:0", "--site-root"])
+            .args([
+                "--log-level",
+                "warn",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--site-root",
+            ])
             .arg(site.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e} (build it first)", binary().display()));
+            .unwrap_or_else(|e| {
+                panic!("cannot start {}: {e} (build it first)", binary().display())
+            });
         let stdout = child.stdout.take().expect("stdout");
         let (lines, received) = mpsc::channel();
         std::thread::spawn(move || {
@@ -155,15 +168,26 @@ impl Portico {
 
     /// Creates a tenant and a member with the given roles from the command line;
     /// returns (tenant id, user id).
-    pub fn seed_tenant(&self, name: &str, domain: &str, admin_email: &str, roles: &[&str]) -> (String, String) {
-        let tenant = self.cli_json(&["tenant", "create", "--name", name, "--domain", domain], "");
+    pub fn seed_tenant(
+        &self,
+        name: &str,
+        domain: &str,
+        admin_email: &str,
+        roles: &[&str],
+    ) -> (String, String) {
+        let tenant = self.cli_json(
+            &["tenant", "create", "--name", name, "--domain", domain],
+            "",
+        );
         let tenant_id = tenant["id"].as_str().expect("tenant id").to_string();
         let user = self.create_user(&tenant_id, admin_email, roles);
         (tenant_id, user)
     }
 
     pub fn create_user(&self, tenant: &str, email: &str, roles: &[&str]) -> String {
-        let mut args = vec!["user", "create", "--tenant", tenant, "--email", email, "--name", email];
+        let mut args = vec![
+            "user", "create", "--tenant", tenant, "--email", email, "--name", email,
+        ];
         for role in roles {
             args.extend(["--role", role]);
         }
@@ -176,7 +200,12 @@ impl Portico {
     }
 
     /// Calls a server function as the browser's JavaScript does (same origin, form body).
-    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Answer {
+    pub async fn call(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Answer {
         let mut request = self
             .http
             .post(format!("{}/fn/{endpoint}", self.url))
@@ -198,12 +227,18 @@ impl Portico {
             .map(|v| v.split(';').next().unwrap_or_default().to_string());
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer { status, body, cookie }
+        Answer {
+            status,
+            body,
+            cookie,
+        }
     }
 
     /// Signs in and returns the session cookie's value.
     pub async fn sign_in(&self, email: &str, password: &str) -> String {
-        let answer = self.call("sign_in", &[("email", email), ("password", password)], None).await;
+        let answer = self
+            .call("sign_in", &[("email", email), ("password", password)], None)
+            .await;
         assert!(answer.ok(), "sign-in of {email} failed: {answer:?}");
         answer.cookie.expect("a session cookie")
     }
@@ -230,7 +265,9 @@ fn encode(text: &str) -> String {
     let mut out = String::new();
     for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(byte as char)
+            }
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }

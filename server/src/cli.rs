@@ -33,18 +33,30 @@ fn failed(error: domain::Error) -> String {
 }
 
 async fn operator(store: &Store, tenant: &str) -> Result<Principal, String> {
-    let tenant = domain::tenants::find(store, tenant).await.map_err(|_| {
-        format!("no organization has the id, slug or domain '{tenant}'")
-    })?;
+    let tenant = domain::tenants::find(store, tenant)
+        .await
+        .map_err(|_| format!("no organization has the id, slug or domain '{tenant}'"))?;
     Ok(Principal::operator(tenant.id))
 }
 
 pub async fn tenant(store: &Store, command: TenantCommand) -> Result<(), String> {
     match command {
-        TenantCommand::Create { name, domain, output } => {
-            let input = NewTenant { name: &name, primary_domain: &domain };
-            let tenant = domain::tenants::create(store, input, now()).await.map_err(failed)?;
-            let text = format!("Created organization {} ({}), slug {}, id {}", tenant.name, tenant.primary_domain, tenant.slug, tenant.id);
+        TenantCommand::Create {
+            name,
+            domain,
+            output,
+        } => {
+            let input = NewTenant {
+                name: &name,
+                primary_domain: &domain,
+            };
+            let tenant = domain::tenants::create(store, input, now())
+                .await
+                .map_err(failed)?;
+            let text = format!(
+                "Created organization {} ({}), slug {}, id {}",
+                tenant.name, tenant.primary_domain, tenant.slug, tenant.id
+            );
             show(&output, &tenant, text)
         }
     }
@@ -60,7 +72,13 @@ fn role(arg: RoleArg) -> Role {
 
 pub async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
     match command {
-        UserCommand::Create { tenant, email, name, roles, output } => {
+        UserCommand::Create {
+            tenant,
+            email,
+            name,
+            roles,
+            output,
+        } => {
             let actor = operator(store, &tenant).await?;
             let mut password = String::new();
             std::io::stdin()
@@ -68,19 +86,34 @@ pub async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
                 .read_line(&mut password)
                 .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let input = NewMember { email: &email, display_name: &name, password };
-            let user = domain::users::create_member(store, &actor, input, now()).await.map_err(failed)?;
+            let input = NewMember {
+                email: &email,
+                display_name: &name,
+                password,
+            };
+            let user = domain::users::create_member(store, &actor, input, now())
+                .await
+                .map_err(failed)?;
             for arg in roles {
-                domain::users::set_role(store, &actor, &user.id, role(arg), true, now()).await.map_err(failed)?;
+                domain::users::set_role(store, &actor, &user.id, role(arg), true, now())
+                    .await
+                    .map_err(failed)?;
             }
-            let text = format!("Created member {} <{}>, id {}", user.display_name, user.email, user.id);
+            let text = format!(
+                "Created member {} <{}>, id {}",
+                user.display_name, user.email, user.id
+            );
             show(&output, &user, text)
         }
     }
 }
 
 /// A group by id or by name (any case).
-async fn find_group(store: &Store, actor: &Principal, key: &str) -> Result<types::GroupSummary, String> {
+async fn find_group(
+    store: &Store,
+    actor: &Principal,
+    key: &str,
+) -> Result<types::GroupSummary, String> {
     let groups = domain::groups::list(store, actor).await.map_err(failed)?;
     groups
         .into_iter()
@@ -90,21 +123,39 @@ async fn find_group(store: &Store, actor: &Principal, key: &str) -> Result<types
 
 pub async fn group(store: &Store, command: GroupCommand) -> Result<(), String> {
     match command {
-        GroupCommand::Create { tenant, name, description, output } => {
+        GroupCommand::Create {
+            tenant,
+            name,
+            description,
+            output,
+        } => {
             let actor = operator(store, &tenant).await?;
-            let group = domain::groups::create(store, &actor, &name, &description, now()).await.map_err(failed)?;
+            let group = domain::groups::create(store, &actor, &name, &description, now())
+                .await
+                .map_err(failed)?;
             let text = format!("Created group {}, id {}", group.name, group.id);
             show(&output, &group, text)
         }
-        GroupCommand::AddMember { tenant, group, user, owner, output } => {
+        GroupCommand::AddMember {
+            tenant,
+            group,
+            user,
+            owner,
+            output,
+        } => {
             let actor = operator(store, &tenant).await?;
             let group = find_group(store, &actor, &group).await?;
-            let user = domain::users::resolve(store, &actor, &user).await.map_err(failed)?;
+            let user = domain::users::resolve(store, &actor, &user)
+                .await
+                .map_err(failed)?;
             let link = if owner { Link::Owner } else { Link::Member };
-            domain::groups::set_link(store, &actor, &group.id, &user.id, link, true, now()).await.map_err(failed)?;
+            domain::groups::set_link(store, &actor, &group.id, &user.id, link, true, now())
+                .await
+                .map_err(failed)?;
             let relation = if owner { "owner" } else { "member" };
             let text = format!("{} is now {relation} of {}", user.email, group.name);
-            let result = serde_json::json!({ "group": group.id, "user": user.id, "relation": relation });
+            let result =
+                serde_json::json!({ "group": group.id, "user": user.id, "relation": relation });
             show(&output, &result, text)
         }
     }
@@ -112,7 +163,15 @@ pub async fn group(store: &Store, command: GroupCommand) -> Result<(), String> {
 
 pub async fn app(store: &Store, command: AppCommand) -> Result<(), String> {
     match command {
-        AppCommand::Create { tenant, name, launch_url, description, logo_url, open_to_all, output } => {
+        AppCommand::Create {
+            tenant,
+            name,
+            launch_url,
+            description,
+            logo_url,
+            open_to_all,
+            output,
+        } => {
             let actor = operator(store, &tenant).await?;
             let input = AppInput {
                 name: &name,
@@ -121,11 +180,19 @@ pub async fn app(store: &Store, command: AppCommand) -> Result<(), String> {
                 logo_url: &logo_url,
                 assignment_required: !open_to_all,
             };
-            let app = domain::apps::create(store, &actor, input, now()).await.map_err(failed)?;
+            let app = domain::apps::create(store, &actor, input, now())
+                .await
+                .map_err(failed)?;
             let text = format!("Created app {}, id {}", app.name, app.id);
             show(&output, &app, text)
         }
-        AppCommand::Assign { tenant, app, user, group, output } => {
+        AppCommand::Assign {
+            tenant,
+            app,
+            user,
+            group,
+            output,
+        } => {
             let actor = operator(store, &tenant).await?;
             let apps = domain::apps::list(store, &actor).await.map_err(failed)?;
             let app = apps
@@ -134,7 +201,9 @@ pub async fn app(store: &Store, command: AppCommand) -> Result<(), String> {
                 .ok_or_else(|| format!("no app has the id or name '{app}'"))?;
             let (assignee_id, kind, label) = match (user, group) {
                 (Some(user), _) => {
-                    let user = domain::users::resolve(store, &actor, &user).await.map_err(failed)?;
+                    let user = domain::users::resolve(store, &actor, &user)
+                        .await
+                        .map_err(failed)?;
                     (user.id, "user", user.email)
                 }
                 (None, Some(group)) => {
@@ -143,8 +212,14 @@ pub async fn app(store: &Store, command: AppCommand) -> Result<(), String> {
                 }
                 (None, None) => return Err("name a --user or a --group".into()),
             };
-            let assignee = if kind == "user" { Assignee::User(&assignee_id) } else { Assignee::Group(&assignee_id) };
-            domain::apps::set_assignment(store, &actor, &app.id, assignee, true, now()).await.map_err(failed)?;
+            let assignee = if kind == "user" {
+                Assignee::User(&assignee_id)
+            } else {
+                Assignee::Group(&assignee_id)
+            };
+            domain::apps::set_assignment(store, &actor, &app.id, assignee, true, now())
+                .await
+                .map_err(failed)?;
             let text = format!("{} is assigned to {kind} {label}", app.name);
             let result = serde_json::json!({ "app": app.id, kind: assignee_id });
             show(&output, &result, text)

@@ -33,9 +33,9 @@ pub struct Storage {
 
 impl Storage {
     pub fn url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("portico.db").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("portico.db").display()))
     }
 }
 

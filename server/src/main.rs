@@ -25,7 +25,10 @@ fn main() -> ExitCode {
         .with_max_level(cli.log_level)
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("portico: cannot start: {error}");
@@ -44,7 +47,10 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), String> {
     if cli.storage.database_url.is_none() {
         std::fs::create_dir_all(&cli.storage.data_dir).map_err(|e| {
-            format!("cannot create the data folder {}: {e}", cli.storage.data_dir.display())
+            format!(
+                "cannot create the data folder {}: {e}",
+                cli.storage.data_dir.display()
+            )
         })?;
     }
     let url = cli.storage.url();
@@ -64,14 +70,19 @@ async fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn origin_of(url: &str) -> Result<String, String> {
-    let parsed = url::Url::parse(url).map_err(|e| format!("--public-url '{url}' is not a URL: {e}"))?;
+    let parsed =
+        url::Url::parse(url).map_err(|e| format!("--public-url '{url}' is not a URL: {e}"))?;
     Ok(parsed.origin().ascii_serialization())
 }
 
 /// Everything under the site root is served to anyone: the data folder must not be there.
 fn refuse_to_publish(site_root: &Path, data_dir: &Path) -> Result<(), String> {
-    let site = site_root.canonicalize().unwrap_or_else(|_| site_root.to_path_buf());
-    let data = data_dir.canonicalize().unwrap_or_else(|_| data_dir.to_path_buf());
+    let site = site_root
+        .canonicalize()
+        .unwrap_or_else(|_| site_root.to_path_buf());
+    let data = data_dir
+        .canonicalize()
+        .unwrap_or_else(|_| data_dir.to_path_buf());
     if data.starts_with(&site) {
         return Err(format!(
             "the data folder {} is inside the site root {}, which is served to anyone; keep them apart",
@@ -137,7 +148,9 @@ fn spawn_session_sweeper(store: Store, policy: SessionPolicy) {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
             tick.tick().await;
-            if let Err(error) = domain::sessions::purge_expired(&store, &policy, app::server::now()).await {
+            if let Err(error) =
+                domain::sessions::purge_expired(&store, &policy, app::server::now()).await
+            {
                 tracing::warn!(%error, "could not remove ended sessions");
             }
         }
@@ -148,7 +161,9 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };

@@ -27,16 +27,13 @@ pub fn router(portal: Portal, options: LeptosOptions, guard: Guard) -> Router {
     let routes = generate_route_list(App);
     let context = move || provide_context(portal.clone());
     Router::new()
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            context.clone(),
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
         .with_state(options)
         .layer(middleware::from_fn_with_state(guard, refuse_cross_site))
         .layer(middleware::from_fn(client_address))
@@ -57,7 +54,10 @@ async fn client_address(mut request: Request, next: Next) -> Response {
 /// every request with `Sec-Fetch-Site` (and `Origin` on POST); requests without either do
 /// not come from a browser and carry no ambient cookies an attacker could ride on.
 async fn refuse_cross_site(State(guard): State<Guard>, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return next.run(request).await;
     }
     let headers = request.headers();

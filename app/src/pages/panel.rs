@@ -56,7 +56,13 @@ fn PanelView(panel: AccessPanel) -> impl IntoView {
 
 #[component]
 fn AppTile(app: AppSummary) -> impl IntoView {
-    let initial = app.name.chars().next().unwrap_or('?').to_uppercase().to_string();
+    let initial = app
+        .name
+        .chars()
+        .next()
+        .unwrap_or('?')
+        .to_uppercase()
+        .to_string();
     view! {
         <li class="tile">
             <a href=app.launch_url rel="noopener noreferrer" target="_blank">

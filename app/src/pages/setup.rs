@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{action_error, Field, FormError, LoadError, Submit};
+use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
 
 /// Whether the setup link can still be used.
@@ -42,7 +42,16 @@ pub async fn complete_setup(
         now(),
     )
     .await?;
-    let opened = domain::sessions::sign_in(&portal.store, &portal.policy, &email, &password, &client, None, now()).await?;
+    let opened = domain::sessions::sign_in(
+        &portal.store,
+        &portal.policy,
+        &email,
+        &password,
+        &client,
+        None,
+        now(),
+    )
+    .await?;
     set_session_cookie(&portal, &opened.token, opened.expires_at - now());
     leptos_axum::redirect("/admin");
     Ok(())

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{action_error, Field, FormError, Submit};
+use crate::components::{Field, FormError, Submit, action_error};
 use crate::error::AppError;
 
 /// Checks the credentials and opens a new session (a new id, whatever the browser had).

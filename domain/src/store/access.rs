@@ -7,7 +7,11 @@ use crate::Result;
 
 /// Apps a user may open: assigned to them, to a group they are a member of, or open to
 /// everyone in the tenant.
-pub async fn apps_for(db: impl SqliteExecutor<'_>, tenant_id: &str, user_id: &str) -> Result<Vec<AppSummary>> {
+pub async fn apps_for(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<Vec<AppSummary>> {
     Ok(sqlx::query_as(
         "SELECT id, name, description, launch_url, logo_url, assignment_required FROM apps
          WHERE tenant_id = ?1 AND (

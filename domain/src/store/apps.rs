@@ -8,7 +8,12 @@ use crate::Result;
 const SUMMARY: &str =
     "SELECT id, name, description, launch_url, logo_url, assignment_required FROM apps";
 
-pub async fn insert(db: impl SqliteExecutor<'_>, tenant_id: &str, app: &AppSummary, now: i64) -> sqlx::Result<()> {
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    app: &AppSummary,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO apps (id, tenant_id, name, description, launch_url, logo_url, assignment_required, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -26,22 +31,34 @@ pub async fn insert(db: impl SqliteExecutor<'_>, tenant_id: &str, app: &AppSumma
     .map(|_| ())
 }
 
-pub async fn get(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<Option<AppSummary>> {
-    Ok(sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? AND id = ?"))
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+pub async fn get(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<AppSummary>> {
+    Ok(
+        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? AND id = ?"))
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
 }
 
 pub async fn list(db: &SqlitePool, tenant_id: &str) -> Result<Vec<AppSummary>> {
-    Ok(sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? ORDER BY name"))
-        .bind(tenant_id)
-        .fetch_all(db)
-        .await?)
+    Ok(
+        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? ORDER BY name"))
+            .bind(tenant_id)
+            .fetch_all(db)
+            .await?,
+    )
 }
 
-pub async fn update(db: impl SqliteExecutor<'_>, tenant_id: &str, app: &AppSummary) -> sqlx::Result<()> {
+pub async fn update(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    app: &AppSummary,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE apps SET name = ?, description = ?, launch_url = ?, logo_url = ?, assignment_required = ?
          WHERE tenant_id = ? AND id = ?",
@@ -76,7 +93,11 @@ pub async fn add_owner(db: impl SqliteExecutor<'_>, app_id: &str, user_id: &str)
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn remove_owner(db: impl SqliteExecutor<'_>, app_id: &str, user_id: &str) -> Result<bool> {
+pub async fn remove_owner(
+    db: impl SqliteExecutor<'_>,
+    app_id: &str,
+    user_id: &str,
+) -> Result<bool> {
     let done = sqlx::query("DELETE FROM app_owners WHERE app_id = ? AND user_id = ?")
         .bind(app_id)
         .bind(user_id)
@@ -111,14 +132,22 @@ impl Assignee<'_> {
     }
 }
 
-pub async fn assign(db: impl SqliteExecutor<'_>, app_id: &str, assignee: Assignee<'_>) -> Result<bool> {
+pub async fn assign(
+    db: impl SqliteExecutor<'_>,
+    app_id: &str,
+    assignee: Assignee<'_>,
+) -> Result<bool> {
     let (column, id) = assignee.column_and_id();
     let sql = format!("INSERT OR IGNORE INTO app_assignments (app_id, {column}) VALUES (?, ?)");
     let done = sqlx::query(&sql).bind(app_id).bind(id).execute(db).await?;
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn unassign(db: impl SqliteExecutor<'_>, app_id: &str, assignee: Assignee<'_>) -> Result<bool> {
+pub async fn unassign(
+    db: impl SqliteExecutor<'_>,
+    app_id: &str,
+    assignee: Assignee<'_>,
+) -> Result<bool> {
     let (column, id) = assignee.column_and_id();
     let sql = format!("DELETE FROM app_assignments WHERE app_id = ? AND {column} = ?");
     let done = sqlx::query(&sql).bind(app_id).bind(id).execute(db).await?;

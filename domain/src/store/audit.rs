@@ -54,7 +54,9 @@ pub struct Filter {
 }
 
 fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, tenant_id: &str, filter: &Filter) {
-    query.push(" WHERE tenant_id = ").push_bind(tenant_id.to_string());
+    query
+        .push(" WHERE tenant_id = ")
+        .push_bind(tenant_id.to_string());
     if !filter.actor.is_empty() {
         query
             .push(" AND actor_name LIKE ")
@@ -70,7 +72,9 @@ fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, tenant_id: &str, filter: &F
             .push(" ESCAPE '\\')");
     }
     if !filter.action.is_empty() {
-        query.push(" AND action = ").push_bind(filter.action.clone());
+        query
+            .push(" AND action = ")
+            .push_bind(filter.action.clone());
     }
     if let Some(from) = filter.from {
         query.push(" AND at >= ").push_bind(from);

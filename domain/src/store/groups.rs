@@ -18,33 +18,49 @@ pub async fn insert(
     description: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO groups (id, tenant_id, name, description, created_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(id)
-        .bind(tenant_id)
-        .bind(name)
-        .bind(description)
-        .bind(now)
-        .execute(db)
-        .await
-        .map(|_| ())
+    sqlx::query(
+        "INSERT INTO groups (id, tenant_id, name, description, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(tenant_id)
+    .bind(name)
+    .bind(description)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(|_| ())
 }
 
-pub async fn get(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<Option<GroupSummary>> {
-    Ok(sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = ? AND g.id = ?"))
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+pub async fn get(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<GroupSummary>> {
+    Ok(
+        sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = ? AND g.id = ?"))
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
 }
 
 pub async fn list(db: &SqlitePool, tenant_id: &str) -> Result<Vec<GroupSummary>> {
-    Ok(sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = ? ORDER BY g.name"))
-        .bind(tenant_id)
-        .fetch_all(db)
-        .await?)
+    Ok(
+        sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = ? ORDER BY g.name"))
+            .bind(tenant_id)
+            .fetch_all(db)
+            .await?,
+    )
 }
 
-pub async fn update(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str, name: &str, description: &str) -> sqlx::Result<()> {
+pub async fn update(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+    name: &str,
+    description: &str,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE groups SET name = ?, description = ? WHERE tenant_id = ? AND id = ?")
         .bind(name)
         .bind(description)
@@ -81,20 +97,48 @@ impl Link {
 }
 
 /// Returns whether a row was added (false: it was there already).
-pub async fn add_link(db: impl SqliteExecutor<'_>, link: Link, group_id: &str, user_id: &str) -> Result<bool> {
-    let sql = format!("INSERT OR IGNORE INTO {} (group_id, user_id) VALUES (?, ?)", link.table());
-    let done = sqlx::query(&sql).bind(group_id).bind(user_id).execute(db).await?;
+pub async fn add_link(
+    db: impl SqliteExecutor<'_>,
+    link: Link,
+    group_id: &str,
+    user_id: &str,
+) -> Result<bool> {
+    let sql = format!(
+        "INSERT OR IGNORE INTO {} (group_id, user_id) VALUES (?, ?)",
+        link.table()
+    );
+    let done = sqlx::query(&sql)
+        .bind(group_id)
+        .bind(user_id)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Returns whether a row was removed.
-pub async fn remove_link(db: impl SqliteExecutor<'_>, link: Link, group_id: &str, user_id: &str) -> Result<bool> {
-    let sql = format!("DELETE FROM {} WHERE group_id = ? AND user_id = ?", link.table());
-    let done = sqlx::query(&sql).bind(group_id).bind(user_id).execute(db).await?;
+pub async fn remove_link(
+    db: impl SqliteExecutor<'_>,
+    link: Link,
+    group_id: &str,
+    user_id: &str,
+) -> Result<bool> {
+    let sql = format!(
+        "DELETE FROM {} WHERE group_id = ? AND user_id = ?",
+        link.table()
+    );
+    let done = sqlx::query(&sql)
+        .bind(group_id)
+        .bind(user_id)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn linked_users(db: impl SqliteExecutor<'_>, link: Link, group_id: &str) -> Result<Vec<UserRef>> {
+pub async fn linked_users(
+    db: impl SqliteExecutor<'_>,
+    link: Link,
+    group_id: &str,
+) -> Result<Vec<UserRef>> {
     let sql = format!(
         "SELECT u.id, u.display_name, u.email FROM users u JOIN {} l ON l.user_id = u.id
          WHERE l.group_id = ? ORDER BY u.display_name",

@@ -87,18 +87,29 @@ pub async fn delete_expired(db: impl SqliteExecutor<'_>, now: i64, idle_limit: i
 }
 
 /// Failures counted for `key` in the window that is still open at `now`.
-pub async fn failures(db: impl SqliteExecutor<'_>, key: &str, now: i64, window: i64) -> Result<(i64, i64)> {
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT failures, window_start FROM signin_throttle WHERE key = ? AND window_start > ?")
-            .bind(key)
-            .bind(now - window)
-            .fetch_optional(db)
-            .await?;
+pub async fn failures(
+    db: impl SqliteExecutor<'_>,
+    key: &str,
+    now: i64,
+    window: i64,
+) -> Result<(i64, i64)> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT failures, window_start FROM signin_throttle WHERE key = ? AND window_start > ?",
+    )
+    .bind(key)
+    .bind(now - window)
+    .fetch_optional(db)
+    .await?;
     Ok(row.unwrap_or((0, now)))
 }
 
 /// Counts one more failure for `key`, opening a new window if the last one has closed.
-pub async fn record_failure(db: impl SqliteExecutor<'_>, key: &str, now: i64, window: i64) -> Result<()> {
+pub async fn record_failure(
+    db: impl SqliteExecutor<'_>,
+    key: &str,
+    now: i64,
+    window: i64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO signin_throttle (key, failures, window_start) VALUES (?1, 1, ?2)
          ON CONFLICT (key) DO UPDATE SET

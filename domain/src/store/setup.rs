@@ -4,7 +4,12 @@ use sqlx::SqliteExecutor;
 
 use crate::Result;
 
-pub async fn insert(db: impl SqliteExecutor<'_>, token_hash: &str, now: i64, expires_at: i64) -> Result<()> {
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    token_hash: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
     sqlx::query("INSERT INTO setup_tokens (token_hash, created_at, expires_at) VALUES (?, ?, ?)")
         .bind(token_hash)
         .bind(now)

@@ -26,10 +26,12 @@ pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64> {
 }
 
 pub async fn get(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<Tenant>> {
-    Ok(sqlx::query_as("SELECT id, name, slug, primary_domain FROM tenants WHERE id = ?")
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT id, name, slug, primary_domain FROM tenants WHERE id = ?")
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
 }
 
 /// A tenant by its id, its slug or its primary domain: how operators name it on the
@@ -44,8 +46,10 @@ pub async fn find(db: impl SqliteExecutor<'_>, key: &str) -> Result<Option<Tenan
 }
 
 pub async fn slug_taken(db: impl SqliteExecutor<'_>, slug: &str) -> Result<bool> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = ?)")
-        .bind(slug)
-        .fetch_one(db)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = ?)")
+            .bind(slug)
+            .fetch_one(db)
+            .await?,
+    )
 }

@@ -34,20 +34,32 @@ pub async fn insert(db: impl SqliteExecutor<'_>, user: NewUser<'_>, now: i64) ->
     .map(|_| ())
 }
 
-pub async fn get(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<Option<UserSummary>> {
-    Ok(sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? AND id = ?"))
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+pub async fn get(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<UserSummary>> {
+    Ok(
+        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? AND id = ?"))
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
 }
 
-pub async fn by_email(db: impl SqliteExecutor<'_>, tenant_id: &str, email: &str) -> Result<Option<UserSummary>> {
-    Ok(sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? AND email = ?"))
-        .bind(tenant_id)
-        .bind(email)
-        .fetch_optional(db)
-        .await?)
+pub async fn by_email(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    email: &str,
+) -> Result<Option<UserSummary>> {
+    Ok(
+        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? AND email = ?"))
+            .bind(tenant_id)
+            .bind(email)
+            .fetch_optional(db)
+            .await?,
+    )
 }
 
 /// Users whose display name or email starts with `search` (any case), by name.
@@ -60,7 +72,9 @@ pub async fn list(
     limit: i64,
 ) -> Result<(Vec<UserSummary>, i64)> {
     let filter = |query: &mut QueryBuilder<'_, Sqlite>| {
-        query.push(" WHERE tenant_id = ").push_bind(tenant_id.to_string());
+        query
+            .push(" WHERE tenant_id = ")
+            .push_bind(tenant_id.to_string());
         if !search.is_empty() {
             // Ranges on NOCASE columns use the indexes, unlike LIKE '%…%'.
             let upper = format!("{search}\u{10FFFF}");
@@ -113,7 +127,13 @@ pub async fn update(
     .map(|_| ())
 }
 
-pub async fn set_enabled(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str, enabled: bool, now: i64) -> Result<()> {
+pub async fn set_enabled(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+    enabled: bool,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE users SET enabled = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
         .bind(enabled)
         .bind(now)
@@ -124,14 +144,22 @@ pub async fn set_enabled(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str,
     Ok(())
 }
 
-pub async fn set_password_hash(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str, hash: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
-        .bind(hash)
-        .bind(now)
-        .bind(tenant_id)
-        .bind(id)
-        .execute(db)
-        .await?;
+pub async fn set_password_hash(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+    hash: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET password_hash = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+    )
+    .bind(hash)
+    .bind(now)
+    .bind(tenant_id)
+    .bind(id)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -145,10 +173,12 @@ pub async fn delete(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> R
 }
 
 pub async fn roles(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<Vec<Role>> {
-    Ok(sqlx::query_scalar("SELECT role FROM tenant_roles WHERE user_id = ? ORDER BY role")
-        .bind(user_id)
-        .fetch_all(db)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT role FROM tenant_roles WHERE user_id = ? ORDER BY role")
+            .bind(user_id)
+            .fetch_all(db)
+            .await?,
+    )
 }
 
 pub async fn add_role(db: impl SqliteExecutor<'_>, user_id: &str, role: Role) -> Result<()> {
@@ -170,7 +200,10 @@ pub async fn remove_role(db: impl SqliteExecutor<'_>, user_id: &str, role: Role)
 }
 
 /// Enabled global administrators of a tenant: a tenant never loses its last one.
-pub async fn count_active_global_admins(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<i64> {
+pub async fn count_active_global_admins(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM tenant_roles r JOIN users u ON u.id = r.user_id
          WHERE u.tenant_id = ? AND u.enabled = 1 AND r.role = 'GlobalAdministrator'",
@@ -190,7 +223,10 @@ pub async fn groups_of(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<Vec
     .await?)
 }
 
-pub async fn apps_assigned_directly(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<Vec<AppRef>> {
+pub async fn apps_assigned_directly(
+    db: impl SqliteExecutor<'_>,
+    user_id: &str,
+) -> Result<Vec<AppRef>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.name FROM apps a JOIN app_assignments s ON s.app_id = a.id
          WHERE s.user_id = ? ORDER BY a.name",
@@ -209,7 +245,10 @@ pub struct Credentials {
     pub enabled: bool,
 }
 
-pub async fn member_credentials(db: impl SqliteExecutor<'_>, email: &str) -> Result<Option<Credentials>> {
+pub async fn member_credentials(
+    db: impl SqliteExecutor<'_>,
+    email: &str,
+) -> Result<Option<Credentials>> {
     Ok(sqlx::query_as(
         "SELECT id, tenant_id, password_hash, enabled FROM users WHERE email = ? AND user_type = 'Member'",
     )

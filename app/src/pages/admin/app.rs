@@ -55,7 +55,15 @@ pub async fn delete_app(id: String) -> Result<(), AppError> {
 pub async fn change_app_owner(id: String, user: String, present: bool) -> Result<(), AppError> {
     let (portal, principal) = crate::server::principal().await?;
     let user = domain::users::resolve(&portal.store, &principal, &user).await?;
-    domain::apps::set_owner(&portal.store, &principal, &id, &user.id, present, crate::server::now()).await?;
+    domain::apps::set_owner(
+        &portal.store,
+        &principal,
+        &id,
+        &user.id,
+        present,
+        crate::server::now(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -64,16 +72,39 @@ pub async fn change_app_owner(id: String, user: String, present: bool) -> Result
 ///
 /// **Permissions:** global administrators.
 #[leptos::server(prefix = "/fn", endpoint = "admin/app/assignment")]
-pub async fn change_app_assignment(id: String, kind: String, who: String, present: bool) -> Result<(), AppError> {
+pub async fn change_app_assignment(
+    id: String,
+    kind: String,
+    who: String,
+    present: bool,
+) -> Result<(), AppError> {
     use domain::apps::Assignee;
     let (portal, principal) = crate::server::principal().await?;
     let now = crate::server::now();
     match kind.as_str() {
         "user" => {
             let user = domain::users::resolve(&portal.store, &principal, &who).await?;
-            domain::apps::set_assignment(&portal.store, &principal, &id, Assignee::User(&user.id), present, now).await?
+            domain::apps::set_assignment(
+                &portal.store,
+                &principal,
+                &id,
+                Assignee::User(&user.id),
+                present,
+                now,
+            )
+            .await?
         }
-        "group" => domain::apps::set_assignment(&portal.store, &principal, &id, Assignee::Group(&who), present, now).await?,
+        "group" => {
+            domain::apps::set_assignment(
+                &portal.store,
+                &principal,
+                &id,
+                Assignee::Group(&who),
+                present,
+                now,
+            )
+            .await?
+        }
         _ => return Err(AppError::Refused("Choose a user or a group.".into())),
     }
     Ok(())
@@ -136,7 +167,12 @@ fn hidden_fields(fields: Vec<(&'static str, String)>) -> impl IntoView {
 
 #[component]
 fn AppView(detail: AppDetail, groups: Vec<GroupSummary>, actions: AppActions) -> impl IntoView {
-    let AppDetail { app, owners, assigned_users, assigned_groups } = detail;
+    let AppDetail {
+        app,
+        owners,
+        assigned_users,
+        assigned_groups,
+    } = detail;
     let update_error = action_error(actions.update.value());
     let owner_error = action_error(actions.owner.value());
     let user_error = action_error(actions.user.value());

@@ -79,7 +79,10 @@ pub fn Apps() -> impl IntoView {
 
 /// The fields of an app's settings, empty or filled with `app`.
 #[component]
-pub fn AppFields(#[prop(optional)] app: Option<AppSummary>, #[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+pub fn AppFields(
+    #[prop(optional)] app: Option<AppSummary>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
     let app = app.unwrap_or(AppSummary {
         id: String::new(),
         name: String::new(),

@@ -13,7 +13,8 @@ use crate::components::LoadError;
 use crate::error::AppError;
 use types::format::datetime;
 
-pub const PAGE_SIZE: u32 = 50;
+#[cfg(feature = "ssr")]
+const PAGE_SIZE: u32 = 50;
 
 /// What the filters ask for, as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +52,8 @@ pub async fn audit_events(query: AuditQuery) -> Result<AuditPage, AppError> {
         until: to.map_err(domain::Error::from)?.map(|day| day + 86_400),
     };
     Ok(AuditPage {
-        events: domain::audit::list(&portal.store, &principal, &filter, query.page, PAGE_SIZE).await?,
+        events: domain::audit::list(&portal.store, &principal, &filter, query.page, PAGE_SIZE)
+            .await?,
         actions: domain::audit::actions(&portal.store, &principal).await?,
     })
 }

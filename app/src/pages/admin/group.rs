@@ -19,7 +19,15 @@ pub async fn get_group(id: String) -> Result<GroupDetail, AppError> {
 #[leptos::server(prefix = "/fn", endpoint = "admin/group/update")]
 pub async fn update_group(id: String, name: String, description: String) -> Result<(), AppError> {
     let (portal, principal) = crate::server::principal().await?;
-    domain::groups::update(&portal.store, &principal, &id, &name, &description, crate::server::now()).await?;
+    domain::groups::update(
+        &portal.store,
+        &principal,
+        &id,
+        &name,
+        &description,
+        crate::server::now(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -36,7 +44,12 @@ pub async fn delete_group(id: String) -> Result<(), AppError> {
 ///
 /// **Permissions:** global or user administrators.
 #[leptos::server(prefix = "/fn", endpoint = "admin/group/link")]
-pub async fn change_group_user(id: String, user: String, relation: String, present: bool) -> Result<(), AppError> {
+pub async fn change_group_user(
+    id: String,
+    user: String,
+    relation: String,
+    present: bool,
+) -> Result<(), AppError> {
     use domain::groups::Link;
     let (portal, principal) = crate::server::principal().await?;
     let link = match relation.as_str() {
@@ -45,7 +58,16 @@ pub async fn change_group_user(id: String, user: String, relation: String, prese
         _ => return Err(AppError::Refused("Choose owner or member.".into())),
     };
     let user = domain::users::resolve(&portal.store, &principal, &user).await?;
-    domain::groups::set_link(&portal.store, &principal, &id, &user.id, link, present, crate::server::now()).await?;
+    domain::groups::set_link(
+        &portal.store,
+        &principal,
+        &id,
+        &user.id,
+        link,
+        present,
+        crate::server::now(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -58,7 +80,14 @@ pub fn GroupPage() -> impl IntoView {
     let owners = ServerAction::<ChangeGroupUser>::new();
     let delete = ServerAction::<DeleteGroup>::new();
     let group = Resource::new(
-        move || (id(), update.version().get(), members.version().get(), owners.version().get()),
+        move || {
+            (
+                id(),
+                update.version().get(),
+                members.version().get(),
+                owners.version().get(),
+            )
+        },
         |(id, ..)| get_group(id),
     );
     view! {
@@ -83,7 +112,11 @@ fn GroupView(
     owners: ServerAction<ChangeGroupUser>,
     delete: ServerAction<DeleteGroup>,
 ) -> impl IntoView {
-    let GroupDetail { group, owners: owner_list, members: member_list } = detail;
+    let GroupDetail {
+        group,
+        owners: owner_list,
+        members: member_list,
+    } = detail;
     let update_error = action_error(update.value());
     let delete_error = action_error(delete.value());
     let id = StoredValue::new(group.id.clone());

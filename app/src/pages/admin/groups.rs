@@ -18,7 +18,14 @@ pub async fn list_groups() -> Result<Vec<GroupSummary>, AppError> {
 #[leptos::server(prefix = "/fn", endpoint = "admin/groups/create")]
 pub async fn create_group(name: String, description: String) -> Result<GroupSummary, AppError> {
     let (portal, principal) = crate::server::principal().await?;
-    Ok(domain::groups::create(&portal.store, &principal, &name, &description, crate::server::now()).await?)
+    Ok(domain::groups::create(
+        &portal.store,
+        &principal,
+        &name,
+        &description,
+        crate::server::now(),
+    )
+    .await?)
 }
 
 #[component]

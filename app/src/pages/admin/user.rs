@@ -20,7 +20,15 @@ pub async fn get_user(id: String) -> Result<UserDetail, AppError> {
 #[leptos::server(prefix = "/fn", endpoint = "admin/user/update")]
 pub async fn update_user(id: String, email: String, display_name: String) -> Result<(), AppError> {
     let (portal, principal) = crate::server::principal().await?;
-    domain::users::update(&portal.store, &principal, &id, &email, &display_name, crate::server::now()).await?;
+    domain::users::update(
+        &portal.store,
+        &principal,
+        &id,
+        &email,
+        &display_name,
+        crate::server::now(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -28,7 +36,14 @@ pub async fn update_user(id: String, email: String, display_name: String) -> Res
 #[leptos::server(prefix = "/fn", endpoint = "admin/user/enabled")]
 pub async fn set_user_enabled(id: String, enabled: bool) -> Result<(), AppError> {
     let (portal, principal) = crate::server::principal().await?;
-    domain::users::set_enabled(&portal.store, &principal, &id, enabled, crate::server::now()).await?;
+    domain::users::set_enabled(
+        &portal.store,
+        &principal,
+        &id,
+        enabled,
+        crate::server::now(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -36,7 +51,14 @@ pub async fn set_user_enabled(id: String, enabled: bool) -> Result<(), AppError>
 #[leptos::server(prefix = "/fn", endpoint = "admin/user/password")]
 pub async fn reset_user_password(id: String, password: String) -> Result<(), AppError> {
     let (portal, principal) = crate::server::principal().await?;
-    domain::users::reset_password(&portal.store, &principal, &id, &password, crate::server::now()).await?;
+    domain::users::reset_password(
+        &portal.store,
+        &principal,
+        &id,
+        &password,
+        crate::server::now(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -44,8 +66,17 @@ pub async fn reset_user_password(id: String, password: String) -> Result<(), App
 #[leptos::server(prefix = "/fn", endpoint = "admin/user/role")]
 pub async fn set_user_role(id: String, role: String, granted: bool) -> Result<(), AppError> {
     let (portal, principal) = crate::server::principal().await?;
-    let role = Role::parse(&role).ok_or_else(|| AppError::Refused(format!("There is no role called '{role}'.")))?;
-    domain::users::set_role(&portal.store, &principal, &id, role, granted, crate::server::now()).await?;
+    let role = Role::parse(&role)
+        .ok_or_else(|| AppError::Refused(format!("There is no role called '{role}'.")))?;
+    domain::users::set_role(
+        &portal.store,
+        &principal,
+        &id,
+        role,
+        granted,
+        crate::server::now(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -68,10 +99,23 @@ pub fn UserPage() -> impl IntoView {
     let role = ServerAction::<SetUserRole>::new();
     let delete = ServerAction::<DeleteUser>::new();
     let user = Resource::new(
-        move || (id(), update.version().get(), enabled.version().get(), role.version().get()),
+        move || {
+            (
+                id(),
+                update.version().get(),
+                enabled.version().get(),
+                role.version().get(),
+            )
+        },
         |(id, ..)| get_user(id),
     );
-    let actions = UserActions { update, enabled, password, role, delete };
+    let actions = UserActions {
+        update,
+        enabled,
+        password,
+        role,
+        delete,
+    };
     view! {
         <Title text="User · Portico admin" />
         <p><a href="/admin/users">"← Users"</a></p>
@@ -97,7 +141,12 @@ struct UserActions {
 
 #[component]
 fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
-    let UserDetail { user, roles, groups, apps } = detail;
+    let UserDetail {
+        user,
+        roles,
+        groups,
+        apps,
+    } = detail;
     let update_error = action_error(actions.update.value());
     let enabled_error = action_error(actions.enabled.value());
     let password_error = action_error(actions.password.value());

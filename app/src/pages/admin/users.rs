@@ -11,11 +11,16 @@ use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
 use types::format::datetime;
 
-pub const PAGE_SIZE: u32 = 25;
+#[cfg(feature = "ssr")]
+const PAGE_SIZE: u32 = 25;
 
 /// **Permissions:** global or user administrators (checked in the domain).
 #[leptos::server(prefix = "/fn", endpoint = "admin/users")]
-pub async fn list_users(search: String, user_type: String, page: u32) -> Result<Page<UserSummary>, AppError> {
+pub async fn list_users(
+    search: String,
+    user_type: String,
+    page: u32,
+) -> Result<Page<UserSummary>, AppError> {
     let (portal, principal) = crate::server::principal().await?;
     let query = domain::users::UserQuery {
         search,
@@ -28,14 +33,21 @@ pub async fn list_users(search: String, user_type: String, page: u32) -> Result<
 
 /// **Permissions:** global or user administrators.
 #[leptos::server(prefix = "/fn", endpoint = "admin/users/create")]
-pub async fn create_member(email: String, display_name: String, password: String) -> Result<UserSummary, AppError> {
+pub async fn create_member(
+    email: String,
+    display_name: String,
+    password: String,
+) -> Result<UserSummary, AppError> {
     let (portal, principal) = crate::server::principal().await?;
     let input = domain::users::NewMember {
         email: &email,
         display_name: &display_name,
         password: &password,
     };
-    Ok(domain::users::create_member(&portal.store, &principal, input, crate::server::now()).await?)
+    Ok(
+        domain::users::create_member(&portal.store, &principal, input, crate::server::now())
+            .await?,
+    )
 }
 
 #[component]
@@ -43,7 +55,13 @@ pub fn Users() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
     let kind = move || query.read().get("type").unwrap_or_default();
-    let page = move || query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(0u32);
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0u32)
+    };
     let create = ServerAction::<CreateMember>::new();
     let users = Resource::new(
         move || (search(), kind(), page(), create.version().get()),

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every Portico test: domain tests on a real SQLite file, browser tests in headless
+# Chromium, and HTTP tests against the real binary on a free port. Installs what it needs.
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+cd "$ROOT"
+ensure_build_tools
+ensure_node
+ensure_chromium
+say "Installing the browser-test packages"
+(cd end2end && npm ci --silent --no-audit --no-fund) || die "npm could not install the end2end packages"
+
+say "Building Portico and its WebAssembly (debug)"
+cargo leptos build || die "the build failed (see above)"
+
+say "Domain tests"
+cargo test -p types -p domain --lib
+
+say "Browser tests (headless Chromium)"
+(cd end2end && PORTICO_BIN="$TARGET/debug/portico" PORTICO_SITE_ROOT="$ROOT/target/site" npx playwright test)
+
+say "HTTP tests against the real server"
+PORTICO_BIN="$TARGET/debug/portico" cargo test -p integration --test http
