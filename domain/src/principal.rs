@@ -46,10 +46,11 @@ impl Principal {
     pub fn may(&self, permission: Permission) -> bool {
         use Permission::*;
         use Role::*;
-        self.roles.iter().any(|role| match (role, permission) {
-            (GlobalAdministrator, _) => true,
-            (UserAdministrator, ManageUsers | ManageGroups | ReadAudit) => true,
-            _ => false,
+        self.roles.iter().any(|role| {
+            matches!(
+                (role, permission),
+                (GlobalAdministrator, _) | (UserAdministrator, ManageUsers | ManageGroups | ReadAudit)
+            )
         })
     }
 
