@@ -49,7 +49,8 @@ impl Principal {
         self.roles.iter().any(|role| {
             matches!(
                 (role, permission),
-                (GlobalAdministrator, _) | (UserAdministrator, ManageUsers | ManageGroups | ReadAudit)
+                (GlobalAdministrator, _)
+                    | (UserAdministrator, ManageUsers | ManageGroups | ReadAudit)
             )
         })
     }

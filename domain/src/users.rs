@@ -127,6 +127,78 @@ pub async fn create_member(
     Ok(user)
 }
 
+/// What an import did: how many members it created and, per refused line, why.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    pub created: usize,
+    /// (line number, from 1; reason)
+    pub refused: Vec<(usize, String)>,
+}
+
+/// Lines written per transaction by [`import_members`].
+const IMPORT_BATCH: usize = 500;
+
+/// Creates members in bulk from `(email, display name)` rows, without passwords: they
+/// sign in once an administrator has set one. Bad or taken rows are reported and skipped;
+/// the others are created, each with its audit event.
+///
+/// **Permissions:** global or user administrators.
+pub async fn import_members(
+    store: &Store,
+    actor: &Principal,
+    rows: &[(String, String)],
+    now: i64,
+) -> Result<ImportReport> {
+    actor.require(Permission::ManageUsers)?;
+    let mut report = ImportReport::default();
+    for (batch_index, batch) in rows.chunks(IMPORT_BATCH).enumerate() {
+        let mut tx = store.begin().await?;
+        for (offset, (email, name)) in batch.iter().enumerate() {
+            let line = batch_index * IMPORT_BATCH + offset + 1;
+            let email = validate::email("email", email);
+            let name = validate::name("display_name", name, 256);
+            let (email, display_name) = match (email, name) {
+                (Ok(email), Ok(name)) => (email, name),
+                (Err(e), _) | (_, Err(e)) => {
+                    report.refused.push((line, e.message));
+                    continue;
+                }
+            };
+            let id = crate::new_id();
+            let user = NewUser {
+                id: &id,
+                tenant_id: &actor.tenant_id,
+                user_type: UserType::Member,
+                email: &email,
+                display_name: &display_name,
+                password_hash: None,
+            };
+            if !store::users::insert_if_new(&mut *tx, user, now).await? {
+                report
+                    .refused
+                    .push((line, format!("{email} already has an account.")));
+                continue;
+            }
+            audit::record(
+                &mut tx,
+                actor,
+                now,
+                Change {
+                    action: "Add user",
+                    target_type: "User",
+                    target_id: &id,
+                    target_name: &display_name,
+                    detail: format!("member {email} (import)"),
+                },
+            )
+            .await?;
+            report.created += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(report)
+}
+
 /// A page of the tenant's users, by display name.
 ///
 /// **Permissions:** global or user administrators.

@@ -886,3 +886,63 @@ async fn command_line_reports_bad_input_without_changing_anything() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn import_creates_the_good_lines_and_reports_the_bad_ones() {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let file = "kim@contoso.example,Kim Lee\nnot-an-email,Nobody\nada@contoso.example,Ada Again\nlou@contoso.example,Doe, Lou\n";
+    let report = portico.cli_json(
+        &["user", "import", "--tenant", &tenant, "--file", "-"],
+        file,
+    );
+    assert_eq!(report["created"], 2);
+    assert_eq!(report["refused"][0][0], 2);
+    assert_eq!(report["refused"][1][0], 3);
+    assert!(
+        report["refused"][1][1]
+            .as_str()
+            .unwrap()
+            .contains("already has an account")
+    );
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let list = portico
+        .call(
+            "admin/users",
+            &[("search", "doe"), ("user_type", ""), ("page", "0")],
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(
+        list.body["items"][0]["email"], "lou@contoso.example",
+        "commas may stand in names"
+    );
+    // Imported members have no password until one is set, so nobody signs in as them.
+    let refused = portico
+        .call(
+            "sign_in",
+            &[("email", "kim@contoso.example"), ("password", "")],
+            None,
+        )
+        .await;
+    assert_eq!(refused.error_kind().as_deref(), Some("Refused"));
+}
+
+#[tokio::test]
+async fn portico_refuses_to_serve_its_data_folder() {
+    let data = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(integration::binary())
+        .arg("--data-dir")
+        .arg(data.path().join("inner"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--site-root"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("served to anyone"));
+}

@@ -105,6 +105,39 @@ pub async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
             );
             show(&output, &user, text)
         }
+        UserCommand::Import {
+            tenant,
+            file,
+            output,
+        } => {
+            let actor = operator(store, &tenant).await?;
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+                    .map_err(|e| format!("cannot read standard input: {e}"))?
+            } else {
+                std::fs::read_to_string(&file)
+                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?
+            };
+            let rows: Vec<(String, String)> = text
+                .lines()
+                .map(|line| match line.split_once(',') {
+                    Some((email, name)) => (email.to_string(), name.to_string()),
+                    None => (line.to_string(), String::new()),
+                })
+                .collect();
+            let report = domain::users::import_members(store, &actor, &rows, now())
+                .await
+                .map_err(failed)?;
+            let mut summary = format!(
+                "Created {} members; refused {} lines.",
+                report.created,
+                report.refused.len()
+            );
+            for (line, reason) in &report.refused {
+                summary.push_str(&format!("\n  line {line}: {reason}"));
+            }
+            show(&output, &report, summary)
+        }
     }
 }
 

@@ -128,6 +128,17 @@ pub enum UserCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Create members in bulk from a file with one `email,display name` a line (no header).
+    /// They have no password until an administrator sets one.
+    Import {
+        #[arg(long)]
+        tenant: String,
+        /// The file to read; `-` for standard input.
+        #[arg(long)]
+        file: PathBuf,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]
