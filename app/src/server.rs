@@ -1,7 +1,9 @@
 //! What server functions need from the request: the shared state, the caller's session and
 //! address, the clock, and the session cookie.
 
-use domain::sessions::{Client, SessionPolicy};
+use std::sync::{Arc, Mutex};
+
+use domain::sessions::{Client, SessionPolicy, SignedIn};
 use domain::{Principal, Store};
 use http::HeaderValue;
 use http::header::{COOKIE, SET_COOKIE, USER_AGENT};
@@ -34,7 +36,8 @@ impl Portal {
 /// rendered once at start-up, outside any request).
 pub fn portal() -> Result<Portal, AppError> {
     use_context::<Portal>().ok_or_else(|| {
-        tracing::error!("server function ran without the Portal context");
+        // Happens when a client goes away mid-request and its render is torn down.
+        tracing::debug!("server function ran without the Portal context");
         AppError::Internal
     })
 }
@@ -81,25 +84,49 @@ pub fn session_token(portal: &Portal) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// The signed-in principal, or `None`.
-pub async fn current_principal() -> Result<Option<Principal>, AppError> {
+/// Who is signed in, remembered for the length of one request: a page loads several
+/// resources and each asks. Given to every request as context by the server.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMemo(Arc<Mutex<Option<Option<SignedIn>>>>);
+
+impl RequestMemo {
+    fn get(&self) -> Option<Option<SignedIn>> {
+        self.0.lock().ok().and_then(|memo| memo.clone())
+    }
+
+    fn set(&self, principal: &Option<SignedIn>) {
+        if let Ok(mut memo) = self.0.lock() {
+            *memo = Some(principal.clone());
+        }
+    }
+}
+
+/// Who is signed in, or `None`.
+pub async fn current_principal() -> Result<Option<SignedIn>, AppError> {
+    let memo = use_context::<RequestMemo>();
+    if let Some(known) = memo.as_ref().and_then(RequestMemo::get) {
+        return Ok(known);
+    }
     let portal = portal()?;
     let Some(token) = session_token(&portal) else {
         return Ok(None);
     };
     let ip = client().ip;
-    Ok(
+    let principal =
         domain::sessions::principal(&portal.store, &portal.policy, &token, ip.as_deref(), now())
-            .await?,
-    )
+            .await?;
+    if let Some(memo) = memo {
+        memo.set(&principal);
+    }
+    Ok(principal)
 }
 
 /// The signed-in principal, or [`AppError::NotAuthenticated`].
 pub async fn principal() -> Result<(Portal, Principal), AppError> {
-    let principal = current_principal()
+    let signed_in = current_principal()
         .await?
         .ok_or(AppError::NotAuthenticated)?;
-    Ok((portal()?, principal))
+    Ok((portal()?, signed_in.principal))
 }
 
 fn set_cookie(value: String) {

@@ -1,7 +1,7 @@
 //! Signing in and out, server-side sessions and their timeouts, and throttling of failed
 //! sign-ins per account and per address.
 
-use types::Role;
+use types::{Me, Role};
 
 use crate::store;
 use crate::store::sessions::NewSession;
@@ -122,15 +122,22 @@ pub async fn sign_in(
     Ok(OpenedSession { token, expires_at })
 }
 
-/// The principal behind a session cookie, or `None` when the session does not exist, has
-/// timed out, or its user is disabled. Roles are read afresh, so a change applies at once.
+/// A live session: who acts, and what the pages show of them.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub principal: Principal,
+    pub me: Me,
+}
+
+/// Who is behind a session cookie, or `None` when the session does not exist, has timed
+/// out, or its user is disabled. Roles are read afresh, so a change applies at once.
 pub async fn principal(
     store: &Store,
     policy: &SessionPolicy,
     token: &str,
     ip: Option<&str>,
     now: i64,
-) -> Result<Option<Principal>> {
+) -> Result<Option<SignedIn>> {
     let id_hash = secrets::hash_secret(token);
     let Some(session) = store::sessions::load(store.reader(), &id_hash).await? else {
         return Ok(None);
@@ -145,13 +152,29 @@ pub async fn principal(
         store::sessions::touch(&mut *tx, &id_hash, now).await?;
         tx.commit().await?;
     }
-    let roles: Vec<Role> = store::users::roles(store.reader(), &session.user_id).await?;
-    Ok(Some(Principal {
-        tenant_id: session.tenant_id,
-        user_id: Some(session.user_id),
-        name: session.display_name,
-        roles,
-        ip: ip.map(String::from),
+    let roles: Vec<Role> = session
+        .roles
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(Role::parse)
+        .collect();
+    Ok(Some(SignedIn {
+        principal: Principal {
+            tenant_id: session.tenant_id.clone(),
+            user_id: Some(session.user_id.clone()),
+            name: session.display_name.clone(),
+            roles: roles.clone(),
+            ip: ip.map(String::from),
+        },
+        me: Me {
+            user_id: session.user_id,
+            display_name: session.display_name,
+            email: session.email,
+            tenant_id: session.tenant_id,
+            tenant_name: session.tenant_name,
+            roles,
+        },
     }))
 }
 
@@ -167,10 +190,11 @@ async fn sign_out_hash(store: &Store, id_hash: &str) -> Result<()> {
     Ok(())
 }
 
-/// Removes ended sessions; run now and then by the server.
+/// Removes ended sessions and closed throttling windows; run now and then by the server.
 pub async fn purge_expired(store: &Store, policy: &SessionPolicy, now: i64) -> Result<u64> {
     let mut tx = store.begin().await?;
     let removed = store::sessions::delete_expired(&mut *tx, now, policy.idle_timeout).await?;
+    store::sessions::delete_closed_windows(&mut *tx, now, policy.throttle_window).await?;
     tx.commit().await?;
     Ok(removed)
 }

@@ -173,8 +173,13 @@ async fn setup_ticket_works_once_and_expires_after_an_hour() {
     .await
     .unwrap()
     .unwrap();
-    assert_eq!(principal.user_id.as_deref(), Some(admin.id.as_str()));
-    assert_eq!(principal.roles, vec![Role::GlobalAdministrator]);
+    assert_eq!(
+        principal.principal.user_id.as_deref(),
+        Some(admin.id.as_str())
+    );
+    assert_eq!(principal.principal.roles, vec![Role::GlobalAdministrator]);
+    assert_eq!(principal.me.tenant_name, "Contoso");
+    assert_eq!(principal.me.email, "ada@contoso.example");
 }
 
 #[tokio::test]
@@ -316,6 +321,19 @@ async fn user_administrators_manage_users_but_not_apps_roles_or_global_admins() 
         .unwrap();
     let admin = crate::users::set_enabled(&f.store, &user_admin, &admin_id, false, T0).await;
     assert!(matches!(admin, Err(Error::AccessDenied)));
+    let renamed = crate::users::update(
+        &f.store,
+        &user_admin,
+        &admin_id,
+        "mine@contoso.example",
+        "Mine",
+        T0,
+    )
+    .await;
+    assert!(
+        matches!(renamed, Err(Error::AccessDenied)),
+        "a user admin cannot take over a global admin's address"
+    );
     let role = crate::users::set_role(
         &f.store,
         &user_admin,

@@ -1,6 +1,6 @@
 //! Users of a tenant: creating members, editing, disabling, deleting, passwords and roles.
 
-use types::{Me, Page, Role, UserDetail, UserSummary, UserType};
+use types::{Page, Role, UserDetail, UserSummary, UserType};
 
 use crate::audit::{self, Change};
 use crate::store::{self, Tx, users::NewUser};
@@ -173,11 +173,16 @@ pub async fn import_members(
                 display_name: &display_name,
                 password_hash: None,
             };
-            if !store::users::insert_if_new(&mut *tx, user, now).await? {
-                report
-                    .refused
-                    .push((line, format!("{email} already has an account.")));
-                continue;
+            // A refused statement leaves the transaction usable, so one taken address
+            // does not undo the batch.
+            if let Err(error) = store::users::insert(&mut *tx, user, now).await {
+                match Error::conflict_on_unique(error, format!("{email} already has an account.")) {
+                    Error::Conflict(reason) => {
+                        report.refused.push((line, reason));
+                        continue;
+                    }
+                    other => return Err(other),
+                }
             }
             audit::record(
                 &mut tx,
@@ -282,7 +287,8 @@ pub async fn resolve(store: &Store, actor: &Principal, key: &str) -> Result<User
 
 /// Changes a user's email address and display name.
 ///
-/// **Permissions:** global or user administrators.
+/// **Permissions:** global or user administrators (only a global administrator for a
+/// global administrator).
 pub async fn update(
     store: &Store,
     actor: &Principal,
@@ -298,6 +304,7 @@ pub async fn update(
     let (email, display_name) = (email?, name?);
     let mut tx = store.begin().await?;
     let before = find_in_tenant(&mut *tx, actor, id).await?;
+    guard_admin_target(&mut tx, actor, id).await?;
     store::users::update(&mut *tx, &actor.tenant_id, id, &email, &display_name, now)
         .await
         .map_err(|e| Error::conflict_on_unique(e, format!("{email} already has an account.")))?;
@@ -564,22 +571,4 @@ pub(crate) async fn grant_role_in(
         },
     )
     .await
-}
-
-/// Who the signed-in principal is, for the pages.
-pub async fn me(store: &Store, actor: &Principal) -> Result<Me> {
-    let user_id = actor.user_id.clone().ok_or(Error::NotAuthenticated)?;
-    let db = store.reader();
-    let user = find_in_tenant(db, actor, &user_id).await?;
-    let tenant = store::tenants::get(db, &actor.tenant_id)
-        .await?
-        .ok_or(Error::NotFound("organization"))?;
-    Ok(Me {
-        user_id,
-        display_name: user.display_name,
-        email: user.email,
-        tenant_id: tenant.id,
-        tenant_name: tenant.name,
-        roles: actor.roles.clone(),
-    })
 }

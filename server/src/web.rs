@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use app::server::{ClientAddress, Portal};
+use app::server::{ClientAddress, Portal, RequestMemo};
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
@@ -14,6 +14,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 
 /// What the middleware needs to know.
@@ -25,7 +26,10 @@ pub struct Guard {
 
 pub fn router(portal: Portal, options: LeptosOptions, guard: Guard) -> Router {
     let routes = generate_route_list(App);
-    let context = move || provide_context(portal.clone());
+    let context = move || {
+        provide_context(portal.clone());
+        provide_context(RequestMemo::default());
+    };
     Router::new()
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
@@ -38,7 +42,8 @@ pub fn router(portal: Portal, options: LeptosOptions, guard: Guard) -> Router {
         .layer(middleware::from_fn_with_state(guard, refuse_cross_site))
         .layer(middleware::from_fn(client_address))
         .layer(middleware::from_fn(security_headers))
-        .layer(CompressionLayer::new())
+        // Pages are small and made per request: the fastest level keeps most of the gain.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
 }
 
 /// Puts the peer's address into the request for the audit trail and sign-in throttling.

@@ -9,11 +9,8 @@ use crate::error::AppError;
 /// Who is signed in, or `None`.
 #[leptos::server(prefix = "/fn", endpoint = "me")]
 pub async fn who_am_i() -> Result<Option<Me>, AppError> {
-    use crate::server::{current_principal, portal};
-    let Some(principal) = current_principal().await? else {
-        return Ok(None);
-    };
-    Ok(Some(domain::users::me(&portal()?.store, &principal).await?))
+    let signed_in = crate::server::current_principal().await?;
+    Ok(signed_in.map(|s| s.me))
 }
 
 /// Ends the session on the server and clears the cookie.

@@ -31,9 +31,8 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating it if needed) the database at `url` — `sqlite://path/to/file.db` or
-    /// `sqlite::memory:` is not accepted, because Portico keeps what it is told — and applies
-    /// the embedded migrations.
+    /// Opens (creating it if needed) the SQLite database at `url`
+    /// (`sqlite://path/to/file.db`) and applies the embedded migrations.
     pub async fn open(url: &str) -> Result<Store> {
         if !url.starts_with("sqlite:") {
             return Err(Error::Conflict(format!(
@@ -46,8 +45,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("temp_store", "memory")
-            .pragma("cache_size", "-32000");
+            .pragma("temp_store", "memory");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)

@@ -29,22 +29,29 @@ pub async fn insert(db: impl SqliteExecutor<'_>, session: NewSession<'_>, now: i
     Ok(())
 }
 
-/// A session with the user behind it.
+/// A session with the user, tenant and roles behind it, read in one query because every
+/// request asks.
 #[derive(sqlx::FromRow)]
 pub struct SessionUser {
     pub user_id: String,
     pub tenant_id: String,
+    pub tenant_name: String,
     pub display_name: String,
     pub email: String,
     pub enabled: bool,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// Comma-separated role names, if any.
+    pub roles: Option<String>,
 }
 
 pub async fn load(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<Option<SessionUser>> {
     Ok(sqlx::query_as(
-        "SELECT s.user_id, u.tenant_id, u.display_name, u.email, u.enabled, s.last_seen_at, s.expires_at
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
+        "SELECT s.user_id, u.tenant_id, t.name AS tenant_name, u.display_name, u.email, u.enabled,
+                s.last_seen_at, s.expires_at,
+                (SELECT group_concat(role) FROM tenant_roles r WHERE r.user_id = s.user_id) AS roles
+         FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = u.tenant_id
+         WHERE s.id_hash = ?",
     )
     .bind(id_hash)
     .fetch_optional(db)
@@ -81,6 +88,19 @@ pub async fn delete_expired(db: impl SqliteExecutor<'_>, now: i64, idle_limit: i
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
         .bind(now)
         .bind(now - idle_limit)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Forgets failure counts whose window has closed.
+pub async fn delete_closed_windows(
+    db: impl SqliteExecutor<'_>,
+    now: i64,
+    window: i64,
+) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM signin_throttle WHERE window_start <= ?")
+        .bind(now - window)
         .execute(db)
         .await?;
     Ok(done.rows_affected())

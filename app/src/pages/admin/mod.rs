@@ -19,6 +19,7 @@ pub use users::Users;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
+use types::Role;
 
 use crate::components::LoadError;
 use crate::error::AppError;
@@ -37,7 +38,7 @@ pub fn AdminLayout() -> impl IntoView {
                             <nav class="side" aria-label="Admin">
                                 <A href="/admin/users">"Users"</A>
                                 <A href="/admin/groups">"Groups"</A>
-                                <A href="/admin/apps">"Apps"</A>
+                                {me.roles.contains(&Role::GlobalAdministrator).then(|| view! { <A href="/admin/apps">"Apps"</A> })}
                                 <A href="/admin/audit">"Audit log"</A>
                             </nav>
                             <div class="content">

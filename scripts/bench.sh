@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Benchmark: seeds a tenant with 100,000 users and 1,000 apps in a fresh database, starts the
+# release build on loopback and measures it with wrk. Prints the figures; changes nothing
+# outside a temporary folder. Usage: scripts/bench.sh [seconds per load run, default 15]
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+cd "$ROOT"
+DURATION=${1:-15}
+USERS=100000
+APPS=1000
+PANEL_APPS=50
+ensure_build_tools
+ensure_wasm_opt
+command -v wrk >/dev/null || apt_install wrk
+command -v gzip >/dev/null || apt_install gzip
+
+say "Building Portico (release)"
+cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release || die "the release build failed"
+BIN="$TARGET/release/portico"
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+portico() { "$BIN" --data-dir "$WORK/data" --log-level warn "$@"; }
+PASSWORD="correct horse battery staple"
+
+say "Seeding $USERS users and $APPS apps"
+start=$SECONDS
+portico tenant create --name "Bench Corp" --domain bench.example >/dev/null
+echo "$PASSWORD" | portico user create --tenant bench.example --email admin@bench.example --name "Bench Admin" --role global-administrator >/dev/null
+echo "$PASSWORD" | portico user create --tenant bench.example --email member@bench.example --name "Bench Member" >/dev/null
+awk -v n="$USERS" 'BEGIN { for (i = 1; i <= n; i++) printf "user%06d@bench.example,Bench User %06d\n", i, i }' >"$WORK/users.csv"
+portico user import --tenant bench.example --file "$WORK/users.csv" >/dev/null
+for i in $(seq 1 "$APPS"); do
+  portico app create --tenant bench.example --name "App $i" --launch-url "https://app$i.bench.example/" --description "Benchmark app $i" >/dev/null
+done
+for i in $(seq 1 "$PANEL_APPS"); do
+  portico app assign --tenant bench.example --app "App $i" --user member@bench.example >/dev/null
+done
+echo "seeded in $((SECONDS - start)) s"
+
+say "Starting the server"
+"$BIN" --data-dir "$WORK/data" --log-level warn serve --listen 127.0.0.1:0 --site-root "$ROOT/target/site" >"$WORK/server.log" &
+SERVER_PID=$!
+for _ in $(seq 1 100); do grep -q "running at" "$WORK/server.log" 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^Portico is running at \([^ ]*\).*/\1/p' "$WORK/server.log")
+[ -n "$URL" ] || die "the server did not start: $(cat "$WORK/server.log")"
+sleep 1
+IDLE_RSS=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
+
+session() {
+  curl -s -D - -o /dev/null -X POST "$URL/fn/sign_in" -H "Origin: $URL" \
+    --data-urlencode "email=$1" --data-urlencode "password=$PASSWORD" |
+    sed -n 's/^set-cookie: \(portico_session=[^;]*\).*/\1/ip'
+}
+MEMBER=$(session member@bench.example)
+ADMIN=$(session admin@bench.example)
+[ -n "$MEMBER" ] && [ -n "$ADMIN" ] || die "could not sign in the benchmark users"
+tiles=$(curl -s -H "Cookie: $MEMBER" "$URL/" | grep -o 'class="tile"' | wc -l)
+[ "$tiles" = "$PANEL_APPS" ] || die "the member's access panel shows $tiles apps, not $PANEL_APPS"
+
+cat >"$WORK/search.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = "$ADMIN"
+request = function()
+  local prefix = string.format("user%04d", math.random(0, 9999))
+  return wrk.format(nil, "/fn/admin/users", nil, "search=" .. prefix .. "&user_type=&page=0")
+end
+LUA
+
+report() { # name, wrk output
+  local rps p50 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$2")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$2")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$2")
+  printf '%-38s %10s req/s   p50 %8s   p99 %8s\n' "$1" "$rps" "$p50" "$p99"
+  grep -q "Non-2xx" <<<"$2" && printf '   (%s)\n' "$(grep Non-2xx <<<"$2")"
+  return 0
+}
+
+say "Load (wrk, 2 threads, 64 connections, ${DURATION}s each, loopback)"
+panel=$(wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: $MEMBER" "$URL/")
+search=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/search.lua" "$URL")
+search1=$(wrk -t1 -c1 -d"${DURATION}s" --latency -s "$WORK/search.lua" "$URL")
+LOADED_RSS=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+
+wasm=$(gzip -9c "$ROOT/target/site/pkg/portico.wasm" | wc -c)
+js=$(gzip -9c "$ROOT/target/site/pkg/portico.js" | wc -c)
+css=$(gzip -9c "$ROOT/target/site/pkg/portico.css" | wc -c)
+
+say "Figures ($(nproc) cores, $USERS users, $APPS apps, member with $PANEL_APPS apps)"
+report "access panel GET / (64 conns)" "$panel"
+report "admin user search (64 conns)" "$search"
+report "admin user search (1 conn)" "$search1"
+printf '%-38s %6d KB\n' "server RSS idle" $((IDLE_RSS))
+printf '%-38s %6d KB\n' "server RSS peak under load" $((LOADED_RSS))
+printf '%-38s %6d KB (wasm %d + js %d bytes); css %d bytes\n' "WASM + JS gzipped" $(((wasm + js) / 1024)) "$wasm" "$js" "$css"
