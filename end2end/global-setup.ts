@@ -38,6 +38,8 @@ export default async function globalSetup() {
     });
   });
   process.env.PORTICO_URL = found.url;
+  process.env.PORTICO_DATA_DIR = data;
+  process.env.PORTICO_BIN = binary();
   process.env.PORTICO_SETUP_LINK = found.setup;
   return async () => {
     server.kill("SIGTERM");

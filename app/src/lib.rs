@@ -13,8 +13,10 @@ use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use pages::admin::{AdminLayout, AppPage, Apps, Audit, GroupPage, Groups, UserPage, Users};
-use pages::{NotFound, Panel, Setup, SignIn};
+use pages::admin::{
+    AdminLayout, AppPage, Apps, Audit, GroupPage, Groups, Invitations, Outbox, UserPage, Users,
+};
+use pages::{NotFound, Panel, Redeem, RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn};
 
 /// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -65,6 +67,10 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/") view=Panel ssr=SsrMode::Async />
                     <Route path=path!("/signin") view=SignIn ssr=SsrMode::Async />
                     <Route path=path!("/setup") view=Setup ssr=SsrMode::Async />
+                    <Route path=path!("/redeem") view=Redeem ssr=SsrMode::Async />
+                    <Route path=path!("/redeem/code") view=RedeemCode ssr=SsrMode::Async />
+                    <Route path=path!("/redeem/consent") view=RedeemConsent ssr=SsrMode::Async />
+                    <Route path=path!("/redeem/declined") view=RedeemDeclined ssr=SsrMode::Async />
                     <ParentRoute path=path!("/admin") view=AdminLayout ssr=SsrMode::Async>
                         <Route path=path!("") view=|| view! { <Redirect path="/admin/users" /> } ssr=SsrMode::Async />
                         <Route path=path!("users") view=Users ssr=SsrMode::Async />
@@ -74,6 +80,8 @@ fn Frame() -> impl IntoView {
                         <Route path=path!("apps") view=Apps ssr=SsrMode::Async />
                         <Route path=path!("apps/:id") view=AppPage ssr=SsrMode::Async />
                         <Route path=path!("audit") view=Audit ssr=SsrMode::Async />
+                        <Route path=path!("invitations") view=Invitations ssr=SsrMode::Async />
+                        <Route path=path!("outbox") view=Outbox ssr=SsrMode::Async />
                     </ParentRoute>
                 </Routes>
             </main>

@@ -20,6 +20,8 @@ pub struct Portal {
     pub policy: SessionPolicy,
     /// Cookies get `Secure` (and the `__Host-` prefix) when Portico is served over https.
     pub secure_cookies: bool,
+    /// How people reach Portico, for links in mail, e.g. `https://portico.example.com`.
+    pub public_url: String,
 }
 
 impl Portal {
@@ -28,6 +30,14 @@ impl Portal {
             "__Host-portico_session"
         } else {
             "portico_session"
+        }
+    }
+
+    pub fn redemption_cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-portico_redeem"
+        } else {
+            "portico_redeem"
         }
     }
 }
@@ -69,10 +79,9 @@ pub fn client() -> Client {
     }
 }
 
-/// The session id from the request's cookie, if any.
-pub fn session_token(portal: &Portal) -> Option<String> {
+/// A cookie's value from the request, if it was sent.
+fn read_cookie(wanted: &str) -> Option<String> {
     let parts = use_context::<Parts>()?;
-    let wanted = portal.cookie_name();
     parts
         .headers
         .get_all(COOKIE)
@@ -82,6 +91,16 @@ pub fn session_token(portal: &Portal) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_string())
+}
+
+/// The session id from the request's cookie, if any.
+pub fn session_token(portal: &Portal) -> Option<String> {
+    read_cookie(portal.cookie_name())
+}
+
+/// The redemption in progress in this browser, if any.
+pub fn redemption_token(portal: &Portal) -> Option<String> {
+    read_cookie(portal.redemption_cookie_name())
 }
 
 /// Who is signed in, remembered for the length of one request: a page loads several
@@ -129,37 +148,44 @@ pub async fn principal() -> Result<(Portal, Principal), AppError> {
     Ok((portal()?, signed_in.principal))
 }
 
-fn set_cookie(value: String) {
+/// Sets (or, with `max_age` 0, removes) an HttpOnly, SameSite=Lax cookie.
+fn set_cookie(portal: &Portal, name: &str, value: &str, path: &str, max_age: i64) {
+    let secure = if portal.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie =
+        format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
     if let (Some(response), Ok(value)) = (
         use_context::<ResponseOptions>(),
-        HeaderValue::from_str(&value),
+        HeaderValue::from_str(&cookie),
     ) {
         response.append_header(SET_COOKIE, value);
     }
 }
 
 pub fn set_session_cookie(portal: &Portal, token: &str, max_age: i64) {
-    let secure = if portal.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    set_cookie(format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        portal.cookie_name()
-    ));
+    set_cookie(portal, portal.cookie_name(), token, "/", max_age);
 }
 
 pub fn clear_session_cookie(portal: &Portal) {
-    let secure = if portal.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    set_cookie(format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
-        portal.cookie_name()
-    ));
+    set_cookie(portal, portal.cookie_name(), "", "/", 0);
+}
+
+pub fn set_redemption_cookie(portal: &Portal, token: &str) {
+    let lifetime = domain::redemption::REDEMPTION_LIFETIME;
+    set_cookie(
+        portal,
+        portal.redemption_cookie_name(),
+        token,
+        "/",
+        lifetime,
+    );
+}
+
+pub fn clear_redemption_cookie(portal: &Portal) {
+    set_cookie(portal, portal.redemption_cookie_name(), "", "/", 0);
 }
 
 /// The Content-Security-Policy of a page: scripts only from Portico itself or carrying

@@ -24,6 +24,7 @@ pub enum Permission {
     ManageApps,
     ManageRoles,
     ReadAudit,
+    InviteGuests,
 }
 
 impl Principal {

@@ -4,6 +4,7 @@
 use types::{Me, Role};
 
 use crate::store;
+use crate::store::Tx;
 use crate::store::sessions::NewSession;
 use crate::{Error, Principal, Result, Store, password, secrets, validate};
 
@@ -104,13 +105,26 @@ pub async fn sign_in(
     if let Some(previous) = previous {
         store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
     }
+    let opened = open_in(&mut tx, policy, &user_id, client, now).await?;
+    tx.commit().await?;
+    Ok(opened)
+}
+
+/// Opens a new session for a user inside `tx`.
+pub(crate) async fn open_in(
+    tx: &mut Tx,
+    policy: &SessionPolicy,
+    user_id: &str,
+    client: &Client,
+    now: i64,
+) -> Result<OpenedSession> {
     let token = secrets::new_secret();
     let expires_at = now + policy.absolute_timeout;
     store::sessions::insert(
-        &mut *tx,
+        &mut **tx,
         NewSession {
             id_hash: &secrets::hash_secret(&token),
-            user_id: &user_id,
+            user_id,
             expires_at,
             ip: client.ip.as_deref(),
             user_agent: client.user_agent.as_deref(),
@@ -118,7 +132,6 @@ pub async fn sign_in(
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(OpenedSession { token, expires_at })
 }
 

@@ -491,3 +491,140 @@ fn validation_refuses_what_would_be_dangerous_or_wrong() {
         "https://wiki.example/"
     );
 }
+
+mod guests {
+    use super::*;
+    use crate::invitations::InviteInput;
+    use crate::redemption;
+    use types::TicketState;
+
+    fn ticket_of(link: &str) -> String {
+        link.split("ticket=").nth(1).unwrap().to_string()
+    }
+
+    fn code_in_outbox(mail: &[types::OutboxMail]) -> String {
+        let text = &mail
+            .iter()
+            .find(|m| m.subject.contains("verification code"))
+            .unwrap()
+            .text_body;
+        text.split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 8)
+            .unwrap()
+            .to_string()
+    }
+
+    async fn invited(f: &Fixture) -> (Principal, String) {
+        let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;
+        let input = InviteInput {
+            email: "ann@partner.example",
+            display_name: "Ann",
+            message: "",
+            redirect_url: "",
+            send_email: true,
+        };
+        let done = crate::invitations::invite_guest(
+            &f.store,
+            &operator,
+            input,
+            "https://portico.example",
+            T0,
+        )
+        .await
+        .unwrap();
+        (operator, ticket_of(&done.redeem_url))
+    }
+
+    #[tokio::test]
+    async fn an_invitation_expires_after_the_tenants_lifetime() {
+        let f = fixture().await;
+        let (_, ticket) = invited(&f).await;
+        let open = redemption::look_up(&f.store, &ticket, T0 + 14 * 86_400 - 1)
+            .await
+            .unwrap();
+        assert!(matches!(open, TicketState::Open(_)));
+        let late = redemption::look_up(&f.store, &ticket, T0 + 14 * 86_400)
+            .await
+            .unwrap();
+        assert!(matches!(late, TicketState::Expired { .. }));
+        let start = redemption::start(&f.store, &ticket, T0 + 14 * 86_400).await;
+        assert!(matches!(start, Err(Error::InvalidLink)));
+    }
+
+    #[tokio::test]
+    async fn codes_expire_after_ten_minutes_and_resends_wait_a_minute() {
+        let f = fixture().await;
+        let (_, ticket) = invited(&f).await;
+        let started = redemption::start(&f.store, &ticket, T0).await.unwrap();
+        let code = code_in_outbox(
+            &crate::outbox::list_for_operator(&f.store, 10)
+                .await
+                .unwrap(),
+        );
+        let resend = redemption::resend_code(&f.store, &started.token, T0 + 30).await;
+        assert!(matches!(resend, Err(Error::Throttled { retry_after: 30 })));
+        let stale = redemption::verify_code(
+            &f.store,
+            &started.token,
+            &code,
+            T0 + redemption::CODE_LIFETIME,
+        )
+        .await;
+        assert!(matches!(stale, Err(Error::Conflict(_))));
+        redemption::resend_code(&f.store, &started.token, T0 + 61)
+            .await
+            .unwrap();
+        let old = redemption::verify_code(&f.store, &started.token, &code, T0 + 62).await;
+        assert!(
+            matches!(old, Err(Error::Invalid(_))),
+            "a new code replaces the old one"
+        );
+        let fresh = code_in_outbox(
+            &crate::outbox::list_for_operator(&f.store, 10)
+                .await
+                .unwrap(),
+        );
+        redemption::verify_code(&f.store, &started.token, &fresh, T0 + 63)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn fifty_browsers_accepting_one_invitation_at_once_make_one_guest() {
+        let f = fixture().await;
+        let (operator, ticket) = invited(&f).await;
+        let mut tokens = Vec::new();
+        for i in 0..50 {
+            let started = redemption::start(&f.store, &ticket, T0 + i).await.unwrap();
+            let code =
+                code_in_outbox(&crate::outbox::list_for_operator(&f.store, 1).await.unwrap());
+            redemption::verify_code(&f.store, &started.token, &code, T0 + i)
+                .await
+                .unwrap();
+            tokens.push(started.token);
+        }
+        let policy = SessionPolicy::default();
+        let attempts = tokens.into_iter().map(|token| {
+            let store = f.store.clone();
+            tokio::spawn(async move {
+                redemption::accept(&store, &policy, &token, &Client::default(), T0 + 100)
+                    .await
+                    .is_ok()
+            })
+        });
+        let mut accepted = 0;
+        for attempt in attempts.collect::<Vec<_>>() {
+            accepted += usize::from(attempt.await.unwrap());
+        }
+        assert_eq!(accepted, 1);
+        let events = crate::audit::list(&f.store, &operator, &Default::default(), 0, 200)
+            .await
+            .unwrap();
+        let redeemed = events
+            .items
+            .iter()
+            .filter(|e| e.action == "Redeem external user invite")
+            .count();
+        assert_eq!(redeemed, 1);
+    }
+}

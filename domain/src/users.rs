@@ -107,6 +107,7 @@ pub(crate) async fn create_member_in(
         user_type: UserType::Member,
         enabled: true,
         created_at: now,
+        external_state: None,
     })
 }
 

@@ -160,3 +160,27 @@ pub fn date(field: &str, value: &str) -> Result<Option<i64>, FieldError> {
         .map(|day| Some(day.midnight().assume_utc().unix_timestamp()))
         .map_err(|_| field_error(field, "Enter a date as YYYY-MM-DD."))
 }
+
+/// An address to invite, by the rules Microsoft Graph applies to `invitedUserEmailAddress`:
+/// an email address without any of `~!#$%^&*()+=[]{}\/|;:"<>?,`, whose local part does not
+/// start or end with `.` or `-`.
+pub fn invited_email(field: &str, value: &str) -> Result<String, FieldError> {
+    let email = email(field, value)?;
+    let local = email.split('@').next().unwrap_or_default();
+    if let Some(bad) = local
+        .chars()
+        .find(|c| "~!#$%^&*()+=[]{}\\/|;:\"<>?,".contains(*c))
+    {
+        return Err(field_error(
+            field,
+            format!("An invited address cannot contain '{bad}'."),
+        ));
+    }
+    if local.starts_with(['.', '-']) || local.ends_with(['.', '-']) {
+        return Err(field_error(
+            field,
+            "An invited address cannot start or end with '.' or '-' before the @.",
+        ));
+    }
+    Ok(email)
+}

@@ -1,4 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -33,7 +34,7 @@ test.describe.serial("Portico in the browser", () => {
     await page.getByLabel("Email address").fill("mia@contoso.example");
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.getByRole("button", { name: "Create member" }).click();
-    await expect(page.getByRole("link", { name: "Mia Member" })).toBeVisible();
+    await expect(page.getByRole("table").getByRole("link", { name: "Mia Member" })).toBeVisible();
 
     // A group with the member in it.
     await page.getByRole("link", { name: "Groups", exact: true }).click();
@@ -85,6 +86,43 @@ test.describe.serial("Portico in the browser", () => {
     await expect(page).toHaveURL(/\/signin$/);
     await open(page, "/");
     await expect(page).toHaveURL(/\/signin$/);
+  });
+
+  test("an invited guest proves their address, accepts, and finds the app given before", async ({ page, browser }) => {
+    await signIn(page, "ada@contoso.example", PASSWORD);
+    await expect(page).toHaveURL(/\/$/);
+    await open(page, "/admin/invitations");
+    await page.getByLabel("Email address").fill("ann@partner.example");
+    await page.getByLabel("Personal message").fill("Welcome to the project!");
+    await page.getByRole("button", { name: "Invite" }).click();
+    const link = await page.getByLabel("Invitation link").inputValue();
+    expect(link).toContain("/redeem?ticket=");
+    await expect(page.getByRole("cell", { name: "Pending acceptance" })).toBeVisible();
+
+    // Ann gets the app while her invitation is still pending.
+    await page.getByRole("link", { name: "Apps", exact: true }).click();
+    await page.getByRole("link", { name: "Wiki" }).click();
+    await page.getByLabel("Assign a user (email address)").fill("ann@partner.example");
+    await page.locator("form", { has: page.getByLabel("Assign a user (email address)") }).getByRole("button", { name: "Assign" }).click();
+    await expect(page.getByRole("link", { name: "ann" })).toBeVisible();
+
+    const guest = await (await browser.newContext()).newPage();
+    await open(guest, link);
+    await expect(guest.getByRole("heading", { name: "Contoso invites you" })).toBeVisible();
+    await expect(guest.getByText("Welcome to the project!")).toBeVisible();
+    await guest.getByRole("button", { name: "Send me a code" }).click();
+    await expect(guest).toHaveURL(/\/redeem\/code$/);
+    const outbox = JSON.parse(
+      execFileSync(process.env.PORTICO_BIN!, ["--data-dir", process.env.PORTICO_DATA_DIR!, "outbox", "list", "--json"]).toString(),
+    );
+    const code = outbox[0].text_body.match(/\b(\d{8})\b/)[1];
+    await guest.getByLabel("Code").fill(code);
+    await guest.getByRole("button", { name: "Continue" }).click();
+    await expect(guest.getByRole("heading", { name: "Review permissions" })).toBeVisible();
+    await guest.getByRole("button", { name: "Accept" }).click();
+    await expect(guest).toHaveURL(/\/$/);
+    await expect(guest.getByRole("link", { name: /Wiki/ })).toBeVisible();
+    await expect(guest.getByText("Contoso")).toBeVisible();
   });
 
   test("signing in works without JavaScript", async ({ browser }) => {

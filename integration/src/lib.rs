@@ -273,3 +273,91 @@ fn encode(text: &str) -> String {
     }
     out
 }
+
+impl Portico {
+    /// The newest mail in the outbox (from the operator's command line), newest first.
+    pub fn outbox(&self) -> Vec<Value> {
+        let list = self.cli_json(&["outbox", "list", "--limit", "200"], "");
+        list.as_array().cloned().unwrap_or_default()
+    }
+
+    /// The 8-digit code in the newest mail to `email`.
+    pub fn latest_code(&self, email: &str) -> String {
+        let mail = self
+            .outbox()
+            .into_iter()
+            .find(|m| {
+                m["recipient"] == email
+                    && m["subject"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("verification code")
+            })
+            .unwrap_or_else(|| panic!("no code mail to {email}"));
+        let text = mail["text_body"].as_str().unwrap_or_default();
+        text.split(|c: char| !c.is_ascii_digit())
+            .find(|word| word.len() == 8)
+            .expect("an 8-digit code")
+            .to_string()
+    }
+
+    /// Calls a server function with a redemption cookie (and no session).
+    pub async fn call_redeeming(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        redemption: &str,
+    ) -> Answer {
+        let response = self
+            .http
+            .post(format!("{}/fn/{endpoint}", self.url))
+            .header("Origin", &self.url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Cookie", format!("portico_redeem={redemption}"))
+            .body(encode_form(form))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let cookies: Vec<String> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(String::from))
+            .collect();
+        let cookie = cookies
+            .iter()
+            .find_map(|v| v.strip_prefix("portico_session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_string());
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer {
+            status,
+            body,
+            cookie,
+        }
+    }
+
+    /// Starts redeeming `ticket`; returns the redemption cookie.
+    pub async fn start_redemption(&self, ticket: &str) -> String {
+        let response = self
+            .http
+            .post(format!("{}/fn/redeem/start", self.url))
+            .header("Origin", &self.url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(encode_form(&[("ticket", ticket)]))
+            .send()
+            .await
+            .expect("request");
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("portico_redeem="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_string());
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        cookie.unwrap_or_else(|| panic!("no redemption started ({status}): {body}"))
+    }
+}

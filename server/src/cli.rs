@@ -12,7 +12,9 @@ use domain::{Principal, Store};
 use serde::Serialize;
 use types::Role;
 
-use crate::config::{AppCommand, GroupCommand, Output, RoleArg, TenantCommand, UserCommand};
+use crate::config::{
+    AppCommand, GroupCommand, OutboxCommand, Output, RoleArg, TenantCommand, UserCommand,
+};
 
 fn now() -> i64 {
     app::server::now()
@@ -256,6 +258,32 @@ pub async fn app(store: &Store, command: AppCommand) -> Result<(), String> {
             let text = format!("{} is assigned to {kind} {label}", app.name);
             let result = serde_json::json!({ "app": app.id, kind: assignee_id });
             show(&output, &result, text)
+        }
+    }
+}
+
+pub async fn outbox(store: &Store, command: OutboxCommand) -> Result<(), String> {
+    match command {
+        OutboxCommand::List { limit, output } => {
+            let mail = domain::outbox::list_for_operator(store, limit)
+                .await
+                .map_err(failed)?;
+            let text = mail
+                .iter()
+                .map(|m| {
+                    let state = if m.sent_at.is_some() {
+                        "sent"
+                    } else {
+                        "waiting"
+                    };
+                    format!(
+                        "#{} to {} ({state}): {}\n{}",
+                        m.id, m.recipient, m.subject, m.text_body
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            show(&output, &mail, text)
         }
     }
 }

@@ -55,6 +55,20 @@ pub enum Command {
     /// Apps of an organization.
     #[command(subcommand)]
     App(AppCommand),
+    /// Mail Portico has written (all organizations, in full).
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// The newest mail first.
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Args)]

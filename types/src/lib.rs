@@ -30,6 +30,44 @@ impl UserType {
     }
 }
 
+/// Where a guest is in accepting their invitation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+pub enum ExternalState {
+    PendingAcceptance,
+    Accepted,
+}
+
+impl ExternalState {
+    pub fn label(self) -> &'static str {
+        match self {
+            ExternalState::PendingAcceptance => "Pending acceptance",
+            ExternalState::Accepted => "Accepted",
+        }
+    }
+}
+
+/// Where an invitation stands. `Expired` is a pending invitation past its lifetime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+pub enum InvitationStatus {
+    PendingAcceptance,
+    Accepted,
+    Expired,
+    Revoked,
+}
+
+impl InvitationStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            InvitationStatus::PendingAcceptance => "Pending acceptance",
+            InvitationStatus::Accepted => "Accepted",
+            InvitationStatus::Expired => "Expired",
+            InvitationStatus::Revoked => "Revoked",
+        }
+    }
+}
+
 /// A tenant-wide administrative role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
@@ -90,6 +128,8 @@ pub struct UserSummary {
     pub enabled: bool,
     /// Unix seconds.
     pub created_at: i64,
+    /// For guests only.
+    pub external_state: Option<ExternalState>,
 }
 
 /// A user as another object (a group, an app) lists it.
@@ -233,4 +273,73 @@ pub struct AuditEvent {
 pub struct FieldError {
     pub field: String,
     pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct InvitationSummary {
+    pub id: String,
+    pub user_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub status: InvitationStatus,
+    pub inviter_name: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub redeemed_at: Option<i64>,
+}
+
+/// The answer to an invitation: the guest user and the link to hand over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invited {
+    pub user: UserSummary,
+    pub invitation_id: String,
+    pub redeem_url: String,
+    /// True when the address was a pending guest already and got a new link.
+    pub resent: bool,
+}
+
+/// What an invited person is shown before they prove who they are and accept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationInfo {
+    pub tenant_name: String,
+    pub tenant_domain: String,
+    pub privacy_url: Option<String>,
+    pub inviter_name: String,
+    pub email: String,
+    pub display_name: String,
+    pub message: String,
+}
+
+/// What a redemption link leads to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TicketState {
+    Open(InvitationInfo),
+    Expired {
+        tenant_name: String,
+        inviter_name: String,
+    },
+    /// Withdrawn by the inviter, or replaced by a newer invitation.
+    Revoked {
+        tenant_name: String,
+    },
+    /// Accepted already: the guest goes to their apps instead.
+    Accepted {
+        tenant_name: String,
+    },
+    /// Mistyped or made up.
+    Unknown,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct OutboxMail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub sent_at: Option<i64>,
+    pub last_error: Option<String>,
 }

@@ -3,11 +3,13 @@
 pub mod admin;
 mod not_found;
 mod panel;
+mod redeem;
 pub mod session;
 mod setup;
 mod signin;
 
 pub use not_found::NotFound;
 pub use panel::Panel;
+pub use redeem::{Redeem, RedeemCode, RedeemConsent, RedeemDeclined};
 pub use setup::Setup;
 pub use signin::SignIn;

@@ -7,6 +7,8 @@ pub mod access;
 pub mod apps;
 pub mod audit;
 pub mod groups;
+pub mod invitations;
+pub mod outbox;
 pub mod sessions;
 pub mod setup;
 pub mod tenants;

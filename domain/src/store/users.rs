@@ -5,7 +5,8 @@ use types::{AppRef, GroupRef, Role, UserSummary, UserType};
 
 use crate::Result;
 
-const SUMMARY: &str = "SELECT id, email, display_name, user_type, enabled, created_at FROM users";
+const SUMMARY: &str =
+    "SELECT id, email, display_name, user_type, enabled, created_at, external_state FROM users";
 
 pub struct NewUser<'a> {
     pub id: &'a str,

@@ -6,6 +6,7 @@ mod apps;
 mod audit;
 mod group;
 mod groups;
+mod invitations;
 mod user;
 mod users;
 
@@ -14,6 +15,7 @@ pub use apps::Apps;
 pub use audit::Audit;
 pub use group::GroupPage;
 pub use groups::Groups;
+pub use invitations::{Invitations, Outbox};
 pub use user::UserPage;
 pub use users::Users;
 
@@ -39,6 +41,8 @@ pub fn AdminLayout() -> impl IntoView {
                                 <A href="/admin/users">"Users"</A>
                                 <A href="/admin/groups">"Groups"</A>
                                 {me.roles.contains(&Role::GlobalAdministrator).then(|| view! { <A href="/admin/apps">"Apps"</A> })}
+                                <A href="/admin/invitations">"Invitations"</A>
+                                <A href="/admin/outbox">"Outbox"</A>
                                 <A href="/admin/audit">"Audit log"</A>
                             </nav>
                             <div class="content">

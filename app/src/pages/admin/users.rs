@@ -114,7 +114,10 @@ fn UserTable(list: Page<UserSummary>, base: String) -> impl IntoView {
                     <tr>
                         <td><a href=format!("/admin/users/{}", user.id)>{user.display_name}</a></td>
                         <td>{user.email}</td>
-                        <td>{user.user_type.as_str()}</td>
+                        <td>{match user.external_state {
+                            Some(state) => format!("Guest · {}", state.label()),
+                            None => user.user_type.as_str().to_string(),
+                        }}</td>
                         <td>{if user.enabled { "Enabled" } else { "Disabled" }}</td>
                         <td>{datetime(user.created_at)}</td>
                     </tr>

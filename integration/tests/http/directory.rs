@@ -1,4 +1,4 @@
-//! The real `portico` binary on a free port, driven over HTTP and through its command line.
+//! Sign-in, the admin console, tenant isolation and the command line.
 
 use integration::{PASSWORD, Portico};
 use serde_json::Value;

@@ -1,0 +1,257 @@
+//! Redeeming an invitation: the link's page (which only shows), the passcode page, the
+//! consent page, and what follows a decline.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use types::{InvitationInfo, TicketState};
+
+use crate::components::{Field, FormError, LoadError, Submit, action_error};
+use crate::error::AppError;
+
+/// What the link leads to. Changes nothing, so mail scanners that open links do no harm.
+#[leptos::server(prefix = "/fn", endpoint = "redeem/look_up")]
+pub async fn look_up_ticket(ticket: String) -> Result<TicketState, AppError> {
+    use crate::server::{now, portal};
+    Ok(domain::redemption::look_up(&portal()?.store, &ticket, now()).await?)
+}
+
+/// Starts the redemption in this browser and mails a passcode to the invited address.
+#[leptos::server(prefix = "/fn", endpoint = "redeem/start")]
+pub async fn start_redemption(ticket: String) -> Result<(), AppError> {
+    use crate::server::{now, portal, set_redemption_cookie};
+    let portal = portal()?;
+    let started = domain::redemption::start(&portal.store, &ticket, now()).await?;
+    set_redemption_cookie(&portal, &started.token);
+    leptos_axum::redirect("/redeem/code");
+    Ok(())
+}
+
+/// The invitation behind this browser's redemption, and whether the address is proven.
+#[leptos::server(prefix = "/fn", endpoint = "redeem/status")]
+pub async fn redemption_status() -> Result<(InvitationInfo, bool), AppError> {
+    use crate::server::{now, portal, redemption_token};
+    let portal = portal()?;
+    let token = redemption_token(&portal).ok_or_else(no_redemption)?;
+    Ok(domain::redemption::status(&portal.store, &token, now()).await?)
+}
+
+#[cfg(feature = "ssr")]
+fn no_redemption() -> AppError {
+    AppError::Refused("Open the link from your invitation mail to start.".into())
+}
+
+#[leptos::server(prefix = "/fn", endpoint = "redeem/verify")]
+pub async fn verify_code(code: String) -> Result<(), AppError> {
+    use crate::server::{now, portal, redemption_token};
+    let portal = portal()?;
+    let token = redemption_token(&portal).ok_or_else(no_redemption)?;
+    domain::redemption::verify_code(&portal.store, &token, &code, now()).await?;
+    leptos_axum::redirect("/redeem/consent");
+    Ok(())
+}
+
+#[leptos::server(prefix = "/fn", endpoint = "redeem/resend")]
+pub async fn resend_code() -> Result<(), AppError> {
+    use crate::server::{now, portal, redemption_token};
+    let portal = portal()?;
+    let token = redemption_token(&portal).ok_or_else(no_redemption)?;
+    Ok(domain::redemption::resend_code(&portal.store, &token, now()).await?)
+}
+
+/// Accepts: the guest is signed in to the inviting organization and sent on.
+#[leptos::server(prefix = "/fn", endpoint = "redeem/accept")]
+pub async fn accept_invitation() -> Result<(), AppError> {
+    use crate::server::*;
+    let portal = portal()?;
+    let token = redemption_token(&portal).ok_or_else(no_redemption)?;
+    let accepted =
+        domain::redemption::accept(&portal.store, &portal.policy, &token, &client(), now()).await?;
+    clear_redemption_cookie(&portal);
+    set_session_cookie(
+        &portal,
+        &accepted.session.token,
+        accepted.session.expires_at - now(),
+    );
+    leptos_axum::redirect(accepted.redirect_url.as_deref().unwrap_or("/"));
+    Ok(())
+}
+
+#[leptos::server(prefix = "/fn", endpoint = "redeem/decline")]
+pub async fn decline_invitation() -> Result<(), AppError> {
+    use crate::server::{clear_redemption_cookie, now, portal, redemption_token};
+    let portal = portal()?;
+    let token = redemption_token(&portal).ok_or_else(no_redemption)?;
+    domain::redemption::decline(&portal.store, &token, now()).await?;
+    clear_redemption_cookie(&portal);
+    leptos_axum::redirect("/redeem/declined");
+    Ok(())
+}
+
+/// `/redeem?ticket=…`: says what the link is and offers to continue.
+#[component]
+pub fn Redeem() -> impl IntoView {
+    let query = use_query_map();
+    let ticket = move || query.read().get("ticket").unwrap_or_default();
+    let state = Resource::new(ticket, look_up_ticket);
+    view! {
+        <Title text="Invitation · Portico" />
+        <Suspense fallback=|| view! { <p class="loading">"Checking your invitation…"</p> }>
+            {move || Suspend::new(async move {
+                match state.await {
+                    Ok(TicketState::Open(info)) => view! { <OpenInvitation info ticket=ticket() /> }.into_any(),
+                    Ok(TicketState::Expired { tenant_name, inviter_name }) => view! {
+                        <Notice title="This invitation has expired">
+                            {format!("Ask {inviter_name} at {tenant_name} to send you a new one.")}
+                        </Notice>
+                    }.into_any(),
+                    Ok(TicketState::Revoked { tenant_name }) => view! {
+                        <Notice title="This invitation was withdrawn">
+                            {format!("{tenant_name} withdrew it or sent a newer one. Use the newest invitation mail, or ask the person who invited you.")}
+                        </Notice>
+                    }.into_any(),
+                    Ok(TicketState::Accepted { tenant_name }) => view! {
+                        <Notice title="You accepted this invitation already">
+                            {format!("The link works once. To use {tenant_name}'s apps, ")}
+                            <a href="/">"go to your apps"</a>
+                            "."
+                        </Notice>
+                    }.into_any(),
+                    Ok(TicketState::Unknown) => view! {
+                        <Notice title="This invitation link does not work">
+                            "Check that the whole link was copied from the mail, or ask the person who invited you to send it again."
+                        </Notice>
+                    }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Notice(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <section class="card narrow">
+            <h1>{title}</h1>
+            <p>{children()}</p>
+        </section>
+    }
+}
+
+#[component]
+fn OpenInvitation(info: InvitationInfo, ticket: String) -> impl IntoView {
+    let start = ServerAction::<StartRedemption>::new();
+    let error = action_error(start.value());
+    view! {
+        <section class="card narrow">
+            <h1>{format!("{} invites you", info.tenant_name)}</h1>
+            <p>{format!("{} at {} ({}) invited {} to use some of their apps.", info.inviter_name, info.tenant_name, info.tenant_domain, info.email)}</p>
+            {(!info.message.is_empty()).then(|| view! { <blockquote>{info.message.clone()}</blockquote> })}
+            <p>"To continue, confirm that this address is yours: we mail a code to it."</p>
+            <ActionForm action=start>
+                <input type="hidden" name="ticket" value=ticket />
+                <FormError error />
+                <Submit label="Send me a code" busy_label="Sending…" pending=start.pending() />
+            </ActionForm>
+        </section>
+    }
+}
+
+/// `/redeem/code`: the passcode from the mail.
+#[component]
+pub fn RedeemCode() -> impl IntoView {
+    let verify = ServerAction::<VerifyCode>::new();
+    let resend = ServerAction::<ResendCode>::new();
+    let status = Resource::new(|| (), |_| redemption_status());
+    let error = action_error(verify.value());
+    let resend_error = action_error(resend.value());
+    let resent = move || matches!(resend.value().get(), Some(Ok(())));
+    view! {
+        <Title text="Confirm your address · Portico" />
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok((info, _)) => view! {
+                        <section class="card narrow">
+                            <h1>"Check your mail"</h1>
+                            <p>{format!("We sent an 8-digit code to {}. It works for 10 minutes.", info.email)}</p>
+                            <ActionForm action=verify>
+                                <FormError error />
+                                <Field label="Code" name="code" kind="text" autocomplete="one-time-code" required=true error />
+                                <Submit label="Continue" busy_label="Checking…" pending=verify.pending() />
+                            </ActionForm>
+                            <ActionForm action=resend>
+                                <FormError error=resend_error />
+                                {move || resent().then(|| view! { <p class="banner ok" role="status">"A new code is on its way; the old one no longer works."</p> })}
+                                <button type="submit" class="link">"Send a new code"</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/redeem/consent`: who invites, what is shared, accept or decline.
+#[component]
+pub fn RedeemConsent() -> impl IntoView {
+    let accept = ServerAction::<AcceptInvitation>::new();
+    let decline = ServerAction::<DeclineInvitation>::new();
+    let status = Resource::new(|| (), |_| redemption_status());
+    let accept_error = action_error(accept.value());
+    let decline_error = action_error(decline.value());
+    view! {
+        <Title text="Accept the invitation · Portico" />
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok((info, true)) => view! {
+                        <section class="card narrow">
+                            <h1>"Review permissions"</h1>
+                            <p>{format!("{} ({}) would like to:", info.tenant_name, info.tenant_domain)}</p>
+                            <ul>
+                                <li>{format!("Know your name ({}) and email address ({})", info.display_name, info.email)}</li>
+                                <li>"Let you use the apps and groups they give you"</li>
+                            </ul>
+                            {match info.privacy_url.clone() {
+                                Some(url) => view! { <p>"Read their " <a href=url rel="noopener noreferrer">"privacy statement"</a> "."</p> }.into_any(),
+                                None => view! { <p class="muted">"This organization has not published a privacy statement here."</p> }.into_any(),
+                            }}
+                            <p class="muted">"You confirmed your address with a code sent to it."</p>
+                            <FormError error=accept_error />
+                            <FormError error=decline_error />
+                            <div class="actions">
+                                <ActionForm action=accept>
+                                    <Submit label="Accept" busy_label="Accepting…" pending=accept.pending() />
+                                </ActionForm>
+                                <ActionForm action=decline>
+                                    <Submit label="Decline" busy_label="Declining…" pending=decline.pending() class="secondary" />
+                                </ActionForm>
+                            </div>
+                        </section>
+                    }.into_any(),
+                    Ok((_, false)) => view! {
+                        <Notice title="Confirm your address first">
+                            "Enter the code we mailed you on the " <a href="/redeem/code">"previous page"</a> "."
+                        </Notice>
+                    }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// After a decline.
+#[component]
+pub fn RedeemDeclined() -> impl IntoView {
+    view! {
+        <Title text="Invitation declined · Portico" />
+        <Notice title="You declined the invitation">
+            "Nothing about you was shared. If you change your mind, the link in the mail still works until it expires."
+        </Notice>
+    }
+}

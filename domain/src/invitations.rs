@@ -1,0 +1,261 @@
+//! Inviting people from partner organizations as guests: a guest user exists at once
+//! (pending acceptance), so it can be put in groups and given apps before it accepts; the
+//! invitation carries a single-use link whose ticket is stored only as a hash; the mail
+//! with the link is written to the outbox in the same transaction.
+
+use types::{ExternalState, InvitationSummary, Invited, UserSummary, UserType};
+
+use crate::audit::{self, Change};
+use crate::outbox::{self, Mail, escape_html};
+use crate::store::{self, Tx, invitations::NewInvitation, users::NewUser};
+use crate::{Error, Permission, Principal, Result, Store, secrets, validate};
+
+/// An invitation as an inviter fills it in.
+pub struct InviteInput<'a> {
+    pub email: &'a str,
+    /// Empty: the part of the address before the @.
+    pub display_name: &'a str,
+    pub message: &'a str,
+    /// Where the guest lands after accepting; empty: the access panel.
+    pub redirect_url: &'a str,
+    /// Whether Portico mails the link (else the inviter hands it over).
+    pub send_email: bool,
+}
+
+/// Invites `input.email` into the actor's tenant. An address that is a pending guest
+/// already gets a new link (the old one dies); a member or an accepted guest is refused.
+/// `base_url` is Portico's public address, for the link.
+///
+/// **Permissions:** global administrators, user administrators and guest inviters.
+pub async fn invite_guest(
+    store: &Store,
+    actor: &Principal,
+    input: InviteInput<'_>,
+    base_url: &str,
+    now: i64,
+) -> Result<Invited> {
+    actor.require(Permission::InviteGuests)?;
+    let email = validate::invited_email("email", input.email);
+    let local = email
+        .as_deref()
+        .unwrap_or_default()
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let name = if input.display_name.trim().is_empty() {
+        Ok(local)
+    } else {
+        validate::name("display_name", input.display_name, 256)
+    };
+    let message = validate::text("message", input.message, 1000);
+    let redirect = validate::optional_web_url("redirect_url", input.redirect_url);
+    validate::report([
+        email.as_ref().err(),
+        name.as_ref().err(),
+        message.as_ref().err(),
+        redirect.as_ref().err(),
+    ])?;
+    let (email, display_name, message, redirect) = (email?, name?, message?, redirect?);
+
+    let mut tx = store.begin().await?;
+    let existing = store::users::by_email(&mut *tx, &actor.tenant_id, &email).await?;
+    let (user, resent) = match existing {
+        Some(user) if user.user_type == UserType::Member => {
+            return Err(Error::Conflict(format!(
+                "{email} is a member of this organization already."
+            )));
+        }
+        Some(user) if user.external_state == Some(ExternalState::Accepted) => {
+            return Err(Error::Conflict(format!(
+                "{email} is a guest here already and has accepted."
+            )));
+        }
+        Some(user) => {
+            store::invitations::supersede_pending(&mut *tx, &user.id).await?;
+            (user, true)
+        }
+        None => (
+            create_guest(&mut tx, actor, &email, &display_name, now).await?,
+            false,
+        ),
+    };
+    let (tenant_name, lifetime_days) =
+        store::invitations::tenant_settings(&mut *tx, &actor.tenant_id).await?;
+    let ticket = secrets::new_secret();
+    let invitation_id = crate::new_id();
+    let expires_at = now + lifetime_days * 86_400;
+    store::invitations::insert(
+        &mut *tx,
+        NewInvitation {
+            id: &invitation_id,
+            tenant_id: &actor.tenant_id,
+            user_id: &user.id,
+            email: &email,
+            redirect_url: redirect.as_deref(),
+            message: &message,
+            inviter_id: actor.user_id.as_deref(),
+            inviter_name: &actor.name,
+            ticket_hash: &secrets::hash_secret(&ticket),
+            expires_at,
+        },
+        now,
+    )
+    .await?;
+    let redeem_url = format!("{}/redeem?ticket={ticket}", base_url.trim_end_matches('/'));
+    if input.send_email {
+        let mail = invitation_mail(&email, &tenant_name, &actor.name, &message, &redeem_url);
+        outbox::enqueue(&mut tx, &actor.tenant_id, &mail, now).await?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Invite external user",
+            target_type: "User",
+            target_id: &user.id,
+            target_name: &user.display_name,
+            detail: format!(
+                "{email}{}{}",
+                if resent {
+                    "; new link, the old one no longer works"
+                } else {
+                    ""
+                },
+                if input.send_email {
+                    "; mail queued"
+                } else {
+                    "; no mail"
+                }
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Invited {
+        user,
+        invitation_id,
+        redeem_url,
+        resent,
+    })
+}
+
+async fn create_guest(
+    tx: &mut Tx,
+    actor: &Principal,
+    email: &str,
+    display_name: &str,
+    now: i64,
+) -> Result<UserSummary> {
+    let id = crate::new_id();
+    store::users::insert(
+        &mut **tx,
+        NewUser {
+            id: &id,
+            tenant_id: &actor.tenant_id,
+            user_type: UserType::Guest,
+            email,
+            display_name,
+            password_hash: None,
+        },
+        now,
+    )
+    .await?;
+    store::invitations::set_external_state(
+        &mut **tx,
+        &id,
+        ExternalState::PendingAcceptance,
+        None,
+        now,
+    )
+    .await?;
+    Ok(UserSummary {
+        id,
+        email: email.into(),
+        display_name: display_name.into(),
+        user_type: UserType::Guest,
+        enabled: true,
+        created_at: now,
+        external_state: Some(ExternalState::PendingAcceptance),
+    })
+}
+
+fn invitation_mail(email: &str, tenant: &str, inviter: &str, message: &str, link: &str) -> Mail {
+    let subject =
+        format!("{inviter} invited you to access apps within their organization {tenant}");
+    let quoted = if message.is_empty() {
+        String::new()
+    } else {
+        format!("\nMessage from {inviter}:\n{message}\n")
+    };
+    let text = format!(
+        "{inviter} ({tenant}) invited you to collaborate with them.\n{quoted}\n\
+         Accept the invitation: {link}\n\n\
+         You sign in with an identity of your own; no new password is needed.\n\
+         If you did not expect this, ignore this mail: nothing happens until you accept.\n"
+    );
+    let html_message = if message.is_empty() {
+        String::new()
+    } else {
+        format!("<blockquote>{}</blockquote>", escape_html(message))
+    };
+    let html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:sans-serif\">\
+         <p><strong>{}</strong> ({}) invited you to collaborate with them.</p>{html_message}\
+         <p><a href=\"{}\">Accept the invitation</a></p>\
+         <p>You sign in with an identity of your own; no new password is needed. \
+         If you did not expect this, ignore this mail: nothing happens until you accept.</p>\
+         </body></html>",
+        escape_html(inviter),
+        escape_html(tenant),
+        escape_html(link)
+    );
+    Mail {
+        recipient: email.into(),
+        subject,
+        text,
+        html,
+        secret: false,
+    }
+}
+
+/// The tenant's invitations, newest first.
+///
+/// **Permissions:** those who may invite guests.
+pub async fn list(store: &Store, actor: &Principal, now: i64) -> Result<Vec<InvitationSummary>> {
+    actor.require(Permission::InviteGuests)?;
+    store::invitations::list(store.reader(), &actor.tenant_id, now).await
+}
+
+/// Revokes a pending invitation: its link stops working; the guest user stays.
+///
+/// **Permissions:** those who may invite guests.
+pub async fn revoke(store: &Store, actor: &Principal, id: &str, now: i64) -> Result<()> {
+    actor.require(Permission::InviteGuests)?;
+    let mut tx = store.begin().await?;
+    let invitation = store::invitations::get(&mut *tx, &actor.tenant_id, id, now)
+        .await?
+        .ok_or(Error::NotFound("invitation"))?;
+    if !store::invitations::revoke(&mut *tx, &actor.tenant_id, id).await? {
+        return Err(Error::Conflict(format!(
+            "This invitation is {} and cannot be revoked.",
+            invitation.status.label().to_lowercase()
+        )));
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Revoke invitation",
+            target_type: "User",
+            target_id: &invitation.user_id,
+            target_name: &invitation.display_name,
+            detail: invitation.email.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! The mail outbox: mail is written in the same transaction as the change it reports, so
+//! none is lost and none is sent for a change that did not commit. Delivery is a separate
+//! worker's job; until it succeeds, administrators see the mail here.
+
+use types::OutboxMail;
+
+use crate::store::{self, Tx, outbox::NewMail};
+use crate::{Permission, Principal, Result, Store};
+
+/// A mail to send, with both a plain-text and an HTML body.
+pub(crate) struct Mail {
+    pub recipient: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Carries a one-time code: its text is never shown to administrators.
+    pub secret: bool,
+}
+
+pub(crate) async fn enqueue(tx: &mut Tx, tenant_id: &str, mail: &Mail, now: i64) -> Result<i64> {
+    store::outbox::insert(
+        &mut **tx,
+        NewMail {
+            tenant_id: Some(tenant_id),
+            recipient: &mail.recipient,
+            subject: &mail.subject,
+            text_body: &mail.text,
+            html_body: &mail.html,
+            secret: mail.secret,
+        },
+        now,
+    )
+    .await
+}
+
+/// The tenant's newest mail, sent or waiting.
+///
+/// **Permissions:** those who may invite guests (their mail is what is here).
+pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<OutboxMail>> {
+    actor.require(Permission::InviteGuests)?;
+    store::outbox::list(store.reader(), &actor.tenant_id).await
+}
+
+/// The newest mail of every tenant, in full: for the operator at the server's command
+/// line, who can read the database anyway.
+pub async fn list_for_operator(store: &Store, limit: i64) -> Result<Vec<OutboxMail>> {
+    store::outbox::list_all(store.reader(), limit).await
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}

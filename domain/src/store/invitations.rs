@@ -1,0 +1,311 @@
+//! SQL for invitations, guests' state, and redemptions with their one-time passcodes.
+
+use sqlx::SqliteExecutor;
+use types::{ExternalState, InvitationSummary};
+
+use crate::Result;
+
+pub struct NewInvitation<'a> {
+    pub id: &'a str,
+    pub tenant_id: &'a str,
+    pub user_id: &'a str,
+    pub email: &'a str,
+    pub redirect_url: Option<&'a str>,
+    pub message: &'a str,
+    pub inviter_id: Option<&'a str>,
+    pub inviter_name: &'a str,
+    pub ticket_hash: &'a str,
+    pub expires_at: i64,
+}
+
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    invitation: NewInvitation<'_>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO invitations (id, tenant_id, user_id, email, redirect_url, message, inviter_id, inviter_name,
+                                  status, ticket_hash, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PendingAcceptance', ?, ?, ?)",
+    )
+    .bind(invitation.id)
+    .bind(invitation.tenant_id)
+    .bind(invitation.user_id)
+    .bind(invitation.email)
+    .bind(invitation.redirect_url)
+    .bind(invitation.message)
+    .bind(invitation.inviter_id)
+    .bind(invitation.inviter_name)
+    .bind(invitation.ticket_hash)
+    .bind(now)
+    .bind(invitation.expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Withdraws a user's pending invitations: a new one replaces them.
+pub async fn supersede_pending(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE invitations SET status = 'Revoked'
+         WHERE user_id = ? AND status = 'PendingAcceptance'",
+    )
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+const SUMMARY: &str = "SELECT i.id, i.user_id, i.email, u.display_name,
+        CASE WHEN i.status = 'PendingAcceptance' AND i.expires_at <= ?1 THEN 'Expired' ELSE i.status END AS status,
+        i.inviter_name, i.created_at, i.expires_at, i.redeemed_at
+    FROM invitations i JOIN users u ON u.id = i.user_id";
+
+pub async fn list(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    now: i64,
+) -> Result<Vec<InvitationSummary>> {
+    Ok(sqlx::query_as(&format!(
+        "{SUMMARY} WHERE i.tenant_id = ?2 ORDER BY i.created_at DESC, i.id LIMIT 500"
+    ))
+    .bind(now)
+    .bind(tenant_id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn get(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<Option<InvitationSummary>> {
+    Ok(
+        sqlx::query_as(&format!("{SUMMARY} WHERE i.tenant_id = ?2 AND i.id = ?3"))
+            .bind(now)
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// Revokes a pending invitation; false when it was not pending.
+pub async fn revoke(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE invitations SET status = 'Revoked'
+         WHERE tenant_id = ? AND id = ? AND status = 'PendingAcceptance'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_external_state(
+    db: impl SqliteExecutor<'_>,
+    user_id: &str,
+    state: ExternalState,
+    identity: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET external_state = ?, redeemed_identity = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(state)
+    .bind(identity)
+    .bind(now)
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn external_state(
+    db: impl SqliteExecutor<'_>,
+    user_id: &str,
+) -> Result<Option<ExternalState>> {
+    Ok(
+        sqlx::query_scalar("SELECT external_state FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+/// What redemption needs to know of an invitation and its tenant.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Ticket {
+    pub invitation_id: String,
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub tenant_domain: String,
+    pub privacy_url: Option<String>,
+    pub user_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub message: String,
+    pub inviter_name: String,
+    pub redirect_url: Option<String>,
+    pub status: String,
+    pub expires_at: i64,
+}
+
+const TICKET: &str = "SELECT i.id AS invitation_id, i.tenant_id, t.name AS tenant_name, t.primary_domain AS tenant_domain,
+        t.privacy_url, i.user_id, u.display_name, i.email, i.message, i.inviter_name, i.redirect_url, i.status, i.expires_at
+    FROM invitations i JOIN tenants t ON t.id = i.tenant_id JOIN users u ON u.id = i.user_id";
+
+pub async fn by_ticket(db: impl SqliteExecutor<'_>, ticket_hash: &str) -> Result<Option<Ticket>> {
+    Ok(sqlx::query_as(&format!("{TICKET} WHERE i.ticket_hash = ?"))
+        .bind(ticket_hash)
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn by_redemption(
+    db: impl SqliteExecutor<'_>,
+    redemption_hash: &str,
+    now: i64,
+) -> Result<Option<(Ticket, Option<String>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        ticket: Ticket,
+        proven_identity: Option<String>,
+    }
+    let with_proof = TICKET.replacen(
+        " FROM invitations",
+        ", r.proven_identity FROM invitations",
+        1,
+    );
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "{with_proof} JOIN redemptions r ON r.invitation_id = i.id WHERE r.id_hash = ? AND r.expires_at > ?"
+    ))
+    .bind(redemption_hash)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.ticket, r.proven_identity)))
+}
+
+pub async fn insert_redemption(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+    invitation_id: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO redemptions (id_hash, invitation_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        .bind(id_hash)
+        .bind(invitation_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_proven(db: impl SqliteExecutor<'_>, id_hash: &str, identity: &str) -> Result<()> {
+    sqlx::query("UPDATE redemptions SET proven_identity = ? WHERE id_hash = ?")
+        .bind(identity)
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_redemption(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM redemptions WHERE id_hash = ?")
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks the invitation accepted, which ends its link; false when another redemption (or a
+/// revocation) got there first, so only one ever succeeds.
+pub async fn mark_accepted(
+    db: impl SqliteExecutor<'_>,
+    invitation_id: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE invitations SET status = 'Accepted', redeemed_at = ?1
+         WHERE id = ?2 AND status = 'PendingAcceptance' AND expires_at > ?1",
+    )
+    .bind(now)
+    .bind(invitation_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Replaces the passcode of a redemption.
+pub async fn put_code(
+    db: impl SqliteExecutor<'_>,
+    redemption_hash: &str,
+    code_hash: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO one_time_codes (redemption_hash, code_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (redemption_hash) DO UPDATE SET code_hash = ?2, created_at = ?3, expires_at = ?4, attempts = 0, used_at = NULL",
+    )
+    .bind(redemption_hash)
+    .bind(code_hash)
+    .bind(now)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+pub struct Code {
+    pub code_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub attempts: i64,
+    pub used_at: Option<i64>,
+}
+
+pub async fn code(db: impl SqliteExecutor<'_>, redemption_hash: &str) -> Result<Option<Code>> {
+    Ok(sqlx::query_as("SELECT code_hash, created_at, expires_at, attempts, used_at FROM one_time_codes WHERE redemption_hash = ?")
+        .bind(redemption_hash)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// Counts one attempt; returns the attempts so far, counted atomically.
+pub async fn count_attempt(db: impl SqliteExecutor<'_>, redemption_hash: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "UPDATE one_time_codes SET attempts = attempts + 1 WHERE redemption_hash = ? RETURNING attempts",
+    )
+    .bind(redemption_hash)
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn use_code(db: impl SqliteExecutor<'_>, redemption_hash: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE one_time_codes SET used_at = ? WHERE redemption_hash = ?")
+        .bind(now)
+        .bind(redemption_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn tenant_settings(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+) -> Result<(String, i64)> {
+    Ok(
+        sqlx::query_as("SELECT name, invitation_lifetime_days FROM tenants WHERE id = ?")
+            .bind(tenant_id)
+            .fetch_one(db)
+            .await?,
+    )
+}

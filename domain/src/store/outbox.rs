@@ -1,0 +1,57 @@
+//! SQL for the mail outbox.
+
+use sqlx::SqliteExecutor;
+use types::OutboxMail;
+
+use crate::Result;
+
+pub struct NewMail<'a> {
+    pub tenant_id: Option<&'a str>,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub text_body: &'a str,
+    pub html_body: &'a str,
+    pub secret: bool,
+}
+
+pub async fn insert(db: impl SqliteExecutor<'_>, mail: NewMail<'_>, now: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO outbox (tenant_id, recipient, subject, text_body, html_body, secret, created_at, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(mail.tenant_id)
+    .bind(mail.recipient)
+    .bind(mail.subject)
+    .bind(mail.text_body)
+    .bind(mail.html_body)
+    .bind(mail.secret)
+    .bind(now)
+    .bind(now)
+    .fetch_one(db)
+    .await?)
+}
+
+/// A tenant's newest mail; the text of mail carrying a one-time code is withheld.
+pub async fn list(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<OutboxMail>> {
+    Ok(sqlx::query_as(
+        "SELECT id, recipient, subject,
+                CASE WHEN secret THEN '(This mail carries a one-time code, so its text is not shown.)'
+                     ELSE text_body END AS text_body,
+                created_at, attempts, sent_at, last_error
+         FROM outbox WHERE tenant_id = ? ORDER BY id DESC LIMIT 200",
+    )
+    .bind(tenant_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// All newest mail in full, for the operator on the server itself.
+pub async fn list_all(db: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<OutboxMail>> {
+    Ok(sqlx::query_as(
+        "SELECT id, recipient, subject, text_body, created_at, attempts, sent_at, last_error
+         FROM outbox ORDER BY id DESC LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}

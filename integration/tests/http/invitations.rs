@@ -1,0 +1,369 @@
+//! Inviting guests and redeeming invitations, against the real binary.
+
+use integration::{PASSWORD, Portico};
+
+fn ticket_of(link: &str) -> String {
+    link.split("ticket=").nth(1).expect("a ticket").to_string()
+}
+
+async fn invite(portico: &Portico, admin: &str, email: &str) -> serde_json::Value {
+    let answer = portico
+        .call(
+            "admin/invite",
+            &[
+                ("email", email),
+                ("display_name", ""),
+                ("message", "Welcome aboard!"),
+                ("redirect_url", ""),
+                ("send_email", "on"),
+            ],
+            Some(admin),
+        )
+        .await;
+    assert!(answer.ok(), "{answer:?}");
+    answer.body
+}
+
+#[tokio::test]
+async fn an_invited_guest_redeems_with_a_passcode_and_finds_the_app_given_before_acceptance() {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    portico.cli_json(
+        &[
+            "app",
+            "create",
+            "--tenant",
+            &tenant,
+            "--name",
+            "Wiki",
+            "--launch-url",
+            "https://wiki.contoso.example/",
+        ],
+        "",
+    );
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+
+    let invited = invite(&portico, &ada, "Ann@Partner.example").await;
+    assert_eq!(invited["user"]["user_type"], "Guest");
+    assert_eq!(invited["user"]["external_state"], "PendingAcceptance");
+    assert_eq!(invited["user"]["display_name"], "ann");
+    let link = invited["redeem_url"].as_str().unwrap().to_string();
+    assert!(link.starts_with(&format!("{}/redeem?ticket=", portico.url)));
+    let app_id = portico.cli_json(
+        &[
+            "app",
+            "assign",
+            "--tenant",
+            &tenant,
+            "--app",
+            "Wiki",
+            "--user",
+            "ann@partner.example",
+        ],
+        "",
+    )["app"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!app_id.is_empty());
+
+    // The mail with the same link waits in the outbox; admins see it too.
+    let mail = portico.outbox();
+    assert_eq!(mail[0]["recipient"], "ann@partner.example");
+    assert!(mail[0]["text_body"].as_str().unwrap().contains(&link));
+    assert!(
+        mail[0]["text_body"]
+            .as_str()
+            .unwrap()
+            .contains("Welcome aboard!")
+    );
+    let admin_view = portico.call("admin/outbox", &[], Some(&ada)).await;
+    assert_eq!(admin_view.body[0]["recipient"], "ann@partner.example");
+
+    // Opening the link (as a mail scanner would, twice) consumes nothing.
+    for _ in 0..2 {
+        let page = portico
+            .http()
+            .get(&link)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Contoso invites you"), "{page}");
+    }
+    let redemption = portico.start_redemption(&ticket_of(&link)).await;
+    let code = portico.latest_code("ann@partner.example");
+    let admin_mail = portico.call("admin/outbox", &[], Some(&ada)).await;
+    assert!(
+        !admin_mail.body.to_string().contains(&code),
+        "administrators never see a passcode"
+    );
+
+    // Accepting before proving the address is refused.
+    let early = portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    assert_eq!(early.error_kind().as_deref(), Some("Refused"));
+    let wrong = portico
+        .call_redeeming("redeem/verify", &[("code", "00000000")], &redemption)
+        .await;
+    assert_eq!(wrong.body["Invalid"][0]["field"], "code");
+    assert!(
+        wrong.body["Invalid"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("4 tries left")
+    );
+    let right = portico
+        .call_redeeming("redeem/verify", &[("code", &code)], &redemption)
+        .await;
+    assert!(right.ok(), "{right:?}");
+    // Another browser, without this redemption, gets nowhere.
+    let stranger = portico.call("redeem/accept", &[], None).await;
+    assert_eq!(stranger.error_kind().as_deref(), Some("Refused"));
+
+    let accepted = portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    assert!(accepted.ok(), "{accepted:?}");
+    let ann = accepted.cookie.expect("the guest is signed in");
+    let panel = portico.call("panel", &[], Some(&ann)).await;
+    assert_eq!(panel.body["apps"][0]["name"], "Wiki");
+    let me = portico.call("me", &[], Some(&ann)).await;
+    assert_eq!(me.body["tenant_name"], "Contoso");
+    // A guest is no administrator.
+    let users = portico
+        .call(
+            "admin/users",
+            &[("search", ""), ("user_type", ""), ("page", "0")],
+            Some(&ann),
+        )
+        .await;
+    assert_eq!(users.error_kind().as_deref(), Some("AccessDenied"));
+
+    // Single use: the link now says it does not work, and a second acceptance fails.
+    let page = portico
+        .http()
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("This invitation link does not work"));
+    let again = portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    assert_eq!(again.error_kind().as_deref(), Some("Refused"));
+
+    let invitations = portico.call("admin/invitations", &[], Some(&ada)).await;
+    assert_eq!(invitations.body[0]["status"], "Accepted");
+    let audit = portico
+        .call(
+            "admin/audit",
+            &[
+                ("query[actor]", ""),
+                ("query[target]", ""),
+                ("query[action]", "Redeem external user invite"),
+                ("query[from]", ""),
+                ("query[to]", ""),
+                ("query[page]", "0"),
+            ],
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(audit.body["events"]["total"], 1);
+    assert_eq!(audit.body["events"]["items"][0]["actor_name"], "ann");
+
+    // Inviting the same address again is refused now that it has accepted.
+    let twice = portico
+        .call(
+            "admin/invite",
+            &[
+                ("email", "ann@partner.example"),
+                ("display_name", ""),
+                ("message", ""),
+                ("redirect_url", ""),
+            ],
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(twice.error_kind().as_deref(), Some("Refused"));
+}
+
+#[tokio::test]
+async fn five_wrong_codes_use_the_code_up() {
+    let portico = Portico::start();
+    portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let link = invite(&portico, &ada, "bob@partner.example").await["redeem_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let redemption = portico.start_redemption(&ticket_of(&link)).await;
+    let code = portico.latest_code("bob@partner.example");
+    for _ in 0..5 {
+        let wrong = portico
+            .call_redeeming("redeem/verify", &[("code", "12345678")], &redemption)
+            .await;
+        assert_eq!(wrong.error_kind().as_deref(), Some("Invalid"));
+    }
+    let late = portico
+        .call_redeeming("redeem/verify", &[("code", &code)], &redemption)
+        .await;
+    assert_eq!(late.error_kind().as_deref(), Some("Refused"));
+    assert!(late.message().contains("Too many wrong codes"), "{late:?}");
+}
+
+#[tokio::test]
+async fn revoked_and_replaced_links_stop_working_and_say_why() {
+    let portico = Portico::start();
+    portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+
+    let first = invite(&portico, &ada, "cy@partner.example").await["redeem_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let second = invite(&portico, &ada, "cy@partner.example").await;
+    assert_eq!(second["resent"], true);
+    let second = second["redeem_url"].as_str().unwrap().to_string();
+    let old = portico
+        .http()
+        .get(&first)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(old.contains("was withdrawn"), "{old}");
+    let started = portico
+        .http()
+        .post(format!("{}/fn/redeem/start", portico.url))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(integration::encode_form(&[("ticket", &ticket_of(&first))]))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(started.status(), 200, "a replaced link starts nothing");
+
+    let invitations = portico.call("admin/invitations", &[], Some(&ada)).await;
+    let pending = invitations
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["status"] == "PendingAcceptance")
+        .unwrap();
+    let revoke = portico
+        .call(
+            "admin/invitation/revoke",
+            &[("id", pending["id"].as_str().unwrap())],
+            Some(&ada),
+        )
+        .await;
+    assert!(revoke.ok(), "{revoke:?}");
+    let page = portico
+        .http()
+        .get(&second)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("was withdrawn"), "{page}");
+    let tampered = portico
+        .http()
+        .get(format!("{}/redeem?ticket=made-up", portico.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(tampered.contains("This invitation link does not work"));
+}
+
+#[tokio::test]
+async fn invitations_refuse_bad_addresses_members_and_other_tenants() {
+    let portico = Portico::start();
+    let (_, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let (_, _) = portico.seed_tenant(
+        "Fabrikam",
+        "fabrikam.example",
+        "fay@fabrikam.example",
+        &["global-administrator"],
+    );
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    for bad in [
+        "a+b@partner.example",
+        ".ann@partner.example",
+        "ann-@partner.example",
+        "not an address",
+    ] {
+        let answer = portico
+            .call(
+                "admin/invite",
+                &[
+                    ("email", bad),
+                    ("display_name", ""),
+                    ("message", ""),
+                    ("redirect_url", ""),
+                ],
+                Some(&ada),
+            )
+            .await;
+        assert_eq!(answer.body["Invalid"][0]["field"], "email", "{bad}");
+    }
+    let member = portico
+        .call(
+            "admin/invite",
+            &[
+                ("email", "ada@contoso.example"),
+                ("display_name", ""),
+                ("message", ""),
+                ("redirect_url", ""),
+            ],
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(member.error_kind().as_deref(), Some("Refused"));
+    // Fabrikam's admin sees none of Contoso's invitations and cannot revoke them.
+    invite(&portico, &ada, "dee@partner.example").await;
+    let contoso = portico.call("admin/invitations", &[], Some(&ada)).await;
+    let id = contoso.body[0]["id"].as_str().unwrap().to_string();
+    let fay = portico.sign_in("fay@fabrikam.example", PASSWORD).await;
+    let theirs = portico.call("admin/invitations", &[], Some(&fay)).await;
+    assert_eq!(theirs.body, serde_json::json!([]));
+    let revoke = portico
+        .call("admin/invitation/revoke", &[("id", &id)], Some(&fay))
+        .await;
+    assert_eq!(revoke.error_kind().as_deref(), Some("NotFound"));
+    let still = portico.call("admin/invitations", &[], Some(&ada)).await;
+    assert_eq!(still.body[0]["status"], "PendingAcceptance");
+}

@@ -1,0 +1,5 @@
+//! One test binary: the real `portico` binary on a free port, driven over HTTP and through
+//! its command line.
+
+mod directory;
+mod invitations;
