@@ -6,6 +6,7 @@ cd "$ROOT"
 ensure_build_tools
 ensure_node
 ensure_chromium
+ensure_aiosmtpd
 say "Installing the browser-test packages"
 (cd end2end && npm ci --silent --no-audit --no-fund) || die "npm could not install the end2end packages"
 

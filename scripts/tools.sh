@@ -72,6 +72,17 @@ ensure_chromium() {
   command -v chromium >/dev/null || apt_install chromium
 }
 
+# A real SMTP server for the mail tests.
+ensure_aiosmtpd() {
+  command -v python3 >/dev/null || apt_install python3 python3-pip
+  if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+    say "Installing aiosmtpd (a test SMTP server) from PyPI"
+    python3 -m pip install --quiet aiosmtpd 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages aiosmtpd \
+      || die "pip could not install aiosmtpd"
+  fi
+}
+
 ensure_build_tools() {
   ensure_rust
   ensure_cargo_leptos

@@ -47,6 +47,45 @@ pub async fn list_for_operator(store: &Store, limit: i64) -> Result<Vec<OutboxMa
     store::outbox::list_all(store.reader(), limit).await
 }
 
+pub use crate::store::outbox::Due;
+
+/// How long a claimed mail is reserved for the worker that claimed it.
+pub const LEASE: i64 = 120;
+
+/// Claims mail that is due for (another) delivery attempt.
+pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Due>> {
+    let mut tx = store.begin().await?;
+    let due = store::outbox::claim_due(&mut *tx, now, now + LEASE, limit).await?;
+    tx.commit().await?;
+    Ok(due)
+}
+
+/// Records that the mail server accepted a mail: it is never sent again.
+pub async fn mark_sent(store: &Store, id: i64, now: i64) -> Result<()> {
+    let mut tx = store.begin().await?;
+    store::outbox::mark_sent(&mut *tx, id, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a failed attempt; the next one waits `base` seconds, doubling with each
+/// failure, at most an hour.
+pub async fn mark_failed(
+    store: &Store,
+    mail: &Due,
+    error: &str,
+    base: i64,
+    now: i64,
+) -> Result<()> {
+    let wait = base
+        .saturating_mul(1 << mail.attempts.clamp(0, 20))
+        .min(3600);
+    let mut tx = store.begin().await?;
+    store::outbox::mark_failed(&mut *tx, mail.id, error, now + wait).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub(crate) fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

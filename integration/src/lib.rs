@@ -75,6 +75,11 @@ impl Answer {
 impl Portico {
     /// Starts Portico on a free port with an empty database.
     pub fn start() -> Portico {
+        Portico::start_with(&[])
+    }
+
+    /// [`Portico::start`] with more `serve` flags.
+    pub fn start_with(serve_flags: &[&str]) -> Portico {
         let data = tempfile::tempdir().expect("temporary folder");
         let site = tempfile::tempdir().expect("temporary folder");
         let mut child = Command::new(binary())
@@ -89,6 +94,7 @@ impl Portico {
                 "--site-root",
             ])
             .arg(site.path())
+            .args(serve_flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

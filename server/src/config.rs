@@ -93,6 +93,50 @@ pub struct Serve {
     /// Hours after which every session ends, used or not.
     #[arg(long, env = "PORTICO_SESSION_HOURS", default_value_t = 24)]
     pub session_hours: i64,
+
+    #[command(flatten)]
+    pub smtp: Smtp,
+}
+
+/// How mail leaves: without --smtp-host it stays in the outbox for administrators to see.
+#[derive(Debug, Args)]
+pub struct Smtp {
+    /// The SMTP server that delivers Portico's mail.
+    #[arg(long, env = "PORTICO_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+
+    #[arg(long, env = "PORTICO_SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+
+    /// none (plain, for a relay on this machine), starttls, or tls (implicit, port 465).
+    #[arg(long, env = "PORTICO_SMTP_TLS", value_enum, default_value = "starttls")]
+    pub smtp_tls: SmtpTls,
+
+    #[arg(long, env = "PORTICO_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+
+    /// Prefer the environment variable: flags show in process lists.
+    #[arg(long, env = "PORTICO_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+
+    /// The sender of Portico's mail.
+    #[arg(
+        long,
+        env = "PORTICO_MAIL_FROM",
+        default_value = "Portico <portico@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// Seconds before the first retry of a failed delivery; each further failure doubles it (at most an hour).
+    #[arg(long, env = "PORTICO_MAIL_RETRY_SECONDS", default_value_t = 30)]
+    pub mail_retry_seconds: i64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
 }
 
 /// Options every directory command has.

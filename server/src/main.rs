@@ -3,6 +3,7 @@
 
 mod cli;
 mod config;
+mod mailer;
 mod web;
 
 use std::path::Path;
@@ -140,6 +141,14 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
         Err(e) => return Err(format!("cannot prepare the setup link: {e}")),
     }
     spawn_session_sweeper(store.clone(), policy);
+    match mailer::Mailer::from_config(&serve.smtp)? {
+        Some(mailer) => {
+            tokio::spawn(mailer.run(store.clone()));
+        }
+        None => println!(
+            "No SMTP server is configured (--smtp-host): mail stays in the outbox, where administrators see it."
+        ),
+    }
     let service = web::router(portal, options, guard)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)

@@ -55,3 +55,60 @@ pub async fn list_all(db: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<Out
     .fetch_all(db)
     .await?)
 }
+
+/// A mail claimed for delivery.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Due {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub attempts: i64,
+}
+
+/// Claims up to `limit` mails that are due: each is leased until `lease_until`, so that
+/// another worker (another replica) does not send it meanwhile.
+pub async fn claim_due(
+    db: impl SqliteExecutor<'_>,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<Due>> {
+    Ok(sqlx::query_as(
+        "UPDATE outbox SET next_attempt_at = ?2
+         WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?1 ORDER BY id LIMIT ?3)
+         RETURNING id, recipient, subject, text_body, html_body, attempts",
+    )
+    .bind(now)
+    .bind(lease_until)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn mark_sent(db: impl SqliteExecutor<'_>, id: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_failed(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    error: &str,
+    retry_at: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?")
+        .bind(error)
+        .bind(retry_at)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
