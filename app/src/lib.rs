@@ -16,7 +16,10 @@ use leptos_router::{SsrMode, path};
 use pages::admin::{
     AdminLayout, AppPage, Apps, Audit, GroupPage, Groups, Invitations, Outbox, UserPage, Users,
 };
-use pages::{NotFound, Panel, Redeem, RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn};
+use pages::{
+    NotFound, Panel, Redeem, RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn,
+    SignInWithCode,
+};
 
 /// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -66,6 +69,7 @@ fn Frame() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Panel ssr=SsrMode::Async />
                     <Route path=path!("/signin") view=SignIn ssr=SsrMode::Async />
+                    <Route path=path!("/signin/code") view=SignInWithCode ssr=SsrMode::Async />
                     <Route path=path!("/setup") view=Setup ssr=SsrMode::Async />
                     <Route path=path!("/redeem") view=Redeem ssr=SsrMode::Async />
                     <Route path=path!("/redeem/code") view=RedeemCode ssr=SsrMode::Async />

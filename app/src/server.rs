@@ -24,20 +24,29 @@ pub struct Portal {
     pub public_url: String,
 }
 
-impl Portal {
-    pub fn cookie_name(&self) -> &'static str {
-        if self.secure_cookies {
-            "__Host-portico_session"
-        } else {
-            "portico_session"
-        }
-    }
+/// The cookies Portico sets, all HttpOnly and SameSite=Lax.
+#[derive(Clone, Copy, Debug)]
+pub enum Cookie {
+    /// The session.
+    Session,
+    /// A redemption in progress.
+    Redemption,
+    /// A guest's sign-in with a passcode, in progress.
+    CodeSignIn,
+}
 
-    pub fn redemption_cookie_name(&self) -> &'static str {
+impl Portal {
+    /// The cookie's name: with the `__Host-` prefix over https, which pins it to this host.
+    pub fn cookie_name(&self, cookie: Cookie) -> String {
+        let base = match cookie {
+            Cookie::Session => "portico_session",
+            Cookie::Redemption => "portico_redeem",
+            Cookie::CodeSignIn => "portico_signin",
+        };
         if self.secure_cookies {
-            "__Host-portico_redeem"
+            format!("__Host-{base}")
         } else {
-            "portico_redeem"
+            base.to_string()
         }
     }
 }
@@ -93,14 +102,14 @@ fn read_cookie(wanted: &str) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// The session id from the request's cookie, if any.
-pub fn session_token(portal: &Portal) -> Option<String> {
-    read_cookie(portal.cookie_name())
+/// A Portico cookie's value from the request, if it was sent.
+pub fn cookie(portal: &Portal, which: Cookie) -> Option<String> {
+    read_cookie(&portal.cookie_name(which))
 }
 
-/// The redemption in progress in this browser, if any.
-pub fn redemption_token(portal: &Portal) -> Option<String> {
-    read_cookie(portal.redemption_cookie_name())
+/// The session id from the request's cookie, if any.
+pub fn session_token(portal: &Portal) -> Option<String> {
+    cookie(portal, Cookie::Session)
 }
 
 /// Who is signed in, remembered for the length of one request: a page loads several
@@ -148,15 +157,17 @@ pub async fn principal() -> Result<(Portal, Principal), AppError> {
     Ok((portal()?, signed_in.principal))
 }
 
-/// Sets (or, with `max_age` 0, removes) an HttpOnly, SameSite=Lax cookie.
-fn set_cookie(portal: &Portal, name: &str, value: &str, path: &str, max_age: i64) {
+/// Sets (or, with `max_age` 0, removes) one of Portico's cookies.
+pub fn set_cookie(portal: &Portal, which: Cookie, value: &str, max_age: i64) {
     let secure = if portal.secure_cookies {
         "; Secure"
     } else {
         ""
     };
-    let cookie =
-        format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    let cookie = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        portal.cookie_name(which)
+    );
     if let (Some(response), Ok(value)) = (
         use_context::<ResponseOptions>(),
         HeaderValue::from_str(&cookie),
@@ -166,26 +177,11 @@ fn set_cookie(portal: &Portal, name: &str, value: &str, path: &str, max_age: i64
 }
 
 pub fn set_session_cookie(portal: &Portal, token: &str, max_age: i64) {
-    set_cookie(portal, portal.cookie_name(), token, "/", max_age);
+    set_cookie(portal, Cookie::Session, token, max_age);
 }
 
 pub fn clear_session_cookie(portal: &Portal) {
-    set_cookie(portal, portal.cookie_name(), "", "/", 0);
-}
-
-pub fn set_redemption_cookie(portal: &Portal, token: &str) {
-    let lifetime = domain::redemption::REDEMPTION_LIFETIME;
-    set_cookie(
-        portal,
-        portal.redemption_cookie_name(),
-        token,
-        "/",
-        lifetime,
-    );
-}
-
-pub fn clear_redemption_cookie(portal: &Portal) {
-    set_cookie(portal, portal.redemption_cookie_name(), "", "/", 0);
+    set_cookie(portal, Cookie::Session, "", 0);
 }
 
 /// The Content-Security-Policy of a page: scripts only from Portico itself or carrying

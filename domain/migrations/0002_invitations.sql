@@ -69,3 +69,20 @@ CREATE TABLE one_time_codes (
     attempts INTEGER NOT NULL DEFAULT 0,
     used_at INTEGER
 );
+
+-- How a session's person proved who they are: 'member:<user id>' (password) or
+-- 'email:<address>' (one-time passcode). Switching organizations stays within it.
+ALTER TABLE sessions ADD COLUMN identity TEXT;
+
+-- Codes for guests who sign in again with a passcode to their address.
+CREATE TABLE sign_in_codes (
+    id_hash TEXT PRIMARY KEY NOT NULL,
+    email TEXT NOT NULL COLLATE NOCASE,
+    code_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    used_at INTEGER
+);
+CREATE INDEX sign_in_codes_by_email ON sign_in_codes (email, created_at);
+CREATE INDEX users_by_identity ON users (redeemed_identity) WHERE redeemed_identity IS NOT NULL;

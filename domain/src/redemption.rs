@@ -246,7 +246,8 @@ pub async fn accept(
         },
     )
     .await?;
-    let session = sessions::open_in(&mut tx, policy, &ticket.user_id, client, now).await?;
+    let session =
+        sessions::open_in(&mut tx, policy, &ticket.user_id, &identity, client, now).await?;
     tx.commit().await?;
     Ok(Accepted {
         session,

@@ -105,7 +105,8 @@ pub async fn sign_in(
     if let Some(previous) = previous {
         store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
     }
-    let opened = open_in(&mut tx, policy, &user_id, client, now).await?;
+    let identity = format!("member:{user_id}");
+    let opened = open_in(&mut tx, policy, &user_id, &identity, client, now).await?;
     tx.commit().await?;
     Ok(opened)
 }
@@ -115,6 +116,7 @@ pub(crate) async fn open_in(
     tx: &mut Tx,
     policy: &SessionPolicy,
     user_id: &str,
+    identity: &str,
     client: &Client,
     now: i64,
 ) -> Result<OpenedSession> {
@@ -125,6 +127,7 @@ pub(crate) async fn open_in(
         NewSession {
             id_hash: &secrets::hash_secret(&token),
             user_id,
+            identity,
             expires_at,
             ip: client.ip.as_deref(),
             user_agent: client.user_agent.as_deref(),
@@ -140,6 +143,8 @@ pub(crate) async fn open_in(
 pub struct SignedIn {
     pub principal: Principal,
     pub me: Me,
+    /// How the person proved who they are (see `organizations`).
+    pub identity: Option<String>,
 }
 
 /// Who is behind a session cookie, or `None` when the session does not exist, has timed
@@ -180,7 +185,9 @@ pub async fn principal(
             roles: roles.clone(),
             ip: ip.map(String::from),
         },
+        identity: session.identity,
         me: Me {
+            guest: session.user_type == types::UserType::Guest,
             user_id: session.user_id,
             display_name: session.display_name,
             email: session.email,

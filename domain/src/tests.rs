@@ -628,3 +628,107 @@ mod guests {
         assert_eq!(redeemed, 1);
     }
 }
+
+mod returning_guests {
+    use super::*;
+    use crate::invitations::InviteInput;
+    use crate::redemption;
+
+    #[tokio::test]
+    async fn an_accepted_guest_signs_in_again_with_a_code() {
+        let f = fixture().await;
+        let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;
+        let input = InviteInput {
+            email: "ann@partner.example",
+            display_name: "",
+            message: "",
+            redirect_url: "",
+            send_email: false,
+        };
+        let done =
+            crate::invitations::invite_guest(&f.store, &operator, input, "https://p.example", T0)
+                .await
+                .unwrap();
+        let ticket = done.redeem_url.split("ticket=").nth(1).unwrap();
+        let started = redemption::start(&f.store, ticket, T0).await.unwrap();
+        let code = |mail: Vec<types::OutboxMail>| {
+            mail[0]
+                .text_body
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|w| w.len() == 8)
+                .unwrap()
+                .to_string()
+        };
+        let first = code(crate::outbox::list_for_operator(&f.store, 1).await.unwrap());
+        redemption::verify_code(&f.store, &started.token, &first, T0)
+            .await
+            .unwrap();
+        redemption::accept(
+            &f.store,
+            &SessionPolicy::default(),
+            &started.token,
+            &Client::default(),
+            T0,
+        )
+        .await
+        .unwrap();
+
+        let (other, _) = tenant_with_admin(&f.store, "fabrikam.example").await;
+        let input = InviteInput {
+            email: "ann@partner.example",
+            display_name: "",
+            message: "",
+            redirect_url: "",
+            send_email: false,
+        };
+        let done =
+            crate::invitations::invite_guest(&f.store, &other, input, "https://p.example", T0)
+                .await
+                .unwrap();
+        let ticket = done.redeem_url.split("ticket=").nth(1).unwrap();
+        let started = redemption::start(&f.store, ticket, T0).await.unwrap();
+        let second = code(crate::outbox::list_for_operator(&f.store, 1).await.unwrap());
+        redemption::verify_code(&f.store, &started.token, &second, T0)
+            .await
+            .unwrap();
+        redemption::accept(
+            &f.store,
+            &SessionPolicy::default(),
+            &started.token,
+            &Client::default(),
+            T0,
+        )
+        .await
+        .unwrap();
+
+        crate::organizations::send_sign_in_code(&f.store, "nobody@partner.example", T0 + 9)
+            .await
+            .unwrap();
+        let token =
+            crate::organizations::send_sign_in_code(&f.store, "Ann@Partner.example", T0 + 10)
+                .await
+                .unwrap();
+        let again = code(crate::outbox::list_for_operator(&f.store, 1).await.unwrap());
+        assert_ne!(first, again);
+        let wrong = crate::organizations::verify_sign_in_code(
+            &f.store,
+            &SessionPolicy::default(),
+            &token,
+            "00000000",
+            &Client::default(),
+            T0 + 11,
+        )
+        .await;
+        assert!(matches!(wrong, Err(Error::Invalid(_))));
+        let opened = crate::organizations::verify_sign_in_code(
+            &f.store,
+            &SessionPolicy::default(),
+            &token,
+            &again,
+            &Client::default(),
+            T0 + 11,
+        )
+        .await;
+        assert!(opened.is_ok(), "{opened:?}");
+    }
+}

@@ -122,7 +122,7 @@ test.describe.serial("Portico in the browser", () => {
     await guest.getByRole("button", { name: "Accept" }).click();
     await expect(guest).toHaveURL(/\/$/);
     await expect(guest.getByRole("link", { name: /Wiki/ })).toBeVisible();
-    await expect(guest.getByText("Contoso")).toBeVisible();
+    await expect(guest.getByRole("heading", { name: "You are a guest of Contoso" })).toBeVisible();
   });
 
   test("signing in works without JavaScript", async ({ browser }) => {

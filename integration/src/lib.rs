@@ -104,10 +104,10 @@ impl Portico {
         let stdout = child.stdout.take().expect("stdout");
         let (lines, received) = mpsc::channel();
         std::thread::spawn(move || {
+            // Keep draining after the test stops listening, so the server never writes
+            // into a closed pipe.
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
+                let _ = lines.send(line);
             }
         });
         let mut url = None;
@@ -294,10 +294,7 @@ impl Portico {
             .into_iter()
             .find(|m| {
                 m["recipient"] == email
-                    && m["subject"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .contains("verification code")
+                    && m["subject"].as_str().unwrap_or_default().contains("code")
             })
             .unwrap_or_else(|| panic!("no code mail to {email}"));
         let text = mail["text_body"].as_str().unwrap_or_default();
@@ -365,5 +362,83 @@ impl Portico {
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
         cookie.unwrap_or_else(|| panic!("no redemption started ({status}): {body}"))
+    }
+}
+
+impl Portico {
+    /// Calls a server function with the given `Cookie` header; returns the answer and
+    /// every cookie the response sets, as (name, value).
+    pub async fn call_with_cookies(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        cookies: &str,
+    ) -> (Answer, Vec<(String, String)>) {
+        let response = self
+            .http
+            .post(format!("{}/fn/{endpoint}", self.url))
+            .header("Origin", &self.url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Cookie", cookies)
+            .body(encode_form(form))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let set: Vec<(String, String)> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .filter_map(|v| v.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let session = set
+            .iter()
+            .find(|(k, _)| k == "portico_session")
+            .map(|(_, v)| v.clone());
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (
+            Answer {
+                status,
+                body,
+                cookie: session,
+            },
+            set,
+        )
+    }
+
+    /// Invites `email` as `admin` and redeems the invitation; returns the guest's session.
+    pub async fn invite_and_redeem(&self, admin: &str, email: &str) -> String {
+        let invited = self
+            .call(
+                "admin/invite",
+                &[
+                    ("email", email),
+                    ("display_name", ""),
+                    ("message", ""),
+                    ("redirect_url", ""),
+                    ("send_email", "on"),
+                ],
+                Some(admin),
+            )
+            .await;
+        assert!(invited.ok(), "{invited:?}");
+        let link = invited.body["redeem_url"]
+            .as_str()
+            .expect("a link")
+            .to_string();
+        let ticket = link.split("ticket=").nth(1).expect("a ticket");
+        let redemption = self.start_redemption(ticket).await;
+        let code = self.latest_code(email);
+        let verified = self
+            .call_redeeming("redeem/verify", &[("code", &code)], &redemption)
+            .await;
+        assert!(verified.ok(), "{verified:?}");
+        let accepted = self.call_redeeming("redeem/accept", &[], &redemption).await;
+        assert!(accepted.ok(), "{accepted:?}");
+        accepted.cookie.expect("a session after accepting")
     }
 }

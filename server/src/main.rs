@@ -81,6 +81,12 @@ fn origin_of(url: &str) -> Result<String, String> {
     Ok(parsed.origin().ascii_serialization())
 }
 
+/// Prints a line for the operator; a closed standard output is no reason to stop serving.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
 /// Everything under the site root is served to anyone: the data folder must not be there.
 fn refuse_to_publish(site_root: &Path, data_dir: &Path) -> Result<(), String> {
     let site = site_root
@@ -131,24 +137,27 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
         .site_pkg_dir("pkg")
         .site_addr(address)
         .build();
-    println!("Portico is running at {public_url} (listening on {address}).");
-    match domain::setup::issue_ticket(&store, app::server::now()).await {
-        Ok(Some(ticket)) => println!(
-            "\nPortico is not set up yet. Within one hour, open this single-use link to create\n\
-             your organization and its first administrator:\n\n    {public_url}/setup?ticket={ticket}\n"
-        ),
-        Ok(None) => println!("Sign in at {public_url}/signin"),
-        Err(e) => return Err(format!("cannot prepare the setup link: {e}")),
-    }
-    spawn_session_sweeper(store.clone(), policy);
+    say(&format!(
+        "Portico is running at {public_url} (listening on {address})."
+    ));
     match mailer::Mailer::from_config(&serve.smtp)? {
         Some(mailer) => {
             tokio::spawn(mailer.run(store.clone()));
         }
-        None => println!(
-            "No SMTP server is configured (--smtp-host): mail stays in the outbox, where administrators see it."
+        None => say(
+            "No SMTP server is configured (--smtp-host): mail stays in the outbox, where administrators see it.",
         ),
     }
+    match domain::setup::issue_ticket(&store, app::server::now()).await {
+        Ok(Some(ticket)) => say(&format!(
+            "\nPortico is not set up yet. Within one hour, open this single-use link to create\n\
+             your organization and its first administrator:\n\n    {public_url}/setup?ticket={ticket}\n"
+        )),
+        Ok(None) => say(&format!("Sign in at {public_url}/signin")),
+        Err(e) => return Err(format!("cannot prepare the setup link: {e}")),
+    }
+    spawn_session_sweeper(store.clone(), policy);
+
     let service = web::router(portal, options, guard)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
@@ -188,5 +197,5 @@ async fn shutdown_signal() {
         _ = interrupt => {},
         _ = terminate => {},
     }
-    println!("Portico is shutting down.");
+    say("Portico is shutting down.");
 }

@@ -220,6 +220,8 @@ pub struct AppDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
     pub user_id: String,
+    /// Whether this user is a guest in the current organization.
+    pub guest: bool,
     pub display_name: String,
     pub email: String,
     pub tenant_id: String,
@@ -342,4 +344,14 @@ pub struct OutboxMail {
     pub attempts: i64,
     pub sent_at: Option<i64>,
     pub last_error: Option<String>,
+}
+
+/// An organization the signed-in person can switch to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    pub tenant_id: String,
+    pub tenant_name: String,
+    /// Whether the person is a guest there (else it is their home organization).
+    pub guest: bool,
+    pub current: bool,
 }

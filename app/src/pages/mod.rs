@@ -12,4 +12,4 @@ pub use not_found::NotFound;
 pub use panel::Panel;
 pub use redeem::{Redeem, RedeemCode, RedeemConsent, RedeemDeclined};
 pub use setup::Setup;
-pub use signin::SignIn;
+pub use signin::{SignIn, SignInWithCode};

@@ -17,12 +17,16 @@ pub async fn access_panel_data() -> Result<AccessPanel, AppError> {
 #[component]
 pub fn Panel() -> impl IntoView {
     let panel = Resource::new(|| (), |_| access_panel_data());
+    let session = crate::pages::session::use_session();
     view! {
         <Title text="My apps · Portico" />
         <Suspense fallback=|| view! { <p class="loading">"Loading your apps…"</p> }>
             {move || Suspend::new(async move {
                 match panel.await {
-                    Ok(panel) => view! { <PanelView panel /> }.into_any(),
+                    Ok(panel) => {
+                        let me = session.me.await.ok().flatten();
+                        view! { <PanelView panel /> {me.filter(|m| m.guest).map(|me| view! { <LeaveOrganization tenant=me.tenant_name /> })} }.into_any()
+                    }
                     Err(error) => view! { <LoadError error /> }.into_any(),
                 }
             })}
@@ -90,5 +94,25 @@ fn GroupItem(group: MyGroup) -> impl IntoView {
             <span class="badge">{role}</span>
             <span class="muted">{group.description}</span>
         </li>
+    }
+}
+
+/// A guest leaves the organization they are looking at.
+#[component]
+fn LeaveOrganization(tenant: String) -> impl IntoView {
+    let leave = ServerAction::<crate::pages::session::LeaveOrganization>::new();
+    let error = crate::components::action_error(leave.value());
+    view! {
+        <section class="card danger-zone" aria-labelledby="leave">
+            <h2 id="leave">{format!("You are a guest of {tenant}")}</h2>
+            <crate::components::FormError error />
+            <details>
+                <summary>{format!("Leave {tenant}…")}</summary>
+                <p>"Your guest account there is removed with its access to apps and groups. To come back you would need a new invitation."</p>
+                <ActionForm action=leave>
+                    <crate::components::Submit label="Leave organization" busy_label="Leaving…" pending=leave.pending() class="danger" />
+                </ActionForm>
+            </details>
+        </section>
     }
 }

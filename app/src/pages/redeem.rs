@@ -19,10 +19,15 @@ pub async fn look_up_ticket(ticket: String) -> Result<TicketState, AppError> {
 /// Starts the redemption in this browser and mails a passcode to the invited address.
 #[leptos::server(prefix = "/fn", endpoint = "redeem/start")]
 pub async fn start_redemption(ticket: String) -> Result<(), AppError> {
-    use crate::server::{now, portal, set_redemption_cookie};
+    use crate::server::{Cookie, now, portal, set_cookie};
     let portal = portal()?;
     let started = domain::redemption::start(&portal.store, &ticket, now()).await?;
-    set_redemption_cookie(&portal, &started.token);
+    set_cookie(
+        &portal,
+        Cookie::Redemption,
+        &started.token,
+        domain::redemption::REDEMPTION_LIFETIME,
+    );
     leptos_axum::redirect("/redeem/code");
     Ok(())
 }
@@ -30,9 +35,9 @@ pub async fn start_redemption(ticket: String) -> Result<(), AppError> {
 /// The invitation behind this browser's redemption, and whether the address is proven.
 #[leptos::server(prefix = "/fn", endpoint = "redeem/status")]
 pub async fn redemption_status() -> Result<(InvitationInfo, bool), AppError> {
-    use crate::server::{now, portal, redemption_token};
+    use crate::server::{Cookie, cookie, now, portal};
     let portal = portal()?;
-    let token = redemption_token(&portal).ok_or_else(no_redemption)?;
+    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
     Ok(domain::redemption::status(&portal.store, &token, now()).await?)
 }
 
@@ -43,9 +48,9 @@ fn no_redemption() -> AppError {
 
 #[leptos::server(prefix = "/fn", endpoint = "redeem/verify")]
 pub async fn verify_code(code: String) -> Result<(), AppError> {
-    use crate::server::{now, portal, redemption_token};
+    use crate::server::{Cookie, cookie, now, portal};
     let portal = portal()?;
-    let token = redemption_token(&portal).ok_or_else(no_redemption)?;
+    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
     domain::redemption::verify_code(&portal.store, &token, &code, now()).await?;
     leptos_axum::redirect("/redeem/consent");
     Ok(())
@@ -53,9 +58,9 @@ pub async fn verify_code(code: String) -> Result<(), AppError> {
 
 #[leptos::server(prefix = "/fn", endpoint = "redeem/resend")]
 pub async fn resend_code() -> Result<(), AppError> {
-    use crate::server::{now, portal, redemption_token};
+    use crate::server::{Cookie, cookie, now, portal};
     let portal = portal()?;
-    let token = redemption_token(&portal).ok_or_else(no_redemption)?;
+    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
     Ok(domain::redemption::resend_code(&portal.store, &token, now()).await?)
 }
 
@@ -64,10 +69,10 @@ pub async fn resend_code() -> Result<(), AppError> {
 pub async fn accept_invitation() -> Result<(), AppError> {
     use crate::server::*;
     let portal = portal()?;
-    let token = redemption_token(&portal).ok_or_else(no_redemption)?;
+    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
     let accepted =
         domain::redemption::accept(&portal.store, &portal.policy, &token, &client(), now()).await?;
-    clear_redemption_cookie(&portal);
+    set_cookie(&portal, Cookie::Redemption, "", 0);
     set_session_cookie(
         &portal,
         &accepted.session.token,
@@ -79,11 +84,11 @@ pub async fn accept_invitation() -> Result<(), AppError> {
 
 #[leptos::server(prefix = "/fn", endpoint = "redeem/decline")]
 pub async fn decline_invitation() -> Result<(), AppError> {
-    use crate::server::{clear_redemption_cookie, now, portal, redemption_token};
+    use crate::server::{Cookie, cookie, now, portal, set_cookie};
     let portal = portal()?;
-    let token = redemption_token(&portal).ok_or_else(no_redemption)?;
+    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
     domain::redemption::decline(&portal.store, &token, now()).await?;
-    clear_redemption_cookie(&portal);
+    set_cookie(&portal, Cookie::Redemption, "", 0);
     leptos_axum::redirect("/redeem/declined");
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! button, and the sign-out server function.
 
 use leptos::prelude::*;
-use types::Me;
+use types::{Me, Organization};
 
 use crate::error::AppError;
 
@@ -11,6 +11,49 @@ use crate::error::AppError;
 pub async fn who_am_i() -> Result<Option<Me>, AppError> {
     let signed_in = crate::server::current_principal().await?;
     Ok(signed_in.map(|s| s.me))
+}
+
+/// The organizations the signed-in person can switch between.
+#[leptos::server(prefix = "/fn", endpoint = "organizations")]
+pub async fn my_organizations() -> Result<Vec<Organization>, AppError> {
+    let portal = crate::server::portal()?;
+    let Some(signed_in) = crate::server::current_principal().await? else {
+        return Ok(vec![]);
+    };
+    Ok(domain::organizations::list(&portal.store, &signed_in).await?)
+}
+
+/// Moves the session to the person's user in another organization.
+#[leptos::server(prefix = "/fn", endpoint = "organizations/switch")]
+pub async fn switch_organization(tenant_id: String) -> Result<(), AppError> {
+    use crate::server::{current_principal, portal, session_token};
+    let portal = portal()?;
+    let signed_in = current_principal()
+        .await?
+        .ok_or(AppError::NotAuthenticated)?;
+    let token = session_token(&portal).ok_or(AppError::NotAuthenticated)?;
+    domain::organizations::switch(&portal.store, &signed_in, &token, &tenant_id).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// A guest leaves the current organization.
+#[leptos::server(prefix = "/fn", endpoint = "organizations/leave")]
+pub async fn leave_organization() -> Result<(), AppError> {
+    use crate::server::{clear_session_cookie, current_principal, now, portal, session_token};
+    let portal = portal()?;
+    let signed_in = current_principal()
+        .await?
+        .ok_or(AppError::NotAuthenticated)?;
+    let token = session_token(&portal).ok_or(AppError::NotAuthenticated)?;
+    let still = domain::organizations::leave(&portal.store, &signed_in, &token, now()).await?;
+    if still {
+        leptos_axum::redirect("/");
+    } else {
+        clear_session_cookie(&portal);
+        leptos_axum::redirect("/signin");
+    }
+    Ok(())
 }
 
 /// Ends the session on the server and clears the cookie.
@@ -30,13 +73,17 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[derive(Clone, Copy)]
 pub struct Session {
     pub me: Resource<Result<Option<Me>, AppError>>,
+    pub organizations: Resource<Result<Vec<Organization>, AppError>>,
 }
 
 /// Loads who is signed in, again after every navigation: signing in and out end in one.
 pub fn provide_session() {
     let location = leptos_router::hooks::use_location();
+    // Both are made here, never inside a Suspense: resources are matched with the data the
+    // server sent by the order they are made, which must be the same on both sides.
     let me = Resource::new(move || location.pathname.get(), |_| who_am_i());
-    provide_context(Session { me });
+    let organizations = Resource::new(move || location.pathname.get(), |_| my_organizations());
+    provide_context(Session { me, organizations });
 }
 
 pub fn use_session() -> Session {
@@ -52,16 +99,22 @@ pub fn Header() -> impl IntoView {
             <a class="brand" href="/">"Portico"</a>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    session.me.await.ok().flatten().map(|me| view! { <SignedIn me /> })
+                    let me = session.me.await.ok().flatten();
+                    let organizations = session.organizations.await.unwrap_or_default();
+                    me.map(|me| view! { <SignedIn me organizations /> })
                 })}
             </Transition>
         </header>
     }
 }
 
+/// Who is signed in, and the organizations to switch to. Plain data: a Suspense made in
+/// here would be made at another moment on the server than in the browser, and hydration
+/// would not line up.
 #[component]
-fn SignedIn(me: Me) -> impl IntoView {
+fn SignedIn(me: Me, organizations: Vec<Organization>) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
+    let switch = ServerAction::<SwitchOrganization>::new();
     let admin = me.is_admin();
     view! {
         <nav aria-label="Main">
@@ -69,6 +122,18 @@ fn SignedIn(me: Me) -> impl IntoView {
             {admin.then(|| view! { <a href="/admin">"Admin"</a> })}
         </nav>
         <div class="who">
+            {(organizations.len() > 1).then(|| view! {
+                <ActionForm action=switch attr:class="switcher">
+                    <label for="organization" class="visually-hidden">"Organization"</label>
+                    <select id="organization" name="tenant_id">
+                        {organizations.into_iter().map(|o| {
+                            let label = if o.guest { format!("{} (guest)", o.tenant_name) } else { o.tenant_name.clone() };
+                            view! { <option value=o.tenant_id selected=o.current>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                    <button type="submit" class="secondary">"Switch"</button>
+                </ActionForm>
+            })}
             <span class="tenant">{me.tenant_name}</span>
             <span class="name" title=me.email>{me.display_name}</span>
             <ActionForm action=sign_out>

@@ -7,6 +7,7 @@ use crate::Result;
 pub struct NewSession<'a> {
     pub id_hash: &'a str,
     pub user_id: &'a str,
+    pub identity: &'a str,
     pub expires_at: i64,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
@@ -14,11 +15,12 @@ pub struct NewSession<'a> {
 
 pub async fn insert(db: impl SqliteExecutor<'_>, session: NewSession<'_>, now: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (id_hash, user_id, identity, created_at, last_seen_at, expires_at, ip, user_agent)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(session.id_hash)
     .bind(session.user_id)
+    .bind(session.identity)
     .bind(now)
     .bind(now)
     .bind(session.expires_at)
@@ -43,13 +45,16 @@ pub struct SessionUser {
     pub expires_at: i64,
     /// Comma-separated role names, if any.
     pub roles: Option<String>,
+    pub identity: Option<String>,
+    pub user_type: types::UserType,
 }
 
 pub async fn load(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<Option<SessionUser>> {
     Ok(sqlx::query_as(
         "SELECT s.user_id, u.tenant_id, t.name AS tenant_name, u.display_name, u.email, u.enabled,
                 s.last_seen_at, s.expires_at,
-                (SELECT group_concat(role) FROM tenant_roles r WHERE r.user_id = s.user_id) AS roles
+                (SELECT group_concat(role) FROM tenant_roles r WHERE r.user_id = s.user_id) AS roles,
+                s.identity, u.user_type
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = u.tenant_id
          WHERE s.id_hash = ?",
     )
@@ -147,6 +152,110 @@ pub async fn record_failure(
 pub async fn clear_failures(db: impl SqliteExecutor<'_>, key: &str) -> Result<()> {
     sqlx::query("DELETE FROM signin_throttle WHERE key = ?")
         .bind(key)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Moves a session to another user of the same person (another organization).
+pub async fn switch_user(db: impl SqliteExecutor<'_>, id_hash: &str, user_id: &str) -> Result<()> {
+    sqlx::query("UPDATE sessions SET user_id = ? WHERE id_hash = ?")
+        .bind(user_id)
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The organizations a person may switch between: users whose redemption used `identity`,
+/// and for a member's own identity, that member.
+#[derive(sqlx::FromRow)]
+pub struct Membership {
+    pub user_id: String,
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub user_type: types::UserType,
+}
+
+pub async fn memberships(
+    db: impl SqliteExecutor<'_>,
+    identity: &str,
+    member_id: Option<&str>,
+) -> Result<Vec<Membership>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id AS user_id, u.tenant_id, t.name AS tenant_name, u.user_type
+         FROM users u JOIN tenants t ON t.id = u.tenant_id
+         WHERE u.enabled = 1 AND ((u.redeemed_identity = ?1 AND u.external_state = 'Accepted') OR u.id = ?2)
+         ORDER BY u.user_type DESC, t.name",
+    )
+    .bind(identity)
+    .bind(member_id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn insert_sign_in_code(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+    email: &str,
+    code_hash: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO sign_in_codes (id_hash, email, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(id_hash)
+        .bind(email)
+        .bind(code_hash)
+        .bind(now)
+        .bind(expires_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Codes sent to an address since `since`, to throttle sending.
+pub async fn codes_sent_since(db: impl SqliteExecutor<'_>, email: &str, since: i64) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_codes WHERE email = ? AND created_at > ?")
+            .bind(email)
+            .bind(since)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+#[derive(sqlx::FromRow)]
+pub struct SignInCode {
+    pub email: String,
+    pub code_hash: String,
+    pub expires_at: i64,
+    pub attempts: i64,
+    pub used_at: Option<i64>,
+}
+
+pub async fn sign_in_code(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+) -> Result<Option<SignInCode>> {
+    Ok(sqlx::query_as("SELECT email, code_hash, expires_at, attempts, used_at FROM sign_in_codes WHERE id_hash = ?")
+        .bind(id_hash)
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn count_sign_in_attempt(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "UPDATE sign_in_codes SET attempts = attempts + 1 WHERE id_hash = ? RETURNING attempts",
+    )
+    .bind(id_hash)
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn use_sign_in_code(db: impl SqliteExecutor<'_>, id_hash: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE sign_in_codes SET used_at = ? WHERE id_hash = ?")
+        .bind(now)
+        .bind(id_hash)
         .execute(db)
         .await?;
     Ok(())

@@ -367,3 +367,156 @@ async fn invitations_refuse_bad_addresses_members_and_other_tenants() {
     let still = portico.call("admin/invitations", &[], Some(&ada)).await;
     assert_eq!(still.body[0]["status"], "PendingAcceptance");
 }
+
+#[tokio::test]
+async fn a_guest_signs_in_again_with_a_code_switches_organizations_and_leaves_one() {
+    let portico = Portico::start();
+    let (contoso, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let (fabrikam, _) = portico.seed_tenant(
+        "Fabrikam",
+        "fabrikam.example",
+        "fay@fabrikam.example",
+        &["global-administrator"],
+    );
+    portico.cli_json(
+        &[
+            "app",
+            "create",
+            "--tenant",
+            &fabrikam,
+            "--name",
+            "Fabrikam Portal",
+            "--launch-url",
+            "https://portal.fabrikam.example/",
+            "--open-to-all",
+        ],
+        "",
+    );
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let fay = portico.sign_in("fay@fabrikam.example", PASSWORD).await;
+    let first = portico.invite_and_redeem(&ada, "ann@partner.example").await;
+    portico.invite_and_redeem(&fay, "ann@partner.example").await;
+    portico.call("sign_out", &[], Some(&first)).await;
+
+    // An address that is no guest anywhere gets the same answer and no mail.
+    let mail_before = portico.outbox().len();
+    let (nobody, _) = portico
+        .call_with_cookies(
+            "sign_in/code/send",
+            &[("email", "nobody@partner.example")],
+            "",
+        )
+        .await;
+    assert!(nobody.ok(), "{nobody:?}");
+    assert_eq!(portico.outbox().len(), mail_before);
+
+    let (sent, cookies) = portico
+        .call_with_cookies("sign_in/code/send", &[("email", "ann@partner.example")], "")
+        .await;
+    assert!(sent.ok(), "{sent:?}");
+    let pending = cookies
+        .iter()
+        .find(|(k, _)| k == "portico_signin")
+        .expect("a sign-in cookie")
+        .1
+        .clone();
+    let code = portico.latest_code("ann@partner.example");
+    let (wrong, _) = portico
+        .call_with_cookies(
+            "sign_in/code/verify",
+            &[("code", "00000000")],
+            &format!("portico_signin={pending}"),
+        )
+        .await;
+    assert_eq!(wrong.error_kind().as_deref(), Some("Invalid"));
+    let (signed_in, _) = portico
+        .call_with_cookies(
+            "sign_in/code/verify",
+            &[("code", &code)],
+            &format!("portico_signin={pending}"),
+        )
+        .await;
+    assert!(signed_in.ok(), "{signed_in:?}");
+    let ann = signed_in.cookie.expect("a session");
+
+    let me = portico.call("me", &[], Some(&ann)).await;
+    assert_eq!(me.body["tenant_name"], "Contoso");
+    assert_eq!(me.body["guest"], true);
+    let organizations = portico.call("organizations", &[], Some(&ann)).await;
+    let names: Vec<&str> = organizations
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["tenant_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Contoso", "Fabrikam"]);
+
+    let switched = portico
+        .call(
+            "organizations/switch",
+            &[("tenant_id", &fabrikam)],
+            Some(&ann),
+        )
+        .await;
+    assert!(switched.ok(), "{switched:?}");
+    assert_eq!(
+        portico.call("me", &[], Some(&ann)).await.body["tenant_name"],
+        "Fabrikam"
+    );
+    assert_eq!(
+        portico.call("panel", &[], Some(&ann)).await.body["apps"][0]["name"],
+        "Fabrikam Portal"
+    );
+    // Nobody switches into an organization where they are not a guest.
+    let (other, _) = portico.seed_tenant("Other", "other.example", "oz@other.example", &[]);
+    let refused = portico
+        .call("organizations/switch", &[("tenant_id", &other)], Some(&ann))
+        .await;
+    assert_eq!(refused.error_kind().as_deref(), Some("NotFound"));
+
+    let left = portico.call("organizations/leave", &[], Some(&ann)).await;
+    assert!(left.ok(), "{left:?}");
+    assert_eq!(
+        portico.call("me", &[], Some(&ann)).await.body["tenant_name"],
+        "Contoso",
+        "still signed in, at Contoso"
+    );
+    let guests = portico
+        .call(
+            "admin/users",
+            &[("search", "ann"), ("user_type", "Guest"), ("page", "0")],
+            Some(&fay),
+        )
+        .await;
+    assert_eq!(guests.body["total"], 0, "Fabrikam's guest user is gone");
+    let audit = portico
+        .call(
+            "admin/audit",
+            &[
+                ("query[actor]", ""),
+                ("query[target]", ""),
+                ("query[action]", "Leave organization"),
+                ("query[from]", ""),
+                ("query[to]", ""),
+                ("query[page]", "0"),
+            ],
+            Some(&fay),
+        )
+        .await;
+    assert_eq!(audit.body["events"]["total"], 1);
+    let still = portico
+        .call(
+            "admin/users",
+            &[("search", "ann"), ("user_type", "Guest"), ("page", "0")],
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(still.body["total"], 1);
+    let _ = contoso;
+}

@@ -23,40 +23,38 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 use types::Role;
 
-use crate::components::LoadError;
-use crate::error::AppError;
 use crate::pages::session::use_session;
 
-/// The console's navigation around each admin page; only administrators get past it.
+/// The console's navigation around each admin page. The pages themselves say when the
+/// signed-in person may not see them (every server function checks): the outlet stays
+/// outside any Suspense so that hydration finds the pages' data in the order it was sent.
 #[component]
 pub fn AdminLayout() -> impl IntoView {
     let session = use_session();
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match session.me.await {
-                    Ok(Some(me)) if me.is_admin() => view! {
-                        <div class="admin">
-                            <nav class="side" aria-label="Admin">
-                                <A href="/admin/users">"Users"</A>
-                                <A href="/admin/groups">"Groups"</A>
-                                {me.roles.contains(&Role::GlobalAdministrator).then(|| view! { <A href="/admin/apps">"Apps"</A> })}
-                                <A href="/admin/invitations">"Invitations"</A>
-                                <A href="/admin/outbox">"Outbox"</A>
-                                <A href="/admin/audit">"Audit log"</A>
-                            </nav>
-                            <div class="content">
-                                <Outlet />
-                            </div>
-                        </div>
-                    }
-                    .into_any(),
-                    Ok(Some(_)) => view! { <LoadError error=AppError::AccessDenied /> }.into_any(),
-                    Ok(None) => view! { <LoadError error=AppError::NotAuthenticated /> }.into_any(),
-                    Err(error) => view! { <LoadError error /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <div class="admin">
+            <nav class="side" aria-label="Admin">
+                <A href="/admin/users">"Users"</A>
+                <A href="/admin/groups">"Groups"</A>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let global = session
+                            .me
+                            .await
+                            .ok()
+                            .flatten()
+                            .is_some_and(|me| me.roles.contains(&Role::GlobalAdministrator));
+                        global.then(|| view! { <A href="/admin/apps">"Apps"</A> })
+                    })}
+                </Transition>
+                <A href="/admin/invitations">"Invitations"</A>
+                <A href="/admin/outbox">"Outbox"</A>
+                <A href="/admin/audit">"Audit log"</A>
+            </nav>
+            <div class="content">
+                <Outlet />
+            </div>
+        </div>
     }
 }
 

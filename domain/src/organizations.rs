@@ -1,0 +1,194 @@
+//! A person across organizations: guests sign in again with a passcode to their address,
+//! switch between the organizations where they are accepted guests (and their home one),
+//! and leave an organization.
+
+use types::Organization;
+
+use crate::audit::{self, Change};
+use crate::outbox::{self, Mail, escape_html};
+use crate::sessions::{self, Client, OpenedSession, SessionPolicy, SignedIn};
+use crate::{Error, Result, Store, secrets, store, validate};
+
+pub const CODE_LIFETIME: i64 = 600;
+pub const MAX_ATTEMPTS: i64 = 5;
+/// Codes mailed to one address in a quarter of an hour, at most.
+pub const MAX_CODES_PER_WINDOW: i64 = 5;
+const WINDOW: i64 = 900;
+
+fn code_hash(token_hash: &str, code: &str) -> String {
+    secrets::hash_secret(&format!("{token_hash}:{code}"))
+}
+
+/// Starts a guest's sign-in with a passcode. The answer is the same whether or not the
+/// address belongs to a guest (nothing tells who has an account); the code is mailed only
+/// when it does. Returns the token of this sign-in, for a cookie.
+pub async fn send_sign_in_code(store: &Store, email: &str, now: i64) -> Result<String> {
+    let email = validate::email("email", email)?;
+    let identity = format!("email:{email}");
+    let token = secrets::new_secret();
+    let token_hash = secrets::hash_secret(&token);
+    let mut tx = store.begin().await?;
+    if store::sessions::codes_sent_since(&mut *tx, &email, now - WINDOW).await?
+        >= MAX_CODES_PER_WINDOW
+    {
+        return Err(Error::Throttled {
+            retry_after: WINDOW,
+        });
+    }
+    let number = u32::from_le_bytes(secrets::random_bytes::<4>()) % 100_000_000;
+    let code = format!("{number:08}");
+    store::sessions::insert_sign_in_code(
+        &mut *tx,
+        &token_hash,
+        &email,
+        &code_hash(&token_hash, &code),
+        now,
+        now + CODE_LIFETIME,
+    )
+    .await?;
+    let places = store::sessions::memberships(&mut *tx, &identity, None).await?;
+    if let Some(first) = places.first() {
+        let mail = Mail {
+            recipient: email.clone(),
+            subject: "Your Portico sign-in code".into(),
+            text: format!(
+                "Your code to sign in is {code}. It works for 10 minutes.\nIf you did not ask for it, ignore this mail.\n"
+            ),
+            html: format!(
+                "<!DOCTYPE html><html><body style=\"font-family:sans-serif\"><p>Your code to sign in is</p>\
+                 <p style=\"font-size:1.6em;letter-spacing:.2em\"><strong>{}</strong></p>\
+                 <p>It works for 10 minutes. If you did not ask for it, ignore this mail.</p></body></html>",
+                escape_html(&code)
+            ),
+            secret: true,
+        };
+        outbox::enqueue(&mut tx, &first.tenant_id, &mail, now).await?;
+    }
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Checks the code; on success opens a session in the first organization where the address
+/// is an accepted guest.
+pub async fn verify_sign_in_code(
+    store: &Store,
+    policy: &SessionPolicy,
+    token: &str,
+    code: &str,
+    client: &Client,
+    now: i64,
+) -> Result<OpenedSession> {
+    let token_hash = secrets::hash_secret(token);
+    let mut tx = store.begin().await?;
+    let stored = store::sessions::sign_in_code(&mut *tx, &token_hash)
+        .await?
+        .filter(|c| c.used_at.is_none() && c.expires_at > now)
+        .ok_or_else(|| Error::Conflict("This code has expired. Ask for a new one.".into()))?;
+    if stored.attempts >= MAX_ATTEMPTS {
+        return Err(Error::Conflict(
+            "Too many wrong codes. Ask for a new one.".into(),
+        ));
+    }
+    let attempts = store::sessions::count_sign_in_attempt(&mut *tx, &token_hash).await?;
+    let typed: String = code.chars().filter(char::is_ascii_digit).collect();
+    let identity = format!("email:{}", stored.email);
+    let places = store::sessions::memberships(&mut *tx, &identity, None).await?;
+    let right = code_hash(&token_hash, &typed) == stored.code_hash;
+    let Some(first) = places.first().filter(|_| right) else {
+        tx.commit().await?;
+        let left = MAX_ATTEMPTS - attempts;
+        return Err(Error::Invalid(vec![types::FieldError {
+            field: "code".into(),
+            message: format!("That code is not right. {left} tries left."),
+        }]));
+    };
+    store::sessions::use_sign_in_code(&mut *tx, &token_hash, now).await?;
+    let opened = sessions::open_in(&mut tx, policy, &first.user_id, &identity, client, now).await?;
+    tx.commit().await?;
+    Ok(opened)
+}
+
+fn member_of(identity: &str) -> Option<&str> {
+    identity.strip_prefix("member:")
+}
+
+/// The organizations the signed-in person can switch between.
+pub async fn list(store: &Store, signed_in: &SignedIn) -> Result<Vec<Organization>> {
+    let Some(identity) = signed_in.identity.as_deref() else {
+        return Ok(vec![]);
+    };
+    let places =
+        store::sessions::memberships(store.reader(), identity, member_of(identity)).await?;
+    Ok(places
+        .into_iter()
+        .map(|p| Organization {
+            current: p.tenant_id == signed_in.principal.tenant_id,
+            guest: p.user_type == types::UserType::Guest,
+            tenant_id: p.tenant_id,
+            tenant_name: p.tenant_name,
+        })
+        .collect())
+}
+
+/// Moves the session to the person's user in `tenant_id`.
+pub async fn switch(
+    store: &Store,
+    signed_in: &SignedIn,
+    token: &str,
+    tenant_id: &str,
+) -> Result<()> {
+    let identity = signed_in
+        .identity
+        .as_deref()
+        .ok_or(Error::NotFound("organization"))?;
+    let mut tx = store.begin().await?;
+    let target = store::sessions::memberships(&mut *tx, identity, member_of(identity))
+        .await?
+        .into_iter()
+        .find(|p| p.tenant_id == tenant_id)
+        .ok_or(Error::NotFound("organization"))?;
+    store::sessions::switch_user(&mut *tx, &secrets::hash_secret(token), &target.user_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A guest leaves the current organization: their guest user there is deleted (audited),
+/// and the session moves to another organization of theirs, or ends. Returns whether the
+/// person is still signed in.
+pub async fn leave(store: &Store, signed_in: &SignedIn, token: &str, now: i64) -> Result<bool> {
+    if !signed_in.me.guest {
+        return Err(Error::Conflict(
+            "Only guests can leave an organization; members are removed by an administrator."
+                .into(),
+        ));
+    }
+    let identity = signed_in.identity.clone().unwrap_or_default();
+    let user_id = signed_in.me.user_id.clone();
+    let mut tx = store.begin().await?;
+    audit::record(
+        &mut tx,
+        &signed_in.principal,
+        now,
+        Change {
+            action: "Leave organization",
+            target_type: "User",
+            target_id: &user_id,
+            target_name: &signed_in.me.display_name,
+            detail: signed_in.me.email.clone(),
+        },
+    )
+    .await?;
+    // Move the session elsewhere first: deleting the user ends the sessions it has.
+    let elsewhere = store::sessions::memberships(&mut *tx, &identity, member_of(&identity))
+        .await?
+        .into_iter()
+        .find(|p| p.user_id != user_id);
+    if let Some(place) = &elsewhere {
+        store::sessions::switch_user(&mut *tx, &secrets::hash_secret(token), &place.user_id)
+            .await?;
+    }
+    store::users::delete(&mut *tx, &signed_in.principal.tenant_id, &user_id).await?;
+    let still_signed_in = elsewhere.is_some();
+    tx.commit().await?;
+    Ok(still_signed_in)
+}
