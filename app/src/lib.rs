@@ -14,7 +14,8 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use pages::admin::{
-    AdminLayout, AppPage, Apps, Audit, GroupPage, Groups, Invitations, Outbox, UserPage, Users,
+    AdminLayout, AppPage, Apps, Audit, GroupPage, Groups, Invitations, Outbox, Settings, UserPage,
+    Users,
 };
 use pages::{
     NotFound, Panel, Redeem, RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn,
@@ -86,6 +87,7 @@ fn Frame() -> impl IntoView {
                         <Route path=path!("audit") view=Audit ssr=SsrMode::Async />
                         <Route path=path!("invitations") view=Invitations ssr=SsrMode::Async />
                         <Route path=path!("outbox") view=Outbox ssr=SsrMode::Async />
+                        <Route path=path!("settings") view=Settings ssr=SsrMode::Async />
                     </ParentRoute>
                 </Routes>
             </main>

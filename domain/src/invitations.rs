@@ -80,33 +80,13 @@ pub async fn invite_guest(
             false,
         ),
     };
-    let (tenant_name, lifetime_days) =
-        store::invitations::tenant_settings(&mut *tx, &actor.tenant_id).await?;
-    let ticket = secrets::new_secret();
-    let invitation_id = crate::new_id();
-    let expires_at = now + lifetime_days * 86_400;
-    store::invitations::insert(
-        &mut *tx,
-        NewInvitation {
-            id: &invitation_id,
-            tenant_id: &actor.tenant_id,
-            user_id: &user.id,
-            email: &email,
-            redirect_url: redirect.as_deref(),
-            message: &message,
-            inviter_id: actor.user_id.as_deref(),
-            inviter_name: &actor.name,
-            ticket_hash: &secrets::hash_secret(&ticket),
-            expires_at,
-        },
-        now,
-    )
-    .await?;
-    let redeem_url = format!("{}/redeem?ticket={ticket}", base_url.trim_end_matches('/'));
-    if input.send_email {
-        let mail = invitation_mail(&email, &tenant_name, &actor.name, &message, &redeem_url);
-        outbox::enqueue(&mut tx, &actor.tenant_id, &mail, now).await?;
-    }
+    let link = Link {
+        email: &email,
+        message: &message,
+        redirect: redirect.as_deref(),
+        send_email: input.send_email,
+    };
+    let (invitation_id, redeem_url) = issue(&mut tx, actor, &user, link, base_url, now).await?;
     audit::record(
         &mut tx,
         actor,
@@ -138,6 +118,124 @@ pub async fn invite_guest(
         invitation_id,
         redeem_url,
         resent,
+    })
+}
+
+/// What a new invitation link carries.
+struct Link<'a> {
+    email: &'a str,
+    message: &'a str,
+    redirect: Option<&'a str>,
+    send_email: bool,
+}
+
+/// Writes a new invitation for `user` (and its mail, when asked) inside `tx`; returns the
+/// invitation's id and link.
+async fn issue(
+    tx: &mut Tx,
+    actor: &Principal,
+    user: &UserSummary,
+    link: Link<'_>,
+    base_url: &str,
+    now: i64,
+) -> Result<(String, String)> {
+    let (tenant_name, lifetime_days) =
+        store::invitations::tenant_settings(&mut **tx, &actor.tenant_id).await?;
+    let ticket = secrets::new_secret();
+    let invitation_id = crate::new_id();
+    store::invitations::insert(
+        &mut **tx,
+        NewInvitation {
+            id: &invitation_id,
+            tenant_id: &actor.tenant_id,
+            user_id: &user.id,
+            email: link.email,
+            redirect_url: link.redirect,
+            message: link.message,
+            inviter_id: actor.user_id.as_deref(),
+            inviter_name: &actor.name,
+            ticket_hash: &secrets::hash_secret(&ticket),
+            expires_at: now + lifetime_days * 86_400,
+        },
+        now,
+    )
+    .await?;
+    let redeem_url = format!("{}/redeem?ticket={ticket}", base_url.trim_end_matches('/'));
+    if link.send_email {
+        let mail = invitation_mail(
+            link.email,
+            &tenant_name,
+            &actor.name,
+            link.message,
+            &redeem_url,
+        );
+        outbox::enqueue(tx, &actor.tenant_id, &mail, now).await?;
+    }
+    Ok((invitation_id, redeem_url))
+}
+
+/// Resets a guest's redemption: the guest keeps its groups and apps, goes back to pending
+/// acceptance, forgets the identity it redeemed with (the next redemption may bind another)
+/// and gets a new invitation by mail. Its sessions end.
+///
+/// **Permissions:** those who may invite guests.
+pub async fn reset_redemption(
+    store: &Store,
+    actor: &Principal,
+    user_id: &str,
+    base_url: &str,
+    now: i64,
+) -> Result<Invited> {
+    actor.require(Permission::InviteGuests)?;
+    let mut tx = store.begin().await?;
+    let user = store::users::get(&mut *tx, &actor.tenant_id, user_id)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    if user.user_type != UserType::Guest {
+        return Err(Error::Conflict(
+            "Only a guest's redemption can be reset.".into(),
+        ));
+    }
+    store::invitations::supersede_pending(&mut *tx, &user.id).await?;
+    store::invitations::set_external_state(
+        &mut *tx,
+        &user.id,
+        ExternalState::PendingAcceptance,
+        None,
+        now,
+    )
+    .await?;
+    store::sessions::delete_for_user(&mut *tx, &user.id).await?;
+    let link = Link {
+        email: &user.email,
+        message: "",
+        redirect: None,
+        send_email: true,
+    };
+    let (invitation_id, redeem_url) = issue(&mut tx, actor, &user, link, base_url, now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Reset redemption",
+            target_type: "User",
+            target_id: &user.id,
+            target_name: &user.display_name,
+            detail: format!("{}; new invitation mailed", user.email),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let user = UserSummary {
+        external_state: Some(ExternalState::PendingAcceptance),
+        ..user
+    };
+    Ok(Invited {
+        user,
+        invitation_id,
+        redeem_url,
+        resent: true,
     })
 }
 

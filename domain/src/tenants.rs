@@ -1,10 +1,10 @@
 //! Tenants: the organizations that use Portico.
 
-use types::Tenant;
+use types::{Tenant, TenantSettings};
 
 use crate::audit::{self, Change};
 use crate::store::{self, Tx};
-use crate::{Error, Principal, Result, Store, validate};
+use crate::{Error, Permission, Principal, Result, Store, validate};
 
 /// A new tenant's name and primary domain, as typed.
 pub struct NewTenant<'a> {
@@ -79,4 +79,67 @@ pub async fn find(store: &Store, key: &str) -> Result<Tenant> {
     store::tenants::find(store.reader(), key.trim())
         .await?
         .ok_or(Error::NotFound("organization"))
+}
+
+/// The tenant's settings for guests.
+///
+/// **Permissions:** those who may invite guests (they read the lifetime they invite with).
+pub async fn settings(store: &Store, actor: &Principal) -> Result<TenantSettings> {
+    actor.require(Permission::InviteGuests)?;
+    store::tenants::settings(store.reader(), &actor.tenant_id)
+        .await?
+        .ok_or(Error::NotFound("organization"))
+}
+
+/// Changes how long invitation links work (1 to 90 days) and the privacy statement shown
+/// to invited people.
+///
+/// **Permissions:** global administrators.
+pub async fn update_settings(
+    store: &Store,
+    actor: &Principal,
+    lifetime_days: i64,
+    privacy_url: &str,
+    now: i64,
+) -> Result<TenantSettings> {
+    actor.require(Permission::ManageRoles)?;
+    let lifetime = if (1..=90).contains(&lifetime_days) {
+        Ok(lifetime_days)
+    } else {
+        Err(types::FieldError {
+            field: "invitation_lifetime_days".into(),
+            message: "Choose between 1 and 90 days.".into(),
+        })
+    };
+    let privacy = validate::optional_web_url("privacy_url", privacy_url);
+    validate::report([lifetime.as_ref().err(), privacy.as_ref().err()])?;
+    let (lifetime, privacy) = (lifetime?, privacy?);
+    let mut tx = store.begin().await?;
+    let before = store::tenants::settings(&mut *tx, &actor.tenant_id)
+        .await?
+        .ok_or(Error::NotFound("organization"))?;
+    store::tenants::update_settings(&mut *tx, &actor.tenant_id, lifetime, privacy.as_deref())
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Update organization settings",
+            target_type: "Tenant",
+            target_id: &actor.tenant_id,
+            target_name: &before.name,
+            detail: format!(
+                "invitation lifetime {lifetime} days; privacy statement {}",
+                privacy.as_deref().unwrap_or("none")
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(TenantSettings {
+        invitation_lifetime_days: lifetime,
+        privacy_url: privacy,
+        ..before
+    })
 }

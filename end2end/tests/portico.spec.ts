@@ -1,7 +1,28 @@
-import { expect, Page, test } from "@playwright/test";
+import { expect, Page, test as base } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 
 const PASSWORD = "correct horse battery staple";
+
+/** Collects what the browser reports as errors (a failed hydration shows up here). */
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    const text = message.text().split("\n")[0];
+    // A refused request (a wrong password, say) is logged by the browser; it is expected.
+    if (message.type() === "error" && !text.startsWith("Failed to load resource")) errors.push(text);
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  return errors;
+}
+
+/** Every test's page fails the test if the browser reported an error on it. */
+const test = base.extend<{ page: Page }>({
+  page: async ({ page }, use) => {
+    const errors = watchErrors(page);
+    await use(page);
+    expect(errors, "errors in the browser console").toEqual([]);
+  },
+});
 
 /** Opens a page and waits until the WebAssembly has hydrated it. */
 async function open(page: Page, path: string) {
@@ -107,6 +128,7 @@ test.describe.serial("Portico in the browser", () => {
     await expect(page.getByRole("link", { name: "ann" })).toBeVisible();
 
     const guest = await (await browser.newContext()).newPage();
+    const guestErrors = watchErrors(guest);
     await open(guest, link);
     await expect(guest.getByRole("heading", { name: "Contoso invites you" })).toBeVisible();
     await expect(guest.getByText("Welcome to the project!")).toBeVisible();
@@ -123,6 +145,7 @@ test.describe.serial("Portico in the browser", () => {
     await expect(guest).toHaveURL(/\/$/);
     await expect(guest.getByRole("link", { name: /Wiki/ })).toBeVisible();
     await expect(guest.getByRole("heading", { name: "You are a guest of Contoso" })).toBeVisible();
+    expect(guestErrors, "errors in the guest's browser console").toEqual([]);
   });
 
   test("signing in works without JavaScript", async ({ browser }) => {

@@ -43,16 +43,36 @@ impl Answer {
         self.status == 200
     }
 
+    /// The HTTP status an error kind is answered with.
+    pub fn status_for(kind: &str) -> u16 {
+        match kind {
+            "NotAuthenticated" => 401,
+            "AccessDenied" => 403,
+            "NotFound" => 404,
+            "Invalid" => 422,
+            "Refused" => 409,
+            _ => 500,
+        }
+    }
+
     /// The variant name of an error answer, e.g. `"NotFound"` or `"Invalid"`.
     pub fn error_kind(&self) -> Option<String> {
         if self.ok() {
             return None;
         }
-        match &self.body {
+        let kind = match &self.body {
             Value::String(s) => Some(s.clone()),
             Value::Object(map) => map.keys().next().cloned(),
             _ => None,
+        };
+        if let Some(kind) = &kind {
+            assert_eq!(
+                self.status,
+                Answer::status_for(kind),
+                "the status of a {kind} answer"
+            );
         }
+        kind
     }
 
     /// The message of a `Refused` or `NotFound` error.

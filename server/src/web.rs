@@ -39,6 +39,7 @@ pub fn router(portal: Portal, options: LeptosOptions, guard: Guard) -> Router {
             context, shell,
         ))
         .with_state(options)
+        .layer(middleware::from_fn(error_statuses))
         .layer(middleware::from_fn_with_state(guard, refuse_cross_site))
         .layer(middleware::from_fn(client_address))
         .layer(middleware::from_fn(security_headers))
@@ -89,6 +90,40 @@ async fn refuse_cross_site(State(guard): State<Guard>, request: Request, next: N
         )
             .into_response()
     }
+}
+
+/// Server functions answer every error with 500; this gives programs and browsers the
+/// status that says what happened, from the error's kind. Form posts without JavaScript get
+/// redirects and are left alone.
+async fn error_statuses(request: Request, next: Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/fn/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The answer was too large.",
+        )
+            .into_response();
+    };
+    let kind = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::String(kind)) => kind,
+        Ok(serde_json::Value::Object(map)) => map.keys().next().cloned().unwrap_or_default(),
+        _ => String::new(),
+    };
+    parts.status = match kind.as_str() {
+        "NotAuthenticated" => StatusCode::UNAUTHORIZED,
+        "AccessDenied" => StatusCode::FORBIDDEN,
+        "NotFound" => StatusCode::NOT_FOUND,
+        "Invalid" => StatusCode::UNPROCESSABLE_ENTITY,
+        "Refused" => StatusCode::CONFLICT,
+        "Transport" => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Headers every response carries. Pages set their own Content-Security-Policy with a

@@ -355,3 +355,15 @@ pub struct Organization {
     pub guest: bool,
     pub current: bool,
 }
+
+/// A tenant's settings for guests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct TenantSettings {
+    pub name: String,
+    pub primary_domain: String,
+    /// Days an invitation link works.
+    pub invitation_lifetime_days: i64,
+    /// Shown to invited people on the consent page.
+    pub privacy_url: Option<String>,
+}

@@ -1,7 +1,7 @@
 //! SQL for tenants.
 
 use sqlx::SqliteExecutor;
-use types::Tenant;
+use types::{Tenant, TenantSettings};
 
 use crate::Result;
 
@@ -52,4 +52,28 @@ pub async fn slug_taken(db: impl SqliteExecutor<'_>, slug: &str) -> Result<bool>
             .fetch_one(db)
             .await?,
     )
+}
+
+pub async fn settings(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<TenantSettings>> {
+    Ok(sqlx::query_as(
+        "SELECT name, primary_domain, invitation_lifetime_days, privacy_url FROM tenants WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn update_settings(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+    lifetime_days: i64,
+    privacy_url: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE tenants SET invitation_lifetime_days = ?, privacy_url = ? WHERE id = ?")
+        .bind(lifetime_days)
+        .bind(privacy_url)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }

@@ -520,3 +520,174 @@ async fn a_guest_signs_in_again_with_a_code_switches_organizations_and_leaves_on
     assert_eq!(still.body["total"], 1);
     let _ = contoso;
 }
+
+#[tokio::test]
+async fn resetting_a_redemption_keeps_the_apps_and_asks_the_guest_to_accept_again() {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    portico.cli_json(
+        &[
+            "app",
+            "create",
+            "--tenant",
+            &tenant,
+            "--name",
+            "Wiki",
+            "--launch-url",
+            "https://wiki.contoso.example/",
+        ],
+        "",
+    );
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let ann = portico.invite_and_redeem(&ada, "ann@partner.example").await;
+    portico.cli_json(
+        &[
+            "app",
+            "assign",
+            "--tenant",
+            &tenant,
+            "--app",
+            "Wiki",
+            "--user",
+            "ann@partner.example",
+        ],
+        "",
+    );
+    let ann_id = portico.call("me", &[], Some(&ann)).await.body["user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let reset = portico
+        .call(
+            "admin/user/reset_redemption",
+            &[("id", &ann_id)],
+            Some(&ada),
+        )
+        .await;
+    assert!(reset.ok(), "{reset:?}");
+    assert_eq!(reset.body["user"]["external_state"], "PendingAcceptance");
+    assert_eq!(
+        portico.call("me", &[], Some(&ann)).await.body,
+        serde_json::Value::Null,
+        "her sessions ended"
+    );
+    let link = reset.body["redeem_url"].as_str().unwrap().to_string();
+    let redemption = portico.start_redemption(&ticket_of(&link)).await;
+    let code = portico.latest_code("ann@partner.example");
+    assert!(
+        portico
+            .call_redeeming("redeem/verify", &[("code", &code)], &redemption)
+            .await
+            .ok()
+    );
+    let again = portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    let ann = again.cookie.expect("signed in again");
+    assert_eq!(
+        portico.call("panel", &[], Some(&ann)).await.body["apps"][0]["name"],
+        "Wiki",
+        "assignments survive a reset"
+    );
+    let members_refused = portico
+        .call(
+            "admin/user/reset_redemption",
+            &[(
+                "id",
+                portico.call("me", &[], Some(&ada)).await.body["user_id"]
+                    .as_str()
+                    .unwrap(),
+            )],
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(members_refused.error_kind().as_deref(), Some("Refused"));
+}
+
+#[tokio::test]
+async fn settings_set_the_invitation_lifetime_and_the_privacy_statement_on_the_consent_page() {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    portico.create_user(&tenant, "uma@contoso.example", &["user-administrator"]);
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let uma = portico.sign_in("uma@contoso.example", PASSWORD).await;
+    let bad = portico
+        .call(
+            "admin/settings/update",
+            &[
+                ("invitation_lifetime_days", "0"),
+                ("privacy_url", "javascript:x"),
+            ],
+            Some(&ada),
+        )
+        .await;
+    let fields: Vec<&str> = bad.body["Invalid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["invitation_lifetime_days", "privacy_url"]);
+    let denied = portico
+        .call(
+            "admin/settings/update",
+            &[("invitation_lifetime_days", "3"), ("privacy_url", "")],
+            Some(&uma),
+        )
+        .await;
+    assert_eq!(denied.error_kind().as_deref(), Some("AccessDenied"));
+    let saved = portico
+        .call(
+            "admin/settings/update",
+            &[
+                ("invitation_lifetime_days", "3"),
+                ("privacy_url", "https://contoso.example/privacy"),
+            ],
+            Some(&ada),
+        )
+        .await;
+    assert!(saved.ok(), "{saved:?}");
+
+    let link = invite(&portico, &ada, "ann@partner.example").await["redeem_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let list = portico.call("admin/invitations", &[], Some(&ada)).await;
+    let lifetime =
+        list.body[0]["expires_at"].as_i64().unwrap() - list.body[0]["created_at"].as_i64().unwrap();
+    assert_eq!(lifetime, 3 * 86_400);
+    let redemption = portico.start_redemption(&ticket_of(&link)).await;
+    let code = portico.latest_code("ann@partner.example");
+    assert!(
+        portico
+            .call_redeeming("redeem/verify", &[("code", &code)], &redemption)
+            .await
+            .ok()
+    );
+    let consent = portico
+        .http()
+        .get(format!("{}/redeem/consent", portico.url))
+        .header("Cookie", format!("portico_redeem={redemption}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        consent.contains("Review permissions")
+            && consent.contains("https://contoso.example/privacy"),
+        "{consent}"
+    );
+}

@@ -7,6 +7,7 @@ mod audit;
 mod group;
 mod groups;
 mod invitations;
+mod settings;
 mod user;
 mod users;
 
@@ -16,6 +17,7 @@ pub use audit::Audit;
 pub use group::GroupPage;
 pub use groups::Groups;
 pub use invitations::{Invitations, Outbox};
+pub use settings::Settings;
 pub use user::UserPage;
 pub use users::Users;
 
@@ -50,6 +52,7 @@ pub fn AdminLayout() -> impl IntoView {
                 <A href="/admin/invitations">"Invitations"</A>
                 <A href="/admin/outbox">"Outbox"</A>
                 <A href="/admin/audit">"Audit log"</A>
+                <A href="/admin/settings">"Settings"</A>
             </nav>
             <div class="content">
                 <Outlet />

@@ -80,6 +80,22 @@ pub async fn set_user_role(id: String, role: String, granted: bool) -> Result<()
     Ok(())
 }
 
+/// A guest goes back to pending acceptance with a new invitation; groups and apps stay.
+///
+/// **Permissions:** those who may invite guests.
+#[leptos::server(prefix = "/fn", endpoint = "admin/user/reset_redemption")]
+pub async fn reset_redemption(id: String) -> Result<types::Invited, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    Ok(domain::invitations::reset_redemption(
+        &portal.store,
+        &principal,
+        &id,
+        &portal.public_url,
+        crate::server::now(),
+    )
+    .await?)
+}
+
 /// **Permissions:** global or user administrators; not oneself.
 #[leptos::server(prefix = "/fn", endpoint = "admin/user/delete")]
 pub async fn delete_user(id: String) -> Result<(), AppError> {
@@ -98,6 +114,7 @@ pub fn UserPage() -> impl IntoView {
     let password = ServerAction::<ResetUserPassword>::new();
     let role = ServerAction::<SetUserRole>::new();
     let delete = ServerAction::<DeleteUser>::new();
+    let reset = ServerAction::<ResetRedemption>::new();
     let user = Resource::new(
         move || {
             (
@@ -105,6 +122,7 @@ pub fn UserPage() -> impl IntoView {
                 update.version().get(),
                 enabled.version().get(),
                 role.version().get(),
+                reset.version().get(),
             )
         },
         |(id, ..)| get_user(id),
@@ -115,6 +133,7 @@ pub fn UserPage() -> impl IntoView {
         password,
         role,
         delete,
+        reset,
     };
     view! {
         <Title text="User · Portico admin" />
@@ -137,6 +156,7 @@ struct UserActions {
     password: ServerAction<ResetUserPassword>,
     role: ServerAction<SetUserRole>,
     delete: ServerAction<DeleteUser>,
+    reset: ServerAction<ResetRedemption>,
 }
 
 #[component]
@@ -154,6 +174,16 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
     let delete_error = action_error(actions.delete.value());
     let password_done = move || matches!(actions.password.value().get(), Some(Ok(())));
     let is_member = user.user_type == UserType::Member;
+    let guest_state = user.external_state;
+    let reset_error = action_error(actions.reset.value());
+    let reset_link = move || {
+        actions
+            .reset
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .map(|done| done.redeem_url)
+    };
     let id = StoredValue::new(user.id.clone());
     view! {
         <h1>{user.display_name.clone()}</h1>
@@ -194,6 +224,24 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
                 </ActionForm>
             })}
         </section>
+        {guest_state.map(|state| view! {
+            <section class="card" aria-labelledby="guest">
+                <h2 id="guest">"Guest"</h2>
+                <p>{format!("Invitation: {}.", state.label().to_lowercase())}</p>
+                <FormError error=reset_error />
+                {move || reset_link().map(|link| view! {
+                    <div class="banner ok" role="status">
+                        <p>"A new invitation was mailed. Their link:"</p>
+                        <input class="copy" readonly=true value=link aria-label="Invitation link" />
+                    </div>
+                })}
+                <ActionForm action=actions.reset>
+                    <input type="hidden" name="id" value=id.get_value() />
+                    <p class="muted">"Resetting keeps their groups and apps; they accept again, and may use another identity."</p>
+                    <Submit label="Reset redemption" busy_label="Resetting…" pending=actions.reset.pending() class="secondary" />
+                </ActionForm>
+            </section>
+        })}
         <section class="card" aria-labelledby="roles">
             <h2 id="roles">"Roles"</h2>
             <FormError error=role_error />

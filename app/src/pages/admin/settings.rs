@@ -1,0 +1,73 @@
+//! The organization's settings for guests: how long invitation links work, and the
+//! privacy statement invited people are shown.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use types::TenantSettings;
+
+use crate::components::{Field, FormError, LoadError, Submit, action_error};
+use crate::error::AppError;
+
+/// **Permissions:** those who may invite guests.
+#[leptos::server(prefix = "/fn", endpoint = "admin/settings")]
+pub async fn get_settings() -> Result<TenantSettings, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    Ok(domain::tenants::settings(&portal.store, &principal).await?)
+}
+
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/settings/update")]
+pub async fn update_settings(
+    invitation_lifetime_days: String,
+    privacy_url: String,
+) -> Result<TenantSettings, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let days = invitation_lifetime_days
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| {
+            AppError::Invalid(vec![types::FieldError {
+                field: "invitation_lifetime_days".into(),
+                message: "Enter a number of days.".into(),
+            }])
+        })?;
+    Ok(domain::tenants::update_settings(
+        &portal.store,
+        &principal,
+        days,
+        &privacy_url,
+        crate::server::now(),
+    )
+    .await?)
+}
+
+#[component]
+pub fn Settings() -> impl IntoView {
+    let update = ServerAction::<UpdateSettings>::new();
+    let settings = Resource::new(move || update.version().get(), |_| get_settings());
+    let error = action_error(update.value());
+    let saved = move || matches!(update.value().get(), Some(Ok(_)));
+    view! {
+        <Title text="Settings · Portico admin" />
+        <h1>"Organization settings"</h1>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok(current) => view! {
+                        <section class="card" aria-labelledby="guests">
+                            <h2 id="guests">{format!("Guests of {} ({})", current.name, current.primary_domain)}</h2>
+                            <ActionForm action=update attr:class="grid">
+                                <FormError error />
+                                {move || saved().then(|| view! { <p class="banner ok" role="status">"Saved."</p> })}
+                                <Field label="Invitation links work for (days)" name="invitation_lifetime_days" kind="number" value=current.invitation_lifetime_days.to_string() required=true hint="1 to 90." error />
+                                <Field label="Privacy statement address" name="privacy_url" kind="url" value=current.privacy_url.unwrap_or_default() hint="Shown to invited people before they accept." error />
+                                <Submit label="Save" busy_label="Saving…" pending=update.pending() />
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
