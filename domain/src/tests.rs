@@ -634,72 +634,54 @@ mod returning_guests {
     use crate::invitations::InviteInput;
     use crate::redemption;
 
+    /// The code in the newest mail.
+    async fn newest_code(store: &Store) -> String {
+        let mail = crate::outbox::list_for_operator(store, 1).await.unwrap();
+        mail[0]
+            .text_body
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 8)
+            .unwrap()
+            .to_string()
+    }
+
+    /// Invites `email` into the inviter's tenant and accepts with the mailed code.
+    async fn invite_and_accept(store: &Store, inviter: &Principal, email: &str) -> String {
+        let input = InviteInput {
+            email,
+            display_name: "",
+            message: "",
+            redirect_url: "",
+            send_email: false,
+        };
+        let done = crate::invitations::invite_guest(store, inviter, input, "https://p.example", T0)
+            .await
+            .unwrap();
+        let ticket = done.redeem_url.split("ticket=").nth(1).unwrap();
+        let started = redemption::start(store, ticket, T0).await.unwrap();
+        let code = newest_code(store).await;
+        redemption::verify_code(store, &started.token, &code, T0)
+            .await
+            .unwrap();
+        redemption::accept(
+            store,
+            &SessionPolicy::default(),
+            &started.token,
+            &Client::default(),
+            T0,
+        )
+        .await
+        .unwrap();
+        code
+    }
+
     #[tokio::test]
     async fn an_accepted_guest_signs_in_again_with_a_code() {
         let f = fixture().await;
-        let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;
-        let input = InviteInput {
-            email: "ann@partner.example",
-            display_name: "",
-            message: "",
-            redirect_url: "",
-            send_email: false,
-        };
-        let done =
-            crate::invitations::invite_guest(&f.store, &operator, input, "https://p.example", T0)
-                .await
-                .unwrap();
-        let ticket = done.redeem_url.split("ticket=").nth(1).unwrap();
-        let started = redemption::start(&f.store, ticket, T0).await.unwrap();
-        let code = |mail: Vec<types::OutboxMail>| {
-            mail[0]
-                .text_body
-                .split(|c: char| !c.is_ascii_digit())
-                .find(|w| w.len() == 8)
-                .unwrap()
-                .to_string()
-        };
-        let first = code(crate::outbox::list_for_operator(&f.store, 1).await.unwrap());
-        redemption::verify_code(&f.store, &started.token, &first, T0)
-            .await
-            .unwrap();
-        redemption::accept(
-            &f.store,
-            &SessionPolicy::default(),
-            &started.token,
-            &Client::default(),
-            T0,
-        )
-        .await
-        .unwrap();
-
-        let (other, _) = tenant_with_admin(&f.store, "fabrikam.example").await;
-        let input = InviteInput {
-            email: "ann@partner.example",
-            display_name: "",
-            message: "",
-            redirect_url: "",
-            send_email: false,
-        };
-        let done =
-            crate::invitations::invite_guest(&f.store, &other, input, "https://p.example", T0)
-                .await
-                .unwrap();
-        let ticket = done.redeem_url.split("ticket=").nth(1).unwrap();
-        let started = redemption::start(&f.store, ticket, T0).await.unwrap();
-        let second = code(crate::outbox::list_for_operator(&f.store, 1).await.unwrap());
-        redemption::verify_code(&f.store, &started.token, &second, T0)
-            .await
-            .unwrap();
-        redemption::accept(
-            &f.store,
-            &SessionPolicy::default(),
-            &started.token,
-            &Client::default(),
-            T0,
-        )
-        .await
-        .unwrap();
+        let (contoso, _) = tenant_with_admin(&f.store, "contoso.example").await;
+        let (fabrikam, _) = tenant_with_admin(&f.store, "fabrikam.example").await;
+        let first = invite_and_accept(&f.store, &contoso, "ann@partner.example").await;
+        invite_and_accept(&f.store, &fabrikam, "ann@partner.example").await;
 
         crate::organizations::send_sign_in_code(&f.store, "nobody@partner.example", T0 + 9)
             .await
@@ -708,7 +690,7 @@ mod returning_guests {
             crate::organizations::send_sign_in_code(&f.store, "Ann@Partner.example", T0 + 10)
                 .await
                 .unwrap();
-        let again = code(crate::outbox::list_for_operator(&f.store, 1).await.unwrap());
+        let again = newest_code(&f.store).await;
         assert_ne!(first, again);
         let wrong = crate::organizations::verify_sign_in_code(
             &f.store,

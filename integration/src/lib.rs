@@ -331,57 +331,20 @@ impl Portico {
         form: &[(&str, &str)],
         redemption: &str,
     ) -> Answer {
-        let response = self
-            .http
-            .post(format!("{}/fn/{endpoint}", self.url))
-            .header("Origin", &self.url)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .header("Cookie", format!("portico_redeem={redemption}"))
-            .body(encode_form(form))
-            .send()
-            .await
-            .expect("request");
-        let status = response.status().as_u16();
-        let cookies: Vec<String> = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(String::from))
-            .collect();
-        let cookie = cookies
-            .iter()
-            .find_map(|v| v.strip_prefix("portico_session="))
-            .map(|v| v.split(';').next().unwrap_or_default().to_string());
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer {
-            status,
-            body,
-            cookie,
-        }
+        let cookies = format!("portico_redeem={redemption}");
+        self.call_with_cookies(endpoint, form, &cookies).await.0
     }
 
     /// Starts redeeming `ticket`; returns the redemption cookie.
     pub async fn start_redemption(&self, ticket: &str) -> String {
-        let response = self
-            .http
-            .post(format!("{}/fn/redeem/start", self.url))
-            .header("Origin", &self.url)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(encode_form(&[("ticket", ticket)]))
-            .send()
-            .await
-            .expect("request");
-        let cookie = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix("portico_redeem="))
-            .map(|v| v.split(';').next().unwrap_or_default().to_string());
-        let status = response.status();
-        let body = response.text().await.unwrap_or_default();
-        cookie.unwrap_or_else(|| panic!("no redemption started ({status}): {body}"))
+        let (answer, cookies) = self
+            .call_with_cookies("redeem/start", &[("ticket", ticket)], "")
+            .await;
+        cookies
+            .into_iter()
+            .find(|(name, _)| name == "portico_redeem")
+            .map(|(_, value)| value)
+            .unwrap_or_else(|| panic!("no redemption started: {answer:?}"))
     }
 }
 
