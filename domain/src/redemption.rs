@@ -15,6 +15,9 @@ use crate::{Error, Principal, Result, Store, secrets};
 pub const CODE_LIFETIME: i64 = 600;
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
 pub const RESEND_INTERVAL: i64 = 60;
+/// Redemptions one invitation may start in [`START_WINDOW`] seconds.
+pub const MAX_STARTS_PER_WINDOW: i64 = 20;
+pub const START_WINDOW: i64 = 900;
 /// How long a started redemption may take.
 pub const REDEMPTION_LIFETIME: i64 = 3600;
 
@@ -46,7 +49,9 @@ pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketStat
         "Revoked" => TicketState::Revoked {
             tenant_name: found.tenant_name,
         },
-        _ => TicketState::Unknown,
+        _ => TicketState::Accepted {
+            tenant_name: found.tenant_name,
+        },
     })
 }
 
@@ -66,6 +71,16 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
     let token = secrets::new_secret();
     let token_hash = secrets::hash_secret(&token);
     let mut tx = store.begin().await?;
+    // Each start mails a code to the invited address: a link in the wrong hands must not
+    // become a way to flood that mailbox.
+    let recent =
+        store::invitations::redemptions_since(&mut *tx, &found.invitation_id, now - START_WINDOW)
+            .await?;
+    if recent >= MAX_STARTS_PER_WINDOW {
+        return Err(Error::Throttled {
+            retry_after: START_WINDOW,
+        });
+    }
     store::invitations::insert_redemption(
         &mut *tx,
         &token_hash,
@@ -202,12 +217,14 @@ pub struct Accepted {
 }
 
 /// Accepts the invitation for a redemption whose address is proven. Only one acceptance of
-/// an invitation ever succeeds.
+/// an invitation ever succeeds. `previous` (the session the browser had, if any) ends: the
+/// browser now belongs to the guest.
 pub async fn accept(
     store: &Store,
     policy: &SessionPolicy,
     token: &str,
     client: &Client,
+    previous: Option<&str>,
     now: i64,
 ) -> Result<Accepted> {
     let (token_hash, ticket, proven) = redemption(store, token, now).await?;
@@ -246,6 +263,9 @@ pub async fn accept(
         },
     )
     .await?;
+    if let Some(previous) = previous {
+        store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
+    }
     let session =
         sessions::open_in(&mut tx, policy, &ticket.user_id, &identity, client, now).await?;
     tx.commit().await?;

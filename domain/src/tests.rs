@@ -590,15 +590,31 @@ mod guests {
     }
 
     #[tokio::test]
+    async fn a_link_starts_at_most_twenty_redemptions_in_a_quarter_hour() {
+        let f = fixture().await;
+        let (_, ticket) = invited(&f).await;
+        for i in 0..redemption::MAX_STARTS_PER_WINDOW {
+            redemption::start(&f.store, &ticket, T0 + i).await.unwrap();
+        }
+        let flood = redemption::start(&f.store, &ticket, T0 + 30).await;
+        assert!(matches!(flood, Err(Error::Throttled { .. })));
+        redemption::start(&f.store, &ticket, T0 + redemption::START_WINDOW + 1)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
     async fn fifty_browsers_accepting_one_invitation_at_once_make_one_guest() {
         let f = fixture().await;
         let (operator, ticket) = invited(&f).await;
         let mut tokens = Vec::new();
         for i in 0..50 {
-            let started = redemption::start(&f.store, &ticket, T0 + i).await.unwrap();
+            // Spread out: one invitation starts at most 20 redemptions in 15 minutes.
+            let at = T0 + i * 46;
+            let started = redemption::start(&f.store, &ticket, at).await.unwrap();
             let code =
                 code_in_outbox(&crate::outbox::list_for_operator(&f.store, 1).await.unwrap());
-            redemption::verify_code(&f.store, &started.token, &code, T0 + i)
+            redemption::verify_code(&f.store, &started.token, &code, at)
                 .await
                 .unwrap();
             tokens.push(started.token);
@@ -607,7 +623,7 @@ mod guests {
         let attempts = tokens.into_iter().map(|token| {
             let store = f.store.clone();
             tokio::spawn(async move {
-                redemption::accept(&store, &policy, &token, &Client::default(), T0 + 100)
+                redemption::accept(&store, &policy, &token, &Client::default(), None, T0 + 2300)
                     .await
                     .is_ok()
             })
@@ -668,6 +684,7 @@ mod returning_guests {
             &SessionPolicy::default(),
             &started.token,
             &Client::default(),
+            None,
             T0,
         )
         .await

@@ -70,8 +70,16 @@ pub async fn accept_invitation() -> Result<(), AppError> {
     use crate::server::*;
     let portal = portal()?;
     let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
-    let accepted =
-        domain::redemption::accept(&portal.store, &portal.policy, &token, &client(), now()).await?;
+    let previous = session_token(&portal);
+    let accepted = domain::redemption::accept(
+        &portal.store,
+        &portal.policy,
+        &token,
+        &client(),
+        previous.as_deref(),
+        now(),
+    )
+    .await?;
     set_cookie(&portal, Cookie::Redemption, "", 0);
     set_session_cookie(
         &portal,

@@ -207,6 +207,21 @@ pub async fn insert_redemption(
     Ok(())
 }
 
+/// Redemptions of an invitation started after `since`.
+pub async fn redemptions_since(
+    db: impl SqliteExecutor<'_>,
+    invitation_id: &str,
+    since: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM redemptions WHERE invitation_id = ? AND created_at > ?",
+    )
+    .bind(invitation_id)
+    .bind(since)
+    .fetch_one(db)
+    .await?)
+}
+
 pub async fn set_proven(db: impl SqliteExecutor<'_>, id_hash: &str, identity: &str) -> Result<()> {
     sqlx::query("UPDATE redemptions SET proven_identity = ? WHERE id_hash = ?")
         .bind(identity)

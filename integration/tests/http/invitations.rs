@@ -148,7 +148,7 @@ async fn an_invited_guest_redeems_with_a_passcode_and_finds_the_app_given_before
         .await;
     assert_eq!(users.error_kind().as_deref(), Some("AccessDenied"));
 
-    // Single use: the link now says it does not work, and a second acceptance fails.
+    // Single use: the link now says it was used, and a second acceptance fails.
     let page = portico
         .http()
         .get(&link)
@@ -158,7 +158,10 @@ async fn an_invited_guest_redeems_with_a_passcode_and_finds_the_app_given_before
         .text()
         .await
         .unwrap();
-    assert!(page.contains("This invitation link does not work"));
+    assert!(
+        page.contains("You accepted this invitation already"),
+        "{page}"
+    );
     let again = portico
         .call_redeeming("redeem/accept", &[], &redemption)
         .await;
@@ -586,9 +589,19 @@ async fn resetting_a_redemption_keeps_the_apps_and_asks_the_guest_to_accept_agai
             .await
             .ok()
     );
-    let again = portico
-        .call_redeeming("redeem/accept", &[], &redemption)
+    // Accepting in a browser where someone else was signed in ends that session.
+    let bob = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let (again, _) = portico
+        .call_with_cookies(
+            "redeem/accept",
+            &[],
+            &format!("portico_redeem={redemption}; portico_session={bob}"),
+        )
         .await;
+    assert_eq!(
+        portico.call("me", &[], Some(&bob)).await.body,
+        serde_json::Value::Null
+    );
     let ann = again.cookie.expect("signed in again");
     assert_eq!(
         portico.call("panel", &[], Some(&ann)).await.body["apps"][0]["name"],
