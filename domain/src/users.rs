@@ -21,6 +21,8 @@ pub struct UserQuery {
     /// Matches the start of the display name or the email address, in any case.
     pub search: String,
     pub user_type: Option<UserType>,
+    /// Guests in this state only.
+    pub external_state: Option<types::ExternalState>,
     pub page: u32,
     pub page_size: u32,
 }
@@ -220,6 +222,7 @@ pub async fn list(
         &actor.tenant_id,
         query.search.trim(),
         query.user_type,
+        query.external_state,
         i64::from(query.page) * i64::from(page_size),
         i64::from(page_size),
     )

@@ -69,6 +69,7 @@ pub async fn list(
     tenant_id: &str,
     search: &str,
     user_type: Option<UserType>,
+    external_state: Option<types::ExternalState>,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<UserSummary>, i64)> {
@@ -89,6 +90,9 @@ pub async fn list(
                 .push(" AND email < ")
                 .push_bind(upper)
                 .push("))");
+        }
+        if let Some(state) = external_state {
+            query.push(" AND external_state = ").push_bind(state);
         }
         if let Some(user_type) = user_type {
             query.push(" AND user_type = ").push_bind(user_type);

@@ -169,6 +169,26 @@ async fn an_invited_guest_redeems_with_a_passcode_and_finds_the_app_given_before
 
     let invitations = portico.call("admin/invitations", &[], Some(&ada)).await;
     assert_eq!(invitations.body[0]["status"], "Accepted");
+    let accepted = portico
+        .call(
+            "admin/users",
+            &[
+                ("search", ""),
+                ("user_type", "GuestAccepted"),
+                ("page", "0"),
+            ],
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(accepted.body["items"][0]["email"], "ann@partner.example");
+    let pending = portico
+        .call(
+            "admin/users",
+            &[("search", ""), ("user_type", "GuestPending"), ("page", "0")],
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(pending.body["total"], 0);
     let audit = portico
         .call(
             "admin/audit",

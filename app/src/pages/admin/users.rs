@@ -24,7 +24,16 @@ pub async fn list_users(
     let (portal, principal) = crate::server::principal().await?;
     let query = domain::users::UserQuery {
         search,
-        user_type: types::UserType::parse(&user_type),
+        // The type filter also offers guests by the state of their invitation.
+        user_type: match user_type.as_str() {
+            "GuestPending" | "GuestAccepted" => Some(types::UserType::Guest),
+            other => types::UserType::parse(other),
+        },
+        external_state: match user_type.as_str() {
+            "GuestPending" => Some(types::ExternalState::PendingAcceptance),
+            "GuestAccepted" => Some(types::ExternalState::Accepted),
+            _ => None,
+        },
         page,
         page_size: PAGE_SIZE,
     };
@@ -81,6 +90,8 @@ pub fn Users() -> impl IntoView {
                     <option value="" selected=move || kind().is_empty()>"All"</option>
                     <option value="Member" selected=move || kind() == "Member">"Members"</option>
                     <option value="Guest" selected=move || kind() == "Guest">"Guests"</option>
+                    <option value="GuestPending" selected=move || kind() == "GuestPending">"Guests pending acceptance"</option>
+                    <option value="GuestAccepted" selected=move || kind() == "GuestAccepted">"Guests who accepted"</option>
                 </select>
             </div>
             <button type="submit">"Search"</button>
