@@ -4,7 +4,7 @@
 //! minutes, 5 attempts, resent at most once a minute), then accept or decline on a consent
 //! page. Accepting succeeds once, however many browsers try at the same moment.
 
-use types::{ExternalState, InvitationInfo, TicketState};
+use types::{ExternalState, InvitationInfo, ProofMethod, RedemptionStatus, TicketState};
 
 use crate::audit::{self, Change};
 use crate::outbox::{self, Mail, escape_html};
@@ -89,7 +89,9 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
         now + REDEMPTION_LIFETIME,
     )
     .await?;
-    send_code(&mut tx, &found, &token_hash, now).await?;
+    if proof_method(store, &found.email).await? == ProofMethod::EmailCode {
+        send_code(&mut tx, &found, &token_hash, now).await?;
+    }
     tx.commit().await?;
     Ok(Started {
         token,
@@ -150,14 +152,77 @@ async fn redemption(
 }
 
 /// Who is invited, for the passcode page; also says whether the address is proven.
-pub async fn status(store: &Store, token: &str, now: i64) -> Result<(InvitationInfo, bool)> {
+pub async fn status(store: &Store, token: &str, now: i64) -> Result<RedemptionStatus> {
     let (_, ticket, proven) = redemption(store, token, now).await?;
-    Ok((info(&ticket), proven.is_some()))
+    Ok(RedemptionStatus {
+        info: info(&ticket),
+        method: proof_method(store, &ticket.email).await?,
+        proven: proven.is_some(),
+    })
+}
+
+async fn refuse_codes_for_members(store: &Store, email: &str) -> Result<()> {
+    if proof_method(store, email).await? == ProofMethod::HomePassword {
+        return Err(Error::Conflict(
+            "This address has an account here: confirm it with that account's password.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A member of another organization here proves the address by signing in at home (their
+/// own credentials); anyone else with a code to the address.
+async fn proof_method(store: &Store, email: &str) -> Result<ProofMethod> {
+    let home = store::users::member_credentials(store.reader(), email).await?;
+    Ok(match home {
+        Some(member) if member.enabled && member.password_hash.is_some() => {
+            ProofMethod::HomePassword
+        }
+        _ => ProofMethod::EmailCode,
+    })
+}
+
+/// Proves the invited address with the password of the member account it belongs to in
+/// its home organization. Failures count towards that account's sign-in throttle.
+pub async fn verify_home_password(
+    store: &Store,
+    policy: &SessionPolicy,
+    token: &str,
+    password: &str,
+    now: i64,
+) -> Result<()> {
+    let (token_hash, ticket, _) = redemption(store, token, now).await?;
+    let key = format!("account:{}", ticket.email);
+    let (failures, window_start) =
+        store::sessions::failures(store.reader(), &key, now, policy.throttle_window).await?;
+    if failures >= policy.max_failures_per_account {
+        return Err(Error::Throttled {
+            retry_after: (window_start + policy.throttle_window - now).max(1),
+        });
+    }
+    let member = store::users::member_credentials(store.reader(), &ticket.email)
+        .await?
+        .filter(|m| m.enabled)
+        .ok_or_else(|| Error::Conflict("Confirm your address with a code instead.".into()))?;
+    let stored = member.password_hash.clone().unwrap_or_default();
+    let mut tx = store.begin().await?;
+    if !crate::password::verify_blocking(password.to_string(), stored).await {
+        store::sessions::record_failure(&mut *tx, &key, now, policy.throttle_window).await?;
+        tx.commit().await?;
+        return Err(Error::Invalid(vec![types::FieldError {
+            field: "password".into(),
+            message: "That password is not right.".into(),
+        }]));
+    }
+    store::invitations::set_proven(&mut *tx, &token_hash, &format!("member:{}", member.id)).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Mails a new passcode, at most once a minute; the old one stops working.
 pub async fn resend_code(store: &Store, token: &str, now: i64) -> Result<()> {
     let (token_hash, ticket, _) = redemption(store, token, now).await?;
+    refuse_codes_for_members(store, &ticket.email).await?;
     let mut tx = store.begin().await?;
     if let Some(code) = store::invitations::code(&mut *tx, &token_hash).await?
         && code.created_at + RESEND_INTERVAL > now
@@ -174,6 +239,7 @@ pub async fn resend_code(store: &Store, token: &str, now: i64) -> Result<()> {
 /// Checks a passcode. Five wrong tries use the code up; a new one must be sent.
 pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Result<()> {
     let (token_hash, ticket, _) = redemption(store, token, now).await?;
+    refuse_codes_for_members(store, &ticket.email).await?;
     let mut tx = store.begin().await?;
     let stored = store::invitations::code(&mut *tx, &token_hash)
         .await?

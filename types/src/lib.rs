@@ -367,3 +367,20 @@ pub struct TenantSettings {
     /// Shown to invited people on the consent page.
     pub privacy_url: Option<String>,
 }
+
+/// How an invited person proves they own the invited address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProofMethod {
+    /// The address is a member of another organization here: they sign in at home.
+    HomePassword,
+    /// A one-time code mailed to the address.
+    EmailCode,
+}
+
+/// Where a redemption in progress stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedemptionStatus {
+    pub info: InvitationInfo,
+    pub method: ProofMethod,
+    pub proven: bool,
+}

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use types::{InvitationInfo, TicketState};
+use types::{InvitationInfo, ProofMethod, RedemptionStatus, TicketState};
 
 use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
@@ -34,7 +34,7 @@ pub async fn start_redemption(ticket: String) -> Result<(), AppError> {
 
 /// The invitation behind this browser's redemption, and whether the address is proven.
 #[leptos::server(prefix = "/fn", endpoint = "redeem/status")]
-pub async fn redemption_status() -> Result<(InvitationInfo, bool), AppError> {
+pub async fn redemption_progress() -> Result<RedemptionStatus, AppError> {
     use crate::server::{Cookie, cookie, now, portal};
     let portal = portal()?;
     let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
@@ -52,6 +52,24 @@ pub async fn verify_code(code: String) -> Result<(), AppError> {
     let portal = portal()?;
     let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
     domain::redemption::verify_code(&portal.store, &token, &code, now()).await?;
+    leptos_axum::redirect("/redeem/consent");
+    Ok(())
+}
+
+/// A member of another organization proves the address with their own password.
+#[leptos::server(prefix = "/fn", endpoint = "redeem/password")]
+pub async fn verify_home_password(password: String) -> Result<(), AppError> {
+    use crate::server::{Cookie, cookie, now, portal};
+    let portal = portal()?;
+    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    domain::redemption::verify_home_password(
+        &portal.store,
+        &portal.policy,
+        &token,
+        &password,
+        now(),
+    )
+    .await?;
     leptos_axum::redirect("/redeem/consent");
     Ok(())
 }
@@ -176,8 +194,10 @@ fn OpenInvitation(info: InvitationInfo, ticket: String) -> impl IntoView {
 pub fn RedeemCode() -> impl IntoView {
     let verify = ServerAction::<VerifyCode>::new();
     let resend = ServerAction::<ResendCode>::new();
-    let status = Resource::new(|| (), |_| redemption_status());
+    let home = ServerAction::<VerifyHomePassword>::new();
+    let status = Resource::new(|| (), |_| redemption_progress());
     let error = action_error(verify.value());
+    let home_error = action_error(home.value());
     let resend_error = action_error(resend.value());
     let resent = move || matches!(resend.value().get(), Some(Ok(())));
     view! {
@@ -185,7 +205,18 @@ pub fn RedeemCode() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match status.await {
-                    Ok((info, _)) => view! {
+                    Ok(RedemptionStatus { info, method: ProofMethod::HomePassword, .. }) => view! {
+                        <section class="card narrow">
+                            <h1>"Sign in with your own account"</h1>
+                            <p>{format!("{} has an account on this Portico already. Confirm it is you with its password; no new account is made.", info.email)}</p>
+                            <ActionForm action=home>
+                                <FormError error=home_error />
+                                <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=home_error />
+                                <Submit label="Continue" busy_label="Checking…" pending=home.pending() />
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                    Ok(RedemptionStatus { info, .. }) => view! {
                         <section class="card narrow">
                             <h1>"Check your mail"</h1>
                             <p>{format!("We sent an 8-digit code to {}. It works for 10 minutes.", info.email)}</p>
@@ -213,7 +244,7 @@ pub fn RedeemCode() -> impl IntoView {
 pub fn RedeemConsent() -> impl IntoView {
     let accept = ServerAction::<AcceptInvitation>::new();
     let decline = ServerAction::<DeclineInvitation>::new();
-    let status = Resource::new(|| (), |_| redemption_status());
+    let status = Resource::new(|| (), |_| redemption_progress());
     let accept_error = action_error(accept.value());
     let decline_error = action_error(decline.value());
     view! {
@@ -221,7 +252,7 @@ pub fn RedeemConsent() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match status.await {
-                    Ok((info, true)) => view! {
+                    Ok(RedemptionStatus { info, proven: true, method }) => view! {
                         <section class="card narrow">
                             <h1>"Review permissions"</h1>
                             <p>{format!("{} ({}) would like to:", info.tenant_name, info.tenant_domain)}</p>
@@ -233,7 +264,10 @@ pub fn RedeemConsent() -> impl IntoView {
                                 Some(url) => view! { <p>"Read their " <a href=url rel="noopener noreferrer">"privacy statement"</a> "."</p> }.into_any(),
                                 None => view! { <p class="muted">"This organization has not published a privacy statement here."</p> }.into_any(),
                             }}
-                            <p class="muted">"You confirmed your address with a code sent to it."</p>
+                            <p class="muted">{match method {
+                                ProofMethod::HomePassword => "You confirmed who you are with your own account.",
+                                ProofMethod::EmailCode => "You confirmed your address with a code sent to it.",
+                            }}</p>
                             <FormError error=accept_error />
                             <FormError error=decline_error />
                             <div class="actions">
@@ -246,9 +280,9 @@ pub fn RedeemConsent() -> impl IntoView {
                             </div>
                         </section>
                     }.into_any(),
-                    Ok((_, false)) => view! {
+                    Ok(RedemptionStatus { proven: false, .. }) => view! {
                         <Notice title="Confirm your address first">
-                            "Enter the code we mailed you on the " <a href="/redeem/code">"previous page"</a> "."
+                            "Go back to the " <a href="/redeem/code">"previous page"</a> " and confirm it is you."
                         </Notice>
                     }.into_any(),
                     Err(error) => view! { <LoadError error /> }.into_any(),

@@ -724,3 +724,86 @@ async fn settings_set_the_invitation_lifetime_and_the_privacy_statement_on_the_c
         "{consent}"
     );
 }
+
+#[tokio::test]
+async fn a_member_of_another_organization_redeems_with_their_own_password_and_switches_home() {
+    let portico = Portico::start();
+    let (_contoso, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let (fabrikam, _) =
+        portico.seed_tenant("Fabrikam", "fabrikam.example", "fay@fabrikam.example", &[]);
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let mail_before = portico.outbox().len();
+    let invited = invite(&portico, &ada, "fay@fabrikam.example").await;
+    let link = invited["redeem_url"].as_str().unwrap().to_string();
+    let redemption = portico.start_redemption(&ticket_of(&link)).await;
+    assert_eq!(
+        portico.outbox().len(),
+        mail_before + 1,
+        "only the invitation: no code for a member"
+    );
+
+    let status = portico
+        .call_redeeming("redeem/status", &[], &redemption)
+        .await;
+    assert_eq!(status.body["method"], "HomePassword");
+    let code = portico
+        .call_redeeming("redeem/resend", &[], &redemption)
+        .await;
+    assert_eq!(
+        code.error_kind().as_deref(),
+        Some("Refused"),
+        "members use their password, not a code"
+    );
+    let wrong = portico
+        .call_redeeming(
+            "redeem/password",
+            &[("password", "not her password")],
+            &redemption,
+        )
+        .await;
+    assert_eq!(wrong.body["Invalid"][0]["field"], "password");
+    let right = portico
+        .call_redeeming("redeem/password", &[("password", PASSWORD)], &redemption)
+        .await;
+    assert!(right.ok(), "{right:?}");
+    let accepted = portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    let fay = accepted.cookie.expect("signed in as the guest");
+    assert_eq!(
+        portico.call("me", &[], Some(&fay)).await.body["tenant_name"],
+        "Contoso"
+    );
+
+    // Her home organization and the one that invited her, in one switcher.
+    let organizations = portico.call("organizations", &[], Some(&fay)).await;
+    let names: Vec<&str> = organizations
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["tenant_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Fabrikam", "Contoso"], "home first");
+    let home = portico
+        .call(
+            "organizations/switch",
+            &[("tenant_id", &fabrikam)],
+            Some(&fay),
+        )
+        .await;
+    assert!(home.ok(), "{home:?}");
+    assert_eq!(
+        portico.call("me", &[], Some(&fay)).await.body["guest"],
+        false
+    );
+    // Signing in at home later reaches the guest organization too.
+    let again = portico.sign_in("fay@fabrikam.example", PASSWORD).await;
+    let organizations = portico.call("organizations", &[], Some(&again)).await;
+    assert_eq!(organizations.body.as_array().unwrap().len(), 2);
+}
