@@ -68,6 +68,27 @@ request = function()
 end
 LUA
 
+# Each request invites a new address: guest user + invitation + outbox mail + audit event,
+# committed together.
+cat >"$WORK/invite.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = "$ADMIN"
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+function init(args)
+  counter = 0
+end
+request = function()
+  counter = counter + 1
+  local body = string.format("email=g%d-%d%%40partner.example&display_name=&message=&redirect_url=&send_email=on", id, counter)
+  return wrk.format(nil, "/fn/admin/invite", nil, body)
+end
+LUA
+
 report() { # name, wrk output
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$2")
@@ -82,6 +103,7 @@ say "Load (wrk, 2 threads, 64 connections, ${DURATION}s each, loopback)"
 panel=$(wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: $MEMBER" "$URL/")
 search=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/search.lua" "$URL")
 search1=$(wrk -t1 -c1 -d"${DURATION}s" --latency -s "$WORK/search.lua" "$URL")
+invites=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/invite.lua" "$URL")
 LOADED_RSS=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
 
 wasm=$(gzip -9c "$ROOT/target/site/pkg/portico.wasm" | wc -c)
@@ -92,6 +114,7 @@ say "Figures ($(nproc) cores, $USERS users, $APPS apps, member with $PANEL_APPS 
 report "access panel GET / (64 conns)" "$panel"
 report "admin user search (64 conns)" "$search"
 report "admin user search (1 conn)" "$search1"
+report "invitations (64 conns)" "$invites"
 printf '%-38s %6d KB\n' "server RSS idle" $((IDLE_RSS))
 printf '%-38s %6d KB\n' "server RSS peak under load" $((LOADED_RSS))
 printf '%-38s %6d KB (wasm %d + js %d bytes); css %d bytes\n' "WASM + JS gzipped" $(((wasm + js) / 1024)) "$wasm" "$js" "$css"
