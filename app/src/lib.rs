@@ -25,7 +25,7 @@ use pages::{
 /// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    server::content_security_policy();
+    server::use_request_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

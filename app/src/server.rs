@@ -184,21 +184,26 @@ pub fn clear_session_cookie(portal: &Portal) {
     set_cookie(portal, Cookie::Session, "", 0);
 }
 
-/// The Content-Security-Policy of a page: scripts only from Portico itself or carrying
-/// this response's nonce (Leptos' hydration script), WebAssembly allowed, no framing.
-pub fn content_security_policy() {
-    use leptos::nonce::{provide_nonce, use_nonce};
-    provide_nonce();
-    let Some(nonce) = use_nonce() else { return };
-    let policy = format!(
+/// The nonce the server chose for this response's Content-Security-Policy, put into the
+/// request by its middleware (which also sets the header, so the two always agree).
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+/// The Content-Security-Policy of a page with this nonce: scripts only from Portico itself
+/// or carrying the nonce (Leptos' hydration scripts), WebAssembly allowed, no framing.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'"
-    );
-    if let (Some(response), Ok(value)) = (
-        use_context::<ResponseOptions>(),
-        HeaderValue::from_str(&policy),
-    ) {
-        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    )
+}
+
+/// Gives Leptos the request's nonce, for the scripts it writes into the page.
+pub fn use_request_nonce() {
+    let nonce =
+        use_context::<Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+    if let Some(CspNonce(nonce)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
     }
 }

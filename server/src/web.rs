@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use app::server::{ClientAddress, Portal, RequestMemo};
+use app::server::{ClientAddress, CspNonce, Portal, RequestMemo, page_policy};
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
@@ -126,20 +126,34 @@ async fn error_statuses(request: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Headers every response carries. Pages set their own Content-Security-Policy with a
-/// nonce for the hydration script; everything else gets a policy that allows nothing.
-async fn security_headers(request: Request<Body>, next: Next) -> Response {
+/// Headers every response carries. Pages get a Content-Security-Policy with a nonce made
+/// here for each request (the page's hydration scripts carry it); everything else gets a
+/// policy that allows nothing.
+async fn security_headers(mut request: Request<Body>, next: Next) -> Response {
     let is_asset = request.uri().path().starts_with("/pkg/");
+    let nonce = domain::secrets::new_secret();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
     let headers = response.headers_mut();
+    if is_page {
+        if let Ok(policy) = HeaderValue::from_str(&page_policy(&nonce)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    } else if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+        );
+    }
     let defaults = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "same-origin"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
-        ),
     ];
     for (name, value) in defaults {
         if !headers.contains_key(&name) {

@@ -286,9 +286,20 @@ async fn pages_carry_security_headers() {
             && !csp.contains("'unsafe-inline'"),
         "{csp}"
     );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy")
+        .to_string();
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["referrer-policy"], "same-origin");
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains(&format!("nonce=\"{nonce}\"")),
+        "the page's scripts carry the policy's nonce"
+    );
     let missing = portico
         .http()
         .get(format!("{}/no/such/page", portico.url))
