@@ -5,7 +5,7 @@ use types::{AuditEvent, Page};
 
 pub use crate::store::audit::Filter;
 use crate::store::{self, Tx, audit::NewEvent};
-use crate::{Permission, Principal, Result, Store};
+use crate::{Permission, Principal, Result, Store, validate};
 
 /// What changed, for the audit trail.
 pub(crate) struct Change<'a> {
@@ -38,6 +38,29 @@ pub(crate) async fn record(
         },
     )
     .await
+}
+
+impl Filter {
+    /// A filter from what was typed: names and an action as they are, dates as
+    /// `YYYY-MM-DD` (both days included, in UTC).
+    pub fn from_form(
+        actor: &str,
+        target: &str,
+        action: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Filter> {
+        let from = validate::date("from", from);
+        let to = validate::date("to", to);
+        validate::report([from.as_ref().err(), to.as_ref().err()])?;
+        Ok(Filter {
+            actor: actor.trim().to_string(),
+            target: target.trim().to_string(),
+            action: action.trim().to_string(),
+            from: from?,
+            until: to?.map(|day| day + 86_400),
+        })
+    }
 }
 
 pub const MAX_PAGE_SIZE: u32 = 200;

@@ -15,10 +15,6 @@ pub const MAX_ATTEMPTS: i64 = 5;
 pub const MAX_CODES_PER_WINDOW: i64 = 5;
 const WINDOW: i64 = 900;
 
-fn code_hash(token_hash: &str, code: &str) -> String {
-    secrets::hash_secret(&format!("{token_hash}:{code}"))
-}
-
 /// Starts a guest's sign-in with a passcode. The answer is the same whether or not the
 /// address belongs to a guest (nothing tells who has an account); the code is mailed only
 /// when it does. Returns the token of this sign-in, for a cookie.
@@ -35,13 +31,12 @@ pub async fn send_sign_in_code(store: &Store, email: &str, now: i64) -> Result<S
             retry_after: WINDOW,
         });
     }
-    let number = u32::from_le_bytes(secrets::random_bytes::<4>()) % 100_000_000;
-    let code = format!("{number:08}");
+    let code = secrets::new_code();
     store::sessions::insert_sign_in_code(
         &mut *tx,
         &token_hash,
         &email,
-        &code_hash(&token_hash, &code),
+        &secrets::hash_code(&token_hash, &code),
         now,
         now + CODE_LIFETIME,
     )
@@ -90,10 +85,9 @@ pub async fn verify_sign_in_code(
         ));
     }
     let attempts = store::sessions::count_sign_in_attempt(&mut *tx, &token_hash).await?;
-    let typed: String = code.chars().filter(char::is_ascii_digit).collect();
     let identity = format!("email:{}", stored.email);
     let places = store::sessions::memberships(&mut *tx, &identity, None).await?;
-    let right = code_hash(&token_hash, &typed) == stored.code_hash;
+    let right = secrets::hash_code(&token_hash, code) == stored.code_hash;
     let Some(first) = places.first().filter(|_| right) else {
         tx.commit().await?;
         let left = MAX_ATTEMPTS - attempts;

@@ -99,18 +99,12 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
     })
 }
 
-fn code_hash(token_hash: &str, code: &str) -> String {
-    // Bound to the redemption: the same digits mean nothing for another one.
-    secrets::hash_secret(&format!("{token_hash}:{code}"))
-}
-
 async fn send_code(tx: &mut store::Tx, ticket: &Ticket, token_hash: &str, now: i64) -> Result<()> {
-    let number = u32::from_le_bytes(secrets::random_bytes::<4>()) % 100_000_000;
-    let code = format!("{number:08}");
+    let code = secrets::new_code();
     store::invitations::put_code(
         &mut **tx,
         token_hash,
-        &code_hash(token_hash, &code),
+        &secrets::hash_code(token_hash, &code),
         now,
         now + CODE_LIFETIME,
     )
@@ -255,8 +249,7 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
         ));
     }
     let attempts = store::invitations::count_attempt(&mut *tx, &token_hash).await?;
-    let typed: String = code.chars().filter(char::is_ascii_digit).collect();
-    if code_hash(&token_hash, &typed) != stored.code_hash {
+    if secrets::hash_code(&token_hash, code) != stored.code_hash {
         tx.commit().await?;
         let left = MAX_CODE_ATTEMPTS - attempts;
         return Err(Error::Invalid(vec![types::FieldError {

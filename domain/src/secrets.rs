@@ -23,3 +23,17 @@ pub fn new_secret() -> String {
 pub fn hash_secret(secret: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(secret.as_bytes()))
 }
+
+/// A new 8-digit one-time code, for a person to type.
+pub fn new_code() -> String {
+    let number = u32::from_le_bytes(random_bytes::<4>()) % 100_000_000;
+    format!("{number:08}")
+}
+
+/// How a one-time code is stored: hashed together with the hash of the secret it belongs
+/// to, so the same digits mean nothing for another sign-in or redemption. Whatever the
+/// person typed besides digits (spaces, dashes) is ignored.
+pub fn hash_code(owner_hash: &str, typed: &str) -> String {
+    let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
+    hash_secret(&format!("{owner_hash}:{digits}"))
+}

@@ -123,18 +123,6 @@ pub async fn set_external_state(
     Ok(())
 }
 
-pub async fn external_state(
-    db: impl SqliteExecutor<'_>,
-    user_id: &str,
-) -> Result<Option<ExternalState>> {
-    Ok(
-        sqlx::query_scalar("SELECT external_state FROM users WHERE id = ?")
-            .bind(user_id)
-            .fetch_one(db)
-            .await?,
-    )
-}
-
 /// What redemption needs to know of an invitation and its tenant.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Ticket {

@@ -25,15 +25,6 @@ pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64> {
         .await?)
 }
 
-pub async fn get(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<Tenant>> {
-    Ok(
-        sqlx::query_as("SELECT id, name, slug, primary_domain FROM tenants WHERE id = ?")
-            .bind(id)
-            .fetch_optional(db)
-            .await?,
-    )
-}
-
 /// A tenant by its id, its slug or its primary domain: how operators name it on the
 /// command line.
 pub async fn find(db: impl SqliteExecutor<'_>, key: &str) -> Result<Option<Tenant>> {

@@ -39,18 +39,14 @@ pub struct AuditPage {
 /// **Permissions:** global or user administrators.
 #[leptos::server(prefix = "/fn", endpoint = "admin/audit")]
 pub async fn audit_events(query: AuditQuery) -> Result<AuditPage, AppError> {
-    use domain::validate;
     let (portal, principal) = crate::server::principal().await?;
-    let from = validate::date("from", &query.from);
-    let to = validate::date("to", &query.to);
-    validate::report([from.as_ref().err(), to.as_ref().err()]).map_err(AppError::from)?;
-    let filter = domain::audit::Filter {
-        actor: query.actor.trim().to_string(),
-        target: query.target.trim().to_string(),
-        action: query.action,
-        from: from.map_err(domain::Error::from)?,
-        until: to.map_err(domain::Error::from)?.map(|day| day + 86_400),
-    };
+    let filter = domain::audit::Filter::from_form(
+        &query.actor,
+        &query.target,
+        &query.action,
+        &query.from,
+        &query.to,
+    )?;
     Ok(AuditPage {
         events: domain::audit::list(&portal.store, &principal, &filter, query.page, PAGE_SIZE)
             .await?,
