@@ -107,7 +107,7 @@ impl Portico {
             .arg(data.path())
             .args([
                 "--log-level",
-                "warn",
+                "error",
                 "serve",
                 "--listen",
                 "127.0.0.1:0",
