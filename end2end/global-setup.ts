@@ -1,7 +1,9 @@
-// Starts the real portico binary on a free port with an empty database in a temporary
-// folder, and hands its address and first-run setup link to the tests.
+// Starts a real SMTP server (aiosmtpd) and the real portico binary on free ports, with an
+// empty database in a temporary folder, and hands their addresses and the first-run setup
+// link to the tests.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import readline from "node:readline";
@@ -14,12 +16,55 @@ function binary(): string {
   return path.join(target, "debug", "portico");
 }
 
+/** A port nobody listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const port = (probe.address() as net.AddressInfo).port;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once something accepts connections on the port. */
+async function listening(port: number, what: string) {
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not start on port ${port}`);
+}
+
 export default async function globalSetup() {
   const data = mkdtempSync(path.join(tmpdir(), "portico-e2e-"));
   const siteRoot = process.env.PORTICO_SITE_ROOT ?? path.join(root, "target", "site");
+
+  // A real SMTP server (Python's aiosmtpd) that files every mail it accepts in a Maildir.
+  const maildir = path.join(data, "maildir");
+  for (const folder of ["tmp", "new", "cur"]) mkdirSync(path.join(maildir, folder), { recursive: true });
+  const smtpPort = await freePort();
+  const smtp = spawn(
+    "python3",
+    ["-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${smtpPort}`, "-c", "aiosmtpd.handlers.Mailbox", maildir],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  await listening(smtpPort, "aiosmtpd");
+
   const server = spawn(
     binary(),
-    ["--data-dir", data, "--log-level", "warn", "serve", "--listen", "127.0.0.1:0", "--site-root", siteRoot],
+    [
+      "--data-dir", data, "--log-level", "warn", "serve", "--listen", "127.0.0.1:0", "--site-root", siteRoot,
+      "--smtp-host", "127.0.0.1", "--smtp-port", String(smtpPort), "--smtp-tls", "none", "--mail-retry-seconds", "1",
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   const lines = readline.createInterface({ input: server.stdout! });
@@ -41,8 +86,10 @@ export default async function globalSetup() {
   process.env.PORTICO_DATA_DIR = data;
   process.env.PORTICO_BIN = binary();
   process.env.PORTICO_SETUP_LINK = found.setup;
+  process.env.PORTICO_MAILDIR = maildir;
   return async () => {
     server.kill("SIGTERM");
+    smtp.kill("SIGTERM");
     rmSync(data, { recursive: true, force: true });
   };
 }

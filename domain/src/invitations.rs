@@ -3,7 +3,10 @@
 //! invitation carries a single-use link whose ticket is stored only as a hash; the mail
 //! with the link is written to the outbox in the same transaction.
 
-use types::{ExternalState, InvitationSummary, Invited, UserSummary, UserType};
+use types::{
+    BulkInviteResult, BulkInviteRow, BulkOutcome, ExternalState, FieldError, InvitationSummary,
+    Invited, UserSummary, UserType,
+};
 
 use crate::audit::{self, Change};
 use crate::outbox::{self, Mail, escape_html};
@@ -35,28 +38,12 @@ pub async fn invite_guest(
     now: i64,
 ) -> Result<Invited> {
     actor.require(Permission::InviteGuests)?;
-    let email = validate::invited_email("email", input.email);
-    let local = email
-        .as_deref()
-        .unwrap_or_default()
-        .split('@')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let name = if input.display_name.trim().is_empty() {
-        Ok(local)
-    } else {
-        validate::name("display_name", input.display_name, 256)
-    };
-    let message = validate::text("message", input.message, 1000);
-    let redirect = validate::optional_web_url("redirect_url", input.redirect_url);
-    validate::report([
-        email.as_ref().err(),
-        name.as_ref().err(),
-        message.as_ref().err(),
-        redirect.as_ref().err(),
-    ])?;
-    let (email, display_name, message, redirect) = (email?, name?, message?, redirect?);
+    let Checked {
+        email,
+        display_name,
+        message,
+        redirect,
+    } = check(&input)?;
 
     let mut tx = store.begin().await?;
     let existing = store::users::by_email(&mut *tx, &actor.tenant_id, &email).await?;
@@ -119,6 +106,158 @@ pub async fn invite_guest(
         redeem_url,
         resent,
     })
+}
+
+/// An invitation's fields once validated.
+struct Checked {
+    email: String,
+    display_name: String,
+    message: String,
+    redirect: Option<String>,
+}
+
+fn check(input: &InviteInput<'_>) -> Result<Checked> {
+    let email = validate::invited_email("email", input.email);
+    let local = email
+        .as_deref()
+        .unwrap_or_default()
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let name = if input.display_name.trim().is_empty() {
+        Ok(local)
+    } else {
+        validate::name("display_name", input.display_name, 256)
+    };
+    let message = validate::text("message", input.message, 1000);
+    let redirect = validate::optional_web_url("redirect_url", input.redirect_url);
+    validate::report([
+        email.as_ref().err(),
+        name.as_ref().err(),
+        message.as_ref().err(),
+        redirect.as_ref().err(),
+    ])?;
+    Ok(Checked {
+        email: email?,
+        display_name: name?,
+        message: message?,
+        redirect: redirect?,
+    })
+}
+
+/// Rows one call of [`invite_many`] takes at most. The console sends a file in parts of
+/// this size, so that it can show how far it got.
+pub const BULK_ROWS: usize = 100;
+
+/// Invites the rows of a bulk invitation file (columns: email address, display name,
+/// redirect address, personal message) in one transaction. Each row is reported: invited,
+/// already a user of this tenant (member or guest; left as it is), or invalid with the
+/// reason. Bad rows change nothing; the good ones are created, each with its audit event.
+///
+/// **Permissions:** those who may invite guests.
+pub async fn invite_many(
+    store: &Store,
+    actor: &Principal,
+    rows: &[BulkInviteRow],
+    send_email: bool,
+    base_url: &str,
+    now: i64,
+) -> Result<Vec<BulkInviteResult>> {
+    actor.require(Permission::InviteGuests)?;
+    if rows.len() > BULK_ROWS {
+        return Err(Error::Invalid(vec![FieldError {
+            field: "rows".into(),
+            message: format!("Send at most {BULK_ROWS} rows at a time."),
+        }]));
+    }
+    let mut tx = store.begin().await?;
+    let mut results = Vec::with_capacity(rows.len());
+    for row in rows {
+        let column = |i: usize| row.fields.get(i).map(String::as_str).unwrap_or_default();
+        let checked = if row.fields.len() > 4 {
+            Err(format!(
+                "It has {} columns; a row has at most 4: email address, display name, \
+                 redirect address, personal message.",
+                row.fields.len()
+            ))
+        } else {
+            check(&InviteInput {
+                email: column(0),
+                display_name: column(1),
+                redirect_url: column(2),
+                message: column(3),
+                send_email,
+            })
+            .map_err(|error| describe_row_error(&error))
+        };
+        let outcome = match checked {
+            Err(reason) => BulkOutcome::Invalid { reason },
+            Ok(valid) => {
+                match store::users::by_email(&mut *tx, &actor.tenant_id, &valid.email).await? {
+                    Some(user) => BulkOutcome::AlreadyUser { user_id: user.id },
+                    None => {
+                        let user =
+                            create_guest(&mut tx, actor, &valid.email, &valid.display_name, now)
+                                .await?;
+                        let link = Link {
+                            email: &valid.email,
+                            message: &valid.message,
+                            redirect: valid.redirect.as_deref(),
+                            send_email,
+                        };
+                        issue(&mut tx, actor, &user, link, base_url, now).await?;
+                        audit::record(
+                            &mut tx,
+                            actor,
+                            now,
+                            Change {
+                                action: "Invite external user",
+                                target_type: "User",
+                                target_id: &user.id,
+                                target_name: &user.display_name,
+                                detail: format!(
+                                    "{}; bulk invitation, line {}; {}",
+                                    valid.email,
+                                    row.line,
+                                    if send_email { "mail queued" } else { "no mail" }
+                                ),
+                            },
+                        )
+                        .await?;
+                        BulkOutcome::Invited { user_id: user.id }
+                    }
+                }
+            }
+        };
+        results.push(BulkInviteResult {
+            line: row.line,
+            email: column(0).to_string(),
+            outcome,
+        });
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// A refused row's reason, each problem named by its column.
+fn describe_row_error(error: &Error) -> String {
+    match error {
+        Error::Invalid(fields) => fields
+            .iter()
+            .map(|f| {
+                let column = match f.field.as_str() {
+                    "email" => "Email address",
+                    "display_name" => "Display name",
+                    "redirect_url" => "Redirect address",
+                    _ => "Personal message",
+                };
+                format!("{column}: {}", f.message)
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    }
 }
 
 /// What a new invitation link carries.

@@ -536,6 +536,104 @@ mod guests {
     }
 
     #[tokio::test]
+    async fn a_bulk_file_invites_the_good_rows_and_reports_the_others() {
+        use types::{BulkInviteRow, BulkOutcome};
+        let f = fixture().await;
+        let (operator, ticket) = invited(&f).await;
+        member(&f.store, &operator, "mia@contoso.example").await;
+        let csv = "Email address,Display name,Redirect,Message\n\
+                   bob@partner.example,Bob,,\"Hello, Bob\"\n\
+                   not-an-address,Nobody\n\
+                   ann@partner.example,Ann again\n\
+                   mia@contoso.example\n\
+                   cat@partner.example,Cat,javascript:alert(1)\n\
+                   dan@partner.example,Dan,https://wiki.contoso.example/,,extra\n\
+                   BOB@partner.example,Bob twice\n\
+                   eve@partner.example\n";
+        let rows = BulkInviteRow::from_csv(csv).unwrap();
+        let audit_before = crate::audit::list(&f.store, &operator, &Default::default(), 0, 1)
+            .await
+            .unwrap()
+            .total;
+        let results = crate::invitations::invite_many(
+            &f.store,
+            &operator,
+            &rows,
+            true,
+            "https://portico.example",
+            T0,
+        )
+        .await
+        .unwrap();
+        let summary: Vec<(u32, &str)> = results
+            .iter()
+            .map(|r| {
+                let kind = match &r.outcome {
+                    BulkOutcome::Invited { .. } => "invited",
+                    BulkOutcome::AlreadyUser { .. } => "already",
+                    BulkOutcome::Invalid { .. } => "invalid",
+                };
+                (r.line, kind)
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (2, "invited"),
+                (3, "invalid"),
+                (4, "already"),
+                (5, "already"),
+                (6, "invalid"),
+                (7, "invalid"),
+                (8, "already"),
+                (9, "invited"),
+            ]
+        );
+        let BulkOutcome::Invalid { reason } = &results[4].outcome else {
+            unreachable!()
+        };
+        assert!(reason.starts_with("Redirect address: "), "{reason}");
+        // Two guests, two invitations, two mails, two audit events; nothing for the rest.
+        let guests = crate::users::list(
+            &f.store,
+            &operator,
+            &UserQuery {
+                user_type: Some(UserType::Guest),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(guests.total, 3, "ann, bob and eve");
+        let audit_after = crate::audit::list(&f.store, &operator, &Default::default(), 0, 1)
+            .await
+            .unwrap()
+            .total;
+        assert_eq!(audit_after, audit_before + 2);
+        let mails = crate::outbox::list_for_operator(&f.store, 100)
+            .await
+            .unwrap();
+        assert_eq!(mails.len(), 3);
+        assert!(mails.iter().any(|m| m.recipient == "bob@partner.example"
+            && m.text_body.contains("Hello, Bob")));
+        // Ann's pending invitation was left alone: her link still works.
+        let state = redemption::look_up(&f.store, &ticket, T0).await.unwrap();
+        assert!(matches!(state, TicketState::Open(_)));
+
+        let too_many = vec![rows[0].clone(); crate::invitations::BULK_ROWS + 1];
+        let refused = crate::invitations::invite_many(
+            &f.store,
+            &operator,
+            &too_many,
+            true,
+            "https://portico.example",
+            T0,
+        )
+        .await;
+        assert!(matches!(refused, Err(Error::Invalid(_))));
+    }
+
+    #[tokio::test]
     async fn an_invitation_expires_after_the_tenants_lifetime() {
         let f = fixture().await;
         let (_, ticket) = invited(&f).await;

@@ -135,31 +135,32 @@ pub async fn create_member(
 pub struct ImportReport {
     pub created: usize,
     /// (line number, from 1; reason)
-    pub refused: Vec<(usize, String)>,
+    pub refused: Vec<(u32, String)>,
 }
 
 /// Lines written per transaction by [`import_members`].
 const IMPORT_BATCH: usize = 500;
 
-/// Creates members in bulk from `(email, display name)` rows, without passwords: they
-/// sign in once an administrator has set one. Bad or taken rows are reported and skipped;
+/// Creates members in bulk from CSV records (email address, display name), without
+/// passwords: they sign in once an administrator has set one. Bad or taken rows are reported and skipped;
 /// the others are created, each with its audit event.
 ///
 /// **Permissions:** global or user administrators.
 pub async fn import_members(
     store: &Store,
     actor: &Principal,
-    rows: &[(String, String)],
+    rows: &[types::csv::Record],
     now: i64,
 ) -> Result<ImportReport> {
     actor.require(Permission::ManageUsers)?;
     let mut report = ImportReport::default();
-    for (batch_index, batch) in rows.chunks(IMPORT_BATCH).enumerate() {
+    for batch in rows.chunks(IMPORT_BATCH) {
         let mut tx = store.begin().await?;
-        for (offset, (email, name)) in batch.iter().enumerate() {
-            let line = batch_index * IMPORT_BATCH + offset + 1;
-            let email = validate::email("email", email);
-            let name = validate::name("display_name", name, 256);
+        for record in batch {
+            let line = record.line;
+            let column = |i: usize| record.fields.get(i).map(String::as_str).unwrap_or_default();
+            let email = validate::email("email", column(0));
+            let name = validate::name("display_name", column(1), 256);
             let (email, display_name) = match (email, name) {
                 (Ok(email), Ok(name)) => (email, name),
                 (Err(e), _) | (_, Err(e)) => {

@@ -1,5 +1,6 @@
 import { expect, Page, test as base } from "@playwright/test";
 import { execFileSync } from "node:child_process";
+import { countMail, mailTo } from "./mailbox";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -109,15 +110,14 @@ test.describe.serial("Portico in the browser", () => {
     await expect(page).toHaveURL(/\/signin$/);
   });
 
-  test("an invited guest proves their address, accepts, and finds the app given before", async ({ page, browser }) => {
+  test("an invited guest gets the mail, proves their address, accepts, and finds the app given before", async ({ page, browser }) => {
     await signIn(page, "ada@contoso.example", PASSWORD);
     await expect(page).toHaveURL(/\/$/);
     await open(page, "/admin/invitations");
     await page.getByLabel("Email address").fill("ann@partner.example");
     await page.getByLabel("Personal message").fill("Welcome to the project!");
-    await page.getByRole("button", { name: "Invite" }).click();
-    const link = await page.getByLabel("Invitation link").inputValue();
-    expect(link).toContain("/redeem?ticket=");
+    await page.getByRole("button", { name: "Invite", exact: true }).click();
+    await expect(page.getByLabel("Invitation link")).toHaveValue(/\/redeem\?ticket=/);
     await expect(page.getByRole("cell", { name: "Pending acceptance" })).toBeVisible();
 
     // Ann gets the app while her invitation is still pending.
@@ -127,17 +127,19 @@ test.describe.serial("Portico in the browser", () => {
     await page.locator("form", { has: page.getByLabel("Assign a user (email address)") }).getByRole("button", { name: "Assign" }).click();
     await expect(page.getByRole("link", { name: "ann" })).toBeVisible();
 
+    // The invitation arrives at the SMTP server with the link.
+    const invitation = await mailTo("ann@partner.example", /invited you/);
+    expect(invitation.text).toContain("Welcome to the project!");
+    const link = invitation.text.match(/(http\S+\/redeem\?ticket=\S+)/)![1];
+
     const guest = await (await browser.newContext()).newPage();
     const guestErrors = watchErrors(guest);
     await open(guest, link);
     await expect(guest.getByRole("heading", { name: "Contoso invites you" })).toBeVisible();
     await expect(guest.getByText("Welcome to the project!")).toBeVisible();
-    await guest.getByRole("button", { name: "Send me a code" }).click();
+    await guest.getByRole("button", { name: "Continue" }).click();
     await expect(guest).toHaveURL(/\/redeem\/code$/);
-    const outbox = JSON.parse(
-      execFileSync(process.env.PORTICO_BIN!, ["--data-dir", process.env.PORTICO_DATA_DIR!, "outbox", "list", "--json"]).toString(),
-    );
-    const code = outbox[0].text_body.match(/\b(\d{8})\b/)[1];
+    const code = (await mailTo("ann@partner.example", /verification code/)).text.match(/\b(\d{8})\b/)![1];
     await guest.getByLabel("Code").fill(code);
     await guest.getByRole("button", { name: "Continue" }).click();
     await expect(guest.getByRole("heading", { name: "Review permissions" })).toBeVisible();
@@ -146,6 +148,83 @@ test.describe.serial("Portico in the browser", () => {
     await expect(guest.getByRole("link", { name: /Wiki/ })).toBeVisible();
     await expect(guest.getByRole("heading", { name: "You are a guest of Contoso" })).toBeVisible();
     expect(guestErrors, "errors in the guest's browser console").toEqual([]);
+  });
+
+  test("a member of another organization redeems with their own password and switches between both", async ({ page, browser }) => {
+    // Fabrikam, on the same Portico, with its member Fay.
+    const cli = (args: string[], input = "") =>
+      execFileSync(process.env.PORTICO_BIN!, ["--data-dir", process.env.PORTICO_DATA_DIR!, ...args], { input });
+    cli(["tenant", "create", "--name", "Fabrikam", "--domain", "fabrikam.example"]);
+    cli(["user", "create", "--tenant", "fabrikam.example", "--email", "fay@fabrikam.example", "--name", "Fay Fabrikam"], `${PASSWORD}\n`);
+
+    await signIn(page, "ada@contoso.example", PASSWORD);
+    await expect(page).toHaveURL(/\/$/);
+    await open(page, "/admin/invitations");
+    await page.getByLabel("Email address").fill("fay@fabrikam.example");
+    await page.getByRole("button", { name: "Invite", exact: true }).click();
+    await expect(page.getByLabel("Invitation link")).toHaveValue(/\/redeem\?ticket=/);
+    const link = (await mailTo("fay@fabrikam.example", /invited you/)).text.match(/(http\S+\/redeem\?ticket=\S+)/)![1];
+
+    const fay = await (await browser.newContext()).newPage();
+    const fayErrors = watchErrors(fay);
+    await open(fay, link);
+    await fay.getByRole("button", { name: "Continue" }).click();
+    await expect(fay.getByRole("heading", { name: "Sign in with your own account" })).toBeVisible();
+    await fay.getByLabel("Password", { exact: true }).fill("not her password");
+    await fay.getByRole("button", { name: "Continue" }).click();
+    await expect(fay.getByRole("alert")).toBeVisible();
+    await fay.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await fay.getByRole("button", { name: "Continue" }).click();
+    await expect(fay.getByRole("heading", { name: "Review permissions" })).toBeVisible();
+    await fay.getByRole("button", { name: "Accept" }).click();
+    await expect(fay).toHaveURL(/\/$/);
+    await expect(fay.getByRole("heading", { name: "You are a guest of Contoso" })).toBeVisible();
+    expect(countMail("fay@fabrikam.example", /verification code/), "no code is mailed to a member").toBe(0);
+
+    // Home, then back to Contoso, with the switcher.
+    const switcher = fay.getByLabel("Organization");
+    await expect(switcher.locator("option")).toHaveText(["Fabrikam", "Contoso (guest)"]);
+    await switcher.selectOption({ label: "Fabrikam" });
+    await fay.getByRole("button", { name: "Switch" }).click();
+    await expect(fay.locator(".who .tenant")).toHaveText("Fabrikam");
+    await expect(fay.getByRole("heading", { name: "You are a guest of Contoso" })).toHaveCount(0);
+    await fay.getByLabel("Organization").selectOption({ label: "Contoso (guest)" });
+    await fay.getByRole("button", { name: "Switch" }).click();
+    await expect(fay.locator(".who .tenant")).toHaveText("Contoso");
+    await expect(fay.getByRole("heading", { name: "You are a guest of Contoso" })).toBeVisible();
+    expect(fayErrors, "errors in Fay's browser console").toEqual([]);
+  });
+
+  test("a CSV file invites its good rows in parts, with progress, and reports every row", async ({ page }) => {
+    await signIn(page, "ada@contoso.example", PASSWORD);
+    await expect(page).toHaveURL(/\/$/);
+    await open(page, "/admin/invitations");
+    const good = Array.from({ length: 118 }, (_, i) => `bulk${String(i).padStart(3, "0")}@partner.example,Bulk ${i}`);
+    const csv = [
+      "Email address,Display name,Redirect address,Message",
+      ...good.slice(0, 60),
+      "mia@contoso.example,Mia again",
+      "not an address,Nobody",
+      ...good.slice(60),
+      "\"bulk-x@partner.example\",\"Quoted, Name\",javascript:alert(1)",
+    ].join("\r\n");
+    await page.getByLabel("CSV file").setInputFiles({ name: "guests.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.getByLabel("Send each invitation by mail").uncheck();
+    await page.getByRole("button", { name: "Invite everyone in the file" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Done:" })).toHaveText(
+      "Done: 118 invited, 1 already users, 2 not valid.",
+    );
+    const progress = page.getByRole("progressbar", { name: "Rows handled" });
+    await expect(progress).toHaveAttribute("max", "121");
+    await expect(progress).toHaveAttribute("value", "121");
+    const row = (line: number) => page.locator(".bulk-report tr", { has: page.getByRole("cell", { name: String(line), exact: true }) });
+    await expect(row(62)).toContainText("Already a user here");
+    await expect(row(63)).toContainText("Not valid: Email address: Enter an email address like name@example.com.");
+    await expect(row(122)).toContainText("Not valid: Redirect address:");
+    await expect(row(2)).toContainText("Invited");
+    // The invitations list below shows them, and no mail was sent for them.
+    await expect(page.getByRole("cell", { name: "Bulk 117 bulk117@partner.example" })).toBeVisible();
+    expect(countMail("bulk000@partner.example", /invited you/)).toBe(0);
   });
 
   test("signing in works without JavaScript", async ({ browser }) => {

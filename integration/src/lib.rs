@@ -232,13 +232,35 @@ impl Portico {
         form: &[(&str, &str)],
         cookie: Option<&str>,
     ) -> Answer {
+        self.send(
+            endpoint,
+            "application/x-www-form-urlencoded",
+            encode_form(form),
+            cookie,
+        )
+        .await
+    }
+
+    /// Calls a server function that takes JSON.
+    pub async fn call_json(&self, endpoint: &str, body: &Value, cookie: Option<&str>) -> Answer {
+        self.send(endpoint, "application/json", body.to_string(), cookie)
+            .await
+    }
+
+    async fn send(
+        &self,
+        endpoint: &str,
+        content_type: &str,
+        body: String,
+        cookie: Option<&str>,
+    ) -> Answer {
         let mut request = self
             .http
             .post(format!("{}/fn/{endpoint}", self.url))
             .header("Origin", &self.url)
             .header("Sec-Fetch-Site", "same-origin")
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(encode_form(form));
+            .header("Content-Type", content_type)
+            .body(body);
         if let Some(cookie) = cookie {
             request = request.header("Cookie", format!("portico_session={cookie}"));
         }

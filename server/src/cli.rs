@@ -120,13 +120,7 @@ pub async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
                 std::fs::read_to_string(&file)
                     .map_err(|e| format!("cannot read {}: {e}", file.display()))?
             };
-            let rows: Vec<(String, String)> = text
-                .lines()
-                .map(|line| match line.split_once(',') {
-                    Some((email, name)) => (email.to_string(), name.to_string()),
-                    None => (line.to_string(), String::new()),
-                })
-                .collect();
+            let rows = types::csv::parse(&text)?;
             let report = domain::users::import_members(store, &actor, &rows, now())
                 .await
                 .map_err(failed)?;

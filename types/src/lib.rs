@@ -1,6 +1,7 @@
 //! Plain data that Portico shows: what the domain returns, what server functions send to
 //! the browser and what the command line prints. No rules live here, only shapes.
 
+pub mod csv;
 pub mod format;
 
 use serde::{Deserialize, Serialize};
@@ -383,4 +384,51 @@ pub struct RedemptionStatus {
     pub info: InvitationInfo,
     pub method: ProofMethod,
     pub proven: bool,
+}
+
+/// One row of a bulk invitation file: its line and its columns (email address, display
+/// name, redirect address, personal message; all but the first may be empty or missing).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkInviteRow {
+    pub line: u32,
+    pub fields: Vec<String>,
+}
+
+impl BulkInviteRow {
+    /// The rows of a bulk invitation file; a first line whose first column names the email
+    /// column (as in the downloadable template) is a header and skipped.
+    pub fn from_csv(text: &str) -> Result<Vec<BulkInviteRow>, String> {
+        let mut records = csv::parse(text)?;
+        if records
+            .first()
+            .is_some_and(|r| r.fields[0].to_ascii_lowercase().starts_with("email"))
+        {
+            records.remove(0);
+        }
+        Ok(records
+            .into_iter()
+            .map(|r| BulkInviteRow {
+                line: r.line,
+                fields: r.fields,
+            })
+            .collect())
+    }
+}
+
+/// What became of one row of a bulk invitation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BulkOutcome {
+    /// A guest user and its invitation were created.
+    Invited { user_id: String },
+    /// The address already has a user here (member or guest); nothing changed.
+    AlreadyUser { user_id: String },
+    /// The row was refused; nothing changed.
+    Invalid { reason: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkInviteResult {
+    pub line: u32,
+    pub email: String,
+    pub outcome: BulkOutcome,
 }

@@ -179,11 +179,11 @@ fn OpenInvitation(info: InvitationInfo, ticket: String) -> impl IntoView {
             <h1>{format!("{} invites you", info.tenant_name)}</h1>
             <p>{format!("{} at {} ({}) invited {} to use some of their apps.", info.inviter_name, info.tenant_name, info.tenant_domain, info.email)}</p>
             {(!info.message.is_empty()).then(|| view! { <blockquote>{info.message.clone()}</blockquote> })}
-            <p>"To continue, confirm that this address is yours: we mail a code to it."</p>
+            <p>"To continue, confirm that this address is yours: with the password of your account here if you have one, else with a code we mail to it."</p>
             <ActionForm action=start>
                 <input type="hidden" name="ticket" value=ticket />
                 <FormError error />
-                <Submit label="Send me a code" busy_label="Sending…" pending=start.pending() />
+                <Submit label="Continue" busy_label="One moment…" pending=start.pending() />
             </ActionForm>
         </section>
     }

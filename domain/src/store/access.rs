@@ -13,12 +13,14 @@ pub async fn apps_for(
     user_id: &str,
 ) -> Result<Vec<AppSummary>> {
     Ok(sqlx::query_as(
+        // Each branch walks its own index, so the cost follows the user's apps, not the
+        // tenant's.
         "SELECT id, name, description, launch_url, logo_url, assignment_required FROM apps
-         WHERE tenant_id = ?1 AND (
-            assignment_required = 0
-            OR id IN (SELECT app_id FROM app_assignments WHERE user_id = ?2)
-            OR id IN (SELECT s.app_id FROM app_assignments s
-                      JOIN group_members m ON m.group_id = s.group_id WHERE m.user_id = ?2)
+         WHERE tenant_id = ?1 AND id IN (
+            SELECT id FROM apps WHERE tenant_id = ?1 AND assignment_required = 0
+            UNION SELECT app_id FROM app_assignments WHERE user_id = ?2
+            UNION SELECT s.app_id FROM group_members m
+                  JOIN app_assignments s ON s.group_id = m.group_id WHERE m.user_id = ?2
          )
          ORDER BY name",
     )

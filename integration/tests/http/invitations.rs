@@ -807,3 +807,85 @@ async fn a_member_of_another_organization_redeems_with_their_own_password_and_sw
     let organizations = portico.call("organizations", &[], Some(&again)).await;
     assert_eq!(organizations.body.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_bulk_invitation_creates_the_good_rows_and_reports_each_of_the_others() {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    portico.create_user(&tenant, "mia@contoso.example", &[]);
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let rows = serde_json::json!({
+        "rows": [
+            {"line": 2, "fields": ["bob@partner.example", "Bob", "", "Hello"]},
+            {"line": 3, "fields": ["bob@@partner.example", "Bad"]},
+            {"line": 4, "fields": ["mia@contoso.example"]},
+            {"line": 5, "fields": ["cat@partner.example", "Cat", "ftp://files.example/"]},
+            {"line": 6, "fields": ["dan@partner.example"]}
+        ],
+        "send_email": false
+    });
+    let mia = portico.sign_in("mia@contoso.example", PASSWORD).await;
+    let refused = portico
+        .call_json("admin/invite/bulk", &rows, Some(&mia))
+        .await;
+    assert_eq!(refused.error_kind().as_deref(), Some("AccessDenied"));
+    assert_eq!(refused.status, 403);
+
+    let answer = portico
+        .call_json("admin/invite/bulk", &rows, Some(&ada))
+        .await;
+    assert!(answer.ok(), "{answer:?}");
+    let outcomes: Vec<String> = answer
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let outcome = r["outcome"].as_object().unwrap();
+            format!("{} {}", r["line"], outcome.keys().next().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "2 Invited",
+            "3 Invalid",
+            "4 AlreadyUser",
+            "5 Invalid",
+            "6 Invited"
+        ]
+    );
+    assert!(
+        answer.body[3]["outcome"]["Invalid"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("Redirect address:")
+    );
+    let invitations = portico.call("admin/invitations", &[], Some(&ada)).await;
+    let mut invited: Vec<&str> = invitations
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["email"].as_str().unwrap())
+        .collect();
+    invited.sort();
+    assert_eq!(invited, ["bob@partner.example", "dan@partner.example"]);
+    assert!(portico.outbox().is_empty(), "no mail was asked for");
+
+    let too_many = serde_json::json!({
+        "rows": (0..101).map(|i| serde_json::json!({"line": i + 1, "fields": [format!("g{i}@partner.example")]})).collect::<Vec<_>>(),
+        "send_email": true
+    });
+    let answer = portico
+        .call_json("admin/invite/bulk", &too_many, Some(&ada))
+        .await;
+    assert_eq!(answer.status, 422, "{answer:?}");
+    let invitations = portico.call("admin/invitations", &[], Some(&ada)).await;
+    assert_eq!(invitations.body.as_array().unwrap().len(), 2);
+}

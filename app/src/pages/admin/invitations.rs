@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use types::format::datetime;
 use types::{InvitationStatus, InvitationSummary, Invited, OutboxMail};
 
+use super::bulk::BulkInvite;
 use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
 
@@ -87,12 +88,14 @@ pub fn Invitations() -> impl IntoView {
     let invite = ServerAction::<InviteUser>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
     let resend = ServerAction::<ResendInvitation>::new();
+    let bulk_done = RwSignal::new(0u32);
     let invitations = Resource::new(
         move || {
             (
                 invite.version().get(),
                 revoke.version().get(),
                 resend.version().get(),
+                bulk_done.get(),
             )
         },
         |_| list_invitations(),
@@ -129,6 +132,7 @@ pub fn Invitations() -> impl IntoView {
             </ActionForm>
             {move || invited().map(|done| view! { <InvitedNote done /> })}
         </section>
+        <BulkInvite done=bulk_done />
         <h2>"Invitations"</h2>
         <FormError error=row_error />
         <Transition fallback=|| view! { <p class="loading">"Loading invitations…"</p> }>

@@ -4,6 +4,7 @@
 mod app;
 mod apps;
 mod audit;
+mod bulk;
 mod group;
 mod groups;
 mod invitations;
