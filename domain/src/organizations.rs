@@ -2,8 +2,6 @@
 //! switch between the organizations where they are accepted guests (and their home one),
 //! and leave an organization.
 
-use types::Organization;
-
 use crate::audit::{self, Change};
 use crate::outbox::{self, Mail, escape_html};
 use crate::sessions::{self, Client, OpenedSession, SessionPolicy, SignedIn};
@@ -104,24 +102,6 @@ pub async fn verify_sign_in_code(
 
 fn member_of(identity: &str) -> Option<&str> {
     identity.strip_prefix("member:")
-}
-
-/// The organizations the signed-in person can switch between.
-pub async fn list(store: &Store, signed_in: &SignedIn) -> Result<Vec<Organization>> {
-    let Some(identity) = signed_in.identity.as_deref() else {
-        return Ok(vec![]);
-    };
-    let places =
-        store::sessions::memberships(store.reader(), identity, member_of(identity)).await?;
-    Ok(places
-        .into_iter()
-        .map(|p| Organization {
-            current: p.tenant_id == signed_in.principal.tenant_id,
-            guest: p.user_type == types::UserType::Guest,
-            tenant_id: p.tenant_id,
-            tenant_name: p.tenant_name,
-        })
-        .collect())
 }
 
 /// Moves the session to the person's user in `tenant_id`.

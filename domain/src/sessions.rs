@@ -1,7 +1,7 @@
 //! Signing in and out, server-side sessions and their timeouts, and throttling of failed
 //! sign-ins per account and per address.
 
-use types::{Me, Role};
+use types::{Me, Organization, Role};
 
 use crate::store;
 use crate::store::Tx;
@@ -145,6 +145,8 @@ pub struct SignedIn {
     pub me: Me,
     /// How the person proved who they are (see `organizations`).
     pub identity: Option<String>,
+    /// The organizations the person can switch between, this one marked current.
+    pub organizations: Vec<Organization>,
 }
 
 /// Who is behind a session cookie, or `None` when the session does not exist, has timed
@@ -177,7 +179,19 @@ pub async fn principal(
         .split(',')
         .filter_map(Role::parse)
         .collect();
+    let organizations = session
+        .memberships
+        .0
+        .into_iter()
+        .map(|m| Organization {
+            current: m.tenant_id == session.tenant_id,
+            guest: m.user_type == types::UserType::Guest,
+            tenant_id: m.tenant_id,
+            tenant_name: m.tenant_name,
+        })
+        .collect();
     Ok(Some(SignedIn {
+        organizations,
         principal: Principal {
             tenant_id: session.tenant_id.clone(),
             user_id: Some(session.user_id.clone()),

@@ -1,6 +1,9 @@
 //! The Portico server and its command line: `portico` (or `portico serve`) runs the web
 //! server; `portico tenant|user|group|app …` script the directory against the same database.
 
+// The pages' view types nest deeply; the release build lays them out past the default limit.
+#![recursion_limit = "256"]
+
 mod cli;
 mod config;
 mod mailer;

@@ -1,6 +1,7 @@
 //! SQL for sessions and sign-in throttling.
 
 use sqlx::SqliteExecutor;
+use sqlx::types::Json;
 
 use crate::Result;
 
@@ -47,16 +48,46 @@ pub struct SessionUser {
     pub roles: Option<String>,
     pub identity: Option<String>,
     pub user_type: types::UserType,
+    /// The person's users across organizations (see [`memberships`]), read here too so
+    /// that a page's header costs no second query.
+    pub memberships: Json<Vec<Membership>>,
+}
+
+/// The condition picking a person's users across organizations: users whose redemption
+/// used the identity `$identity`, and for a member's own identity, that member
+/// (`$member`). Shared as text by [`load`] and [`memberships`].
+macro_rules! users_of_person {
+    ($identity:literal, $member:literal) => {
+        concat!(
+            "u.enabled = 1 AND ((u.redeemed_identity = ",
+            $identity,
+            " AND u.external_state = 'Accepted') OR u.id = ",
+            $member,
+            ")"
+        )
+    };
 }
 
 pub async fn load(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<Option<SessionUser>> {
     Ok(sqlx::query_as(
-        "SELECT s.user_id, u.tenant_id, t.name AS tenant_name, u.display_name, u.email, u.enabled,
+        concat!(
+            "SELECT s.user_id, u.tenant_id, t.name AS tenant_name, u.display_name, u.email, u.enabled,
                 s.last_seen_at, s.expires_at,
                 (SELECT group_concat(role) FROM tenant_roles r WHERE r.user_id = s.user_id) AS roles,
-                s.identity, u.user_type
+                s.identity, u.user_type,
+                (SELECT json_group_array(json_object('user_id', u.id, 'tenant_id', u.tenant_id,
+                            'tenant_name', t.name, 'user_type', u.user_type)
+                            ORDER BY u.user_type DESC, t.name)
+                 FROM users u JOIN tenants t ON t.id = u.tenant_id
+                 WHERE ",
+            users_of_person!(
+                "s.identity",
+                "iif(substr(s.identity, 1, 7) = 'member:', substr(s.identity, 8), NULL)"
+            ),
+            ") AS memberships
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = u.tenant_id
-         WHERE s.id_hash = ?",
+         WHERE s.id_hash = ?"
+        ),
     )
     .bind(id_hash)
     .fetch_optional(db)
@@ -169,7 +200,7 @@ pub async fn switch_user(db: impl SqliteExecutor<'_>, id_hash: &str, user_id: &s
 
 /// The organizations a person may switch between: users whose redemption used `identity`,
 /// and for a member's own identity, that member.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub struct Membership {
     pub user_id: String,
     pub tenant_id: String,
@@ -182,12 +213,13 @@ pub async fn memberships(
     identity: &str,
     member_id: Option<&str>,
 ) -> Result<Vec<Membership>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(concat!(
         "SELECT u.id AS user_id, u.tenant_id, t.name AS tenant_name, u.user_type
-         FROM users u JOIN tenants t ON t.id = u.tenant_id
-         WHERE u.enabled = 1 AND ((u.redeemed_identity = ?1 AND u.external_state = 'Accepted') OR u.id = ?2)
-         ORDER BY u.user_type DESC, t.name",
-    )
+             FROM users u JOIN tenants t ON t.id = u.tenant_id
+             WHERE ",
+        users_of_person!("?1", "?2"),
+        " ORDER BY u.user_type DESC, t.name"
+    ))
     .bind(identity)
     .bind(member_id)
     .fetch_all(db)
