@@ -14,11 +14,11 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use pages::admin::{
-    AdminLayout, AppPage, Apps, Audit, GroupPage, Groups, Invitations, Outbox, Settings, UserPage,
-    Users,
+    AdminLayout, AppPage, Apps, Audit, GroupPage, Groups, Invitations, Outbox, Settings, SignIns,
+    UserPage, Users,
 };
 use pages::{
-    NotFound, Panel, Redeem, RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn,
+    Continue, NotFound, Panel, Redeem, RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn,
     SignInWithCode,
 };
 
@@ -72,6 +72,7 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/signin") view=SignIn ssr=SsrMode::Async />
                     <Route path=path!("/signin/code") view=SignInWithCode ssr=SsrMode::Async />
                     <Route path=path!("/setup") view=Setup ssr=SsrMode::Async />
+                    <Route path=path!("/continue") view=Continue ssr=SsrMode::Async />
                     <Route path=path!("/redeem") view=Redeem ssr=SsrMode::Async />
                     <Route path=path!("/redeem/code") view=RedeemCode ssr=SsrMode::Async />
                     <Route path=path!("/redeem/consent") view=RedeemConsent ssr=SsrMode::Async />
@@ -85,6 +86,7 @@ fn Frame() -> impl IntoView {
                         <Route path=path!("apps") view=Apps ssr=SsrMode::Async />
                         <Route path=path!("apps/:id") view=AppPage ssr=SsrMode::Async />
                         <Route path=path!("audit") view=Audit ssr=SsrMode::Async />
+                        <Route path=path!("sign-ins") view=SignIns ssr=SsrMode::Async />
                         <Route path=path!("invitations") view=Invitations ssr=SsrMode::Async />
                         <Route path=path!("outbox") view=Outbox ssr=SsrMode::Async />
                         <Route path=path!("settings") view=Settings ssr=SsrMode::Async />

@@ -87,7 +87,7 @@ pub async fn mark_failed(
 }
 
 /// Escapes text for HTML element content and attribute values.
-pub(crate) fn escape_html(text: &str) -> String {
+pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

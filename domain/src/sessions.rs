@@ -147,6 +147,8 @@ pub struct SignedIn {
     pub identity: Option<String>,
     /// The organizations the person can switch between, this one marked current.
     pub organizations: Vec<Organization>,
+    /// When the person signed in, Unix seconds.
+    pub auth_time: i64,
 }
 
 /// Who is behind a session cookie, or `None` when the session does not exist, has timed
@@ -192,6 +194,7 @@ pub async fn principal(
         .collect();
     Ok(Some(SignedIn {
         organizations,
+        auth_time: session.created_at,
         principal: Principal {
             tenant_id: session.tenant_id.clone(),
             user_id: Some(session.user_id.clone()),

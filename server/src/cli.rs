@@ -137,6 +137,18 @@ pub async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
     }
 }
 
+/// An app by id or by name (any case).
+async fn find_app(
+    store: &Store,
+    actor: &Principal,
+    key: &str,
+) -> Result<types::AppSummary, String> {
+    let apps = domain::apps::list(store, actor).await.map_err(failed)?;
+    apps.into_iter()
+        .find(|a| a.id == key || a.name.eq_ignore_ascii_case(key))
+        .ok_or_else(|| format!("no app has the id or name '{key}'"))
+}
+
 /// A group by id or by name (any case).
 async fn find_group(
     store: &Store,
@@ -215,6 +227,50 @@ pub async fn app(store: &Store, command: AppCommand) -> Result<(), String> {
             let text = format!("Created app {}, id {}", app.name, app.id);
             show(&output, &app, text)
         }
+        AppCommand::SignIn {
+            tenant,
+            app,
+            client_type,
+            redirect_uris,
+            post_logout_uris,
+            output,
+        } => {
+            let actor = operator(store, &tenant).await?;
+            let app = find_app(store, &actor, &app).await?;
+            let input = domain::oidc::clients::ClientInput {
+                client_type: &client_type,
+                redirect_uris: &redirect_uris.join("\n"),
+                post_logout_uris: &post_logout_uris.join("\n"),
+            };
+            let settings = domain::oidc::clients::configure(store, &actor, &app.id, input, now())
+                .await
+                .map_err(failed)?;
+            let text = format!(
+                "{} signs in as a {} client (client id {}); redirect addresses: {}",
+                app.name,
+                settings.client_type.as_str(),
+                app.id,
+                settings.redirect_uris.join(" ")
+            );
+            show(&output, &settings, text)
+        }
+        AppCommand::Secret {
+            tenant,
+            app,
+            output,
+        } => {
+            let actor = operator(store, &tenant).await?;
+            let app = find_app(store, &actor, &app).await?;
+            let secret = domain::oidc::clients::new_secret(store, &actor, &app.id, now())
+                .await
+                .map_err(failed)?;
+            let text = format!(
+                "Client id: {}\nClient secret (shown this once): {secret}",
+                app.id
+            );
+            let result = serde_json::json!({ "client_id": app.id, "client_secret": secret });
+            show(&output, &result, text)
+        }
         AppCommand::Assign {
             tenant,
             app,
@@ -223,11 +279,7 @@ pub async fn app(store: &Store, command: AppCommand) -> Result<(), String> {
             output,
         } => {
             let actor = operator(store, &tenant).await?;
-            let apps = domain::apps::list(store, &actor).await.map_err(failed)?;
-            let app = apps
-                .into_iter()
-                .find(|a| a.id == app || a.name.eq_ignore_ascii_case(&app))
-                .ok_or_else(|| format!("no app has the id or name '{app}'"))?;
+            let app = find_app(store, &actor, &app).await?;
             let (assignee_id, kind, label) = match (user, group) {
                 (Some(user), _) => {
                     let user = domain::users::resolve(store, &actor, &user)

@@ -248,6 +248,35 @@ pub enum AppCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Set how an app (name or id) signs people in through Portico's OpenID Connect
+    /// endpoints: client type and the addresses it may be sent back to.
+    SignIn {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        app: String,
+        /// confidential (a server that keeps a secret) or public (must use PKCE).
+        #[arg(long, default_value = "confidential")]
+        client_type: String,
+        /// A redirect address, matched exactly; repeat for several.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// An address to return to after signing out; repeat for several.
+        #[arg(long = "post-logout-uri")]
+        post_logout_uris: Vec<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Make a new client secret for an app (name or id) and print it, this once; the old
+    /// one stops working.
+    Secret {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        app: String,
+        #[command(flatten)]
+        output: Output,
+    },
     /// Assign an app (name or id) to a user (email or id) or a group (name or id).
     Assign {
         #[arg(long)]

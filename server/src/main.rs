@@ -7,6 +7,7 @@
 mod cli;
 mod config;
 mod mailer;
+mod oidc;
 mod web;
 
 use std::path::Path;
@@ -134,6 +135,9 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
         secure_cookies: public_url.starts_with("https://"),
         public_url: public_url.clone(),
     };
+    let signer = domain::oidc::keys::load_or_create(&store, app::server::now())
+        .await
+        .map_err(|e| format!("cannot load or make the token signing key: {e}"))?;
     let options = LeptosOptions::builder()
         .output_name("portico")
         .site_root(serve.site_root.display().to_string())
@@ -161,7 +165,7 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
     }
     spawn_session_sweeper(store.clone(), policy);
 
-    let service = web::router(portal, options, guard)
+    let service = web::router(portal, signer, options, guard)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())

@@ -24,8 +24,17 @@ pub struct Guard {
     pub public_origin: String,
 }
 
-pub fn router(portal: Portal, options: LeptosOptions, guard: Guard) -> Router {
+pub fn router(
+    portal: Portal,
+    signer: domain::oidc::Signer,
+    options: LeptosOptions,
+    guard: Guard,
+) -> Router {
     let routes = generate_route_list(App);
+    let provider = crate::oidc::Provider {
+        portal: portal.clone(),
+        signer,
+    };
     let context = move || {
         provide_context(portal.clone());
         provide_context(RequestMemo::default());
@@ -39,6 +48,7 @@ pub fn router(portal: Portal, options: LeptosOptions, guard: Guard) -> Router {
             context, shell,
         ))
         .with_state(options)
+        .merge(crate::oidc::router(provider))
         .layer(middleware::from_fn(error_statuses))
         .layer(middleware::from_fn_with_state(guard, refuse_cross_site))
         .layer(middleware::from_fn(client_address))
@@ -140,7 +150,9 @@ async fn security_headers(mut request: Request<Body>, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let headers = response.headers_mut();
-    if is_page {
+    // A page that chose its own policy (the sign-out page, whose form leads to the app)
+    // keeps it.
+    if is_page && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         if let Ok(policy) = HeaderValue::from_str(&page_policy(&nonce)) {
             headers.insert(header::CONTENT_SECURITY_POLICY, policy);
         }

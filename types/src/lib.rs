@@ -432,3 +432,67 @@ pub struct BulkInviteResult {
     pub email: String,
     pub outcome: BulkOutcome,
 }
+
+/// Whether an app can keep a secret: a server-side web app can (confidential); a browser or
+/// mobile app cannot (public) and must prove itself with PKCE.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+#[cfg_attr(feature = "sqlx", sqlx(rename_all = "lowercase"))]
+pub enum ClientType {
+    #[default]
+    Confidential,
+    Public,
+}
+
+impl ClientType {
+    pub fn parse(text: &str) -> Option<ClientType> {
+        match text {
+            "confidential" => Some(ClientType::Confidential),
+            "public" => Some(ClientType::Public),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientType::Confidential => "confidential",
+            ClientType::Public => "public",
+        }
+    }
+}
+
+/// How an app signs people in through Portico (OpenID Connect).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSettings {
+    pub client_type: ClientType,
+    /// Where Portico may send the browser back with a code, matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// Where Portico may send the browser after signing out, matched exactly.
+    pub post_logout_uris: Vec<String>,
+    pub has_secret: bool,
+}
+
+/// One attempt to sign in to an app, allowed or not.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct SignInEvent {
+    pub id: i64,
+    pub user_id: Option<String>,
+    pub user_name: String,
+    pub user_email: String,
+    pub app_id: Option<String>,
+    pub app_name: String,
+    pub success: bool,
+    pub reason: String,
+    pub ip: Option<String>,
+    pub created_at: i64,
+}
+
+/// What an administrator pastes into an app so that it signs people in through Portico.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppSignIn {
+    pub client_id: String,
+    pub issuer: String,
+    pub discovery_url: String,
+    pub settings: ClientSettings,
+}

@@ -1,6 +1,7 @@
 //! One file per page.
 
 pub mod admin;
+mod continue_page;
 mod not_found;
 mod panel;
 mod redeem;
@@ -8,6 +9,7 @@ pub mod session;
 mod setup;
 mod signin;
 
+pub use continue_page::{Continue, local_path};
 pub use not_found::NotFound;
 pub use panel::Panel;
 pub use redeem::{Redeem, RedeemCode, RedeemConsent, RedeemDeclined};

@@ -8,7 +8,11 @@ use crate::error::AppError;
 
 /// Checks the credentials and opens a new session (a new id, whatever the browser had).
 #[leptos::server(prefix = "/fn", endpoint = "sign_in")]
-pub async fn sign_in_user(email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_in_user(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     use crate::server::{client, now, portal, session_token, set_session_cookie};
     let portal = portal()?;
     let previous = session_token(&portal);
@@ -23,32 +27,54 @@ pub async fn sign_in_user(email: String, password: String) -> Result<(), AppErro
     )
     .await?;
     set_session_cookie(&portal, &opened.token, opened.expires_at - now());
-    leptos_axum::redirect("/");
+    leptos_axum::redirect(&after_sign_in(next.as_deref()));
     Ok(())
+}
+
+/// Where a sign-in ends: the page the person was going to (`next`, a path on this site),
+/// else their apps.
+#[cfg(feature = "ssr")]
+fn after_sign_in(next: Option<&str>) -> String {
+    next.and_then(super::local_path)
+        .map_or_else(|| "/".to_string(), str::to_string)
+}
+
+/// The `next` query parameter, carried through the sign-in forms.
+fn next_param() -> Option<String> {
+    let query = leptos_router::hooks::use_query_map();
+    query.read_untracked().get("next")
 }
 
 #[component]
 pub fn SignIn() -> impl IntoView {
     let action = ServerAction::<SignInUser>::new();
     let error = action_error(action.value());
+    let query = leptos_router::hooks::use_query_map();
+    let hint = query.read_untracked().get("email").unwrap_or_default();
+    let next = next_param();
+    let code_link = match &next {
+        Some(next) => format!("/signin/code?next={}", encode_query_value(next)),
+        None => "/signin/code".to_string(),
+    };
     view! {
         <Title text="Sign in · Portico" />
         <section class="card narrow">
             <h1>"Sign in"</h1>
             <ActionForm action>
                 <FormError error />
-                <Field label="Email address" name="email" kind="email" required=true autocomplete="username" error />
+                {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
+                <Field label="Email address" name="email" kind="email" value=hint required=true autocomplete="username" error />
                 <Field label="Password" name="password" kind="password" required=true autocomplete="current-password" error />
                 <Submit label="Sign in" busy_label="Signing in…" pending=action.pending() />
             </ActionForm>
-            <p class="muted">"Invited as a guest? " <a href="/signin/code">"Sign in with a code sent to your email"</a></p>
+            <p class="muted">"Invited as a guest? " <a href=code_link>"Sign in with a code sent to your email"</a></p>
         </section>
     }
 }
 
 /// Mails a sign-in code to a guest's address. Says the same whatever the address.
 #[leptos::server(prefix = "/fn", endpoint = "sign_in/code/send")]
-pub async fn send_sign_in_code(email: String) -> Result<(), AppError> {
+pub async fn send_sign_in_code(email: String, next: Option<String>) -> Result<(), AppError> {
     use crate::server::{Cookie, now, portal, set_cookie};
     let portal = portal()?;
     let token = domain::organizations::send_sign_in_code(&portal.store, &email, now()).await?;
@@ -58,12 +84,16 @@ pub async fn send_sign_in_code(email: String) -> Result<(), AppError> {
         &token,
         domain::organizations::CODE_LIFETIME,
     );
-    leptos_axum::redirect("/signin/code?sent=1");
+    let next = next.as_deref().and_then(super::local_path);
+    leptos_axum::redirect(&match next {
+        Some(next) => format!("/signin/code?sent=1&next={}", encode_query_value(next)),
+        None => "/signin/code?sent=1".to_string(),
+    });
     Ok(())
 }
 
 #[leptos::server(prefix = "/fn", endpoint = "sign_in/code/verify")]
-pub async fn verify_sign_in_code(code: String) -> Result<(), AppError> {
+pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(), AppError> {
     use crate::server::{Cookie, client, cookie, now, portal, set_cookie, set_session_cookie};
     let portal = portal()?;
     let token = cookie(&portal, Cookie::CodeSignIn)
@@ -79,7 +109,7 @@ pub async fn verify_sign_in_code(code: String) -> Result<(), AppError> {
     .await?;
     set_cookie(&portal, Cookie::CodeSignIn, "", 0);
     set_session_cookie(&portal, &opened.token, opened.expires_at - now());
-    leptos_axum::redirect("/");
+    leptos_axum::redirect(&after_sign_in(next.as_deref()));
     Ok(())
 }
 
@@ -92,6 +122,8 @@ pub fn SignInWithCode() -> impl IntoView {
     let verify = ServerAction::<VerifySignInCode>::new();
     let send_error = action_error(send.value());
     let verify_error = action_error(verify.value());
+    let next = next_param();
+    let next_again = next.clone();
     view! {
         <Title text="Sign in with a code · Portico" />
         <section class="card narrow">
@@ -99,17 +131,35 @@ pub fn SignInWithCode() -> impl IntoView {
             <p>"For guests: we mail a code to the address you were invited with."</p>
             <ActionForm action=send>
                 <FormError error=send_error />
+                {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
                 <Field label="Email address" name="email" kind="email" required=true autocomplete="username" error=send_error />
                 <Submit label="Send me a code" busy_label="Sending…" pending=send.pending() class=if sent() { "secondary" } else { "primary" } />
             </ActionForm>
-            {move || sent().then(|| view! {
+            {move || {
+                let next = next_again.clone();
+                sent().then(move || view! {
                 <p class="banner ok" role="status">"If this address belongs to a guest here, a code is on its way. It works for 10 minutes."</p>
                 <ActionForm action=verify>
                     <FormError error=verify_error />
+                    {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
                     <Field label="Code" name="code" autocomplete="one-time-code" required=true error=verify_error />
                     <Submit label="Sign in" busy_label="Signing in…" pending=verify.pending() />
                 </ActionForm>
-            })}
+                })
+            }}
         </section>
     }
+}
+
+/// A query-string value, percent-encoded (without pulling a URL library into the browser).
+fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -8,6 +8,7 @@ pub mod apps;
 pub mod audit;
 pub mod groups;
 pub mod invitations;
+pub mod oidc;
 pub mod outbox;
 pub mod sessions;
 pub mod setup;

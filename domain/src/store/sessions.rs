@@ -44,6 +44,8 @@ pub struct SessionUser {
     pub enabled: bool,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// When the person signed in (a session is made anew at each sign-in).
+    pub created_at: i64,
     /// Comma-separated role names, if any.
     pub roles: Option<String>,
     pub identity: Option<String>,
@@ -72,7 +74,7 @@ pub async fn load(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<Option<S
     Ok(sqlx::query_as(
         concat!(
             "SELECT s.user_id, u.tenant_id, t.name AS tenant_name, u.display_name, u.email, u.enabled,
-                s.last_seen_at, s.expires_at,
+                s.last_seen_at, s.expires_at, s.created_at,
                 (SELECT group_concat(role) FROM tenant_roles r WHERE r.user_id = s.user_id) AS roles,
                 s.identity, u.user_type,
                 (SELECT json_group_array(json_object('user_id', u.id, 'tenant_id', u.tenant_id,

@@ -4,3 +4,4 @@
 mod directory;
 mod invitations;
 mod mail;
+mod oidc;

@@ -154,6 +154,7 @@ pub fn AppPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <super::sso::AppSignInSection id=Signal::derive(id) />
     }
 }
 

@@ -9,6 +9,7 @@ mod group;
 mod groups;
 mod invitations;
 mod settings;
+mod sso;
 mod user;
 mod users;
 
@@ -19,6 +20,7 @@ pub use group::GroupPage;
 pub use groups::Groups;
 pub use invitations::{Invitations, Outbox};
 pub use settings::Settings;
+pub use sso::SignIns;
 pub use user::UserPage;
 pub use users::Users;
 
@@ -47,7 +49,7 @@ pub fn AdminLayout() -> impl IntoView {
                             .ok()
                             .flatten()
                             .is_some_and(|me| me.roles.contains(&Role::GlobalAdministrator));
-                        global.then(|| view! { <A href="/admin/apps">"Apps"</A> })
+                        global.then(|| view! { <A href="/admin/apps">"Apps"</A> <A href="/admin/sign-ins">"Sign-ins"</A> })
                     })}
                 </Transition>
                 <A href="/admin/invitations">"Invitations"</A>

@@ -1,0 +1,186 @@
+//! Single sign-on: how an app signs people in through Portico (OpenID Connect client
+//! settings, its secret) and the log of every sign-in attempt.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use types::format::datetime;
+use types::{AppSignIn, ClientType, SignInEvent};
+
+use crate::components::{FormError, LoadError, Submit, action_error};
+use crate::error::AppError;
+
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/app/sign-in")]
+pub async fn get_app_sign_in(id: String) -> Result<AppSignIn, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let settings = domain::oidc::clients::settings(&portal.store, &principal, &id).await?;
+    let issuer = domain::oidc::issuer(&portal.public_url, &principal.tenant_id);
+    Ok(AppSignIn {
+        client_id: id,
+        discovery_url: format!("{issuer}/.well-known/openid-configuration"),
+        issuer,
+        settings,
+    })
+}
+
+/// Addresses one per line.
+///
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/app/sign-in/save")]
+pub async fn save_app_sign_in(
+    id: String,
+    client_type: String,
+    redirect_uris: String,
+    post_logout_uris: String,
+) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let input = domain::oidc::clients::ClientInput {
+        client_type: &client_type,
+        redirect_uris: &redirect_uris,
+        post_logout_uris: &post_logout_uris,
+    };
+    domain::oidc::clients::configure(&portal.store, &principal, &id, input, crate::server::now())
+        .await?;
+    Ok(())
+}
+
+/// A new client secret, shown this once.
+///
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/app/secret")]
+pub async fn new_client_secret(id: String) -> Result<String, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    Ok(
+        domain::oidc::clients::new_secret(&portal.store, &principal, &id, crate::server::now())
+            .await?,
+    )
+}
+
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/sign-ins")]
+pub async fn list_sign_ins() -> Result<Vec<SignInEvent>, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    Ok(domain::oidc::clients::sign_ins(&portal.store, &principal, 200).await?)
+}
+
+/// The single sign-on section of an app's page.
+#[component]
+pub fn AppSignInSection(#[prop(into)] id: Signal<String>) -> impl IntoView {
+    let save = ServerAction::<SaveAppSignIn>::new();
+    let secret = ServerAction::<NewClientSecret>::new();
+    let info = Resource::new(
+        move || (id.get(), save.version().get(), secret.version().get()),
+        |(id, ..)| get_app_sign_in(id),
+    );
+    let save_error = action_error(save.value());
+    let secret_error = action_error(secret.value());
+    view! {
+        <section class="card" aria-labelledby="sso">
+            <h2 id="sso">"Single sign-on (OpenID Connect)"</h2>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match info.await {
+                        Ok(info) => view! { <SignInSettings info save secret save_error secret_error /> }.into_any(),
+                        Err(error) => view! { <LoadError error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SignInSettings(
+    info: AppSignIn,
+    save: ServerAction<SaveAppSignIn>,
+    secret: ServerAction<NewClientSecret>,
+    save_error: Signal<Option<AppError>>,
+    secret_error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let AppSignIn {
+        client_id,
+        issuer,
+        discovery_url,
+        settings,
+    } = info;
+    let public = settings.client_type == ClientType::Public;
+    let new_secret = move || secret.value().get().and_then(Result::ok);
+    let id = client_id.clone();
+    let secret_id = client_id.clone();
+    view! {
+        <dl class="facts">
+            <dt>"Client id"</dt><dd><input class="copy" readonly=true value=client_id aria-label="Client id" /></dd>
+            <dt>"Issuer"</dt><dd><input class="copy" readonly=true value=issuer aria-label="Issuer" /></dd>
+            <dt>"Discovery"</dt><dd><input class="copy" readonly=true value=discovery_url aria-label="Discovery address" /></dd>
+        </dl>
+        <ActionForm action=save attr:class="grid">
+            <FormError error=save_error />
+            <input type="hidden" name="id" value=id />
+            <div class="field">
+                <label for="client_type">"Client type"</label>
+                <select id="client_type" name="client_type">
+                    <option value="confidential" selected=!public>"Confidential (a server that keeps a secret)"</option>
+                    <option value="public" selected=public>"Public (browser or mobile app; must use PKCE)"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for="redirect_uris">"Redirect addresses (one per line, matched exactly)"</label>
+                <textarea id="redirect_uris" name="redirect_uris" rows="3">{settings.redirect_uris.join("\n")}</textarea>
+            </div>
+            <div class="field">
+                <label for="post_logout_uris">"After sign-out addresses (one per line)"</label>
+                <textarea id="post_logout_uris" name="post_logout_uris" rows="2">{settings.post_logout_uris.join("\n")}</textarea>
+            </div>
+            <Submit label="Save sign-in settings" busy_label="Saving…" pending=save.pending() />
+        </ActionForm>
+        {(!public).then(|| view! {
+            <ActionForm action=secret>
+                <FormError error=secret_error />
+                <input type="hidden" name="id" value=secret_id />
+                <p class="muted">{if settings.has_secret { "The app has a secret. A new one replaces it at once." } else { "The app has no secret yet." }}</p>
+                <Submit label=if settings.has_secret { "Replace the client secret" } else { "Create a client secret" } busy_label="Creating…" pending=secret.pending() class="secondary" />
+            </ActionForm>
+        })}
+        {move || new_secret().map(|value| view! {
+            <div class="banner ok" role="status">
+                <p>"Copy the secret now: Portico keeps only its hash and cannot show it again."</p>
+                <input class="copy" readonly=true value=value aria-label="Client secret" />
+            </div>
+        })}
+    }
+}
+
+/// `/admin/sign-ins`: every attempt to sign in to an app.
+#[component]
+pub fn SignIns() -> impl IntoView {
+    let events = Resource::new(|| (), |_| list_sign_ins());
+    view! {
+        <Title text="Sign-ins · Portico admin" />
+        <h1>"Sign-in log"</h1>
+        <Transition fallback=|| view! { <p class="loading">"Loading sign-ins…"</p> }>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok(list) if list.is_empty() => view! { <p class="empty">"Nobody has signed in to an app yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table>
+                            <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"App"</th><th scope="col">"Result"</th><th scope="col">"Why"</th><th scope="col">"From"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|e| view! {
+                                    <tr>
+                                        <td>{datetime(e.created_at)}</td>
+                                        <td>{e.user_name}<br /><span class="muted">{e.user_email}</span></td>
+                                        <td>{e.app_name}</td>
+                                        <td class=if e.success { "ok" } else { "field-error" }>{if e.success { "Allowed" } else { "Refused" }}</td>
+                                        <td>{e.reason}</td>
+                                        <td>{e.ip.unwrap_or_default()}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

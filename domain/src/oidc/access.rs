@@ -1,0 +1,122 @@
+//! Who may sign in to an app: the one check behind every authorization request. The person
+//! must have a user in the app's tenant (a member, or a guest who accepted), enabled, and
+//! assigned when the app requires assignment; then the tenant's conditional-access
+//! policies have their say. Every attempt is recorded as a sign-in event.
+
+use crate::sessions::SignedIn;
+use crate::store::oidc::{Client, NewSignIn, Subject};
+use crate::store::sessions::Membership;
+use crate::{Result, store};
+
+/// What conditional access asks of a sign-in that the directory allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyOutcome {
+    Allow,
+    /// A second factor is required first (by the named policy).
+    RequireMfa {
+        policy: String,
+    },
+    /// Refused (by the named policy).
+    Block {
+        policy: String,
+    },
+}
+
+/// Why a person may not sign in to an app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The person has no user in the app's organization, or has not accepted its invitation.
+    NoAccount,
+    /// Their user there is disabled.
+    Disabled,
+    /// The app is only for assigned users and groups, and they are not among them.
+    NotAssigned,
+    /// A conditional-access policy blocks it.
+    Blocked { policy: String },
+    /// A conditional-access policy requires a second factor, which this sign-in lacks.
+    MfaRequired { policy: String },
+}
+
+impl Refusal {
+    /// Why, in words for the person and the sign-in log.
+    pub fn describe(&self, tenant: &str) -> String {
+        match self {
+            Refusal::NoAccount => format!(
+                "You have no account in {tenant} that you could use here, or you have not accepted its invitation yet."
+            ),
+            Refusal::Disabled => format!("Your account in {tenant} is disabled."),
+            Refusal::NotAssigned => {
+                "You have not been given this app. Ask its owner or an administrator to assign it to you.".into()
+            }
+            Refusal::Blocked { policy } => {
+                format!("The organization's policy \u{201c}{policy}\u{201d} blocks this sign-in.")
+            }
+            Refusal::MfaRequired { policy } => format!(
+                "The organization's policy \u{201c}{policy}\u{201d} requires a second factor, which this sign-in did not use."
+            ),
+        }
+    }
+}
+
+/// The tenant's conditional-access policies for this sign-in. The tenant has none to
+/// evaluate until policies are built, so every sign-in the directory allows goes through.
+fn conditional_access(_subject: &Subject, _client: &Client) -> PolicyOutcome {
+    PolicyOutcome::Allow
+}
+
+/// The person's user in the app's tenant and the decision, recorded as a sign-in event.
+/// `person` is the signed-in session; `memberships` its users across organizations.
+pub async fn decide(
+    tx: &mut crate::store::Tx,
+    person: &SignedIn,
+    memberships: &[Membership],
+    client: &Client,
+    tenant_name: &str,
+    now: i64,
+) -> Result<Result<Subject, Refusal>> {
+    let user = memberships.iter().find(|m| m.tenant_id == client.tenant_id);
+    let subject = match user {
+        Some(m) => store::oidc::subject(&mut **tx, &m.user_id).await?,
+        None => None,
+    };
+    let decision = match &subject {
+        None => Err(Refusal::NoAccount),
+        Some(s) if !s.enabled => Err(Refusal::Disabled),
+        Some(s)
+            if client.assignment_required
+                && !store::oidc::assigned(&mut **tx, &client.id, &s.id).await? =>
+        {
+            Err(Refusal::NotAssigned)
+        }
+        Some(s) => match conditional_access(s, client) {
+            PolicyOutcome::Allow => Ok(s.clone()),
+            PolicyOutcome::Block { policy } => Err(Refusal::Blocked { policy }),
+            PolicyOutcome::RequireMfa { policy } => Err(Refusal::MfaRequired { policy }),
+        },
+    };
+    let reason = match &decision {
+        Ok(_) => "Allowed".to_string(),
+        Err(refusal) => refusal.describe(tenant_name),
+    };
+    store::oidc::insert_sign_in(
+        &mut **tx,
+        &NewSignIn {
+            tenant_id: &client.tenant_id,
+            user_id: subject.as_ref().map(|s| s.id.as_str()),
+            user_name: subject
+                .as_ref()
+                .map_or(person.me.display_name.as_str(), |s| s.display_name.as_str()),
+            user_email: subject
+                .as_ref()
+                .map_or(person.me.email.as_str(), |s| s.email.as_str()),
+            app_id: &client.id,
+            app_name: &client.name,
+            success: decision.is_ok(),
+            reason: &reason,
+            ip: person.principal.ip.as_deref(),
+        },
+        now,
+    )
+    .await?;
+    Ok(decision)
+}

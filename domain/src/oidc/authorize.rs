@@ -1,0 +1,295 @@
+//! The authorization endpoint's rules: which requests are answered with a page (the client
+//! or its redirect address is not right, so nobody is sent anywhere), which go back to the
+//! client with an error, when the person must sign in first, and when they get a code.
+
+use sha2::{Digest, Sha256};
+
+use super::access::{self, Refusal};
+use super::{CODE_LIFETIME, issuer};
+use crate::sessions::SignedIn;
+use crate::store::oidc::Grant;
+use crate::{Result, Store, secrets, store};
+
+/// The query of an authorization request, as received. Unknown parameters are ignored.
+#[derive(Clone, Debug, Default)]
+pub struct AuthorizeRequest {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub response_mode: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
+    pub login_hint: Option<String>,
+    pub request: Option<String>,
+    pub request_uri: Option<String>,
+}
+
+/// What the endpoint does with a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The client or its redirect address is not right: say so, send nobody anywhere.
+    ErrorPage { message: String },
+    /// Back to the client, with a code or an error (the full address).
+    Redirect(String),
+    /// The person must sign in (again) first, then come back.
+    SignIn { login_hint: Option<String> },
+    /// Not allowed: a page says which app, why, and whom to ask.
+    Refused {
+        app_name: String,
+        tenant_name: String,
+        reason: String,
+    },
+}
+
+/// Redirect addresses with their query appended.
+fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+    let mut url = String::from(uri);
+    let mut separator = if uri.contains('?') { '&' } else { '?' };
+    for (key, value) in pairs {
+        url.push(separator);
+        url.push_str(key);
+        url.push('=');
+        url.push_str(&url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>());
+        separator = '&';
+    }
+    url
+}
+
+/// A PKCE challenge: 43 to 128 characters of the URL-safe alphabet.
+fn challenge_is_well_formed(challenge: &str) -> bool {
+    (43..=128).contains(&challenge.len())
+        && challenge
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+}
+
+/// The S256 transform of a PKCE verifier.
+pub(crate) fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// How the person proved who they are, as `amr`, and where (`idp`: empty for members who
+/// signed in at home; the home organization's issuer or `mail` for guests).
+fn proof(
+    person: &SignedIn,
+    home_tenant: Option<&str>,
+    public_url: &str,
+    guest: bool,
+) -> (String, String) {
+    let identity = person.identity.as_deref().unwrap_or_default();
+    if identity.starts_with("email:") {
+        ("otp".into(), "mail".into())
+    } else if guest {
+        (
+            "pwd".into(),
+            home_tenant
+                .map(|t| issuer(public_url, t))
+                .unwrap_or_default(),
+        )
+    } else {
+        ("pwd".into(), String::new())
+    }
+}
+
+/// Decides an authorization request to `tenant_id`'s endpoint. `person` is who is signed
+/// in, if anyone. Every decision about a signed-in person is recorded as a sign-in event.
+pub async fn authorize(
+    store: &Store,
+    public_url: &str,
+    tenant_id: &str,
+    request: &AuthorizeRequest,
+    person: Option<&SignedIn>,
+    now: i64,
+) -> Result<Outcome> {
+    let page = |message: &str| {
+        Ok(Outcome::ErrorPage {
+            message: message.to_string(),
+        })
+    };
+    let Some(client_id) = request.client_id.as_deref() else {
+        return page("The app did not say who it is (client_id is missing).");
+    };
+    let Some(client) = store::oidc::client(store.reader(), tenant_id, client_id).await? else {
+        return page("This app is not registered with this organization (unknown client_id).");
+    };
+    let Some(redirect_uri) = request.redirect_uri.as_deref() else {
+        return page("The app did not say where to send you back (redirect_uri is missing).");
+    };
+    if !store::oidc::has_redirect_uri(store.reader(), &client.id, "sign-in", redirect_uri).await? {
+        return page(
+            "The address the app asked to send you back to is not registered for it, so Portico will not send you there.",
+        );
+    }
+    let state = request.state.as_deref();
+    let iss = issuer(public_url, tenant_id);
+    let error = |code: &str, description: &str| {
+        let mut pairs = vec![("error", code), ("error_description", description)];
+        if let Some(state) = state {
+            pairs.push(("state", state));
+        }
+        pairs.push(("iss", &iss));
+        Ok(Outcome::Redirect(with_query(redirect_uri, &pairs)))
+    };
+    if request.request.is_some() {
+        return error(
+            "request_not_supported",
+            "Request objects are not supported.",
+        );
+    }
+    if request.request_uri.is_some() {
+        return error("request_uri_not_supported", "request_uri is not supported.");
+    }
+    if request.response_type.as_deref() != Some("code") {
+        return error(
+            "unsupported_response_type",
+            "Only the authorization code flow (response_type=code) is supported.",
+        );
+    }
+    if request
+        .response_mode
+        .as_deref()
+        .is_some_and(|m| m != "query")
+    {
+        return error("invalid_request", "Only response_mode=query is supported.");
+    }
+    let scope = request.scope.as_deref().unwrap_or_default();
+    if !scope.split(' ').any(|s| s == "openid") {
+        return error("invalid_scope", "The openid scope is required.");
+    }
+    let challenge = request.code_challenge.as_deref();
+    match (challenge, request.code_challenge_method.as_deref()) {
+        (Some(_), Some("plain")) => {
+            return error(
+                "invalid_request",
+                "PKCE method plain is not allowed; use S256.",
+            );
+        }
+        (Some(_), Some(method)) if method != "S256" => {
+            return error(
+                "invalid_request",
+                "Unknown code_challenge_method; use S256.",
+            );
+        }
+        (Some(_), None) => {
+            return error(
+                "invalid_request",
+                "code_challenge_method=S256 is required with PKCE.",
+            );
+        }
+        (Some(c), Some(_)) if !challenge_is_well_formed(c) => {
+            return error("invalid_request", "The code_challenge is malformed.");
+        }
+        (None, Some(_)) => {
+            return error(
+                "invalid_request",
+                "code_challenge_method without code_challenge.",
+            );
+        }
+        (None, None) if client.client_type == types::ClientType::Public => {
+            return error("invalid_request", "Public clients must use PKCE (S256).");
+        }
+        _ => {}
+    }
+    let prompts: Vec<&str> = request
+        .prompt
+        .as_deref()
+        .unwrap_or_default()
+        .split(' ')
+        .collect();
+    let silent = prompts.contains(&"none");
+    let max_age = match request.max_age.as_deref().map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(age)) if age >= 0 => Some(age),
+        Some(_) => {
+            return error(
+                "invalid_request",
+                "max_age must be a whole number of seconds.",
+            );
+        }
+    };
+    let login_hint = request.login_hint.clone();
+    let Some(person) = person else {
+        return if silent {
+            error("login_required", "Nobody is signed in.")
+        } else {
+            Ok(Outcome::SignIn { login_hint })
+        };
+    };
+    let too_old = max_age.is_some_and(|age| person.auth_time + age < now);
+    if too_old || prompts.contains(&"login") {
+        return if silent {
+            error("login_required", "The sign-in is too old for this app.")
+        } else {
+            Ok(Outcome::SignIn { login_hint })
+        };
+    }
+
+    let identity = person.identity.clone().unwrap_or_default();
+    let member = identity.strip_prefix("member:").map(str::to_string);
+    let mut tx = store.begin().await?;
+    let memberships = store::sessions::memberships(&mut *tx, &identity, member.as_deref()).await?;
+    let tenant = store::tenants::settings(&mut *tx, tenant_id).await?;
+    let tenant_name = tenant.map(|t| t.name).unwrap_or_default();
+    let decision =
+        access::decide(&mut tx, person, &memberships, &client, &tenant_name, now).await?;
+    let subject = match decision {
+        Ok(subject) => subject,
+        Err(refusal) => {
+            tx.commit().await?;
+            if silent {
+                return error("interaction_required", &refusal.describe(&tenant_name));
+            }
+            let reason = match refusal {
+                Refusal::NotAssigned => format!(
+                    "{} Administrators of {tenant_name} can do that in the admin console.",
+                    refusal.describe(&tenant_name)
+                ),
+                other => other.describe(&tenant_name),
+            };
+            return Ok(Outcome::Refused {
+                app_name: client.name,
+                tenant_name,
+                reason,
+            });
+        }
+    };
+    let home = memberships
+        .iter()
+        .find(|m| Some(m.user_id.as_str()) == member.as_deref())
+        .map(|m| m.tenant_id.clone());
+    let guest = subject.user_type == types::UserType::Guest;
+    let (amr, idp) = proof(person, home.as_deref(), public_url, guest);
+    let code = secrets::new_secret();
+    store::oidc::insert_code(
+        &mut *tx,
+        &secrets::hash_secret(&code),
+        &Grant {
+            app_id: client.id.clone(),
+            user_id: subject.id.clone(),
+            redirect_uri: redirect_uri.to_string(),
+            scope: scope.to_string(),
+            nonce: request.nonce.clone(),
+            code_challenge: challenge.map(str::to_string),
+            auth_time: person.auth_time,
+            amr,
+            idp,
+            expires_at: now + CODE_LIFETIME,
+            used_at: None,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(state) = state {
+        pairs.push(("state", state));
+    }
+    pairs.push(("iss", &iss));
+    Ok(Outcome::Redirect(with_query(redirect_uri, &pairs)))
+}

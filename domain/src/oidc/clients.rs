@@ -1,0 +1,188 @@
+//! How administrators register an app as an OpenID Connect client: confidential or public,
+//! its redirect addresses, and its secret (shown once, stored as a hash, replaced on
+//! rotation).
+
+use types::{ClientSettings, ClientType, FieldError};
+
+use crate::audit::{self, Change};
+use crate::{Error, Permission, Principal, Result, Store, secrets, store};
+
+/// Redirect addresses one app may register, of each kind.
+const MAX_URIS: usize = 64;
+
+/// One redirect address: absolute, no fragment, `https` (or `http` only on the loopback
+/// host, for apps on a developer's machine). Kept exactly as typed, since it is matched
+/// exactly.
+fn redirect_uri(field: &str, value: &str) -> Result<String, FieldError> {
+    let refuse = |message: &str| FieldError {
+        field: field.into(),
+        message: format!("{value}: {message}"),
+    };
+    let parsed = url::Url::parse(value).map_err(|_| refuse("not a full web address."))?;
+    let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(refuse("use https:// (http:// only for localhost).")),
+    }
+    if parsed.fragment().is_some() {
+        return Err(refuse("a redirect address cannot have a #fragment."));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(refuse("leave user names and passwords out of the address."));
+    }
+    Ok(value.to_string())
+}
+
+/// One address per line; blank lines are skipped.
+fn uri_list(field: &str, text: &str) -> Result<Vec<String>, FieldError> {
+    let uris: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| redirect_uri(field, l))
+        .collect::<Result<_, _>>()?;
+    if uris.len() > MAX_URIS {
+        return Err(FieldError {
+            field: field.into(),
+            message: format!("Register at most {MAX_URIS} addresses."),
+        });
+    }
+    Ok(uris)
+}
+
+async fn app_name(store: &Store, actor: &Principal, app_id: &str) -> Result<String> {
+    store::apps::get(store.reader(), &actor.tenant_id, app_id)
+        .await?
+        .map(|a| a.name)
+        .ok_or(Error::NotFound("app"))
+}
+
+/// **Permissions:** global administrators.
+pub async fn settings(store: &Store, actor: &Principal, app_id: &str) -> Result<ClientSettings> {
+    actor.require(Permission::ManageApps)?;
+    app_name(store, actor, app_id).await?;
+    let mut db = store.reader().acquire().await?;
+    store::oidc::settings(&mut db, app_id).await
+}
+
+/// What an administrator types.
+pub struct ClientInput<'a> {
+    pub client_type: &'a str,
+    /// One address per line.
+    pub redirect_uris: &'a str,
+    pub post_logout_uris: &'a str,
+}
+
+/// **Permissions:** global administrators.
+pub async fn configure(
+    store: &Store,
+    actor: &Principal,
+    app_id: &str,
+    input: ClientInput<'_>,
+    now: i64,
+) -> Result<ClientSettings> {
+    actor.require(Permission::ManageApps)?;
+    let client_type = ClientType::parse(input.client_type).ok_or_else(|| FieldError {
+        field: "client_type".into(),
+        message: "Choose confidential or public.".into(),
+    });
+    let redirects = uri_list("redirect_uris", input.redirect_uris);
+    let logouts = uri_list("post_logout_uris", input.post_logout_uris);
+    crate::validate::report([
+        client_type.as_ref().err(),
+        redirects.as_ref().err(),
+        logouts.as_ref().err(),
+    ])?;
+    let (client_type, redirects, logouts) = (client_type?, redirects?, logouts?);
+    let name = app_name(store, actor, app_id).await?;
+    let mut tx = store.begin().await?;
+    store::oidc::set_settings(&mut tx, app_id, client_type, &redirects, &logouts).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Update application sign-in settings",
+            target_type: "App",
+            target_id: app_id,
+            target_name: &name,
+            detail: format!(
+                "{} client; redirect addresses: {}; sign-out addresses: {}",
+                client_type.as_str(),
+                redirects.join(" "),
+                logouts.join(" ")
+            ),
+        },
+    )
+    .await?;
+    let settings = store::oidc::settings(&mut tx, app_id).await?;
+    tx.commit().await?;
+    Ok(settings)
+}
+
+/// A new client secret, returned this once; the previous one stops working.
+///
+/// **Permissions:** global administrators.
+pub async fn new_secret(
+    store: &Store,
+    actor: &Principal,
+    app_id: &str,
+    now: i64,
+) -> Result<String> {
+    actor.require(Permission::ManageApps)?;
+    let name = app_name(store, actor, app_id).await?;
+    let secret = secrets::new_secret();
+    let mut tx = store.begin().await?;
+    let settings = store::oidc::settings(&mut tx, app_id).await?;
+    if settings.client_type == ClientType::Public {
+        return Err(Error::Conflict(
+            "A public client cannot keep a secret; make the app confidential first.".into(),
+        ));
+    }
+    store::oidc::set_secret(&mut *tx, app_id, &secrets::hash_secret(&secret), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: if settings.has_secret {
+                "Rotate client secret"
+            } else {
+                "Add client secret"
+            },
+            target_type: "App",
+            target_id: app_id,
+            target_name: &name,
+            detail: String::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// Whether `uri` is a registered sign-out address of `tenant_id`'s app `client_id`.
+pub async fn is_sign_out_uri(
+    store: &Store,
+    tenant_id: &str,
+    client_id: &str,
+    uri: &str,
+) -> Result<bool> {
+    let Some(client) = store::oidc::client(store.reader(), tenant_id, client_id).await? else {
+        return Ok(false);
+    };
+    store::oidc::has_redirect_uri(store.reader(), &client.id, "sign-out", uri).await
+}
+
+/// The tenant's latest sign-in events, newest first.
+///
+/// **Permissions:** global administrators.
+pub async fn sign_ins(
+    store: &Store,
+    actor: &Principal,
+    limit: i64,
+) -> Result<Vec<types::SignInEvent>> {
+    actor.require(Permission::ManageApps)?;
+    store::oidc::sign_ins(store.reader(), &actor.tenant_id, limit.clamp(1, 500)).await
+}

@@ -1,0 +1,427 @@
+//! The token endpoint (authorization code, refresh token, client credentials) and userinfo.
+//! Access and refresh tokens are random and stored as hashes, so they can be revoked; the ID
+//! token is a signed JWT.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::authorize::s256;
+use super::{
+    ACCESS_TOKEN_LIFETIME, Failure, ID_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME, Signer, issuer,
+    refuse,
+};
+use crate::store::oidc::{Client, Subject, Token};
+use crate::store::{self, Tx};
+use crate::{Store, secrets};
+
+/// A token request as received: the form, and the client's credentials from either the
+/// `Authorization: Basic` header or the form.
+#[derive(Clone, Debug, Default)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// A successful answer.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    pub scope: String,
+}
+
+/// Where tokens are made: the store, the signing key and the issuer's address.
+pub struct Issuer<'a> {
+    pub store: &'a Store,
+    pub signer: &'a Signer,
+    pub public_url: &'a str,
+}
+
+/// Same bytes, compared without stopping at the first difference.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The client, authenticated: confidential clients by their secret; public clients by
+/// their id alone (PKCE binds their codes).
+async fn authenticate(
+    store: &Store,
+    tenant_id: &str,
+    request: &TokenRequest,
+) -> Result<Client, Failure> {
+    let Some(client_id) = request.client_id.as_deref() else {
+        return refuse("invalid_client", "The client did not say who it is.");
+    };
+    let Some(client) = store::oidc::client(store.reader(), tenant_id, client_id).await? else {
+        return refuse("invalid_client", "Unknown client.");
+    };
+    match (
+        &client.client_type,
+        &client.secret_hash,
+        &request.client_secret,
+    ) {
+        (types::ClientType::Public, _, None) => Ok(client),
+        (types::ClientType::Public, _, Some(_)) => {
+            refuse("invalid_client", "A public client has no secret to send.")
+        }
+        (types::ClientType::Confidential, Some(hash), Some(secret))
+            if same(hash, &secrets::hash_secret(secret)) =>
+        {
+            Ok(client)
+        }
+        _ => refuse("invalid_client", "The client could not be authenticated."),
+    }
+}
+
+/// The subject identifier an app sees: stable for one user and one app, and different for
+/// another app, so apps cannot correlate people by it.
+fn pairwise_sub(app_id: &str, user_id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{app_id}:{user_id}").as_bytes()))
+}
+
+fn claims_of(subject: &Subject, app_id: &str, iss: &str) -> Value {
+    let guest = subject.user_type == types::UserType::Guest;
+    json!({
+        "iss": iss,
+        "sub": pairwise_sub(app_id, &subject.id),
+        "oid": subject.id,
+        "tid": subject.tenant_id,
+        "name": subject.display_name,
+        "email": subject.email,
+        "preferred_username": subject.email,
+        "acct": if guest { 1 } else { 0 },
+    })
+}
+
+/// Everything a user-bound token needs to mint its successors.
+struct Session<'a> {
+    client: &'a Client,
+    subject: &'a Subject,
+    family: &'a str,
+    scope: &'a str,
+    nonce: Option<&'a str>,
+    auth_time: i64,
+    amr: &'a str,
+    idp: &'a str,
+}
+
+async fn mint(
+    tx: &mut Tx,
+    issuer_of: &Issuer<'_>,
+    session: Session<'_>,
+    now: i64,
+) -> Result<TokenResponse, Failure> {
+    let access = secrets::new_secret();
+    let refresh = secrets::new_secret();
+    for (kind, secret, lifetime) in [
+        ("access", &access, ACCESS_TOKEN_LIFETIME),
+        ("refresh", &refresh, REFRESH_TOKEN_LIFETIME),
+    ] {
+        store::oidc::insert_token(
+            &mut **tx,
+            &secrets::hash_secret(secret),
+            &Token {
+                kind: kind.into(),
+                app_id: session.client.id.clone(),
+                user_id: Some(session.subject.id.clone()),
+                family: session.family.into(),
+                scope: session.scope.into(),
+                nonce: session.nonce.map(str::to_string),
+                auth_time: Some(session.auth_time),
+                amr: Some(session.amr.into()),
+                idp: Some(session.idp.into()),
+                expires_at: now + lifetime,
+                used_at: None,
+                revoked_at: None,
+            },
+            now,
+        )
+        .await?;
+    }
+    let iss = issuer(issuer_of.public_url, &session.client.tenant_id);
+    let mut claims = claims_of(session.subject, &session.client.id, &iss);
+    claims["aud"] = json!(session.client.id);
+    claims["iat"] = json!(now);
+    claims["exp"] = json!(now + ID_TOKEN_LIFETIME);
+    claims["auth_time"] = json!(session.auth_time);
+    claims["amr"] = json!([session.amr]);
+    if let Some(nonce) = session.nonce {
+        claims["nonce"] = json!(nonce);
+    }
+    if !session.idp.is_empty() {
+        claims["idp"] = json!(session.idp);
+    }
+    Ok(TokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_LIFETIME,
+        refresh_token: Some(refresh),
+        id_token: Some(issuer_of.signer.sign(&claims)),
+        scope: session.scope.into(),
+    })
+}
+
+/// The user a grant is for, still allowed to have tokens: enabled, and (for guests)
+/// still accepted.
+async fn live_subject(tx: &mut Tx, user_id: &str) -> Result<Subject, Failure> {
+    match store::oidc::subject(&mut **tx, user_id).await? {
+        Some(s)
+            if s.enabled
+                && (s.user_type == types::UserType::Member
+                    || s.external_state == Some(types::ExternalState::Accepted)) =>
+        {
+            Ok(s)
+        }
+        _ => refuse("invalid_grant", "The user can no longer sign in."),
+    }
+}
+
+/// Answers a token request to `tenant_id`'s endpoint.
+pub async fn exchange(
+    issuer_of: &Issuer<'_>,
+    tenant_id: &str,
+    request: &TokenRequest,
+    now: i64,
+) -> Result<TokenResponse, Failure> {
+    let store = issuer_of.store;
+    let client = authenticate(store, tenant_id, request).await?;
+    match request.grant_type.as_deref() {
+        Some("authorization_code") => redeem_code(issuer_of, &client, request, now).await,
+        Some("refresh_token") => refresh(issuer_of, &client, request, now).await,
+        Some("client_credentials") => client_credentials(store, &client, request, now).await,
+        Some(_) => refuse(
+            "unsupported_grant_type",
+            "Supported: authorization_code, refresh_token, client_credentials.",
+        ),
+        None => refuse("invalid_request", "grant_type is missing."),
+    }
+}
+
+async fn redeem_code(
+    issuer_of: &Issuer<'_>,
+    client: &Client,
+    request: &TokenRequest,
+    now: i64,
+) -> Result<TokenResponse, Failure> {
+    let Some(code) = request.code.as_deref() else {
+        return refuse("invalid_request", "code is missing.");
+    };
+    let code_hash = secrets::hash_secret(code);
+    let mut tx = issuer_of.store.begin().await?;
+    let Some(grant) = store::oidc::code(&mut *tx, &code_hash).await? else {
+        return refuse("invalid_grant", "Unknown code.");
+    };
+    if grant.app_id != client.id {
+        return refuse("invalid_grant", "The code was issued to another client.");
+    }
+    if !store::oidc::use_code(&mut *tx, &code_hash, now).await? {
+        // A second use: whoever holds the code is not to be trusted, nor what it gave.
+        store::oidc::revoke_family(&mut *tx, &code_hash, now).await?;
+        tx.commit().await?;
+        return refuse(
+            "invalid_grant",
+            "The code was used already; the tokens issued from it are revoked.",
+        );
+    }
+    if grant.expires_at <= now {
+        tx.commit().await?;
+        return refuse("invalid_grant", "The code has expired.");
+    }
+    if request.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
+        tx.commit().await?;
+        return refuse(
+            "invalid_grant",
+            "redirect_uri differs from the authorization request.",
+        );
+    }
+    match (&grant.code_challenge, request.code_verifier.as_deref()) {
+        (Some(challenge), Some(verifier)) if same(challenge, &s256(verifier)) => {}
+        (Some(_), Some(_)) => {
+            tx.commit().await?;
+            return refuse(
+                "invalid_grant",
+                "The code_verifier does not match the challenge.",
+            );
+        }
+        (Some(_), None) => {
+            tx.commit().await?;
+            return refuse("invalid_grant", "code_verifier is missing.");
+        }
+        (None, Some(_)) => {
+            tx.commit().await?;
+            return refuse(
+                "invalid_grant",
+                "A code_verifier was sent but the authorization request had no challenge.",
+            );
+        }
+        (None, None) => {}
+    }
+    let subject = match live_subject(&mut tx, &grant.user_id).await {
+        Ok(subject) => subject,
+        Err(failure) => {
+            tx.commit().await?;
+            return Err(failure);
+        }
+    };
+    let session = Session {
+        client,
+        subject: &subject,
+        family: &code_hash,
+        scope: &grant.scope,
+        nonce: grant.nonce.as_deref(),
+        auth_time: grant.auth_time,
+        amr: &grant.amr,
+        idp: &grant.idp,
+    };
+    let answer = mint(&mut tx, issuer_of, session, now).await?;
+    tx.commit().await?;
+    Ok(answer)
+}
+
+async fn refresh(
+    issuer_of: &Issuer<'_>,
+    client: &Client,
+    request: &TokenRequest,
+    now: i64,
+) -> Result<TokenResponse, Failure> {
+    let Some(presented) = request.refresh_token.as_deref() else {
+        return refuse("invalid_request", "refresh_token is missing.");
+    };
+    let hash = secrets::hash_secret(presented);
+    let mut tx = issuer_of.store.begin().await?;
+    let token = match store::oidc::token(&mut *tx, &hash).await? {
+        Some(t) if t.kind == "refresh" && t.app_id == client.id => t,
+        _ => return refuse("invalid_grant", "Unknown refresh token."),
+    };
+    if token.revoked_at.is_some() || token.expires_at <= now {
+        return refuse("invalid_grant", "The refresh token is no longer valid.");
+    }
+    if !store::oidc::use_token(&mut *tx, &hash, now).await? {
+        // Rotated already: someone replays an old token. Nothing of the family stays valid.
+        store::oidc::revoke_family(&mut *tx, &token.family, now).await?;
+        tx.commit().await?;
+        return refuse(
+            "invalid_grant",
+            "The refresh token was used already; every token of its family is revoked.",
+        );
+    }
+    let user_id = token.user_id.clone().unwrap_or_default();
+    let subject = match live_subject(&mut tx, &user_id).await {
+        Ok(subject) => subject,
+        Err(failure) => {
+            tx.commit().await?;
+            return Err(failure);
+        }
+    };
+    let session = Session {
+        client,
+        subject: &subject,
+        family: &token.family,
+        scope: &token.scope,
+        nonce: None,
+        auth_time: token.auth_time.unwrap_or(now),
+        amr: token.amr.as_deref().unwrap_or("pwd"),
+        idp: token.idp.as_deref().unwrap_or_default(),
+    };
+    let answer = mint(&mut tx, issuer_of, session, now).await?;
+    tx.commit().await?;
+    Ok(answer)
+}
+
+async fn client_credentials(
+    store: &Store,
+    client: &Client,
+    request: &TokenRequest,
+    now: i64,
+) -> Result<TokenResponse, Failure> {
+    if client.client_type != types::ClientType::Confidential {
+        return refuse(
+            "unauthorized_client",
+            "Only confidential clients may use client credentials.",
+        );
+    }
+    let scope = request.scope.clone().unwrap_or_default();
+    let access = secrets::new_secret();
+    let hash = secrets::hash_secret(&access);
+    let mut tx = store.begin().await?;
+    store::oidc::insert_token(
+        &mut *tx,
+        &hash,
+        &Token {
+            kind: "access".into(),
+            app_id: client.id.clone(),
+            user_id: None,
+            family: hash.clone(),
+            scope: scope.clone(),
+            nonce: None,
+            auth_time: None,
+            amr: None,
+            idp: None,
+            expires_at: now + ACCESS_TOKEN_LIFETIME,
+            used_at: None,
+            revoked_at: None,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(TokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_LIFETIME,
+        refresh_token: None,
+        id_token: None,
+        scope,
+    })
+}
+
+/// The claims about the user behind an access token issued by `tenant_id`.
+pub async fn userinfo(
+    store: &Store,
+    public_url: &str,
+    tenant_id: &str,
+    access_token: &str,
+    now: i64,
+) -> Result<Value, Failure> {
+    let invalid = || refuse("invalid_token", "The access token is not valid.");
+    let Some(token) =
+        store::oidc::token(store.reader(), &secrets::hash_secret(access_token)).await?
+    else {
+        return invalid();
+    };
+    if token.kind != "access" || token.revoked_at.is_some() || token.expires_at <= now {
+        return invalid();
+    }
+    let Some(user_id) = token.user_id.as_deref() else {
+        return refuse(
+            "invalid_token",
+            "This token was issued to a program, not a person.",
+        );
+    };
+    let subject = match store::oidc::subject(store.reader(), user_id).await? {
+        Some(s) if s.tenant_id == tenant_id && s.enabled => s,
+        _ => return invalid(),
+    };
+    Ok(claims_of(
+        &subject,
+        &token.app_id,
+        &issuer(public_url, tenant_id),
+    ))
+}

@@ -1,0 +1,957 @@
+//! Portico as an OpenID Connect provider, against the real binary: the checks of the
+//! OpenID Foundation's basic OP plan that apply, and assignment enforcement.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use integration::{PASSWORD, Portico};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const REDIRECT: &str = "https://wiki.contoso.example/callback";
+const VERIFIER: &str = "a-pkce-verifier-that-is-long-enough-0123456789abcdef";
+
+/// Contoso with Ada (admin) and Mia (member, assigned to Wiki); Wiki is a confidential
+/// client with one redirect address and a secret.
+struct Fixture {
+    portico: Portico,
+    tenant: String,
+    client_id: String,
+    secret: String,
+    mia: String,
+}
+
+async fn fixture() -> Fixture {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    portico.create_user(&tenant, "mia@contoso.example", &[]);
+    portico.create_user(&tenant, "max@contoso.example", &[]);
+    let app = portico.cli_json(
+        &[
+            "app",
+            "create",
+            "--tenant",
+            &tenant,
+            "--name",
+            "Wiki",
+            "--launch-url",
+            "https://wiki.contoso.example/",
+        ],
+        "",
+    );
+    let client_id = app["id"].as_str().unwrap().to_string();
+    portico.cli_json(
+        &[
+            "app",
+            "sign-in",
+            "--tenant",
+            &tenant,
+            "--app",
+            "Wiki",
+            "--redirect-uri",
+            REDIRECT,
+            "--post-logout-uri",
+            "https://wiki.contoso.example/bye",
+        ],
+        "",
+    );
+    let secret = portico.cli_json(&["app", "secret", "--tenant", &tenant, "--app", "Wiki"], "")
+        ["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    portico.cli_json(
+        &[
+            "app",
+            "assign",
+            "--tenant",
+            &tenant,
+            "--app",
+            "Wiki",
+            "--user",
+            "mia@contoso.example",
+        ],
+        "",
+    );
+    let mia = portico.sign_in("mia@contoso.example", PASSWORD).await;
+    Fixture {
+        portico,
+        tenant,
+        client_id,
+        secret,
+        mia,
+    }
+}
+
+fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// The query of a redirect's `Location`.
+fn query_of(location: &str) -> HashMap<String, String> {
+    let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+impl Fixture {
+    fn endpoint(&self, path: &str) -> String {
+        format!("{}/{}/{path}", self.portico.url, self.tenant)
+    }
+
+    /// The standard parameters, with `extra` replacing or adding some (an empty value
+    /// removes one).
+    fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
+        let mut params: Vec<(String, String)> = [
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid profile email"),
+            ("state", "s-123"),
+            ("nonce", "n-456"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (key, value) in extra {
+            params.retain(|(k, _)| k != key);
+            if !value.is_empty() {
+                params.push((key.to_string(), value.to_string()));
+            }
+        }
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        format!("{}?{query}", self.endpoint("oauth2/v2.0/authorize"))
+    }
+
+    /// GETs the authorization endpoint; returns (status, Location, body).
+    async fn authorize(
+        &self,
+        extra: &[(&str, &str)],
+        session: Option<&str>,
+    ) -> (u16, String, String) {
+        let mut request = self.portico.http().get(self.authorize_url(extra));
+        if let Some(session) = session {
+            request = request.header("Cookie", format!("portico_session={session}"));
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, location, response.text().await.unwrap())
+    }
+
+    /// A code for Mia (with PKCE).
+    async fn code(&self, extra: &[(&str, &str)]) -> String {
+        let challenge = challenge(VERIFIER);
+        let mut params = vec![
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        params.extend_from_slice(extra);
+        let (status, location, body) = self.authorize(&params, Some(&self.mia)).await;
+        assert_eq!(status, 303, "{body}");
+        let query = query_of(&location);
+        assert!(location.starts_with(REDIRECT), "{location}");
+        assert_eq!(query["state"], "s-123");
+        assert_eq!(
+            query["iss"],
+            format!("{}/{}/v2.0", self.portico.url, self.tenant)
+        );
+        query["code"].clone()
+    }
+
+    /// POSTs the token endpoint with the client's secret in a Basic header.
+    async fn token(&self, form: &[(&str, &str)]) -> (u16, Value) {
+        self.token_as(form, Some((&self.client_id, &self.secret)))
+            .await
+    }
+
+    async fn token_as(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (u16, Value) {
+        let mut request = self
+            .portico
+            .http()
+            .post(self.endpoint("oauth2/v2.0/token"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(integration::encode_form(form));
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    async fn exchange(&self, code: &str) -> (u16, Value) {
+        self.token(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .await
+    }
+
+    async fn userinfo(&self, token: &str) -> (u16, Value) {
+        let response = self
+            .portico
+            .http()
+            .get(self.endpoint("oidc/userinfo"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+}
+
+/// The claims of a JWT, unverified (verification is its own test).
+fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn discovery_and_the_key_set_describe_the_tenants_issuer() {
+    let f = fixture().await;
+    let by_domain = format!(
+        "{}/contoso.example/v2.0/.well-known/openid-configuration",
+        f.portico.url
+    );
+    let config: Value = f
+        .portico
+        .http()
+        .get(by_domain)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let issuer = format!("{}/{}/v2.0", f.portico.url, f.tenant);
+    assert_eq!(config["issuer"], issuer.as_str());
+    assert_eq!(
+        config["response_types_supported"],
+        serde_json::json!(["code"])
+    );
+    assert_eq!(
+        config["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        config["authorization_response_iss_parameter_supported"],
+        true
+    );
+    for endpoint in [
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "end_session_endpoint",
+    ] {
+        assert!(
+            config[endpoint]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{}/{}/", f.portico.url, f.tenant)),
+            "{endpoint}"
+        );
+    }
+    let jwks: Value = f
+        .portico
+        .http()
+        .get(config["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "RSA");
+    assert_eq!(key["alg"], "RS256");
+    assert!(key["kid"].is_string() && key["n"].as_str().unwrap().len() > 300);
+    assert!(
+        jwks.get("d").is_none() && key.get("d").is_none(),
+        "no private part"
+    );
+    let unknown = f
+        .portico
+        .http()
+        .get(format!(
+            "{}/nowhere.example/v2.0/.well-known/openid-configuration",
+            f.portico.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn a_member_gets_a_code_and_an_id_token_the_openidconnect_crate_verifies() {
+    use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
+    use openidconnect::{ClientId, ClientSecret, IssuerUrl, Nonce};
+
+    let f = fixture().await;
+    let code = f.code(&[]).await;
+    let (status, tokens) = f.exchange(&code).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["token_type"], "Bearer");
+    let id_token = tokens["id_token"].as_str().unwrap();
+
+    let jwks: CoreJsonWebKeySet = f
+        .portico
+        .http()
+        .get(f.endpoint("discovery/v2.0/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let issuer = IssuerUrl::new(format!("{}/{}/v2.0", f.portico.url, f.tenant)).unwrap();
+    let verifier = CoreIdTokenVerifier::new_confidential_client(
+        ClientId::new(f.client_id.clone()),
+        ClientSecret::new(f.secret.clone()),
+        issuer,
+        jwks,
+    );
+    let token: CoreIdToken = id_token.parse().unwrap();
+    let verified = token
+        .claims(&verifier, &Nonce::new("n-456".into()))
+        .expect("a valid ID token");
+    assert_eq!(
+        verified.email().map(|e| e.as_str()),
+        Some("mia@contoso.example")
+    );
+    assert!(
+        token
+            .claims(&verifier, &Nonce::new("another".into()))
+            .is_err(),
+        "the nonce is checked"
+    );
+
+    let c = claims(id_token);
+    assert_eq!(c["nonce"], "n-456");
+    assert_eq!(c["aud"], f.client_id.as_str());
+    assert_eq!(c["tid"], f.tenant.as_str());
+    assert_eq!(c["acct"], 0);
+    assert_eq!(c["amr"], serde_json::json!(["pwd"]));
+    assert!(c["auth_time"].as_i64().unwrap() <= c["iat"].as_i64().unwrap());
+    assert!(c.get("idp").is_none(), "members sign in at home");
+
+    // A tampered token fails.
+    let mut parts: Vec<String> = id_token.split('.').map(String::from).collect();
+    let mut forged = claims(id_token);
+    forged["email"] = "ada@contoso.example".into();
+    parts[1] = URL_SAFE_NO_PAD.encode(forged.to_string());
+    let tampered: CoreIdToken = parts.join(".").parse().unwrap();
+    assert!(
+        tampered
+            .claims(&verifier, &Nonce::new("n-456".into()))
+            .is_err()
+    );
+
+    // userinfo with the access token, by GET and by POST; without one, refused.
+    let access = tokens["access_token"].as_str().unwrap();
+    let (status, info) = f.userinfo(access).await;
+    assert_eq!(status, 200);
+    assert_eq!(info["email"], "mia@contoso.example");
+    assert_eq!(info["sub"], c["sub"]);
+    let posted = f
+        .portico
+        .http()
+        .post(f.endpoint("oidc/userinfo"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("access_token={access}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status().as_u16(), 200);
+    let (status, _) = f.userinfo("not-a-token").await;
+    assert_eq!(status, 401);
+    let none = f
+        .portico
+        .http()
+        .get(f.endpoint("oidc/userinfo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status().as_u16(), 401);
+    assert!(
+        none.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+}
+
+#[tokio::test]
+async fn a_code_works_once_and_its_reuse_revokes_what_it_gave() {
+    let f = fixture().await;
+    let code = f.code(&[]).await;
+    let (status, tokens) = f.exchange(&code).await;
+    assert_eq!(status, 200);
+    let (status, again) = f.exchange(&code).await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _) = f.userinfo(tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(status, 401, "the access token of a reused code is revoked");
+    let (status, refreshed) = f
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ])
+        .await;
+    assert_eq!(
+        (status, refreshed["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+
+    // Fifty exchanges of one code at once: one gets tokens.
+    let code = f.code(&[]).await;
+    let attempts = (0..50).map(|_| f.exchange(&code));
+    let results = futures::future::join_all(attempts).await;
+    let granted = results.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!(granted, 1, "{results:?}");
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_replayed_one_revokes_the_family() {
+    let f = fixture().await;
+    let code = f.code(&[]).await;
+    let (_, first) = f.exchange(&code).await;
+    let old = first["refresh_token"].as_str().unwrap().to_string();
+    let (status, second) = f
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &old)])
+        .await;
+    assert_eq!(status, 200, "{second}");
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    assert!(second["id_token"].is_string());
+    // The old one again: refused, and the new one dies with it.
+    let (status, replay) = f
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &old)])
+        .await;
+    assert_eq!(
+        (status, replay["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _) = f.userinfo(second["access_token"].as_str().unwrap()).await;
+    assert_eq!(status, 401);
+    let newest = second["refresh_token"].as_str().unwrap();
+    let (status, _) = f
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", newest)])
+        .await;
+    assert_eq!(status, 400);
+
+    // Fifty uses of one refresh token at once: one succeeds, and the family is revoked.
+    let code = f.code(&[]).await;
+    let (_, tokens) = f.exchange(&code).await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+    ];
+    let attempts = (0..50).map(|_| f.token(&form));
+    let results = futures::future::join_all(attempts).await;
+    let winners: Vec<&Value> = results
+        .iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(winners.len(), 1);
+    let (status, _) = f
+        .userinfo(winners[0]["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(status, 401, "the family is revoked");
+}
+
+#[tokio::test]
+async fn only_registered_redirect_addresses_exactly_as_written_get_anything() {
+    let f = fixture().await;
+    let mut variants: Vec<String> = vec![
+        "".into(),
+        "https://wiki.contoso.example/callback/".into(),
+        "https://wiki.contoso.example/Callback".into(),
+        "https://WIKI.contoso.example/callback".into(),
+        "HTTPS://wiki.contoso.example/callback".into(),
+        "http://wiki.contoso.example/callback".into(),
+        "https://wiki.contoso.example:443/callback".into(),
+        "https://wiki.contoso.example:8443/callback".into(),
+        "https://wiki.contoso.example/callback?x=1".into(),
+        "https://wiki.contoso.example/callback?".into(),
+        "https://wiki.contoso.example/callback#frag".into(),
+        "https://wiki.contoso.example/callback#".into(),
+        "https://wiki.contoso.example/callback/../callback".into(),
+        "https://wiki.contoso.example/./callback".into(),
+        "https://wiki.contoso.example//callback".into(),
+        "https://wiki.contoso.example/callback%2F".into(),
+        "https://wiki.contoso.example/%63allback".into(),
+        "https://wiki.contoso.example/callback%00".into(),
+        "https://wiki.contoso.example/callback%20".into(),
+        "https://wiki.contoso.example/callback ".into(),
+        " https://wiki.contoso.example/callback".into(),
+        "https://wiki.contoso.example.evil.example/callback".into(),
+        "https://evil.example/callback".into(),
+        "https://evil.example/https://wiki.contoso.example/callback".into(),
+        "https://wiki.contoso.example@evil.example/callback".into(),
+        "https://user@wiki.contoso.example/callback".into(),
+        "https://user:pass@wiki.contoso.example/callback".into(),
+        "https://evil.example#@wiki.contoso.example/callback".into(),
+        "https://evil.example?@wiki.contoso.example/callback".into(),
+        "https://evil.example\\@wiki.contoso.example/callback".into(),
+        "https://wiki.contoso.example%2eevil.example/callback".into(),
+        "https://wiki.contoso.example%40evil.example/callback".into(),
+        "//wiki.contoso.example/callback".into(),
+        "/callback".into(),
+        "callback".into(),
+        "wiki.contoso.example/callback".into(),
+        "javascript:alert(1)//wiki.contoso.example/callback".into(),
+        "data:text/html,https://wiki.contoso.example/callback".into(),
+        "http://localhost/callback".into(),
+        "http://127.0.0.1/callback".into(),
+        "http://[::1]/callback".into(),
+        "http://localhost.evil.example/callback".into(),
+        "http://127.0.0.1.nip.io/callback".into(),
+        "http://0x7f000001/callback".into(),
+        "http://2130706433/callback".into(),
+        "https://wiki.contoso.example./callback".into(),
+        "https://wiki%2Econtoso.example/callback".into(),
+        "https://xn--wiki-contoso.example/callback".into(),
+        "https://wiki.contoso.example\t/callback".into(),
+        "https://wiki.contoso.example/callback\n".into(),
+        "https://wiki.contoso.example/callback;x".into(),
+        "https://wiki.contoso.example/callback%3Fx=1".into(),
+        "https://wiki.contoso.example/callback%23x".into(),
+        "https://wiki.contoso.example/CALLBACK".into(),
+        "https://wiki.contoso.example/callbackx".into(),
+        "https://wiki.contoso.example/callbac".into(),
+        "https://wiki.contoso.exampl/callback".into(),
+        "https://ki.contoso.example/callback".into(),
+        "https://wiki.contoso.example:0/callback".into(),
+        "https://wiki.contoso.example:/callback".into(),
+        "ftp://wiki.contoso.example/callback".into(),
+        "wss://wiki.contoso.example/callback".into(),
+    ];
+    // Every single-character case flip and every appended character of the real one.
+    let real = REDIRECT.to_string();
+    for (i, c) in real.char_indices().filter(|(_, c)| c.is_ascii_alphabetic()) {
+        let mut flipped = real.clone();
+        flipped.replace_range(i..i + 1, &c.to_ascii_uppercase().to_string());
+        variants.push(flipped);
+    }
+    for suffix in [
+        "/", "x", "%", "?", "#", ".", "..", "%2e", "&", "=", "!", "~", "*", "'", "(", ")", "$",
+        ",", ";", "+", "@",
+    ] {
+        variants.push(format!("{real}{suffix}"));
+    }
+    variants.sort();
+    variants.dedup();
+    variants.retain(|v| v != REDIRECT);
+    assert!(variants.len() >= 100, "only {} variants", variants.len());
+    for variant in &variants {
+        let (status, location, body) = f
+            .authorize(&[("redirect_uri", variant)], Some(&f.mia))
+            .await;
+        assert_eq!(
+            status, 400,
+            "{variant:?} was not refused: {location} {body}"
+        );
+        assert!(
+            location.is_empty(),
+            "{variant:?} sent the browser to {location}"
+        );
+        assert!(
+            body.contains("not registered") || body.contains("redirect_uri is missing"),
+            "{variant:?}: {body}"
+        );
+    }
+    // An unknown client gets the same page, never a redirect.
+    let (status, location, _) = f
+        .authorize(&[("client_id", "not-a-client")], Some(&f.mia))
+        .await;
+    assert_eq!((status, location.as_str()), (400, ""));
+}
+
+#[tokio::test]
+async fn pkce_is_required_for_public_clients_s256_only_and_checked_at_exchange() {
+    let f = fixture().await;
+    // Confidential: a wrong verifier, a missing one, and one without a challenge.
+    let code = f.code(&[]).await;
+    let (status, wrong) = f
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            (
+                "code_verifier",
+                "another-verifier-that-is-long-enough-0123456789abc",
+            ),
+        ])
+        .await;
+    assert_eq!(
+        (status, wrong["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let code = f.code(&[]).await;
+    let (status, _) = f
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ])
+        .await;
+    assert_eq!(status, 400);
+    let (_, location, _) = f.authorize(&[], Some(&f.mia)).await;
+    let code = query_of(&location)["code"].clone();
+    let (status, body) = f.exchange(&code).await;
+    assert_eq!(status, 400, "a verifier without a challenge: {body}");
+    let (_, location, _) = f.authorize(&[], Some(&f.mia)).await;
+    let code = query_of(&location)["code"].clone();
+    let (status, body) = f
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ])
+        .await;
+    assert_eq!(status, 200, "a confidential client may skip PKCE: {body}");
+
+    // plain is refused, at the client's redirect address.
+    let (status, location, _) = f
+        .authorize(
+            &[
+                ("code_challenge", &challenge(VERIFIER)),
+                ("code_challenge_method", "plain"),
+            ],
+            Some(&f.mia),
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(query_of(&location)["error"], "invalid_request");
+
+    // A public client must use PKCE and has no secret.
+    f.portico.cli_json(
+        &[
+            "app",
+            "sign-in",
+            "--tenant",
+            &f.tenant,
+            "--app",
+            "Wiki",
+            "--client-type",
+            "public",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+        "",
+    );
+    let (_, location, _) = f.authorize(&[], Some(&f.mia)).await;
+    assert_eq!(query_of(&location)["error"], "invalid_request");
+    let code = f.code(&[]).await;
+    let (status, tokens) = f
+        .token_as(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+                ("client_id", &f.client_id),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    let (status, refused) = f
+        .token_as(
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &f.client_id),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+}
+
+#[tokio::test]
+async fn clients_authenticate_by_basic_or_post_and_a_wrong_secret_is_refused() {
+    let f = fixture().await;
+    let code = f.code(&[]).await;
+    let (status, tokens) = f
+        .token_as(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+                ("client_id", &f.client_id),
+                ("client_secret", &f.secret),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "client_secret_post: {tokens}");
+    let code = f.code(&[]).await;
+    let (status, refused) = f
+        .token_as(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+            Some((&f.client_id, "wrong")),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    // The code is still good for the real client.
+    let (status, _) = f.exchange(&code).await;
+    assert_eq!(status, 200);
+    let (status, grant) = f
+        .token(&[("grant_type", "client_credentials"), ("scope", "api")])
+        .await;
+    assert_eq!(status, 200, "{grant}");
+    assert!(grant.get("id_token").is_none() && grant.get("refresh_token").is_none());
+    let (status, _) = f
+        .token(&[
+            ("grant_type", "password"),
+            ("username", "mia"),
+            ("password", PASSWORD),
+        ])
+        .await;
+    assert_eq!(status, 400, "no password grant");
+}
+
+#[tokio::test]
+async fn prompt_max_age_and_protocol_errors_answer_as_the_spec_says() {
+    let f = fixture().await;
+    // Nobody signed in: prompt=none comes back with login_required; otherwise sign in first.
+    let (status, location, _) = f.authorize(&[("prompt", "none")], None).await;
+    assert_eq!(status, 303);
+    let query = query_of(&location);
+    assert_eq!(
+        (query["error"].as_str(), query["state"].as_str()),
+        ("login_required", "s-123")
+    );
+    let (status, location, _) = f
+        .authorize(&[("login_hint", "mia@contoso.example")], None)
+        .await;
+    assert_eq!(status, 303);
+    assert!(
+        location.starts_with("/signin?next=%2Fcontinue"),
+        "{location}"
+    );
+    assert!(
+        location.contains("email=mia%40contoso.example"),
+        "{location}"
+    );
+    // prompt=login asks for a new sign-in even with a session; max_age likewise once passed.
+    let (_, location, _) = f.authorize(&[("prompt", "login")], Some(&f.mia)).await;
+    assert!(location.starts_with("/signin?"), "{location}");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (_, location, _) = f.authorize(&[("max_age", "0")], Some(&f.mia)).await;
+    assert!(location.starts_with("/signin?"), "{location}");
+    let (_, location, _) = f.authorize(&[("max_age", "3600")], Some(&f.mia)).await;
+    assert!(query_of(&location).contains_key("code"), "{location}");
+    // Request objects, other flows and a missing openid scope are refused at the client.
+    for (extra, error) in [
+        (
+            vec![("request", "eyJhbGciOiJub25lIn0.e30.")],
+            "request_not_supported",
+        ),
+        (
+            vec![("request_uri", "https://evil.example/r")],
+            "request_uri_not_supported",
+        ),
+        (
+            vec![("response_type", "token")],
+            "unsupported_response_type",
+        ),
+        (
+            vec![("response_type", "code id_token")],
+            "unsupported_response_type",
+        ),
+        (vec![("scope", "profile")], "invalid_scope"),
+    ] {
+        let (status, location, _) = f.authorize(&extra, Some(&f.mia)).await;
+        assert_eq!(status, 303);
+        assert_eq!(query_of(&location)["error"], error, "{extra:?}");
+    }
+    // Unknown parameters are ignored.
+    let (_, location, _) = f.authorize(&[("color", "blue")], Some(&f.mia)).await;
+    assert!(query_of(&location).contains_key("code"));
+}
+
+#[tokio::test]
+async fn people_without_the_app_get_a_page_saying_why_and_every_attempt_is_logged() {
+    let f = fixture().await;
+    let max = f.portico.sign_in("max@contoso.example", PASSWORD).await;
+    let (status, location, body) = f.authorize(&[], Some(&max)).await;
+    assert_eq!((status, location.as_str()), (403, ""));
+    assert!(
+        body.contains("You cannot use Wiki") && body.contains("not been given this app"),
+        "{body}"
+    );
+    let (_, location, _) = f.authorize(&[("prompt", "none")], Some(&max)).await;
+    assert_eq!(query_of(&location)["error"], "interaction_required");
+
+    // Someone from another organization on this Portico has no account here at all.
+    let (fabrikam, _) =
+        f.portico
+            .seed_tenant("Fabrikam", "fabrikam.example", "fay@fabrikam.example", &[]);
+    assert!(!fabrikam.is_empty());
+    let fay = f.portico.sign_in("fay@fabrikam.example", PASSWORD).await;
+    let (status, _, body) = f.authorize(&[], Some(&fay)).await;
+    assert_eq!(status, 403);
+    assert!(body.contains("no account in Contoso"), "{body}");
+
+    // The sign-in log has both refusals and a success.
+    f.code(&[]).await;
+    let ada = f.portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let log = f.portico.call("admin/sign-ins", &[], Some(&ada)).await;
+    let events = log.body.as_array().unwrap();
+    let summary: Vec<(bool, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["success"].as_bool().unwrap(),
+                e["user_email"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (true, "mia@contoso.example"),
+            (false, "fay@fabrikam.example"),
+            (false, "max@contoso.example"),
+            (false, "max@contoso.example")
+        ]
+    );
+    assert!(events.iter().all(|e| e["app_name"] == "Wiki"));
+    let mia = f.portico.call("admin/sign-ins", &[], Some(&f.mia)).await;
+    assert_eq!(mia.status, 403, "members do not read the log");
+}
+
+#[tokio::test]
+async fn an_invited_guest_gets_guest_claims() {
+    let f = fixture().await;
+    let ada = f.portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let guest = f
+        .portico
+        .invite_and_redeem(&ada, "ann@partner.example")
+        .await;
+    f.portico.cli_json(
+        &[
+            "app",
+            "assign",
+            "--tenant",
+            &f.tenant,
+            "--app",
+            "Wiki",
+            "--user",
+            "ann@partner.example",
+        ],
+        "",
+    );
+    let challenge = challenge(VERIFIER);
+    let (status, location, body) = f
+        .authorize(
+            &[
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+            Some(&guest),
+        )
+        .await;
+    assert_eq!(status, 303, "{body}");
+    let (_, tokens) = f.exchange(&query_of(&location)["code"]).await;
+    let c = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(
+        (c["acct"].as_i64(), c["idp"].as_str(), c["amr"][0].as_str()),
+        (Some(1), Some("mail"), Some("otp"))
+    );
+    assert_eq!(c["email"], "ann@partner.example");
+}
+
+#[tokio::test]
+async fn signing_out_from_the_app_ends_the_portico_session_after_asking() {
+    let f = fixture().await;
+    let code = f.code(&[]).await;
+    let (_, tokens) = f.exchange(&code).await;
+    let hint = tokens["id_token"].as_str().unwrap();
+    let logout = f.endpoint("oauth2/v2.0/logout");
+    let asked = f.portico.http().get(format!("{logout}?id_token_hint={hint}&post_logout_redirect_uri=https%3A%2F%2Fwiki.contoso.example%2Fbye&state=x1"))
+        .header("Cookie", format!("portico_session={}", f.mia)).send().await.unwrap();
+    assert_eq!(asked.status().as_u16(), 200);
+    assert!(asked.text().await.unwrap().contains("Sign out of Portico?"));
+    let me = f.portico.call("me", &[], Some(&f.mia)).await;
+    assert!(me.body.is_object(), "a GET changes nothing: {me:?}");
+    let done = f
+        .portico
+        .http()
+        .post(&logout)
+        .header("Cookie", format!("portico_session={}", f.mia))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Origin", &f.portico.url)
+        .body(integration::encode_form(&[
+            ("id_token_hint", hint),
+            (
+                "post_logout_redirect_uri",
+                "https://wiki.contoso.example/bye",
+            ),
+            ("state", "x1"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(
+        done.headers()["location"],
+        "https://wiki.contoso.example/bye?state=x1"
+    );
+    let me = f.portico.call("me", &[], Some(&f.mia)).await;
+    assert!(me.body.is_null(), "the session is over: {me:?}");
+    // An unregistered address is not followed.
+    let sneaky = f
+        .portico
+        .http()
+        .post(&logout)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Origin", &f.portico.url)
+        .body(integration::encode_form(&[
+            ("client_id", &f.client_id),
+            ("post_logout_redirect_uri", "https://evil.example/"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sneaky.headers()["location"], "/signin");
+}

@@ -1,0 +1,558 @@
+//! The OpenID Connect endpoints, one set per tenant under `/{tenant}/…` (the tenant's id,
+//! slug or primary domain), as Entra lays them out. Thin adapters: the rules live in
+//! `domain::oidc`.
+
+use std::collections::HashMap;
+
+use app::server::{ClientAddress, Cookie, Portal};
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use base64::Engine;
+use domain::oidc::authorize::{AuthorizeRequest, Outcome};
+use domain::oidc::tokens::{Issuer, TokenRequest};
+use domain::oidc::{Failure, ProtocolError, issuer};
+use domain::sessions::SignedIn;
+use serde_json::json;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct Provider {
+    pub portal: Portal,
+    pub signer: domain::oidc::Signer,
+}
+
+pub fn router(provider: Provider) -> Router {
+    Router::new()
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(discovery),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(keys))
+        .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
+        .route("/{tenant}/oauth2/v2.0/token", axum::routing::post(token))
+        .route("/{tenant}/oidc/userinfo", get(userinfo).post(userinfo_post))
+        .route(
+            "/{tenant}/oauth2/v2.0/logout",
+            get(logout_page).post(logout),
+        )
+        .with_state(provider)
+}
+
+fn now() -> i64 {
+    app::server::now()
+}
+
+/// A page of Portico's own, for answers that are not for the app.
+fn page(status: StatusCode, title: &str, paragraphs: &[&str]) -> Response {
+    let body: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape(p)))
+        .collect();
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · Portico</title><link rel=\"stylesheet\" href=\"/pkg/portico.css\">\
+         <link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"></head><body>\
+         <header class=\"top\"><a class=\"brand\" href=\"/\">Portico</a></header>\
+         <main id=\"main\"><section class=\"card narrow\"><h1>{title}</h1>{body}</section></main>\
+         </body></html>",
+        title = escape(title)
+    );
+    (status, Html(html)).into_response()
+}
+
+fn escape(text: &str) -> String {
+    domain::outbox::escape_html(text)
+}
+
+fn internal(error: impl std::fmt::Display) -> Response {
+    tracing::error!("OpenID Connect endpoint failed: {error}");
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        &["Portico could not finish this sign-in. Try again in a moment."],
+    )
+}
+
+/// The tenant named in the path, or a page saying there is none.
+async fn tenant(provider: &Provider, key: &str) -> Result<types::Tenant, Response> {
+    match domain::tenants::find(&provider.portal.store, key).await {
+        Ok(tenant) => Ok(tenant),
+        Err(domain::Error::NotFound(_)) => Err(page(
+            StatusCode::NOT_FOUND,
+            "No such organization",
+            &["This address names no organization on this Portico."],
+        )),
+        Err(error) => Err(internal(error)),
+    }
+}
+
+/// The session id from the request's cookie.
+fn session_token(portal: &Portal, headers: &HeaderMap) -> Option<String> {
+    let name = portal.cookie_name(Cookie::Session);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_string())
+}
+
+/// Who is signed in, from the session cookie.
+async fn signed_in(provider: &Provider, headers: &HeaderMap, ip: Option<&str>) -> Option<SignedIn> {
+    let portal = &provider.portal;
+    let token = session_token(portal, headers)?;
+    domain::sessions::principal(&portal.store, &portal.policy, &token, ip, now())
+        .await
+        .ok()
+        .flatten()
+}
+
+/// `GET /{tenant}/v2.0/.well-known/openid-configuration`
+async fn discovery(State(provider): State<Provider>, Path(key): Path<String>) -> Response {
+    let tenant = match tenant(&provider, &key).await {
+        Ok(tenant) => tenant,
+        Err(page) => return page,
+    };
+    let base = provider.portal.public_url.trim_end_matches('/');
+    let id = &tenant.id;
+    Json(json!({
+        "issuer": issuer(base, id),
+        "authorization_endpoint": format!("{base}/{id}/oauth2/v2.0/authorize"),
+        "token_endpoint": format!("{base}/{id}/oauth2/v2.0/token"),
+        "userinfo_endpoint": format!("{base}/{id}/oidc/userinfo"),
+        "jwks_uri": format!("{base}/{id}/discovery/v2.0/keys"),
+        "end_session_endpoint": format!("{base}/{id}/oauth2/v2.0/logout"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr",
+                             "name", "email", "preferred_username", "oid", "tid", "idp", "acct"],
+        "prompt_values_supported": ["none", "login"],
+        "authorization_response_iss_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "claims_parameter_supported": false,
+    }))
+    .into_response()
+}
+
+/// `GET /{tenant}/discovery/v2.0/keys`
+async fn keys(State(provider): State<Provider>, Path(key): Path<String>) -> Response {
+    if let Err(page) = tenant(&provider, &key).await {
+        return page;
+    }
+    match domain::oidc::keys::jwks(&provider.portal.store, now()).await {
+        Ok(keys) => Json(keys).into_response(),
+        Err(error) => internal(error),
+    }
+}
+
+/// `GET /{tenant}/oauth2/v2.0/authorize`
+async fn authorize(
+    State(provider): State<Provider>,
+    Path(key): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    client_address: Option<Extension<ClientAddress>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let tenant = match tenant(&provider, &key).await {
+        Ok(tenant) => tenant,
+        Err(page) => return page,
+    };
+    let ip = client_address.map(|Extension(a)| a.0);
+    let person = signed_in(&provider, &headers, ip.as_deref()).await;
+    let param = |name: &str| query.get(name).cloned();
+    let request = AuthorizeRequest {
+        client_id: param("client_id"),
+        redirect_uri: param("redirect_uri"),
+        response_type: param("response_type"),
+        response_mode: param("response_mode"),
+        scope: param("scope"),
+        state: param("state"),
+        nonce: param("nonce"),
+        code_challenge: param("code_challenge"),
+        code_challenge_method: param("code_challenge_method"),
+        prompt: param("prompt"),
+        max_age: param("max_age"),
+        login_hint: param("login_hint"),
+        request: param("request"),
+        request_uri: param("request_uri"),
+    };
+    let portal = &provider.portal;
+    let outcome = domain::oidc::authorize::authorize(
+        &portal.store,
+        &portal.public_url,
+        &tenant.id,
+        &request,
+        person.as_ref(),
+        now(),
+    )
+    .await;
+    match outcome {
+        Ok(Outcome::Redirect(url)) => Redirect::to(&url).into_response(),
+        Ok(Outcome::ErrorPage { message }) => page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in request is not right",
+            &[&message, "Tell the people who run the app you came from."],
+        ),
+        Ok(Outcome::Refused {
+            app_name,
+            tenant_name,
+            reason,
+        }) => page(
+            StatusCode::FORBIDDEN,
+            &format!("You cannot use {app_name}"),
+            &[
+                &reason,
+                &format!("Ask an administrator of {tenant_name} if you need it."),
+            ],
+        ),
+        Ok(Outcome::SignIn { login_hint }) => {
+            Redirect::to(&sign_in_then(&uri, login_hint.as_deref())).into_response()
+        }
+        Err(error) => internal(error),
+    }
+}
+
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The sign-in page, then back to this authorization request (without `prompt=login`,
+/// which the new sign-in satisfies).
+fn sign_in_then(uri: &Uri, login_hint: Option<&str>) -> String {
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .filter(|(k, _)| k != "prompt")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    let again = format!(
+        "{}?{}",
+        uri.path(),
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish()
+    );
+    let next = format!("/continue?to={}", encode(&again));
+    let mut url = format!("/signin?next={}", encode(&next));
+    if let Some(hint) = login_hint {
+        url.push_str(&format!("&email={}", encode(hint)));
+    }
+    url
+}
+
+/// A protocol error as the token and userinfo endpoints answer it.
+fn protocol_error(error: ProtocolError, basic: bool) -> Response {
+    let status = match error.error {
+        "invalid_client" | "invalid_token" => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut response = (
+        status,
+        Json(json!({ "error": error.error, "error_description": error.description })),
+    )
+        .into_response();
+    let challenge = match error.error {
+        "invalid_client" if basic => Some("Basic realm=\"portico\"".to_string()),
+        "invalid_token" => Some(format!(
+            "Bearer error=\"invalid_token\", error_description=\"{}\"",
+            error.description.replace('"', "'")
+        )),
+        _ => None,
+    };
+    if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+fn failure(failure: Failure, basic: bool) -> Response {
+    match failure {
+        Failure::Protocol(error) => protocol_error(error, basic),
+        Failure::Internal(error) => {
+            tracing::error!("token endpoint failed: {error}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({ "error": "server_error", "error_description": "Portico failed; try again." })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The client's id and secret from `Authorization: Basic`, each form-encoded (RFC 6749,
+/// 2.3.1).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Some((decode(id), decode(secret)))
+}
+
+/// `POST /{tenant}/oauth2/v2.0/token`
+async fn token(
+    State(provider): State<Provider>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let tenant = match tenant(&provider, &key).await {
+        Ok(tenant) => tenant,
+        Err(_) => {
+            return protocol_error(
+                ProtocolError::new("invalid_request", "Unknown organization."),
+                false,
+            );
+        }
+    };
+    let basic = basic_credentials(&headers);
+    let used_basic = basic.is_some();
+    let field = |name: &str| form.get(name).cloned();
+    if used_basic && field("client_secret").is_some() {
+        return protocol_error(
+            ProtocolError::new(
+                "invalid_request",
+                "Use one way to authenticate the client, not two.",
+            ),
+            true,
+        );
+    }
+    let (client_id, client_secret) = match basic {
+        Some((id, secret)) => (Some(id), Some(secret)),
+        None => (field("client_id"), field("client_secret")),
+    };
+    let request = TokenRequest {
+        grant_type: field("grant_type"),
+        code: field("code"),
+        redirect_uri: field("redirect_uri"),
+        code_verifier: field("code_verifier"),
+        refresh_token: field("refresh_token"),
+        scope: field("scope"),
+        client_id,
+        client_secret,
+    };
+    let issuer_of = Issuer {
+        store: &provider.portal.store,
+        signer: &provider.signer,
+        public_url: &provider.portal.public_url,
+    };
+    match domain::oidc::tokens::exchange(&issuer_of, &tenant.id, &request, now()).await {
+        Ok(answer) => {
+            let mut response = Json(answer).into_response();
+            response
+                .headers_mut()
+                .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            response
+        }
+        Err(error) => failure(error, used_basic),
+    }
+}
+
+async fn userinfo_for(provider: &Provider, key: &str, token: Option<String>) -> Response {
+    let missing = || {
+        protocol_error(
+            ProtocolError::new("invalid_token", "Send the access token as a Bearer token."),
+            false,
+        )
+    };
+    let Some(token) = token else {
+        return missing();
+    };
+    let tenant = match tenant(provider, key).await {
+        Ok(tenant) => tenant,
+        Err(_) => return missing(),
+    };
+    let portal = &provider.portal;
+    match domain::oidc::tokens::userinfo(
+        &portal.store,
+        &portal.public_url,
+        &tenant.id,
+        &token,
+        now(),
+    )
+    .await
+    {
+        Ok(claims) => Json(claims).into_response(),
+        Err(error) => failure(error, false),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(|t| t.trim().to_string())
+}
+
+/// `GET /{tenant}/oidc/userinfo`
+async fn userinfo(
+    State(provider): State<Provider>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    userinfo_for(&provider, &key, bearer(&headers)).await
+}
+
+/// `POST /{tenant}/oidc/userinfo`: the token in the header or the form.
+async fn userinfo_post(
+    State(provider): State<Provider>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let token = bearer(&headers).or_else(|| form.get("access_token").cloned());
+    userinfo_for(&provider, &key, token).await
+}
+
+/// Where to go after signing out: a registered sign-out address of the app (named by
+/// `client_id`, or by the audience of `id_token_hint`), with `state`; else the sign-in page.
+async fn after_logout(
+    provider: &Provider,
+    tenant_id: &str,
+    params: &HashMap<String, String>,
+) -> Option<String> {
+    let uri = params.get("post_logout_redirect_uri")?;
+    let client_id = params.get("client_id").cloned().or_else(|| {
+        let hint = params.get("id_token_hint")?;
+        let payload = hint.split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()?;
+        let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        match &claims["aud"] {
+            serde_json::Value::String(aud) => Some(aud.clone()),
+            serde_json::Value::Array(auds) => auds.first()?.as_str().map(str::to_string),
+            _ => None,
+        }
+    })?;
+    let registered =
+        domain::oidc::clients::is_sign_out_uri(&provider.portal.store, tenant_id, &client_id, uri)
+            .await
+            .ok()?;
+    if !registered {
+        return None;
+    }
+    Some(match params.get("state") {
+        Some(state) => format!(
+            "{uri}{}state={}",
+            if uri.contains('?') { '&' } else { '?' },
+            encode(state)
+        ),
+        None => uri.clone(),
+    })
+}
+
+/// `GET /{tenant}/oauth2/v2.0/logout`: asks before signing out (a GET changes nothing).
+async fn logout_page(
+    State(provider): State<Provider>,
+    Path(key): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(page) = tenant(&provider, &key).await {
+        return page;
+    }
+    let fields: String = [
+        "id_token_hint",
+        "post_logout_redirect_uri",
+        "state",
+        "client_id",
+    ]
+    .iter()
+    .filter_map(|name| params.get(*name).map(|v| (name, v)))
+    .map(|(name, value)| {
+        format!(
+            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+            escape(value)
+        )
+    })
+    .collect();
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Sign out · Portico</title><link rel=\"stylesheet\" href=\"/pkg/portico.css\"></head><body>\
+         <header class=\"top\"><a class=\"brand\" href=\"/\">Portico</a></header>\
+         <main id=\"main\"><section class=\"card narrow\"><h1>Sign out of Portico?</h1>\
+         <p>The app you came from asks to end your Portico session too.</p>\
+         <form method=\"post\">{fields}<button type=\"submit\">Sign out</button></form>\
+         <p><a href=\"/\">Stay signed in</a></p></section></main></body></html>"
+    );
+    // The form's answer sends the browser on to the app's registered sign-out address.
+    let mut response = Html(html).into_response();
+    if let Some(target) = params
+        .get("post_logout_redirect_uri")
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization())
+        && let Ok(policy) = HeaderValue::from_str(&format!(
+            "default-src 'self'; style-src 'self'; img-src 'self'; form-action 'self' {target}; \
+             frame-ancestors 'none'; base-uri 'none'"
+        ))
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+/// `POST /{tenant}/oauth2/v2.0/logout`: ends the Portico session.
+async fn logout(
+    State(provider): State<Provider>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    Form(params): Form<HashMap<String, String>>,
+) -> Response {
+    let tenant = match tenant(&provider, &key).await {
+        Ok(tenant) => tenant,
+        Err(page) => return page,
+    };
+    let portal = &provider.portal;
+    if let Some(token) = session_token(portal, &headers)
+        && let Err(error) = domain::sessions::sign_out(&portal.store, &token).await
+    {
+        return internal(error);
+    }
+    let target = after_logout(&provider, &tenant.id, &params)
+        .await
+        .unwrap_or_else(|| "/signin".to_string());
+    let mut response = Redirect::to(&target).into_response();
+    let secure = if portal.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    if let Ok(cookie) = HeaderValue::from_str(&format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+        portal.cookie_name(Cookie::Session)
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
