@@ -3,7 +3,7 @@
 // link to the tests.
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
+import { freePort, waitForPort } from "./net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import readline from "node:readline";
@@ -14,34 +14,6 @@ function binary(): string {
   if (process.env.PORTICO_BIN) return process.env.PORTICO_BIN;
   const target = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
   return path.join(target, "debug", "portico");
-}
-
-/** A port nobody listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const port = (probe.address() as net.AddressInfo).port;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once something accepts connections on the port. */
-async function listening(port: number, what: string) {
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1", () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not start on port ${port}`);
 }
 
 export default async function globalSetup() {
@@ -57,7 +29,7 @@ export default async function globalSetup() {
     ["-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${smtpPort}`, "-c", "aiosmtpd.handlers.Mailbox", maildir],
     { stdio: ["ignore", "ignore", "inherit"] },
   );
-  await listening(smtpPort, "aiosmtpd");
+  await waitForPort(smtpPort);
 
   const server = spawn(
     binary(),

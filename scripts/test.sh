@@ -12,12 +12,15 @@ say "Installing the browser-test packages"
 
 say "Building Portico and its WebAssembly (debug)"
 cargo leptos build || die "the build failed (see above)"
+say "Building the example app that signs in through Portico"
+cargo build -p portico-example-rp || die "the example app did not build (see above)"
 
 say "Domain tests"
 cargo test -p types -p domain --lib
 
 say "Browser tests (headless Chromium)"
-(cd end2end && PORTICO_BIN="$TARGET/debug/portico" PORTICO_SITE_ROOT="$ROOT/target/site" npx playwright test)
+(cd end2end && PORTICO_BIN="$TARGET/debug/portico" PORTICO_RP_BIN="$TARGET/debug/portico-example-rp" \
+  PORTICO_SITE_ROOT="$ROOT/target/site" npx playwright test)
 
 say "HTTP tests against the real server"
 PORTICO_BIN="$TARGET/debug/portico" cargo test -p integration --test http

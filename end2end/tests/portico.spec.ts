@@ -1,6 +1,7 @@
 import { expect, Page, test as base } from "@playwright/test";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { countMail, mailTo } from "./mailbox";
+import { freePort, waitForPort } from "../net";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -225,6 +226,86 @@ test.describe.serial("Portico in the browser", () => {
     // The invitations list below shows them, and no mail was sent for them.
     await expect(page.getByRole("cell", { name: "Bulk 117 bulk117@partner.example" })).toBeVisible();
     expect(countMail("bulk000@partner.example", /invited you/)).toBe(0);
+  });
+
+  test("single sign-on: members and guests open an app from the panel signed in, others are refused, and signing out of the app ends the session", async ({ page, browser }) => {
+    const cli = (args: string[], input = "") =>
+      execFileSync(process.env.PORTICO_BIN!, ["--data-dir", process.env.PORTICO_DATA_DIR!, ...args], { input }).toString();
+    const port = await freePort();
+    const rp = `http://127.0.0.1:${port}`;
+    cli(["app", "create", "--tenant", "contoso.example", "--name", "Handbook", "--launch-url", `${rp}/`, "--description", "Signs in with Portico"]);
+    cli(["app", "assign", "--tenant", "contoso.example", "--app", "Handbook", "--group", "Engineering"]);
+    cli(["app", "assign", "--tenant", "contoso.example", "--app", "Handbook", "--user", "ann@partner.example"]);
+
+    // The admin registers it as a client in the console and takes its secret.
+    await signIn(page, "ada@contoso.example", PASSWORD);
+    await expect(page).toHaveURL(/\/$/);
+    await open(page, "/admin/apps");
+    await page.getByRole("link", { name: "Handbook" }).click();
+    await page.getByLabel("Redirect addresses (one per line, matched exactly)").fill(`${rp}/callback`);
+    await page.getByLabel("After sign-out addresses (one per line)").fill(`${rp}/bye`);
+    await page.getByRole("button", { name: "Save sign-in settings" }).click();
+    await expect(page.getByLabel("Redirect addresses (one per line, matched exactly)")).toHaveValue(`${rp}/callback`);
+    await page.getByRole("button", { name: "Create a client secret" }).click();
+    const secret = await page.getByLabel("Client secret").inputValue();
+    const clientId = await page.getByLabel("Client id").inputValue();
+    const issuer = await page.getByLabel("Issuer").inputValue();
+    expect(secret.length).toBeGreaterThan(40);
+    await page.getByRole("button", { name: "Sign out" }).click();
+
+    const app = spawn(process.env.PORTICO_RP_BIN!, [], {
+      env: { ...process.env, RP_LISTEN: `127.0.0.1:${port}`, RP_ISSUER: issuer, RP_CLIENT_ID: clientId, RP_CLIENT_SECRET: secret },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    try {
+      await waitForPort(port);
+      // Mia (a member, through her group) opens the tile and is signed in.
+      await signIn(page, "mia@contoso.example", PASSWORD);
+      await expect(page).toHaveURL(/\/$/);
+      const [wiki] = await Promise.all([page.context().waitForEvent("page"), page.getByRole("link", { name: /Handbook/ }).click()]);
+      await expect(wiki.locator("#who")).toHaveText("Signed in as Mia Member <mia@contoso.example> (member)");
+
+      // Signing out of the app asks, then ends the Portico session too.
+      await wiki.getByRole("link", { name: "Sign out" }).click();
+      await expect(wiki.getByRole("heading", { name: "Sign out of Portico?" })).toBeVisible();
+      await wiki.getByRole("button", { name: "Sign out" }).click();
+      await expect(wiki.locator("#bye")).toBeVisible();
+      await open(page, "/");
+      await expect(page).toHaveURL(/\/signin$/);
+
+      // Opening the app first: Portico asks Mia to sign in, then sends her back to it.
+      const fresh = await (await browser.newContext()).newPage();
+      await fresh.goto(`${rp}/`);
+      await expect(fresh).toHaveURL(/\/signin\?next=/);
+      await fresh.locator("main[data-hydrated]").waitFor();
+      await fresh.getByLabel("Email address").fill("mia@contoso.example");
+      await fresh.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await fresh.getByRole("button", { name: "Sign in" }).click();
+      await expect(fresh.locator("#who")).toHaveText("Signed in as Mia Member <mia@contoso.example> (member)");
+
+      // Ann, a guest, signs in with a code and opens it the same way.
+      const guest = await (await browser.newContext()).newPage();
+      await open(guest, "/signin/code");
+      await guest.getByLabel("Email address").fill("ann@partner.example");
+      const codesBefore = countMail("ann@partner.example", /sign-in code/);
+      await guest.getByRole("button", { name: "Send me a code" }).click();
+      const code = (await mailTo("ann@partner.example", /sign-in code/, codesBefore)).text.match(/\b(\d{8})\b/)![1];
+      await guest.getByLabel("Code").fill(code);
+      await guest.getByRole("button", { name: "Sign in" }).click();
+      await expect(guest.getByRole("link", { name: /Handbook/ })).toBeVisible();
+      const [guestWiki] = await Promise.all([guest.context().waitForEvent("page"), guest.getByRole("link", { name: /Handbook/ }).click()]);
+      await expect(guestWiki.locator("#who")).toHaveText("Signed in as ann <ann@partner.example> (guest)");
+
+      // Fay is a guest of Contoso too, but nobody gave her the app.
+      const fay = await (await browser.newContext()).newPage();
+      await signIn(fay, "fay@fabrikam.example", PASSWORD);
+      await expect(fay).toHaveURL(/\/$/);
+      await fay.goto(`${rp}/`);
+      await expect(fay.getByRole("heading", { name: "You cannot use Handbook" })).toBeVisible();
+      await expect(fay.getByText("You have not been given this app.")).toBeVisible();
+    } finally {
+      app.kill();
+    }
   });
 
   test("signing in works without JavaScript", async ({ browser }) => {

@@ -246,7 +246,7 @@ fn sign_in_then(uri: &Uri, login_hint: Option<&str>) -> String {
             .extend_pairs(query)
             .finish()
     );
-    let next = format!("/continue?to={}", encode(&again));
+    let next = app::pages::continue_to(&again);
     let mut url = format!("/signin?next={}", encode(&next));
     if let Some(hint) = login_hint {
         url.push_str(&format!("&email={}", encode(hint)));

@@ -9,7 +9,7 @@ pub mod session;
 mod setup;
 mod signin;
 
-pub use continue_page::{Continue, local_path};
+pub use continue_page::{Continue, continue_to, local_path};
 pub use not_found::NotFound;
 pub use panel::Panel;
 pub use redeem::{Redeem, RedeemCode, RedeemConsent, RedeemDeclined};

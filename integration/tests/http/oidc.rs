@@ -765,7 +765,7 @@ async fn prompt_max_age_and_protocol_errors_answer_as_the_spec_says() {
         .await;
     assert_eq!(status, 303);
     assert!(
-        location.starts_with("/signin?next=%2Fcontinue"),
+        location.starts_with("/signin?next=%2Fcontinue%3Fto%3D"),
         "{location}"
     );
     assert!(
