@@ -15,17 +15,24 @@ command -v gzip >/dev/null || apt_install gzip
 
 say "Building Portico (release)"
 cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release || die "the release build failed"
+cargo build --release -p integration --bin oidc_flows >/dev/null 2>&1 ||
+  cargo build --release -p integration --bin oidc_flows || die "the flow load generator did not build"
+(cd bench && npm ci --silent --no-audit --no-fund) || die "npm could not install oidc-provider"
 BIN="$TARGET/release/portico"
 WORK=$(mktemp -d)
 SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+  [ -n "${OP_PID:-}" ] && kill "$OP_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 portico() { "$BIN" --data-dir "$WORK/data" --log-level warn "$@"; }
 PASSWORD="correct horse battery staple"
 
 say "Seeding $USERS users and $APPS apps"
 start=$SECONDS
-portico tenant create --name "Bench Corp" --domain bench.example >/dev/null
+TENANT_ID=$(portico tenant create --name "Bench Corp" --domain bench.example --json | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p')
 echo "$PASSWORD" | portico user create --tenant bench.example --email admin@bench.example --name "Bench Admin" --role global-administrator >/dev/null
 echo "$PASSWORD" | portico user create --tenant bench.example --email member@bench.example --name "Bench Member" >/dev/null
 awk -v n="$USERS" 'BEGIN { for (i = 1; i <= n; i++) printf "user%06d@bench.example,Bench User %06d\n", i, i }' >"$WORK/users.csv"
@@ -36,6 +43,12 @@ done
 for i in $(seq 1 "$PANEL_APPS"); do
   portico app assign --tenant bench.example --app "App $i" --user member@bench.example >/dev/null
 done
+REDIRECT="https://app1.bench.example/callback"
+portico app sign-in --tenant bench.example --app "App 1" --redirect-uri "$REDIRECT" >/dev/null
+CLIENT=$(portico app secret --tenant bench.example --app "App 1" --json)
+CLIENT_ID=$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' <<<"$CLIENT")
+CLIENT_SECRET=$(sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p' <<<"$CLIENT")
+[ -n "$TENANT_ID" ] && [ -n "$CLIENT_ID" ] && [ -n "$CLIENT_SECRET" ] || die "could not register the benchmark client"
 echo "seeded in $((SECONDS - start)) s"
 
 say "Starting the server"
@@ -89,6 +102,15 @@ request = function()
 end
 LUA
 
+# The client credentials grant, the same request for Portico and for oidc-provider.
+BASIC=$(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)
+cat >"$WORK/grant.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $BASIC"
+wrk.body = "grant_type=client_credentials&scope=api"
+LUA
+
 report() { # name, wrk output
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$2")
@@ -104,7 +126,20 @@ panel=$(wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: $MEMBER" "$URL/")
 search=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/search.lua" "$URL")
 search1=$(wrk -t1 -c1 -d"${DURATION}s" --latency -s "$WORK/search.lua" "$URL")
 invites=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/invite.lua" "$URL")
+grants=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/grant.lua" "$URL/$TENANT_ID/oauth2/v2.0/token")
+MEMBER_SESSION=${MEMBER#*=}
+flows=$("$TARGET/release/oidc_flows" "$URL" "$TENANT_ID" "$CLIENT_ID" "$CLIENT_SECRET" "$REDIRECT" \
+  "$MEMBER_SESSION" "$DURATION" 32) || die "the code flow load failed"
 LOADED_RSS=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+
+say "Starting oidc-provider (npm) with an equivalent client"
+OP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+node bench/oidc-provider.mjs "$OP_PORT" "$CLIENT_ID" "$CLIENT_SECRET" >"$WORK/op.log" 2>&1 &
+OP_PID=$!
+for _ in $(seq 1 100); do grep -q "listening" "$WORK/op.log" 2>/dev/null && break; sleep 0.1; done
+op_grants=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/grant.lua" "http://127.0.0.1:$OP_PORT/token")
+kill "$OP_PID"
 
 wasm=$(gzip -9c "$ROOT/target/site/pkg/portico.wasm" | wc -c)
 js=$(gzip -9c "$ROOT/target/site/pkg/portico.js" | wc -c)
@@ -115,6 +150,11 @@ report "access panel GET / (64 conns)" "$panel"
 report "admin user search (64 conns)" "$search"
 report "admin user search (1 conn)" "$search1"
 report "invitations (64 conns)" "$invites"
+report "client_credentials, Portico (64 conns)" "$grants"
+report "client_credentials, oidc-provider" "$op_grants"
+ratio=$(echo "scale=2; $(awk '/Requests\/sec/ {print $2}' <<<"$grants") / $(awk '/Requests\/sec/ {print $2}' <<<"$op_grants")" | bc)
+printf '%-38s %10s\n' "client_credentials Portico/oidc-provider" "${ratio}x"
+printf '%-38s %s\n' "code flows (32 clients, ID token verified)" "$flows"
 printf '%-38s %6d KB\n' "server RSS idle" $((IDLE_RSS))
 printf '%-38s %6d KB\n' "server RSS peak under load" $((LOADED_RSS))
 printf '%-38s %6d KB (wasm %d + js %d bytes); css %d bytes\n' "WASM + JS gzipped" $(((wasm + js) / 1024)) "$wasm" "$js" "$css"

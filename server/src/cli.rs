@@ -13,7 +13,8 @@ use serde::Serialize;
 use types::Role;
 
 use crate::config::{
-    AppCommand, GroupCommand, OutboxCommand, Output, RoleArg, TenantCommand, UserCommand,
+    AppCommand, GroupCommand, KeysCommand, OutboxCommand, Output, RoleArg, TenantCommand,
+    UserCommand,
 };
 
 fn now() -> i64 {
@@ -330,6 +331,19 @@ pub async fn outbox(store: &Store, command: OutboxCommand) -> Result<(), String>
                 .collect::<Vec<_>>()
                 .join("\n");
             show(&output, &mail, text)
+        }
+    }
+}
+
+pub async fn keys(store: &Store, command: KeysCommand) -> Result<(), String> {
+    match command {
+        KeysCommand::Rotate { output } => {
+            let kid = domain::oidc::keys::rotate(store, now())
+                .await
+                .map_err(failed)?;
+            let text =
+                format!("New signing key {kid}; the previous one stays published for an hour.");
+            show(&output, &serde_json::json!({ "kid": kid }), text)
         }
     }
 }

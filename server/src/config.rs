@@ -58,6 +58,19 @@ pub enum Command {
     /// Mail Portico has written (all organizations, in full).
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// The keys that sign ID tokens (all organizations).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new signing key; the old one stays published until its tokens have expired.
+    /// Running servers switch to the new key within seconds.
+    Rotate {
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -73,6 +73,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Group(command)) => cli::group(&store, command).await,
         Some(Command::App(command)) => cli::app(&store, command).await,
         Some(Command::Outbox(command)) => cli::outbox(&store, command).await,
+        Some(Command::Keys(command)) => cli::keys(&store, command).await,
         None => Err("no command given".into()),
     };
     store.close().await;
@@ -109,6 +110,33 @@ fn refuse_to_publish(site_root: &Path, data_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Picks up a signing key rotated by the command line (or another server).
+fn spawn_key_watcher(
+    store: Store,
+    signer: std::sync::Arc<std::sync::RwLock<domain::oidc::Signer>>,
+) {
+    tokio::spawn(async move {
+        let every = std::time::Duration::from_secs(domain::oidc::keys::RELOAD_SECONDS);
+        loop {
+            tokio::time::sleep(every).await;
+            let kid = match signer.read() {
+                Ok(current) => current.kid().to_string(),
+                Err(_) => return,
+            };
+            match domain::oidc::keys::changed_since(&store, &kid).await {
+                Ok(Some(newer)) => {
+                    if let Ok(mut current) = signer.write() {
+                        tracing::info!("signing ID tokens with key {} from now on", newer.kid());
+                        *current = newer;
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!("could not look for a rotated signing key: {error}"),
+            }
+        }
+    });
+}
+
 async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), String> {
     refuse_to_publish(&serve.site_root, data_dir)?;
     let listener = tokio::net::TcpListener::bind(serve.listen)
@@ -138,6 +166,8 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
     let signer = domain::oidc::keys::load_or_create(&store, app::server::now())
         .await
         .map_err(|e| format!("cannot load or make the token signing key: {e}"))?;
+    let signer = std::sync::Arc::new(std::sync::RwLock::new(signer));
+    spawn_key_watcher(store.clone(), signer.clone());
     let options = LeptosOptions::builder()
         .output_name("portico")
         .site_root(serve.site_root.display().to_string())

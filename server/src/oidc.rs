@@ -3,6 +3,7 @@
 //! `domain::oidc`.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use app::server::{ClientAddress, Cookie, Portal};
 use axum::extract::{Form, Path, Query, State};
@@ -22,7 +23,8 @@ use serde_json::json;
 #[derive(Clone)]
 pub struct Provider {
     pub portal: Portal,
-    pub signer: domain::oidc::Signer,
+    /// The current signing key; replaced when it is rotated.
+    pub signer: Arc<RwLock<domain::oidc::Signer>>,
 }
 
 pub fn router(provider: Provider) -> Router {
@@ -358,9 +360,17 @@ async fn token(
         client_id,
         client_secret,
     };
+    let Ok(signer) = provider.signer.read().map(|s| s.clone()) else {
+        return failure(
+            Failure::Internal(domain::Error::Conflict(
+                "the signing key is unavailable".into(),
+            )),
+            false,
+        );
+    };
     let issuer_of = Issuer {
         store: &provider.portal.store,
-        signer: &provider.signer,
+        signer: &signer,
         public_url: &provider.portal.public_url,
     };
     match domain::oidc::tokens::exchange(&issuer_of, &tenant.id, &request, now()).await {

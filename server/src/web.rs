@@ -26,7 +26,7 @@ pub struct Guard {
 
 pub fn router(
     portal: Portal,
-    signer: domain::oidc::Signer,
+    signer: std::sync::Arc<std::sync::RwLock<domain::oidc::Signer>>,
     options: LeptosOptions,
     guard: Guard,
 ) -> Router {

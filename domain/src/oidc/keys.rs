@@ -32,38 +32,32 @@ fn key_error(error: impl std::fmt::Display) -> Error {
     Error::Hashing(format!("signing key: {error}"))
 }
 
-/// The current signing key, made (RSA 2048, RS256) and stored when there is none yet.
-pub async fn load_or_create(store: &Store, now: i64) -> Result<Signer> {
-    let mut tx = store.begin().await?;
-    let stored = match store::oidc::current_key(&mut *tx).await? {
-        Some(stored) => stored,
-        None => {
-            let private = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(key_error)?;
-            let kid = secrets::hash_secret(&secrets::new_secret())[..16].to_string();
-            let public = private.to_public_key();
-            let jwk = json!({
-                "kty": "RSA",
-                "use": "sig",
-                "alg": "RS256",
-                "kid": kid,
-                "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
-                "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
-            });
-            let stored = StoredKey {
-                kid,
-                alg: "RS256".into(),
-                private_der: private
-                    .to_pkcs8_der()
-                    .map_err(key_error)?
-                    .as_bytes()
-                    .to_vec(),
-                public_jwk: jwk.to_string(),
-            };
-            store::oidc::insert_key(&mut *tx, &stored, now).await?;
-            stored
-        }
-    };
-    tx.commit().await?;
+/// A new RSA 2048 key for RS256, as stored.
+fn new_key() -> Result<StoredKey> {
+    let private = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(key_error)?;
+    let kid = secrets::hash_secret(&secrets::new_secret())[..16].to_string();
+    let public = private.to_public_key();
+    let jwk = json!({
+        "kty": "RSA",
+        "use": "sig",
+        "alg": "RS256",
+        "kid": kid,
+        "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
+        "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
+    });
+    Ok(StoredKey {
+        kid,
+        alg: "RS256".into(),
+        private_der: private
+            .to_pkcs8_der()
+            .map_err(key_error)?
+            .as_bytes()
+            .to_vec(),
+        public_jwk: jwk.to_string(),
+    })
+}
+
+fn signer_of(stored: StoredKey) -> Result<Signer> {
     let private = RsaPrivateKey::from_pkcs8_der(&stored.private_der).map_err(key_error)?;
     Ok(Signer {
         kid: stored.kid,
@@ -71,7 +65,51 @@ pub async fn load_or_create(store: &Store, now: i64) -> Result<Signer> {
     })
 }
 
+/// The current signing key, made and stored when there is none yet.
+pub async fn load_or_create(store: &Store, now: i64) -> Result<Signer> {
+    let mut tx = store.begin().await?;
+    let stored = match store::oidc::current_key(&mut *tx).await? {
+        Some(stored) => stored,
+        None => {
+            let stored = new_key()?;
+            store::oidc::insert_key(&mut *tx, &stored, now).await?;
+            stored
+        }
+    };
+    tx.commit().await?;
+    signer_of(stored)
+}
+
+/// The current signing key when it is not `kid` any more (another process rotated it).
+pub async fn changed_since(store: &Store, kid: &str) -> Result<Option<Signer>> {
+    match store::oidc::current_key(store.reader()).await? {
+        Some(stored) if stored.kid != kid => signer_of(stored).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Replaces the signing key: a new one signs from now on; the old one stays published
+/// until the last ID token it signed has expired. Returns the new key's id. Operators
+/// rotate from the command line; running servers pick the new key up within
+/// [`RELOAD_SECONDS`].
+pub async fn rotate(store: &Store, now: i64) -> Result<String> {
+    let stored = new_key()?;
+    let mut tx = store.begin().await?;
+    store::oidc::retire_keys(&mut *tx, now).await?;
+    store::oidc::insert_key(&mut *tx, &stored, now).await?;
+    tx.commit().await?;
+    Ok(stored.kid)
+}
+
+/// How often a server looks for a rotated key.
+pub const RELOAD_SECONDS: u64 = 5;
+
 impl Signer {
+    /// The id of the key, as published.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
     /// A compact JWS (RS256) of `claims`.
     pub fn sign(&self, claims: &Value) -> String {
         let header = json!({ "alg": "RS256", "typ": "JWT", "kid": self.kid });

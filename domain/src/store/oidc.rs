@@ -162,6 +162,14 @@ pub async fn insert_key(db: impl SqliteExecutor<'_>, key: &StoredKey, now: i64) 
     Ok(())
 }
 
+pub async fn retire_keys(db: impl SqliteExecutor<'_>, now: i64) -> Result<()> {
+    sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL")
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Public keys to publish: every key not retired, and retired ones until `retired_after`.
 pub async fn published_keys(
     db: impl SqliteExecutor<'_>,

@@ -955,3 +955,61 @@ async fn signing_out_from_the_app_ends_the_portico_session_after_asking() {
         .unwrap();
     assert_eq!(sneaky.headers()["location"], "/signin");
 }
+
+#[tokio::test]
+async fn a_rotated_key_signs_new_tokens_and_the_old_one_stays_published() {
+    use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
+    use openidconnect::{ClientId, ClientSecret, IssuerUrl, Nonce};
+
+    let f = fixture().await;
+    let code = f.code(&[]).await;
+    let (_, before) = f.exchange(&code).await;
+    let old_token = before["id_token"].as_str().unwrap().to_string();
+    let kid_of = |jwt: &str| -> String {
+        let header = jwt.split('.').next().unwrap();
+        let header: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+        header["kid"].as_str().unwrap().to_string()
+    };
+    let rotated = f.portico.cli_json(&["keys", "rotate"], "");
+    let new_kid = rotated["kid"].as_str().unwrap().to_string();
+    assert_ne!(new_kid, kid_of(&old_token));
+
+    // The server switches within seconds.
+    let started = std::time::Instant::now();
+    let new_token = loop {
+        let code = f.code(&[]).await;
+        let (_, tokens) = f.exchange(&code).await;
+        let token = tokens["id_token"].as_str().unwrap().to_string();
+        if kid_of(&token) == new_kid {
+            break token;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "still signing with the old key"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    let jwks: CoreJsonWebKeySet = f
+        .portico
+        .http()
+        .get(f.endpoint("discovery/v2.0/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let verifier = CoreIdTokenVerifier::new_confidential_client(
+        ClientId::new(f.client_id.clone()),
+        ClientSecret::new(f.secret.clone()),
+        IssuerUrl::new(format!("{}/{}/v2.0", f.portico.url, f.tenant)).unwrap(),
+        jwks,
+    );
+    for token in [&old_token, &new_token] {
+        let parsed: CoreIdToken = token.parse().unwrap();
+        parsed
+            .claims(&verifier, &Nonce::new("n-456".into()))
+            .expect("verifies with the published keys");
+    }
+}
