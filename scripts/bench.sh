@@ -21,9 +21,10 @@ cargo build --release -p integration --bin oidc_flows >/dev/null 2>&1 ||
 BIN="$TARGET/release/portico"
 WORK=$(mktemp -d)
 SERVER_PID=""
+OP_PID=""
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
-  [ -n "${OP_PID:-}" ] && kill "$OP_PID" 2>/dev/null
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; fi
+  if [ -n "$OP_PID" ]; then kill "$OP_PID"; wait "$OP_PID" 2>/dev/null; OP_PID="" 2>/dev/null; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -139,7 +140,7 @@ node bench/oidc-provider.mjs "$OP_PORT" "$CLIENT_ID" "$CLIENT_SECRET" >"$WORK/op
 OP_PID=$!
 for _ in $(seq 1 100); do grep -q "listening" "$WORK/op.log" 2>/dev/null && break; sleep 0.1; done
 op_grants=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/grant.lua" "http://127.0.0.1:$OP_PORT/token")
-kill "$OP_PID"
+kill "$OP_PID"; wait "$OP_PID" 2>/dev/null; OP_PID=""
 
 wasm=$(gzip -9c "$ROOT/target/site/pkg/portico.wasm" | wc -c)
 js=$(gzip -9c "$ROOT/target/site/pkg/portico.js" | wc -c)
