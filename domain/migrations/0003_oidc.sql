@@ -4,6 +4,9 @@
 -- app) cannot keep one and must use PKCE.
 ALTER TABLE apps ADD COLUMN client_type TEXT NOT NULL DEFAULT 'confidential'
     CHECK (client_type IN ('confidential', 'public'));
+-- How its ID tokens are signed.
+ALTER TABLE apps ADD COLUMN id_token_alg TEXT NOT NULL DEFAULT 'RS256'
+    CHECK (id_token_alg IN ('RS256', 'ES256'));
 
 -- Addresses Portico may send people back to, matched character for character.
 CREATE TABLE app_redirect_uris (
@@ -20,8 +23,8 @@ CREATE TABLE client_secrets (
     created_at INTEGER NOT NULL
 );
 
--- Keys that sign ID tokens. The newest is used; older ones stay in the published key set
--- until the tokens they signed have expired.
+-- Keys that sign ID tokens, one current key per algorithm (RS256, ES256). Older ones stay
+-- in the published key set until the tokens they signed have expired.
 CREATE TABLE signing_keys (
     kid TEXT PRIMARY KEY NOT NULL,
     alg TEXT NOT NULL,

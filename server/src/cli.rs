@@ -232,6 +232,7 @@ pub async fn app(store: &Store, command: AppCommand) -> Result<(), String> {
             tenant,
             app,
             client_type,
+            id_token_alg,
             redirect_uris,
             post_logout_uris,
             output,
@@ -240,6 +241,7 @@ pub async fn app(store: &Store, command: AppCommand) -> Result<(), String> {
             let app = find_app(store, &actor, &app).await?;
             let input = domain::oidc::clients::ClientInput {
                 client_type: &client_type,
+                id_token_alg: &id_token_alg,
                 redirect_uris: &redirect_uris.join("\n"),
                 post_logout_uris: &post_logout_uris.join("\n"),
             };
@@ -338,12 +340,14 @@ pub async fn outbox(store: &Store, command: OutboxCommand) -> Result<(), String>
 pub async fn keys(store: &Store, command: KeysCommand) -> Result<(), String> {
     match command {
         KeysCommand::Rotate { output } => {
-            let kid = domain::oidc::keys::rotate(store, now())
+            let kids = domain::oidc::keys::rotate(store, now())
                 .await
                 .map_err(failed)?;
-            let text =
-                format!("New signing key {kid}; the previous one stays published for an hour.");
-            show(&output, &serde_json::json!({ "kid": kid }), text)
+            let text = format!(
+                "New signing keys {} (RS256) and {} (ES256); the previous ones stay published for an hour.",
+                kids[0], kids[1]
+            );
+            show(&output, &serde_json::json!({ "kids": kids }), text)
         }
     }
 }

@@ -271,6 +271,9 @@ pub enum AppCommand {
         /// confidential (a server that keeps a secret) or public (must use PKCE).
         #[arg(long, default_value = "confidential")]
         client_type: String,
+        /// How its ID tokens are signed: RS256 or ES256.
+        #[arg(long, default_value = "RS256")]
+        id_token_alg: String,
         /// A redirect address, matched exactly; repeat for several.
         #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,

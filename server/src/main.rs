@@ -119,14 +119,17 @@ fn spawn_key_watcher(
         let every = std::time::Duration::from_secs(domain::oidc::keys::RELOAD_SECONDS);
         loop {
             tokio::time::sleep(every).await;
-            let kid = match signer.read() {
-                Ok(current) => current.kid().to_string(),
+            let current = match signer.read() {
+                Ok(current) => current.clone(),
                 Err(_) => return,
             };
-            match domain::oidc::keys::changed_since(&store, &kid).await {
+            match domain::oidc::keys::changed_since(&store, &current).await {
                 Ok(Some(newer)) => {
                     if let Ok(mut current) = signer.write() {
-                        tracing::info!("signing ID tokens with key {} from now on", newer.kid());
+                        tracing::info!(
+                            "signing ID tokens with keys {:?} from now on",
+                            newer.kids()
+                        );
                         *current = newer;
                     }
                 }

@@ -461,10 +461,40 @@ impl ClientType {
     }
 }
 
+/// How an app's ID tokens are signed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+#[allow(clippy::upper_case_acronyms)]
+pub enum SigningAlg {
+    /// RSA with SHA-256, what every client understands.
+    #[default]
+    RS256,
+    /// ECDSA P-256 with SHA-256: smaller tokens, faster to sign.
+    ES256,
+}
+
+impl SigningAlg {
+    pub fn parse(text: &str) -> Option<SigningAlg> {
+        match text {
+            "RS256" => Some(SigningAlg::RS256),
+            "ES256" => Some(SigningAlg::ES256),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::RS256 => "RS256",
+            SigningAlg::ES256 => "ES256",
+        }
+    }
+}
+
 /// How an app signs people in through Portico (OpenID Connect).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSettings {
     pub client_type: ClientType,
+    pub id_token_alg: SigningAlg,
     /// Where Portico may send the browser back with a code, matched exactly.
     pub redirect_uris: Vec<String>,
     /// Where Portico may send the browser after signing out, matched exactly.

@@ -2,7 +2,7 @@
 //! its redirect addresses, and its secret (shown once, stored as a hash, replaced on
 //! rotation).
 
-use types::{ClientSettings, ClientType, FieldError};
+use types::{ClientSettings, ClientType, FieldError, SigningAlg};
 
 use crate::audit::{self, Change};
 use crate::{Error, Permission, Principal, Result, Store, secrets, store};
@@ -69,6 +69,8 @@ pub async fn settings(store: &Store, actor: &Principal, app_id: &str) -> Result<
 /// What an administrator types.
 pub struct ClientInput<'a> {
     pub client_type: &'a str,
+    /// RS256 or ES256.
+    pub id_token_alg: &'a str,
     /// One address per line.
     pub redirect_uris: &'a str,
     pub post_logout_uris: &'a str,
@@ -87,17 +89,22 @@ pub async fn configure(
         field: "client_type".into(),
         message: "Choose confidential or public.".into(),
     });
+    let alg = SigningAlg::parse(input.id_token_alg).ok_or_else(|| FieldError {
+        field: "id_token_alg".into(),
+        message: "Choose RS256 or ES256.".into(),
+    });
     let redirects = uri_list("redirect_uris", input.redirect_uris);
     let logouts = uri_list("post_logout_uris", input.post_logout_uris);
     crate::validate::report([
         client_type.as_ref().err(),
+        alg.as_ref().err(),
         redirects.as_ref().err(),
         logouts.as_ref().err(),
     ])?;
-    let (client_type, redirects, logouts) = (client_type?, redirects?, logouts?);
+    let (client_type, alg, redirects, logouts) = (client_type?, alg?, redirects?, logouts?);
     let name = app_name(store, actor, app_id).await?;
     let mut tx = store.begin().await?;
-    store::oidc::set_settings(&mut tx, app_id, client_type, &redirects, &logouts).await?;
+    store::oidc::set_settings(&mut tx, app_id, client_type, alg, &redirects, &logouts).await?;
     audit::record(
         &mut tx,
         actor,
@@ -108,8 +115,9 @@ pub async fn configure(
             target_id: app_id,
             target_name: &name,
             detail: format!(
-                "{} client; redirect addresses: {}; sign-out addresses: {}",
+                "{} client; ID tokens {}; redirect addresses: {}; sign-out addresses: {}",
                 client_type.as_str(),
+                alg.as_str(),
                 redirects.join(" "),
                 logouts.join(" ")
             ),

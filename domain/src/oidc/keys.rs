@@ -1,30 +1,41 @@
-//! The keys that sign ID tokens: made at first start and kept in the database, published
-//! as a JSON Web Key Set. Signing uses the newest key; older ones stay published until the
-//! tokens they signed have expired.
+//! The keys that sign ID tokens: one RS256 (RSA 2048, the default) and one ES256 (P-256)
+//! key, made at first start and kept in the database, published as a JSON Web Key Set.
+//! Each app's ID tokens are signed with the algorithm it asked for; rotation replaces both
+//! keys, and the old ones stay published until the tokens they signed have expired.
+
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-use rsa::signature::{SignatureEncoding, Signer as _};
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
+use rsa::RsaPrivateKey;
+use rsa::pkcs8::EncodePrivateKey;
 use rsa::traits::PublicKeyParts;
-use rsa::{RsaPrivateKey, sha2::Sha256};
 use serde_json::{Value, json};
+use types::SigningAlg;
 
 use super::ID_TOKEN_LIFETIME;
 use crate::store::oidc::StoredKey;
 use crate::{Error, Result, Store, secrets, store};
 
-/// Signs JSON Web Tokens with the current key. Made once at start-up and shared.
+/// How often a server looks for a rotated key.
+pub const RELOAD_SECONDS: u64 = 5;
+
+/// Signs JSON Web Tokens with the current keys. Made once at start-up and shared.
 #[derive(Clone)]
 pub struct Signer {
-    kid: String,
-    key: SigningKey<Sha256>,
+    rs256: (String, Arc<RsaKeyPair>),
+    es256: (String, Arc<EcdsaKeyPair>),
+    rng: SystemRandom,
 }
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer").field("kid", &self.kid).finish()
+        f.debug_struct("Signer")
+            .field("rs256", &self.rs256.0)
+            .field("es256", &self.es256.0)
+            .finish()
     }
 }
 
@@ -32,94 +43,156 @@ fn key_error(error: impl std::fmt::Display) -> Error {
     Error::Hashing(format!("signing key: {error}"))
 }
 
-/// A new RSA 2048 key for RS256, as stored.
-fn new_key() -> Result<StoredKey> {
-    let private = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(key_error)?;
-    let kid = secrets::hash_secret(&secrets::new_secret())[..16].to_string();
-    let public = private.to_public_key();
-    let jwk = json!({
-        "kty": "RSA",
-        "use": "sig",
-        "alg": "RS256",
-        "kid": kid,
-        "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
-        "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
-    });
+fn kid() -> String {
+    secrets::hash_secret(&secrets::new_secret())[..16].to_string()
+}
+
+/// A new key for `alg`, as stored: the private key in PKCS#8, the public one as a JWK.
+fn new_key(alg: SigningAlg) -> Result<StoredKey> {
+    let kid = kid();
+    let (der, jwk) = match alg {
+        SigningAlg::RS256 => {
+            let private = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(key_error)?;
+            let public = private.to_public_key();
+            let der = private
+                .to_pkcs8_der()
+                .map_err(key_error)?
+                .as_bytes()
+                .to_vec();
+            let jwk = json!({
+                "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+                "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
+                "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
+            });
+            (der, jwk)
+        }
+        SigningAlg::ES256 => {
+            let rng = SystemRandom::new();
+            let alg = &signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+            let der = EcdsaKeyPair::generate_pkcs8(alg, &rng).map_err(key_error)?;
+            let pair = EcdsaKeyPair::from_pkcs8(alg, der.as_ref(), &rng).map_err(key_error)?;
+            // An uncompressed point: 0x04, then x and y.
+            let point = pair.public_key().as_ref();
+            let jwk = json!({
+                "kty": "EC", "use": "sig", "alg": "ES256", "kid": kid, "crv": "P-256",
+                "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+                "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+            });
+            (der.as_ref().to_vec(), jwk)
+        }
+    };
     Ok(StoredKey {
         kid,
-        alg: "RS256".into(),
-        private_der: private
-            .to_pkcs8_der()
-            .map_err(key_error)?
-            .as_bytes()
-            .to_vec(),
+        alg: alg.as_str().into(),
+        private_der: der,
         public_jwk: jwk.to_string(),
     })
 }
 
-fn signer_of(stored: StoredKey) -> Result<Signer> {
-    let private = RsaPrivateKey::from_pkcs8_der(&stored.private_der).map_err(key_error)?;
+fn signer_of(rs256: &StoredKey, es256: &StoredKey) -> Result<Signer> {
+    let rng = SystemRandom::new();
+    let rsa = RsaKeyPair::from_pkcs8(&rs256.private_der).map_err(key_error)?;
+    let ec = EcdsaKeyPair::from_pkcs8(
+        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &es256.private_der,
+        &rng,
+    )
+    .map_err(key_error)?;
     Ok(Signer {
-        kid: stored.kid,
-        key: SigningKey::<Sha256>::new(private),
+        rs256: (rs256.kid.clone(), Arc::new(rsa)),
+        es256: (es256.kid.clone(), Arc::new(ec)),
+        rng,
     })
 }
 
-/// The current signing key, made and stored when there is none yet.
+/// The current key of each algorithm, made and stored where there is none yet.
 pub async fn load_or_create(store: &Store, now: i64) -> Result<Signer> {
     let mut tx = store.begin().await?;
-    let stored = match store::oidc::current_key(&mut *tx).await? {
-        Some(stored) => stored,
-        None => {
-            let stored = new_key()?;
-            store::oidc::insert_key(&mut *tx, &stored, now).await?;
-            stored
-        }
-    };
+    let mut keys = Vec::new();
+    for alg in [SigningAlg::RS256, SigningAlg::ES256] {
+        let key = match store::oidc::current_key(&mut *tx, alg.as_str()).await? {
+            Some(key) => key,
+            None => {
+                let key = new_key(alg)?;
+                store::oidc::insert_key(&mut *tx, &key, now).await?;
+                key
+            }
+        };
+        keys.push(key);
+    }
     tx.commit().await?;
-    signer_of(stored)
+    signer_of(&keys[0], &keys[1])
 }
 
-/// The current signing key when it is not `kid` any more (another process rotated it).
-pub async fn changed_since(store: &Store, kid: &str) -> Result<Option<Signer>> {
-    match store::oidc::current_key(store.reader()).await? {
-        Some(stored) if stored.kid != kid => signer_of(stored).map(Some),
+/// The current keys when they are not the ones `signer` has (another process rotated
+/// them).
+pub async fn changed_since(store: &Store, signer: &Signer) -> Result<Option<Signer>> {
+    let db = store.reader();
+    let rs256 = store::oidc::current_key(db, SigningAlg::RS256.as_str()).await?;
+    let es256 = store::oidc::current_key(db, SigningAlg::ES256.as_str()).await?;
+    match (rs256, es256) {
+        (Some(rs), Some(es)) if rs.kid != signer.rs256.0 || es.kid != signer.es256.0 => {
+            signer_of(&rs, &es).map(Some)
+        }
         _ => Ok(None),
     }
 }
 
-/// Replaces the signing key: a new one signs from now on; the old one stays published
-/// until the last ID token it signed has expired. Returns the new key's id. Operators
-/// rotate from the command line; running servers pick the new key up within
+/// Replaces both signing keys: new ones sign from now on; the old ones stay published
+/// until the last ID token they signed has expired. Returns the new keys' ids. Operators
+/// rotate from the command line; running servers pick the new keys up within
 /// [`RELOAD_SECONDS`].
-pub async fn rotate(store: &Store, now: i64) -> Result<String> {
-    let stored = new_key()?;
+pub async fn rotate(store: &Store, now: i64) -> Result<Vec<String>> {
+    let keys = [new_key(SigningAlg::RS256)?, new_key(SigningAlg::ES256)?];
     let mut tx = store.begin().await?;
     store::oidc::retire_keys(&mut *tx, now).await?;
-    store::oidc::insert_key(&mut *tx, &stored, now).await?;
+    for key in &keys {
+        store::oidc::insert_key(&mut *tx, key, now).await?;
+    }
     tx.commit().await?;
-    Ok(stored.kid)
+    Ok(keys.into_iter().map(|k| k.kid).collect())
 }
 
-/// How often a server looks for a rotated key.
-pub const RELOAD_SECONDS: u64 = 5;
-
 impl Signer {
-    /// The id of the key, as published.
-    pub fn kid(&self) -> &str {
-        &self.kid
+    /// The ids of the keys in use, RS256 first.
+    pub fn kids(&self) -> [&str; 2] {
+        [&self.rs256.0, &self.es256.0]
     }
 
-    /// A compact JWS (RS256) of `claims`.
-    pub fn sign(&self, claims: &Value) -> String {
-        let header = json!({ "alg": "RS256", "typ": "JWT", "kid": self.kid });
+    /// A compact JWS of `claims` signed with `alg`.
+    pub fn sign(&self, alg: SigningAlg, claims: &Value) -> Result<String> {
+        let kid = match alg {
+            SigningAlg::RS256 => &self.rs256.0,
+            SigningAlg::ES256 => &self.es256.0,
+        };
+        let header = json!({ "alg": alg.as_str(), "typ": "JWT", "kid": kid });
         let input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let signature = self.key.sign(input.as_bytes()).to_vec();
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+        let signature = match alg {
+            SigningAlg::RS256 => {
+                let pair = &self.rs256.1;
+                let mut signature = vec![0; pair.public().modulus_len()];
+                pair.sign(
+                    &signature::RSA_PKCS1_SHA256,
+                    &self.rng,
+                    input.as_bytes(),
+                    &mut signature,
+                )
+                .map_err(key_error)?;
+                signature
+            }
+            SigningAlg::ES256 => self
+                .es256
+                .1
+                .sign(&self.rng, input.as_bytes())
+                .map_err(key_error)?
+                .as_ref()
+                .to_vec(),
+        };
+        Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }
 }
 

@@ -173,7 +173,11 @@ async fn mint(
         token_type: "Bearer",
         expires_in: ACCESS_TOKEN_LIFETIME,
         refresh_token: Some(refresh),
-        id_token: Some(issuer_of.signer.sign(&claims)),
+        id_token: Some(
+            issuer_of
+                .signer
+                .sign(session.client.id_token_alg, &claims)?,
+        ),
         scope: session.scope.into(),
     })
 }

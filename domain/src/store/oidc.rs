@@ -2,7 +2,7 @@
 //! sign-in events.
 
 use sqlx::{SqliteConnection, SqliteExecutor};
-use types::{ClientSettings, ClientType, SignInEvent};
+use types::{ClientSettings, ClientType, SignInEvent, SigningAlg};
 
 use crate::Result;
 
@@ -13,6 +13,7 @@ pub struct Client {
     pub tenant_id: String,
     pub name: String,
     pub client_type: ClientType,
+    pub id_token_alg: SigningAlg,
     pub assignment_required: bool,
     pub secret_hash: Option<String>,
 }
@@ -23,7 +24,8 @@ pub async fn client(
     client_id: &str,
 ) -> Result<Option<Client>> {
     Ok(sqlx::query_as(
-        "SELECT a.id, a.tenant_id, a.name, a.client_type, a.assignment_required, s.secret_hash
+        "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
+                s.secret_hash
          FROM apps a LEFT JOIN client_secrets s ON s.app_id = a.id
          WHERE a.tenant_id = ? AND a.id = ?",
     )
@@ -53,8 +55,8 @@ pub async fn has_redirect_uri(
 }
 
 pub async fn settings(db: &mut SqliteConnection, app_id: &str) -> Result<ClientSettings> {
-    let (client_type, has_secret): (ClientType, bool) = sqlx::query_as(
-        "SELECT client_type, EXISTS (SELECT 1 FROM client_secrets WHERE app_id = a.id)
+    let (client_type, id_token_alg, has_secret): (ClientType, SigningAlg, bool) = sqlx::query_as(
+        "SELECT client_type, id_token_alg, EXISTS (SELECT 1 FROM client_secrets WHERE app_id = a.id)
          FROM apps a WHERE id = ?",
     )
     .bind(app_id)
@@ -73,6 +75,7 @@ pub async fn settings(db: &mut SqliteConnection, app_id: &str) -> Result<ClientS
     };
     Ok(ClientSettings {
         client_type,
+        id_token_alg,
         redirect_uris: of("sign-in"),
         post_logout_uris: of("sign-out"),
         has_secret,
@@ -83,11 +86,13 @@ pub async fn set_settings(
     db: &mut SqliteConnection,
     app_id: &str,
     client_type: ClientType,
+    id_token_alg: SigningAlg,
     redirect_uris: &[String],
     post_logout_uris: &[String],
 ) -> Result<()> {
-    sqlx::query("UPDATE apps SET client_type = ? WHERE id = ?")
+    sqlx::query("UPDATE apps SET client_type = ?, id_token_alg = ? WHERE id = ?")
         .bind(client_type)
+        .bind(id_token_alg)
         .bind(app_id)
         .execute(&mut *db)
         .await?;
@@ -138,12 +143,13 @@ pub struct StoredKey {
     pub public_jwk: String,
 }
 
-/// The key that signs now: the newest one not retired.
-pub async fn current_key(db: impl SqliteExecutor<'_>) -> Result<Option<StoredKey>> {
+/// The key that signs with `alg` now: the newest one not retired.
+pub async fn current_key(db: impl SqliteExecutor<'_>, alg: &str) -> Result<Option<StoredKey>> {
     Ok(sqlx::query_as(
         "SELECT kid, alg, private_der, public_jwk FROM signing_keys
-         WHERE retired_at IS NULL ORDER BY created_at DESC, kid LIMIT 1",
+         WHERE retired_at IS NULL AND alg = ? ORDER BY created_at DESC, kid LIMIT 1",
     )
+    .bind(alg)
     .fetch_optional(db)
     .await?)
 }

@@ -283,9 +283,13 @@ async fn discovery_and_the_key_set_describe_the_tenants_issuer() {
         .json()
         .await
         .unwrap();
-    let key = &jwks["keys"][0];
+    let keys = jwks["keys"].as_array().unwrap();
+    assert!(
+        keys.iter()
+            .any(|k| k["alg"] == "ES256" && k["kty"] == "EC" && k["crv"] == "P-256")
+    );
+    let key = keys.iter().find(|k| k["alg"] == "RS256").unwrap();
     assert_eq!(key["kty"], "RSA");
-    assert_eq!(key["alg"], "RS256");
     assert!(key["kid"].is_string() && key["n"].as_str().unwrap().len() > 300);
     assert!(
         jwks.get("d").is_none() && key.get("d").is_none(),
@@ -972,7 +976,7 @@ async fn a_rotated_key_signs_new_tokens_and_the_old_one_stays_published() {
         header["kid"].as_str().unwrap().to_string()
     };
     let rotated = f.portico.cli_json(&["keys", "rotate"], "");
-    let new_kid = rotated["kid"].as_str().unwrap().to_string();
+    let new_kid = rotated["kids"][0].as_str().unwrap().to_string();
     assert_ne!(new_kid, kid_of(&old_token));
 
     // The server switches within seconds.
@@ -1012,4 +1016,77 @@ async fn a_rotated_key_signs_new_tokens_and_the_old_one_stays_published() {
             .claims(&verifier, &Nonce::new("n-456".into()))
             .expect("verifies with the published keys");
     }
+}
+
+#[tokio::test]
+async fn an_app_may_ask_for_es256_id_tokens() {
+    use openidconnect::core::{
+        CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+    };
+    use openidconnect::{ClientId, ClientSecret, IssuerUrl, Nonce};
+
+    let f = fixture().await;
+    f.portico.cli_json(
+        &[
+            "app",
+            "sign-in",
+            "--tenant",
+            &f.tenant,
+            "--app",
+            "Wiki",
+            "--redirect-uri",
+            REDIRECT,
+            "--id-token-alg",
+            "ES256",
+        ],
+        "",
+    );
+    let code = f.code(&[]).await;
+    let (status, tokens) = f.exchange(&code).await;
+    assert_eq!(status, 200, "{tokens}");
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(id_token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "ES256");
+    let jwks: CoreJsonWebKeySet = f
+        .portico
+        .http()
+        .get(f.endpoint("discovery/v2.0/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let verifier = CoreIdTokenVerifier::new_confidential_client(
+        ClientId::new(f.client_id.clone()),
+        ClientSecret::new(f.secret.clone()),
+        IssuerUrl::new(format!("{}/{}/v2.0", f.portico.url, f.tenant)).unwrap(),
+        jwks,
+    )
+    .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+    let parsed: CoreIdToken = id_token.parse().unwrap();
+    parsed
+        .claims(&verifier, &Nonce::new("n-456".into()))
+        .expect("an ES256 token verified with the published P-256 key");
+    let (refused, _, _) = f.portico.cli(
+        &[
+            "app",
+            "sign-in",
+            "--tenant",
+            &f.tenant,
+            "--app",
+            "Wiki",
+            "--redirect-uri",
+            REDIRECT,
+            "--id-token-alg",
+            "HS256",
+        ],
+        "",
+    );
+    assert!(!refused, "HS256 is refused");
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use types::format::datetime;
-use types::{AppSignIn, ClientType, SignInEvent};
+use types::{AppSignIn, ClientType, SignInEvent, SigningAlg};
 
 use crate::components::{FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
@@ -30,12 +30,14 @@ pub async fn get_app_sign_in(id: String) -> Result<AppSignIn, AppError> {
 pub async fn save_app_sign_in(
     id: String,
     client_type: String,
+    id_token_alg: String,
     redirect_uris: String,
     post_logout_uris: String,
 ) -> Result<(), AppError> {
     let (portal, principal) = crate::server::principal().await?;
     let input = domain::oidc::clients::ClientInput {
         client_type: &client_type,
+        id_token_alg: &id_token_alg,
         redirect_uris: &redirect_uris,
         post_logout_uris: &post_logout_uris,
     };
@@ -104,6 +106,7 @@ fn SignInSettings(
         settings,
     } = info;
     let public = settings.client_type == ClientType::Public;
+    let es256 = settings.id_token_alg == SigningAlg::ES256;
     let new_secret = move || secret.value().get().and_then(Result::ok);
     let id = client_id.clone();
     let secret_id = client_id.clone();
@@ -121,6 +124,13 @@ fn SignInSettings(
                 <select id="client_type" name="client_type">
                     <option value="confidential" selected=!public>"Confidential (a server that keeps a secret)"</option>
                     <option value="public" selected=public>"Public (browser or mobile app; must use PKCE)"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for="id_token_alg">"ID token signature"</label>
+                <select id="id_token_alg" name="id_token_alg">
+                    <option value="RS256" selected=!es256>"RS256 (RSA; every client supports it)"</option>
+                    <option value="ES256" selected=es256>"ES256 (ECDSA P-256; smaller, faster)"</option>
                 </select>
             </div>
             <div class="field">
