@@ -24,7 +24,7 @@ SERVER_PID=""
 OP_PID=""
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; fi
-  if [ -n "$OP_PID" ]; then kill "$OP_PID"; wait "$OP_PID" 2>/dev/null; OP_PID="" 2>/dev/null; fi
+  if [ -n "$OP_PID" ]; then kill "$OP_PID" 2>/dev/null; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -132,7 +132,7 @@ MEMBER_SESSION=${MEMBER#*=}
 flows=$("$TARGET/release/oidc_flows" "$URL" "$TENANT_ID" "$CLIENT_ID" "$CLIENT_SECRET" "$REDIRECT" \
   "$MEMBER_SESSION" "$DURATION" 32) || die "the code flow load failed"
 LOADED_RSS=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 
 say "Starting oidc-provider (npm) with an equivalent client"
 OP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -140,7 +140,7 @@ node bench/oidc-provider.mjs "$OP_PORT" "$CLIENT_ID" "$CLIENT_SECRET" >"$WORK/op
 OP_PID=$!
 for _ in $(seq 1 100); do grep -q "listening" "$WORK/op.log" 2>/dev/null && break; sleep 0.1; done
 op_grants=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/grant.lua" "http://127.0.0.1:$OP_PORT/token")
-kill "$OP_PID"; wait "$OP_PID" 2>/dev/null; OP_PID=""
+kill "$OP_PID"; wait "$OP_PID" 2>/dev/null || true; OP_PID=""
 
 wasm=$(gzip -9c "$ROOT/target/site/pkg/portico.wasm" | wc -c)
 js=$(gzip -9c "$ROOT/target/site/pkg/portico.js" | wc -c)

@@ -283,6 +283,17 @@ test.describe.serial("Portico in the browser", () => {
       await fresh.getByRole("button", { name: "Sign in" }).click();
       await expect(fresh.locator("#who")).toHaveText("Signed in as Mia Member <mia@contoso.example> (member)");
 
+      // The same without JavaScript.
+      const plainContext = await browser.newContext({ javaScriptEnabled: false });
+      const plain = await plainContext.newPage();
+      await plain.goto(`${rp}/`);
+      await expect(plain).toHaveURL(/\/signin\?next=/);
+      await plain.getByLabel("Email address").fill("mia@contoso.example");
+      await plain.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await plain.getByRole("button", { name: "Sign in" }).click();
+      await expect(plain.locator("#who")).toHaveText("Signed in as Mia Member <mia@contoso.example> (member)");
+      await plainContext.close();
+
       // Ann, a guest, signs in with a code and opens it the same way.
       const guest = await (await browser.newContext()).newPage();
       await open(guest, "/signin/code");

@@ -1,11 +1,11 @@
 //! `/continue?to=…`: after signing in, back to where the person was going when that is not
-//! one of Portico's pages (an app's sign-in through the authorization endpoint). The server
-//! answers with a redirect; in the browser, a page load takes over from the router. The
+//! one of Portico's pages (an app's sign-in through the authorization endpoint). The page
+//! moves on by itself with a refresh, with or without JavaScript. The
 //! destination travels hex-encoded: it passes through the sign-in forms' query strings,
 //! and percent-encoding nested in percent-encoding does not survive every hop.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 
 /// A path on this site, never another site: `/x`, but not `//host` or `/\host`.
 pub fn local_path(to: &str) -> Option<&str> {
@@ -35,19 +35,14 @@ pub fn Continue() -> impl IntoView {
         .and_then(|to| decode_hex(&to))
         .and_then(|to| local_path(&to).map(str::to_string))
         .unwrap_or_else(|| "/".to_string());
-    #[cfg(feature = "ssr")]
-    {
-        leptos_axum::redirect(&to);
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(http::StatusCode::SEE_OTHER);
-        }
-    }
-    let target = to.clone();
-    Effect::new(move || {
-        let _ = window().location().set_href(&target);
-    });
+    // A page rather than a redirect: after a sign-in form posted without JavaScript, a
+    // redirect would still belong to the form's submission, and the page's policy lets
+    // forms lead only to Portico itself. The refresh is a new navigation, and it also
+    // runs when the router brings this page in after a sign-in with JavaScript.
+    let refresh = format!("0;url={to}");
     view! {
         <Title text="Signing you in · Portico" />
+        <Meta http_equiv="refresh" content=refresh />
         <section class="card narrow">
             <h1>"Signing you in…"</h1>
             <p><a href=to>"Continue to the app"</a></p>
