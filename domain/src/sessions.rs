@@ -57,6 +57,28 @@ const TOUCH_INTERVAL: i64 = 60;
 ///
 /// The error is the same whether the account does not exist, is disabled or the password
 /// is wrong, and takes as long.
+/// How a person proves who they are, decided from their address alone (identity-first
+/// sign-in): the address of a member signs in with its password; any other address (a
+/// guest's, whose identity is the address itself, or one unknown here) gets a one-time code
+/// by mail, which is only sent where a guest exists, so the answer tells nothing about
+/// guests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInMethod {
+    Password,
+    EmailCode,
+}
+
+/// See [`SignInMethod`].
+pub async fn sign_in_method(store: &Store, email: &str) -> Result<SignInMethod> {
+    let email = validate::email("email", email)?;
+    Ok(
+        match store::users::member_credentials(store.reader(), &email).await? {
+            Some(_) => SignInMethod::Password,
+            None => SignInMethod::EmailCode,
+        },
+    )
+}
+
 pub async fn sign_in(
     store: &Store,
     policy: &SessionPolicy,

@@ -240,6 +240,30 @@ async fn sessions_end_after_idle_and_absolute_timeouts() {
 }
 
 #[tokio::test]
+async fn the_address_decides_how_a_person_signs_in() {
+    use crate::sessions::{SignInMethod, sign_in_method};
+    let f = fixture().await;
+    let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;
+    member(&f.store, &operator, "mia@contoso.example").await;
+    assert_eq!(
+        sign_in_method(&f.store, " MIA@contoso.example ")
+            .await
+            .unwrap(),
+        SignInMethod::Password
+    );
+    assert_eq!(
+        sign_in_method(&f.store, "nobody@partner.example")
+            .await
+            .unwrap(),
+        SignInMethod::EmailCode
+    );
+    assert!(matches!(
+        sign_in_method(&f.store, "not an address").await,
+        Err(Error::Invalid(_))
+    ));
+}
+
+#[tokio::test]
 async fn failed_sign_ins_are_throttled_per_account_until_the_window_passes() {
     let f = fixture().await;
     tenant_with_admin(&f.store, "contoso.example").await;

@@ -33,11 +33,17 @@ async function open(page: Page, path: string) {
   await page.locator("main[data-hydrated]").waitFor();
 }
 
-async function signIn(page: Page, email: string, password: string) {
-  await open(page, "/signin");
+/** Identity-first: the address, then (for members) the password. */
+async function enterPassword(page: Page, email: string, password: string) {
   await page.getByLabel("Email address").fill(email);
+  await page.getByRole("button", { name: "Next" }).click();
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+async function signIn(page: Page, email: string, password: string) {
+  await open(page, "/signin");
+  await enterPassword(page, email, password);
 }
 
 test.describe.serial("Portico in the browser", () => {
@@ -278,9 +284,7 @@ test.describe.serial("Portico in the browser", () => {
       await fresh.goto(`${rp}/`);
       await expect(fresh).toHaveURL(/\/signin\?next=/);
       await fresh.locator("main[data-hydrated]").waitFor();
-      await fresh.getByLabel("Email address").fill("mia@contoso.example");
-      await fresh.getByLabel("Password", { exact: true }).fill(PASSWORD);
-      await fresh.getByRole("button", { name: "Sign in" }).click();
+      await enterPassword(fresh, "mia@contoso.example", PASSWORD);
       await expect(fresh.locator("#who")).toHaveText("Signed in as Mia Member <mia@contoso.example> (member)");
 
       // The same without JavaScript.
@@ -288,18 +292,18 @@ test.describe.serial("Portico in the browser", () => {
       const plain = await plainContext.newPage();
       await plain.goto(`${rp}/`);
       await expect(plain).toHaveURL(/\/signin\?next=/);
-      await plain.getByLabel("Email address").fill("mia@contoso.example");
-      await plain.getByLabel("Password", { exact: true }).fill(PASSWORD);
-      await plain.getByRole("button", { name: "Sign in" }).click();
+      await enterPassword(plain, "mia@contoso.example", PASSWORD);
       await expect(plain.locator("#who")).toHaveText("Signed in as Mia Member <mia@contoso.example> (member)");
       await plainContext.close();
 
       // Ann, a guest, signs in with a code and opens it the same way.
       const guest = await (await browser.newContext()).newPage();
-      await open(guest, "/signin/code");
+      // Identity-first: her address alone sends her the code way.
+      await open(guest, "/signin");
       await guest.getByLabel("Email address").fill("ann@partner.example");
       const codesBefore = countMail("ann@partner.example", /sign-in code/);
-      await guest.getByRole("button", { name: "Send me a code" }).click();
+      await guest.getByRole("button", { name: "Next" }).click();
+      await expect(guest).toHaveURL(/\/signin\/code\?sent=1/);
       const code = (await mailTo("ann@partner.example", /sign-in code/, codesBefore)).text.match(/\b(\d{8})\b/)![1];
       await guest.getByLabel("Code").fill(code);
       await guest.getByRole("button", { name: "Sign in" }).click();
@@ -323,11 +327,9 @@ test.describe.serial("Portico in the browser", () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto(`${process.env.PORTICO_URL}/signin`);
-    await page.getByLabel("Email address").fill("mia@contoso.example");
-    await page.getByLabel("Password", { exact: true }).fill("wrong password here");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await enterPassword(page, "mia@contoso.example", "wrong password here");
     await expect(page.getByRole("alert")).toHaveText("The email address or password is not right.");
-    await page.getByLabel("Email address").fill("mia@contoso.example");
+    await expect(page.getByText("Signing in as mia@contoso.example.")).toBeVisible();
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page.getByRole("link", { name: /Wiki/ })).toBeVisible();

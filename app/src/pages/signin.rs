@@ -39,35 +39,86 @@ fn after_sign_in(next: Option<&str>) -> String {
         .map_or_else(|| "/".to_string(), str::to_string)
 }
 
+/// The first step of signing in: the address decides how. Members go on to their password;
+/// anyone else gets a code by mail (sent only where a guest exists).
+#[leptos::server(prefix = "/fn", endpoint = "sign_in/identify")]
+pub async fn identify(email: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::server::{Cookie, now, portal, set_cookie};
+    use domain::sessions::SignInMethod;
+    let portal = portal()?;
+    let next = next.as_deref().and_then(super::local_path);
+    let mut query = format!("email={}", encode_query_value(email.trim()));
+    if let Some(next) = next {
+        query.push_str(&format!("&next={}", encode_query_value(next)));
+    }
+    match domain::sessions::sign_in_method(&portal.store, &email).await? {
+        SignInMethod::Password => leptos_axum::redirect(&format!("/signin?step=password&{query}")),
+        SignInMethod::EmailCode => {
+            let token =
+                domain::organizations::send_sign_in_code(&portal.store, &email, now()).await?;
+            set_cookie(
+                &portal,
+                Cookie::CodeSignIn,
+                &token,
+                domain::organizations::CODE_LIFETIME,
+            );
+            leptos_axum::redirect(&format!("/signin/code?sent=1&{query}"));
+        }
+    }
+    Ok(())
+}
+
 /// The `next` query parameter, carried through the sign-in forms.
 fn next_param() -> Option<String> {
     let query = leptos_router::hooks::use_query_map();
     query.read_untracked().get("next")
 }
 
+/// `/signin`: the address first; then, for members, the password.
 #[component]
 pub fn SignIn() -> impl IntoView {
+    let identify = ServerAction::<Identify>::new();
     let action = ServerAction::<SignInUser>::new();
+    let identify_error = action_error(identify.value());
     let error = action_error(action.value());
     let query = leptos_router::hooks::use_query_map();
-    let hint = query.read_untracked().get("email").unwrap_or_default();
     let next = next_param();
-    let code_link = match &next {
-        Some(next) => format!("/signin/code?next={}", encode_query_value(next)),
-        None => "/signin/code".to_string(),
+    let email = move || query.read().get("email").unwrap_or_default();
+    let password_step = move || query.read().get("step").as_deref() == Some("password");
+    let restart = match &next {
+        Some(next) => format!("/signin?next={}", encode_query_value(next)),
+        None => "/signin".to_string(),
     };
     view! {
         <Title text="Sign in · Portico" />
         <section class="card narrow">
             <h1>"Sign in"</h1>
-            <ActionForm action>
-                <FormError error />
-                {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
-                <Field label="Email address" name="email" kind="email" value=hint required=true autocomplete="username" error />
-                <Field label="Password" name="password" kind="password" required=true autocomplete="current-password" error />
-                <Submit label="Sign in" busy_label="Signing in…" pending=action.pending() />
-            </ActionForm>
-            <p class="muted">"Invited as a guest? " <a href=code_link>"Sign in with a code sent to your email"</a></p>
+            {move || {
+                let next = next.clone();
+                if password_step() {
+                    let restart = restart.clone();
+                    view! {
+                        <ActionForm action>
+                            <FormError error />
+                            {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
+                            <input type="hidden" name="email" value=email() />
+                            <p>"Signing in as " <strong>{email()}</strong> ". " <a href=restart>"Use another address"</a></p>
+                            <Field label="Password" name="password" kind="password" required=true autocomplete="current-password" error />
+                            <Submit label="Sign in" busy_label="Signing in…" pending=action.pending() />
+                        </ActionForm>
+                    }.into_any()
+                } else {
+                    view! {
+                        <ActionForm action=identify>
+                            <FormError error=identify_error />
+                            {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
+                            <Field label="Email address" name="email" kind="email" value=email() required=true autocomplete="username" error=identify_error />
+                            <p class="hint">"Members go on to their password; guests get a code by mail."</p>
+                            <Submit label="Next" busy_label="One moment…" pending=identify.pending() />
+                        </ActionForm>
+                    }.into_any()
+                }
+            }}
         </section>
     }
 }
@@ -132,7 +183,7 @@ pub fn SignInWithCode() -> impl IntoView {
             <ActionForm action=send>
                 <FormError error=send_error />
                 {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
-                <Field label="Email address" name="email" kind="email" required=true autocomplete="username" error=send_error />
+                <Field label="Email address" name="email" kind="email" value=query.read_untracked().get("email").unwrap_or_default() required=true autocomplete="username" error=send_error />
                 <Submit label="Send me a code" busy_label="Sending…" pending=send.pending() class=if sent() { "secondary" } else { "primary" } />
             </ActionForm>
             {move || {
