@@ -206,7 +206,8 @@ pub async fn invite_many(
                             redirect: valid.redirect.as_deref(),
                             send_email,
                         };
-                        issue(&mut tx, actor, &user, link, base_url, now).await?;
+                        let (_, redeem_url) =
+                            issue(&mut tx, actor, &user, link, base_url, now).await?;
                         audit::record(
                             &mut tx,
                             actor,
@@ -225,7 +226,10 @@ pub async fn invite_many(
                             },
                         )
                         .await?;
-                        BulkOutcome::Invited { user_id: user.id }
+                        BulkOutcome::Invited {
+                            user_id: user.id,
+                            redeem_url,
+                        }
                     }
                 }
             }

@@ -11,19 +11,33 @@ pub const CODE_LIFETIME: i64 = 600;
 pub const MAX_ATTEMPTS: i64 = 5;
 /// Codes mailed to one address in a quarter of an hour, at most.
 pub const MAX_CODES_PER_WINDOW: i64 = 5;
+/// Codes asked for from one address of origin in a quarter of an hour, at most, whatever
+/// the mailboxes.
+pub const MAX_CODES_PER_ORIGIN: i64 = 30;
 const WINDOW: i64 = 900;
 
 /// Starts a guest's sign-in with a passcode. The answer is the same whether or not the
 /// address belongs to a guest (nothing tells who has an account); the code is mailed only
-/// when it does. Returns the token of this sign-in, for a cookie.
-pub async fn send_sign_in_code(store: &Store, email: &str, now: i64) -> Result<String> {
+/// when it does. Throttled per mailbox and per address of origin (`ip`). Returns the token
+/// of this sign-in, for a cookie.
+pub async fn send_sign_in_code(
+    store: &Store,
+    email: &str,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<String> {
     let email = validate::email("email", email)?;
     let identity = format!("email:{email}");
     let token = secrets::new_secret();
     let token_hash = secrets::hash_secret(&token);
     let mut tx = store.begin().await?;
-    if store::sessions::codes_sent_since(&mut *tx, &email, now - WINDOW).await?
-        >= MAX_CODES_PER_WINDOW
+    let from_origin = match ip {
+        Some(ip) => store::sessions::codes_asked_from_since(&mut *tx, ip, now - WINDOW).await?,
+        None => 0,
+    };
+    if from_origin >= MAX_CODES_PER_ORIGIN
+        || store::sessions::codes_sent_since(&mut *tx, &email, now - WINDOW).await?
+            >= MAX_CODES_PER_WINDOW
     {
         return Err(Error::Throttled {
             retry_after: WINDOW,
@@ -35,6 +49,7 @@ pub async fn send_sign_in_code(store: &Store, email: &str, now: i64) -> Result<S
         &token_hash,
         &email,
         &secrets::hash_code(&token_hash, &code),
+        ip,
         now,
         now + CODE_LIFETIME,
     )

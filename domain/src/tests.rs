@@ -815,6 +815,36 @@ mod returning_guests {
     }
 
     #[tokio::test]
+    async fn one_address_of_origin_cannot_send_codes_to_many_mailboxes() {
+        use crate::organizations::{MAX_CODES_PER_ORIGIN, send_sign_in_code};
+        let f = fixture().await;
+        let from = Some("203.0.113.9");
+        for i in 0..MAX_CODES_PER_ORIGIN {
+            send_sign_in_code(
+                &f.store,
+                &format!("person{i}@partner.example"),
+                from,
+                T0 + i,
+            )
+            .await
+            .unwrap();
+        }
+        let refused = send_sign_in_code(&f.store, "one-more@partner.example", from, T0 + 60).await;
+        assert!(matches!(refused, Err(Error::Throttled { .. })));
+        send_sign_in_code(
+            &f.store,
+            "one-more@partner.example",
+            Some("198.51.100.7"),
+            T0 + 60,
+        )
+        .await
+        .expect("another address of origin is not held back");
+        send_sign_in_code(&f.store, "later@partner.example", from, T0 + 60 + 900)
+            .await
+            .expect("the window passes");
+    }
+
+    #[tokio::test]
     async fn an_accepted_guest_signs_in_again_with_a_code() {
         let f = fixture().await;
         let (contoso, _) = tenant_with_admin(&f.store, "contoso.example").await;
@@ -822,11 +852,11 @@ mod returning_guests {
         let first = invite_and_accept(&f.store, &contoso, "ann@partner.example").await;
         invite_and_accept(&f.store, &fabrikam, "ann@partner.example").await;
 
-        crate::organizations::send_sign_in_code(&f.store, "nobody@partner.example", T0 + 9)
+        crate::organizations::send_sign_in_code(&f.store, "nobody@partner.example", None, T0 + 9)
             .await
             .unwrap();
         let token =
-            crate::organizations::send_sign_in_code(&f.store, "Ann@Partner.example", T0 + 10)
+            crate::organizations::send_sign_in_code(&f.store, "Ann@Partner.example", None, T0 + 10)
                 .await
                 .unwrap();
         let again = newest_code(&f.store).await;

@@ -13,8 +13,8 @@ use serde::Serialize;
 use types::Role;
 
 use crate::config::{
-    AppCommand, GroupCommand, KeysCommand, OutboxCommand, Output, RoleArg, TenantCommand,
-    UserCommand,
+    AppCommand, GroupCommand, InviteArgs, KeysCommand, OutboxCommand, Output, RoleArg,
+    TenantCommand, UserCommand,
 };
 
 fn now() -> i64 {
@@ -114,14 +114,7 @@ pub async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
             output,
         } => {
             let actor = operator(store, &tenant).await?;
-            let text = if file.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin())
-                    .map_err(|e| format!("cannot read standard input: {e}"))?
-            } else {
-                std::fs::read_to_string(&file)
-                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?
-            };
-            let rows = types::csv::parse(&text)?;
+            let rows = types::csv::parse(&read_input(&file)?)?;
             let report = domain::users::import_members(store, &actor, &rows, now())
                 .await
                 .map_err(failed)?;
@@ -350,4 +343,45 @@ pub async fn keys(store: &Store, command: KeysCommand) -> Result<(), String> {
             show(&output, &serde_json::json!({ "kids": kids }), text)
         }
     }
+}
+
+/// The text of `file`, or of standard input for `-`.
+fn read_input(file: &std::path::Path) -> Result<String, String> {
+    if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| format!("cannot read standard input: {e}"))
+    } else {
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))
+    }
+}
+
+pub async fn invite(store: &Store, args: InviteArgs) -> Result<(), String> {
+    let actor = operator(store, &args.tenant).await?;
+    let rows = types::BulkInviteRow::from_csv(&read_input(&args.file)?)?;
+    let mut results = Vec::with_capacity(rows.len());
+    for part in rows.chunks(domain::invitations::BULK_ROWS) {
+        let done = domain::invitations::invite_many(
+            store,
+            &actor,
+            part,
+            !args.no_mail,
+            &args.public_url,
+            now(),
+        )
+        .await
+        .map_err(failed)?;
+        results.extend(done);
+    }
+    let lines: Vec<String> = results
+        .iter()
+        .map(|r| {
+            let what = match &r.outcome {
+                types::BulkOutcome::Invited { redeem_url, .. } => format!("invited: {redeem_url}"),
+                types::BulkOutcome::AlreadyUser { .. } => "already a user here; unchanged".into(),
+                types::BulkOutcome::Invalid { reason } => format!("not valid: {reason}"),
+            };
+            format!("line {}: {} {what}", r.line, r.email)
+        })
+        .collect();
+    show(&args.output, &results, lines.join("\n"))
 }

@@ -61,6 +61,26 @@ pub enum Command {
     /// The keys that sign ID tokens (all organizations).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Invite everyone in a CSV file as guests (email address, then optionally display name,
+    /// redirect address, personal message). Each line is reported; bad lines change nothing.
+    Invite(InviteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    #[arg(long)]
+    pub tenant: String,
+    /// The CSV file, or - for standard input.
+    #[arg(long)]
+    pub file: std::path::PathBuf,
+    /// Do not mail the invitations (hand the links over yourself; they are printed).
+    #[arg(long)]
+    pub no_mail: bool,
+    /// How people reach Portico, for the links in the invitations.
+    #[arg(long, env = "PORTICO_PUBLIC_URL")]
+    pub public_url: String,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Subcommand)]

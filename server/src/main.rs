@@ -74,6 +74,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(Command::App(command)) => cli::app(&store, command).await,
         Some(Command::Outbox(command)) => cli::outbox(&store, command).await,
         Some(Command::Keys(command)) => cli::keys(&store, command).await,
+        Some(Command::Invite(args)) => cli::invite(&store, args).await,
         None => Err("no command given".into()),
     };
     store.close().await;

@@ -418,8 +418,8 @@ impl BulkInviteRow {
 /// What became of one row of a bulk invitation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BulkOutcome {
-    /// A guest user and its invitation were created.
-    Invited { user_id: String },
+    /// A guest user and its invitation were created; the link, for those who hand it over.
+    Invited { user_id: String, redeem_url: String },
     /// The address already has a user here (member or guest); nothing changed.
     AlreadyUser { user_id: String },
     /// The row was refused; nothing changed.

@@ -54,8 +54,13 @@ pub async fn identify(email: String, next: Option<String>) -> Result<(), AppErro
     match domain::sessions::sign_in_method(&portal.store, &email).await? {
         SignInMethod::Password => leptos_axum::redirect(&format!("/signin?step=password&{query}")),
         SignInMethod::EmailCode => {
-            let token =
-                domain::organizations::send_sign_in_code(&portal.store, &email, now()).await?;
+            let token = domain::organizations::send_sign_in_code(
+                &portal.store,
+                &email,
+                crate::server::client().ip.as_deref(),
+                now(),
+            )
+            .await?;
             set_cookie(
                 &portal,
                 Cookie::CodeSignIn,
@@ -128,7 +133,13 @@ pub fn SignIn() -> impl IntoView {
 pub async fn send_sign_in_code(email: String, next: Option<String>) -> Result<(), AppError> {
     use crate::server::{Cookie, now, portal, set_cookie};
     let portal = portal()?;
-    let token = domain::organizations::send_sign_in_code(&portal.store, &email, now()).await?;
+    let token = domain::organizations::send_sign_in_code(
+        &portal.store,
+        &email,
+        crate::server::client().ip.as_deref(),
+        now(),
+    )
+    .await?;
     set_cookie(
         &portal,
         Cookie::CodeSignIn,

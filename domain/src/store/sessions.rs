@@ -233,18 +233,35 @@ pub async fn insert_sign_in_code(
     id_hash: &str,
     email: &str,
     code_hash: &str,
+    ip: Option<&str>,
     now: i64,
     expires_at: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO sign_in_codes (id_hash, email, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO sign_in_codes (id_hash, email, code_hash, ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(id_hash)
         .bind(email)
         .bind(code_hash)
+        .bind(ip)
         .bind(now)
         .bind(expires_at)
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Codes asked for from one address of origin since `since`, to throttle sending.
+pub async fn codes_asked_from_since(
+    db: impl SqliteExecutor<'_>,
+    ip: &str,
+    since: i64,
+) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_codes WHERE ip = ? AND created_at > ?")
+            .bind(ip)
+            .bind(since)
+            .fetch_one(db)
+            .await?,
+    )
 }
 
 /// Codes sent to an address since `since`, to throttle sending.

@@ -889,3 +889,41 @@ async fn a_bulk_invitation_creates_the_good_rows_and_reports_each_of_the_others(
     let invitations = portico.call("admin/invitations", &[], Some(&ada)).await;
     assert_eq!(invitations.body.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn the_command_line_invites_a_file_and_prints_the_links_when_it_mails_nothing() {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let csv = "email,name\nbob@partner.example,Bob\nnot-an-address\nada@contoso.example\n";
+    let results = portico.cli_json(
+        &[
+            "invite",
+            "--tenant",
+            &tenant,
+            "--file",
+            "-",
+            "--no-mail",
+            "--public-url",
+            &portico.url,
+        ],
+        csv,
+    );
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    let link = results[0]["outcome"]["Invited"]["redeem_url"]
+        .as_str()
+        .unwrap();
+    assert!(link.starts_with(&format!("{}/redeem?ticket=", portico.url)));
+    assert!(results[1]["outcome"]["Invalid"].is_object());
+    assert!(results[2]["outcome"]["AlreadyUser"].is_object());
+    assert!(portico.outbox().is_empty());
+    // The printed link works.
+    let ticket = link.split("ticket=").nth(1).unwrap();
+    let redemption = portico.start_redemption(ticket).await;
+    assert!(!redemption.is_empty());
+}
