@@ -35,13 +35,60 @@ pub fn router(provider: Provider) -> Router {
         )
         .route("/{tenant}/discovery/v2.0/keys", get(keys))
         .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
-        .route("/{tenant}/oauth2/v2.0/token", axum::routing::post(token))
-        .route("/{tenant}/oidc/userinfo", get(userinfo).post(userinfo_post))
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            axum::routing::post(token).options(preflight),
+        )
+        .route(
+            "/{tenant}/oidc/userinfo",
+            get(userinfo).post(userinfo_post).options(preflight),
+        )
         .route(
             "/{tenant}/oauth2/v2.0/logout",
             get(logout_page).post(logout),
         )
+        .layer(axum::middleware::map_response(allow_browser_apps))
         .with_state(provider)
+}
+
+/// Endpoints that browser apps on other sites call (see [`allow_browser_apps`]).
+pub fn is_cross_origin_endpoint(path: &str) -> bool {
+    path.ends_with("/oauth2/v2.0/token")
+        || path.ends_with("/oidc/userinfo")
+        || path.ends_with("/.well-known/openid-configuration")
+        || path.ends_with("/discovery/v2.0/keys")
+}
+
+/// Browser apps (public clients) read discovery and keys, exchange codes and call userinfo
+/// from their own sites: these answers may be read by any origin. None of them rests on a
+/// cookie, so no credentials are allowed.
+async fn allow_browser_apps(uri: Uri, mut response: Response) -> Response {
+    if is_cross_origin_endpoint(uri.path()) {
+        response.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
+    response
+}
+
+/// CORS preflight for the token and userinfo endpoints.
+async fn preflight() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Authorization, Content-Type"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    response
 }
 
 fn now() -> i64 {

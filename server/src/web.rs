@@ -69,11 +69,15 @@ async fn client_address(mut request: Request, next: Next) -> Response {
 /// Refuses state-changing requests that a browser sent from another site. Browsers label
 /// every request with `Sec-Fetch-Site` (and `Origin` on POST); requests without either do
 /// not come from a browser and carry no ambient cookies an attacker could ride on.
+/// The OpenID Connect token and userinfo endpoints are exempt: apps call them from other
+/// sites by design (a browser app with PKCE), and they trust no cookie, only the client's
+/// credentials, the code's verifier or a bearer token.
 async fn refuse_cross_site(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    ) || crate::oidc::is_cross_origin_endpoint(request.uri().path())
+    {
         return next.run(request).await;
     }
     let headers = request.headers();

@@ -1090,3 +1090,85 @@ async fn an_app_may_ask_for_es256_id_tokens() {
     );
     assert!(!refused, "HS256 is refused");
 }
+
+#[tokio::test]
+async fn a_browser_app_on_another_site_can_exchange_its_code_and_read_userinfo() {
+    let f = fixture().await;
+    f.portico.cli_json(
+        &[
+            "app",
+            "sign-in",
+            "--tenant",
+            &f.tenant,
+            "--app",
+            "Wiki",
+            "--client-type",
+            "public",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+        "",
+    );
+    let code = f.code(&[]).await;
+    // As a browser sends it from the app's own site.
+    let response = f
+        .portico
+        .http()
+        .post(f.endpoint("oauth2/v2.0/token"))
+        .header("Origin", "https://wiki.contoso.example")
+        .header("Sec-Fetch-Site", "cross-site")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(integration::encode_form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("client_id", &f.client_id),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    let tokens: Value = response.json().await.unwrap();
+    let preflight = f
+        .portico
+        .http()
+        .request(reqwest::Method::OPTIONS, f.endpoint("oidc/userinfo"))
+        .header("Origin", "https://wiki.contoso.example")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status().as_u16(), 204);
+    assert!(
+        preflight.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("Authorization")
+    );
+    let info = f
+        .portico
+        .http()
+        .get(f.endpoint("oidc/userinfo"))
+        .header("Origin", "https://wiki.contoso.example")
+        .header("Sec-Fetch-Site", "cross-site")
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status().as_u16(), 200);
+    // Portico's own state-changing endpoints still refuse other sites.
+    let logout = f
+        .portico
+        .http()
+        .post(f.endpoint("oauth2/v2.0/logout"))
+        .header("Origin", "https://evil.example")
+        .header("Sec-Fetch-Site", "cross-site")
+        .header("Cookie", format!("portico_session={}", f.mia))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status().as_u16(), 403);
+}
