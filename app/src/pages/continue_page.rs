@@ -7,9 +7,12 @@
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
-/// A path on this site, never another site: `/x`, but not `//host` or `/\host`.
+/// A path on this site, never another site: `/x`, but not `//host` or `/\host`, and no
+/// control characters (browsers drop tabs and line breaks, so `/<tab>/host` would become
+/// `//host`; and a header cannot carry them).
 pub fn local_path(to: &str) -> Option<&str> {
-    (to.starts_with('/') && !to.starts_with("//") && !to.contains('\\')).then_some(to)
+    let plain = !to.bytes().any(|b| b < 0x20 || b == 0x7f);
+    (plain && to.starts_with('/') && !to.starts_with("//") && !to.contains('\\')).then_some(to)
 }
 
 /// The address of this page, leading on to `path`.

@@ -221,7 +221,7 @@ pub async fn authorize(
             Ok(Outcome::SignIn { login_hint })
         };
     };
-    let too_old = max_age.is_some_and(|age| person.auth_time + age < now);
+    let too_old = max_age.is_some_and(|age| person.auth_time.saturating_add(age) < now);
     if too_old || prompts.contains(&"login") {
         return if silent {
             error("login_required", "The sign-in is too old for this app.")

@@ -96,18 +96,30 @@ fn pairwise_sub(app_id: &str, user_id: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{app_id}:{user_id}").as_bytes()))
 }
 
-fn claims_of(subject: &Subject, app_id: &str, iss: &str) -> Value {
+/// Whether `scope` (space-separated) grants `wanted`.
+fn grants(scope: &str, wanted: &str) -> bool {
+    scope.split(' ').any(|s| s == wanted)
+}
+
+/// What a token says about its user: always who and where; the name with the `profile`
+/// scope and the address with `email`.
+fn claims_of(subject: &Subject, app_id: &str, iss: &str, scope: &str) -> Value {
     let guest = subject.user_type == types::UserType::Guest;
-    json!({
+    let mut claims = json!({
         "iss": iss,
         "sub": pairwise_sub(app_id, &subject.id),
         "oid": subject.id,
         "tid": subject.tenant_id,
-        "name": subject.display_name,
-        "email": subject.email,
-        "preferred_username": subject.email,
         "acct": if guest { 1 } else { 0 },
-    })
+    });
+    if grants(scope, "profile") {
+        claims["name"] = json!(subject.display_name);
+        claims["preferred_username"] = json!(subject.email);
+    }
+    if grants(scope, "email") {
+        claims["email"] = json!(subject.email);
+    }
+    claims
 }
 
 /// Everything a user-bound token needs to mint its successors.
@@ -129,11 +141,13 @@ async fn mint(
     now: i64,
 ) -> Result<TokenResponse, Failure> {
     let access = secrets::new_secret();
-    let refresh = secrets::new_secret();
-    for (kind, secret, lifetime) in [
-        ("access", &access, ACCESS_TOKEN_LIFETIME),
-        ("refresh", &refresh, REFRESH_TOKEN_LIFETIME),
-    ] {
+    // A refresh token only for apps that asked to act while the person is away.
+    let refresh = grants(session.scope, "offline_access").then(secrets::new_secret);
+    let mut minted = vec![("access", &access, ACCESS_TOKEN_LIFETIME)];
+    if let Some(refresh) = &refresh {
+        minted.push(("refresh", refresh, REFRESH_TOKEN_LIFETIME));
+    }
+    for (kind, secret, lifetime) in minted {
         store::oidc::insert_token(
             &mut **tx,
             &secrets::hash_secret(secret),
@@ -156,7 +170,7 @@ async fn mint(
         .await?;
     }
     let iss = issuer(issuer_of.public_url, &session.client.tenant_id);
-    let mut claims = claims_of(session.subject, &session.client.id, &iss);
+    let mut claims = claims_of(session.subject, &session.client.id, &iss, session.scope);
     claims["aud"] = json!(session.client.id);
     claims["iat"] = json!(now);
     claims["exp"] = json!(now + ID_TOKEN_LIFETIME);
@@ -172,7 +186,7 @@ async fn mint(
         access_token: access,
         token_type: "Bearer",
         expires_in: ACCESS_TOKEN_LIFETIME,
-        refresh_token: Some(refresh),
+        refresh_token: refresh,
         id_token: Some(
             issuer_of
                 .signer
@@ -182,15 +196,27 @@ async fn mint(
     })
 }
 
-/// The user a grant is for, still allowed to have tokens: enabled, and (for guests)
-/// still accepted.
-async fn live_subject(tx: &mut Tx, user_id: &str) -> Result<Subject, Failure> {
+/// Whether a user may still hold tokens: enabled, and (for guests) still accepted.
+fn may_hold_tokens(s: &Subject) -> bool {
+    s.enabled
+        && (s.user_type == types::UserType::Member
+            || s.external_state == Some(types::ExternalState::Accepted))
+}
+
+/// The user a grant is for, still allowed to use the app: able to hold tokens, and still
+/// assigned when the app requires it (an assignment removed after sign-in ends the
+/// grant).
+async fn live_subject(tx: &mut Tx, client: &Client, user_id: &str) -> Result<Subject, Failure> {
     match store::oidc::subject(&mut **tx, user_id).await? {
-        Some(s)
-            if s.enabled
-                && (s.user_type == types::UserType::Member
-                    || s.external_state == Some(types::ExternalState::Accepted)) =>
-        {
+        Some(s) if may_hold_tokens(&s) => {
+            if client.assignment_required
+                && !store::oidc::assigned(&mut **tx, &client.id, &s.id).await?
+            {
+                return refuse(
+                    "invalid_grant",
+                    "The user is no longer assigned to this app.",
+                );
+            }
             Ok(s)
         }
         _ => refuse("invalid_grant", "The user can no longer sign in."),
@@ -277,7 +303,7 @@ async fn redeem_code(
         }
         (None, None) => {}
     }
-    let subject = match live_subject(&mut tx, &grant.user_id).await {
+    let subject = match live_subject(&mut tx, client, &grant.user_id).await {
         Ok(subject) => subject,
         Err(failure) => {
             tx.commit().await?;
@@ -327,9 +353,11 @@ async fn refresh(
         );
     }
     let user_id = token.user_id.clone().unwrap_or_default();
-    let subject = match live_subject(&mut tx, &user_id).await {
+    let subject = match live_subject(&mut tx, client, &user_id).await {
         Ok(subject) => subject,
         Err(failure) => {
+            // No longer allowed: nothing of this sign-in stays valid.
+            store::oidc::revoke_family(&mut *tx, &token.family, now).await?;
             tx.commit().await?;
             return Err(failure);
         }
@@ -420,12 +448,13 @@ pub async fn userinfo(
         );
     };
     let subject = match store::oidc::subject(store.reader(), user_id).await? {
-        Some(s) if s.tenant_id == tenant_id && s.enabled => s,
+        Some(s) if s.tenant_id == tenant_id && may_hold_tokens(&s) => s,
         _ => return invalid(),
     };
     Ok(claims_of(
         &subject,
         &token.app_id,
         &issuer(public_url, tenant_id),
+        &token.scope,
     ))
 }

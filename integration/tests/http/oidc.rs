@@ -113,7 +113,7 @@ impl Fixture {
             ("client_id", self.client_id.as_str()),
             ("redirect_uri", REDIRECT),
             ("response_type", "code"),
-            ("scope", "openid profile email"),
+            ("scope", "openid profile email offline_access"),
             ("state", "s-123"),
             ("nonce", "n-456"),
         ]
@@ -466,6 +466,66 @@ async fn refresh_tokens_rotate_and_a_replayed_one_revokes_the_family() {
         .token(&[("grant_type", "refresh_token"), ("refresh_token", newest)])
         .await;
     assert_eq!(status, 400);
+
+    // Taking Mia off the app ends her grant at the next refresh.
+    let code = f.code(&[]).await;
+    let (_, tokens) = f.exchange(&code).await;
+    let ada = f.portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let unassigned = f
+        .portico
+        .call(
+            "admin/app/assignment",
+            &[
+                ("id", &f.client_id),
+                ("kind", "user"),
+                ("who", "mia@contoso.example"),
+                ("present", "false"),
+            ],
+            Some(&ada),
+        )
+        .await;
+    assert!(unassigned.ok(), "{unassigned:?}");
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, refused) = f
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _) = f.userinfo(tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(status, 401, "its family is revoked");
+    f.portico.cli_json(
+        &[
+            "app",
+            "assign",
+            "--tenant",
+            &f.tenant,
+            "--app",
+            "Wiki",
+            "--user",
+            "mia@contoso.example",
+        ],
+        "",
+    );
+
+    // Without offline_access there is no refresh token, and only the scopes asked for
+    // bring their claims.
+    let challenge = challenge(VERIFIER);
+    let (_, location, _) = f
+        .authorize(
+            &[
+                ("scope", "openid"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+            Some(&f.mia),
+        )
+        .await;
+    let (_, plain) = f.exchange(&query_of(&location)["code"]).await;
+    assert!(plain.get("refresh_token").is_none(), "{plain}");
+    let c = claims(plain["id_token"].as_str().unwrap());
+    assert!(c.get("email").is_none() && c.get("name").is_none(), "{c}");
 
     // Fifty uses of one refresh token at once: one succeeds, and the family is revoked.
     let code = f.code(&[]).await;
@@ -1171,4 +1231,45 @@ async fn a_browser_app_on_another_site_can_exchange_its_code_and_read_userinfo()
         .await
         .unwrap();
     assert_eq!(logout.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn the_way_back_after_sign_in_never_leads_to_another_site() {
+    let f = fixture().await;
+    let hex = |text: &str| -> String { text.bytes().map(|b| format!("{b:02x}")).collect() };
+    for evil in [
+        "//evil.example/",
+        "/\t/evil.example/",
+        "/\n/evil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+    ] {
+        let page = f
+            .portico
+            .http()
+            .get(format!("{}/continue?to={}", f.portico.url, hex(evil)))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!page.contains("evil.example"), "{evil:?}: {page}");
+        assert!(page.contains("content=\"0;url=/\""), "{evil:?} leads home");
+    }
+    // A sign-in with such a `next` still signs in, and goes home.
+    let answer = f
+        .portico
+        .call(
+            "sign_in",
+            &[
+                ("email", "mia@contoso.example"),
+                ("password", PASSWORD),
+                ("next", "/\n/evil.example"),
+            ],
+            None,
+        )
+        .await;
+    assert!(answer.ok(), "{answer:?}");
+    assert!(answer.cookie.is_some());
 }
