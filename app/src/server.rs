@@ -90,9 +90,12 @@ pub fn client() -> Client {
 
 /// A cookie's value from the request, if it was sent.
 fn read_cookie(wanted: &str) -> Option<String> {
-    let parts = use_context::<Parts>()?;
-    parts
-        .headers
+    cookie_in(&use_context::<Parts>()?.headers, wanted)
+}
+
+/// A cookie's value from request headers, for handlers outside Leptos too.
+pub fn cookie_in(headers: &http::HeaderMap, wanted: &str) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

@@ -73,32 +73,22 @@ pub async fn invite_guest(
         redirect: redirect.as_deref(),
         send_email: input.send_email,
     };
-    let (invitation_id, redeem_url) = issue(&mut tx, actor, &user, link, base_url, now).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        now,
-        Change {
-            action: "Invite external user",
-            target_type: "User",
-            target_id: &user.id,
-            target_name: &user.display_name,
-            detail: format!(
-                "{email}{}{}",
-                if resent {
-                    "; new link, the old one no longer works"
-                } else {
-                    ""
-                },
-                if input.send_email {
-                    "; mail queued"
-                } else {
-                    "; no mail"
-                }
-            ),
+    let inviting = Inviting::read(&mut tx, actor, base_url).await?;
+    let (invitation_id, redeem_url) = issue(&mut tx, &inviting, &user, link, now).await?;
+    let detail = format!(
+        "{email}{}{}",
+        if resent {
+            "; new link, the old one no longer works"
+        } else {
+            ""
         },
-    )
-    .await?;
+        if input.send_email {
+            "; mail queued"
+        } else {
+            "; no mail"
+        }
+    );
+    record_invitation(&mut tx, actor, &user, detail, now).await?;
     tx.commit().await?;
     Ok(Invited {
         user,
@@ -172,76 +162,74 @@ pub async fn invite_many(
         }]));
     }
     let mut tx = store.begin().await?;
+    let inviting = Inviting::read(&mut tx, actor, base_url).await?;
     let mut results = Vec::with_capacity(rows.len());
     for row in rows {
-        let column = |i: usize| row.fields.get(i).map(String::as_str).unwrap_or_default();
-        let checked = if row.fields.len() > 4 {
-            Err(format!(
-                "It has {} columns; a row has at most 4: email address, display name, \
-                 redirect address, personal message.",
-                row.fields.len()
-            ))
-        } else {
-            check(&InviteInput {
-                email: column(0),
-                display_name: column(1),
-                redirect_url: column(2),
-                message: column(3),
-                send_email,
-            })
-            .map_err(|error| describe_row_error(&error))
-        };
-        let outcome = match checked {
-            Err(reason) => BulkOutcome::Invalid { reason },
-            Ok(valid) => {
-                match store::users::by_email(&mut *tx, &actor.tenant_id, &valid.email).await? {
-                    Some(user) => BulkOutcome::AlreadyUser { user_id: user.id },
-                    None => {
-                        let user =
-                            create_guest(&mut tx, actor, &valid.email, &valid.display_name, now)
-                                .await?;
-                        let link = Link {
-                            email: &valid.email,
-                            message: &valid.message,
-                            redirect: valid.redirect.as_deref(),
-                            send_email,
-                        };
-                        let (_, redeem_url) =
-                            issue(&mut tx, actor, &user, link, base_url, now).await?;
-                        audit::record(
-                            &mut tx,
-                            actor,
-                            now,
-                            Change {
-                                action: "Invite external user",
-                                target_type: "User",
-                                target_id: &user.id,
-                                target_name: &user.display_name,
-                                detail: format!(
-                                    "{}; bulk invitation, line {}; {}",
-                                    valid.email,
-                                    row.line,
-                                    if send_email { "mail queued" } else { "no mail" }
-                                ),
-                            },
-                        )
-                        .await?;
-                        BulkOutcome::Invited {
-                            user_id: user.id,
-                            redeem_url,
-                        }
-                    }
-                }
-            }
-        };
         results.push(BulkInviteResult {
             line: row.line,
-            email: column(0).to_string(),
-            outcome,
+            email: row.fields.first().cloned().unwrap_or_default(),
+            outcome: invite_row(&mut tx, &inviting, row, send_email, now).await?,
         });
     }
     tx.commit().await?;
     Ok(results)
+}
+
+/// One row of a bulk invitation, inside its transaction.
+async fn invite_row(
+    tx: &mut Tx,
+    inviting: &Inviting<'_>,
+    row: &BulkInviteRow,
+    send_email: bool,
+    now: i64,
+) -> Result<BulkOutcome> {
+    if row.fields.len() > 4 {
+        return Ok(BulkOutcome::Invalid {
+            reason: format!(
+                "It has {} columns; a row has at most 4: email address, display name, \
+                 redirect address, personal message.",
+                row.fields.len()
+            ),
+        });
+    }
+    let column = |i: usize| row.fields.get(i).map(String::as_str).unwrap_or_default();
+    let valid = match check(&InviteInput {
+        email: column(0),
+        display_name: column(1),
+        redirect_url: column(2),
+        message: column(3),
+        send_email,
+    }) {
+        Ok(valid) => valid,
+        Err(error) => {
+            return Ok(BulkOutcome::Invalid {
+                reason: describe_row_error(&error),
+            });
+        }
+    };
+    let actor = inviting.actor;
+    if let Some(user) = store::users::by_email(&mut **tx, &actor.tenant_id, &valid.email).await? {
+        return Ok(BulkOutcome::AlreadyUser { user_id: user.id });
+    }
+    let user = create_guest(tx, actor, &valid.email, &valid.display_name, now).await?;
+    let link = Link {
+        email: &valid.email,
+        message: &valid.message,
+        redirect: valid.redirect.as_deref(),
+        send_email,
+    };
+    let (_, redeem_url) = issue(tx, inviting, &user, link, now).await?;
+    let detail = format!(
+        "{}; bulk invitation, line {}; {}",
+        valid.email,
+        row.line,
+        if send_email { "mail queued" } else { "no mail" }
+    );
+    record_invitation(tx, actor, &user, detail, now).await?;
+    Ok(BulkOutcome::Invited {
+        user_id: user.id,
+        redeem_url,
+    })
 }
 
 /// A refused row's reason, each problem named by its column.
@@ -274,16 +262,59 @@ struct Link<'a> {
 
 /// Writes a new invitation for `user` (and its mail, when asked) inside `tx`; returns the
 /// invitation's id and link.
-async fn issue(
+/// Who invites and into what: read once per transaction.
+struct Inviting<'a> {
+    actor: &'a Principal,
+    tenant_name: String,
+    lifetime_days: i64,
+    /// Portico's public address, for the links.
+    base_url: &'a str,
+}
+
+impl<'a> Inviting<'a> {
+    async fn read(tx: &mut Tx, actor: &'a Principal, base_url: &'a str) -> Result<Inviting<'a>> {
+        let (tenant_name, lifetime_days) =
+            store::invitations::tenant_settings(&mut **tx, &actor.tenant_id).await?;
+        Ok(Inviting {
+            actor,
+            tenant_name,
+            lifetime_days,
+            base_url,
+        })
+    }
+}
+
+/// The audit event of an invitation.
+async fn record_invitation(
     tx: &mut Tx,
     actor: &Principal,
     user: &UserSummary,
+    detail: String,
+    now: i64,
+) -> Result<()> {
+    audit::record(
+        tx,
+        actor,
+        now,
+        Change {
+            action: "Invite external user",
+            target_type: "User",
+            target_id: &user.id,
+            target_name: &user.display_name,
+            detail,
+        },
+    )
+    .await
+}
+
+async fn issue(
+    tx: &mut Tx,
+    inviting: &Inviting<'_>,
+    user: &UserSummary,
     link: Link<'_>,
-    base_url: &str,
     now: i64,
 ) -> Result<(String, String)> {
-    let (tenant_name, lifetime_days) =
-        store::invitations::tenant_settings(&mut **tx, &actor.tenant_id).await?;
+    let actor = inviting.actor;
     let ticket = secrets::new_secret();
     let invitation_id = crate::new_id();
     store::invitations::insert(
@@ -298,16 +329,19 @@ async fn issue(
             inviter_id: actor.user_id.as_deref(),
             inviter_name: &actor.name,
             ticket_hash: &secrets::hash_secret(&ticket),
-            expires_at: now + lifetime_days * 86_400,
+            expires_at: now + inviting.lifetime_days * 86_400,
         },
         now,
     )
     .await?;
-    let redeem_url = format!("{}/redeem?ticket={ticket}", base_url.trim_end_matches('/'));
+    let redeem_url = format!(
+        "{}/redeem?ticket={ticket}",
+        inviting.base_url.trim_end_matches('/')
+    );
     if link.send_email {
         let mail = invitation_mail(
             link.email,
-            &tenant_name,
+            &inviting.tenant_name,
             &actor.name,
             link.message,
             &redeem_url,
@@ -355,7 +389,8 @@ pub async fn reset_redemption(
         redirect: None,
         send_email: true,
     };
-    let (invitation_id, redeem_url) = issue(&mut tx, actor, &user, link, base_url, now).await?;
+    let inviting = Inviting::read(&mut tx, actor, base_url).await?;
+    let (invitation_id, redeem_url) = issue(&mut tx, &inviting, &user, link, now).await?;
     audit::record(
         &mut tx,
         actor,

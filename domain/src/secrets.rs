@@ -24,6 +24,16 @@ pub fn hash_secret(secret: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// Same bytes, compared without stopping at the first difference (for hashes of secrets
+/// presented by clients).
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 /// A new 8-digit one-time code, for a person to type.
 pub fn new_code() -> String {
     let number = u32::from_le_bytes(random_bytes::<4>()) % 100_000_000;

@@ -27,14 +27,15 @@ pub struct Provider {
     pub signer: Arc<RwLock<domain::oidc::Signer>>,
 }
 
-pub fn router(provider: Provider) -> Router {
-    Router::new()
+pub fn router(provider: Provider, guard: crate::web::Guard) -> Router {
+    // Called by apps with their own credentials, from any site (browser apps with PKCE):
+    // no cookie is trusted here, so any origin may read the answers.
+    let for_apps = Router::new()
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(discovery),
         )
         .route("/{tenant}/discovery/v2.0/keys", get(keys))
-        .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
         .route(
             "/{tenant}/oauth2/v2.0/token",
             axum::routing::post(token).options(preflight),
@@ -43,32 +44,28 @@ pub fn router(provider: Provider) -> Router {
             "/{tenant}/oidc/userinfo",
             get(userinfo).post(userinfo_post).options(preflight),
         )
+        .layer(axum::middleware::map_response(allow_any_origin));
+    // Opened in people's browsers with their session cookie.
+    let for_people = Router::new()
+        .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
         .route(
             "/{tenant}/oauth2/v2.0/logout",
             get(logout_page).post(logout),
         )
-        .layer(axum::middleware::map_response(allow_browser_apps))
-        .with_state(provider)
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            crate::web::refuse_cross_site,
+        ));
+    for_apps.merge(for_people).with_state(provider)
 }
 
-/// Endpoints that browser apps on other sites call (see [`allow_browser_apps`]).
-pub fn is_cross_origin_endpoint(path: &str) -> bool {
-    path.ends_with("/oauth2/v2.0/token")
-        || path.ends_with("/oidc/userinfo")
-        || path.ends_with("/.well-known/openid-configuration")
-        || path.ends_with("/discovery/v2.0/keys")
-}
-
-/// Browser apps (public clients) read discovery and keys, exchange codes and call userinfo
-/// from their own sites: these answers may be read by any origin. None of them rests on a
-/// cookie, so no credentials are allowed.
-async fn allow_browser_apps(uri: Uri, mut response: Response) -> Response {
-    if is_cross_origin_endpoint(uri.path()) {
-        response.headers_mut().insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-    }
+/// Any origin may read these answers; none rests on a cookie, so no credentials are
+/// allowed.
+async fn allow_any_origin(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     response
 }
 
@@ -142,15 +139,7 @@ async fn tenant(provider: &Provider, key: &str) -> Result<types::Tenant, Respons
 
 /// The session id from the request's cookie.
 fn session_token(portal: &Portal, headers: &HeaderMap) -> Option<String> {
-    let name = portal.cookie_name(Cookie::Session);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_string())
+    app::server::cookie_in(headers, &portal.cookie_name(Cookie::Session))
 }
 
 /// Who is signed in, from the session cookie.
@@ -489,44 +478,6 @@ async fn userinfo_post(
     userinfo_for(&provider, &key, token).await
 }
 
-/// Where to go after signing out: a registered sign-out address of the app (named by
-/// `client_id`, or by the audience of `id_token_hint`), with `state`; else the sign-in page.
-async fn after_logout(
-    provider: &Provider,
-    tenant_id: &str,
-    params: &HashMap<String, String>,
-) -> Option<String> {
-    let uri = params.get("post_logout_redirect_uri")?;
-    let client_id = params.get("client_id").cloned().or_else(|| {
-        let hint = params.get("id_token_hint")?;
-        let payload = hint.split('.').nth(1)?;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .ok()?;
-        let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        match &claims["aud"] {
-            serde_json::Value::String(aud) => Some(aud.clone()),
-            serde_json::Value::Array(auds) => auds.first()?.as_str().map(str::to_string),
-            _ => None,
-        }
-    })?;
-    let registered =
-        domain::oidc::clients::is_sign_out_uri(&provider.portal.store, tenant_id, &client_id, uri)
-            .await
-            .ok()?;
-    if !registered {
-        return None;
-    }
-    Some(match params.get("state") {
-        Some(state) => format!(
-            "{uri}{}state={}",
-            if uri.contains('?') { '&' } else { '?' },
-            encode(state)
-        ),
-        None => uri.clone(),
-    })
-}
-
 /// `GET /{tenant}/oauth2/v2.0/logout`: asks before signing out (a GET changes nothing).
 async fn logout_page(
     State(provider): State<Provider>,
@@ -596,9 +547,18 @@ async fn logout(
     {
         return internal(error);
     }
-    let target = after_logout(&provider, &tenant.id, &params)
-        .await
-        .unwrap_or_else(|| "/signin".to_string());
+    let param = |name: &str| params.get(name).map(String::as_str);
+    let request = domain::oidc::clients::SignOutRequest {
+        client_id: param("client_id"),
+        id_token_hint: param("id_token_hint"),
+        post_logout_redirect_uri: param("post_logout_redirect_uri"),
+        state: param("state"),
+    };
+    let target =
+        match domain::oidc::clients::sign_out_target(&portal.store, &tenant.id, &request).await {
+            Ok(target) => target.unwrap_or_else(|| "/signin".to_string()),
+            Err(error) => return internal(error),
+        };
     let mut response = Redirect::to(&target).into_response();
     let secure = if portal.secure_cookies {
         "; Secure"

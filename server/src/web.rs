@@ -48,9 +48,12 @@ pub fn router(
             context, shell,
         ))
         .with_state(options)
-        .merge(crate::oidc::router(provider))
         .layer(middleware::from_fn(error_statuses))
-        .layer(middleware::from_fn_with_state(guard, refuse_cross_site))
+        .layer(middleware::from_fn_with_state(
+            guard.clone(),
+            refuse_cross_site,
+        ))
+        .merge(crate::oidc::router(provider, guard))
         .layer(middleware::from_fn(client_address))
         .layer(middleware::from_fn(security_headers))
         // Pages are small and made per request: the fastest level keeps most of the gain.
@@ -69,15 +72,17 @@ async fn client_address(mut request: Request, next: Next) -> Response {
 /// Refuses state-changing requests that a browser sent from another site. Browsers label
 /// every request with `Sec-Fetch-Site` (and `Origin` on POST); requests without either do
 /// not come from a browser and carry no ambient cookies an attacker could ride on.
-/// The OpenID Connect token and userinfo endpoints are exempt: apps call them from other
-/// sites by design (a browser app with PKCE), and they trust no cookie, only the client's
-/// credentials, the code's verifier or a bearer token.
-async fn refuse_cross_site(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+/// Layered on what rests on cookies: the pages, server functions and the OpenID Connect
+/// endpoints people's browsers open; not on those apps call with their own credentials.
+pub async fn refuse_cross_site(
+    State(guard): State<Guard>,
+    request: Request,
+    next: Next,
+) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    ) || crate::oidc::is_cross_origin_endpoint(request.uri().path())
-    {
+    ) {
         return next.run(request).await;
     }
     let headers = request.headers();

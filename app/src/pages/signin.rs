@@ -39,36 +39,51 @@ fn after_sign_in(next: Option<&str>) -> String {
         .map_or_else(|| "/".to_string(), str::to_string)
 }
 
+/// The query that carries the address and where to go next through the sign-in steps.
+#[cfg(feature = "ssr")]
+fn step_query(email: &str, next: Option<&str>) -> String {
+    let mut query = format!("email={}", encode_query_value(email.trim()));
+    if let Some(next) = next.and_then(super::local_path) {
+        query.push_str(&format!("&next={}", encode_query_value(next)));
+    }
+    query
+}
+
+/// Mails a code (only where a guest exists), keeps the sign-in's token in a cookie and
+/// goes on to the code step.
+#[cfg(feature = "ssr")]
+async fn start_code_sign_in(email: &str, next: Option<&str>) -> Result<(), AppError> {
+    use crate::server::{Cookie, client, now, portal, set_cookie};
+    let portal = portal()?;
+    let token = domain::organizations::send_sign_in_code(
+        &portal.store,
+        email,
+        client().ip.as_deref(),
+        now(),
+    )
+    .await?;
+    set_cookie(
+        &portal,
+        Cookie::CodeSignIn,
+        &token,
+        domain::organizations::CODE_LIFETIME,
+    );
+    leptos_axum::redirect(&format!("/signin/code?sent=1&{}", step_query(email, next)));
+    Ok(())
+}
+
 /// The first step of signing in: the address decides how. Members go on to their password;
 /// anyone else gets a code by mail (sent only where a guest exists).
 #[leptos::server(prefix = "/fn", endpoint = "sign_in/identify")]
 pub async fn identify(email: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::server::{Cookie, now, portal, set_cookie};
     use domain::sessions::SignInMethod;
-    let portal = portal()?;
-    let next = next.as_deref().and_then(super::local_path);
-    let mut query = format!("email={}", encode_query_value(email.trim()));
-    if let Some(next) = next {
-        query.push_str(&format!("&next={}", encode_query_value(next)));
-    }
+    let portal = crate::server::portal()?;
     match domain::sessions::sign_in_method(&portal.store, &email).await? {
-        SignInMethod::Password => leptos_axum::redirect(&format!("/signin?step=password&{query}")),
-        SignInMethod::EmailCode => {
-            let token = domain::organizations::send_sign_in_code(
-                &portal.store,
-                &email,
-                crate::server::client().ip.as_deref(),
-                now(),
-            )
-            .await?;
-            set_cookie(
-                &portal,
-                Cookie::CodeSignIn,
-                &token,
-                domain::organizations::CODE_LIFETIME,
-            );
-            leptos_axum::redirect(&format!("/signin/code?sent=1&{query}"));
-        }
+        SignInMethod::Password => leptos_axum::redirect(&format!(
+            "/signin?step=password&{}",
+            step_query(&email, next.as_deref())
+        )),
+        SignInMethod::EmailCode => start_code_sign_in(&email, next.as_deref()).await?,
     }
     Ok(())
 }
@@ -131,27 +146,7 @@ pub fn SignIn() -> impl IntoView {
 /// Mails a sign-in code to a guest's address. Says the same whatever the address.
 #[leptos::server(prefix = "/fn", endpoint = "sign_in/code/send")]
 pub async fn send_sign_in_code(email: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::server::{Cookie, now, portal, set_cookie};
-    let portal = portal()?;
-    let token = domain::organizations::send_sign_in_code(
-        &portal.store,
-        &email,
-        crate::server::client().ip.as_deref(),
-        now(),
-    )
-    .await?;
-    set_cookie(
-        &portal,
-        Cookie::CodeSignIn,
-        &token,
-        domain::organizations::CODE_LIFETIME,
-    );
-    let next = next.as_deref().and_then(super::local_path);
-    leptos_axum::redirect(&match next {
-        Some(next) => format!("/signin/code?sent=1&next={}", encode_query_value(next)),
-        None => "/signin/code?sent=1".to_string(),
-    });
-    Ok(())
+    start_code_sign_in(&email, next.as_deref()).await
 }
 
 #[leptos::server(prefix = "/fn", endpoint = "sign_in/code/verify")]

@@ -47,7 +47,7 @@ pub enum Outcome {
 }
 
 /// Redirect addresses with their query appended.
-fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+pub(crate) fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
     let mut url = String::from(uri);
     let mut separator = if uri.contains('?') { '&' } else { '?' };
     for (key, value) in pairs {

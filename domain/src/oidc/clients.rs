@@ -170,17 +170,58 @@ pub async fn new_secret(
     Ok(secret)
 }
 
-/// Whether `uri` is a registered sign-out address of `tenant_id`'s app `client_id`.
-pub async fn is_sign_out_uri(
+/// What an app's sign-out request asks for (RP-initiated logout).
+#[derive(Clone, Debug, Default)]
+pub struct SignOutRequest<'a> {
+    pub client_id: Option<&'a str>,
+    /// An ID token the app was given; only its audience is read, to know the app.
+    pub id_token_hint: Option<&'a str>,
+    pub post_logout_redirect_uri: Option<&'a str>,
+    pub state: Option<&'a str>,
+}
+
+/// The audience of an ID token, unverified: it only picks whose registered addresses to
+/// match, so a forged one leads nowhere but to another app's registered address.
+fn audience(id_token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = id_token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    match &claims["aud"] {
+        serde_json::Value::String(aud) => Some(aud.clone()),
+        serde_json::Value::Array(auds) => auds.first()?.as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Where the browser goes after signing out: the app's registered sign-out address, with
+/// `state`, when the request names the app (by `client_id` or the ID token's audience) and
+/// the address is registered for it exactly; otherwise nowhere of the app's.
+pub async fn sign_out_target(
     store: &Store,
     tenant_id: &str,
-    client_id: &str,
-    uri: &str,
-) -> Result<bool> {
-    let Some(client) = store::oidc::client(store.reader(), tenant_id, client_id).await? else {
-        return Ok(false);
+    request: &SignOutRequest<'_>,
+) -> Result<Option<String>> {
+    let Some(uri) = request.post_logout_redirect_uri else {
+        return Ok(None);
     };
-    store::oidc::has_redirect_uri(store.reader(), &client.id, "sign-out", uri).await
+    let Some(client_id) = request
+        .client_id
+        .map(str::to_string)
+        .or_else(|| request.id_token_hint.and_then(audience))
+    else {
+        return Ok(None);
+    };
+    let Some(client) = store::oidc::client(store.reader(), tenant_id, &client_id).await? else {
+        return Ok(None);
+    };
+    if !store::oidc::has_redirect_uri(store.reader(), &client.id, "sign-out", uri).await? {
+        return Ok(None);
+    }
+    let state: Vec<(&str, &str)> = request.state.map(|s| ("state", s)).into_iter().collect();
+    Ok(Some(super::authorize::with_query(uri, &state)))
 }
 
 /// The tenant's latest sign-in events, newest first.

@@ -50,15 +50,6 @@ pub struct Issuer<'a> {
     pub public_url: &'a str,
 }
 
-/// Same bytes, compared without stopping at the first difference.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// The client, authenticated: confidential clients by their secret; public clients by
 /// their id alone (PKCE binds their codes).
 async fn authenticate(
@@ -82,7 +73,7 @@ async fn authenticate(
             refuse("invalid_client", "A public client has no secret to send.")
         }
         (types::ClientType::Confidential, Some(hash), Some(secret))
-            if same(hash, &secrets::hash_secret(secret)) =>
+            if secrets::same(hash, &secrets::hash_secret(secret)) =>
         {
             Ok(client)
         }
@@ -282,7 +273,7 @@ async fn redeem_code(
         );
     }
     match (&grant.code_challenge, request.code_verifier.as_deref()) {
-        (Some(challenge), Some(verifier)) if same(challenge, &s256(verifier)) => {}
+        (Some(challenge), Some(verifier)) if secrets::same(challenge, &s256(verifier)) => {}
         (Some(_), Some(_)) => {
             tx.commit().await?;
             return refuse(
