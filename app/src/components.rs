@@ -76,14 +76,14 @@ pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
 /// A submit button that says it is working while the request runs.
 #[component]
 pub fn Submit(
-    label: &'static str,
+    #[prop(into)] label: String,
     busy_label: &'static str,
     #[prop(into)] pending: Signal<bool>,
     #[prop(default = "primary")] class: &'static str,
 ) -> impl IntoView {
     view! {
         <button type="submit" class=class disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
-            {move || if pending.get() { busy_label } else { label }}
+            {move || if pending.get() { busy_label.to_string() } else { label.clone() }}
         </button>
     }
 }

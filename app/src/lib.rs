@@ -14,8 +14,8 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use pages::admin::{
-    AdminLayout, AppPage, Apps, Audit, GroupPage, Groups, Invitations, Outbox, Settings, SignIns,
-    UserPage, Users,
+    AdminLayout, AppPage, Apps, Audit, ExternalIdentities, GroupPage, Groups, Invitations, Outbox,
+    Settings, SignIns, UserPage, Users,
 };
 use pages::{
     Continue, NotFound, Panel, Redeem, RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn,
@@ -90,6 +90,7 @@ fn Frame() -> impl IntoView {
                         <Route path=path!("invitations") view=Invitations ssr=SsrMode::Async />
                         <Route path=path!("outbox") view=Outbox ssr=SsrMode::Async />
                         <Route path=path!("settings") view=Settings ssr=SsrMode::Async />
+                        <Route path=path!("external-identities") view=ExternalIdentities ssr=SsrMode::Async />
                     </ParentRoute>
                 </Routes>
             </main>

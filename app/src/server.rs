@@ -22,6 +22,8 @@ pub struct Portal {
     pub secure_cookies: bool,
     /// How people reach Portico, for links in mail, e.g. `https://portico.example.com`.
     pub public_url: String,
+    /// Partners' identity providers, with their discovery documents.
+    pub federation: Arc<domain::federation::Federation>,
 }
 
 /// The cookies Portico sets, all HttpOnly and SameSite=Lax.
@@ -33,6 +35,8 @@ pub enum Cookie {
     Redemption,
     /// A guest's sign-in with a passcode, in progress.
     CodeSignIn,
+    /// The `state` of a trip to a partner's identity provider.
+    Federation,
 }
 
 impl Portal {
@@ -42,12 +46,29 @@ impl Portal {
             Cookie::Session => "portico_session",
             Cookie::Redemption => "portico_redeem",
             Cookie::CodeSignIn => "portico_signin",
+            Cookie::Federation => "portico_federation",
         };
         if self.secure_cookies {
             format!("__Host-{base}")
         } else {
             base.to_string()
         }
+    }
+
+    /// The `Set-Cookie` value that sets (or, with `max_age` 0, removes) one of Portico's
+    /// cookies: HttpOnly, SameSite=Lax, and Secure over https.
+    pub fn set_cookie_header(
+        &self,
+        which: Cookie,
+        value: &str,
+        max_age: i64,
+    ) -> Option<HeaderValue> {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        HeaderValue::from_str(&format!(
+            "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+            self.cookie_name(which)
+        ))
+        .ok()
     }
 }
 
@@ -162,21 +183,24 @@ pub async fn principal() -> Result<(Portal, Principal), AppError> {
 
 /// Sets (or, with `max_age` 0, removes) one of Portico's cookies.
 pub fn set_cookie(portal: &Portal, which: Cookie, value: &str, max_age: i64) {
-    let secure = if portal.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        portal.cookie_name(which)
-    );
-    if let (Some(response), Ok(value)) = (
+    if let (Some(response), Some(value)) = (
         use_context::<ResponseOptions>(),
-        HeaderValue::from_str(&cookie),
+        portal.set_cookie_header(which, value, max_age),
     ) {
         response.append_header(SET_COOKIE, value);
     }
+}
+
+/// Sends the browser to a partner's identity provider, keeping the trip's state in a
+/// cookie so that only this browser can finish it.
+pub fn leave_for_provider(portal: &Portal, departure: &domain::federation::Departure) {
+    set_cookie(
+        portal,
+        Cookie::Federation,
+        &departure.state,
+        domain::federation::REQUEST_LIFETIME,
+    );
+    leptos_axum::redirect(&departure.url);
 }
 
 pub fn set_session_cookie(portal: &Portal, token: &str, max_age: i64) {

@@ -25,6 +25,7 @@ pub enum Permission {
     ManageRoles,
     ReadAudit,
     InviteGuests,
+    ManageIdentityProviders,
 }
 
 impl Principal {

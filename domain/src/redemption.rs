@@ -1,15 +1,20 @@
 //! Redeeming an invitation. Opening the link only shows it (mail scanners fetch links); the
 //! person then starts a redemption, which is bound to their browser by a cookie. They prove
-//! control of the invited address with a one-time passcode mailed there (8 digits, 10
-//! minutes, 5 attempts, resent at most once a minute), then accept or decline on a consent
-//! page. Accepting succeeds once, however many browsers try at the same moment.
+//! who they are the way the inviting organization's redemption order picks: their member
+//! account on this Portico, their organization's identity provider (see
+//! [`crate::federation`]), or a one-time passcode mailed to the invited address (8 digits,
+//! 10 minutes, 5 attempts, resent at most once a minute). Then they accept or decline on a
+//! consent page. Accepting succeeds once, however many browsers try at the same moment.
 
-use types::{ExternalState, InvitationInfo, ProofMethod, RedemptionStatus, TicketState};
+use types::{
+    ExternalState, InvitationInfo, ProofMethod, RedemptionMethod, RedemptionStatus, TicketState,
+};
 
 use crate::audit::{self, Change};
+use crate::federation::{self, Departure, Federation, Vouched};
 use crate::outbox::{self, Mail, escape_html};
 use crate::sessions::{self, Client, OpenedSession, SessionPolicy};
-use crate::store::{self, invitations::Ticket};
+use crate::store::{self, federation::Provider, invitations::Ticket};
 use crate::{Error, Principal, Result, Store, secrets};
 
 pub const CODE_LIFETIME: i64 = 600;
@@ -89,7 +94,7 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
         now + REDEMPTION_LIFETIME,
     )
     .await?;
-    if proof_method(store, &found.email).await? == ProofMethod::EmailCode {
+    if proof(store, &found).await?.method == ProofMethod::EmailCode {
         send_code(&mut tx, &found, &token_hash, now).await?;
     }
     tx.commit().await?;
@@ -147,33 +152,145 @@ async fn redemption(
 
 /// Who is invited, for the passcode page; also says whether the address is proven.
 pub async fn status(store: &Store, token: &str, now: i64) -> Result<RedemptionStatus> {
-    let (_, ticket, proven) = redemption(store, token, now).await?;
+    let (token_hash, ticket, proven) = redemption(store, token, now).await?;
+    let proof = proof(store, &ticket).await?;
+    let pending = store::federation::pending_identity(store.reader(), &token_hash).await?;
     Ok(RedemptionStatus {
         info: info(&ticket),
-        method: proof_method(store, &ticket.email).await?,
+        method: proof.method,
         proven: proven.is_some(),
+        provider: proof.provider.map(|p| p.name),
+        code_also: pending.is_some(),
     })
 }
 
-async fn refuse_codes_for_members(store: &Store, email: &str) -> Result<()> {
-    if proof_method(store, email).await? == ProofMethod::HomePassword {
-        return Err(Error::Conflict(
-            "This address has an account here: confirm it with that account's password.".into(),
-        ));
-    }
-    Ok(())
+/// How this invitation is redeemed, and the provider when it is federation.
+struct Proof {
+    method: ProofMethod,
+    provider: Option<Provider>,
 }
 
-/// A member of another organization here proves the address by signing in at home (their
-/// own credentials); anyone else with a code to the address.
-async fn proof_method(store: &Store, email: &str) -> Result<ProofMethod> {
-    let home = store::users::member_credentials(store.reader(), email).await?;
-    Ok(match home {
-        Some(member) if member.enabled && member.password_hash.is_some() => {
-            ProofMethod::HomePassword
+/// Codes go to the address only when a code is the way to redeem, or when a provider
+/// vouched for the person but not for the address.
+async fn refuse_codes_unless_due(store: &Store, ticket: &Ticket, token_hash: &str) -> Result<()> {
+    match proof(store, ticket).await?.method {
+        ProofMethod::EmailCode => Ok(()),
+        ProofMethod::Federated
+            if store::federation::pending_identity(store.reader(), token_hash)
+                .await?
+                .is_some() =>
+        {
+            Ok(())
         }
-        _ => ProofMethod::EmailCode,
+        ProofMethod::Federated => Err(Error::Conflict(
+            "Sign in with your organization's identity provider instead.".into(),
+        )),
+        ProofMethod::HomePassword => Err(Error::Conflict(
+            "This address has an account here: confirm it with that account's password.".into(),
+        )),
+    }
+}
+
+/// Picks how the invited person proves who they are, following the inviting
+/// organization's redemption order: the primary methods in turn (a member account of
+/// theirs on this Portico; the provider set up for their domain), else the fallback (a
+/// code mailed to the address).
+async fn proof(store: &Store, ticket: &Ticket) -> Result<Proof> {
+    let order = federation::order_of(store, &ticket.tenant_id).await?;
+    for method in &order.primary {
+        match method {
+            RedemptionMethod::HomeOrganization => {
+                let home = store::users::member_credentials(store.reader(), &ticket.email).await?;
+                if home.is_some_and(|m| m.enabled && m.password_hash.is_some()) {
+                    return Ok(Proof {
+                        method: ProofMethod::HomePassword,
+                        provider: None,
+                    });
+                }
+            }
+            RedemptionMethod::Federation => {
+                if let Some(provider) =
+                    federation::provider_for(store, &ticket.tenant_id, &ticket.email).await?
+                {
+                    return Ok(Proof {
+                        method: ProofMethod::Federated,
+                        provider: Some(provider),
+                    });
+                }
+            }
+            RedemptionMethod::EmailCode => {}
+        }
+    }
+    // The passcode is the only fallback so far, and the settings keep one on.
+    Ok(Proof {
+        method: ProofMethod::EmailCode,
+        provider: None,
     })
+}
+
+/// Sends the browser to the provider set up for the invited address's domain.
+pub async fn depart_to_provider(
+    store: &Store,
+    federation: &Federation,
+    token: &str,
+    now: i64,
+) -> Result<Departure> {
+    let (token_hash, ticket, _) = redemption(store, token, now).await?;
+    let Some(provider) = proof(store, &ticket).await?.provider else {
+        return Err(Error::Conflict(
+            "This invitation is not redeemed through an identity provider.".into(),
+        ));
+    };
+    federation::depart(
+        store,
+        federation,
+        &provider,
+        Some(&token_hash),
+        None,
+        &ticket.email,
+        now,
+    )
+    .await
+}
+
+/// The provider vouched for the person. Its address must be the invited one; when the
+/// provider does not say the address is verified, a code mailed to it must confirm it
+/// too (returns true then).
+pub(crate) async fn vouched(
+    store: &Store,
+    token_hash: &str,
+    vouched: &Vouched,
+    now: i64,
+) -> Result<bool> {
+    let (ticket, _) = store::invitations::by_redemption(store.reader(), token_hash, now)
+        .await?
+        .filter(|(t, _)| t.status == "PendingAcceptance" && t.expires_at > now)
+        .ok_or(Error::InvalidLink)?;
+    match vouched.email.as_deref() {
+        Some(email) if email.eq_ignore_ascii_case(&ticket.email) => {}
+        Some(email) => {
+            return Err(Error::Conflict(format!(
+                "{} signed you in as {email}, but the invitation is for {}. Sign in there with the invited address, or ask for an invitation to {email}.",
+                vouched.provider_name, ticket.email
+            )));
+        }
+        None => {
+            return Err(Error::Conflict(format!(
+                "{} did not tell Portico your email address, so the invitation to {} cannot be matched to you.",
+                vouched.provider_name, ticket.email
+            )));
+        }
+    }
+    let mut tx = store.begin().await?;
+    let code_also = !vouched.email_verified;
+    if code_also {
+        store::federation::set_pending_identity(&mut *tx, token_hash, &vouched.identity).await?;
+        send_code(&mut tx, &ticket, token_hash, now).await?;
+    } else {
+        store::invitations::set_proven(&mut *tx, token_hash, &vouched.identity).await?;
+    }
+    tx.commit().await?;
+    Ok(code_also)
 }
 
 /// Proves the invited address with the password of the member account it belongs to in
@@ -186,6 +303,11 @@ pub async fn verify_home_password(
     now: i64,
 ) -> Result<()> {
     let (token_hash, ticket, _) = redemption(store, token, now).await?;
+    if proof(store, &ticket).await?.method != ProofMethod::HomePassword {
+        return Err(Error::Conflict(
+            "This invitation is not redeemed with a password here.".into(),
+        ));
+    }
     let key = format!("account:{}", ticket.email);
     let (failures, window_start) =
         store::sessions::failures(store.reader(), &key, now, policy.throttle_window).await?;
@@ -216,7 +338,7 @@ pub async fn verify_home_password(
 /// Mails a new passcode, at most once a minute; the old one stops working.
 pub async fn resend_code(store: &Store, token: &str, now: i64) -> Result<()> {
     let (token_hash, ticket, _) = redemption(store, token, now).await?;
-    refuse_codes_for_members(store, &ticket.email).await?;
+    refuse_codes_unless_due(store, &ticket, &token_hash).await?;
     let mut tx = store.begin().await?;
     if let Some(code) = store::invitations::code(&mut *tx, &token_hash).await?
         && code.created_at + RESEND_INTERVAL > now
@@ -233,7 +355,7 @@ pub async fn resend_code(store: &Store, token: &str, now: i64) -> Result<()> {
 /// Checks a passcode. Five wrong tries use the code up; a new one must be sent.
 pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Result<()> {
     let (token_hash, ticket, _) = redemption(store, token, now).await?;
-    refuse_codes_for_members(store, &ticket.email).await?;
+    refuse_codes_unless_due(store, &ticket, &token_hash).await?;
     let mut tx = store.begin().await?;
     let stored = store::invitations::code(&mut *tx, &token_hash)
         .await?
@@ -262,8 +384,12 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
         }]));
     }
     store::invitations::use_code(&mut *tx, &token_hash, now).await?;
-    store::invitations::set_proven(&mut *tx, &token_hash, &format!("email:{}", ticket.email))
-        .await?;
+    // After a provider that left the address unconfirmed, the identity is still theirs.
+    let identity = match store::federation::pending_identity(&mut *tx, &token_hash).await? {
+        Some(federated) => federated,
+        None => format!("email:{}", ticket.email),
+    };
+    store::invitations::set_proven(&mut *tx, &token_hash, &identity).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -52,33 +52,41 @@ pub struct OpenedSession {
 /// `last_seen_at` is written at most this often, so that reading pages costs no writes.
 const TOUCH_INTERVAL: i64 = 60;
 
-/// Checks email and password and opens a new session; `previous` (the session cookie the
-/// browser sent, if any) is ended, so the session id always changes at sign-in.
-///
-/// The error is the same whether the account does not exist, is disabled or the password
-/// is wrong, and takes as long.
 /// How a person proves who they are, decided from their address alone (identity-first
-/// sign-in): the address of a member signs in with its password; any other address (a
+/// sign-in): the address of a member signs in with its password; a guest who redeemed
+/// through their organization's identity provider signs in there; any other address (a
 /// guest's, whose identity is the address itself, or one unknown here) gets a one-time code
 /// by mail, which is only sent where a guest exists, so the answer tells nothing about
-/// guests.
+/// those guests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignInMethod {
     Password,
+    IdentityProvider,
     EmailCode,
 }
 
 /// See [`SignInMethod`].
 pub async fn sign_in_method(store: &Store, email: &str) -> Result<SignInMethod> {
     let email = validate::email("email", email)?;
+    if store::users::member_credentials(store.reader(), &email)
+        .await?
+        .is_some()
+    {
+        return Ok(SignInMethod::Password);
+    }
     Ok(
-        match store::users::member_credentials(store.reader(), &email).await? {
-            Some(_) => SignInMethod::Password,
+        match crate::federation::provider_of_guest(store, &email).await? {
+            Some(_) => SignInMethod::IdentityProvider,
             None => SignInMethod::EmailCode,
         },
     )
 }
 
+/// Checks email and password and opens a new session; `previous` (the session cookie the
+/// browser sent, if any) is ended, so the session id always changes at sign-in.
+///
+/// The error is the same whether the account does not exist, is disabled or the password
+/// is wrong, and takes as long.
 pub async fn sign_in(
     store: &Store,
     policy: &SessionPolicy,

@@ -883,3 +883,43 @@ mod returning_guests {
         assert!(opened.is_ok(), "{opened:?}");
     }
 }
+
+#[tokio::test]
+async fn the_redemption_order_keeps_methods_to_their_kind_and_one_fallback_on() {
+    use types::{RedemptionMethod::*, RedemptionOrder};
+    let f = fixture().await;
+    let (admin, _) = tenant_with_admin(&f.store, "contoso.example").await;
+    let order =
+        |primary: Vec<types::RedemptionMethod>, fallback| RedemptionOrder { primary, fallback };
+    let refused = [
+        order(vec![Federation], vec![]),
+        order(vec![EmailCode], vec![EmailCode]),
+        order(vec![Federation, Federation], vec![EmailCode]),
+        order(vec![], vec![HomeOrganization]),
+        order(vec![], vec![EmailCode, EmailCode]),
+    ];
+    for wrong in refused {
+        let result = crate::federation::set_redemption_order(&f.store, &admin, &wrong, T0).await;
+        assert!(
+            matches!(result, Err(Error::Invalid(_))),
+            "{wrong:?}: {result:?}"
+        );
+    }
+    let settings = crate::tenants::settings(&f.store, &admin).await.unwrap();
+    assert_eq!(settings.redemption_order, RedemptionOrder::default());
+
+    let mut user_admin = admin.clone();
+    user_admin.roles = vec![Role::UserAdministrator];
+    let fine = order(vec![Federation], vec![EmailCode]);
+    assert!(matches!(
+        crate::federation::set_redemption_order(&f.store, &user_admin, &fine, T0).await,
+        Err(Error::AccessDenied)
+    ));
+    crate::federation::set_redemption_order(&f.store, &admin, &fine, T0)
+        .await
+        .unwrap();
+    let settings = crate::tenants::settings(&f.store, &admin).await.unwrap();
+    assert_eq!(settings.redemption_order, fine);
+    assert_eq!(fine.to_setting(), "federation;code");
+    assert_eq!(RedemptionOrder::from_setting("federation;code"), fine);
+}

@@ -93,7 +93,7 @@ fn now() -> i64 {
 }
 
 /// A page of Portico's own, for answers that are not for the app.
-fn page(status: StatusCode, title: &str, paragraphs: &[&str]) -> Response {
+pub(crate) fn page(status: StatusCode, title: &str, paragraphs: &[&str]) -> Response {
     let body: String = paragraphs
         .iter()
         .map(|p| format!("<p>{}</p>", escape(p)))
@@ -560,15 +560,7 @@ async fn logout(
             Err(error) => return internal(error),
         };
     let mut response = Redirect::to(&target).into_response();
-    let secure = if portal.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    if let Ok(cookie) = HeaderValue::from_str(&format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
-        portal.cookie_name(Cookie::Session)
-    )) {
+    if let Some(cookie) = portal.set_cookie_header(Cookie::Session, "", 0) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response

@@ -35,6 +35,7 @@ pub fn router(
         portal: portal.clone(),
         signer,
     };
+    let portal_for_federation = portal.clone();
     let context = move || {
         provide_context(portal.clone());
         provide_context(RequestMemo::default());
@@ -54,6 +55,7 @@ pub fn router(
             refuse_cross_site,
         ))
         .merge(crate::oidc::router(provider, guard))
+        .merge(crate::federation::router(portal_for_federation))
         .layer(middleware::from_fn(client_address))
         .layer(middleware::from_fn(security_headers))
         // Pages are small and made per request: the fastest level keeps most of the gain.

@@ -367,6 +367,9 @@ pub struct TenantSettings {
     pub invitation_lifetime_days: i64,
     /// Shown to invited people on the consent page.
     pub privacy_url: Option<String>,
+    /// How invited people redeem.
+    #[cfg_attr(feature = "sqlx", sqlx(skip))]
+    pub redemption_order: RedemptionOrder,
 }
 
 /// How an invited person proves they own the invited address.
@@ -374,6 +377,8 @@ pub struct TenantSettings {
 pub enum ProofMethod {
     /// The address is a member of another organization here: they sign in at home.
     HomePassword,
+    /// The partner's own OpenID Connect provider, set up for the address's domain.
+    Federated,
     /// A one-time code mailed to the address.
     EmailCode,
 }
@@ -384,6 +389,128 @@ pub struct RedemptionStatus {
     pub info: InvitationInfo,
     pub method: ProofMethod,
     pub proven: bool,
+    /// With [`ProofMethod::Federated`]: the provider's display name.
+    pub provider: Option<String>,
+    /// The provider vouched for the person but not for the address: a mailed code must
+    /// confirm it too.
+    pub code_also: bool,
+}
+
+/// A way an invited person may redeem an invitation. The first two are primary (used
+/// when they apply), the others fallbacks (used when no primary one does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RedemptionMethod {
+    /// Their member account in another organization on this Portico.
+    HomeOrganization,
+    /// The OpenID Connect provider the inviting organization set up for their domain.
+    Federation,
+    /// A one-time passcode mailed to the invited address.
+    EmailCode,
+}
+
+impl RedemptionMethod {
+    pub const ALL: [RedemptionMethod; 3] = [
+        RedemptionMethod::HomeOrganization,
+        RedemptionMethod::Federation,
+        RedemptionMethod::EmailCode,
+    ];
+
+    /// How it is written in settings and forms.
+    pub fn key(self) -> &'static str {
+        match self {
+            RedemptionMethod::HomeOrganization => "home",
+            RedemptionMethod::Federation => "federation",
+            RedemptionMethod::EmailCode => "code",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<RedemptionMethod> {
+        Self::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RedemptionMethod::HomeOrganization => "Their organization's account on this Portico",
+            RedemptionMethod::Federation => "Their organization's identity provider (federation)",
+            RedemptionMethod::EmailCode => "A one-time passcode mailed to them",
+        }
+    }
+
+    pub fn is_primary(self) -> bool {
+        matches!(
+            self,
+            RedemptionMethod::HomeOrganization | RedemptionMethod::Federation
+        )
+    }
+}
+
+/// The organization's redemption order: the primary methods tried in turn, then the
+/// fallbacks. Only the methods switched on are listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedemptionOrder {
+    pub primary: Vec<RedemptionMethod>,
+    pub fallback: Vec<RedemptionMethod>,
+}
+
+impl Default for RedemptionOrder {
+    /// Entra's default: the home organization, then federation, then a passcode.
+    fn default() -> Self {
+        RedemptionOrder {
+            primary: vec![
+                RedemptionMethod::HomeOrganization,
+                RedemptionMethod::Federation,
+            ],
+            fallback: vec![RedemptionMethod::EmailCode],
+        }
+    }
+}
+
+impl RedemptionOrder {
+    /// As stored: `home,federation;code`.
+    pub fn to_setting(&self) -> String {
+        let keys =
+            |list: &[RedemptionMethod]| list.iter().map(|m| m.key()).collect::<Vec<_>>().join(",");
+        format!("{};{}", keys(&self.primary), keys(&self.fallback))
+    }
+
+    /// Reads what [`RedemptionOrder::to_setting`] wrote; unknown methods are skipped.
+    pub fn from_setting(text: &str) -> RedemptionOrder {
+        let (primary, fallback) = text.split_once(';').unwrap_or((text, ""));
+        let parse = |list: &str| {
+            list.split(',')
+                .filter_map(RedemptionMethod::from_key)
+                .collect::<Vec<_>>()
+        };
+        RedemptionOrder {
+            primary: parse(primary),
+            fallback: parse(fallback),
+        }
+    }
+}
+
+/// What Portico asks of a partner's provider unless its admin says otherwise.
+pub const DEFAULT_PROVIDER_SCOPES: &str = "openid email profile";
+
+/// A partner's OpenID Connect provider that guests of some domains sign in with. The
+/// client secret is never shown again after it is saved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityProvider {
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub scopes: String,
+    /// The email domains it serves, lower case.
+    pub domains: Vec<String>,
+    pub created_at: i64,
+}
+
+/// What an admin needs to register Portico at a partner's provider, and its providers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityProviders {
+    /// The redirect URI to register at every provider.
+    pub redirect_uri: String,
+    pub providers: Vec<IdentityProvider>,
 }
 
 /// One row of a bulk invitation file: its line and its columns (email address, display

@@ -74,6 +74,20 @@ pub async fn verify_home_password(password: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Goes to the identity provider the inviting organization set up for the address's
+/// domain; it sends the person back to `/federation/callback`.
+#[leptos::server(prefix = "/fn", endpoint = "redeem/federate")]
+pub async fn sign_in_at_provider() -> Result<(), AppError> {
+    use crate::server::{Cookie, cookie, leave_for_provider, now, portal};
+    let portal = portal()?;
+    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    let departure =
+        domain::redemption::depart_to_provider(&portal.store, &portal.federation, &token, now())
+            .await?;
+    leave_for_provider(&portal, &departure);
+    Ok(())
+}
+
 #[leptos::server(prefix = "/fn", endpoint = "redeem/resend")]
 pub async fn resend_code() -> Result<(), AppError> {
     use crate::server::{Cookie, cookie, now, portal};
@@ -200,6 +214,8 @@ pub fn RedeemCode() -> impl IntoView {
     let home_error = action_error(home.value());
     let resend_error = action_error(resend.value());
     let resent = move || matches!(resend.value().get(), Some(Ok(())));
+    let federate = ServerAction::<SignInAtProvider>::new();
+    let federate_error = action_error(federate.value());
     view! {
         <Title text="Confirm your address · Portico" />
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -216,9 +232,25 @@ pub fn RedeemCode() -> impl IntoView {
                             </ActionForm>
                         </section>
                     }.into_any(),
-                    Ok(RedemptionStatus { info, .. }) => view! {
+                    Ok(RedemptionStatus { info, method: ProofMethod::Federated, provider, code_also: false, .. }) => {
+                        let provider = provider.unwrap_or_default();
+                        view! {
+                            <section class="card narrow">
+                                <h1>{format!("Sign in with {provider}")}</h1>
+                                <p>{format!("{} signs in people of your organization. Sign in there as {}; Portico makes no new account and keeps no password of yours.", info.tenant_name, info.email)}</p>
+                                <ActionForm action=federate>
+                                    <FormError error=federate_error />
+                                    <Submit label=format!("Continue to {provider}") busy_label="One moment…" pending=federate.pending() />
+                                </ActionForm>
+                            </section>
+                        }.into_any()
+                    }
+                    Ok(RedemptionStatus { info, method, provider, code_also, .. }) => view! {
                         <section class="card narrow">
                             <h1>"Check your mail"</h1>
+                            {(method == ProofMethod::Federated && code_also).then(|| view! {
+                                <p>{format!("{} signed you in, but did not confirm that {} is your address.", provider.clone().unwrap_or_default(), info.email)}</p>
+                            })}
                             <p>{format!("We sent an 8-digit code to {}. It works for 10 minutes.", info.email)}</p>
                             <ActionForm action=verify>
                                 <FormError error />
@@ -252,7 +284,7 @@ pub fn RedeemConsent() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match status.await {
-                    Ok(RedemptionStatus { info, proven: true, method }) => view! {
+                    Ok(RedemptionStatus { info, proven: true, method, provider, .. }) => view! {
                         <section class="card narrow">
                             <h1>"Review permissions"</h1>
                             <p>{format!("{} ({}) would like to:", info.tenant_name, info.tenant_domain)}</p>
@@ -264,9 +296,10 @@ pub fn RedeemConsent() -> impl IntoView {
                                 Some(url) => view! { <p>"Read their " <a href=url rel="noopener noreferrer">"privacy statement"</a> "."</p> }.into_any(),
                                 None => view! { <p class="muted">"This organization has not published a privacy statement here."</p> }.into_any(),
                             }}
-                            <p class="muted">{match method {
-                                ProofMethod::HomePassword => "You confirmed who you are with your own account.",
-                                ProofMethod::EmailCode => "You confirmed your address with a code sent to it.",
+                            <p class="muted" id="identity-used">{match method {
+                                ProofMethod::HomePassword => "You confirmed who you are with your own account.".to_string(),
+                                ProofMethod::Federated => format!("You signed in with {}: that account is how you will sign in here.", provider.unwrap_or_default()),
+                                ProofMethod::EmailCode => "You confirmed your address with a code sent to it.".to_string(),
                             }}</p>
                             <FormError error=accept_error />
                             <FormError error=decline_error />

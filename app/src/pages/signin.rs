@@ -73,7 +73,8 @@ async fn start_code_sign_in(email: &str, next: Option<&str>) -> Result<(), AppEr
 }
 
 /// The first step of signing in: the address decides how. Members go on to their password;
-/// anyone else gets a code by mail (sent only where a guest exists).
+/// guests who redeemed through their organization's identity provider go there; anyone
+/// else gets a code by mail (sent only where a guest exists).
 #[leptos::server(prefix = "/fn", endpoint = "sign_in/identify")]
 pub async fn identify(email: String, next: Option<String>) -> Result<(), AppError> {
     use domain::sessions::SignInMethod;
@@ -83,6 +84,21 @@ pub async fn identify(email: String, next: Option<String>) -> Result<(), AppErro
             "/signin?step=password&{}",
             step_query(&email, next.as_deref())
         )),
+        SignInMethod::IdentityProvider => {
+            let next = next.as_deref().and_then(super::local_path);
+            let departure = domain::federation::depart_to_sign_in(
+                &portal.store,
+                &portal.federation,
+                &email,
+                next,
+                crate::server::now(),
+            )
+            .await?;
+            match departure {
+                Some(departure) => crate::server::leave_for_provider(&portal, &departure),
+                None => start_code_sign_in(&email, next).await?,
+            }
+        }
         SignInMethod::EmailCode => start_code_sign_in(&email, next.as_deref()).await?,
     }
     Ok(())

@@ -85,6 +85,13 @@ fn proof(
     let identity = person.identity.as_deref().unwrap_or_default();
     if identity.starts_with("email:") {
         ("otp".into(), "mail".into())
+    } else if let Some(federated) = identity.strip_prefix("oidc:") {
+        // Signed in at a partner's provider: `idp` is its issuer.
+        let issuer = federated
+            .split_once('#')
+            .map(|(i, _)| i)
+            .unwrap_or_default();
+        ("fed".into(), issuer.into())
     } else if guest {
         (
             "pwd".into(),

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod apps;
 pub mod audit;
+pub mod federation;
 pub mod groups;
 pub mod invitations;
 pub mod oidc;

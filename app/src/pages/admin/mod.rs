@@ -7,6 +7,7 @@ mod audit;
 mod bulk;
 mod group;
 mod groups;
+mod identities;
 mod invitations;
 mod settings;
 mod sso;
@@ -18,6 +19,7 @@ pub use apps::Apps;
 pub use audit::Audit;
 pub use group::GroupPage;
 pub use groups::Groups;
+pub use identities::ExternalIdentities;
 pub use invitations::{Invitations, Outbox};
 pub use settings::Settings;
 pub use sso::SignIns;
@@ -49,7 +51,7 @@ pub fn AdminLayout() -> impl IntoView {
                             .ok()
                             .flatten()
                             .is_some_and(|me| me.roles.contains(&Role::GlobalAdministrator));
-                        global.then(|| view! { <A href="/admin/apps">"Apps"</A> <A href="/admin/sign-ins">"Sign-ins"</A> })
+                        global.then(|| view! { <A href="/admin/apps">"Apps"</A> <A href="/admin/sign-ins">"Sign-ins"</A> <A href="/admin/external-identities">"External identities"</A> })
                     })}
                 </Transition>
                 <A href="/admin/invitations">"Invitations"</A>

@@ -1,0 +1,216 @@
+//! External identities: partners' OpenID Connect providers (direct federation by email
+//! domain) and the redemption order invited people go through.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use types::{IdentityProviders, RedemptionMethod};
+
+use crate::components::{Field, FormError, LoadError, Submit, action_error};
+use crate::error::AppError;
+
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/identity_providers")]
+pub async fn list_identity_providers() -> Result<IdentityProviders, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    Ok(domain::federation::list(&portal.store, &portal.federation, &principal).await?)
+}
+
+/// Checks the provider's discovery document before saving it. **Permissions:** global
+/// administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/identity_providers/add")]
+pub async fn add_identity_provider(
+    name: String,
+    issuer: String,
+    client_id: String,
+    client_secret: String,
+    scopes: String,
+    domains: String,
+) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let form = domain::federation::NewProvider {
+        name,
+        issuer,
+        client_id,
+        client_secret,
+        scopes,
+        domains,
+    };
+    domain::federation::add(
+        &portal.store,
+        &portal.federation,
+        &principal,
+        &form,
+        crate::server::now(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/identity_providers/remove")]
+pub async fn remove_identity_provider(id: String) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    Ok(domain::federation::remove(&portal.store, &principal, &id, crate::server::now()).await?)
+}
+
+/// `primary` lists the primary methods in order (`home,federation`); the passcode
+/// fallback is on when `fallback_code` is sent. **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/redemption_order")]
+pub async fn set_redemption_order(
+    primary: String,
+    fallback_code: Option<String>,
+) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let mut order = types::RedemptionOrder::from_setting(&primary);
+    order.fallback = fallback_code
+        .map(|_| vec![RedemptionMethod::EmailCode])
+        .unwrap_or_default();
+    if primary
+        .split(',')
+        .any(|k| !k.is_empty() && RedemptionMethod::from_key(k).is_none())
+    {
+        return Err(AppError::Invalid(vec![types::FieldError {
+            field: "primary".into(),
+            message: "Choose one of the listed orders.".into(),
+        }]));
+    }
+    domain::federation::set_redemption_order(
+        &portal.store,
+        &principal,
+        &order,
+        crate::server::now(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The primary orders an admin may pick, as stored and as said.
+const PRIMARY_CHOICES: [(&str, &str); 5] = [
+    (
+        "home,federation",
+        "Their account on this Portico, then their identity provider",
+    ),
+    (
+        "federation,home",
+        "Their identity provider, then their account on this Portico",
+    ),
+    ("home", "Only their account on this Portico"),
+    ("federation", "Only their identity provider"),
+    ("", "None: always the fallback"),
+];
+
+#[component]
+pub fn ExternalIdentities() -> impl IntoView {
+    let add = ServerAction::<AddIdentityProvider>::new();
+    let remove = ServerAction::<RemoveIdentityProvider>::new();
+    let order = ServerAction::<SetRedemptionOrder>::new();
+    let providers = Resource::new(
+        move || (add.version().get(), remove.version().get()),
+        |_| list_identity_providers(),
+    );
+    let settings = Resource::new(
+        move || order.version().get(),
+        |_| super::settings::get_settings(),
+    );
+    let add_error = action_error(add.value());
+    let remove_error = action_error(remove.value());
+    let order_error = action_error(order.value());
+    let added = move || matches!(add.value().get(), Some(Ok(())));
+    let order_saved = move || matches!(order.value().get(), Some(Ok(())));
+    view! {
+        <Title text="External identities · Portico admin" />
+        <h1>"External identities"</h1>
+        <p>"Invited people can sign in with their own organization's OpenID Connect provider. Set one up for the email domains it serves; people of those domains then redeem and sign in there, and Portico keeps no password of theirs."</p>
+        <Transition fallback=|| view! { <p class="loading">"Loading providers…"</p> }>
+            {move || Suspend::new(async move {
+                match providers.await {
+                    Ok(list) => view! {
+                        <section class="card" aria-labelledby="providers">
+                            <h2 id="providers">"Identity providers"</h2>
+                            <p>"Register Portico at each provider as a confidential web app with this redirect URI:"</p>
+                            <p><code id="redirect-uri">{list.redirect_uri.clone()}</code></p>
+                            <FormError error=remove_error />
+                            {if list.providers.is_empty() {
+                                view! { <p class="empty">"No identity providers yet."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <table>
+                                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Issuer"</th><th scope="col">"Domains"</th><th scope="col">"Client id"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                                        <tbody>
+                                            {list.providers.into_iter().map(|p| view! {
+                                                <tr>
+                                                    <td>{p.name.clone()}</td>
+                                                    <td><code>{p.issuer}</code></td>
+                                                    <td>{p.domains.join(", ")}</td>
+                                                    <td><code>{p.client_id}</code></td>
+                                                    <td>
+                                                        <ActionForm action=remove>
+                                                            <input type="hidden" name="id" value=p.id />
+                                                            <button type="submit" class="secondary" aria-label=format!("Remove {}", p.name)>"Remove"</button>
+                                                        </ActionForm>
+                                                    </td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                        </section>
+                    }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="card" aria-labelledby="add-provider">
+            <h2 id="add-provider">"Add an identity provider"</h2>
+            <ActionForm action=add attr:class="grid">
+                <FormError error=add_error />
+                {move || added().then(|| view! { <p class="banner ok" role="status">"Provider added."</p> })}
+                <Field label="Name" name="name" required=true hint="Shown to invited people, e.g. Fabrikam sign-in." error=add_error />
+                <Field label="Issuer" name="issuer" kind="url" required=true hint="As the provider states it; Portico reads its discovery document when you save." error=add_error />
+                <Field label="Client id" name="client_id" required=true error=add_error />
+                <Field label="Client secret" name="client_secret" kind="password" autocomplete="new-password" required=true hint="Not shown again." error=add_error />
+                <Field label="Scopes" name="scopes" value=types::DEFAULT_PROVIDER_SCOPES hint="Space-separated; must include openid and email." error=add_error />
+                <Field label="Email domains" name="domains" required=true hint="The domains whose people sign in here, separated by commas." error=add_error />
+                <Submit label="Check and add" busy_label="Checking the provider…" pending=add.pending() />
+            </ActionForm>
+        </section>
+        <Transition fallback=|| view! { <p class="loading">"Loading the redemption order…"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok(current) => {
+                        let stored = current.redemption_order.to_setting();
+                        let primary = stored.split_once(';').map(|(p, _)| p.to_string()).unwrap_or_default();
+                        let code_on = current.redemption_order.fallback.contains(&RedemptionMethod::EmailCode);
+                        view! {
+                            <section class="card" aria-labelledby="redemption-order">
+                                <h2 id="redemption-order">"Redemption order"</h2>
+                                <p>"How invited people prove who they are. Primary methods are tried in order where they apply; when none does, the fallback is used."</p>
+                                <ActionForm action=order attr:class="grid">
+                                    <FormError error=order_error />
+                                    {move || order_saved().then(|| view! { <p class="banner ok" role="status">"Redemption order saved."</p> })}
+                                    <label for="field-primary">"Primary"</label>
+                                    <select id="field-primary" name="primary">
+                                        {PRIMARY_CHOICES.into_iter().map(|(key, label)| {
+                                            view! { <option value=key selected=key == primary>{label}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                    <fieldset>
+                                        <legend>"Fallback"</legend>
+                                        <label>
+                                            <input type="checkbox" name="fallback_code" value="on" checked=code_on />
+                                            {RedemptionMethod::EmailCode.label()}
+                                        </label>
+                                        <p class="hint">"At least one fallback stays on."</p>
+                                    </fieldset>
+                                    <Submit label="Save order" busy_label="Saving…" pending=order.pending() />
+                                </ActionForm>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

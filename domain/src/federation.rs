@@ -1,0 +1,843 @@
+//! Bring your own identity: partners' OpenID Connect providers, with Portico as their
+//! relying party. An organization sets a provider up for the email domains it serves;
+//! invited people of those domains redeem by signing in there, and sign in there again
+//! afterwards.
+//!
+//! A trip to a provider is the code flow with PKCE (S256), `state` and `nonce`. The state
+//! is kept hashed, works once, and must come back to the browser that left (a cookie
+//! holds it too). The ID token's signature, issuer, audience, expiry and nonce are
+//! checked; the keys are fetched from the provider's discovery document, kept for an hour,
+//! and fetched again at once when a token names a key Portico does not know.
+//!
+//! An identity from a provider is `oidc:<issuer>#<subject>`: never the email alone, so a
+//! second provider asserting the same address gets nothing of the first one's.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+    CoreUserInfoClaims,
+};
+use openidconnect::{
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
+    TokenResponse,
+};
+use types::{FieldError, IdentityProvider, IdentityProviders, RedemptionMethod, RedemptionOrder};
+
+use crate::audit::{self, Change};
+use crate::principal::Permission;
+use crate::sessions::{self, Client, OpenedSession, SessionPolicy};
+use crate::store::{self, federation::Provider};
+use crate::{Error, Principal, Result, Store, redemption, secrets, validate};
+
+/// How long a trip to a provider may take, in seconds.
+pub const REQUEST_LIFETIME: i64 = 600;
+/// How long a provider's discovery document and keys are kept, in seconds.
+const METADATA_LIFETIME: i64 = 3600;
+
+type RelyingParty = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// Talks to partners' providers: an HTTP client that follows no redirects and gives up
+/// after ten seconds, Portico's redirect URI, and the providers' discovery documents.
+pub struct Federation {
+    http: reqwest::Client,
+    redirect_uri: String,
+    metadata: Mutex<HashMap<String, (i64, CoreProviderMetadata)>>,
+}
+
+impl std::fmt::Debug for Federation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Federation")
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Federation {
+    /// `public_url` is how browsers reach Portico; providers send people back under it.
+    pub fn new(public_url: &str) -> Result<Federation> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::Conflict(format!("cannot make an HTTP client: {e}")))?;
+        Ok(Federation {
+            http,
+            redirect_uri: format!("{}/federation/callback", public_url.trim_end_matches('/')),
+            metadata: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The redirect URI to register at every provider.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// The provider's discovery document with its keys: kept for an hour, or fetched now
+    /// when `fresh`.
+    async fn metadata(
+        &self,
+        issuer: &str,
+        now: i64,
+        fresh: bool,
+    ) -> Result<CoreProviderMetadata, String> {
+        if !fresh
+            && let Some((fetched, metadata)) = self
+                .metadata
+                .lock()
+                .ok()
+                .and_then(|m| m.get(issuer).cloned())
+            && fetched + METADATA_LIFETIME > now
+        {
+            return Ok(metadata);
+        }
+        let url = IssuerUrl::new(issuer.to_string()).map_err(|_| {
+            "Enter the provider's issuer as a full address (https://…).".to_string()
+        })?;
+        let metadata = CoreProviderMetadata::discover_async(url, &self.http)
+            .await
+            .map_err(|e| describe_discovery_error(issuer, &e))?;
+        if let Ok(mut cache) = self.metadata.lock() {
+            cache.insert(issuer.to_string(), (now, metadata.clone()));
+        }
+        Ok(metadata)
+    }
+
+    async fn relying_party(
+        &self,
+        provider: &Provider,
+        now: i64,
+        fresh: bool,
+    ) -> Result<RelyingParty, String> {
+        let metadata = self.metadata(&provider.issuer, now, fresh).await?;
+        let redirect = RedirectUrl::new(self.redirect_uri.clone())
+            .map_err(|e| format!("Portico's public URL makes no valid redirect URI: {e}"))?;
+        Ok(CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(provider.client_id.clone()),
+            Some(ClientSecret::new(provider.client_secret.clone())),
+        )
+        .set_redirect_uri(redirect))
+    }
+}
+
+fn describe_discovery_error<E: std::error::Error>(
+    issuer: &str,
+    error: &openidconnect::DiscoveryError<E>,
+) -> String {
+    use openidconnect::DiscoveryError as D;
+    let document = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    match error {
+        D::Request(e) => {
+            let mut cause = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(inner) = source {
+                cause = format!("{cause}: {inner}");
+                source = inner.source();
+            }
+            format!("Portico could not reach {document} ({cause}).")
+        }
+        D::Response(status, _, _) => {
+            format!("{document} answered HTTP {status}; is this the provider's issuer address?")
+        }
+        D::Parse(e) => format!("{document} is not a valid discovery document ({e})."),
+        D::Validation(e) => format!("The provider's discovery document does not hold: {e}."),
+        other => format!("The provider's discovery document could not be used ({other})."),
+    }
+}
+
+fn field(field: &str, message: impl Into<String>) -> Error {
+    Error::Invalid(vec![FieldError {
+        field: field.into(),
+        message: message.into(),
+    }])
+}
+
+fn summary(provider: Provider) -> IdentityProvider {
+    IdentityProvider {
+        id: provider.id,
+        name: provider.name,
+        issuer: provider.issuer,
+        client_id: provider.client_id,
+        scopes: provider.scopes,
+        domains: provider
+            .domains
+            .split(',')
+            .filter(|d| !d.is_empty())
+            .map(str::to_string)
+            .collect(),
+        created_at: provider.created_at,
+    }
+}
+
+/// The organization's providers and the redirect URI to register at them.
+///
+/// **Permissions:** global administrators.
+pub async fn list(
+    store: &Store,
+    federation: &Federation,
+    actor: &Principal,
+) -> Result<IdentityProviders> {
+    actor.require(Permission::ManageIdentityProviders)?;
+    let providers = store::federation::providers(store.reader(), &actor.tenant_id).await?;
+    Ok(IdentityProviders {
+        redirect_uri: federation.redirect_uri.clone(),
+        providers: providers.into_iter().map(summary).collect(),
+    })
+}
+
+/// A provider as an admin enters it.
+#[derive(Clone, Debug, Default)]
+pub struct NewProvider {
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Space-separated; empty means [`types::DEFAULT_PROVIDER_SCOPES`].
+    pub scopes: String,
+    /// Separated by commas, spaces or lines.
+    pub domains: String,
+}
+
+fn scopes_of(text: &str) -> Result<String, FieldError> {
+    let text = if text.trim().is_empty() {
+        types::DEFAULT_PROVIDER_SCOPES
+    } else {
+        text
+    };
+    let scopes: Vec<&str> = text.split_whitespace().collect();
+    let bad = |message: &str| FieldError {
+        field: "scopes".into(),
+        message: message.into(),
+    };
+    if !scopes.contains(&"openid") {
+        return Err(bad("Include openid: it is what makes this OpenID Connect."));
+    }
+    if !scopes.contains(&"email") {
+        return Err(bad(
+            "Include email: Portico matches the address the provider gives to the invited one.",
+        ));
+    }
+    if scopes.iter().any(|s| {
+        s.len() > 100
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+    }) {
+        return Err(bad("Scopes are words without quotes, separated by spaces."));
+    }
+    Ok(scopes.join(" "))
+}
+
+fn domains_of(text: &str) -> Result<Vec<String>, FieldError> {
+    let mut domains = Vec::new();
+    for part in text.split(|c: char| c == ',' || c.is_whitespace()) {
+        if part.is_empty() {
+            continue;
+        }
+        let domain = validate::domain_name("domains", part)?.to_ascii_lowercase();
+        if !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    }
+    if domains.is_empty() {
+        return Err(FieldError {
+            field: "domains".into(),
+            message: "Name at least one email domain whose people sign in there.".into(),
+        });
+    }
+    Ok(domains)
+}
+
+/// Adds a partner's provider. Its discovery document must be reachable and valid (with
+/// the keys it names); what is wrong with it is said plainly.
+///
+/// **Permissions:** global administrators.
+pub async fn add(
+    store: &Store,
+    federation: &Federation,
+    actor: &Principal,
+    form: &NewProvider,
+    now: i64,
+) -> Result<IdentityProvider> {
+    actor.require(Permission::ManageIdentityProviders)?;
+    let name = validate::name("name", &form.name, 100);
+    let issuer = validate::web_url("issuer", &form.issuer);
+    let client_id = validate::name("client_id", &form.client_id, 255);
+    let secret = if form.client_secret.trim().is_empty() {
+        Err(FieldError {
+            field: "client_secret".into(),
+            message: "Enter the client secret the provider gave Portico.".into(),
+        })
+    } else if form.client_secret.len() > 1000 {
+        Err(FieldError {
+            field: "client_secret".into(),
+            message: "That secret is longer than 1,000 characters.".into(),
+        })
+    } else {
+        Ok(form.client_secret.trim().to_string())
+    };
+    let scopes = scopes_of(&form.scopes);
+    let domains = domains_of(&form.domains);
+    validate::report([
+        name.as_ref().err(),
+        issuer.as_ref().err(),
+        client_id.as_ref().err(),
+        secret.as_ref().err(),
+        scopes.as_ref().err(),
+        domains.as_ref().err(),
+    ])?;
+    let (name, issuer, client_id, secret, scopes, domains) =
+        (name?, issuer?, client_id?, secret?, scopes?, domains?);
+    // `Url` adds a slash to a bare host; the issuer is compared exactly as the provider
+    // writes it, which the form's text is meant to be.
+    let issuer = if form.issuer.trim().ends_with('/') {
+        issuer
+    } else {
+        issuer.trim_end_matches('/').to_string()
+    };
+    let metadata = federation
+        .metadata(&issuer, now, true)
+        .await
+        .map_err(|message| field("issuer", message))?;
+    if !metadata.response_types_supported().iter().any(|t| {
+        t.as_slice()
+            .contains(&openidconnect::core::CoreResponseType::Code)
+    }) {
+        return Err(field(
+            "issuer",
+            "This provider does not offer the authorization code flow, which Portico uses.",
+        ));
+    }
+    let id = crate::new_id();
+    let mut tx = store.begin().await?;
+    store::federation::insert_provider(
+        &mut *tx,
+        &id,
+        &actor.tenant_id,
+        &name,
+        &issuer,
+        &client_id,
+        &secret,
+        &scopes,
+        now,
+    )
+    .await
+    .map_err(|e| {
+        Error::conflict_on_unique(
+            e,
+            "This organization has a provider with that issuer already.",
+        )
+    })?;
+    for domain in &domains {
+        store::federation::insert_domain(&mut *tx, &actor.tenant_id, domain, &id)
+            .await
+            .map_err(|e| {
+                Error::conflict_on_unique(
+                    e,
+                    format!(
+                        "{domain} is served by another provider already; remove it there first."
+                    ),
+                )
+            })?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Add identity provider",
+            target_type: "IdentityProvider",
+            target_id: &id,
+            target_name: &name,
+            detail: format!("issuer {issuer}; domains {}", domains.join(", ")),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(IdentityProvider {
+        id,
+        name,
+        issuer,
+        client_id,
+        scopes,
+        domains,
+        created_at: now,
+    })
+}
+
+/// Removes a provider. Guests who redeemed through it can no longer sign in until an
+/// admin resets their redemption.
+///
+/// **Permissions:** global administrators.
+pub async fn remove(store: &Store, actor: &Principal, id: &str, now: i64) -> Result<()> {
+    actor.require(Permission::ManageIdentityProviders)?;
+    let mut tx = store.begin().await?;
+    let provider = store::federation::provider(&mut *tx, &actor.tenant_id, id)
+        .await?
+        .ok_or(Error::NotFound("identity provider"))?;
+    store::federation::delete_provider(&mut *tx, &actor.tenant_id, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Remove identity provider",
+            target_type: "IdentityProvider",
+            target_id: id,
+            target_name: &provider.name,
+            detail: format!("issuer {}", provider.issuer),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The organization's redemption order.
+pub(crate) async fn order_of(db: &Store, tenant_id: &str) -> Result<RedemptionOrder> {
+    let text = store::federation::redemption_order(db.reader(), tenant_id).await?;
+    Ok(RedemptionOrder::from_setting(&text))
+}
+
+/// Sets the redemption order. Primary methods and fallbacks each keep to their kind, none
+/// twice, and at least one fallback stays on: without one, people whose organization
+/// Portico cannot reach could never accept.
+///
+/// **Permissions:** global administrators.
+pub async fn set_redemption_order(
+    store: &Store,
+    actor: &Principal,
+    order: &RedemptionOrder,
+    now: i64,
+) -> Result<RedemptionOrder> {
+    actor.require(Permission::ManageIdentityProviders)?;
+    let twice =
+        |list: &[RedemptionMethod]| list.iter().enumerate().any(|(i, m)| list[..i].contains(m));
+    if order.primary.iter().any(|m| !m.is_primary()) || twice(&order.primary) {
+        return Err(field(
+            "primary",
+            "Primary methods are the home organization and federation, each once.",
+        ));
+    }
+    if order.fallback.iter().any(|m| m.is_primary()) || twice(&order.fallback) {
+        return Err(field("fallback", "Fallbacks are listed once each."));
+    }
+    if order.fallback.is_empty() {
+        return Err(field(
+            "fallback",
+            "Keep at least one fallback on: without one, people whose own organization Portico cannot reach could never accept.",
+        ));
+    }
+    let mut tx = store.begin().await?;
+    let tenant = store::tenants::settings(&mut *tx, &actor.tenant_id)
+        .await?
+        .ok_or(Error::NotFound("organization"))?;
+    store::federation::set_redemption_order(&mut *tx, &actor.tenant_id, &order.to_setting())
+        .await?;
+    let names = |list: &[RedemptionMethod]| {
+        list.iter()
+            .map(|m| m.label())
+            .collect::<Vec<_>>()
+            .join(", then ")
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Update redemption order",
+            target_type: "Tenant",
+            target_id: &actor.tenant_id,
+            target_name: &tenant.name,
+            detail: format!(
+                "primary: {}; fallback: {}",
+                if order.primary.is_empty() {
+                    "none".into()
+                } else {
+                    names(&order.primary)
+                },
+                names(&order.fallback)
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(order.clone())
+}
+
+/// The provider the inviting organization set up for this address's domain.
+pub(crate) async fn provider_for(
+    store: &Store,
+    tenant_id: &str,
+    email: &str,
+) -> Result<Option<Provider>> {
+    let Some((_, domain)) = email.rsplit_once('@') else {
+        return Ok(None);
+    };
+    store::federation::provider_for_domain(store.reader(), tenant_id, &domain.to_ascii_lowercase())
+        .await
+}
+
+/// The provider a guest with this address signs in with, if they redeemed through one.
+pub(crate) async fn provider_of_guest(store: &Store, email: &str) -> Result<Option<Provider>> {
+    store::federation::provider_of_guest(store.reader(), email).await
+}
+
+/// A trip to a provider, begun: send the browser to `url` and keep `state` in a cookie.
+#[derive(Debug)]
+pub struct Departure {
+    pub url: String,
+    pub state: String,
+}
+
+/// Begins a trip to `provider`: for a redemption in progress (`redemption_hash`) or a
+/// sign-in (then `next` is where to go afterwards).
+pub(crate) async fn depart(
+    store: &Store,
+    federation: &Federation,
+    provider: &Provider,
+    redemption_hash: Option<&str>,
+    next: Option<&str>,
+    login_hint: &str,
+    now: i64,
+) -> Result<Departure> {
+    let client = federation
+        .relying_party(provider, now, false)
+        .await
+        .map_err(|reason| unreachable_provider(provider, &reason))?;
+    let state = secrets::new_secret();
+    let nonce = secrets::new_secret();
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            {
+                let state = state.clone();
+                move || CsrfToken::new(state)
+            },
+            {
+                let nonce = nonce.clone();
+                move || Nonce::new(nonce)
+            },
+        )
+        .set_pkce_challenge(challenge)
+        .add_extra_param("login_hint", login_hint.to_string());
+    for scope in provider.scopes.split(' ').filter(|s| *s != "openid") {
+        request = request.add_scope(Scope::new(scope.to_string()));
+    }
+    let (url, _, _) = request.url();
+    let mut tx = store.begin().await?;
+    store::federation::delete_expired_requests(&mut *tx, now).await?;
+    store::federation::insert_request(
+        &mut *tx,
+        &secrets::hash_secret(&state),
+        &provider.id,
+        redemption_hash,
+        &nonce,
+        verifier.secret(),
+        next,
+        now,
+        now + REQUEST_LIFETIME,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Departure {
+        url: url.to_string(),
+        state,
+    })
+}
+
+fn unreachable_provider(provider: &Provider, reason: &str) -> Error {
+    Error::Conflict(format!(
+        "{} cannot be reached right now, so you cannot sign in there ({reason}) Try again later, or ask the organization that invited you.",
+        provider.name
+    ))
+}
+
+/// What a provider said about the person, once every check passed.
+#[derive(Clone, Debug)]
+pub(crate) struct Vouched {
+    /// `oidc:<issuer>#<subject>`.
+    pub identity: String,
+    pub provider_name: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+}
+
+/// What the provider's answer led to.
+#[derive(Debug)]
+pub enum Arrival {
+    /// A redemption: the address is proven and consent comes next; or, when the provider
+    /// did not confirm the address, a code was mailed to it.
+    Redemption { code_also: bool },
+    /// A sign-in: a session, and where to go.
+    SignedIn {
+        session: OpenedSession,
+        next: Option<String>,
+    },
+}
+
+/// The browser's answer from the provider, as it came to the redirect URI.
+#[derive(Clone, Debug, Default)]
+pub struct Answer {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    /// The state this browser keeps in its cookie.
+    pub state_cookie: Option<String>,
+    /// The browser's redemption in progress, if any.
+    pub redemption_cookie: Option<String>,
+    /// The browser's session before, which ends when a new one opens.
+    pub previous_session: Option<String>,
+}
+
+/// Finishes a trip: the state must be this browser's and unused, the provider's tokens
+/// valid. Then the redemption goes on, or a session opens.
+pub async fn arrive(
+    store: &Store,
+    federation: &Federation,
+    policy: &SessionPolicy,
+    answer: &Answer,
+    client: &Client,
+    now: i64,
+) -> Result<Arrival> {
+    let lost = || {
+        Error::Conflict(
+            "This answer from the identity provider cannot be used: it was used already, took too long, or belongs to another browser. Start again."
+                .into(),
+        )
+    };
+    let state = answer.state.as_deref().ok_or_else(lost)?;
+    if answer.state_cookie.as_deref() != Some(state) {
+        return Err(lost());
+    }
+    let mut tx = store.begin().await?;
+    let request = store::federation::take_request(&mut *tx, &secrets::hash_secret(state))
+        .await?
+        .filter(|r| r.expires_at > now)
+        .ok_or_else(lost)?;
+    tx.commit().await?;
+    if let Some(hash) = &request.redemption_hash
+        && answer
+            .redemption_cookie
+            .as_deref()
+            .map(secrets::hash_secret)
+            .as_ref()
+            != Some(hash)
+    {
+        return Err(lost());
+    }
+    let provider =
+        store::federation::provider(store.reader(), &request.tenant_id, &request.provider_id)
+            .await?
+            .ok_or_else(lost)?;
+    if let Some(error) = &answer.error {
+        let said = answer
+            .error_description
+            .as_deref()
+            .unwrap_or(error.as_str())
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(300)
+            .collect::<String>();
+        return Err(Error::Conflict(format!(
+            "{} did not sign you in: {said}",
+            provider.name
+        )));
+    }
+    let code = answer.code.as_deref().ok_or_else(lost)?;
+    let vouched = exchange(federation, &provider, code, &request, now).await?;
+    match request.redemption_hash {
+        Some(hash) => {
+            let code_also = redemption::vouched(store, &hash, &vouched, now).await?;
+            Ok(Arrival::Redemption { code_also })
+        }
+        None => {
+            let session = sign_in(
+                store,
+                policy,
+                &vouched,
+                client,
+                answer.previous_session.as_deref(),
+                now,
+            )
+            .await?;
+            Ok(Arrival::SignedIn {
+                session,
+                next: request.next,
+            })
+        }
+    }
+}
+
+fn refused(provider: &Provider, why: impl std::fmt::Display) -> Error {
+    Error::Conflict(format!(
+        "Portico could not accept the answer from {}: {why}",
+        provider.name
+    ))
+}
+
+/// The code for tokens, the ID token checked, and the address from it (or from userinfo).
+async fn exchange(
+    federation: &Federation,
+    provider: &Provider,
+    code: &str,
+    request: &store::federation::Request,
+    now: i64,
+) -> Result<Vouched> {
+    let mut client = federation
+        .relying_party(provider, now, false)
+        .await
+        .map_err(|reason| unreachable_provider(provider, &reason))?;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code.to_string()))
+        .map_err(|e| refused(provider, e))?
+        .set_pkce_verifier(PkceCodeVerifier::new(request.pkce_verifier.clone()))
+        .request_async(&federation.http)
+        .await
+        .map_err(|e| {
+            refused(
+                provider,
+                format!("its token endpoint refused the code ({e})"),
+            )
+        })?;
+    let id_token = tokens
+        .id_token()
+        .ok_or_else(|| refused(provider, "it sent no ID token"))?;
+    let nonce = Nonce::new(request.nonce.clone());
+    let algs = [
+        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+        CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    ];
+    let verify = |client: &RelyingParty| {
+        id_token
+            .claims(
+                &client.id_token_verifier().set_allowed_algs(algs.clone()),
+                &nonce,
+            )
+            .cloned()
+    };
+    let claims = match verify(&client) {
+        Err(ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        )) => {
+            // The provider may have rotated its keys: fetch them again, once.
+            client = federation
+                .relying_party(provider, now, true)
+                .await
+                .map_err(|reason| unreachable_provider(provider, &reason))?;
+            verify(&client)
+        }
+        other => other,
+    }
+    .map_err(|e| refused(provider, describe_claims_error(&e)))?;
+    let mut email = claims.email().map(|e| e.as_str().to_string());
+    let mut email_verified = claims.email_verified().unwrap_or(false);
+    if email.is_none()
+        && let Ok(request) = client.user_info(
+            tokens.access_token().clone(),
+            Some(claims.subject().clone()),
+        )
+    {
+        let info: CoreUserInfoClaims = request
+            .request_async(&federation.http)
+            .await
+            .map_err(|e| refused(provider, format!("its userinfo endpoint failed ({e})")))?;
+        email = info.email().map(|e| e.as_str().to_string());
+        email_verified = info.email_verified().unwrap_or(false);
+    }
+    Ok(Vouched {
+        identity: format!("oidc:{}#{}", provider.issuer, claims.subject().as_str()),
+        provider_name: provider.name.clone(),
+        email,
+        email_verified,
+    })
+}
+
+fn describe_claims_error(error: &ClaimsVerificationError) -> String {
+    match error {
+        ClaimsVerificationError::SignatureVerification(_) => {
+            "the ID token's signature does not verify with the provider's keys".into()
+        }
+        ClaimsVerificationError::InvalidIssuer(_) => {
+            "the ID token was issued by someone else than the provider".into()
+        }
+        ClaimsVerificationError::InvalidAudience(_) => {
+            "the ID token is meant for another app".into()
+        }
+        ClaimsVerificationError::Expired(_) => "the ID token has expired".into(),
+        ClaimsVerificationError::InvalidNonce(_) => {
+            "the ID token does not belong to this sign-in (nonce)".into()
+        }
+        other => format!("the ID token is not valid ({other})"),
+    }
+}
+
+/// Opens a session for the person the provider vouched for, in the first organization
+/// where that identity is an accepted guest.
+async fn sign_in(
+    store: &Store,
+    policy: &SessionPolicy,
+    vouched: &Vouched,
+    client: &Client,
+    previous: Option<&str>,
+    now: i64,
+) -> Result<OpenedSession> {
+    let mut tx = store.begin().await?;
+    let places = store::sessions::memberships(&mut *tx, &vouched.identity, None).await?;
+    let Some(first) = places.first() else {
+        return Err(Error::Conflict(format!(
+            "{} signed you in, but no organization on this Portico knows that account. Use the link in your invitation mail first.",
+            vouched.provider_name
+        )));
+    };
+    if let Some(previous) = previous {
+        store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
+    }
+    let opened = sessions::open_in(
+        &mut tx,
+        policy,
+        &first.user_id,
+        &vouched.identity,
+        client,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(opened)
+}
+
+/// Begins signing in at the provider of a guest who redeemed through one; `None` when
+/// the address has no such guest.
+pub async fn depart_to_sign_in(
+    store: &Store,
+    federation: &Federation,
+    email: &str,
+    next: Option<&str>,
+    now: i64,
+) -> Result<Option<Departure>> {
+    let email = validate::email("email", email)?;
+    let Some(provider) = provider_of_guest(store, &email).await? else {
+        return Ok(None);
+    };
+    depart(store, federation, &provider, None, next, &email, now)
+        .await
+        .map(Some)
+}

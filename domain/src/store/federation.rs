@@ -1,0 +1,256 @@
+//! Partners' identity providers, trips to them on their way, and the redemption order.
+
+use sqlx::SqliteExecutor;
+
+use crate::Result;
+
+/// A provider with what Portico needs to talk to it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Provider {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: String,
+    pub created_at: i64,
+    /// Comma-separated.
+    pub domains: String,
+}
+
+const PROVIDER: &str = "SELECT p.id, p.tenant_id, p.name, p.issuer, p.client_id, p.client_secret, p.scopes, p.created_at,
+        coalesce((SELECT group_concat(d.domain, ',') FROM identity_provider_domains d WHERE d.provider_id = p.id), '') AS domains
+    FROM identity_providers p";
+
+pub async fn providers(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<Provider>> {
+    Ok(sqlx::query_as(&format!(
+        "{PROVIDER} WHERE p.tenant_id = ? ORDER BY p.name, p.id"
+    ))
+    .bind(tenant_id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn provider(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<Provider>> {
+    Ok(
+        sqlx::query_as(&format!("{PROVIDER} WHERE p.tenant_id = ? AND p.id = ?"))
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// The provider `tenant_id` set up for an email domain.
+pub async fn provider_for_domain(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    domain: &str,
+) -> Result<Option<Provider>> {
+    Ok(sqlx::query_as(&format!(
+        "{PROVIDER} JOIN identity_provider_domains pd ON pd.provider_id = p.id
+         WHERE pd.tenant_id = ? AND pd.domain = ?"
+    ))
+    .bind(tenant_id)
+    .bind(domain)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The provider a guest redeemed through, found again by the identity they redeemed with
+/// (`oidc:<issuer>#<subject>`): the first enabled, accepted guest with this address whose
+/// identity is a provider's.
+pub async fn provider_of_guest(
+    db: impl SqliteExecutor<'_>,
+    email: &str,
+) -> Result<Option<Provider>> {
+    Ok(sqlx::query_as(&format!(
+        "{PROVIDER} JOIN users u ON u.tenant_id = p.tenant_id
+         WHERE u.email = ? AND u.user_type = 'Guest' AND u.enabled = 1 AND u.external_state = 'Accepted'
+           AND substr(u.redeemed_identity, 1, length(p.issuer) + 6) = 'oidc:' || p.issuer || '#'
+         ORDER BY u.updated_at DESC LIMIT 1"
+    ))
+    .bind(email)
+    .fetch_optional(db)
+    .await?)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_provider(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+    tenant_id: &str,
+    name: &str,
+    issuer: &str,
+    client_id: &str,
+    client_secret: &str,
+    scopes: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO identity_providers (id, tenant_id, name, issuer, client_id, client_secret, scopes, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(tenant_id)
+    .bind(name)
+    .bind(issuer)
+    .bind(client_id)
+    .bind(client_secret)
+    .bind(scopes)
+    .bind(now)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_domain(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    domain: &str,
+    provider_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO identity_provider_domains (tenant_id, domain, provider_id) VALUES (?, ?, ?)",
+    )
+    .bind(tenant_id)
+    .bind(domain)
+    .bind(provider_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_provider(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM identity_providers WHERE tenant_id = ? AND id = ?")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A trip to a provider on its way.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Request {
+    pub provider_id: String,
+    pub tenant_id: String,
+    pub redemption_hash: Option<String>,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub next: Option<String>,
+    pub expires_at: i64,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_request(
+    db: impl SqliteExecutor<'_>,
+    state_hash: &str,
+    provider_id: &str,
+    redemption_hash: Option<&str>,
+    nonce: &str,
+    pkce_verifier: &str,
+    next: Option<&str>,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO federation_requests (state_hash, provider_id, redemption_hash, nonce, pkce_verifier, next, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(state_hash)
+    .bind(provider_id)
+    .bind(redemption_hash)
+    .bind(nonce)
+    .bind(pkce_verifier)
+    .bind(next)
+    .bind(now)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Takes the trip with this state out: it is found once at most.
+pub async fn take_request(
+    db: impl SqliteExecutor<'_>,
+    state_hash: &str,
+) -> Result<Option<Request>> {
+    Ok(sqlx::query_as(
+        "DELETE FROM federation_requests WHERE state_hash = ?
+         RETURNING provider_id, (SELECT tenant_id FROM identity_providers WHERE id = provider_id) AS tenant_id,
+                   redemption_hash, nonce, pkce_verifier, next, expires_at",
+    )
+    .bind(state_hash)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Forgets trips that were never finished.
+pub async fn delete_expired_requests(db: impl SqliteExecutor<'_>, now: i64) -> Result<()> {
+    sqlx::query("DELETE FROM federation_requests WHERE expires_at <= ?")
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn redemption_order(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT redemption_order FROM tenants WHERE id = ?")
+            .bind(tenant_id)
+            .fetch_optional(db)
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
+pub async fn set_redemption_order(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    order: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE tenants SET redemption_order = ? WHERE id = ?")
+        .bind(order)
+        .bind(tenant_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Keeps an identity a provider vouched for until a passcode confirms the address.
+pub async fn set_pending_identity(
+    db: impl SqliteExecutor<'_>,
+    redemption_hash: &str,
+    identity: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE redemptions SET federated_identity = ? WHERE id_hash = ?")
+        .bind(identity)
+        .bind(redemption_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn pending_identity(
+    db: impl SqliteExecutor<'_>,
+    redemption_hash: &str,
+) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT federated_identity FROM redemptions WHERE id_hash = ?")
+            .bind(redemption_hash)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}
