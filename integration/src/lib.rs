@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod partner;
+
 /// The binary under test: `PORTICO_BIN`, else the debug build in the target folder.
 pub fn binary() -> PathBuf {
     if let Ok(path) = std::env::var("PORTICO_BIN") {
@@ -309,7 +311,8 @@ pub fn encode_form(form: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-fn encode(text: &str) -> String {
+/// Percent-encodes a query or form value.
+pub fn encode(text: &str) -> String {
     let mut out = String::new();
     for byte in text.bytes() {
         match byte {

@@ -1,0 +1,616 @@
+//! Bring your own identity: a partner's OpenID Connect provider (a real one on a free
+//! port, see `integration::partner`) signs invited people in, and Portico refuses answers
+//! that do not hold.
+
+use integration::partner::{Partner, Person};
+use integration::{PASSWORD, Portico};
+
+const CLIENT_ID: &str = "portico";
+const CLIENT_SECRET: &str = "partner-secret-for-portico";
+const ANN: &str = "ann@partner.example";
+
+/// A response's status, `Location` and the cookies it sets.
+struct Hop {
+    status: u16,
+    location: String,
+    cookies: Vec<(String, String)>,
+    body: String,
+}
+
+async fn hop(request: reqwest::RequestBuilder) -> Hop {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|v| v.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let body = response.text().await.unwrap_or_default();
+    Hop {
+        status,
+        location,
+        cookies,
+        body,
+    }
+}
+
+fn cookie<'a>(hop: &'a Hop, name: &str) -> Option<&'a str> {
+    hop.cookies
+        .iter()
+        .find(|(k, v)| k == name && !v.is_empty())
+        .map(|(_, v)| v.as_str())
+}
+
+/// A server function called as a form post without JavaScript, with cookies.
+async fn post(portico: &Portico, endpoint: &str, form: &[(&str, &str)], cookies: &str) -> Hop {
+    hop(portico
+        .http()
+        .post(format!("{}/fn/{endpoint}", portico.url))
+        .header("Origin", &portico.url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Cookie", cookies)
+        .body(integration::encode_form(form)))
+    .await
+}
+
+async fn get(portico: &Portico, url: &str, cookies: &str) -> Hop {
+    hop(portico.http().get(url).header("Cookie", cookies)).await
+}
+
+/// Contoso with an admin, signed in, and the partner's provider set up for
+/// partner.example.
+async fn contoso_with(partner: &Partner) -> (Portico, String, String) {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    add_provider(&portico, &ada, partner, "partner.example").await;
+    (portico, ada, tenant)
+}
+
+async fn add_provider(portico: &Portico, admin: &str, partner: &Partner, domains: &str) {
+    let added = portico
+        .call(
+            "admin/identity_providers/add",
+            &[
+                ("name", "Partner sign-in"),
+                ("issuer", partner.issuer()),
+                ("client_id", CLIENT_ID),
+                ("client_secret", CLIENT_SECRET),
+                ("scopes", ""),
+                ("domains", domains),
+            ],
+            Some(admin),
+        )
+        .await;
+    assert!(added.ok(), "{added:?}");
+}
+
+/// Invites `email` and starts redeeming; returns the redemption cookie.
+async fn invite_and_start(portico: &Portico, admin: &str, email: &str) -> String {
+    let invited = portico
+        .call(
+            "admin/invite",
+            &[
+                ("email", email),
+                ("display_name", ""),
+                ("message", ""),
+                ("redirect_url", ""),
+                ("send_email", "on"),
+            ],
+            Some(admin),
+        )
+        .await;
+    assert!(invited.ok(), "{invited:?}");
+    let link = invited.body["redeem_url"].as_str().expect("a link");
+    portico
+        .start_redemption(link.split("ticket=").nth(1).expect("a ticket"))
+        .await
+}
+
+/// Goes to the provider for this redemption and back; returns Portico's answer at the
+/// redirect URI and the URL it was called with.
+async fn redeem_through(portico: &Portico, redemption: &str) -> (Hop, String) {
+    let cookies = format!("portico_redeem={redemption}");
+    let leave = post(portico, "redeem/federate", &[], &cookies).await;
+    let state = cookie(&leave, "portico_federation")
+        .unwrap_or_else(|| panic!("no trip begun: {} {}", leave.status, leave.body))
+        .to_string();
+    let at_provider = get(portico, &leave.location, "").await;
+    assert_eq!(at_provider.status, 303, "{}", at_provider.body);
+    let back = at_provider.location.clone();
+    let cookies = format!("{cookies}; portico_federation={state}");
+    (get(portico, &back, &cookies).await, back)
+}
+
+/// The audit events of one action, newest first.
+async fn audited(portico: &Portico, admin: &str, action: &str) -> serde_json::Value {
+    let audit = portico
+        .call(
+            "admin/audit",
+            &[
+                ("query[actor]", ""),
+                ("query[target]", ""),
+                ("query[action]", action),
+                ("query[from]", ""),
+                ("query[to]", ""),
+                ("query[page]", "0"),
+            ],
+            Some(admin),
+        )
+        .await;
+    assert!(audit.ok(), "{audit:?}");
+    audit.body["events"].clone()
+}
+
+fn codes_to(portico: &Portico, email: &str) -> usize {
+    portico
+        .outbox()
+        .iter()
+        .filter(|m| {
+            m["recipient"] == email && m["subject"].as_str().unwrap_or_default().contains("code")
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn a_guest_redeems_through_their_organizations_provider_and_signs_in_there_again() {
+    let partner = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    let (portico, ada, _) = contoso_with(&partner).await;
+    let listed = portico
+        .call("admin/identity_providers", &[], Some(&ada))
+        .await;
+    assert_eq!(listed.body["providers"][0]["domains"][0], "partner.example");
+    assert_eq!(
+        listed.body["redirect_uri"],
+        format!("{}/federation/callback", portico.url)
+    );
+    assert!(
+        listed.body["providers"][0].get("client_secret").is_none(),
+        "the secret is never shown again"
+    );
+
+    let redemption = invite_and_start(&portico, &ada, ANN).await;
+    let status = portico
+        .call_redeeming("redeem/status", &[], &redemption)
+        .await;
+    assert_eq!(status.body["method"], "Federated", "{status:?}");
+    assert_eq!(status.body["provider"], "Partner sign-in");
+    assert_eq!(
+        codes_to(&portico, ANN),
+        0,
+        "no passcode when a provider signs in"
+    );
+
+    // The trip out: the code flow with PKCE (S256), state, nonce and the invited address.
+    let cookies = format!("portico_redeem={redemption}");
+    let leave = post(&portico, "redeem/federate", &[], &cookies).await;
+    let out = url::Url::parse(&leave.location).expect("to the provider");
+    let query: std::collections::HashMap<_, _> = out.query_pairs().into_owned().collect();
+    assert!(
+        leave
+            .location
+            .starts_with(&format!("{}/authorize?", partner.issuer()))
+    );
+    assert_eq!(query["response_type"], "code");
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert_eq!(query["login_hint"], ANN);
+    assert_eq!(
+        query["redirect_uri"],
+        format!("{}/federation/callback", portico.url)
+    );
+    assert!(query["nonce"].len() >= 43 && query["state"].len() >= 43);
+    assert!(query["scope"].contains("openid") && query["scope"].contains("email"));
+
+    partner.sign_in_next(Person::new("ann-0001", ANN));
+    let (back, callback_url) = redeem_through(&portico, &redemption).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    assert_eq!(back.location, "/redeem/consent");
+    assert!(partner.refusals().is_empty(), "{:?}", partner.refusals());
+    let accepted = portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    assert!(accepted.ok(), "{accepted:?}");
+    let ann = accepted.cookie.expect("a session");
+    let me = portico.call("me", &[], Some(&ann)).await;
+    assert_eq!(me.body["tenant_name"], "Contoso");
+    assert_eq!(codes_to(&portico, ANN), 0);
+
+    // The same answer again is refused: a state works once.
+    let replayed = get(&portico, &callback_url, "portico_federation=whatever").await;
+    assert_eq!(replayed.status, 400);
+    assert!(
+        replayed.body.contains("cannot be used"),
+        "{}",
+        replayed.body
+    );
+
+    // Signing in again: the address leads to the provider, not to a code.
+    portico.call("sign_out", &[], Some(&ann)).await;
+    let identify = post(
+        &portico,
+        "sign_in/identify",
+        &[("email", ANN), ("next", "//evil.example/")],
+        "",
+    )
+    .await;
+    assert!(
+        identify
+            .location
+            .starts_with(&format!("{}/authorize?", partner.issuer())),
+        "{} {}",
+        identify.status,
+        identify.location
+    );
+    let state = cookie(&identify, "portico_federation")
+        .expect("state cookie")
+        .to_string();
+    partner.sign_in_next(Person::new("ann-0001", ANN));
+    let at_provider = get(&portico, &identify.location, "").await;
+    // Another browser (without this state in its cookie) cannot finish it.
+    let elsewhere = get(
+        &portico,
+        &at_provider.location,
+        "portico_federation=another-browsers-state",
+    )
+    .await;
+    assert_eq!(elsewhere.status, 400);
+    let back = get(
+        &portico,
+        &at_provider.location,
+        &format!("portico_federation={state}"),
+    )
+    .await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    assert_eq!(back.location, "/", "`next` is a path on this site only");
+    let ann = cookie(&back, "portico_session")
+        .expect("a session")
+        .to_string();
+    let me = portico.call("me", &[], Some(&ann)).await;
+    assert_eq!(me.body["tenant_name"], "Contoso");
+    assert_eq!(me.body["guest"], true);
+    assert_eq!(codes_to(&portico, ANN), 0, "no code was ever mailed");
+
+    // The provider signs in someone else next time: no way into Ann's account.
+    partner.sign_in_next(Person::new("ann-0002", ANN));
+    let identify = post(&portico, "sign_in/identify", &[("email", ANN)], "").await;
+    let state = cookie(&identify, "portico_federation")
+        .expect("state")
+        .to_string();
+    let at_provider = get(&portico, &identify.location, "").await;
+    let back = get(
+        &portico,
+        &at_provider.location,
+        &format!("portico_federation={state}"),
+    )
+    .await;
+    assert_eq!(back.status, 400);
+    assert!(
+        back.body
+            .contains("no organization on this Portico knows that account"),
+        "{}",
+        back.body
+    );
+}
+
+#[tokio::test]
+async fn answers_that_do_not_hold_are_refused_and_an_unverified_address_needs_a_code() {
+    let partner = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    let (portico, ada, _) = contoso_with(&partner).await;
+    let redemption = invite_and_start(&portico, &ada, ANN).await;
+
+    let cases: Vec<(&str, Person, &str)> = vec![
+        (
+            "another address",
+            Person::new("ann-0001", "mallory@partner.example"),
+            "but the invitation is for",
+        ),
+        (
+            "a broken signature",
+            Person {
+                break_signature: true,
+                ..Person::new("ann-0001", ANN)
+            },
+            "signature does not verify",
+        ),
+        (
+            "another issuer",
+            Person {
+                issuer_claim: Some("https://evil.example".into()),
+                ..Person::new("ann-0001", ANN)
+            },
+            "issued by someone else",
+        ),
+        (
+            "another audience",
+            Person {
+                audience_claim: Some("some-other-app".into()),
+                ..Person::new("ann-0001", ANN)
+            },
+            "meant for another app",
+        ),
+        (
+            "no address at all",
+            Person {
+                email: None,
+                ..Person::new("ann-0001", ANN)
+            },
+            "did not tell Portico your email address",
+        ),
+    ];
+    for (case, person, says) in cases {
+        partner.sign_in_next(person);
+        let (back, _) = redeem_through(&portico, &redemption).await;
+        assert_eq!(back.status, 400, "{case}: {}", back.body);
+        assert!(back.body.contains(says), "{case}: {}", back.body);
+        let status = portico
+            .call_redeeming("redeem/status", &[], &redemption)
+            .await;
+        assert_eq!(status.body["proven"], false, "{case}");
+        let accepted = portico
+            .call_redeeming("redeem/accept", &[], &redemption)
+            .await;
+        assert!(!accepted.ok(), "{case}: nothing was accepted");
+    }
+
+    // The provider does not vouch for the address: a code must confirm it too, and the
+    // identity stays the provider's (claims from userinfo, as some providers send them).
+    partner.sign_in_next(Person {
+        email_verified: false,
+        claims_in_userinfo_only: true,
+        ..Person::new("ann-0001", ANN)
+    });
+    let (back, _) = redeem_through(&portico, &redemption).await;
+    assert_eq!(back.location, "/redeem/code", "{}", back.body);
+    let status = portico
+        .call_redeeming("redeem/status", &[], &redemption)
+        .await;
+    assert_eq!(status.body["code_also"], true);
+    assert_eq!(status.body["proven"], false);
+    let accepted = portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    assert!(!accepted.ok(), "no acceptance without the code");
+    assert_eq!(codes_to(&portico, ANN), 1);
+    let code = portico.latest_code(ANN);
+    let verified = portico
+        .call_redeeming("redeem/verify", &[("code", &code)], &redemption)
+        .await;
+    assert!(verified.ok(), "{verified:?}");
+    let accepted = portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    assert!(accepted.ok(), "{accepted:?}");
+    let events = audited(&portico, &ada, "Redeem external user invite").await;
+    let detail = events["items"][0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains(&format!("oidc:{}#ann-0001", partner.issuer())),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_second_provider_claiming_the_same_address_gets_nothing_of_the_first_ones() {
+    let honest = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    let rogue = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    let (portico, ada, _) = contoso_with(&honest).await;
+    portico.seed_tenant(
+        "Fabrikam",
+        "fabrikam.example",
+        "fay@fabrikam.example",
+        &["global-administrator"],
+    );
+    let fay = portico.sign_in("fay@fabrikam.example", PASSWORD).await;
+    add_provider(&portico, &fay, &rogue, "partner.example").await;
+
+    honest.sign_in_next(Person::new("ann-at-honest", ANN));
+    let at_contoso = invite_and_start(&portico, &ada, ANN).await;
+    let (back, _) = redeem_through(&portico, &at_contoso).await;
+    assert_eq!(back.location, "/redeem/consent", "{}", back.body);
+    assert!(
+        portico
+            .call_redeeming("redeem/accept", &[], &at_contoso)
+            .await
+            .ok()
+    );
+
+    // The rogue provider asserts the same (verified) address for its own subject.
+    rogue.sign_in_next(Person::new("someone-at-rogue", ANN));
+    let at_fabrikam = invite_and_start(&portico, &fay, ANN).await;
+    let (back, _) = redeem_through(&portico, &at_fabrikam).await;
+    assert_eq!(back.location, "/redeem/consent", "{}", back.body);
+    let accepted = portico
+        .call_redeeming("redeem/accept", &[], &at_fabrikam)
+        .await;
+    let rogue_session = accepted.cookie.expect("a session");
+    let places = portico
+        .call("organizations", &[], Some(&rogue_session))
+        .await;
+    let names: Vec<_> = places
+        .body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|o| o["tenant_name"].clone())
+        .collect();
+    assert_eq!(names, ["Fabrikam"], "Contoso's guest is out of reach");
+}
+
+#[tokio::test]
+async fn the_redemption_order_decides_the_path_and_keeps_a_fallback() {
+    let partner = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    let (portico, ada, _) = contoso_with(&partner).await;
+    let settings = portico.call("admin/settings", &[], Some(&ada)).await;
+    assert_eq!(
+        settings.body["redemption_order"],
+        serde_json::json!({"primary": ["HomeOrganization", "Federation"], "fallback": ["EmailCode"]})
+    );
+
+    // The last fallback cannot be switched off; nothing changes.
+    let refused = portico
+        .call(
+            "admin/redemption_order",
+            &[("primary", "federation")],
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(
+        refused.error_kind().as_deref(),
+        Some("Invalid"),
+        "{refused:?}"
+    );
+    assert!(
+        refused.message().contains("at least one fallback"),
+        "{refused:?}"
+    );
+    let unchanged = portico.call("admin/settings", &[], Some(&ada)).await;
+    assert_eq!(
+        unchanged.body["redemption_order"],
+        settings.body["redemption_order"]
+    );
+
+    // Without federation among the primary methods, a partner's address gets a code.
+    let saved = portico
+        .call(
+            "admin/redemption_order",
+            &[("primary", "home"), ("fallback_code", "on")],
+            Some(&ada),
+        )
+        .await;
+    assert!(saved.ok(), "{saved:?}");
+    let redemption = invite_and_start(&portico, &ada, ANN).await;
+    let status = portico
+        .call_redeeming("redeem/status", &[], &redemption)
+        .await;
+    assert_eq!(status.body["method"], "EmailCode");
+    assert_eq!(codes_to(&portico, ANN), 1);
+    let refused = post(
+        &portico,
+        "redeem/federate",
+        &[],
+        &format!("portico_redeem={redemption}"),
+    )
+    .await;
+    assert!(cookie(&refused, "portico_federation").is_none());
+
+    // A member elsewhere on this Portico goes to the provider when federation comes first.
+    portico.seed_tenant("Partner", "partner.example", "bob@partner.example", &[]);
+    portico
+        .call(
+            "admin/redemption_order",
+            &[("primary", "federation,home"), ("fallback_code", "on")],
+            Some(&ada),
+        )
+        .await;
+    let bob = invite_and_start(&portico, &ada, "bob@partner.example").await;
+    let status = portico.call_redeeming("redeem/status", &[], &bob).await;
+    assert_eq!(status.body["method"], "Federated");
+    portico
+        .call(
+            "admin/redemption_order",
+            &[("primary", "home,federation"), ("fallback_code", "on")],
+            Some(&ada),
+        )
+        .await;
+    let status = portico.call_redeeming("redeem/status", &[], &bob).await;
+    assert_eq!(status.body["method"], "HomePassword");
+    let events = audited(&portico, &ada, "Update redemption order").await;
+    assert_eq!(events["total"], 3, "{events:?}");
+    let added = audited(&portico, &ada, "Add identity provider").await;
+    assert_eq!(added["total"], 1, "{added:?}");
+}
+
+#[tokio::test]
+async fn a_provider_is_checked_before_it_is_saved_and_only_global_admins_manage_them() {
+    let partner = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    let (portico, ada, tenant) = contoso_with(&partner).await;
+    let form = |issuer: &'static str, domains: &'static str| {
+        vec![
+            ("name", "Somewhere"),
+            ("issuer", issuer),
+            ("client_id", "x"),
+            ("client_secret", "y"),
+            ("scopes", ""),
+            ("domains", domains),
+        ]
+    };
+    // Nothing listens on port 9 here.
+    let unreachable = portico
+        .call(
+            "admin/identity_providers/add",
+            &form("http://127.0.0.1:9", "other.example"),
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(unreachable.error_kind().as_deref(), Some("Invalid"));
+    assert!(
+        unreachable.message().contains("could not reach"),
+        "{unreachable:?}"
+    );
+    let not_a_url = portico
+        .call(
+            "admin/identity_providers/add",
+            &form("javascript:alert(1)", "other.example"),
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(not_a_url.error_kind().as_deref(), Some("Invalid"));
+    let taken = portico
+        .call(
+            "admin/identity_providers/add",
+            &form("http://127.0.0.1:9", "partner.example"),
+            Some(&ada),
+        )
+        .await;
+    assert!(!taken.ok());
+    let list = portico
+        .call("admin/identity_providers", &[], Some(&ada))
+        .await;
+    assert_eq!(list.body["providers"].as_array().map(Vec::len), Some(1));
+
+    // A user administrator may not.
+    portico.create_user(&tenant, "uma@contoso.example", &["user-administrator"]);
+    let uma = portico.sign_in("uma@contoso.example", PASSWORD).await;
+    let denied = portico
+        .call("admin/identity_providers", &[], Some(&uma))
+        .await;
+    assert_eq!(denied.error_kind().as_deref(), Some("AccessDenied"));
+    let id = list.body["providers"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let denied = portico
+        .call(
+            "admin/identity_providers/remove",
+            &[("id", &id)],
+            Some(&uma),
+        )
+        .await;
+    assert_eq!(denied.error_kind().as_deref(), Some("AccessDenied"));
+    let removed = portico
+        .call(
+            "admin/identity_providers/remove",
+            &[("id", &id)],
+            Some(&ada),
+        )
+        .await;
+    assert!(removed.ok(), "{removed:?}");
+    let list = portico
+        .call("admin/identity_providers", &[], Some(&ada))
+        .await;
+    assert_eq!(list.body["providers"].as_array().map(Vec::len), Some(0));
+}
