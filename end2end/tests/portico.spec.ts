@@ -323,6 +323,94 @@ test.describe.serial("Portico in the browser", () => {
     }
   });
 
+  test("bring your own identity: a partner redeems through their company's provider, opens an app, and signs in there again", async ({ page, browser }) => {
+    const cli = (args: string[], input = "") =>
+      execFileSync(process.env.PORTICO_BIN!, ["--data-dir", process.env.PORTICO_DATA_DIR!, ...args], { input }).toString();
+    // Northwind's own OpenID Connect provider (npm's oidc-provider), with Portico as its client.
+    const idpPort = await freePort();
+    const issuer = `http://127.0.0.1:${idpPort}`;
+    const idp = spawn(
+      "node",
+      [`${__dirname}/../partner-idp.mjs`, String(idpPort), "portico-at-northwind", "northwind-secret-for-portico", `${process.env.PORTICO_URL}/federation/callback`],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    // An app of Contoso's that signs in through Portico.
+    const rpPort = await freePort();
+    const rp = `http://127.0.0.1:${rpPort}`;
+    cli(["app", "create", "--tenant", "contoso.example", "--name", "Timesheets", "--launch-url", `${rp}/`]);
+    cli(["app", "sign-in", "--tenant", "contoso.example", "--app", "Timesheets", "--redirect-uri", `${rp}/callback`]);
+    const client = JSON.parse(cli(["app", "secret", "--tenant", "contoso.example", "--app", "Timesheets", "--json"]));
+    const discovery = await fetch(`${process.env.PORTICO_URL}/contoso.example/v2.0/.well-known/openid-configuration`);
+    const app = spawn(process.env.PORTICO_RP_BIN!, [], {
+      env: {
+        ...process.env, RP_LISTEN: `127.0.0.1:${rpPort}`, RP_ISSUER: (await discovery.json()).issuer,
+        RP_CLIENT_ID: client.client_id, RP_CLIENT_SECRET: client.client_secret,
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    try {
+      await waitForPort(idpPort);
+      await waitForPort(rpPort);
+      // Ada sets the provider up for northwind.example; Portico reads its discovery document.
+      await signIn(page, "ada@contoso.example", PASSWORD);
+      await expect(page).toHaveURL(/\/$/);
+      await open(page, "/admin/external-identities");
+      await expect(page.locator("#redirect-uri")).toHaveText(`${process.env.PORTICO_URL}/federation/callback`);
+      await page.getByLabel("Name", { exact: true }).fill("Northwind sign-in");
+      await page.getByLabel("Issuer").fill(issuer);
+      await page.getByLabel("Client id").fill("portico-at-northwind");
+      await page.getByLabel("Client secret").fill("northwind-secret-for-portico");
+      await page.getByLabel("Email domains").fill("northwind.example");
+      await page.getByRole("button", { name: "Check and add" }).click();
+      await expect(page.getByRole("status")).toHaveText("Provider added.");
+      await expect(page.getByRole("cell", { name: "northwind.example" })).toBeVisible();
+      await expect(page.getByRole("combobox", { name: "Primary" })).toHaveValue("home,federation");
+
+      await open(page, "/admin/invitations");
+      await page.getByLabel("Email address").fill("nia@northwind.example");
+      await page.getByRole("button", { name: "Invite", exact: true }).click();
+      await expect(page.getByLabel("Invitation link")).toHaveValue(/\/redeem\?ticket=/);
+      cli(["app", "assign", "--tenant", "contoso.example", "--app", "Timesheets", "--user", "nia@northwind.example"]);
+      const link = (await mailTo("nia@northwind.example", /invited you/)).text.match(/(http\S+\/redeem\?ticket=\S+)/)![1];
+
+      // Nia redeems: her company's provider signs her in; no code is mailed to her.
+      const nia = await (await browser.newContext()).newPage();
+      const niaErrors = watchErrors(nia);
+      await open(nia, link);
+      await nia.getByRole("button", { name: "Continue" }).click();
+      await expect(nia.getByRole("heading", { name: "Sign in with Northwind sign-in" })).toBeVisible();
+      await nia.getByRole("button", { name: "Continue to Northwind sign-in" }).click();
+      await expect(nia).toHaveURL(new RegExp(`^${issuer}/`));
+      await nia.locator("input[name=login]").fill("nia");
+      await nia.locator("input[name=password]").fill("anything at Northwind");
+      await nia.locator("button[type=submit]").click();
+      await nia.locator("button[type=submit]", { hasText: "Continue" }).click();
+      await expect(nia.getByRole("heading", { name: "Review permissions" })).toBeVisible();
+      await expect(nia.locator("#identity-used")).toHaveText(/You signed in with Northwind sign-in/);
+      await nia.locator("main[data-hydrated]").waitFor();
+      await nia.getByRole("button", { name: "Accept" }).click();
+      await expect(nia.getByRole("heading", { name: "You are a guest of Contoso" })).toBeVisible();
+      expect(countMail("nia@northwind.example", /code/)).toBe(0);
+
+      // She opens the app from her panel: its ID token says where she signed in.
+      const [timesheets] = await Promise.all([nia.context().waitForEvent("page"), nia.getByRole("link", { name: /Timesheets/ }).click()]);
+      await expect(timesheets.locator("#who")).toHaveText("Signed in as nia <nia@northwind.example> (guest)");
+
+      // Signed out, she signs in again: her address takes her to her provider.
+      await nia.getByRole("button", { name: "Sign out" }).click();
+      await expect(nia).toHaveURL(/\/signin/);
+      await open(nia, "/signin");
+      await nia.getByLabel("Email address").fill("nia@northwind.example");
+      await nia.getByRole("button", { name: "Next" }).click();
+      await expect(nia.getByRole("heading", { name: "You are a guest of Contoso" })).toBeVisible();
+      await expect(nia.getByRole("link", { name: /Timesheets/ })).toBeVisible();
+      expect(niaErrors, "errors in Nia's browser console").toEqual([]);
+    } finally {
+      app.kill();
+      idp.kill();
+    }
+  });
+
   test("signing in works without JavaScript", async ({ browser }) => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
