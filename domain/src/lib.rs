@@ -4,6 +4,7 @@
 //! HTTP or pages.
 
 pub mod access;
+pub mod accounts;
 pub mod apps;
 pub mod audit;
 pub mod federation;

@@ -15,7 +15,7 @@ use crate::federation::{self, Departure, Federation, Vouched};
 use crate::outbox::{self, Mail, escape_html};
 use crate::sessions::{self, Client, OpenedSession, SessionPolicy};
 use crate::store::{self, federation::Provider, invitations::Ticket};
-use crate::{Error, Principal, Result, Store, secrets};
+use crate::{Error, Principal, Result, Store, accounts, secrets};
 
 pub const CODE_LIFETIME: i64 = 600;
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
@@ -94,7 +94,10 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
         now + REDEMPTION_LIFETIME,
     )
     .await?;
-    if proof(store, &found).await?.method == ProofMethod::EmailCode {
+    if matches!(
+        proof(store, &found).await?.method,
+        ProofMethod::EmailCode | ProofMethod::NewAccount
+    ) {
         send_code(&mut tx, &found, &token_hash, now).await?;
     }
     tx.commit().await?;
@@ -161,6 +164,7 @@ pub async fn status(store: &Store, token: &str, now: i64) -> Result<RedemptionSt
         proven: proven.is_some(),
         provider: proof.provider.map(|p| p.name),
         code_also: pending.is_some(),
+        address_confirmed: store::accounts::address_confirmed(store.reader(), &token_hash).await?,
     })
 }
 
@@ -174,7 +178,7 @@ struct Proof {
 /// vouched for the person but not for the address.
 async fn refuse_codes_unless_due(store: &Store, ticket: &Ticket, token_hash: &str) -> Result<()> {
     match proof(store, ticket).await?.method {
-        ProofMethod::EmailCode => Ok(()),
+        ProofMethod::EmailCode | ProofMethod::NewAccount | ProofMethod::Account => Ok(()),
         ProofMethod::Federated
             if store::federation::pending_identity(store.reader(), token_hash)
                 .await?
@@ -193,8 +197,9 @@ async fn refuse_codes_unless_due(store: &Store, ticket: &Ticket, token_hash: &st
 
 /// Picks how the invited person proves who they are, following the inviting
 /// organization's redemption order: the primary methods in turn (a member account of
-/// theirs on this Portico; the provider set up for their domain), else the fallback (a
-/// code mailed to the address).
+/// theirs on this Portico; the provider set up for their domain), else the fallbacks: a
+/// Portico account they made before (when accounts are a fallback), else the first
+/// fallback (a code mailed to the address, or a new account).
 async fn proof(store: &Store, ticket: &Ticket) -> Result<Proof> {
     let order = federation::order_of(store, &ticket.tenant_id).await?;
     for method in &order.primary {
@@ -218,12 +223,20 @@ async fn proof(store: &Store, ticket: &Ticket) -> Result<Proof> {
                     });
                 }
             }
-            RedemptionMethod::EmailCode => {}
+            RedemptionMethod::EmailCode | RedemptionMethod::NewAccount => {}
         }
     }
-    // The passcode is the only fallback so far, and the settings keep one on.
+    let accounts_on = order.fallback.contains(&RedemptionMethod::NewAccount);
+    let method = if accounts_on && accounts::by_email(store, &ticket.email).await?.is_some() {
+        ProofMethod::Account
+    } else if order.fallback.first() == Some(&RedemptionMethod::NewAccount) {
+        ProofMethod::NewAccount
+    } else {
+        // The settings keep a fallback on; a passcode is the one that always applies.
+        ProofMethod::EmailCode
+    };
     Ok(Proof {
-        method: ProofMethod::EmailCode,
+        method,
         provider: None,
     })
 }
@@ -308,6 +321,73 @@ pub async fn verify_home_password(
             "This invitation is not redeemed with a password here.".into(),
         ));
     }
+    let member = store::users::member_credentials(store.reader(), &ticket.email)
+        .await?
+        .filter(|m| m.enabled)
+        .ok_or_else(|| Error::Conflict("Confirm your address with a code instead.".into()))?;
+    let stored = member.password_hash.clone().unwrap_or_default();
+    let identity = format!("member:{}", member.id);
+    prove_with_password(
+        store,
+        policy,
+        &ticket,
+        &token_hash,
+        stored,
+        &identity,
+        password,
+        now,
+    )
+    .await
+}
+
+/// Proves who the invited person is with the password of the Portico account they made
+/// earlier. Failures count towards the sign-in throttle of the address.
+pub async fn verify_account_password(
+    store: &Store,
+    policy: &SessionPolicy,
+    token: &str,
+    password: &str,
+    now: i64,
+) -> Result<()> {
+    let (token_hash, ticket, _) = redemption(store, token, now).await?;
+    if proof(store, &ticket).await?.method != ProofMethod::Account {
+        return Err(Error::Conflict(
+            "This invitation is not redeemed with a Portico account.".into(),
+        ));
+    }
+    let account = accounts::by_email(store, &ticket.email)
+        .await?
+        .ok_or_else(|| Error::Conflict("Confirm your address with a code instead.".into()))?;
+    let Some(stored) = account.password_hash.clone() else {
+        return Err(Error::Conflict(
+            "Your account has no password: use your passkey, or a code mailed to you.".into(),
+        ));
+    };
+    let identity = accounts::identity(&account.id);
+    prove_with_password(
+        store,
+        policy,
+        &ticket,
+        &token_hash,
+        stored,
+        &identity,
+        password,
+        now,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn prove_with_password(
+    store: &Store,
+    policy: &SessionPolicy,
+    ticket: &Ticket,
+    token_hash: &str,
+    stored: String,
+    identity: &str,
+    password: &str,
+    now: i64,
+) -> Result<()> {
     let key = format!("account:{}", ticket.email);
     let (failures, window_start) =
         store::sessions::failures(store.reader(), &key, now, policy.throttle_window).await?;
@@ -316,11 +396,6 @@ pub async fn verify_home_password(
             retry_after: (window_start + policy.throttle_window - now).max(1),
         });
     }
-    let member = store::users::member_credentials(store.reader(), &ticket.email)
-        .await?
-        .filter(|m| m.enabled)
-        .ok_or_else(|| Error::Conflict("Confirm your address with a code instead.".into()))?;
-    let stored = member.password_hash.clone().unwrap_or_default();
     let mut tx = store.begin().await?;
     if !crate::password::verify_blocking(password.to_string(), stored).await {
         store::sessions::record_failure(&mut *tx, &key, now, policy.throttle_window).await?;
@@ -330,7 +405,8 @@ pub async fn verify_home_password(
             message: "That password is not right.".into(),
         }]));
     }
-    store::invitations::set_proven(&mut *tx, &token_hash, &format!("member:{}", member.id)).await?;
+    store::sessions::clear_failures(&mut *tx, &key).await?;
+    store::invitations::set_proven(&mut *tx, token_hash, identity).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -352,8 +428,17 @@ pub async fn resend_code(store: &Store, token: &str, now: i64) -> Result<()> {
     Ok(())
 }
 
+/// What follows a right passcode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterCode {
+    /// Who they are is proven: the consent page.
+    Consent,
+    /// The address is confirmed: their account is to be made.
+    CreateAccount,
+}
+
 /// Checks a passcode. Five wrong tries use the code up; a new one must be sent.
-pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Result<()> {
+pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Result<AfterCode> {
     let (token_hash, ticket, _) = redemption(store, token, now).await?;
     refuse_codes_unless_due(store, &ticket, &token_hash).await?;
     let mut tx = store.begin().await?;
@@ -384,12 +469,46 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
         }]));
     }
     store::invitations::use_code(&mut *tx, &token_hash, now).await?;
-    // After a provider that left the address unconfirmed, the identity is still theirs.
+    if proof(store, &ticket).await?.method == ProofMethod::NewAccount {
+        store::accounts::confirm_address(&mut *tx, &token_hash).await?;
+        tx.commit().await?;
+        return Ok(AfterCode::CreateAccount);
+    }
+    // After a provider that left the address unconfirmed, the identity is still theirs;
+    // else the address's own (its account's, when it has one).
     let identity = match store::federation::pending_identity(&mut *tx, &token_hash).await? {
         Some(federated) => federated,
-        None => format!("email:{}", ticket.email),
+        None => accounts::identity_of_address(store, &ticket.email).await?,
     };
     store::invitations::set_proven(&mut *tx, &token_hash, &identity).await?;
+    tx.commit().await?;
+    Ok(AfterCode::Consent)
+}
+
+/// Makes the invited person's Portico account, with a password (same rules as members'),
+/// once a passcode confirmed the address; the account is who they are from now on.
+pub async fn create_account(store: &Store, token: &str, password: &str, now: i64) -> Result<()> {
+    let (token_hash, ticket, _) = redemption(store, token, now).await?;
+    if proof(store, &ticket).await?.method != ProofMethod::NewAccount
+        || !store::accounts::address_confirmed(store.reader(), &token_hash).await?
+    {
+        return Err(Error::Conflict(
+            "Confirm your address with the code first.".into(),
+        ));
+    }
+    crate::password::check_new("password", password, &ticket.email)?;
+    let hash = crate::password::hash_blocking(password.to_string()).await?;
+    let id = crate::new_id();
+    let mut tx = store.begin().await?;
+    store::accounts::insert(&mut *tx, &id, &ticket.email, Some(hash.0.as_str()), now)
+        .await
+        .map_err(|e| {
+            Error::conflict_on_unique(
+                e,
+                "An account with this address was made meanwhile: sign in with it.",
+            )
+        })?;
+    store::invitations::set_proven(&mut *tx, &token_hash, &accounts::identity(&id)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use types::{Me, Organization, Role};
 use crate::store;
 use crate::store::Tx;
 use crate::store::sessions::NewSession;
-use crate::{Error, Principal, Result, Store, password, secrets, validate};
+use crate::{Error, Principal, Result, Store, accounts, password, secrets, validate};
 
 /// How long sessions last and how many failed sign-ins are tolerated.
 #[derive(Clone, Copy, Debug)]
@@ -54,14 +54,16 @@ const TOUCH_INTERVAL: i64 = 60;
 
 /// How a person proves who they are, decided from their address alone (identity-first
 /// sign-in): the address of a member signs in with its password; a guest who redeemed
-/// through their organization's identity provider signs in there; any other address (a
-/// guest's, whose identity is the address itself, or one unknown here) gets a one-time code
-/// by mail, which is only sent where a guest exists, so the answer tells nothing about
-/// those guests.
+/// through their organization's identity provider signs in there; one with a Portico
+/// account uses its password (or a code, to recover it); any other address (a guest's,
+/// whose identity is the address itself, or one unknown here) gets a one-time code by
+/// mail, which is only sent where a guest exists, so the answer tells nothing about those
+/// guests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignInMethod {
     Password,
     IdentityProvider,
+    Account,
     EmailCode,
 }
 
@@ -74,12 +76,16 @@ pub async fn sign_in_method(store: &Store, email: &str) -> Result<SignInMethod> 
     {
         return Ok(SignInMethod::Password);
     }
-    Ok(
-        match crate::federation::provider_of_guest(store, &email).await? {
-            Some(_) => SignInMethod::IdentityProvider,
-            None => SignInMethod::EmailCode,
-        },
-    )
+    if crate::federation::provider_of_guest(store, &email)
+        .await?
+        .is_some()
+    {
+        return Ok(SignInMethod::IdentityProvider);
+    }
+    Ok(match accounts::by_email(store, &email).await? {
+        Some(_) => SignInMethod::Account,
+        None => SignInMethod::EmailCode,
+    })
 }
 
 /// Checks email and password and opens a new session; `previous` (the session cookie the
@@ -112,17 +118,23 @@ pub async fn sign_in(
             });
         }
     }
-    let account = store::users::member_credentials(store.reader(), &email).await?;
-    let (stored, usable) = match &account {
-        Some(a) if a.enabled && a.password_hash.is_some() => {
-            (a.password_hash.clone().unwrap_or_default(), true)
-        }
-        _ => (password::DECOY.clone(), false),
+    // A member of an organization here, else a Portico account an invited person made.
+    let holder = match store::users::member_credentials(store.reader(), &email).await? {
+        Some(m) => m
+            .password_hash
+            .filter(|_| m.enabled)
+            .map(|hash| (format!("member:{}", m.id), Some(m.id), hash)),
+        None => store::accounts::by_email(store.reader(), &email)
+            .await?
+            .and_then(|a| Some((accounts::identity(&a.id), None, a.password_hash?))),
     };
+    let stored = holder
+        .as_ref()
+        .map_or_else(|| password::DECOY.clone(), |(_, _, hash)| hash.clone());
     let matches = password::verify_blocking(secret.to_string(), stored).await;
     let mut tx = store.begin().await?;
-    let user_id = match account {
-        Some(a) if usable && matches => a.id,
+    let (identity, member_id) = match holder {
+        Some((identity, member_id, _)) if matches => (identity, member_id),
         _ => {
             for (key, _) in limits {
                 store::sessions::record_failure(&mut *tx, key, now, policy.throttle_window).await?;
@@ -132,10 +144,22 @@ pub async fn sign_in(
         }
     };
     store::sessions::clear_failures(&mut *tx, &account_key).await?;
+    let user_id = match member_id {
+        Some(id) => id,
+        // An account is a guest somewhere: it opens in the first organization.
+        None => store::sessions::memberships(&mut *tx, &identity, None)
+            .await?
+            .first()
+            .map(|m| m.user_id.clone())
+            .ok_or_else(|| {
+                Error::Conflict(
+                    "No organization on this Portico has you as a guest any more.".into(),
+                )
+            })?,
+    };
     if let Some(previous) = previous {
         store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
     }
-    let identity = format!("member:{user_id}");
     let opened = open_in(&mut tx, policy, &user_id, &identity, client, now).await?;
     tx.commit().await?;
     Ok(opened)

@@ -381,6 +381,12 @@ pub enum ProofMethod {
     Federated,
     /// A one-time code mailed to the address.
     EmailCode,
+    /// A code mailed to the address, then a Portico account of their own (a passkey or a
+    /// password) made on the spot.
+    NewAccount,
+    /// The Portico account they made earlier: its passkey or password (or, to recover, a
+    /// code mailed to the address).
+    Account,
 }
 
 /// Where a redemption in progress stands.
@@ -394,6 +400,9 @@ pub struct RedemptionStatus {
     /// The provider vouched for the person but not for the address: a mailed code must
     /// confirm it too.
     pub code_also: bool,
+    /// With [`ProofMethod::NewAccount`]: the code confirmed the address; the account is
+    /// to be made next.
+    pub address_confirmed: bool,
 }
 
 /// A way an invited person may redeem an invitation. The first two are primary (used
@@ -406,13 +415,17 @@ pub enum RedemptionMethod {
     Federation,
     /// A one-time passcode mailed to the invited address.
     EmailCode,
+    /// A Portico account they make for themselves (a passkey or a password), after a
+    /// passcode proves the address.
+    NewAccount,
 }
 
 impl RedemptionMethod {
-    pub const ALL: [RedemptionMethod; 3] = [
+    pub const ALL: [RedemptionMethod; 4] = [
         RedemptionMethod::HomeOrganization,
         RedemptionMethod::Federation,
         RedemptionMethod::EmailCode,
+        RedemptionMethod::NewAccount,
     ];
 
     /// How it is written in settings and forms.
@@ -421,6 +434,7 @@ impl RedemptionMethod {
             RedemptionMethod::HomeOrganization => "home",
             RedemptionMethod::Federation => "federation",
             RedemptionMethod::EmailCode => "code",
+            RedemptionMethod::NewAccount => "account",
         }
     }
 
@@ -433,6 +447,7 @@ impl RedemptionMethod {
             RedemptionMethod::HomeOrganization => "Their organization's account on this Portico",
             RedemptionMethod::Federation => "Their organization's identity provider (federation)",
             RedemptionMethod::EmailCode => "A one-time passcode mailed to them",
+            RedemptionMethod::NewAccount => "A Portico account they create (passkey or password)",
         }
     }
 

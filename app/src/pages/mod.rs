@@ -12,6 +12,6 @@ mod signin;
 pub use continue_page::{Continue, continue_to, local_path};
 pub use not_found::NotFound;
 pub use panel::Panel;
-pub use redeem::{Redeem, RedeemCode, RedeemConsent, RedeemDeclined};
+pub use redeem::{Redeem, RedeemAccount, RedeemCode, RedeemConsent, RedeemDeclined};
 pub use setup::Setup;
 pub use signin::{SignIn, SignInWithCode};

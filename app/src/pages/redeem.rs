@@ -51,7 +51,39 @@ pub async fn verify_code(code: String) -> Result<(), AppError> {
     use crate::server::{Cookie, cookie, now, portal};
     let portal = portal()?;
     let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
-    domain::redemption::verify_code(&portal.store, &token, &code, now()).await?;
+    match domain::redemption::verify_code(&portal.store, &token, &code, now()).await? {
+        domain::redemption::AfterCode::Consent => leptos_axum::redirect("/redeem/consent"),
+        domain::redemption::AfterCode::CreateAccount => leptos_axum::redirect("/redeem/account"),
+    }
+    Ok(())
+}
+
+/// Makes the invited person's Portico account with a password, once the code confirmed
+/// the address.
+#[leptos::server(prefix = "/fn", endpoint = "redeem/account/create")]
+pub async fn create_account(password: String) -> Result<(), AppError> {
+    use crate::server::{Cookie, cookie, now, portal};
+    let portal = portal()?;
+    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    domain::redemption::create_account(&portal.store, &token, &password, now()).await?;
+    leptos_axum::redirect("/redeem/consent");
+    Ok(())
+}
+
+/// Someone with a Portico account proves it is them with its password.
+#[leptos::server(prefix = "/fn", endpoint = "redeem/account/password")]
+pub async fn verify_account_password(password: String) -> Result<(), AppError> {
+    use crate::server::{Cookie, cookie, now, portal};
+    let portal = portal()?;
+    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    domain::redemption::verify_account_password(
+        &portal.store,
+        &portal.policy,
+        &token,
+        &password,
+        now(),
+    )
+    .await?;
     leptos_axum::redirect("/redeem/consent");
     Ok(())
 }
@@ -216,6 +248,8 @@ pub fn RedeemCode() -> impl IntoView {
     let resent = move || matches!(resend.value().get(), Some(Ok(())));
     let federate = ServerAction::<SignInAtProvider>::new();
     let federate_error = action_error(federate.value());
+    let account = ServerAction::<VerifyAccountPassword>::new();
+    let account_error = action_error(account.value());
     view! {
         <Title text="Confirm your address · Portico" />
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -245,9 +279,34 @@ pub fn RedeemCode() -> impl IntoView {
                             </section>
                         }.into_any()
                     }
+                    Ok(RedemptionStatus { info, method: ProofMethod::Account, .. }) => view! {
+                        <section class="card narrow">
+                            <h1>"Sign in with your Portico account"</h1>
+                            <p>{format!("{} has a Portico account already. Confirm it is you with its password.", info.email)}</p>
+                            <ActionForm action=account>
+                                <FormError error=account_error />
+                                <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=account_error />
+                                <Submit label="Continue" busy_label="Checking…" pending=account.pending() />
+                            </ActionForm>
+                            <h2>"Forgot your password?"</h2>
+                            <ActionForm action=resend>
+                                <FormError error=resend_error />
+                                {move || resent().then(|| view! { <p class="banner ok" role="status">"A code is on its way."</p> })}
+                                <button type="submit" class="link">"Email me a code instead"</button>
+                            </ActionForm>
+                            <ActionForm action=verify>
+                                <FormError error />
+                                <Field label="Code" name="code" kind="text" autocomplete="one-time-code" required=true error />
+                                <Submit label="Continue with the code" busy_label="Checking…" pending=verify.pending() class="secondary" />
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
                     Ok(RedemptionStatus { info, method, provider, code_also, .. }) => view! {
                         <section class="card narrow">
                             <h1>"Check your mail"</h1>
+                            {(method == ProofMethod::NewAccount).then(|| view! {
+                                <p>"First confirm your address; then you make a Portico account to sign in with next time."</p>
+                            })}
                             {(method == ProofMethod::Federated && code_also).then(|| view! {
                                 <p>{format!("{} signed you in, but did not confirm that {} is your address.", provider.clone().unwrap_or_default(), info.email)}</p>
                             })}
@@ -300,6 +359,7 @@ pub fn RedeemConsent() -> impl IntoView {
                                 ProofMethod::HomePassword => "You confirmed who you are with your own account.".to_string(),
                                 ProofMethod::Federated => format!("You signed in with {}: that account is how you will sign in here.", provider.unwrap_or_default()),
                                 ProofMethod::EmailCode => "You confirmed your address with a code sent to it.".to_string(),
+                                ProofMethod::NewAccount | ProofMethod::Account => "You will sign in with your Portico account.".to_string(),
                             }}</p>
                             <FormError error=accept_error />
                             <FormError error=decline_error />
@@ -316,6 +376,41 @@ pub fn RedeemConsent() -> impl IntoView {
                     Ok(RedemptionStatus { proven: false, .. }) => view! {
                         <Notice title="Confirm your address first">
                             "Go back to the " <a href="/redeem/code">"previous page"</a> " and confirm it is you."
+                        </Notice>
+                    }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/redeem/account`: the address is confirmed; the invited person makes their account.
+#[component]
+pub fn RedeemAccount() -> impl IntoView {
+    let create = ServerAction::<CreateAccount>::new();
+    let error = action_error(create.value());
+    let status = Resource::new(|| (), |_| redemption_progress());
+    view! {
+        <Title text="Create your account · Portico" />
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok(RedemptionStatus { info, method: ProofMethod::NewAccount, address_confirmed: true, .. }) => view! {
+                        <section class="card narrow">
+                            <h1>"Create your Portico account"</h1>
+                            <p>{format!("You sign in with it next time, as {}. If you forget the password, a code mailed to you gets you back in.", info.email)}</p>
+                            <ActionForm action=create>
+                                <FormError error />
+                                <input type="email" name="username" value=info.email.clone() autocomplete="username" hidden=true readonly=true />
+                                <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true hint="At least 8 characters; not a common password." error />
+                                <Submit label="Create account" busy_label="Creating…" pending=create.pending() />
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                    Ok(_) => view! {
+                        <Notice title="Confirm your address first">
+                            "Go back to the " <a href="/redeem/code">"previous page"</a> " and enter the code we mailed you."
                         </Notice>
                     }.into_any(),
                     Err(error) => view! { <LoadError error /> }.into_any(),

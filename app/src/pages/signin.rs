@@ -84,6 +84,10 @@ pub async fn identify(email: String, next: Option<String>) -> Result<(), AppErro
             "/signin?step=password&{}",
             step_query(&email, next.as_deref())
         )),
+        SignInMethod::Account => leptos_axum::redirect(&format!(
+            "/signin?step=account&{}",
+            step_query(&email, next.as_deref())
+        )),
         SignInMethod::IdentityProvider => {
             let next = next.as_deref().and_then(super::local_path);
             let departure = domain::federation::depart_to_sign_in(
@@ -120,7 +124,11 @@ pub fn SignIn() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let next = next_param();
     let email = move || query.read().get("email").unwrap_or_default();
-    let password_step = move || query.read().get("step").as_deref() == Some("password");
+    let step = move || query.read().get("step").unwrap_or_default();
+    let password_step = move || matches!(step().as_str(), "password" | "account");
+    // A Portico account (not a member's) may recover with a code mailed to its address.
+    let send_code = ServerAction::<SendSignInCode>::new();
+    let send_error = action_error(send_code.value());
     let restart = match &next {
         Some(next) => format!("/signin?next={}", encode_query_value(next)),
         None => "/signin".to_string(),
@@ -142,6 +150,14 @@ pub fn SignIn() -> impl IntoView {
                             <Field label="Password" name="password" kind="password" required=true autocomplete="current-password" error />
                             <Submit label="Sign in" busy_label="Signing in…" pending=action.pending() />
                         </ActionForm>
+                        {(step() == "account").then(|| view! {
+                            <ActionForm action=send_code>
+                                <FormError error=send_error />
+                                {next_param().map(|next| view! { <input type="hidden" name="next" value=next /> })}
+                                <input type="hidden" name="email" value=email() />
+                                <button type="submit" class="link">"Forgot your password? Email me a code instead"</button>
+                            </ActionForm>
+                        })}
                     }.into_any()
                 } else {
                     view! {

@@ -4,6 +4,7 @@
 //! "database is locked", while reads use a pool of their own.
 
 pub mod access;
+pub mod accounts;
 pub mod apps;
 pub mod audit;
 pub mod federation;

@@ -464,7 +464,7 @@ async fn the_redemption_order_decides_the_path_and_keeps_a_fallback() {
     let refused = portico
         .call(
             "admin/redemption_order",
-            &[("primary", "federation")],
+            &[("primary", "federation"), ("fallback", "")],
             Some(&ada),
         )
         .await;
@@ -487,7 +487,7 @@ async fn the_redemption_order_decides_the_path_and_keeps_a_fallback() {
     let saved = portico
         .call(
             "admin/redemption_order",
-            &[("primary", "home"), ("fallback_code", "on")],
+            &[("primary", "home"), ("fallback", "code")],
             Some(&ada),
         )
         .await;
@@ -512,7 +512,7 @@ async fn the_redemption_order_decides_the_path_and_keeps_a_fallback() {
     portico
         .call(
             "admin/redemption_order",
-            &[("primary", "federation,home"), ("fallback_code", "on")],
+            &[("primary", "federation,home"), ("fallback", "code")],
             Some(&ada),
         )
         .await;
@@ -522,7 +522,7 @@ async fn the_redemption_order_decides_the_path_and_keeps_a_fallback() {
     portico
         .call(
             "admin/redemption_order",
-            &[("primary", "home,federation"), ("fallback_code", "on")],
+            &[("primary", "home,federation"), ("fallback", "code")],
             Some(&ada),
         )
         .await;
@@ -613,4 +613,178 @@ async fn a_provider_is_checked_before_it_is_saved_and_only_global_admins_manage_
         .call("admin/identity_providers", &[], Some(&ada))
         .await;
     assert_eq!(list.body["providers"].as_array().map(Vec::len), Some(0));
+}
+
+/// Sets an organization's redemption order as its admin.
+async fn set_order(portico: &Portico, admin: &str, primary: &str, fallback: &str) {
+    let saved = portico
+        .call(
+            "admin/redemption_order",
+            &[("primary", primary), ("fallback", fallback)],
+            Some(admin),
+        )
+        .await;
+    assert!(saved.ok(), "{saved:?}");
+}
+
+#[tokio::test]
+async fn an_invited_person_makes_a_portico_account_and_signs_in_with_it_or_recovers_with_a_code() {
+    const ZOE: &str = "zoe@elsewhere.example";
+    let portico = Portico::start();
+    for (name, domain, admin) in [
+        ("Contoso", "contoso.example", "ada@contoso.example"),
+        ("Fabrikam", "fabrikam.example", "fay@fabrikam.example"),
+        ("Northwind", "northwind.example", "nat@northwind.example"),
+    ] {
+        portico.seed_tenant(name, domain, admin, &["global-administrator"]);
+    }
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let fay = portico.sign_in("fay@fabrikam.example", PASSWORD).await;
+    let nat = portico.sign_in("nat@northwind.example", PASSWORD).await;
+    set_order(&portico, &ada, "home,federation", "account,code").await;
+
+    // A code confirms the address first; then Zoe makes her account.
+    let redemption = invite_and_start(&portico, &ada, ZOE).await;
+    let status = portico
+        .call_redeeming("redeem/status", &[], &redemption)
+        .await;
+    assert_eq!(status.body["method"], "NewAccount", "{status:?}");
+    let early = portico
+        .call_redeeming(
+            "redeem/account/create",
+            &[("password", "a sound passphrase")],
+            &redemption,
+        )
+        .await;
+    assert!(!early.ok(), "no account before the address is confirmed");
+    let code = portico.latest_code(ZOE);
+    let verified = portico
+        .call_redeeming("redeem/verify", &[("code", &code)], &redemption)
+        .await;
+    assert!(verified.ok(), "{verified:?}");
+    let status = portico
+        .call_redeeming("redeem/status", &[], &redemption)
+        .await;
+    assert_eq!(status.body["address_confirmed"], true);
+    assert_eq!(
+        status.body["proven"], false,
+        "not before the account exists"
+    );
+    assert!(
+        !portico
+            .call_redeeming("redeem/accept", &[], &redemption)
+            .await
+            .ok()
+    );
+    let weak = portico
+        .call_redeeming(
+            "redeem/account/create",
+            &[("password", "password1")],
+            &redemption,
+        )
+        .await;
+    assert_eq!(weak.error_kind().as_deref(), Some("Invalid"), "{weak:?}");
+    let made = portico
+        .call_redeeming(
+            "redeem/account/create",
+            &[("password", "zoe's own long passphrase")],
+            &redemption,
+        )
+        .await;
+    assert!(made.ok(), "{made:?}");
+    let accepted = portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    assert!(accepted.ok(), "{accepted:?}");
+    let zoe = accepted.cookie.expect("a session");
+    portico.call("sign_out", &[], Some(&zoe)).await;
+
+    // Fabrikam only uses passcodes; the code proves the address, which is Zoe's account.
+    let at_fabrikam = invite_and_start(&portico, &fay, ZOE).await;
+    let code = portico.latest_code(ZOE);
+    assert!(
+        portico
+            .call_redeeming("redeem/verify", &[("code", &code)], &at_fabrikam)
+            .await
+            .ok()
+    );
+    assert!(
+        portico
+            .call_redeeming("redeem/accept", &[], &at_fabrikam)
+            .await
+            .ok()
+    );
+
+    // Northwind offers accounts: Zoe signs in with hers instead of making another.
+    set_order(&portico, &nat, "home,federation", "code,account").await;
+    let at_northwind = invite_and_start(&portico, &nat, ZOE).await;
+    let status = portico
+        .call_redeeming("redeem/status", &[], &at_northwind)
+        .await;
+    assert_eq!(status.body["method"], "Account");
+    let wrong = portico
+        .call_redeeming(
+            "redeem/account/password",
+            &[("password", "not it at all")],
+            &at_northwind,
+        )
+        .await;
+    assert_eq!(wrong.error_kind().as_deref(), Some("Invalid"));
+    let right = portico
+        .call_redeeming(
+            "redeem/account/password",
+            &[("password", "zoe's own long passphrase")],
+            &at_northwind,
+        )
+        .await;
+    assert!(right.ok(), "{right:?}");
+    assert!(
+        portico
+            .call_redeeming("redeem/accept", &[], &at_northwind)
+            .await
+            .ok()
+    );
+
+    // Signing in: her address asks for the account's password.
+    let identify = post(&portico, "sign_in/identify", &[("email", ZOE)], "").await;
+    assert!(
+        identify.location.starts_with("/signin?step=account&"),
+        "{}",
+        identify.location
+    );
+    let zoe = portico.sign_in(ZOE, "zoe's own long passphrase").await;
+    let places = portico.call("organizations", &[], Some(&zoe)).await;
+    let names: Vec<_> = places
+        .body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|o| o["tenant_name"].clone())
+        .collect();
+    assert_eq!(names, ["Contoso", "Fabrikam", "Northwind"]);
+    portico.call("sign_out", &[], Some(&zoe)).await;
+
+    // Forgot the password: a code to the address recovers the same account.
+    let (sent, cookies) = portico
+        .call_with_cookies("sign_in/code/send", &[("email", ZOE)], "")
+        .await;
+    assert!(sent.ok(), "{sent:?}");
+    let token = cookies
+        .iter()
+        .find(|(k, _)| k == "portico_signin")
+        .map(|(_, v)| v.clone())
+        .expect("a sign-in cookie");
+    let code = portico.latest_code(ZOE);
+    let (signed_in, _) = portico
+        .call_with_cookies(
+            "sign_in/code/verify",
+            &[("code", &code)],
+            &format!("portico_signin={token}"),
+        )
+        .await;
+    assert!(signed_in.ok(), "{signed_in:?}");
+    let places = portico
+        .call("organizations", &[], signed_in.cookie.as_deref())
+        .await;
+    assert_eq!(places.body.as_array().map(Vec::len), Some(3));
 }

@@ -53,26 +53,22 @@ pub async fn remove_identity_provider(id: String) -> Result<(), AppError> {
     Ok(domain::federation::remove(&portal.store, &principal, &id, crate::server::now()).await?)
 }
 
-/// `primary` lists the primary methods in order (`home,federation`); the passcode
-/// fallback is on when `fallback_code` is sent. **Permissions:** global administrators.
+/// `primary` and `fallback` list methods in order, e.g. `home,federation` and
+/// `account,code`. **Permissions:** global administrators.
 #[leptos::server(prefix = "/fn", endpoint = "admin/redemption_order")]
-pub async fn set_redemption_order(
-    primary: String,
-    fallback_code: Option<String>,
-) -> Result<(), AppError> {
+pub async fn set_redemption_order(primary: String, fallback: String) -> Result<(), AppError> {
     let (portal, principal) = crate::server::principal().await?;
-    let mut order = types::RedemptionOrder::from_setting(&primary);
-    order.fallback = fallback_code
-        .map(|_| vec![RedemptionMethod::EmailCode])
-        .unwrap_or_default();
-    if primary
-        .split(',')
-        .any(|k| !k.is_empty() && RedemptionMethod::from_key(k).is_none())
-    {
-        return Err(AppError::Invalid(vec![types::FieldError {
-            field: "primary".into(),
-            message: "Choose one of the listed orders.".into(),
-        }]));
+    let order = types::RedemptionOrder::from_setting(&format!("{primary};{fallback}"));
+    for (field, list) in [("primary", &primary), ("fallback", &fallback)] {
+        if list
+            .split(',')
+            .any(|k| !k.is_empty() && RedemptionMethod::from_key(k).is_none())
+        {
+            return Err(AppError::Invalid(vec![types::FieldError {
+                field: field.into(),
+                message: "Choose one of the listed orders.".into(),
+            }]));
+        }
     }
     domain::federation::set_redemption_order(
         &portal.store,
@@ -97,6 +93,20 @@ const PRIMARY_CHOICES: [(&str, &str); 5] = [
     ("home", "Only their account on this Portico"),
     ("federation", "Only their identity provider"),
     ("", "None: always the fallback"),
+];
+
+/// The fallback orders an admin may pick. None at all is not offered: one stays on.
+const FALLBACK_CHOICES: [(&str, &str); 4] = [
+    ("code", "A passcode mailed to them each time"),
+    (
+        "code,account",
+        "A passcode each time; those who made a Portico account use it",
+    ),
+    (
+        "account,code",
+        "They make a Portico account (a passcode confirms the address first)",
+    ),
+    ("account", "Only a Portico account"),
 ];
 
 #[component]
@@ -180,8 +190,10 @@ pub fn ExternalIdentities() -> impl IntoView {
                 match settings.await {
                     Ok(current) => {
                         let stored = current.redemption_order.to_setting();
-                        let primary = stored.split_once(';').map(|(p, _)| p.to_string()).unwrap_or_default();
-                        let code_on = current.redemption_order.fallback.contains(&RedemptionMethod::EmailCode);
+                        let (primary, fallback) = stored
+                            .split_once(';')
+                            .map(|(p, f)| (p.to_string(), f.to_string()))
+                            .unwrap_or_default();
                         view! {
                             <section class="card" aria-labelledby="redemption-order">
                                 <h2 id="redemption-order">"Redemption order"</h2>
@@ -195,14 +207,13 @@ pub fn ExternalIdentities() -> impl IntoView {
                                             view! { <option value=key selected=key == primary>{label}</option> }
                                         }).collect_view()}
                                     </select>
-                                    <fieldset>
-                                        <legend>"Fallback"</legend>
-                                        <label>
-                                            <input type="checkbox" name="fallback_code" value="on" checked=code_on />
-                                            {RedemptionMethod::EmailCode.label()}
-                                        </label>
-                                        <p class="hint">"At least one fallback stays on."</p>
-                                    </fieldset>
+                                    <label for="field-fallback">"Fallback"</label>
+                                    <select id="field-fallback" name="fallback" aria-describedby="field-fallback-hint">
+                                        {FALLBACK_CHOICES.into_iter().map(|(key, label)| {
+                                            view! { <option value=key selected=key == fallback>{label}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                    <p class="hint" id="field-fallback-hint">"At least one fallback stays on."</p>
                                     <Submit label="Save order" busy_label="Saving…" pending=order.pending() />
                                 </ActionForm>
                             </section>
