@@ -34,6 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="stylesheet" href="/pkg/portico.css" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <script src="/passkey.js" defer=true></script>
                 <HydrationScripts options />
                 <MetaTags />
             </head>

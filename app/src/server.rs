@@ -24,6 +24,8 @@ pub struct Portal {
     pub public_url: String,
     /// Partners' identity providers, with their discovery documents.
     pub federation: Arc<domain::federation::Federation>,
+    /// Portico as a WebAuthn relying party, when its public URL allows passkeys.
+    pub passkeys: Arc<domain::passkeys::Passkeys>,
 }
 
 /// The cookies Portico sets, all HttpOnly and SameSite=Lax.

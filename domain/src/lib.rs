@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod oidc;
 pub mod organizations;
 pub mod outbox;
+pub mod passkeys;
 pub mod password;
 mod principal;
 pub mod redemption;

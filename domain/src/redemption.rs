@@ -140,7 +140,7 @@ async fn send_code(tx: &mut store::Tx, ticket: &Ticket, token_hash: &str, now: i
     Ok(())
 }
 
-async fn redemption(
+pub(crate) async fn redemption(
     store: &Store,
     token: &str,
     now: i64,
@@ -169,8 +169,8 @@ pub async fn status(store: &Store, token: &str, now: i64) -> Result<RedemptionSt
 }
 
 /// How this invitation is redeemed, and the provider when it is federation.
-struct Proof {
-    method: ProofMethod,
+pub(crate) struct Proof {
+    pub(crate) method: ProofMethod,
     provider: Option<Provider>,
 }
 
@@ -200,7 +200,7 @@ async fn refuse_codes_unless_due(store: &Store, ticket: &Ticket, token_hash: &st
 /// theirs on this Portico; the provider set up for their domain), else the fallbacks: a
 /// Portico account they made before (when accounts are a fallback), else the first
 /// fallback (a code mailed to the address, or a new account).
-async fn proof(store: &Store, ticket: &Ticket) -> Result<Proof> {
+pub(crate) async fn proof(store: &Store, ticket: &Ticket) -> Result<Proof> {
     let order = federation::order_of(store, &ticket.tenant_id).await?;
     for method in &order.primary {
         match method {

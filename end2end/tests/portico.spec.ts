@@ -2,6 +2,9 @@ import { expect, Page, test as base } from "@playwright/test";
 import { execFileSync, spawn } from "node:child_process";
 import { countMail, mailTo } from "./mailbox";
 import { freePort, waitForPort } from "../net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -408,6 +411,82 @@ test.describe.serial("Portico in the browser", () => {
     } finally {
       app.kill();
       idp.kill();
+    }
+  });
+
+  test("passkeys: an invited person makes a Portico account with a passkey and signs in with it", async ({ browser }) => {
+    // WebAuthn wants a domain name, so this Portico of its own is reached as localhost.
+    const data = mkdtempSync(path.join(tmpdir(), "portico-passkeys-"));
+    const cli = (args: string[], input = "") =>
+      execFileSync(process.env.PORTICO_BIN!, ["--data-dir", data, ...args], { input }).toString();
+    cli(["tenant", "create", "--name", "Tailspin", "--domain", "tailspin.example"]);
+    cli(["user", "create", "--tenant", "tailspin.example", "--email", "tia@tailspin.example", "--name", "Tia Admin", "--role", "global-administrator"], `${PASSWORD}\n`);
+    const port = await freePort();
+    const url = `http://localhost:${port}`;
+    const server = spawn(
+      process.env.PORTICO_BIN!,
+      ["--data-dir", data, "--log-level", "warn", "serve", "--listen", `127.0.0.1:${port}`, "--public-url", url, "--site-root", process.env.PORTICO_SITE_ROOT!],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    try {
+      await waitForPort(port);
+      // Tia lets invited people make an account, and invites Zed.
+      const admin = await (await browser.newContext()).newPage();
+      const adminErrors = watchErrors(admin);
+      await open(admin, `${url}/signin`);
+      await enterPassword(admin, "tia@tailspin.example", PASSWORD);
+      await expect(admin).toHaveURL(`${url}/`);
+      await open(admin, `${url}/admin/external-identities`);
+      await admin.getByRole("combobox", { name: "Fallback" }).selectOption("account,code");
+      await admin.getByRole("button", { name: "Save order" }).click();
+      await expect(admin.getByRole("status")).toHaveText("Redemption order saved.");
+      await open(admin, `${url}/admin/invitations`);
+      await admin.getByLabel("Email address").fill("zed@elsewhere.example");
+      await admin.getByRole("button", { name: "Invite", exact: true }).click();
+      const link = await admin.getByLabel("Invitation link").inputValue();
+      expect(adminErrors).toEqual([]);
+
+      // Zed's browser has a (virtual) platform authenticator.
+      const context = await browser.newContext();
+      const zed = await context.newPage();
+      const zedErrors = watchErrors(zed);
+      const cdp = await context.newCDPSession(zed);
+      await cdp.send("WebAuthn.enable");
+      const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+        options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      });
+      await open(zed, link);
+      await zed.getByRole("button", { name: "Continue" }).click();
+      await expect(zed.getByRole("heading", { name: "Check your mail" })).toBeVisible();
+      const mails: { recipient: string; subject: string; text_body: string }[] = JSON.parse(cli(["outbox", "list", "--limit", "50", "--json"]));
+      const code = mails.find((m) => m.recipient === "zed@elsewhere.example" && /code/.test(m.subject))!.text_body.match(/\b(\d{8})\b/)![1];
+      await zed.getByLabel("Code").fill(code);
+      await zed.getByRole("button", { name: "Continue" }).click();
+      await expect(zed.getByRole("heading", { name: "Create your Portico account" })).toBeVisible();
+      await zed.locator("main[data-hydrated]").waitFor();
+      await zed.getByRole("button", { name: "Create a passkey (recommended)" }).click();
+      await expect(zed.getByRole("heading", { name: "Review permissions" })).toBeVisible();
+      await expect(zed.locator("#identity-used")).toHaveText("You will sign in with your Portico account.");
+      await zed.locator("main[data-hydrated]").waitFor();
+      await zed.getByRole("button", { name: "Accept" }).click();
+      await expect(zed.getByRole("heading", { name: "You are a guest of Tailspin" })).toBeVisible();
+      const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+      expect(credentials.length).toBe(1);
+
+      // Later: the address leads to the account, and the passkey signs Zed in.
+      await zed.getByRole("button", { name: "Sign out" }).click();
+      await expect(zed).toHaveURL(/\/signin/);
+      await open(zed, `${url}/signin`);
+      await zed.getByLabel("Email address").fill("zed@elsewhere.example");
+      await zed.getByRole("button", { name: "Next" }).click();
+      await expect(zed).toHaveURL(/step=account/);
+      await zed.locator("main[data-hydrated]").waitFor();
+      await zed.getByRole("button", { name: "Sign in with a passkey" }).click();
+      await expect(zed.getByRole("heading", { name: "You are a guest of Tailspin" })).toBeVisible();
+      expect(zedErrors, "errors in Zed's browser console").toEqual([]);
+    } finally {
+      server.kill();
+      rmSync(data, { recursive: true, force: true });
     }
   });
 

@@ -171,6 +171,7 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
             domain::federation::Federation::new(&public_url)
                 .map_err(|e| format!("cannot prepare federation: {e}"))?,
         ),
+        passkeys: std::sync::Arc::new(domain::passkeys::Passkeys::new(&public_url)),
     };
     let signer = domain::oidc::keys::load_or_create(&store, app::server::now())
         .await

@@ -4,6 +4,7 @@ pub mod admin;
 mod continue_page;
 mod not_found;
 mod panel;
+pub mod passkey;
 mod redeem;
 pub mod session;
 mod setup;

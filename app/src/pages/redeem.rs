@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use types::{InvitationInfo, ProofMethod, RedemptionStatus, TicketState};
 
+use super::passkey::PasskeyButton;
 use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
 
@@ -282,7 +283,8 @@ pub fn RedeemCode() -> impl IntoView {
                     Ok(RedemptionStatus { info, method: ProofMethod::Account, .. }) => view! {
                         <section class="card narrow">
                             <h1>"Sign in with your Portico account"</h1>
-                            <p>{format!("{} has a Portico account already. Confirm it is you with its password.", info.email)}</p>
+                            <p>{format!("{} has a Portico account already. Confirm it is you with its passkey or password.", info.email)}</p>
+                            <PasskeyButton purpose="redeem" label="Use your passkey" />
                             <ActionForm action=account>
                                 <FormError error=account_error />
                                 <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=account_error />
@@ -399,7 +401,9 @@ pub fn RedeemAccount() -> impl IntoView {
                     Ok(RedemptionStatus { info, method: ProofMethod::NewAccount, address_confirmed: true, .. }) => view! {
                         <section class="card narrow">
                             <h1>"Create your Portico account"</h1>
-                            <p>{format!("You sign in with it next time, as {}. If you forget the password, a code mailed to you gets you back in.", info.email)}</p>
+                            <p>{format!("You sign in with it next time, as {}. If you lose it, a code mailed to you gets you back in.", info.email)}</p>
+                            <PasskeyButton purpose="register" label="Create a passkey (recommended)" />
+                            <h2>"Or choose a password"</h2>
                             <ActionForm action=create>
                                 <FormError error />
                                 <input type="email" name="username" value=info.email.clone() autocomplete="username" hidden=true readonly=true />

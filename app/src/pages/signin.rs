@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::passkey::PasskeyButton;
 use crate::components::{Field, FormError, Submit, action_error};
 use crate::error::AppError;
 
@@ -151,6 +152,7 @@ pub fn SignIn() -> impl IntoView {
                             <Submit label="Sign in" busy_label="Signing in…" pending=action.pending() />
                         </ActionForm>
                         {(step() == "account").then(|| view! {
+                            <PasskeyButton purpose="sign_in" label="Sign in with a passkey" email=email() next=next_param().unwrap_or_default() />
                             <ActionForm action=send_code>
                                 <FormError error=send_error />
                                 {next_param().map(|next| view! { <input type="hidden" name="next" value=next /> })}

@@ -57,3 +57,101 @@ pub async fn address_confirmed(db: impl SqliteExecutor<'_>, redemption_hash: &st
             .unwrap_or(false),
     )
 }
+
+/// An account's passkeys as (credential id, webauthn-rs JSON).
+pub async fn passkeys(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+) -> Result<Vec<(String, String)>> {
+    Ok(
+        sqlx::query_as("SELECT id, passkey FROM passkeys WHERE account_id = ? ORDER BY created_at")
+            .bind(account_id)
+            .fetch_all(db)
+            .await?,
+    )
+}
+
+pub async fn insert_passkey(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+    account_id: &str,
+    passkey: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO passkeys (id, account_id, passkey, created_at) VALUES (?, ?, ?, ?)")
+        .bind(id)
+        .bind(account_id)
+        .bind(passkey)
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Keeps a passkey's new signature counter, and when it was last used.
+pub async fn used_passkey(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+    passkey: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE passkeys SET passkey = coalesce(?, passkey), last_used_at = ? WHERE id = ?",
+    )
+    .bind(passkey)
+    .bind(now)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Ceremony {
+    pub kind: String,
+    pub account_id: String,
+    pub redemption_hash: Option<String>,
+    pub next: Option<String>,
+    pub state: String,
+    pub expires_at: i64,
+}
+
+pub async fn insert_ceremony(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+    ceremony: &Ceremony,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO passkey_ceremonies (id_hash, kind, account_id, redemption_hash, next, state, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id_hash)
+    .bind(&ceremony.kind)
+    .bind(&ceremony.account_id)
+    .bind(&ceremony.redemption_hash)
+    .bind(&ceremony.next)
+    .bind(&ceremony.state)
+    .bind(ceremony.expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Takes a ceremony out: it is found once at most. Old ones are forgotten on the way.
+pub async fn take_ceremony(
+    db: &mut sqlx::SqliteConnection,
+    id_hash: &str,
+    now: i64,
+) -> Result<Option<Ceremony>> {
+    sqlx::query("DELETE FROM passkey_ceremonies WHERE expires_at <= ?")
+        .bind(now)
+        .execute(&mut *db)
+        .await?;
+    Ok(sqlx::query_as(
+        "DELETE FROM passkey_ceremonies WHERE id_hash = ?
+         RETURNING kind, account_id, redemption_hash, next, state, expires_at",
+    )
+    .bind(id_hash)
+    .fetch_optional(&mut *db)
+    .await?)
+}

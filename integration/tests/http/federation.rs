@@ -662,6 +662,12 @@ async fn an_invited_person_makes_a_portico_account_and_signs_in_with_it_or_recov
         .call_redeeming("redeem/verify", &[("code", &code)], &redemption)
         .await;
     assert!(verified.ok(), "{verified:?}");
+    // Passkeys are bound to a domain name; this Portico is reached by an IP address.
+    let passkey = portico
+        .call_redeeming("passkey/begin", &[("purpose", "register")], &redemption)
+        .await;
+    assert_eq!(passkey.error_kind().as_deref(), Some("Refused"));
+    assert!(passkey.message().contains("domain name"), "{passkey:?}");
     let status = portico
         .call_redeeming("redeem/status", &[], &redemption)
         .await;

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::{IdentityProviders, RedemptionMethod};
+use types::IdentityProviders;
 
 use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
@@ -62,7 +62,7 @@ pub async fn set_redemption_order(primary: String, fallback: String) -> Result<(
     for (field, list) in [("primary", &primary), ("fallback", &fallback)] {
         if list
             .split(',')
-            .any(|k| !k.is_empty() && RedemptionMethod::from_key(k).is_none())
+            .any(|k| !k.is_empty() && types::RedemptionMethod::from_key(k).is_none())
         {
             return Err(AppError::Invalid(vec![types::FieldError {
                 field: field.into(),

@@ -1,0 +1,339 @@
+//! Passkeys (WebAuthn) for Portico accounts: made at redemption instead of a password, and
+//! used to redeem later invitations and to sign in. Each ceremony has two requests; its
+//! challenge state waits in the database between them, found by the hash of a random
+//! token the browser holds, and works once.
+//!
+//! WebAuthn binds passkeys to a domain name: Portico offers them only when its public URL
+//! names a host (not an IP address), and browsers only over https or on `localhost`.
+
+use webauthn_rs::prelude::{
+    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, Url, Uuid,
+};
+use webauthn_rs::{Webauthn, WebauthnBuilder};
+
+use crate::sessions::{self, Client, OpenedSession, SessionPolicy};
+use crate::store::{self, accounts::Ceremony};
+use crate::{Error, Result, Store, accounts, redemption, secrets};
+use types::ProofMethod;
+
+/// How long a ceremony may take, in seconds.
+pub const CEREMONY_LIFETIME: i64 = 300;
+
+/// The relying party Portico is for passkeys, when its public URL allows one.
+pub struct Passkeys {
+    webauthn: Result<Webauthn, String>,
+}
+
+impl std::fmt::Debug for Passkeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passkeys")
+            .field("available", &self.webauthn.is_ok())
+            .finish()
+    }
+}
+
+impl Passkeys {
+    pub fn new(public_url: &str) -> Passkeys {
+        let webauthn = Url::parse(public_url)
+            .ok()
+            .and_then(|url| {
+                let host = url.domain()?.to_string();
+                WebauthnBuilder::new(&host, &url)
+                    .ok()?
+                    .rp_name("Portico")
+                    .build()
+                    .ok()
+            })
+            .ok_or_else(|| {
+                format!(
+                    "Passkeys need Portico to be reached by a domain name; its address is {public_url}. Use a password instead."
+                )
+            });
+        Passkeys { webauthn }
+    }
+
+    fn webauthn(&self) -> Result<&Webauthn> {
+        self.webauthn
+            .as_ref()
+            .map_err(|why| Error::Conflict(why.clone()))
+    }
+}
+
+/// A ceremony begun: the browser passes `options` (JSON) to WebAuthn and comes back with
+/// `ceremony` and the credential.
+#[derive(Debug)]
+pub struct Begun {
+    pub ceremony: String,
+    pub options: String,
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Conflict(format!("cannot encode: {e}")))
+}
+
+async fn keep(store: &Store, ceremony: Ceremony, options: String) -> Result<Begun> {
+    let token = secrets::new_secret();
+    let mut tx = store.begin().await?;
+    store::accounts::insert_ceremony(&mut *tx, &secrets::hash_secret(&token), &ceremony).await?;
+    tx.commit().await?;
+    Ok(Begun {
+        ceremony: token,
+        options,
+    })
+}
+
+fn refused(error: impl std::fmt::Display) -> Error {
+    Error::Conflict(format!(
+        "The passkey was not accepted ({error}). Try again."
+    ))
+}
+
+/// Begins making a passkey for the account of an invited person whose address a code
+/// confirmed (the new-account fallback).
+pub async fn begin_registration(
+    store: &Store,
+    passkeys: &Passkeys,
+    redemption_token: &str,
+    now: i64,
+) -> Result<Begun> {
+    let webauthn = passkeys.webauthn()?;
+    let (token_hash, ticket, _) = redemption::redemption(store, redemption_token, now).await?;
+    if redemption::proof(store, &ticket).await?.method != ProofMethod::NewAccount
+        || !store::accounts::address_confirmed(store.reader(), &token_hash).await?
+    {
+        return Err(Error::Conflict(
+            "Confirm your address with the code first.".into(),
+        ));
+    }
+    let account_id = crate::new_id();
+    let user = Uuid::parse_str(&account_id).map_err(refused)?;
+    let (options, state) = webauthn
+        .start_passkey_registration(user, &ticket.email, &ticket.display_name, None)
+        .map_err(refused)?;
+    let ceremony = Ceremony {
+        kind: "register".into(),
+        account_id,
+        redemption_hash: Some(token_hash),
+        next: None,
+        state: json(&state)?,
+        expires_at: now + CEREMONY_LIFETIME,
+    };
+    keep(store, ceremony, json(&options)?).await
+}
+
+/// The passkeys of the account with this address, or why there are none.
+async fn passkeys_of(store: &Store, email: &str) -> Result<(String, Vec<(String, Passkey)>)> {
+    let none = || {
+        Error::Conflict(
+            "No passkey is registered for this address: use the password, or a code mailed to you."
+                .into(),
+        )
+    };
+    let account = accounts::by_email(store, email).await?.ok_or_else(none)?;
+    let stored = store::accounts::passkeys(store.reader(), &account.id).await?;
+    let keys: Vec<(String, Passkey)> = stored
+        .into_iter()
+        .filter_map(|(id, text)| Some((id, serde_json::from_str(&text).ok()?)))
+        .collect();
+    if keys.is_empty() {
+        return Err(none());
+    }
+    Ok((account.id, keys))
+}
+
+async fn begin_authentication(
+    store: &Store,
+    passkeys: &Passkeys,
+    email: &str,
+    redemption_hash: Option<String>,
+    next: Option<&str>,
+    now: i64,
+) -> Result<Begun> {
+    let webauthn = passkeys.webauthn()?;
+    let (account_id, keys) = passkeys_of(store, email).await?;
+    let list: Vec<Passkey> = keys.into_iter().map(|(_, k)| k).collect();
+    let (options, state) = webauthn
+        .start_passkey_authentication(&list)
+        .map_err(refused)?;
+    let ceremony = Ceremony {
+        kind: "authenticate".into(),
+        account_id,
+        redemption_hash,
+        next: next.map(str::to_string),
+        state: json(&state)?,
+        expires_at: now + CEREMONY_LIFETIME,
+    };
+    keep(store, ceremony, json(&options)?).await
+}
+
+/// Begins signing in with a passkey of the account with this address; `next` is where to
+/// go afterwards.
+pub async fn begin_sign_in(
+    store: &Store,
+    passkeys: &Passkeys,
+    email: &str,
+    next: Option<&str>,
+    now: i64,
+) -> Result<Begun> {
+    let email = crate::validate::email("email", email)?;
+    begin_authentication(store, passkeys, &email, None, next, now).await
+}
+
+/// Begins proving, with a passkey of their account, who an invited person is.
+pub async fn begin_redemption(
+    store: &Store,
+    passkeys: &Passkeys,
+    redemption_token: &str,
+    now: i64,
+) -> Result<Begun> {
+    let (token_hash, ticket, _) = redemption::redemption(store, redemption_token, now).await?;
+    if redemption::proof(store, &ticket).await?.method != ProofMethod::Account {
+        return Err(Error::Conflict(
+            "This invitation is not redeemed with a Portico account.".into(),
+        ));
+    }
+    begin_authentication(store, passkeys, &ticket.email, Some(token_hash), None, now).await
+}
+
+/// Where a finished ceremony leads.
+#[derive(Debug)]
+pub enum Finished {
+    /// The redemption is proven: the consent page.
+    Redemption,
+    /// Signed in: a session, and where to go.
+    SignedIn {
+        session: OpenedSession,
+        next: Option<String>,
+    },
+}
+
+/// What the browser sends to finish.
+#[derive(Debug)]
+pub struct Finish<'a> {
+    pub ceremony: &'a str,
+    /// The WebAuthn credential, as JSON.
+    pub credential: &'a str,
+    /// The browser's redemption in progress, if any.
+    pub redemption_cookie: Option<&'a str>,
+    /// The browser's session before, which ends when a new one opens.
+    pub previous_session: Option<&'a str>,
+}
+
+/// Finishes a ceremony: the credential must answer its challenge.
+pub async fn finish(
+    store: &Store,
+    passkeys: &Passkeys,
+    policy: &SessionPolicy,
+    finish: &Finish<'_>,
+    client: &Client,
+    now: i64,
+) -> Result<Finished> {
+    let webauthn = passkeys.webauthn()?;
+    let lost = || {
+        Error::Conflict(
+            "This passkey request cannot be used: it was used already or took too long. Try again."
+                .into(),
+        )
+    };
+    let mut tx = store.begin().await?;
+    let ceremony =
+        store::accounts::take_ceremony(&mut tx, &secrets::hash_secret(finish.ceremony), now)
+            .await?
+            .filter(|c| c.expires_at > now)
+            .ok_or_else(lost)?;
+    tx.commit().await?;
+    if let Some(hash) = &ceremony.redemption_hash
+        && finish.redemption_cookie.map(secrets::hash_secret).as_ref() != Some(hash)
+    {
+        return Err(lost());
+    }
+    let malformed =
+        |e: serde_json::Error| Error::Conflict(format!("The browser's answer is not valid ({e})."));
+    if ceremony.kind == "register" {
+        let state: PasskeyRegistration =
+            serde_json::from_str(&ceremony.state).map_err(malformed)?;
+        let credential: RegisterPublicKeyCredential =
+            serde_json::from_str(finish.credential).map_err(malformed)?;
+        let passkey = webauthn
+            .finish_passkey_registration(&credential, &state)
+            .map_err(refused)?;
+        let hash = ceremony.redemption_hash.clone().ok_or_else(lost)?;
+        register(store, &hash, &ceremony.account_id, &passkey, now).await?;
+        return Ok(Finished::Redemption);
+    }
+    let state: PasskeyAuthentication = serde_json::from_str(&ceremony.state).map_err(malformed)?;
+    let credential: PublicKeyCredential =
+        serde_json::from_str(finish.credential).map_err(malformed)?;
+    let result = webauthn
+        .finish_passkey_authentication(&credential, &state)
+        .map_err(refused)?;
+    let identity = accounts::identity(&ceremony.account_id);
+    let mut tx = store.begin().await?;
+    // The signature counter moves on: keep it, so a cloned authenticator shows.
+    let stored = store::accounts::passkeys(&mut *tx, &ceremony.account_id).await?;
+    for (id, text) in stored {
+        if let Ok(mut passkey) = serde_json::from_str::<Passkey>(&text)
+            && passkey.cred_id() == result.cred_id()
+        {
+            let changed = passkey.update_credential(&result) == Some(true);
+            let text = if changed { Some(json(&passkey)?) } else { None };
+            store::accounts::used_passkey(&mut *tx, &id, text.as_deref(), now).await?;
+        }
+    }
+    if let Some(hash) = &ceremony.redemption_hash {
+        store::invitations::set_proven(&mut *tx, hash, &identity).await?;
+        tx.commit().await?;
+        return Ok(Finished::Redemption);
+    }
+    let first = store::sessions::memberships(&mut *tx, &identity, None)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            Error::Conflict("No organization on this Portico has you as a guest any more.".into())
+        })?;
+    if let Some(previous) = finish.previous_session {
+        store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
+    }
+    let session =
+        sessions::open_in(&mut tx, policy, &first.user_id, &identity, client, now).await?;
+    tx.commit().await?;
+    Ok(Finished::SignedIn {
+        session,
+        next: ceremony.next,
+    })
+}
+
+/// Makes the account with its first passkey and proves the redemption with it.
+async fn register(
+    store: &Store,
+    redemption_hash: &str,
+    account_id: &str,
+    passkey: &Passkey,
+    now: i64,
+) -> Result<()> {
+    let (ticket, _) = store::invitations::by_redemption(store.reader(), redemption_hash, now)
+        .await?
+        .ok_or(Error::InvalidLink)?;
+    let credential_id = serde_json::to_value(passkey.cred_id())
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(crate::new_id);
+    let mut tx = store.begin().await?;
+    store::accounts::insert(&mut *tx, account_id, &ticket.email, None, now)
+        .await
+        .map_err(|e| {
+            Error::conflict_on_unique(
+                e,
+                "An account with this address was made meanwhile: sign in with it.",
+            )
+        })?;
+    store::accounts::insert_passkey(&mut *tx, &credential_id, account_id, &json(passkey)?, now)
+        .await
+        .map_err(|e| Error::conflict_on_unique(e, "This passkey is registered already."))?;
+    store::invitations::set_proven(&mut *tx, redemption_hash, &accounts::identity(account_id))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
