@@ -39,6 +39,8 @@ pub struct Person {
     pub issuer_claim: Option<String>,
     pub audience_claim: Option<String>,
     pub break_signature: bool,
+    /// The provider does not let this person in (`error=access_denied`).
+    pub refuse: bool,
 }
 
 impl Person {
@@ -51,6 +53,7 @@ impl Person {
             issuer_claim: None,
             audience_claim: None,
             break_signature: false,
+            refuse: false,
         }
     }
 }
@@ -67,8 +70,8 @@ struct Inner {
     issuer: String,
     client_id: String,
     client_secret: String,
-    key: CoreRsaPrivateSigningKey,
-    jwks: Value,
+    /// The signing key and the published key set; both change at a rotation.
+    keys: Mutex<(CoreRsaPrivateSigningKey, Value)>,
     next: Mutex<Person>,
     codes: Mutex<HashMap<String, Grant>>,
     tokens: Mutex<HashMap<String, Person>>,
@@ -95,23 +98,11 @@ impl Partner {
             .await
             .expect("a free port");
         let issuer = format!("http://{}", listener.local_addr().expect("address"));
-        let mut rng = rsa::rand_core::OsRng;
-        let private = rsa::RsaPrivateKey::new(&mut rng, 2048).expect("an RSA key");
-        let pem = private
-            .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
-            .expect("PEM");
-        let key = CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new("k1".into())))
-            .expect("signing key");
-        let jwks = serde_json::to_value(openidconnect::core::CoreJsonWebKeySet::new(vec![
-            key.as_verification_key(),
-        ]))
-        .expect("JWKS");
         let inner = Arc::new(Inner {
             issuer,
             client_id: client_id.into(),
             client_secret: client_secret.into(),
-            key,
-            jwks,
+            keys: Mutex::new(new_key("k1")),
             next: Mutex::new(Person::new("nobody", "nobody@partner.example")),
             codes: Mutex::default(),
             tokens: Mutex::default(),
@@ -134,6 +125,11 @@ impl Partner {
         &self.inner.issuer
     }
 
+    /// Signs with a new key (another `kid`) from now on and publishes only that one.
+    pub fn rotate_key(&self, kid: &str) {
+        *self.inner.keys.lock().expect("lock") = new_key(kid);
+    }
+
     /// Who the next authorization request signs in.
     pub fn sign_in_next(&self, person: Person) {
         *self.inner.next.lock().expect("lock") = person;
@@ -143,6 +139,21 @@ impl Partner {
     pub fn refusals(&self) -> Vec<String> {
         self.inner.refusals.lock().expect("lock").clone()
     }
+}
+
+/// A new RSA signing key named `kid`, and the key set that publishes it.
+fn new_key(kid: &str) -> (CoreRsaPrivateSigningKey, Value) {
+    let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("an RSA key");
+    let pem = private
+        .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
+        .expect("PEM");
+    let key = CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(kid.into())))
+        .expect("signing key");
+    let jwks = serde_json::to_value(openidconnect::core::CoreJsonWebKeySet::new(vec![
+        key.as_verification_key(),
+    ]))
+    .expect("JWKS");
+    (key, jwks)
 }
 
 async fn discovery(State(inner): State<Arc<Inner>>) -> Json<Value> {
@@ -163,7 +174,7 @@ async fn discovery(State(inner): State<Arc<Inner>>) -> Json<Value> {
 }
 
 async fn jwks_of(State(inner): State<Arc<Inner>>) -> Json<Value> {
-    Json(inner.jwks.clone())
+    Json(inner.keys.lock().expect("lock").1.clone())
 }
 
 async fn authorize(
@@ -174,8 +185,17 @@ async fn authorize(
     if field("response_type") != "code" || field("code_challenge_method") != "S256" {
         return (StatusCode::BAD_REQUEST, "code flow with S256 only").into_response();
     }
-    let code = random();
     let person = inner.next.lock().expect("lock").clone();
+    if person.refuse {
+        let target = format!(
+            "{}?error=access_denied&error_description={}&state={}",
+            field("redirect_uri"),
+            crate::encode("Your account may not use this app."),
+            crate::encode(&field("state"))
+        );
+        return Redirect::to(&target).into_response();
+    }
+    let code = random();
     inner.codes.lock().expect("lock").insert(
         code.clone(),
         Grant {
@@ -255,15 +275,18 @@ async fn token(
         EmptyAdditionalClaims {},
     )
     .set_nonce(Some(Nonce::new(grant.nonce)));
-    let id_token = CoreIdToken::new(
-        claims,
-        &inner.key,
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-        None,
-        None,
-    )
-    .expect("signed")
-    .to_string();
+    let id_token = {
+        let keys = inner.keys.lock().expect("lock");
+        CoreIdToken::new(
+            claims,
+            &keys.0,
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            None,
+            None,
+        )
+        .expect("signed")
+        .to_string()
+    };
     let id_token = if person.break_signature {
         // The same header and claims with another signature.
         let (signed, signature) = id_token.rsplit_once('.').expect("a JWT");

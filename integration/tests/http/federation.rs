@@ -794,3 +794,96 @@ async fn an_invited_person_makes_a_portico_account_and_signs_in_with_it_or_recov
         .await;
     assert_eq!(places.body.as_array().map(Vec::len), Some(3));
 }
+
+/// Signs in through the provider the address leads to; returns Portico's answer.
+async fn sign_in_through(portico: &Portico, email: &str) -> Hop {
+    let identify = post(portico, "sign_in/identify", &[("email", email)], "").await;
+    let state = cookie(&identify, "portico_federation")
+        .unwrap_or_else(|| panic!("not sent to a provider: {}", identify.location))
+        .to_string();
+    let at_provider = get(portico, &identify.location, "").await;
+    get(
+        portico,
+        &at_provider.location,
+        &format!("portico_federation={state}"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn rotated_keys_are_fetched_again_a_refusing_provider_keeps_the_guest_out_and_a_reset_rebinds()
+ {
+    let partner = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    let (portico, ada, _) = contoso_with(&partner).await;
+    partner.sign_in_next(Person::new("ann-0001", ANN));
+    let redemption = invite_and_start(&portico, &ada, ANN).await;
+    let (back, _) = redeem_through(&portico, &redemption).await;
+    assert_eq!(back.location, "/redeem/consent", "{}", back.body);
+    let accepted = portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    let ann_id = portico
+        .call("me", &[], accepted.cookie.as_deref())
+        .await
+        .body["user_id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+
+    // The provider rotates its keys: Portico fetches the new ones when a token names one.
+    partner.rotate_key("k2");
+    partner.sign_in_next(Person::new("ann-0001", ANN));
+    let back = sign_in_through(&portico, ANN).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    assert!(cookie(&back, "portico_session").is_some());
+
+    // The provider no longer lets Ann in: neither does Portico, and no code helps.
+    partner.sign_in_next(Person {
+        refuse: true,
+        ..Person::new("ann-0001", ANN)
+    });
+    let back = sign_in_through(&portico, ANN).await;
+    assert_eq!(back.status, 400);
+    assert!(
+        back.body
+            .contains("did not sign you in: Your account may not use this app."),
+        "{}",
+        back.body
+    );
+    assert!(cookie(&back, "portico_session").is_none());
+
+    // An admin resets her redemption; with federation off she redeems with a code, and
+    // signs in with codes from then on.
+    set_order(&portico, &ada, "home", "code").await;
+    let reset = portico
+        .call(
+            "admin/user/reset_redemption",
+            &[("id", &ann_id)],
+            Some(&ada),
+        )
+        .await;
+    assert!(reset.ok(), "{reset:?}");
+    let link = reset.body["redeem_url"].as_str().expect("a new link");
+    let redemption = portico
+        .start_redemption(link.split("ticket=").nth(1).expect("a ticket"))
+        .await;
+    let code = portico.latest_code(ANN);
+    assert!(
+        portico
+            .call_redeeming("redeem/verify", &[("code", &code)], &redemption)
+            .await
+            .ok()
+    );
+    assert!(
+        portico
+            .call_redeeming("redeem/accept", &[], &redemption)
+            .await
+            .ok()
+    );
+    let identify = post(&portico, "sign_in/identify", &[("email", ANN)], "").await;
+    assert!(
+        identify.location.starts_with("/signin/code"),
+        "{}",
+        identify.location
+    );
+}
