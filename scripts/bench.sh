@@ -143,7 +143,7 @@ op_grants=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/grant.lua" "http:/
 kill "$OP_PID"; wait "$OP_PID" 2>/dev/null || true; OP_PID=""
 
 wasm=$(gzip -9c "$ROOT/target/site/pkg/portico.wasm" | wc -c)
-js=$(gzip -9c "$ROOT/target/site/pkg/portico.js" | wc -c)
+js=$(( $(gzip -9c "$ROOT/target/site/pkg/portico.js" | wc -c) + $(gzip -9c "$ROOT/target/site/passkey.js" | wc -c) ))
 css=$(gzip -9c "$ROOT/target/site/pkg/portico.css" | wc -c)
 
 say "Figures ($(nproc) cores, $USERS users, $APPS apps, member with $PANEL_APPS apps)"

@@ -361,15 +361,6 @@ async fn token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let tenant = match tenant(&provider, &key).await {
-        Ok(tenant) => tenant,
-        Err(_) => {
-            return protocol_error(
-                ProtocolError::new("invalid_request", "Unknown organization."),
-                false,
-            );
-        }
-    };
     let basic = basic_credentials(&headers);
     let used_basic = basic.is_some();
     let field = |name: &str| form.get(name).cloned();
@@ -409,7 +400,9 @@ async fn token(
         signer: &signer,
         public_url: &provider.portal.public_url,
     };
-    match domain::oidc::tokens::exchange(&issuer_of, &tenant.id, &request, now()).await {
+    // The tenant is found with the client, in one query: an unknown one is an unknown
+    // client.
+    match domain::oidc::tokens::exchange(&issuer_of, key.trim(), &request, now()).await {
         Ok(answer) => {
             let mut response = Json(answer).into_response();
             response

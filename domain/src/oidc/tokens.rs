@@ -1,6 +1,8 @@
 //! The token endpoint (authorization code, refresh token, client credentials) and userinfo.
-//! Access and refresh tokens are random and stored as hashes, so they can be revoked; the ID
-//! token is a signed JWT.
+//! A person's access and refresh tokens are random and stored as hashes, so they can be
+//! revoked; the ID token is a signed JWT. A program's access token (client credentials) is
+//! a JWT signed with the ES256 key, as Entra's app-only tokens are JWTs: nothing is written
+//! to issue one, and it cannot be revoked before it expires (an hour).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -51,16 +53,16 @@ pub struct Issuer<'a> {
 }
 
 /// The client, authenticated: confidential clients by their secret; public clients by
-/// their id alone (PKCE binds their codes).
+/// their id alone (PKCE binds their codes). `tenant` is the tenant's id, slug or domain.
 async fn authenticate(
     store: &Store,
-    tenant_id: &str,
+    tenant: &str,
     request: &TokenRequest,
 ) -> Result<Client, Failure> {
     let Some(client_id) = request.client_id.as_deref() else {
         return refuse("invalid_client", "The client did not say who it is.");
     };
-    let Some(client) = store::oidc::client(store.reader(), tenant_id, client_id).await? else {
+    let Some(client) = store::oidc::client(store.reader(), tenant, client_id).await? else {
         return refuse("invalid_client", "Unknown client.");
     };
     match (
@@ -214,19 +216,18 @@ async fn live_subject(tx: &mut Tx, client: &Client, user_id: &str) -> Result<Sub
     }
 }
 
-/// Answers a token request to `tenant_id`'s endpoint.
+/// Answers a token request to the endpoint of `tenant` (its id, slug or domain).
 pub async fn exchange(
     issuer_of: &Issuer<'_>,
-    tenant_id: &str,
+    tenant: &str,
     request: &TokenRequest,
     now: i64,
 ) -> Result<TokenResponse, Failure> {
-    let store = issuer_of.store;
-    let client = authenticate(store, tenant_id, request).await?;
+    let client = authenticate(issuer_of.store, tenant, request).await?;
     match request.grant_type.as_deref() {
         Some("authorization_code") => redeem_code(issuer_of, &client, request, now).await,
         Some("refresh_token") => refresh(issuer_of, &client, request, now).await,
-        Some("client_credentials") => client_credentials(store, &client, request, now).await,
+        Some("client_credentials") => client_credentials(issuer_of, &client, request, now),
         Some(_) => refuse(
             "unsupported_grant_type",
             "Supported: authorization_code, refresh_token, client_credentials.",
@@ -368,8 +369,8 @@ async fn refresh(
     Ok(answer)
 }
 
-async fn client_credentials(
-    store: &Store,
+fn client_credentials(
+    issuer_of: &Issuer<'_>,
     client: &Client,
     request: &TokenRequest,
     now: i64,
@@ -381,32 +382,21 @@ async fn client_credentials(
         );
     }
     let scope = request.scope.clone().unwrap_or_default();
-    let access = secrets::new_secret();
-    let hash = secrets::hash_secret(&access);
-    let mut tx = store.begin().await?;
-    store::oidc::insert_token(
-        &mut *tx,
-        &hash,
-        &Token {
-            kind: "access".into(),
-            app_id: client.id.clone(),
-            user_id: None,
-            family: hash.clone(),
-            scope: scope.clone(),
-            nonce: None,
-            auth_time: None,
-            amr: None,
-            idp: None,
-            expires_at: now + ACCESS_TOKEN_LIFETIME,
-            used_at: None,
-            revoked_at: None,
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let claims = json!({
+        "iss": issuer(issuer_of.public_url, &client.tenant_id),
+        "aud": format!("{}/api", issuer_of.public_url),
+        "sub": client.id,
+        "azp": client.id,
+        "tid": client.tenant_id,
+        "idtyp": "app",
+        "scope": scope,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ACCESS_TOKEN_LIFETIME,
+        "jti": secrets::new_secret(),
+    });
     Ok(TokenResponse {
-        access_token: access,
+        access_token: issuer_of.signer.sign(types::SigningAlg::ES256, &claims)?,
         token_type: "Bearer",
         expires_in: ACCESS_TOKEN_LIFETIME,
         refresh_token: None,
@@ -433,10 +423,7 @@ pub async fn userinfo(
         return invalid();
     }
     let Some(user_id) = token.user_id.as_deref() else {
-        return refuse(
-            "invalid_token",
-            "This token was issued to a program, not a person.",
-        );
+        return invalid();
     };
     let subject = match store::oidc::subject(store.reader(), user_id).await? {
         Some(s) if s.tenant_id == tenant_id && may_hold_tokens(&s) => s,

@@ -18,18 +18,21 @@ pub struct Client {
     pub secret_hash: Option<String>,
 }
 
+/// The app `client_id` of the tenant named by `tenant` (its id, slug or primary domain,
+/// as in the endpoints' paths), in one query.
 pub async fn client(
     db: impl SqliteExecutor<'_>,
-    tenant_id: &str,
+    tenant: &str,
     client_id: &str,
 ) -> Result<Option<Client>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
                 s.secret_hash
-         FROM apps a LEFT JOIN client_secrets s ON s.app_id = a.id
-         WHERE a.tenant_id = ? AND a.id = ?",
+         FROM apps a JOIN tenants t ON t.id = a.tenant_id
+              LEFT JOIN client_secrets s ON s.app_id = a.id
+         WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)",
     )
-    .bind(tenant_id)
+    .bind(tenant)
     .bind(client_id)
     .fetch_optional(db)
     .await?)

@@ -803,6 +803,63 @@ async fn clients_authenticate_by_basic_or_post_and_a_wrong_secret_is_refused() {
         .await;
     assert_eq!(status, 200, "{grant}");
     assert!(grant.get("id_token").is_none() && grant.get("refresh_token").is_none());
+    // A program's access token is a JWT signed with the published ES256 key.
+    let access = grant["access_token"].as_str().unwrap().to_string();
+    let (signed, signature) = access.rsplit_once('.').unwrap();
+    let part = |i: usize| -> Value {
+        serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(signed.split('.').nth(i).unwrap())
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let (header, claims) = (part(0), part(1));
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(claims["sub"], f.client_id.as_str());
+    assert_eq!(claims["idtyp"], "app");
+    assert_eq!(claims["scope"], "api");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600
+    );
+    let jwks: Value = f
+        .portico
+        .http()
+        .get(f.endpoint("discovery/v2.0/keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("the signing key is published");
+    let jwk: openidconnect::core::CoreJsonWebKey = serde_json::from_value(jwk.clone()).unwrap();
+    use openidconnect::JsonWebKey;
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    jwk.verify_signature(
+        &openidconnect::core::CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        signed.as_bytes(),
+        &signature,
+    )
+    .expect("the signature verifies with the published key");
+    let mut tampered = signature.clone();
+    tampered[0] ^= 1;
+    assert!(
+        jwk.verify_signature(
+            &openidconnect::core::CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+            signed.as_bytes(),
+            &tampered,
+        )
+        .is_err()
+    );
+    // It is no person's token: userinfo refuses it.
+    assert_eq!(f.userinfo(&access).await.0, 401);
     let (status, _) = f
         .token(&[
             ("grant_type", "password"),
