@@ -93,7 +93,8 @@
     try {
       const begun = await call("passkey/begin", { purpose, email: button.dataset.email ?? "", next: button.dataset.next ?? "" });
       const options = JSON.parse(begun.options);
-      const credential = purpose === "register" ? await register(options) : await authenticate(options);
+      // Options that name a user make a passkey; the others ask for one.
+      const credential = options.publicKey.user ? await register(options) : await authenticate(options);
       status.textContent = "Checking…";
       const next = await call("passkey/finish", { ceremony: begun.ceremony, credential: JSON.stringify(credential) });
       window.location.assign(next);

@@ -3,8 +3,15 @@
 //! `account:<id>`, behind guest users in any number of organizations; it signs in with its
 //! password, and a passcode mailed to its address recovers it.
 
+use types::AccountOverview;
+
+use crate::audit::{self, Change};
+use crate::sessions::SignedIn;
 use crate::store::{self, accounts::Account};
-use crate::{Result, Store};
+use crate::{Error, Result, Store};
+
+/// How recent a sign-in must be to change how the account signs in, in seconds.
+pub const RECENT_SIGN_IN: i64 = 900;
 
 pub(crate) fn identity(account_id: &str) -> String {
     format!("account:{account_id}")
@@ -21,4 +28,104 @@ pub(crate) async fn identity_of_address(store: &Store, email: &str) -> Result<St
         Some(account) => identity(&account.id),
         None => format!("email:{email}"),
     })
+}
+
+/// The account the signed-in person used, if they signed in with one.
+pub(crate) fn account_of(signed_in: &SignedIn) -> Result<String> {
+    signed_in
+        .identity
+        .as_deref()
+        .and_then(|i| i.strip_prefix("account:"))
+        .map(str::to_string)
+        .ok_or(Error::AccessDenied)
+}
+
+/// Changing how an account signs in needs a fresh sign-in: a session left open somewhere
+/// must not be enough to take the account over.
+pub(crate) fn require_recent(signed_in: &SignedIn, now: i64) -> Result<()> {
+    if signed_in.auth_time + RECENT_SIGN_IN < now {
+        return Err(Error::Conflict(
+            "For your safety, sign out and sign in again first (it must be less than 15 minutes ago)."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The signed-in person's account: its address, whether it has a password, its passkeys.
+///
+/// **Permissions:** the account's holder, signed in with it.
+pub async fn overview(store: &Store, signed_in: &SignedIn) -> Result<AccountOverview> {
+    let id = account_of(signed_in)?;
+    let account = store::accounts::by_id(store.reader(), &id)
+        .await?
+        .ok_or(Error::NotFound("account"))?;
+    Ok(AccountOverview {
+        email: account.email,
+        has_password: account.password_hash.is_some(),
+        passkeys: store::accounts::passkey_list(store.reader(), &id).await?,
+    })
+}
+
+fn audit_change<'a>(signed_in: &'a SignedIn, action: &'a str, detail: String) -> Change<'a> {
+    Change {
+        action,
+        target_type: "User",
+        target_id: &signed_in.me.user_id,
+        target_name: &signed_in.me.display_name,
+        detail,
+    }
+}
+
+/// Sets a new password (the members' rules), e.g. after signing in with a code because
+/// the old one was forgotten.
+///
+/// **Permissions:** the account's holder, signed in with it less than 15 minutes ago.
+pub async fn set_password(
+    store: &Store,
+    signed_in: &SignedIn,
+    password: &str,
+    now: i64,
+) -> Result<()> {
+    let id = account_of(signed_in)?;
+    require_recent(signed_in, now)?;
+    let account = store::accounts::by_id(store.reader(), &id)
+        .await?
+        .ok_or(Error::NotFound("account"))?;
+    crate::password::check_new("password", password, &account.email)?;
+    let hash = crate::password::hash_blocking(password.to_string()).await?;
+    let mut tx = store.begin().await?;
+    store::accounts::set_password(&mut *tx, &id, &hash.0, now).await?;
+    let change = audit_change(signed_in, "Change account password", account.email);
+    audit::record(&mut tx, &signed_in.principal, now, change).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a passkey; the account keeps at least one way to sign in besides codes.
+///
+/// **Permissions:** the account's holder, signed in with it less than 15 minutes ago.
+pub async fn remove_passkey(
+    store: &Store,
+    signed_in: &SignedIn,
+    passkey_id: &str,
+    now: i64,
+) -> Result<()> {
+    let id = account_of(signed_in)?;
+    require_recent(signed_in, now)?;
+    let overview = overview(store, signed_in).await?;
+    if !overview.has_password && overview.passkeys.len() <= 1 {
+        return Err(Error::Conflict(
+            "This is your only passkey and your account has no password: set a password first."
+                .into(),
+        ));
+    }
+    let mut tx = store.begin().await?;
+    if !store::accounts::delete_passkey(&mut *tx, &id, passkey_id).await? {
+        return Err(Error::NotFound("passkey"));
+    }
+    let change = audit_change(signed_in, "Remove passkey", overview.email);
+    audit::record(&mut tx, &signed_in.principal, now, change).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -51,7 +51,9 @@ type RelyingParty = CoreClient<
 /// Talks to partners' providers: an HTTP client that follows no redirects and gives up
 /// after ten seconds, Portico's redirect URI, and the providers' discovery documents.
 pub struct Federation {
-    http: reqwest::Client,
+    /// Made at first use: building it loads the system's root certificates, which an
+    /// instance without partners' providers never needs in memory.
+    http: std::sync::OnceLock<reqwest::Client>,
     redirect_uri: String,
     metadata: Mutex<HashMap<String, (i64, CoreProviderMetadata)>>,
 }
@@ -66,17 +68,24 @@ impl std::fmt::Debug for Federation {
 
 impl Federation {
     /// `public_url` is how browsers reach Portico; providers send people back under it.
-    pub fn new(public_url: &str) -> Result<Federation> {
-        let http = reqwest::Client::builder()
+    pub fn new(public_url: &str) -> Federation {
+        Federation {
+            http: std::sync::OnceLock::new(),
+            redirect_uri: format!("{}/federation/callback", public_url.trim_end_matches('/')),
+            metadata: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, String> {
+        if let Some(client) = self.http.get() {
+            return Ok(client);
+        }
+        let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| Error::Conflict(format!("cannot make an HTTP client: {e}")))?;
-        Ok(Federation {
-            http,
-            redirect_uri: format!("{}/federation/callback", public_url.trim_end_matches('/')),
-            metadata: Mutex::new(HashMap::new()),
-        })
+            .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+        Ok(self.http.get_or_init(|| client))
     }
 
     /// The redirect URI to register at every provider.
@@ -105,7 +114,7 @@ impl Federation {
         let url = IssuerUrl::new(issuer.to_string()).map_err(|_| {
             "Enter the provider's issuer as a full address (https://…).".to_string()
         })?;
-        let metadata = CoreProviderMetadata::discover_async(url, &self.http)
+        let metadata = CoreProviderMetadata::discover_async(url, self.http()?)
             .await
             .map_err(|e| describe_discovery_error(issuer, &e))?;
         if let Ok(mut cache) = self.metadata.lock() {
@@ -705,11 +714,15 @@ async fn exchange(
         .relying_party(provider, now, false)
         .await
         .map_err(|reason| unreachable_provider(provider, &reason))?;
+    // The discovery above made the HTTP client.
+    let http = federation
+        .http()
+        .map_err(|reason| unreachable_provider(provider, &reason))?;
     let tokens = client
         .exchange_code(AuthorizationCode::new(code.to_string()))
         .map_err(|e| refused(provider, e))?
         .set_pkce_verifier(PkceCodeVerifier::new(request.pkce_verifier.clone()))
-        .request_async(&federation.http)
+        .request_async(http)
         .await
         .map_err(|e| {
             refused(
@@ -757,7 +770,7 @@ async fn exchange(
         )
     {
         let info: CoreUserInfoClaims = request
-            .request_async(&federation.http)
+            .request_async(http)
             .await
             .map_err(|e| refused(provider, format!("its userinfo endpoint failed ({e})")))?;
         email = info.email().map(|e| e.as_str().to_string());

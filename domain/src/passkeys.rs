@@ -12,7 +12,8 @@ use webauthn_rs::prelude::{
 };
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
-use crate::sessions::{self, Client, OpenedSession, SessionPolicy};
+use crate::audit::{self, Change};
+use crate::sessions::{self, Client, OpenedSession, SessionPolicy, SignedIn};
 use crate::store::{self, accounts::Ceremony};
 use crate::{Error, Result, Store, accounts, redemption, secrets};
 use types::ProofMethod;
@@ -122,6 +123,47 @@ pub async fn begin_registration(
     keep(store, ceremony, json(&options)?).await
 }
 
+/// Begins adding a passkey to the signed-in person's account.
+///
+/// **Permissions:** the account's holder, signed in with it less than 15 minutes ago.
+pub async fn begin_adding(
+    store: &Store,
+    passkeys: &Passkeys,
+    signed_in: &SignedIn,
+    now: i64,
+) -> Result<Begun> {
+    let webauthn = passkeys.webauthn()?;
+    let account_id = accounts::account_of(signed_in)?;
+    accounts::require_recent(signed_in, now)?;
+    let account = store::accounts::by_id(store.reader(), &account_id)
+        .await?
+        .ok_or(Error::NotFound("account"))?;
+    let existing: Vec<_> = store::accounts::passkeys(store.reader(), &account_id)
+        .await?
+        .into_iter()
+        .filter_map(|(_, text)| serde_json::from_str::<Passkey>(&text).ok())
+        .map(|p| p.cred_id().clone())
+        .collect();
+    let user = Uuid::parse_str(&account_id).map_err(refused)?;
+    let (options, state) = webauthn
+        .start_passkey_registration(
+            user,
+            &account.email,
+            &signed_in.me.display_name,
+            Some(existing),
+        )
+        .map_err(refused)?;
+    let ceremony = Ceremony {
+        kind: "register".into(),
+        account_id,
+        redemption_hash: None,
+        next: Some("/account".into()),
+        state: json(&state)?,
+        expires_at: now + CEREMONY_LIFETIME,
+    };
+    keep(store, ceremony, json(&options)?).await
+}
+
 /// The passkeys of the account with this address, or why there are none.
 async fn passkeys_of(store: &Store, email: &str) -> Result<(String, Vec<(String, Passkey)>)> {
     let none = || {
@@ -201,6 +243,8 @@ pub async fn begin_redemption(
 pub enum Finished {
     /// The redemption is proven: the consent page.
     Redemption,
+    /// A passkey was added to the signed-in person's account.
+    Added,
     /// Signed in: a session, and where to go.
     SignedIn {
         session: OpenedSession,
@@ -218,6 +262,8 @@ pub struct Finish<'a> {
     pub redemption_cookie: Option<&'a str>,
     /// The browser's session before, which ends when a new one opens.
     pub previous_session: Option<&'a str>,
+    /// Who is signed in, when a passkey is added to their account.
+    pub signed_in: Option<&'a SignedIn>,
 }
 
 /// Finishes a ceremony: the credential must answer its challenge.
@@ -258,9 +304,23 @@ pub async fn finish(
         let passkey = webauthn
             .finish_passkey_registration(&credential, &state)
             .map_err(refused)?;
-        let hash = ceremony.redemption_hash.clone().ok_or_else(lost)?;
-        register(store, &hash, &ceremony.account_id, &passkey, now).await?;
-        return Ok(Finished::Redemption);
+        return match &ceremony.redemption_hash {
+            Some(hash) => {
+                register(store, hash, &ceremony.account_id, &passkey, now).await?;
+                Ok(Finished::Redemption)
+            }
+            None => {
+                let signed_in = finish
+                    .signed_in
+                    .filter(|s| {
+                        accounts::account_of(s).ok().as_deref()
+                            == Some(ceremony.account_id.as_str())
+                    })
+                    .ok_or_else(lost)?;
+                add(store, signed_in, &ceremony.account_id, &passkey, now).await?;
+                Ok(Finished::Added)
+            }
+        };
     }
     let state: PasskeyAuthentication = serde_json::from_str(&ceremony.state).map_err(malformed)?;
     let credential: PublicKeyCredential =
@@ -305,6 +365,48 @@ pub async fn finish(
     })
 }
 
+fn credential_id(passkey: &Passkey) -> String {
+    serde_json::to_value(passkey.cred_id())
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(crate::new_id)
+}
+
+/// Adds a passkey to an existing account, audited in the organization signed in to.
+async fn add(
+    store: &Store,
+    signed_in: &SignedIn,
+    account_id: &str,
+    passkey: &Passkey,
+    now: i64,
+) -> Result<()> {
+    let mut tx = store.begin().await?;
+    store::accounts::insert_passkey(
+        &mut *tx,
+        &credential_id(passkey),
+        account_id,
+        &json(passkey)?,
+        now,
+    )
+    .await
+    .map_err(|e| Error::conflict_on_unique(e, "This passkey is registered already."))?;
+    audit::record(
+        &mut tx,
+        &signed_in.principal,
+        now,
+        Change {
+            action: "Add passkey",
+            target_type: "User",
+            target_id: &signed_in.me.user_id,
+            target_name: &signed_in.me.display_name,
+            detail: signed_in.me.email.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Makes the account with its first passkey and proves the redemption with it.
 async fn register(
     store: &Store,
@@ -316,10 +418,7 @@ async fn register(
     let (ticket, _) = store::invitations::by_redemption(store.reader(), redemption_hash, now)
         .await?
         .ok_or(Error::InvalidLink)?;
-    let credential_id = serde_json::to_value(passkey.cred_id())
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(crate::new_id);
+    let credential_id = credential_id(passkey);
     let mut tx = store.begin().await?;
     store::accounts::insert(&mut *tx, account_id, &ticket.email, None, now)
         .await

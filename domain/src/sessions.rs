@@ -256,8 +256,11 @@ pub async fn principal(
             roles: roles.clone(),
             ip: ip.map(String::from),
         },
-        identity: session.identity,
         me: Me {
+            has_account: session
+                .identity
+                .as_deref()
+                .is_some_and(|i| i.starts_with("account:")),
             guest: session.user_type == types::UserType::Guest,
             user_id: session.user_id,
             display_name: session.display_name,
@@ -266,6 +269,7 @@ pub async fn principal(
             tenant_name: session.tenant_name,
             roles,
         },
+        identity: session.identity,
     }))
 }
 

@@ -483,6 +483,18 @@ test.describe.serial("Portico in the browser", () => {
       await zed.locator("main[data-hydrated]").waitFor();
       await zed.getByRole("button", { name: "Sign in with a passkey" }).click();
       await expect(zed.getByRole("heading", { name: "You are a guest of Tailspin" })).toBeVisible();
+
+      // His account page: the passkey is listed; this device has it already; he adds a password.
+      await zed.getByRole("link", { name: "Your account" }).click();
+      await expect(zed.getByRole("heading", { name: "Your Portico account" })).toBeVisible();
+      await expect(zed.getByRole("button", { name: "Remove passkey 1" })).toBeVisible();
+      await zed.locator("main[data-hydrated]").waitFor();
+      await zed.getByRole("button", { name: "Add a passkey" }).click();
+      await expect(zed.locator("#passkey-status-add")).toHaveText("This device has a passkey for this account already.");
+      await zed.getByLabel("New password").fill("zed's chosen passphrase");
+      await zed.getByRole("button", { name: "Save password" }).click();
+      await expect(zed.getByText("Password saved.")).toBeVisible();
+      await expect(zed.getByRole("heading", { name: "Change your password" })).toBeVisible();
       expect(zedErrors, "errors in Zed's browser console").toEqual([]);
     } finally {
       server.kill();

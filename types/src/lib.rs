@@ -228,6 +228,8 @@ pub struct Me {
     pub tenant_id: String,
     pub tenant_name: String,
     pub roles: Vec<Role>,
+    /// Signed in with a Portico account (its passkeys and password are theirs to manage).
+    pub has_account: bool,
 }
 
 impl Me {
@@ -505,6 +507,22 @@ impl RedemptionOrder {
 
 /// What Portico asks of a partner's provider unless its admin says otherwise.
 pub const DEFAULT_PROVIDER_SCOPES: &str = "openid email profile";
+
+/// A Portico account, as its holder sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountOverview {
+    pub email: String,
+    pub has_password: bool,
+    pub passkeys: Vec<PasskeySummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct PasskeySummary {
+    pub id: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
 
 /// A partner's OpenID Connect provider that guests of some domains sign in with. The
 /// client secret is never shown again after it is saved.

@@ -1,5 +1,6 @@
 //! One file per page.
 
+mod account;
 pub mod admin;
 mod continue_page;
 mod not_found;
@@ -10,6 +11,7 @@ pub mod session;
 mod setup;
 mod signin;
 
+pub use account::Account;
 pub use continue_page::{Continue, continue_to, local_path};
 pub use not_found::NotFound;
 pub use panel::Panel;

@@ -16,7 +16,8 @@ pub struct PasskeyBegun {
 }
 
 /// Begins a passkey ceremony: `register` (an invited person's new account), `redeem` (an
-/// invited person's existing account) or `sign_in` (with `email`, and `next`).
+/// invited person's existing account), `add` (another passkey for the signed-in person's
+/// account) or `sign_in` (with `email`, and `next`).
 #[leptos::server(prefix = "/fn", endpoint = "passkey/begin")]
 pub async fn begin_passkey(
     purpose: String,
@@ -39,6 +40,12 @@ pub async fn begin_passkey(
         "redeem" => {
             passkeys::begin_redemption(&portal.store, &portal.passkeys, &redemption()?, now())
                 .await?
+        }
+        "add" => {
+            let signed_in = crate::server::current_principal()
+                .await?
+                .ok_or(AppError::NotAuthenticated)?;
+            passkeys::begin_adding(&portal.store, &portal.passkeys, &signed_in, now()).await?
         }
         "sign_in" => {
             let next = next.as_deref().and_then(super::local_path);
@@ -67,7 +74,9 @@ pub async fn finish_passkey(ceremony: String, credential: String) -> Result<Stri
     let portal = portal()?;
     let redemption = cookie(&portal, Cookie::Redemption);
     let previous = session_token(&portal);
+    let signed_in = crate::server::current_principal().await?;
     let finish = Finish {
+        signed_in: signed_in.as_ref(),
         ceremony: &ceremony,
         credential: &credential,
         redemption_cookie: redemption.as_deref(),
@@ -84,6 +93,7 @@ pub async fn finish_passkey(ceremony: String, credential: String) -> Result<Stri
     .await?;
     Ok(match finished {
         Finished::Redemption => "/redeem/consent".to_string(),
+        Finished::Added => "/account".to_string(),
         Finished::SignedIn { session, next } => {
             set_session_cookie(&portal, &session.token, session.expires_at - now());
             next.unwrap_or_else(|| "/".to_string())

@@ -118,6 +118,7 @@ fn SignedIn(me: Me, organizations: Vec<Organization>) -> impl IntoView {
         <nav aria-label="Main">
             <a href="/">"My apps"</a>
             {admin.then(|| view! { <a href="/admin">"Admin"</a> })}
+            {me.has_account.then(|| view! { <a href="/account">"Your account"</a> })}
         </nav>
         <div class="who">
             {(organizations.len() > 1).then(|| view! {

@@ -155,3 +155,52 @@ pub async fn take_ceremony(
     .fetch_optional(&mut *db)
     .await?)
 }
+
+pub async fn by_id(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<Account>> {
+    Ok(
+        sqlx::query_as("SELECT id, email, password_hash FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+pub async fn passkey_list(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+) -> Result<Vec<types::PasskeySummary>> {
+    Ok(sqlx::query_as(
+        "SELECT id, created_at, last_used_at FROM passkeys WHERE account_id = ? ORDER BY created_at",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn set_password(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ?")
+        .bind(password_hash)
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_passkey(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    id: &str,
+) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM passkeys WHERE account_id = ? AND id = ?")
+        .bind(account_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

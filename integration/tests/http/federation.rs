@@ -793,6 +793,49 @@ async fn an_invited_person_makes_a_portico_account_and_signs_in_with_it_or_recov
         .call("organizations", &[], signed_in.cookie.as_deref())
         .await;
     assert_eq!(places.body.as_array().map(Vec::len), Some(3));
+
+    // Back in with a code, Zoe sets a new password on her account page.
+    let zoe = signed_in.cookie.expect("a session");
+    let me = portico.call("me", &[], Some(&zoe)).await;
+    assert_eq!(me.body["has_account"], true);
+    let account = portico.call("account", &[], Some(&zoe)).await;
+    assert_eq!(account.body["email"], ZOE);
+    assert_eq!(account.body["has_password"], true);
+    let weak = portico
+        .call("account/password", &[("password", ZOE)], Some(&zoe))
+        .await;
+    assert_eq!(weak.error_kind().as_deref(), Some("Invalid"));
+    let changed = portico
+        .call(
+            "account/password",
+            &[("password", "a brand new passphrase")],
+            Some(&zoe),
+        )
+        .await;
+    assert!(changed.ok(), "{changed:?}");
+    let old = portico
+        .call(
+            "sign_in",
+            &[("email", ZOE), ("password", "zoe's own long passphrase")],
+            None,
+        )
+        .await;
+    assert!(!old.ok(), "the old password no longer works");
+    portico.sign_in(ZOE, "a brand new passphrase").await;
+    let audit = audited(&portico, &ada, "Change account password").await;
+    assert_eq!(audit["total"], 1, "{audit:?}");
+
+    // A member has no Portico account to manage here.
+    let account = portico.call("account", &[], Some(&ada)).await;
+    assert_eq!(account.error_kind().as_deref(), Some("AccessDenied"));
+    let refused = portico
+        .call(
+            "account/password",
+            &[("password", "a brand new passphrase")],
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(refused.error_kind().as_deref(), Some("AccessDenied"));
 }
 
 /// Signs in through the provider the address leads to; returns Portico's answer.
