@@ -49,7 +49,13 @@ portico app sign-in --tenant bench.example --app "App 1" --redirect-uri "$REDIRE
 CLIENT=$(portico app secret --tenant bench.example --app "App 1" --json)
 CLIENT_ID=$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' <<<"$CLIENT")
 CLIENT_SECRET=$(sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p' <<<"$CLIENT")
-[ -n "$TENANT_ID" ] && [ -n "$CLIENT_ID" ] && [ -n "$CLIENT_SECRET" ] || die "could not register the benchmark client"
+# The same app signing its ID tokens with ES256 instead of RS256.
+portico app sign-in --tenant bench.example --app "App 2" --redirect-uri "$REDIRECT" --id-token-alg ES256 >/dev/null
+CLIENT_ES=$(portico app secret --tenant bench.example --app "App 2" --json)
+CLIENT_ES_ID=$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' <<<"$CLIENT_ES")
+CLIENT_ES_SECRET=$(sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p' <<<"$CLIENT_ES")
+[ -n "$TENANT_ID" ] && [ -n "$CLIENT_ID" ] && [ -n "$CLIENT_SECRET" ] && [ -n "$CLIENT_ES_ID" ] ||
+  die "could not register the benchmark clients"
 echo "seeded in $((SECONDS - start)) s"
 
 say "Starting the server"
@@ -131,6 +137,8 @@ grants=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/grant.lua" "$URL/$TEN
 MEMBER_SESSION=${MEMBER#*=}
 flows=$("$TARGET/release/oidc_flows" "$URL" "$TENANT_ID" "$CLIENT_ID" "$CLIENT_SECRET" "$REDIRECT" \
   "$MEMBER_SESSION" "$DURATION" 32) || die "the code flow load failed"
+flows_es=$("$TARGET/release/oidc_flows" "$URL" "$TENANT_ID" "$CLIENT_ES_ID" "$CLIENT_ES_SECRET" "$REDIRECT" \
+  "$MEMBER_SESSION" "$DURATION" 32) || die "the code flow load (ES256) failed"
 LOADED_RSS=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 
@@ -155,7 +163,8 @@ report "client_credentials, Portico (64 conns)" "$grants"
 report "client_credentials, oidc-provider" "$op_grants"
 ratio=$(echo "scale=2; $(awk '/Requests\/sec/ {print $2}' <<<"$grants") / $(awk '/Requests\/sec/ {print $2}' <<<"$op_grants")" | bc)
 printf '%-38s %10s\n' "client_credentials Portico/oidc-provider" "${ratio}x"
-printf '%-38s %s\n' "code flows (32 clients, ID token verified)" "$flows"
+printf '%-38s %s\n' "code flows, RS256 (32 clients, verified)" "$flows"
+printf '%-38s %s\n' "code flows, ES256 (32 clients, verified)" "$flows_es"
 printf '%-38s %6d KB\n' "server RSS idle" $((IDLE_RSS))
 printf '%-38s %6d KB\n' "server RSS peak under load" $((LOADED_RSS))
 printf '%-38s %6d KB (wasm %d + js %d bytes); css %d bytes\n' "WASM + JS gzipped" $(((wasm + js) / 1024)) "$wasm" "$js" "$css"

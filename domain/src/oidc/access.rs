@@ -64,19 +64,17 @@ fn conditional_access(_subject: &Subject, _client: &Client) -> PolicyOutcome {
     PolicyOutcome::Allow
 }
 
-/// The person's user in the app's tenant and the decision, recorded as a sign-in event.
-/// `person` is the signed-in session; `memberships` its users across organizations.
+/// The person's user in the app's tenant (if any) and the decision. Reads only: the
+/// caller records it with [`record`] in the transaction that acts on it.
+/// `memberships` are the person's users across organizations.
 pub async fn decide(
-    tx: &mut crate::store::Tx,
-    person: &SignedIn,
+    store: &crate::Store,
     memberships: &[Membership],
     client: &Client,
-    tenant_name: &str,
-    now: i64,
-) -> Result<Result<Subject, Refusal>> {
+) -> Result<(Option<Subject>, Result<Subject, Refusal>)> {
     let user = memberships.iter().find(|m| m.tenant_id == client.tenant_id);
     let subject = match user {
-        Some(m) => store::oidc::subject(&mut **tx, &m.user_id).await?,
+        Some(m) => store::oidc::subject(store.reader(), &m.user_id).await?,
         None => None,
     };
     let decision = match &subject {
@@ -84,7 +82,7 @@ pub async fn decide(
         Some(s) if !s.enabled => Err(Refusal::Disabled),
         Some(s)
             if client.assignment_required
-                && !store::oidc::assigned(&mut **tx, &client.id, &s.id).await? =>
+                && !store::oidc::assigned(store.reader(), &client.id, &s.id).await? =>
         {
             Err(Refusal::NotAssigned)
         }
@@ -94,7 +92,20 @@ pub async fn decide(
             PolicyOutcome::RequireMfa { policy } => Err(Refusal::MfaRequired { policy }),
         },
     };
-    let reason = match &decision {
+    Ok((subject, decision))
+}
+
+/// Records a decision as a sign-in event.
+pub async fn record(
+    tx: &mut crate::store::Tx,
+    person: &SignedIn,
+    client: &Client,
+    subject: Option<&Subject>,
+    decision: &Result<Subject, Refusal>,
+    tenant_name: &str,
+    now: i64,
+) -> Result<()> {
+    let reason = match decision {
         Ok(_) => "Allowed".to_string(),
         Err(refusal) => refusal.describe(tenant_name),
     };
@@ -102,13 +113,9 @@ pub async fn decide(
         &mut **tx,
         &NewSignIn {
             tenant_id: &client.tenant_id,
-            user_id: subject.as_ref().map(|s| s.id.as_str()),
-            user_name: subject
-                .as_ref()
-                .map_or(person.me.display_name.as_str(), |s| s.display_name.as_str()),
-            user_email: subject
-                .as_ref()
-                .map_or(person.me.email.as_str(), |s| s.email.as_str()),
+            user_id: subject.map(|s| s.id.as_str()),
+            user_name: subject.map_or(person.me.display_name.as_str(), |s| s.display_name.as_str()),
+            user_email: subject.map_or(person.me.email.as_str(), |s| s.email.as_str()),
             app_id: &client.id,
             app_name: &client.name,
             success: decision.is_ok(),
@@ -118,5 +125,5 @@ pub async fn decide(
         now,
     )
     .await?;
-    Ok(decision)
+    Ok(())
 }

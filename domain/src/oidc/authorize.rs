@@ -239,12 +239,24 @@ pub async fn authorize(
 
     let identity = person.identity.clone().unwrap_or_default();
     let member = identity.strip_prefix("member:").map(str::to_string);
-    let mut tx = store.begin().await?;
-    let memberships = store::sessions::memberships(&mut *tx, &identity, member.as_deref()).await?;
-    let tenant = store::tenants::settings(&mut *tx, tenant_id).await?;
+    // Decided on the read connections; the one writer only records the decision (and the
+    // code), so that sign-ins do not queue behind each other's reads.
+    let memberships =
+        store::sessions::memberships(store.reader(), &identity, member.as_deref()).await?;
+    let tenant = store::tenants::settings(store.reader(), tenant_id).await?;
     let tenant_name = tenant.map(|t| t.name).unwrap_or_default();
-    let decision =
-        access::decide(&mut tx, person, &memberships, &client, &tenant_name, now).await?;
+    let (user, decision) = access::decide(store, &memberships, &client).await?;
+    let mut tx = store.begin().await?;
+    access::record(
+        &mut tx,
+        person,
+        &client,
+        user.as_ref(),
+        &decision,
+        &tenant_name,
+        now,
+    )
+    .await?;
     let subject = match decision {
         Ok(subject) => subject,
         Err(refusal) => {

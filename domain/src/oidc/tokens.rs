@@ -199,11 +199,11 @@ fn may_hold_tokens(s: &Subject) -> bool {
 /// The user a grant is for, still allowed to use the app: able to hold tokens, and still
 /// assigned when the app requires it (an assignment removed after sign-in ends the
 /// grant).
-async fn live_subject(tx: &mut Tx, client: &Client, user_id: &str) -> Result<Subject, Failure> {
-    match store::oidc::subject(&mut **tx, user_id).await? {
+async fn live_subject(store: &Store, client: &Client, user_id: &str) -> Result<Subject, Failure> {
+    match store::oidc::subject(store.reader(), user_id).await? {
         Some(s) if may_hold_tokens(&s) => {
             if client.assignment_required
-                && !store::oidc::assigned(&mut **tx, &client.id, &s.id).await?
+                && !store::oidc::assigned(store.reader(), &client.id, &s.id).await?
             {
                 return refuse(
                     "invalid_grant",
@@ -246,13 +246,17 @@ async fn redeem_code(
         return refuse("invalid_request", "code is missing.");
     };
     let code_hash = secrets::hash_secret(code);
-    let mut tx = issuer_of.store.begin().await?;
-    let Some(grant) = store::oidc::code(&mut *tx, &code_hash).await? else {
+    // Everything is read on the read connections first; the one writer only uses the code
+    // up (atomically: one exchange wins) and keeps the tokens.
+    let store = issuer_of.store;
+    let Some(grant) = store::oidc::code(store.reader(), &code_hash).await? else {
         return refuse("invalid_grant", "Unknown code.");
     };
     if grant.app_id != client.id {
         return refuse("invalid_grant", "The code was issued to another client.");
     }
+    let live = live_subject(store, client, &grant.user_id).await;
+    let mut tx = store.begin().await?;
     if !store::oidc::use_code(&mut *tx, &code_hash, now).await? {
         // A second use: whoever holds the code is not to be trusted, nor what it gave.
         store::oidc::revoke_family(&mut *tx, &code_hash, now).await?;
@@ -295,7 +299,7 @@ async fn redeem_code(
         }
         (None, None) => {}
     }
-    let subject = match live_subject(&mut tx, client, &grant.user_id).await {
+    let subject = match live {
         Ok(subject) => subject,
         Err(failure) => {
             tx.commit().await?;
@@ -327,14 +331,17 @@ async fn refresh(
         return refuse("invalid_request", "refresh_token is missing.");
     };
     let hash = secrets::hash_secret(presented);
-    let mut tx = issuer_of.store.begin().await?;
-    let token = match store::oidc::token(&mut *tx, &hash).await? {
+    let store = issuer_of.store;
+    let token = match store::oidc::token(store.reader(), &hash).await? {
         Some(t) if t.kind == "refresh" && t.app_id == client.id => t,
         _ => return refuse("invalid_grant", "Unknown refresh token."),
     };
     if token.revoked_at.is_some() || token.expires_at <= now {
         return refuse("invalid_grant", "The refresh token is no longer valid.");
     }
+    let user_id = token.user_id.clone().unwrap_or_default();
+    let live = live_subject(store, client, &user_id).await;
+    let mut tx = store.begin().await?;
     if !store::oidc::use_token(&mut *tx, &hash, now).await? {
         // Rotated already: someone replays an old token. Nothing of the family stays valid.
         store::oidc::revoke_family(&mut *tx, &token.family, now).await?;
@@ -344,8 +351,7 @@ async fn refresh(
             "The refresh token was used already; every token of its family is revoked.",
         );
     }
-    let user_id = token.user_id.clone().unwrap_or_default();
-    let subject = match live_subject(&mut tx, client, &user_id).await {
+    let subject = match live {
         Ok(subject) => subject,
         Err(failure) => {
             // No longer allowed: nothing of this sign-in stays valid.

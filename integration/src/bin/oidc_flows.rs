@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
+use openidconnect::core::{
+    CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+};
 use openidconnect::{ClientId, ClientSecret, IssuerUrl, Nonce};
 use sha2::{Digest, Sha256};
 
@@ -129,7 +131,12 @@ async fn main() {
         ClientSecret::new(secret.clone()),
         IssuerUrl::new(format!("{url}/{tenant}/v2.0")).expect("issuer"),
         jwks,
-    );
+    )
+    // Whichever of Portico's algorithms the app asked for.
+    .set_allowed_algs([
+        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    ]);
     let target = Arc::new(Target {
         url: url.clone(),
         tenant: tenant.clone(),
