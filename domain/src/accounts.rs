@@ -77,13 +77,30 @@ fn audit_change<'a>(signed_in: &'a SignedIn, action: &'a str, detail: String) ->
     }
 }
 
+/// Ends the account's sessions elsewhere (`session` is the token of the one acting): after
+/// its way in changed, a session someone else opened with the old one must not go on.
+async fn end_other_sessions(
+    tx: &mut crate::store::Tx,
+    account_id: &str,
+    session: &str,
+) -> Result<()> {
+    store::sessions::delete_for_identity_except(
+        &mut **tx,
+        &identity(account_id),
+        &crate::secrets::hash_secret(session),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Sets a new password (the members' rules), e.g. after signing in with a code because
-/// the old one was forgotten.
+/// the old one was forgotten. The account's other sessions end.
 ///
 /// **Permissions:** the account's holder, signed in with it less than 15 minutes ago.
 pub async fn set_password(
     store: &Store,
     signed_in: &SignedIn,
+    session: &str,
     password: &str,
     now: i64,
 ) -> Result<()> {
@@ -96,36 +113,90 @@ pub async fn set_password(
     let hash = crate::password::hash_blocking(password.to_string()).await?;
     let mut tx = store.begin().await?;
     store::accounts::set_password(&mut *tx, &id, &hash.0, now).await?;
+    end_other_sessions(&mut tx, &id, session).await?;
     let change = audit_change(signed_in, "Change account password", account.email);
     audit::record(&mut tx, &signed_in.principal, now, change).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Removes a passkey; the account keeps at least one way to sign in besides codes.
+/// Removes a passkey; the account keeps at least one way to sign in besides codes. Its
+/// other sessions end.
 ///
 /// **Permissions:** the account's holder, signed in with it less than 15 minutes ago.
 pub async fn remove_passkey(
     store: &Store,
     signed_in: &SignedIn,
+    session: &str,
     passkey_id: &str,
     now: i64,
 ) -> Result<()> {
     let id = account_of(signed_in)?;
     require_recent(signed_in, now)?;
-    let overview = overview(store, signed_in).await?;
-    if !overview.has_password && overview.passkeys.len() <= 1 {
+    // Counted inside the write transaction, so two removals at once cannot both pass.
+    let mut tx = store.begin().await?;
+    let account = store::accounts::by_id(&mut *tx, &id)
+        .await?
+        .ok_or(Error::NotFound("account"))?;
+    let passkeys = store::accounts::passkey_list(&mut *tx, &id).await?;
+    if account.password_hash.is_none() && passkeys.len() <= 1 {
         return Err(Error::Conflict(
             "This is your only passkey and your account has no password: set a password first."
                 .into(),
         ));
     }
-    let mut tx = store.begin().await?;
     if !store::accounts::delete_passkey(&mut *tx, &id, passkey_id).await? {
         return Err(Error::NotFound("passkey"));
     }
-    let change = audit_change(signed_in, "Remove passkey", overview.email);
+    end_other_sessions(&mut tx, &id, session).await?;
+    let change = audit_change(signed_in, "Remove passkey", account.email);
     audit::record(&mut tx, &signed_in.principal, now, change).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Keeps a new account, made at a redemption whose address a passcode proved: the guests
+/// that proved this address with passcodes before belong to it from now on (the same
+/// person), the redemption is proven with it, and the inviting organization's audit log
+/// says so.
+pub(crate) async fn create_in(
+    tx: &mut crate::store::Tx,
+    ticket: &crate::store::invitations::Ticket,
+    redemption_hash: &str,
+    id: &str,
+    password_hash: Option<&str>,
+    how: &str,
+    now: i64,
+) -> Result<()> {
+    store::accounts::insert(&mut **tx, id, &ticket.email, password_hash, now)
+        .await
+        .map_err(|e| {
+            Error::conflict_on_unique(
+                e,
+                "An account with this address was made meanwhile: sign in with it.",
+            )
+        })?;
+    let account = identity(id);
+    store::accounts::adopt_address_identity(&mut **tx, &ticket.email, &account, now).await?;
+    store::invitations::set_proven(&mut **tx, redemption_hash, &account).await?;
+    let guest = crate::Principal {
+        tenant_id: ticket.tenant_id.clone(),
+        user_id: Some(ticket.user_id.clone()),
+        name: ticket.display_name.clone(),
+        roles: vec![],
+        ip: None,
+    };
+    audit::record(
+        tx,
+        &guest,
+        now,
+        Change {
+            action: "Create account",
+            target_type: "User",
+            target_id: &ticket.user_id,
+            target_name: &ticket.display_name,
+            detail: format!("{} made a Portico account with {how}", ticket.email),
+        },
+    )
+    .await
 }

@@ -26,7 +26,10 @@ use openidconnect::{
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
     TokenResponse,
 };
-use types::{FieldError, IdentityProvider, IdentityProviders, RedemptionMethod, RedemptionOrder};
+use types::{
+    FieldError, IdentityProvider, IdentityProviders, ProviderChoice, RedemptionMethod,
+    RedemptionOrder,
+};
 
 use crate::audit::{self, Change};
 use crate::principal::Permission;
@@ -167,6 +170,40 @@ fn describe_discovery_error<E: std::error::Error>(
         D::Validation(e) => format!("The provider's discovery document does not hold: {e}."),
         other => format!("The provider's discovery document could not be used ({other})."),
     }
+}
+
+/// An issuer Portico may trust: https (plain http only on this machine's loopback, for
+/// development), no query or fragment (OpenID Connect Discovery forbids them), and not an
+/// address inside private or link-local networks.
+fn issuer_allowed(issuer: &str) -> Result<(), String> {
+    let url =
+        url::Url::parse(issuer).map_err(|_| "Enter the issuer as a full address.".to_string())?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("An issuer has no query (?) or fragment (#).".into());
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            if ip.is_private() || ip.is_link_local() || ip.is_unspecified() {
+                return Err("Portico does not call addresses inside private networks.".into());
+            }
+            ip.is_loopback()
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            if ip.is_unspecified()
+                || (ip.segments()[0] & 0xfe00) == 0xfc00
+                || (ip.segments()[0] & 0xffc0) == 0xfe80
+            {
+                return Err("Portico does not call addresses inside private networks.".into());
+            }
+            ip.is_loopback()
+        }
+        Some(url::Host::Domain(host)) => host == "localhost",
+        None => false,
+    };
+    if url.scheme() != "https" && !loopback {
+        return Err("The issuer must be an https:// address.".into());
+    }
+    Ok(())
 }
 
 fn field(field: &str, message: impl Into<String>) -> Error {
@@ -312,6 +349,7 @@ pub async fn add(
     ])?;
     let (name, issuer, client_id, secret, scopes, domains) =
         (name?, issuer?, client_id?, secret?, scopes?, domains?);
+    issuer_allowed(&issuer).map_err(|message| field("issuer", message))?;
     // `Url` adds a slash to a bare host; the issuer is compared exactly as the provider
     // writes it, which the form's text is meant to be.
     let issuer = if form.issuer.trim().ends_with('/') {
@@ -502,9 +540,11 @@ pub(crate) async fn provider_for(
         .await
 }
 
-/// The provider a guest with this address signs in with, if they redeemed through one.
-pub(crate) async fn provider_of_guest(store: &Store, email: &str) -> Result<Option<Provider>> {
-    store::federation::provider_of_guest(store.reader(), email).await
+/// The providers guests with this address redeemed through, each with the organization
+/// that set it up.
+pub async fn providers_of_guest(store: &Store, email: &str) -> Result<Vec<ProviderChoice>> {
+    let email = validate::email("email", email)?;
+    store::federation::providers_of_guest(store.reader(), &email).await
 }
 
 /// A trip to a provider, begun: send the browser to `url` and keep `state` in a cookie.
@@ -528,7 +568,7 @@ pub(crate) async fn depart(
     let client = federation
         .relying_party(provider, now, false)
         .await
-        .map_err(|reason| unreachable_provider(provider, &reason))?;
+        .map_err(|_| unreachable_provider(provider))?;
     let state = secrets::new_secret();
     let nonce = secrets::new_secret();
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -571,9 +611,11 @@ pub(crate) async fn depart(
     })
 }
 
-fn unreachable_provider(provider: &Provider, reason: &str) -> Error {
+/// What people are told when a provider cannot be reached; the details are not theirs to
+/// read (they would map Portico's network for anyone).
+fn unreachable_provider(provider: &Provider) -> Error {
     Error::Conflict(format!(
-        "{} cannot be reached right now, so you cannot sign in there ({reason}) Try again later, or ask the organization that invited you.",
+        "{} cannot be reached right now, so you cannot sign in there. Try again later, or ask the organization that invited you.",
         provider.name
     ))
 }
@@ -713,11 +755,11 @@ async fn exchange(
     let mut client = federation
         .relying_party(provider, now, false)
         .await
-        .map_err(|reason| unreachable_provider(provider, &reason))?;
+        .map_err(|_| unreachable_provider(provider))?;
     // The discovery above made the HTTP client.
     let http = federation
         .http()
-        .map_err(|reason| unreachable_provider(provider, &reason))?;
+        .map_err(|_| unreachable_provider(provider))?;
     let tokens = client
         .exchange_code(AuthorizationCode::new(code.to_string()))
         .map_err(|e| refused(provider, e))?
@@ -755,7 +797,7 @@ async fn exchange(
             client = federation
                 .relying_party(provider, now, true)
                 .await
-                .map_err(|reason| unreachable_provider(provider, &reason))?;
+                .map_err(|_| unreachable_provider(provider))?;
             verify(&client)
         }
         other => other,
@@ -837,20 +879,31 @@ async fn sign_in(
     Ok(opened)
 }
 
-/// Begins signing in at the provider of a guest who redeemed through one; `None` when
-/// the address has no such guest.
+/// Begins signing in at a provider a guest with this address redeemed through: `provider`
+/// names one of them; without it, the only one there is (`None` when there is not exactly
+/// one).
 pub async fn depart_to_sign_in(
     store: &Store,
     federation: &Federation,
     email: &str,
+    provider: Option<&str>,
     next: Option<&str>,
     now: i64,
 ) -> Result<Option<Departure>> {
     let email = validate::email("email", email)?;
-    let Some(provider) = provider_of_guest(store, &email).await? else {
+    let choices = store::federation::providers_of_guest(store.reader(), &email).await?;
+    let chosen = match provider {
+        Some(id) => choices.iter().find(|c| c.id == id),
+        None if choices.len() == 1 => choices.first(),
+        None => None,
+    };
+    let Some(chosen) = chosen else {
         return Ok(None);
     };
-    depart(store, federation, &provider, None, next, &email, now)
+    let Some(found) = store::federation::provider_by_id(store.reader(), &chosen.id).await? else {
+        return Ok(None);
+    };
+    depart(store, federation, &found, None, next, &email, now)
         .await
         .map(Some)
 }

@@ -100,7 +100,7 @@ pub async fn verify_sign_in_code(
     let attempts = store::sessions::count_sign_in_attempt(&mut *tx, &token_hash).await?;
     let identity = crate::accounts::identity_of_address(store, &stored.email).await?;
     let places = store::sessions::memberships(&mut *tx, &identity, None).await?;
-    let right = secrets::hash_code(&token_hash, code) == stored.code_hash;
+    let right = secrets::same(&secrets::hash_code(&token_hash, code), &stored.code_hash);
     let Some(first) = places.first().filter(|_| right) else {
         tx.commit().await?;
         let left = MAX_ATTEMPTS - attempts;

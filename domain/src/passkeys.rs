@@ -420,19 +420,19 @@ async fn register(
         .ok_or(Error::InvalidLink)?;
     let credential_id = credential_id(passkey);
     let mut tx = store.begin().await?;
-    store::accounts::insert(&mut *tx, account_id, &ticket.email, None, now)
-        .await
-        .map_err(|e| {
-            Error::conflict_on_unique(
-                e,
-                "An account with this address was made meanwhile: sign in with it.",
-            )
-        })?;
+    accounts::create_in(
+        &mut tx,
+        &ticket,
+        redemption_hash,
+        account_id,
+        None,
+        "a passkey",
+        now,
+    )
+    .await?;
     store::accounts::insert_passkey(&mut *tx, &credential_id, account_id, &json(passkey)?, now)
         .await
         .map_err(|e| Error::conflict_on_unique(e, "This passkey is registered already."))?;
-    store::invitations::set_proven(&mut *tx, redemption_hash, &accounts::identity(account_id))
-        .await?;
     tx.commit().await?;
     Ok(())
 }

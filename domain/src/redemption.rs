@@ -456,7 +456,7 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
         ));
     }
     let attempts = store::invitations::count_attempt(&mut *tx, &token_hash).await?;
-    if secrets::hash_code(&token_hash, code) != stored.code_hash {
+    if !secrets::same(&secrets::hash_code(&token_hash, code), &stored.code_hash) {
         tx.commit().await?;
         let left = MAX_CODE_ATTEMPTS - attempts;
         return Err(Error::Invalid(vec![types::FieldError {
@@ -500,15 +500,16 @@ pub async fn create_account(store: &Store, token: &str, password: &str, now: i64
     let hash = crate::password::hash_blocking(password.to_string()).await?;
     let id = crate::new_id();
     let mut tx = store.begin().await?;
-    store::accounts::insert(&mut *tx, &id, &ticket.email, Some(hash.0.as_str()), now)
-        .await
-        .map_err(|e| {
-            Error::conflict_on_unique(
-                e,
-                "An account with this address was made meanwhile: sign in with it.",
-            )
-        })?;
-    store::invitations::set_proven(&mut *tx, &token_hash, &accounts::identity(&id)).await?;
+    accounts::create_in(
+        &mut tx,
+        &ticket,
+        &token_hash,
+        &id,
+        Some(hash.0.as_str()),
+        "a password",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -53,8 +53,9 @@ pub struct OpenedSession {
 const TOUCH_INTERVAL: i64 = 60;
 
 /// How a person proves who they are, decided from their address alone (identity-first
-/// sign-in): the address of a member signs in with its password; a guest who redeemed
-/// through their organization's identity provider signs in there; one with a Portico
+/// sign-in): the address of a member signs in with its password; a guest whose only way in
+/// is the identity provider they redeemed through signs in there (with several ways, the
+/// code or account step lists the providers with their organizations); one with a Portico
 /// account uses its password (or a code, to recover it); any other address (a guest's,
 /// whose identity is the address itself, or one unknown here) gets a one-time code by
 /// mail, which is only sent where a guest exists, so the answer tells nothing about those
@@ -76,13 +77,17 @@ pub async fn sign_in_method(store: &Store, email: &str) -> Result<SignInMethod> 
     {
         return Ok(SignInMethod::Password);
     }
-    if crate::federation::provider_of_guest(store, &email)
-        .await?
-        .is_some()
+    let account = accounts::by_email(store, &email).await?;
+    // Straight to a provider only when it is the person's one way in: an organization's
+    // provider must never stand in silently for the way another organization knows them.
+    let providers = store::federation::providers_of_guest(store.reader(), &email).await?;
+    if providers.len() == 1
+        && account.is_none()
+        && !store::federation::has_passcode_guests(store.reader(), &email).await?
     {
         return Ok(SignInMethod::IdentityProvider);
     }
-    Ok(match accounts::by_email(store, &email).await? {
+    Ok(match account {
         Some(_) => SignInMethod::Account,
         None => SignInMethod::EmailCode,
     })

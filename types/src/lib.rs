@@ -538,6 +538,16 @@ pub struct IdentityProvider {
     pub created_at: i64,
 }
 
+/// A partner's provider a person may sign in with, and the organization that set it up
+/// (so that a provider of one organization never stands in silently for another's).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct ProviderChoice {
+    pub id: String,
+    pub name: String,
+    pub tenant_name: String,
+}
+
 /// What an admin needs to register Portico at a partner's provider, and its providers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdentityProviders {

@@ -27,10 +27,14 @@ pub async fn set_account_password(password: String) -> Result<(), AppError> {
         .await?
         .ok_or(AppError::NotAuthenticated)?;
     let portal = crate::server::portal()?;
-    Ok(
-        domain::accounts::set_password(&portal.store, &signed_in, &password, crate::server::now())
-            .await?,
+    Ok(domain::accounts::set_password(
+        &portal.store,
+        &signed_in,
+        &crate::server::session_token(&portal).unwrap_or_default(),
+        &password,
+        crate::server::now(),
     )
+    .await?)
 }
 
 /// **Permissions:** the account's holder, signed in with it less than 15 minutes ago.
@@ -40,10 +44,14 @@ pub async fn remove_passkey(id: String) -> Result<(), AppError> {
         .await?
         .ok_or(AppError::NotAuthenticated)?;
     let portal = crate::server::portal()?;
-    Ok(
-        domain::accounts::remove_passkey(&portal.store, &signed_in, &id, crate::server::now())
-            .await?,
+    Ok(domain::accounts::remove_passkey(
+        &portal.store,
+        &signed_in,
+        &crate::server::session_token(&portal).unwrap_or_default(),
+        &id,
+        crate::server::now(),
     )
+    .await?)
 }
 
 #[component]

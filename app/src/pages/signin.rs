@@ -95,6 +95,7 @@ pub async fn identify(email: String, next: Option<String>) -> Result<(), AppErro
                 &portal.store,
                 &portal.federation,
                 &email,
+                None,
                 next,
                 crate::server::now(),
             )
@@ -107,6 +108,76 @@ pub async fn identify(email: String, next: Option<String>) -> Result<(), AppErro
         SignInMethod::EmailCode => start_code_sign_in(&email, next.as_deref()).await?,
     }
     Ok(())
+}
+
+/// The providers guests with this address redeemed through, with the organizations that
+/// set them up. (Identity-first sign-in says as much already.)
+#[leptos::server(prefix = "/fn", endpoint = "sign_in/providers")]
+pub async fn sign_in_providers(email: String) -> Result<Vec<types::ProviderChoice>, AppError> {
+    let portal = crate::server::portal()?;
+    Ok(domain::federation::providers_of_guest(&portal.store, &email).await?)
+}
+
+/// Signs in at one of those providers.
+#[leptos::server(prefix = "/fn", endpoint = "sign_in/provider")]
+pub async fn sign_in_at_provider(
+    email: String,
+    provider: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let portal = crate::server::portal()?;
+    let next = next.as_deref().and_then(super::local_path);
+    let departure = domain::federation::depart_to_sign_in(
+        &portal.store,
+        &portal.federation,
+        &email,
+        Some(&provider),
+        next,
+        crate::server::now(),
+    )
+    .await?
+    .ok_or_else(|| {
+        AppError::Refused("You did not redeem an invitation through that provider.".into())
+    })?;
+    crate::server::leave_for_provider(&portal, &departure);
+    Ok(())
+}
+
+/// "Or continue with": the providers this address redeemed through, each naming the
+/// organization that set it up.
+#[component]
+fn ProviderChoices(email: String, next: Option<String>) -> impl IntoView {
+    let choose = ServerAction::<SignInAtProvider>::new();
+    let error = action_error(choose.value());
+    let asked = email.clone();
+    let choices = Resource::new(move || asked.clone(), sign_in_providers);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let next = next.clone();
+                let email = email.clone();
+                Suspend::new(async move {
+                    let list = choices.await.unwrap_or_default();
+                    (!list.is_empty()).then(|| view! {
+                        <h2>"Or continue with"</h2>
+                        <FormError error />
+                        {list.into_iter().map(|c| {
+                            let next = next.clone();
+                            let email = email.clone();
+                            view! {
+                                <ActionForm action=choose>
+                                    <input type="hidden" name="email" value=email />
+                                    <input type="hidden" name="provider" value=c.id />
+                                    {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
+                                    <button type="submit" class="secondary">{format!("{} (set up by {})", c.name, c.tenant_name)}</button>
+                                </ActionForm>
+                            }
+                        }).collect_view()}
+                    })
+                })
+            }}
+        </Suspense>
+    }
 }
 
 /// The `next` query parameter, carried through the sign-in forms.
@@ -153,6 +224,7 @@ pub fn SignIn() -> impl IntoView {
                         </ActionForm>
                         {(step() == "account").then(|| view! {
                             <PasskeyButton purpose="sign_in" label="Sign in with a passkey" email=email() next=next_param().unwrap_or_default() />
+                            <ProviderChoices email=email() next=next_param() />
                             <ActionForm action=send_code>
                                 <FormError error=send_error />
                                 {next_param().map(|next| view! { <input type="hidden" name="next" value=next /> })}
@@ -237,6 +309,10 @@ pub fn SignInWithCode() -> impl IntoView {
                     <Submit label="Sign in" busy_label="Signing in…" pending=verify.pending() />
                 </ActionForm>
                 })
+            }}
+            {move || {
+                let email = query.read().get("email").unwrap_or_default();
+                (!email.is_empty()).then(|| view! { <ProviderChoices email next=next_param() /> })
             }}
         </section>
     }

@@ -204,3 +204,21 @@ pub async fn delete_passkey(
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Guests who proved this address with passcodes belong to the account made for it.
+pub async fn adopt_address_identity(
+    db: impl SqliteExecutor<'_>,
+    email: &str,
+    account_identity: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET redeemed_identity = ?, updated_at = ? WHERE redeemed_identity = 'email:' || ?",
+    )
+    .bind(account_identity)
+    .bind(now)
+    .bind(email)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -46,6 +46,14 @@ pub async fn provider(
     )
 }
 
+/// A provider by its id alone (ids are unique across organizations).
+pub async fn provider_by_id(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<Provider>> {
+    Ok(sqlx::query_as(&format!("{PROVIDER} WHERE p.id = ?"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
 /// The provider `tenant_id` set up for an email domain.
 pub async fn provider_for_domain(
     db: impl SqliteExecutor<'_>,
@@ -62,21 +70,34 @@ pub async fn provider_for_domain(
     .await?)
 }
 
-/// The provider a guest redeemed through, found again by the identity they redeemed with
-/// (`oidc:<issuer>#<subject>`): the first enabled, accepted guest with this address whose
-/// identity is a provider's.
-pub async fn provider_of_guest(
+/// The providers that accepted, enabled guests with this address redeemed through (their
+/// identity is `oidc:<issuer>#<subject>` of a provider of their own organization), with
+/// those organizations' names.
+pub async fn providers_of_guest(
     db: impl SqliteExecutor<'_>,
     email: &str,
-) -> Result<Option<Provider>> {
-    Ok(sqlx::query_as(&format!(
-        "{PROVIDER} JOIN users u ON u.tenant_id = p.tenant_id
+) -> Result<Vec<types::ProviderChoice>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT p.id, p.name, t.name AS tenant_name
+         FROM users u JOIN identity_providers p ON p.tenant_id = u.tenant_id
+              JOIN tenants t ON t.id = u.tenant_id
          WHERE u.email = ? AND u.user_type = 'Guest' AND u.enabled = 1 AND u.external_state = 'Accepted'
            AND substr(u.redeemed_identity, 1, length(p.issuer) + 6) = 'oidc:' || p.issuer || '#'
-         ORDER BY u.updated_at DESC LIMIT 1"
-    ))
+         ORDER BY t.name, p.name",
+    )
     .bind(email)
-    .fetch_optional(db)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Whether guests with this address proved it with passcodes (identity `email:<address>`).
+pub async fn has_passcode_guests(db: impl SqliteExecutor<'_>, email: &str) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE redeemed_identity = 'email:' || ?1 AND email = ?1
+                         AND user_type = 'Guest' AND enabled = 1 AND external_state = 'Accepted')",
+    )
+    .bind(email)
+    .fetch_one(db)
     .await?)
 }
 

@@ -121,6 +121,20 @@ pub async fn delete_for_user(db: impl SqliteExecutor<'_>, user_id: &str) -> Resu
     Ok(done.rows_affected())
 }
 
+/// Ends every session of an identity but one (the one making the change).
+pub async fn delete_for_identity_except(
+    db: impl SqliteExecutor<'_>,
+    identity: &str,
+    keep_hash: &str,
+) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE identity = ? AND id_hash != ?")
+        .bind(identity)
+        .bind(keep_hash)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// Removes sessions that ended by either timeout.
 pub async fn delete_expired(db: impl SqliteExecutor<'_>, now: i64, idle_limit: i64) -> Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")

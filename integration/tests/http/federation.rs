@@ -448,6 +448,52 @@ async fn a_second_provider_claiming_the_same_address_gets_nothing_of_the_first_o
         .map(|o| o["tenant_name"].clone())
         .collect();
     assert_eq!(names, ["Fabrikam"], "Contoso's guest is out of reach");
+
+    // Signing in: with two providers, neither stands in for the other. The address leads to
+    // the code step, which lists both with the organizations that set them up.
+    let identify = post(&portico, "sign_in/identify", &[("email", ANN)], "").await;
+    assert!(
+        identify.location.starts_with("/signin/code"),
+        "{}",
+        identify.location
+    );
+    let choices = portico
+        .call("sign_in/providers", &[("email", ANN)], None)
+        .await;
+    let listed: Vec<_> = choices
+        .body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| c["tenant_name"].clone())
+        .collect();
+    assert_eq!(listed, ["Contoso", "Fabrikam"]);
+    let contoso_provider = choices.body[0]["id"].as_str().expect("an id").to_string();
+    let chosen = post(
+        &portico,
+        "sign_in/provider",
+        &[("email", ANN), ("provider", &contoso_provider)],
+        "",
+    )
+    .await;
+    assert!(
+        chosen
+            .location
+            .starts_with(&format!("{}/authorize?", honest.issuer())),
+        "{}",
+        chosen.location
+    );
+    let elsewhere = post(
+        &portico,
+        "sign_in/provider",
+        &[
+            ("email", "someone@else.example"),
+            ("provider", &contoso_provider),
+        ],
+        "",
+    )
+    .await;
+    assert!(cookie(&elsewhere, "portico_federation").is_none());
 }
 
 #[tokio::test]
@@ -643,7 +689,24 @@ async fn an_invited_person_makes_a_portico_account_and_signs_in_with_it_or_recov
     let nat = portico.sign_in("nat@northwind.example", PASSWORD).await;
     set_order(&portico, &ada, "home,federation", "account,code").await;
 
-    // A code confirms the address first; then Zoe makes her account.
+    // Fabrikam only uses passcodes: Zoe is its guest by her address first.
+    let at_fabrikam = invite_and_start(&portico, &fay, ZOE).await;
+    let code = portico.latest_code(ZOE);
+    assert!(
+        portico
+            .call_redeeming("redeem/verify", &[("code", &code)], &at_fabrikam)
+            .await
+            .ok()
+    );
+    assert!(
+        portico
+            .call_redeeming("redeem/accept", &[], &at_fabrikam)
+            .await
+            .ok()
+    );
+
+    // Contoso has her make an account: a code confirms the address first. The account then
+    // takes over what that address proved before (Fabrikam's guest).
     let redemption = invite_and_start(&portico, &ada, ZOE).await;
     let status = portico
         .call_redeeming("redeem/status", &[], &redemption)
@@ -704,22 +767,6 @@ async fn an_invited_person_makes_a_portico_account_and_signs_in_with_it_or_recov
     assert!(accepted.ok(), "{accepted:?}");
     let zoe = accepted.cookie.expect("a session");
     portico.call("sign_out", &[], Some(&zoe)).await;
-
-    // Fabrikam only uses passcodes; the code proves the address, which is Zoe's account.
-    let at_fabrikam = invite_and_start(&portico, &fay, ZOE).await;
-    let code = portico.latest_code(ZOE);
-    assert!(
-        portico
-            .call_redeeming("redeem/verify", &[("code", &code)], &at_fabrikam)
-            .await
-            .ok()
-    );
-    assert!(
-        portico
-            .call_redeeming("redeem/accept", &[], &at_fabrikam)
-            .await
-            .ok()
-    );
 
     // Northwind offers accounts: Zoe signs in with hers instead of making another.
     set_order(&portico, &nat, "home,federation", "code,account").await;
@@ -794,8 +841,10 @@ async fn an_invited_person_makes_a_portico_account_and_signs_in_with_it_or_recov
         .await;
     assert_eq!(places.body.as_array().map(Vec::len), Some(3));
 
-    // Back in with a code, Zoe sets a new password on her account page.
+    // Back in with a code, Zoe sets a new password on her account page; a session opened
+    // elsewhere with the old password ends.
     let zoe = signed_in.cookie.expect("a session");
+    let elsewhere = portico.sign_in(ZOE, "zoe's own long passphrase").await;
     let me = portico.call("me", &[], Some(&zoe)).await;
     assert_eq!(me.body["has_account"], true);
     let account = portico.call("account", &[], Some(&zoe)).await;
@@ -813,6 +862,15 @@ async fn an_invited_person_makes_a_portico_account_and_signs_in_with_it_or_recov
         )
         .await;
     assert!(changed.ok(), "{changed:?}");
+    assert_eq!(
+        portico.call("me", &[], Some(&elsewhere)).await.body,
+        serde_json::Value::Null,
+        "the other session ended"
+    );
+    assert_eq!(
+        portico.call("me", &[], Some(&zoe)).await.body["has_account"],
+        true
+    );
     let old = portico
         .call(
             "sign_in",
