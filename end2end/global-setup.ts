@@ -36,6 +36,8 @@ export default async function globalSetup() {
     [
       "--data-dir", data, "--log-level", "warn", "serve", "--listen", "127.0.0.1:0", "--site-root", siteRoot,
       "--smtp-host", "127.0.0.1", "--smtp-port", String(smtpPort), "--smtp-tls", "none", "--mail-retry-seconds", "1",
+      // The partner's identity provider in the federation test runs on this machine.
+      "--allow-loopback-providers",
     ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );

@@ -56,7 +56,9 @@ type RelyingParty = CoreClient<
 pub struct Federation {
     /// Made at first use: building it loads the system's root certificates, which an
     /// instance without partners' providers never needs in memory.
-    http: std::sync::OnceLock<reqwest::Client>,
+    http: std::sync::OnceLock<Outbound>,
+    /// Whether providers on this machine's loopback are allowed (development and tests).
+    allow_loopback: bool,
     redirect_uri: String,
     metadata: Mutex<HashMap<String, (i64, CoreProviderMetadata)>>,
 }
@@ -71,24 +73,31 @@ impl std::fmt::Debug for Federation {
 
 impl Federation {
     /// `public_url` is how browsers reach Portico; providers send people back under it.
-    pub fn new(public_url: &str) -> Federation {
+    /// `allow_loopback` lets providers run on this machine (development and tests).
+    pub fn new(public_url: &str, allow_loopback: bool) -> Federation {
         Federation {
             http: std::sync::OnceLock::new(),
+            allow_loopback,
             redirect_uri: format!("{}/federation/callback", public_url.trim_end_matches('/')),
             metadata: Mutex::new(HashMap::new()),
         }
     }
 
-    fn http(&self) -> Result<&reqwest::Client, String> {
+    fn http(&self) -> Result<&Outbound, String> {
         if let Some(client) = self.http.get() {
             return Ok(client);
         }
+        let allow_loopback = self.allow_loopback;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
+            .dns_resolver(std::sync::Arc::new(PublicOnly { allow_loopback }))
             .build()
             .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
-        Ok(self.http.get_or_init(|| client))
+        Ok(self.http.get_or_init(|| Outbound {
+            http: client,
+            allow_loopback,
+        }))
     }
 
     /// The redirect URI to register at every provider.
@@ -172,38 +181,131 @@ fn describe_discovery_error<E: std::error::Error>(
     }
 }
 
-/// An issuer Portico may trust: https (plain http only on this machine's loopback, for
-/// development), no query or fragment (OpenID Connect Discovery forbids them), and not an
-/// address inside private or link-local networks.
-fn issuer_allowed(issuer: &str) -> Result<(), String> {
-    let url =
-        url::Url::parse(issuer).map_err(|_| "Enter the issuer as a full address.".to_string())?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err("An issuer has no query (?) or fragment (#).".into());
+/// Whether Portico may call an address: not inside private, link-local or unspecified
+/// networks, and on the loopback only when allowed (development and tests). Checked for
+/// every request to a provider (the addresses a name resolves to, and literal ones), so a
+/// discovery document cannot point Portico at its own network either.
+fn ip_allowed(ip: std::net::IpAddr, allow_loopback: bool) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            if v4.is_loopback() {
+                return allow_loopback;
+            }
+            let shared = v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64;
+            !(v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || shared)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return ip_allowed(IpAddr::V4(v4), allow_loopback);
+            }
+            if v6.is_loopback() {
+                return allow_loopback;
+            }
+            let first = v6.segments()[0];
+            !(v6.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80)
+        }
     }
+}
+
+/// Whether Portico may send a request to `url`: https (plain http only to an allowed
+/// loopback), and a literal address only where [`ip_allowed`].
+fn destination_allowed(url: &url::Url, allow_loopback: bool) -> Result<(), String> {
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => {
-            if ip.is_private() || ip.is_link_local() || ip.is_unspecified() {
+            if !ip_allowed(ip.into(), allow_loopback) {
                 return Err("Portico does not call addresses inside private networks.".into());
             }
             ip.is_loopback()
         }
         Some(url::Host::Ipv6(ip)) => {
-            if ip.is_unspecified()
-                || (ip.segments()[0] & 0xfe00) == 0xfc00
-                || (ip.segments()[0] & 0xffc0) == 0xfe80
-            {
+            if !ip_allowed(ip.into(), allow_loopback) {
                 return Err("Portico does not call addresses inside private networks.".into());
             }
             ip.is_loopback()
         }
-        Some(url::Host::Domain(host)) => host == "localhost",
-        None => false,
+        Some(url::Host::Domain(host)) => allow_loopback && host == "localhost",
+        None => return Err("The address names no host.".into()),
     };
     if url.scheme() != "https" && !loopback {
-        return Err("The issuer must be an https:// address.".into());
+        return Err("Providers are reached over https:// only.".into());
     }
     Ok(())
+}
+
+/// An issuer Portico may trust: no query or fragment (OpenID Connect Discovery forbids
+/// them), and an address Portico may call.
+fn issuer_allowed(issuer: &str, allow_loopback: bool) -> Result<(), String> {
+    let url =
+        url::Url::parse(issuer).map_err(|_| "Enter the issuer as a full address.".to_string())?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("An issuer has no query (?) or fragment (#).".into());
+    }
+    destination_allowed(&url, allow_loopback)
+}
+
+/// Resolves providers' host names, keeping only addresses Portico may call.
+struct PublicOnly {
+    allow_loopback: bool,
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_loopback = self.allow_loopback;
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let kept: Vec<std::net::SocketAddr> = found
+                .filter(|address| ip_allowed(address.ip(), allow_loopback))
+                .collect();
+            if kept.is_empty() {
+                return Err(format!(
+                    "{} resolves only to addresses Portico does not call",
+                    name.as_str()
+                )
+                .into());
+            }
+            Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Why a request to a provider did not happen or failed.
+#[derive(Debug, thiserror::Error)]
+enum OutboundError {
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Http(#[from] openidconnect::HttpClientError<reqwest::Error>),
+}
+
+/// The HTTP client for providers: every request's address is checked first.
+struct Outbound {
+    http: reqwest::Client,
+    allow_loopback: bool,
+}
+
+impl<'c> openidconnect::AsyncHttpClient<'c> for Outbound {
+    type Error = OutboundError;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<openidconnect::HttpResponse, OutboundError>>
+                + Send
+                + 'c,
+        >,
+    >;
+
+    fn call(&'c self, request: openidconnect::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let url = url::Url::parse(&request.uri().to_string())
+                .map_err(|e| OutboundError::Refused(e.to_string()))?;
+            destination_allowed(&url, self.allow_loopback).map_err(OutboundError::Refused)?;
+            Ok(self.http.call(request).await?)
+        })
+    }
 }
 
 fn field(field: &str, message: impl Into<String>) -> Error {
@@ -349,7 +451,8 @@ pub async fn add(
     ])?;
     let (name, issuer, client_id, secret, scopes, domains) =
         (name?, issuer?, client_id?, secret?, scopes?, domains?);
-    issuer_allowed(&issuer).map_err(|message| field("issuer", message))?;
+    issuer_allowed(&issuer, federation.allow_loopback)
+        .map_err(|message| field("issuer", message))?;
     // `Url` adds a slash to a bare host; the issuer is compared exactly as the provider
     // writes it, which the form's text is meant to be.
     let issuer = if form.issuer.trim().ends_with('/') {

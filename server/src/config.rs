@@ -127,6 +127,12 @@ pub struct Serve {
     #[arg(long, env = "PORTICO_SESSION_HOURS", default_value_t = 24)]
     pub session_hours: i64,
 
+    /// Let partners' identity providers run on this machine's loopback (plain http allowed
+    /// there). For development and tests only: otherwise Portico calls providers over https,
+    /// and never addresses inside private networks.
+    #[arg(long, env = "PORTICO_ALLOW_LOOPBACK_PROVIDERS")]
+    pub allow_loopback_providers: bool,
+
     #[command(flatten)]
     pub smtp: Smtp,
 }

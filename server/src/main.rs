@@ -167,7 +167,10 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
         policy,
         secure_cookies: public_url.starts_with("https://"),
         public_url: public_url.clone(),
-        federation: std::sync::Arc::new(domain::federation::Federation::new(&public_url)),
+        federation: std::sync::Arc::new(domain::federation::Federation::new(
+            &public_url,
+            serve.allow_loopback_providers,
+        )),
         passkeys: std::sync::Arc::new(domain::passkeys::Passkeys::new(&public_url)),
     };
     let signer = domain::oidc::keys::load_or_create(&store, app::server::now())

@@ -70,7 +70,8 @@ async fn get(portico: &Portico, url: &str, cookies: &str) -> Hop {
 /// Contoso with an admin, signed in, and the partner's provider set up for
 /// partner.example.
 async fn contoso_with(partner: &Partner) -> (Portico, String, String) {
-    let portico = Portico::start();
+    // The partner runs on this machine's loopback, which Portico only calls when told to.
+    let portico = Portico::start_with(&["--allow-loopback-providers"]);
     let (tenant, _) = portico.seed_tenant(
         "Contoso",
         "contoso.example",
@@ -594,6 +595,39 @@ async fn a_provider_is_checked_before_it_is_saved_and_only_global_admins_manage_
             ("domains", domains),
         ]
     };
+    // Without --allow-loopback-providers, this machine is as off limits as private networks.
+    let strict = Portico::start();
+    strict.seed_tenant(
+        "Strict",
+        "strict.example",
+        "sam@strict.example",
+        &["global-administrator"],
+    );
+    let sam = strict.sign_in("sam@strict.example", PASSWORD).await;
+    for (issuer, says) in [
+        (partner.issuer().to_string(), "private networks"),
+        ("http://partner.example".to_string(), "https://"),
+        ("https://10.1.2.3".to_string(), "private networks"),
+        ("https://169.254.169.254".to_string(), "private networks"),
+        ("https://idp.example/#x".to_string(), "fragment"),
+    ] {
+        let refused = strict
+            .call(
+                "admin/identity_providers/add",
+                &[
+                    ("name", "Somewhere"),
+                    ("issuer", &issuer),
+                    ("client_id", "x"),
+                    ("client_secret", "y"),
+                    ("scopes", ""),
+                    ("domains", "partner.example"),
+                ],
+                Some(&sam),
+            )
+            .await;
+        assert_eq!(refused.error_kind().as_deref(), Some("Invalid"), "{issuer}");
+        assert!(refused.message().contains(says), "{issuer}: {refused:?}");
+    }
     // Nothing listens on port 9 here.
     let unreachable = portico
         .call(
