@@ -389,22 +389,20 @@ async fn prove_with_password(
     now: i64,
 ) -> Result<()> {
     let key = format!("account:{}", ticket.email);
-    let (failures, window_start) =
-        store::sessions::failures(store.reader(), &key, now, policy.throttle_window).await?;
-    if failures >= policy.max_failures_per_account {
-        return Err(Error::Throttled {
-            retry_after: (window_start + policy.throttle_window - now).max(1),
-        });
-    }
-    let mut tx = store.begin().await?;
+    sessions::reserve_attempt(
+        store,
+        policy,
+        &[(&key, policy.max_failures_per_account)],
+        now,
+    )
+    .await?;
     if !crate::password::verify_blocking(password.to_string(), stored).await {
-        store::sessions::record_failure(&mut *tx, &key, now, policy.throttle_window).await?;
-        tx.commit().await?;
         return Err(Error::Invalid(vec![types::FieldError {
             field: "password".into(),
             message: "That password is not right.".into(),
         }]));
     }
+    let mut tx = store.begin().await?;
     store::sessions::clear_failures(&mut *tx, &key).await?;
     store::invitations::set_proven(&mut *tx, token_hash, identity).await?;
     tx.commit().await?;

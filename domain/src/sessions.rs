@@ -114,15 +114,7 @@ pub async fn sign_in(
         (&account_key, policy.max_failures_per_account),
         (&address_key, policy.max_failures_per_address),
     ];
-    for (key, limit) in limits {
-        let (failures, window_start) =
-            store::sessions::failures(store.reader(), key, now, policy.throttle_window).await?;
-        if failures >= limit {
-            return Err(Error::Throttled {
-                retry_after: (window_start + policy.throttle_window - now).max(1),
-            });
-        }
-    }
+    reserve_attempt(store, policy, &limits, now).await?;
     // A member of an organization here, else a Portico account an invited person made.
     let holder = match store::users::member_credentials(store.reader(), &email).await? {
         Some(m) => m
@@ -137,18 +129,14 @@ pub async fn sign_in(
         .as_ref()
         .map_or_else(|| password::DECOY.clone(), |(_, _, hash)| hash.clone());
     let matches = password::verify_blocking(secret.to_string(), stored).await;
-    let mut tx = store.begin().await?;
+    // The attempt was counted as a failure before the password was checked.
     let (identity, member_id) = match holder {
         Some((identity, member_id, _)) if matches => (identity, member_id),
-        _ => {
-            for (key, _) in limits {
-                store::sessions::record_failure(&mut *tx, key, now, policy.throttle_window).await?;
-            }
-            tx.commit().await?;
-            return Err(Error::BadCredentials);
-        }
+        _ => return Err(Error::BadCredentials),
     };
+    let mut tx = store.begin().await?;
     store::sessions::clear_failures(&mut *tx, &account_key).await?;
+    store::sessions::forgive_one(&mut *tx, &address_key).await?;
     let user_id = match member_id {
         Some(id) => id,
         // An account is a guest somewhere: it opens in the first organization.
@@ -168,6 +156,32 @@ pub async fn sign_in(
     let opened = open_in(&mut tx, policy, &user_id, &identity, client, now).await?;
     tx.commit().await?;
     Ok(opened)
+}
+
+/// Counts an attempt against each of its limits before its (slow) password check, inside
+/// the write transaction: many attempts at once cannot all slip under a limit. Refuses
+/// when one is reached. A successful attempt is forgiven afterwards.
+pub(crate) async fn reserve_attempt(
+    store: &Store,
+    policy: &SessionPolicy,
+    limits: &[(&String, i64)],
+    now: i64,
+) -> Result<()> {
+    let mut tx = store.begin().await?;
+    for (key, limit) in limits {
+        let (failures, window_start) =
+            store::sessions::failures(&mut *tx, key, now, policy.throttle_window).await?;
+        if failures >= *limit {
+            return Err(Error::Throttled {
+                retry_after: (window_start + policy.throttle_window - now).max(1),
+            });
+        }
+    }
+    for (key, _) in limits {
+        store::sessions::record_failure(&mut *tx, key, now, policy.throttle_window).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Opens a new session for a user inside `tx`.

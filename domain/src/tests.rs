@@ -923,3 +923,57 @@ async fn the_redemption_order_keeps_methods_to_their_kind_and_one_fallback_on() 
     assert_eq!(fine.to_setting(), "federation;code");
     assert_eq!(RedemptionOrder::from_setting("federation;code"), fine);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn guesses_sent_at_once_cannot_slip_under_the_throttle() {
+    let f = fixture().await;
+    tenant_with_admin(&f.store, "contoso.example").await;
+    let policy = SessionPolicy::default();
+    let guesses = (0..30).map(|i| {
+        let store = f.store.clone();
+        tokio::spawn(async move {
+            let client = Client {
+                ip: Some(format!("192.0.2.{i}")),
+                user_agent: None,
+            };
+            crate::sessions::sign_in(
+                &store,
+                &policy,
+                "admin@contoso.example",
+                "a wrong guess",
+                &client,
+                None,
+                T0,
+            )
+            .await
+        })
+    });
+    let mut checked = 0;
+    let mut throttled = 0;
+    for guess in guesses.collect::<Vec<_>>() {
+        match guess.await.unwrap() {
+            Err(Error::BadCredentials) => checked += 1,
+            Err(Error::Throttled { .. }) => throttled += 1,
+            other => panic!("unexpected: {other:?}"),
+        }
+    }
+    assert_eq!(checked, policy.max_failures_per_account);
+    assert_eq!(throttled, 30 - policy.max_failures_per_account);
+    // Once the window has passed, the right password works again.
+    let client = Client {
+        ip: Some("192.0.2.1".into()),
+        user_agent: None,
+    };
+    let later = T0 + policy.throttle_window + 1;
+    let opened = crate::sessions::sign_in(
+        &f.store,
+        &policy,
+        "admin@contoso.example",
+        PASSWORD,
+        &client,
+        None,
+        later,
+    )
+    .await;
+    assert!(opened.is_ok(), "{opened:?}");
+}

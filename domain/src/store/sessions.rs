@@ -196,6 +196,15 @@ pub async fn record_failure(
     Ok(())
 }
 
+/// Takes back one failure counted in advance for an attempt that succeeded.
+pub async fn forgive_one(db: impl SqliteExecutor<'_>, key: &str) -> Result<()> {
+    sqlx::query("UPDATE signin_throttle SET failures = max(failures - 1, 0) WHERE key = ?")
+        .bind(key)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn clear_failures(db: impl SqliteExecutor<'_>, key: &str) -> Result<()> {
     sqlx::query("DELETE FROM signin_throttle WHERE key = ?")
         .bind(key)
