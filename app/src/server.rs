@@ -175,12 +175,18 @@ pub async fn current_principal() -> Result<Option<SignedIn>, AppError> {
     Ok(principal)
 }
 
-/// The signed-in principal, or [`AppError::NotAuthenticated`].
-pub async fn principal() -> Result<(Portal, Principal), AppError> {
+/// Who is signed in, or [`AppError::NotAuthenticated`].
+pub async fn signed_in() -> Result<(Portal, SignedIn), AppError> {
     let signed_in = current_principal()
         .await?
         .ok_or(AppError::NotAuthenticated)?;
-    Ok((portal()?, signed_in.principal))
+    Ok((portal()?, signed_in))
+}
+
+/// The signed-in principal, or [`AppError::NotAuthenticated`].
+pub async fn principal() -> Result<(Portal, Principal), AppError> {
+    let (portal, signed_in) = signed_in().await?;
+    Ok((portal, signed_in.principal))
 }
 
 /// Sets (or, with `max_age` 0, removes) one of Portico's cookies.

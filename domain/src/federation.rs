@@ -564,6 +564,24 @@ pub(crate) async fn order_of(db: &Store, tenant_id: &str) -> Result<RedemptionOr
     Ok(RedemptionOrder::from_setting(&text))
 }
 
+/// A redemption order as a form writes it: each list of method keys in order, e.g.
+/// `home,federation` and `account,code`. An unknown key is an error, not skipped.
+pub fn parse_order(primary: &str, fallback: &str) -> Result<RedemptionOrder> {
+    let parse = |field: &str, list: &str| {
+        list.split(',')
+            .filter(|k| !k.is_empty())
+            .map(|k| {
+                RedemptionMethod::from_key(k)
+                    .ok_or_else(|| self::field(field, "Choose one of the listed orders."))
+            })
+            .collect::<Result<Vec<_>>>()
+    };
+    Ok(RedemptionOrder {
+        primary: parse("primary", primary)?,
+        fallback: parse("fallback", fallback)?,
+    })
+}
+
 /// Sets the redemption order. Primary methods and fallbacks each keep to their kind, none
 /// twice, and at least one fallback stays on: without one, people whose organization
 /// Portico cannot reach could never accept.

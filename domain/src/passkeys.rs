@@ -99,14 +99,14 @@ pub async fn begin_registration(
     now: i64,
 ) -> Result<Begun> {
     let webauthn = passkeys.webauthn()?;
-    let (token_hash, ticket, _) = redemption::redemption(store, redemption_token, now).await?;
-    if redemption::proof(store, &ticket).await?.method != ProofMethod::NewAccount
-        || !store::accounts::address_confirmed(store.reader(), &token_hash).await?
-    {
-        return Err(Error::Conflict(
-            "Confirm your address with the code first.".into(),
-        ));
-    }
+    let (token_hash, ticket) = redemption::redemption_by(
+        store,
+        redemption_token,
+        ProofMethod::NewAccount,
+        redemption::CONFIRM_FIRST,
+        now,
+    )
+    .await?;
     let account_id = crate::new_id();
     let user = Uuid::parse_str(&account_id).map_err(refused)?;
     let (options, state) = webauthn
@@ -138,11 +138,10 @@ pub async fn begin_adding(
     let account = store::accounts::by_id(store.reader(), &account_id)
         .await?
         .ok_or(Error::NotFound("account"))?;
-    let existing: Vec<_> = store::accounts::passkeys(store.reader(), &account_id)
+    let existing: Vec<_> = stored(store.reader(), &account_id)
         .await?
         .into_iter()
-        .filter_map(|(_, text)| serde_json::from_str::<Passkey>(&text).ok())
-        .map(|p| p.cred_id().clone())
+        .map(|(_, p)| p.cred_id().clone())
         .collect();
     let user = Uuid::parse_str(&account_id).map_err(refused)?;
     let (options, state) = webauthn
@@ -164,6 +163,18 @@ pub async fn begin_adding(
     keep(store, ceremony, json(&options)?).await
 }
 
+/// An account's passkeys as (credential id, passkey), as webauthn-rs reads them.
+async fn stored(
+    db: impl sqlx::SqliteExecutor<'_>,
+    account_id: &str,
+) -> Result<Vec<(String, Passkey)>> {
+    Ok(store::accounts::passkeys(db, account_id)
+        .await?
+        .into_iter()
+        .filter_map(|(id, text)| Some((id, serde_json::from_str(&text).ok()?)))
+        .collect())
+}
+
 /// The passkeys of the account with this address, or why there are none.
 async fn passkeys_of(store: &Store, email: &str) -> Result<(String, Vec<(String, Passkey)>)> {
     let none = || {
@@ -173,11 +184,7 @@ async fn passkeys_of(store: &Store, email: &str) -> Result<(String, Vec<(String,
         )
     };
     let account = accounts::by_email(store, email).await?.ok_or_else(none)?;
-    let stored = store::accounts::passkeys(store.reader(), &account.id).await?;
-    let keys: Vec<(String, Passkey)> = stored
-        .into_iter()
-        .filter_map(|(id, text)| Some((id, serde_json::from_str(&text).ok()?)))
-        .collect();
+    let keys = stored(store.reader(), &account.id).await?;
     if keys.is_empty() {
         return Err(none());
     }
@@ -229,12 +236,14 @@ pub async fn begin_redemption(
     redemption_token: &str,
     now: i64,
 ) -> Result<Begun> {
-    let (token_hash, ticket, _) = redemption::redemption(store, redemption_token, now).await?;
-    if redemption::proof(store, &ticket).await?.method != ProofMethod::Account {
-        return Err(Error::Conflict(
-            "This invitation is not redeemed with a Portico account.".into(),
-        ));
-    }
+    let (token_hash, ticket) = redemption::redemption_by(
+        store,
+        redemption_token,
+        ProofMethod::Account,
+        redemption::NOT_BY_ACCOUNT,
+        now,
+    )
+    .await?;
     begin_authentication(store, passkeys, &ticket.email, Some(token_hash), None, now).await
 }
 
@@ -331,11 +340,8 @@ pub async fn finish(
     let identity = accounts::identity(&ceremony.account_id);
     let mut tx = store.begin().await?;
     // The signature counter moves on: keep it, so a cloned authenticator shows.
-    let stored = store::accounts::passkeys(&mut *tx, &ceremony.account_id).await?;
-    for (id, text) in stored {
-        if let Ok(mut passkey) = serde_json::from_str::<Passkey>(&text)
-            && passkey.cred_id() == result.cred_id()
-        {
+    for (id, mut passkey) in stored(&mut *tx, &ceremony.account_id).await? {
+        if passkey.cred_id() == result.cred_id() {
             let changed = passkey.update_credential(&result) == Some(true);
             let text = if changed { Some(json(&passkey)?) } else { None };
             store::accounts::used_passkey(&mut *tx, &id, text.as_deref(), now).await?;
@@ -415,9 +421,7 @@ async fn register(
     passkey: &Passkey,
     now: i64,
 ) -> Result<()> {
-    let (ticket, _) = store::invitations::by_redemption(store.reader(), redemption_hash, now)
-        .await?
-        .ok_or(Error::InvalidLink)?;
+    let (ticket, _) = redemption::open_redemption(store, redemption_hash, now).await?;
     let credential_id = credential_id(passkey);
     let mut tx = store.begin().await?;
     accounts::create_in(

@@ -60,6 +60,10 @@ pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketStat
     })
 }
 
+/// Why an account cannot be made yet, or is not how an invitation is redeemed.
+pub(crate) const CONFIRM_FIRST: &str = "Confirm your address with the code first.";
+pub(crate) const NOT_BY_ACCOUNT: &str = "This invitation is not redeemed with a Portico account.";
+
 /// A redemption just started: `token` goes into a cookie of the browser that started it.
 #[derive(Debug)]
 pub struct Started {
@@ -140,17 +144,46 @@ async fn send_code(tx: &mut store::Tx, ticket: &Ticket, token_hash: &str, now: i
     Ok(())
 }
 
-pub(crate) async fn redemption(
+async fn redemption(
     store: &Store,
     token: &str,
     now: i64,
 ) -> Result<(String, Ticket, Option<String>)> {
     let token_hash = secrets::hash_secret(token);
-    let (ticket, proven) = store::invitations::by_redemption(store.reader(), &token_hash, now)
+    let (ticket, proven) = open_redemption(store, &token_hash, now).await?;
+    Ok((token_hash, ticket, proven))
+}
+
+/// The redemption with this hash, while its invitation is still open; and the identity
+/// proven for it, if any.
+pub(crate) async fn open_redemption(
+    store: &Store,
+    token_hash: &str,
+    now: i64,
+) -> Result<(Ticket, Option<String>)> {
+    store::invitations::by_redemption(store.reader(), token_hash, now)
         .await?
         .filter(|(t, _)| t.status == "PendingAcceptance" && t.expires_at > now)
-        .ok_or(Error::InvalidLink)?;
-    Ok((token_hash, ticket, proven))
+        .ok_or(Error::InvalidLink)
+}
+
+/// The open redemption behind `token`, which must be one redeemed by `method` (for a new
+/// account, with its address already confirmed by a code); `refusal` says why not.
+pub(crate) async fn redemption_by(
+    store: &Store,
+    token: &str,
+    method: ProofMethod,
+    refusal: &str,
+    now: i64,
+) -> Result<(String, Ticket)> {
+    let (token_hash, ticket, _) = redemption(store, token, now).await?;
+    let ready = proof(store, &ticket).await?.method == method
+        && (method != ProofMethod::NewAccount
+            || store::accounts::address_confirmed(store.reader(), &token_hash).await?);
+    if !ready {
+        return Err(Error::Conflict(refusal.into()));
+    }
+    Ok((token_hash, ticket))
 }
 
 /// Who is invited, for the passcode page; also says whether the address is proven.
@@ -169,22 +202,28 @@ pub async fn status(store: &Store, token: &str, now: i64) -> Result<RedemptionSt
 }
 
 /// How this invitation is redeemed, and the provider when it is federation.
-pub(crate) struct Proof {
-    pub(crate) method: ProofMethod,
+struct Proof {
+    method: ProofMethod,
     provider: Option<Provider>,
 }
 
 /// Codes go to the address only when a code is the way to redeem, or when a provider
-/// vouched for the person but not for the address.
-async fn refuse_codes_unless_due(store: &Store, ticket: &Ticket, token_hash: &str) -> Result<()> {
+/// vouched for the person but not for the address. Answers how the invitation is redeemed.
+async fn refuse_codes_unless_due(
+    store: &Store,
+    ticket: &Ticket,
+    token_hash: &str,
+) -> Result<ProofMethod> {
     match proof(store, ticket).await?.method {
-        ProofMethod::EmailCode | ProofMethod::NewAccount | ProofMethod::Account => Ok(()),
+        method @ (ProofMethod::EmailCode | ProofMethod::NewAccount | ProofMethod::Account) => {
+            Ok(method)
+        }
         ProofMethod::Federated
             if store::federation::pending_identity(store.reader(), token_hash)
                 .await?
                 .is_some() =>
         {
-            Ok(())
+            Ok(ProofMethod::Federated)
         }
         ProofMethod::Federated => Err(Error::Conflict(
             "Sign in with your organization's identity provider instead.".into(),
@@ -200,7 +239,7 @@ async fn refuse_codes_unless_due(store: &Store, ticket: &Ticket, token_hash: &st
 /// theirs on this Portico; the provider set up for their domain), else the fallbacks: a
 /// Portico account they made before (when accounts are a fallback), else the first
 /// fallback (a code mailed to the address, or a new account).
-pub(crate) async fn proof(store: &Store, ticket: &Ticket) -> Result<Proof> {
+async fn proof(store: &Store, ticket: &Ticket) -> Result<Proof> {
     let order = federation::order_of(store, &ticket.tenant_id).await?;
     for method in &order.primary {
         match method {
@@ -275,10 +314,7 @@ pub(crate) async fn vouched(
     vouched: &Vouched,
     now: i64,
 ) -> Result<bool> {
-    let (ticket, _) = store::invitations::by_redemption(store.reader(), token_hash, now)
-        .await?
-        .filter(|(t, _)| t.status == "PendingAcceptance" && t.expires_at > now)
-        .ok_or(Error::InvalidLink)?;
+    let (ticket, _) = open_redemption(store, token_hash, now).await?;
     match vouched.email.as_deref() {
         Some(email) if email.eq_ignore_ascii_case(&ticket.email) => {}
         Some(email) => {
@@ -315,12 +351,14 @@ pub async fn verify_home_password(
     password: &str,
     now: i64,
 ) -> Result<()> {
-    let (token_hash, ticket, _) = redemption(store, token, now).await?;
-    if proof(store, &ticket).await?.method != ProofMethod::HomePassword {
-        return Err(Error::Conflict(
-            "This invitation is not redeemed with a password here.".into(),
-        ));
-    }
+    let (token_hash, ticket) = redemption_by(
+        store,
+        token,
+        ProofMethod::HomePassword,
+        "This invitation is not redeemed with a password here.",
+        now,
+    )
+    .await?;
     let member = store::users::member_credentials(store.reader(), &ticket.email)
         .await?
         .filter(|m| m.enabled)
@@ -349,12 +387,8 @@ pub async fn verify_account_password(
     password: &str,
     now: i64,
 ) -> Result<()> {
-    let (token_hash, ticket, _) = redemption(store, token, now).await?;
-    if proof(store, &ticket).await?.method != ProofMethod::Account {
-        return Err(Error::Conflict(
-            "This invitation is not redeemed with a Portico account.".into(),
-        ));
-    }
+    let (token_hash, ticket) =
+        redemption_by(store, token, ProofMethod::Account, NOT_BY_ACCOUNT, now).await?;
     let account = accounts::by_email(store, &ticket.email)
         .await?
         .ok_or_else(|| Error::Conflict("Confirm your address with a code instead.".into()))?;
@@ -438,7 +472,7 @@ pub enum AfterCode {
 /// Checks a passcode. Five wrong tries use the code up; a new one must be sent.
 pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Result<AfterCode> {
     let (token_hash, ticket, _) = redemption(store, token, now).await?;
-    refuse_codes_unless_due(store, &ticket, &token_hash).await?;
+    let method = refuse_codes_unless_due(store, &ticket, &token_hash).await?;
     let mut tx = store.begin().await?;
     let stored = store::invitations::code(&mut *tx, &token_hash)
         .await?
@@ -467,7 +501,7 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
         }]));
     }
     store::invitations::use_code(&mut *tx, &token_hash, now).await?;
-    if proof(store, &ticket).await?.method == ProofMethod::NewAccount {
+    if method == ProofMethod::NewAccount {
         store::accounts::confirm_address(&mut *tx, &token_hash).await?;
         tx.commit().await?;
         return Ok(AfterCode::CreateAccount);
@@ -486,14 +520,8 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
 /// Makes the invited person's Portico account, with a password (same rules as members'),
 /// once a passcode confirmed the address; the account is who they are from now on.
 pub async fn create_account(store: &Store, token: &str, password: &str, now: i64) -> Result<()> {
-    let (token_hash, ticket, _) = redemption(store, token, now).await?;
-    if proof(store, &ticket).await?.method != ProofMethod::NewAccount
-        || !store::accounts::address_confirmed(store.reader(), &token_hash).await?
-    {
-        return Err(Error::Conflict(
-            "Confirm your address with the code first.".into(),
-        ));
-    }
+    let (token_hash, ticket) =
+        redemption_by(store, token, ProofMethod::NewAccount, CONFIRM_FIRST, now).await?;
     crate::password::check_new("password", password, &ticket.email)?;
     let hash = crate::password::hash_blocking(password.to_string()).await?;
     let id = crate::new_id();

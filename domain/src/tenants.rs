@@ -86,13 +86,9 @@ pub async fn find(store: &Store, key: &str) -> Result<Tenant> {
 /// **Permissions:** those who may invite guests (they read the lifetime they invite with).
 pub async fn settings(store: &Store, actor: &Principal) -> Result<TenantSettings> {
     actor.require(Permission::InviteGuests)?;
-    let settings = store::tenants::settings(store.reader(), &actor.tenant_id)
+    store::tenants::settings(store.reader(), &actor.tenant_id)
         .await?
-        .ok_or(Error::NotFound("organization"))?;
-    Ok(TenantSettings {
-        redemption_order: crate::federation::order_of(store, &actor.tenant_id).await?,
-        ..settings
-    })
+        .ok_or(Error::NotFound("organization"))
 }
 
 /// Changes how long invitation links work (1 to 90 days) and the privacy statement shown
@@ -144,7 +140,6 @@ pub async fn update_settings(
     Ok(TenantSettings {
         invitation_lifetime_days: lifetime,
         privacy_url: privacy,
-        redemption_order: crate::federation::order_of(store, &actor.tenant_id).await?,
         ..before
     })
 }

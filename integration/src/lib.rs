@@ -418,8 +418,8 @@ impl Portico {
         )
     }
 
-    /// Invites `email` as `admin` and redeems the invitation; returns the guest's session.
-    pub async fn invite_and_redeem(&self, admin: &str, email: &str) -> String {
+    /// Invites `email` as `admin` (with mail); returns the ticket of the link.
+    pub async fn invite(&self, admin: &str, email: &str) -> String {
         let invited = self
             .call(
                 "admin/invite",
@@ -434,12 +434,34 @@ impl Portico {
             )
             .await;
         assert!(invited.ok(), "{invited:?}");
-        let link = invited.body["redeem_url"]
-            .as_str()
-            .expect("a link")
-            .to_string();
-        let ticket = link.split("ticket=").nth(1).expect("a ticket");
-        let redemption = self.start_redemption(ticket).await;
+        let link = invited.body["redeem_url"].as_str().expect("a link");
+        link.split("ticket=").nth(1).expect("a ticket").to_string()
+    }
+
+    /// The audit events of one action in `admin`'s organization, newest first.
+    pub async fn audited(&self, admin: &str, action: &str) -> Value {
+        let audit = self
+            .call(
+                "admin/audit",
+                &[
+                    ("query[actor]", ""),
+                    ("query[target]", ""),
+                    ("query[action]", action),
+                    ("query[from]", ""),
+                    ("query[to]", ""),
+                    ("query[page]", "0"),
+                ],
+                Some(admin),
+            )
+            .await;
+        assert!(audit.ok(), "{audit:?}");
+        audit.body["events"].clone()
+    }
+
+    /// Invites `email` as `admin` and redeems the invitation; returns the guest's session.
+    pub async fn invite_and_redeem(&self, admin: &str, email: &str) -> String {
+        let ticket = self.invite(admin, email).await;
+        let redemption = self.start_redemption(&ticket).await;
         let code = self.latest_code(email);
         let verified = self
             .call_redeeming("redeem/verify", &[("code", &code)], &redemption)

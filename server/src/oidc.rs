@@ -233,7 +233,7 @@ async fn authorize(
     let outcome = domain::oidc::authorize::authorize(
         &portal.store,
         &portal.public_url,
-        &tenant.id,
+        &tenant,
         &request,
         person.as_ref(),
         now(),

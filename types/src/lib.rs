@@ -483,11 +483,18 @@ impl Default for RedemptionOrder {
 }
 
 impl RedemptionOrder {
+    /// The keys of `list` in order, as forms write them: `home,federation`.
+    pub fn keys(list: &[RedemptionMethod]) -> String {
+        list.iter().map(|m| m.key()).collect::<Vec<_>>().join(",")
+    }
+
     /// As stored: `home,federation;code`.
     pub fn to_setting(&self) -> String {
-        let keys =
-            |list: &[RedemptionMethod]| list.iter().map(|m| m.key()).collect::<Vec<_>>().join(",");
-        format!("{};{}", keys(&self.primary), keys(&self.fallback))
+        format!(
+            "{};{}",
+            Self::keys(&self.primary),
+            Self::keys(&self.fallback)
+        )
     }
 
     /// Reads what [`RedemptionOrder::to_setting`] wrote; unknown methods are skipped.

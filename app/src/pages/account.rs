@@ -13,20 +13,14 @@ use crate::error::AppError;
 /// **Permissions:** the account's holder, signed in with it.
 #[leptos::server(prefix = "/fn", endpoint = "account")]
 pub async fn my_account() -> Result<AccountOverview, AppError> {
-    let signed_in = crate::server::current_principal()
-        .await?
-        .ok_or(AppError::NotAuthenticated)?;
-    let portal = crate::server::portal()?;
+    let (portal, signed_in) = crate::server::signed_in().await?;
     Ok(domain::accounts::overview(&portal.store, &signed_in).await?)
 }
 
 /// **Permissions:** the account's holder, signed in with it less than 15 minutes ago.
 #[leptos::server(prefix = "/fn", endpoint = "account/password")]
 pub async fn set_account_password(password: String) -> Result<(), AppError> {
-    let signed_in = crate::server::current_principal()
-        .await?
-        .ok_or(AppError::NotAuthenticated)?;
-    let portal = crate::server::portal()?;
+    let (portal, signed_in) = crate::server::signed_in().await?;
     Ok(domain::accounts::set_password(
         &portal.store,
         &signed_in,
@@ -40,10 +34,7 @@ pub async fn set_account_password(password: String) -> Result<(), AppError> {
 /// **Permissions:** the account's holder, signed in with it less than 15 minutes ago.
 #[leptos::server(prefix = "/fn", endpoint = "account/passkey/remove")]
 pub async fn remove_passkey(id: String) -> Result<(), AppError> {
-    let signed_in = crate::server::current_principal()
-        .await?
-        .ok_or(AppError::NotAuthenticated)?;
-    let portal = crate::server::portal()?;
+    let (portal, signed_in) = crate::server::signed_in().await?;
     Ok(domain::accounts::remove_passkey(
         &portal.store,
         &signed_in,

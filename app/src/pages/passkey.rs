@@ -24,14 +24,10 @@ pub async fn begin_passkey(
     email: Option<String>,
     next: Option<String>,
 ) -> Result<PasskeyBegun, AppError> {
-    use crate::server::{Cookie, cookie, now, portal};
+    use crate::server::{now, portal};
     use domain::passkeys;
     let portal = portal()?;
-    let redemption = || {
-        cookie(&portal, Cookie::Redemption).ok_or_else(|| {
-            AppError::Refused("Open the link from your invitation mail to start.".into())
-        })
-    };
+    let redemption = || super::redeem::redeeming().map(|(_, token)| token);
     let begun = match purpose.as_str() {
         "register" => {
             passkeys::begin_registration(&portal.store, &portal.passkeys, &redemption()?, now())
@@ -42,9 +38,7 @@ pub async fn begin_passkey(
                 .await?
         }
         "add" => {
-            let signed_in = crate::server::current_principal()
-                .await?
-                .ok_or(AppError::NotAuthenticated)?;
+            let (_, signed_in) = crate::server::signed_in().await?;
             passkeys::begin_adding(&portal.store, &portal.passkeys, &signed_in, now()).await?
         }
         "sign_in" => {

@@ -36,22 +36,26 @@ pub async fn start_redemption(ticket: String) -> Result<(), AppError> {
 /// The invitation behind this browser's redemption, and whether the address is proven.
 #[leptos::server(prefix = "/fn", endpoint = "redeem/status")]
 pub async fn redemption_progress() -> Result<RedemptionStatus, AppError> {
-    use crate::server::{Cookie, cookie, now, portal};
-    let portal = portal()?;
-    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    use crate::server::now;
+    let (portal, token) = redeeming()?;
     Ok(domain::redemption::status(&portal.store, &token, now()).await?)
 }
 
+/// The shared state and this browser's redemption in progress (its cookie).
 #[cfg(feature = "ssr")]
-fn no_redemption() -> AppError {
-    AppError::Refused("Open the link from your invitation mail to start.".into())
+pub(crate) fn redeeming() -> Result<(crate::server::Portal, String), AppError> {
+    use crate::server::{Cookie, cookie, portal};
+    let portal = portal()?;
+    let token = cookie(&portal, Cookie::Redemption).ok_or_else(|| {
+        AppError::Refused("Open the link from your invitation mail to start.".into())
+    })?;
+    Ok((portal, token))
 }
 
 #[leptos::server(prefix = "/fn", endpoint = "redeem/verify")]
 pub async fn verify_code(code: String) -> Result<(), AppError> {
-    use crate::server::{Cookie, cookie, now, portal};
-    let portal = portal()?;
-    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    use crate::server::now;
+    let (portal, token) = redeeming()?;
     match domain::redemption::verify_code(&portal.store, &token, &code, now()).await? {
         domain::redemption::AfterCode::Consent => leptos_axum::redirect("/redeem/consent"),
         domain::redemption::AfterCode::CreateAccount => leptos_axum::redirect("/redeem/account"),
@@ -63,9 +67,8 @@ pub async fn verify_code(code: String) -> Result<(), AppError> {
 /// the address.
 #[leptos::server(prefix = "/fn", endpoint = "redeem/account/create")]
 pub async fn create_account(password: String) -> Result<(), AppError> {
-    use crate::server::{Cookie, cookie, now, portal};
-    let portal = portal()?;
-    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    use crate::server::now;
+    let (portal, token) = redeeming()?;
     domain::redemption::create_account(&portal.store, &token, &password, now()).await?;
     leptos_axum::redirect("/redeem/consent");
     Ok(())
@@ -74,9 +77,8 @@ pub async fn create_account(password: String) -> Result<(), AppError> {
 /// Someone with a Portico account proves it is them with its password.
 #[leptos::server(prefix = "/fn", endpoint = "redeem/account/password")]
 pub async fn verify_account_password(password: String) -> Result<(), AppError> {
-    use crate::server::{Cookie, cookie, now, portal};
-    let portal = portal()?;
-    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    use crate::server::now;
+    let (portal, token) = redeeming()?;
     domain::redemption::verify_account_password(
         &portal.store,
         &portal.policy,
@@ -92,9 +94,8 @@ pub async fn verify_account_password(password: String) -> Result<(), AppError> {
 /// A member of another organization proves the address with their own password.
 #[leptos::server(prefix = "/fn", endpoint = "redeem/password")]
 pub async fn verify_home_password(password: String) -> Result<(), AppError> {
-    use crate::server::{Cookie, cookie, now, portal};
-    let portal = portal()?;
-    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    use crate::server::now;
+    let (portal, token) = redeeming()?;
     domain::redemption::verify_home_password(
         &portal.store,
         &portal.policy,
@@ -111,9 +112,8 @@ pub async fn verify_home_password(password: String) -> Result<(), AppError> {
 /// domain; it sends the person back to `/federation/callback`.
 #[leptos::server(prefix = "/fn", endpoint = "redeem/federate")]
 pub async fn sign_in_at_provider() -> Result<(), AppError> {
-    use crate::server::{Cookie, cookie, leave_for_provider, now, portal};
-    let portal = portal()?;
-    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    use crate::server::{leave_for_provider, now};
+    let (portal, token) = redeeming()?;
     let departure =
         domain::redemption::depart_to_provider(&portal.store, &portal.federation, &token, now())
             .await?;
@@ -123,9 +123,8 @@ pub async fn sign_in_at_provider() -> Result<(), AppError> {
 
 #[leptos::server(prefix = "/fn", endpoint = "redeem/resend")]
 pub async fn resend_code() -> Result<(), AppError> {
-    use crate::server::{Cookie, cookie, now, portal};
-    let portal = portal()?;
-    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    use crate::server::now;
+    let (portal, token) = redeeming()?;
     Ok(domain::redemption::resend_code(&portal.store, &token, now()).await?)
 }
 
@@ -133,8 +132,7 @@ pub async fn resend_code() -> Result<(), AppError> {
 #[leptos::server(prefix = "/fn", endpoint = "redeem/accept")]
 pub async fn accept_invitation() -> Result<(), AppError> {
     use crate::server::*;
-    let portal = portal()?;
-    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    let (portal, token) = redeeming()?;
     let previous = session_token(&portal);
     let accepted = domain::redemption::accept(
         &portal.store,
@@ -157,9 +155,8 @@ pub async fn accept_invitation() -> Result<(), AppError> {
 
 #[leptos::server(prefix = "/fn", endpoint = "redeem/decline")]
 pub async fn decline_invitation() -> Result<(), AppError> {
-    use crate::server::{Cookie, cookie, now, portal, set_cookie};
-    let portal = portal()?;
-    let token = cookie(&portal, Cookie::Redemption).ok_or_else(no_redemption)?;
+    use crate::server::{Cookie, now, set_cookie};
+    let (portal, token) = redeeming()?;
     domain::redemption::decline(&portal.store, &token, now()).await?;
     set_cookie(&portal, Cookie::Redemption, "", 0);
     leptos_axum::redirect("/redeem/declined");

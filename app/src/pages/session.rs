@@ -23,11 +23,8 @@ pub async fn my_organizations() -> Result<Vec<Organization>, AppError> {
 /// Moves the session to the person's user in another organization.
 #[leptos::server(prefix = "/fn", endpoint = "organizations/switch")]
 pub async fn switch_organization(tenant_id: String) -> Result<(), AppError> {
-    use crate::server::{current_principal, portal, session_token};
-    let portal = portal()?;
-    let signed_in = current_principal()
-        .await?
-        .ok_or(AppError::NotAuthenticated)?;
+    use crate::server::{session_token, signed_in};
+    let (portal, signed_in) = signed_in().await?;
     let token = session_token(&portal).ok_or(AppError::NotAuthenticated)?;
     domain::organizations::switch(&portal.store, &signed_in, &token, &tenant_id).await?;
     leptos_axum::redirect("/");
@@ -37,11 +34,8 @@ pub async fn switch_organization(tenant_id: String) -> Result<(), AppError> {
 /// A guest leaves the current organization.
 #[leptos::server(prefix = "/fn", endpoint = "organizations/leave")]
 pub async fn leave_organization() -> Result<(), AppError> {
-    use crate::server::{clear_session_cookie, current_principal, now, portal, session_token};
-    let portal = portal()?;
-    let signed_in = current_principal()
-        .await?
-        .ok_or(AppError::NotAuthenticated)?;
+    use crate::server::{clear_session_cookie, now, session_token, signed_in};
+    let (portal, signed_in) = signed_in().await?;
     let token = session_token(&portal).ok_or(AppError::NotAuthenticated)?;
     let still = domain::organizations::leave(&portal.store, &signed_in, &token, now()).await?;
     if still {

@@ -104,12 +104,12 @@ fn proof(
     }
 }
 
-/// Decides an authorization request to `tenant_id`'s endpoint. `person` is who is signed
+/// Decides an authorization request to `tenant`'s endpoint. `person` is who is signed
 /// in, if anyone. Every decision about a signed-in person is recorded as a sign-in event.
 pub async fn authorize(
     store: &Store,
     public_url: &str,
-    tenant_id: &str,
+    tenant: &types::Tenant,
     request: &AuthorizeRequest,
     person: Option<&SignedIn>,
     now: i64,
@@ -122,6 +122,8 @@ pub async fn authorize(
     let Some(client_id) = request.client_id.as_deref() else {
         return page("The app did not say who it is (client_id is missing).");
     };
+    let tenant_id = tenant.id.as_str();
+    let tenant_name = tenant.name.as_str();
     let Some(client) = store::oidc::client(store.reader(), tenant_id, client_id).await? else {
         return page("This app is not registered with this organization (unknown client_id).");
     };
@@ -243,8 +245,6 @@ pub async fn authorize(
     // code), so that sign-ins do not queue behind each other's reads.
     let memberships =
         store::sessions::memberships(store.reader(), &identity, member.as_deref()).await?;
-    let tenant = store::tenants::settings(store.reader(), tenant_id).await?;
-    let tenant_name = tenant.map(|t| t.name).unwrap_or_default();
     let (user, decision) = access::decide(store, &memberships, &client).await?;
     let mut tx = store.begin().await?;
     access::record(
@@ -253,7 +253,7 @@ pub async fn authorize(
         &client,
         user.as_ref(),
         &decision,
-        &tenant_name,
+        tenant_name,
         now,
     )
     .await?;
@@ -262,18 +262,18 @@ pub async fn authorize(
         Err(refusal) => {
             tx.commit().await?;
             if silent {
-                return error("interaction_required", &refusal.describe(&tenant_name));
+                return error("interaction_required", &refusal.describe(tenant_name));
             }
             let reason = match refusal {
                 Refusal::NotAssigned => format!(
                     "{} Administrators of {tenant_name} can do that in the admin console.",
-                    refusal.describe(&tenant_name)
+                    refusal.describe(tenant_name)
                 ),
-                other => other.describe(&tenant_name),
+                other => other.describe(tenant_name),
             };
             return Ok(Outcome::Refused {
                 app_name: client.name,
-                tenant_name,
+                tenant_name: tenant_name.to_string(),
                 reason,
             });
         }

@@ -46,12 +46,23 @@ pub async fn slug_taken(db: impl SqliteExecutor<'_>, slug: &str) -> Result<bool>
 }
 
 pub async fn settings(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<TenantSettings>> {
-    Ok(sqlx::query_as(
-        "SELECT name, primary_domain, invitation_lifetime_days, privacy_url FROM tenants WHERE id = ?",
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        settings: TenantSettings,
+        redemption_order: String,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT name, primary_domain, invitation_lifetime_days, privacy_url, redemption_order
+         FROM tenants WHERE id = ?",
     )
     .bind(id)
     .fetch_optional(db)
-    .await?)
+    .await?;
+    Ok(row.map(|r| TenantSettings {
+        redemption_order: types::RedemptionOrder::from_setting(&r.redemption_order),
+        ..r.settings
+    }))
 }
 
 pub async fn update_settings(

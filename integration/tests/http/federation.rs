@@ -103,24 +103,8 @@ async fn add_provider(portico: &Portico, admin: &str, partner: &Partner, domains
 
 /// Invites `email` and starts redeeming; returns the redemption cookie.
 async fn invite_and_start(portico: &Portico, admin: &str, email: &str) -> String {
-    let invited = portico
-        .call(
-            "admin/invite",
-            &[
-                ("email", email),
-                ("display_name", ""),
-                ("message", ""),
-                ("redirect_url", ""),
-                ("send_email", "on"),
-            ],
-            Some(admin),
-        )
-        .await;
-    assert!(invited.ok(), "{invited:?}");
-    let link = invited.body["redeem_url"].as_str().expect("a link");
-    portico
-        .start_redemption(link.split("ticket=").nth(1).expect("a ticket"))
-        .await
+    let ticket = portico.invite(admin, email).await;
+    portico.start_redemption(&ticket).await
 }
 
 /// Goes to the provider for this redemption and back; returns Portico's answer at the
@@ -136,26 +120,6 @@ async fn redeem_through(portico: &Portico, redemption: &str) -> (Hop, String) {
     let back = at_provider.location.clone();
     let cookies = format!("{cookies}; portico_federation={state}");
     (get(portico, &back, &cookies).await, back)
-}
-
-/// The audit events of one action, newest first.
-async fn audited(portico: &Portico, admin: &str, action: &str) -> serde_json::Value {
-    let audit = portico
-        .call(
-            "admin/audit",
-            &[
-                ("query[actor]", ""),
-                ("query[target]", ""),
-                ("query[action]", action),
-                ("query[from]", ""),
-                ("query[to]", ""),
-                ("query[page]", "0"),
-            ],
-            Some(admin),
-        )
-        .await;
-    assert!(audit.ok(), "{audit:?}");
-    audit.body["events"].clone()
 }
 
 fn codes_to(portico: &Portico, email: &str) -> usize {
@@ -396,7 +360,7 @@ async fn answers_that_do_not_hold_are_refused_and_an_unverified_address_needs_a_
         .call_redeeming("redeem/accept", &[], &redemption)
         .await;
     assert!(accepted.ok(), "{accepted:?}");
-    let events = audited(&portico, &ada, "Redeem external user invite").await;
+    let events = portico.audited(&ada, "Redeem external user invite").await;
     let detail = events["items"][0]["detail"].as_str().unwrap_or_default();
     assert!(
         detail.contains(&format!("oidc:{}#ann-0001", partner.issuer())),
@@ -575,9 +539,9 @@ async fn the_redemption_order_decides_the_path_and_keeps_a_fallback() {
         .await;
     let status = portico.call_redeeming("redeem/status", &[], &bob).await;
     assert_eq!(status.body["method"], "HomePassword");
-    let events = audited(&portico, &ada, "Update redemption order").await;
+    let events = portico.audited(&ada, "Update redemption order").await;
     assert_eq!(events["total"], 3, "{events:?}");
-    let added = audited(&portico, &ada, "Add identity provider").await;
+    let added = portico.audited(&ada, "Add identity provider").await;
     assert_eq!(added["total"], 1, "{added:?}");
 }
 
@@ -914,7 +878,7 @@ async fn an_invited_person_makes_a_portico_account_and_signs_in_with_it_or_recov
         .await;
     assert!(!old.ok(), "the old password no longer works");
     portico.sign_in(ZOE, "a brand new passphrase").await;
-    let audit = audited(&portico, &ada, "Change account password").await;
+    let audit = portico.audited(&ada, "Change account password").await;
     assert_eq!(audit["total"], 1, "{audit:?}");
 
     // A member has no Portico account to manage here.

@@ -189,22 +189,9 @@ async fn an_invited_guest_redeems_with_a_passcode_and_finds_the_app_given_before
         )
         .await;
     assert_eq!(pending.body["total"], 0);
-    let audit = portico
-        .call(
-            "admin/audit",
-            &[
-                ("query[actor]", ""),
-                ("query[target]", ""),
-                ("query[action]", "Redeem external user invite"),
-                ("query[from]", ""),
-                ("query[to]", ""),
-                ("query[page]", "0"),
-            ],
-            Some(&ada),
-        )
-        .await;
-    assert_eq!(audit.body["events"]["total"], 1);
-    assert_eq!(audit.body["events"]["items"][0]["actor_name"], "ann");
+    let events = portico.audited(&ada, "Redeem external user invite").await;
+    assert_eq!(events["total"], 1);
+    assert_eq!(events["items"][0]["actor_name"], "ann");
 
     // Inviting the same address again is refused now that it has accepted.
     let twice = portico
@@ -518,21 +505,8 @@ async fn a_guest_signs_in_again_with_a_code_switches_organizations_and_leaves_on
         )
         .await;
     assert_eq!(guests.body["total"], 0, "Fabrikam's guest user is gone");
-    let audit = portico
-        .call(
-            "admin/audit",
-            &[
-                ("query[actor]", ""),
-                ("query[target]", ""),
-                ("query[action]", "Leave organization"),
-                ("query[from]", ""),
-                ("query[to]", ""),
-                ("query[page]", "0"),
-            ],
-            Some(&fay),
-        )
-        .await;
-    assert_eq!(audit.body["events"]["total"], 1);
+    let events = portico.audited(&fay, "Leave organization").await;
+    assert_eq!(events["total"], 1);
     let still = portico
         .call(
             "admin/users",

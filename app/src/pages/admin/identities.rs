@@ -58,18 +58,7 @@ pub async fn remove_identity_provider(id: String) -> Result<(), AppError> {
 #[leptos::server(prefix = "/fn", endpoint = "admin/redemption_order")]
 pub async fn set_redemption_order(primary: String, fallback: String) -> Result<(), AppError> {
     let (portal, principal) = crate::server::principal().await?;
-    let order = types::RedemptionOrder::from_setting(&format!("{primary};{fallback}"));
-    for (field, list) in [("primary", &primary), ("fallback", &fallback)] {
-        if list
-            .split(',')
-            .any(|k| !k.is_empty() && types::RedemptionMethod::from_key(k).is_none())
-        {
-            return Err(AppError::Invalid(vec![types::FieldError {
-                field: field.into(),
-                message: "Choose one of the listed orders.".into(),
-            }]));
-        }
-    }
+    let order = domain::federation::parse_order(&primary, &fallback)?;
     domain::federation::set_redemption_order(
         &portal.store,
         &principal,
@@ -189,11 +178,9 @@ pub fn ExternalIdentities() -> impl IntoView {
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(current) => {
-                        let stored = current.redemption_order.to_setting();
-                        let (primary, fallback) = stored
-                            .split_once(';')
-                            .map(|(p, f)| (p.to_string(), f.to_string()))
-                            .unwrap_or_default();
+                        let current = &current.redemption_order;
+                        let primary = types::RedemptionOrder::keys(&current.primary);
+                        let fallback = types::RedemptionOrder::keys(&current.fallback);
                         view! {
                             <section class="card" aria-labelledby="redemption-order">
                                 <h2 id="redemption-order">"Redemption order"</h2>
