@@ -220,6 +220,8 @@ pub struct SignedIn {
     pub identity: Option<String>,
     /// The organizations the person can switch between, this one marked current.
     pub organizations: Vec<Organization>,
+    /// The person's users behind those organizations.
+    pub memberships: Vec<store::sessions::Membership>,
     /// When the person signed in, Unix seconds.
     pub auth_time: i64,
 }
@@ -254,19 +256,19 @@ pub async fn principal(
         .split(',')
         .filter_map(Role::parse)
         .collect();
-    let organizations = session
-        .memberships
-        .0
-        .into_iter()
+    let memberships = session.memberships.0;
+    let organizations = memberships
+        .iter()
         .map(|m| Organization {
             current: m.tenant_id == session.tenant_id,
             guest: m.user_type == types::UserType::Guest,
-            tenant_id: m.tenant_id,
-            tenant_name: m.tenant_name,
+            tenant_id: m.tenant_id.clone(),
+            tenant_name: m.tenant_name.clone(),
         })
         .collect();
     Ok(Some(SignedIn {
         organizations,
+        memberships,
         auth_time: session.created_at,
         principal: Principal {
             tenant_id: session.tenant_id.clone(),

@@ -977,3 +977,68 @@ async fn guesses_sent_at_once_cannot_slip_under_the_throttle() {
     .await;
     assert!(opened.is_ok(), "{opened:?}");
 }
+
+#[tokio::test]
+async fn a_write_batch_that_fails_halfway_keeps_nothing_and_the_writer_goes_on() {
+    use crate::store::oidc::{Grant, NewSignIn, insert_sign_in_with_code};
+    let f = fixture().await;
+    let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;
+    let bob = member(&f.store, &operator, "bob@contoso.example").await;
+    let input = AppInput {
+        name: "Wiki",
+        description: "",
+        launch_url: "https://wiki.contoso.example/",
+        logo_url: "",
+        assignment_required: false,
+    };
+    let app = crate::apps::create(&f.store, &operator, input, T0)
+        .await
+        .unwrap();
+    let event = NewSignIn {
+        tenant_id: &operator.tenant_id,
+        user_id: Some(&bob),
+        user_name: "Bob",
+        user_email: "bob@contoso.example",
+        app_id: &app.id,
+        app_name: "Wiki",
+        success: true,
+        reason: "Allowed",
+        ip: None,
+    };
+    let grant = Grant {
+        app_id: app.id.clone(),
+        user_id: bob.clone(),
+        redirect_uri: "https://wiki.contoso.example/callback".into(),
+        scope: "openid".into(),
+        nonce: None,
+        code_challenge: None,
+        auth_time: T0,
+        amr: "pwd".into(),
+        idp: String::new(),
+        expires_at: T0 + 60,
+        used_at: None,
+    };
+    let events = || async {
+        crate::store::oidc::sign_ins(f.store.reader(), &operator.tenant_id, 100)
+            .await
+            .unwrap()
+            .len()
+    };
+    insert_sign_in_with_code(&f.store, &event, "code-1", &grant, T0)
+        .await
+        .unwrap();
+    assert_eq!(events().await, 1);
+    // The same code again: its insert fails after the event's, and the event goes too.
+    let again = insert_sign_in_with_code(&f.store, &event, "code-1", &grant, T0).await;
+    assert!(again.is_err(), "a second code with one hash was kept");
+    assert_eq!(events().await, 1, "half of a failed batch was kept");
+    // The writer's connection is not left inside the failed transaction.
+    insert_sign_in_with_code(&f.store, &event, "code-2", &grant, T0)
+        .await
+        .unwrap();
+    assert_eq!(events().await, 2);
+    let kept = crate::store::oidc::code(f.store.reader(), "code-2")
+        .await
+        .unwrap();
+    assert_eq!(kept.map(|g| g.user_id), Some(bob));
+}

@@ -124,15 +124,19 @@ fn internal(error: impl std::fmt::Display) -> Response {
     )
 }
 
+fn no_organization() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "No such organization",
+        &["This address names no organization on this Portico."],
+    )
+}
+
 /// The tenant named in the path, or a page saying there is none.
 async fn tenant(provider: &Provider, key: &str) -> Result<types::Tenant, Response> {
     match domain::tenants::find(&provider.portal.store, key).await {
         Ok(tenant) => Ok(tenant),
-        Err(domain::Error::NotFound(_)) => Err(page(
-            StatusCode::NOT_FOUND,
-            "No such organization",
-            &["This address names no organization on this Portico."],
-        )),
+        Err(domain::Error::NotFound(_)) => Err(no_organization()),
         Err(error) => Err(internal(error)),
     }
 }
@@ -206,10 +210,6 @@ async fn authorize(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let tenant = match tenant(&provider, &key).await {
-        Ok(tenant) => tenant,
-        Err(page) => return page,
-    };
     let ip = client_address.map(|Extension(a)| a.0);
     let person = signed_in(&provider, &headers, ip.as_deref()).await;
     let param = |name: &str| query.get(name).cloned();
@@ -233,7 +233,7 @@ async fn authorize(
     let outcome = domain::oidc::authorize::authorize(
         &portal.store,
         &portal.public_url,
-        &tenant,
+        key.trim(),
         &request,
         person.as_ref(),
         now(),
@@ -241,6 +241,7 @@ async fn authorize(
     .await;
     match outcome {
         Ok(Outcome::Redirect(url)) => Redirect::to(&url).into_response(),
+        Ok(Outcome::NoOrganization) => no_organization(),
         Ok(Outcome::ErrorPage { message }) => page(
             StatusCode::BAD_REQUEST,
             "This sign-in request is not right",

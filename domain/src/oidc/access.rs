@@ -5,8 +5,6 @@
 
 use crate::sessions::SignedIn;
 use crate::store::oidc::{Client, NewSignIn, Subject};
-use crate::store::sessions::Membership;
-use crate::{Result, store};
 
 /// What conditional access asks of a sign-in that the directory allows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,66 +62,39 @@ fn conditional_access(_subject: &Subject, _client: &Client) -> PolicyOutcome {
     PolicyOutcome::Allow
 }
 
-/// The person's user in the app's tenant (if any) and the decision. Reads only: the
-/// caller records it with [`record`] in the transaction that acts on it.
-/// `memberships` are the person's users across organizations.
-pub async fn decide(
-    store: &crate::Store,
-    memberships: &[Membership],
-    client: &Client,
-) -> Result<(Option<Subject>, Result<Subject, Refusal>)> {
-    let user = memberships.iter().find(|m| m.tenant_id == client.tenant_id);
-    let subject = match user {
-        Some(m) => store::oidc::subject(store.reader(), &m.user_id).await?,
-        None => None,
-    };
-    let decision = match &subject {
+/// The decision about the person's user in the app's tenant (`None` when they have none
+/// there). The caller records it with [`record`] in the transaction that acts on it.
+pub fn decide(subject: Option<&Subject>, client: &Client) -> Result<Subject, Refusal> {
+    match subject {
         None => Err(Refusal::NoAccount),
         Some(s) if !s.enabled => Err(Refusal::Disabled),
-        Some(s)
-            if client.assignment_required
-                && !store::oidc::assigned(store.reader(), &client.id, &s.id).await? =>
-        {
-            Err(Refusal::NotAssigned)
-        }
+        Some(s) if client.assignment_required && !s.assigned => Err(Refusal::NotAssigned),
         Some(s) => match conditional_access(s, client) {
             PolicyOutcome::Allow => Ok(s.clone()),
             PolicyOutcome::Block { policy } => Err(Refusal::Blocked { policy }),
             PolicyOutcome::RequireMfa { policy } => Err(Refusal::MfaRequired { policy }),
         },
-    };
-    Ok((subject, decision))
+    }
 }
 
-/// Records a decision as a sign-in event.
-pub async fn record(
-    tx: &mut crate::store::Tx,
-    person: &SignedIn,
-    client: &Client,
-    subject: Option<&Subject>,
-    decision: &Result<Subject, Refusal>,
-    tenant_name: &str,
-    now: i64,
-) -> Result<()> {
-    let reason = match decision {
-        Ok(_) => "Allowed".to_string(),
-        Err(refusal) => refusal.describe(tenant_name),
-    };
-    store::oidc::insert_sign_in(
-        &mut **tx,
-        &NewSignIn {
-            tenant_id: &client.tenant_id,
-            user_id: subject.map(|s| s.id.as_str()),
-            user_name: subject.map_or(person.me.display_name.as_str(), |s| s.display_name.as_str()),
-            user_email: subject.map_or(person.me.email.as_str(), |s| s.email.as_str()),
-            app_id: &client.id,
-            app_name: &client.name,
-            success: decision.is_ok(),
-            reason: &reason,
-            ip: person.principal.ip.as_deref(),
-        },
-        now,
-    )
-    .await?;
-    Ok(())
+/// The sign-in event recording a decision: allowed (`reason` "Allowed") or refused (the
+/// refusal in words).
+pub fn sign_in_event<'a>(
+    person: &'a SignedIn,
+    client: &'a Client,
+    subject: Option<&'a Subject>,
+    reason: &'a str,
+    success: bool,
+) -> NewSignIn<'a> {
+    NewSignIn {
+        tenant_id: &client.tenant_id,
+        user_id: subject.map(|s| s.id.as_str()),
+        user_name: subject.map_or(person.me.display_name.as_str(), |s| s.display_name.as_str()),
+        user_email: subject.map_or(person.me.email.as_str(), |s| s.email.as_str()),
+        app_id: &client.id,
+        app_name: &client.name,
+        success,
+        reason,
+        ip: person.principal.ip.as_deref(),
+    }
 }

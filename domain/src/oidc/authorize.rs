@@ -38,6 +38,8 @@ pub enum Outcome {
     Redirect(String),
     /// The person must sign in (again) first, then come back.
     SignIn { login_hint: Option<String> },
+    /// The path names no organization of this Portico.
+    NoOrganization,
     /// Not allowed: a page says which app, why, and whom to ask.
     Refused {
         app_name: String,
@@ -104,12 +106,13 @@ fn proof(
     }
 }
 
-/// Decides an authorization request to `tenant`'s endpoint. `person` is who is signed
-/// in, if anyone. Every decision about a signed-in person is recorded as a sign-in event.
+/// Decides an authorization request to the endpoint of `tenant` (its id, slug or primary
+/// domain, as in the path). `person` is who is signed in, if anyone. Every decision about
+/// a signed-in person is recorded as a sign-in event.
 pub async fn authorize(
     store: &Store,
     public_url: &str,
-    tenant: &types::Tenant,
+    tenant: &str,
     request: &AuthorizeRequest,
     person: Option<&SignedIn>,
     now: i64,
@@ -122,15 +125,39 @@ pub async fn authorize(
     let Some(client_id) = request.client_id.as_deref() else {
         return page("The app did not say who it is (client_id is missing).");
     };
-    let tenant_id = tenant.id.as_str();
-    let tenant_name = tenant.name.as_str();
-    let Some(client) = store::oidc::client(store.reader(), tenant_id, client_id).await? else {
+    let redirect_uri = request.redirect_uri.as_deref();
+    // The client, its organization and the person's user there, in one read.
+    let users: Vec<&str> = person
+        .map(|p| p.memberships.iter().map(|m| m.user_id.as_str()).collect())
+        .unwrap_or_default();
+    let found = store::oidc::authorizing(
+        store.reader(),
+        tenant,
+        client_id,
+        redirect_uri.unwrap_or_default(),
+        &users,
+    )
+    .await?;
+    let Some(store::oidc::Authorizing {
+        client,
+        tenant_name,
+        subject,
+    }) = found
+    else {
+        if store::tenants::find(store.reader(), tenant)
+            .await?
+            .is_none()
+        {
+            return Ok(Outcome::NoOrganization);
+        }
         return page("This app is not registered with this organization (unknown client_id).");
     };
-    let Some(redirect_uri) = request.redirect_uri.as_deref() else {
+    let tenant_id = client.tenant_id.as_str();
+    let tenant_name = tenant_name.as_str();
+    let Some(redirect_uri) = redirect_uri else {
         return page("The app did not say where to send you back (redirect_uri is missing).");
     };
-    if !store::oidc::has_redirect_uri(store.reader(), &client.id, "sign-in", redirect_uri).await? {
+    if !client.redirect_registered {
         return page(
             "The address the app asked to send you back to is not registered for it, so Portico will not send you there.",
         );
@@ -239,27 +266,20 @@ pub async fn authorize(
         };
     }
 
-    let identity = person.identity.clone().unwrap_or_default();
-    let member = identity.strip_prefix("member:").map(str::to_string);
-    // Decided on the read connections; the one writer only records the decision (and the
-    // code), so that sign-ins do not queue behind each other's reads.
-    let memberships =
-        store::sessions::memberships(store.reader(), &identity, member.as_deref()).await?;
-    let (user, decision) = access::decide(store, &memberships, &client).await?;
-    let mut tx = store.begin().await?;
-    access::record(
-        &mut tx,
-        person,
-        &client,
-        user.as_ref(),
-        &decision,
-        tenant_name,
-        now,
-    )
-    .await?;
+    let member = person
+        .identity
+        .as_deref()
+        .and_then(|i| i.strip_prefix("member:"));
+    // Decided on what was read; the one writer only records the decision (and the code),
+    // so that sign-ins do not queue behind each other's reads.
+    let decision = access::decide(subject.as_ref(), &client);
     let subject = match decision {
         Ok(subject) => subject,
         Err(refusal) => {
+            let reason = refusal.describe(tenant_name);
+            let event = access::sign_in_event(person, &client, subject.as_ref(), &reason, false);
+            let mut tx = store.begin().await?;
+            store::oidc::insert_sign_in(&mut *tx, &event, now).await?;
             tx.commit().await?;
             if silent {
                 return error("interaction_required", &refusal.describe(tenant_name));
@@ -278,33 +298,30 @@ pub async fn authorize(
             });
         }
     };
-    let home = memberships
+    let home = person
+        .memberships
         .iter()
-        .find(|m| Some(m.user_id.as_str()) == member.as_deref())
+        .find(|m| Some(m.user_id.as_str()) == member)
         .map(|m| m.tenant_id.clone());
     let guest = subject.user_type == types::UserType::Guest;
     let (amr, idp) = proof(person, home.as_deref(), public_url, guest);
     let code = secrets::new_secret();
-    store::oidc::insert_code(
-        &mut *tx,
-        &secrets::hash_secret(&code),
-        &Grant {
-            app_id: client.id.clone(),
-            user_id: subject.id.clone(),
-            redirect_uri: redirect_uri.to_string(),
-            scope: scope.to_string(),
-            nonce: request.nonce.clone(),
-            code_challenge: challenge.map(str::to_string),
-            auth_time: person.auth_time,
-            amr,
-            idp,
-            expires_at: now + CODE_LIFETIME,
-            used_at: None,
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let code_hash = secrets::hash_secret(&code);
+    let grant = Grant {
+        app_id: client.id.clone(),
+        user_id: subject.id.clone(),
+        redirect_uri: redirect_uri.to_string(),
+        scope: scope.to_string(),
+        nonce: request.nonce.clone(),
+        code_challenge: challenge.map(str::to_string),
+        auth_time: person.auth_time,
+        amr,
+        idp,
+        expires_at: now + CODE_LIFETIME,
+        used_at: None,
+    };
+    let event = access::sign_in_event(person, &client, Some(&subject), "Allowed", true);
+    store::oidc::insert_sign_in_with_code(store, &event, &code_hash, &grant, now).await?;
     let mut pairs = vec![("code", code.as_str())];
     if let Some(state) = state {
         pairs.push(("state", state));

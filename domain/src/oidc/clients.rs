@@ -214,10 +214,11 @@ pub async fn sign_out_target(
     else {
         return Ok(None);
     };
-    let Some(client) = store::oidc::client(store.reader(), tenant_id, &client_id).await? else {
-        return Ok(None);
-    };
-    if !store::oidc::has_redirect_uri(store.reader(), &client.id, "sign-out", uri).await? {
+    let registered =
+        store::oidc::client_redirecting(store.reader(), tenant_id, &client_id, "sign-out", uri)
+            .await?
+            .is_some_and(|client| client.redirect_registered);
+    if !registered {
         return Ok(None);
     }
     let state: Vec<(&str, &str)> = request.state.map(|s| ("state", s)).into_iter().collect();

@@ -14,7 +14,7 @@ use super::{
     ACCESS_TOKEN_LIFETIME, Failure, ID_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME, Signer, issuer,
     refuse,
 };
-use crate::store::oidc::{Client, Subject, Token};
+use crate::store::oidc::{Client, Grant, Subject, Token};
 use crate::store::{self, Tx};
 use crate::{Store, secrets};
 
@@ -118,7 +118,7 @@ fn claims_of(subject: &Subject, app_id: &str, iss: &str, scope: &str) -> Value {
 /// Everything a user-bound token needs to mint its successors.
 struct Session<'a> {
     client: &'a Client,
-    subject: &'a Subject,
+    subject: Subject,
     family: &'a str,
     scope: &'a str,
     nonce: Option<&'a str>,
@@ -127,43 +127,33 @@ struct Session<'a> {
     idp: &'a str,
 }
 
-async fn mint(
-    tx: &mut Tx,
-    issuer_of: &Issuer<'_>,
-    session: Session<'_>,
-    now: i64,
-) -> Result<TokenResponse, Failure> {
+/// New tokens for a session, made and signed before the write transaction starts (signing
+/// is the slowest step, and the one writer must not wait for it); [`Minted::keep`] stores
+/// them in it.
+struct Minted {
+    answer: TokenResponse,
+    /// What to store of each random token: kind, its hash, when it expires.
+    kept: Vec<(&'static str, String, i64)>,
+}
+
+fn mint(issuer_of: &Issuer<'_>, session: &Session<'_>, now: i64) -> Result<Minted, Failure> {
     let access = secrets::new_secret();
     // A refresh token only for apps that asked to act while the person is away.
     let refresh = grants(session.scope, "offline_access").then(secrets::new_secret);
-    let mut minted = vec![("access", &access, ACCESS_TOKEN_LIFETIME)];
+    let mut kept = vec![(
+        "access",
+        secrets::hash_secret(&access),
+        now + ACCESS_TOKEN_LIFETIME,
+    )];
     if let Some(refresh) = &refresh {
-        minted.push(("refresh", refresh, REFRESH_TOKEN_LIFETIME));
-    }
-    for (kind, secret, lifetime) in minted {
-        store::oidc::insert_token(
-            &mut **tx,
-            &secrets::hash_secret(secret),
-            &Token {
-                kind: kind.into(),
-                app_id: session.client.id.clone(),
-                user_id: Some(session.subject.id.clone()),
-                family: session.family.into(),
-                scope: session.scope.into(),
-                nonce: session.nonce.map(str::to_string),
-                auth_time: Some(session.auth_time),
-                amr: Some(session.amr.into()),
-                idp: Some(session.idp.into()),
-                expires_at: now + lifetime,
-                used_at: None,
-                revoked_at: None,
-            },
-            now,
-        )
-        .await?;
+        kept.push((
+            "refresh",
+            secrets::hash_secret(refresh),
+            now + REFRESH_TOKEN_LIFETIME,
+        ));
     }
     let iss = issuer(issuer_of.public_url, &session.client.tenant_id);
-    let mut claims = claims_of(session.subject, &session.client.id, &iss, session.scope);
+    let mut claims = claims_of(&session.subject, &session.client.id, &iss, session.scope);
     claims["aud"] = json!(session.client.id);
     claims["iat"] = json!(now);
     claims["exp"] = json!(now + ID_TOKEN_LIFETIME);
@@ -175,18 +165,60 @@ async fn mint(
     if !session.idp.is_empty() {
         claims["idp"] = json!(session.idp);
     }
-    Ok(TokenResponse {
-        access_token: access,
-        token_type: "Bearer",
-        expires_in: ACCESS_TOKEN_LIFETIME,
-        refresh_token: refresh,
-        id_token: Some(
-            issuer_of
-                .signer
-                .sign(session.client.id_token_alg, &claims)?,
-        ),
-        scope: session.scope.into(),
+    let id_token = issuer_of
+        .signer
+        .sign(session.client.id_token_alg, &claims)?;
+    Ok(Minted {
+        answer: TokenResponse {
+            access_token: access,
+            token_type: "Bearer",
+            expires_in: ACCESS_TOKEN_LIFETIME,
+            refresh_token: refresh,
+            id_token: Some(id_token),
+            scope: session.scope.into(),
+        },
+        kept,
     })
+}
+
+impl Minted {
+    /// Stores the tokens in `tx` and hands out the answer.
+    async fn keep(
+        self,
+        tx: &mut Tx,
+        session: &Session<'_>,
+        now: i64,
+    ) -> Result<TokenResponse, Failure> {
+        for (kind, hash, expires_at) in &self.kept {
+            let token = Token {
+                kind: (*kind).into(),
+                expires_at: *expires_at,
+                ..session.stored()
+            };
+            store::oidc::insert_token(&mut **tx, hash, &token, now).await?;
+        }
+        Ok(self.answer)
+    }
+}
+
+impl Session<'_> {
+    /// What is stored of each of the session's tokens, but their kind and expiry.
+    fn stored(&self) -> Token {
+        Token {
+            kind: String::new(),
+            app_id: self.client.id.clone(),
+            user_id: Some(self.subject.id.clone()),
+            family: self.family.into(),
+            scope: self.scope.into(),
+            nonce: self.nonce.map(str::to_string),
+            auth_time: Some(self.auth_time),
+            amr: Some(self.amr.into()),
+            idp: Some(self.idp.into()),
+            expires_at: 0,
+            used_at: None,
+            revoked_at: None,
+        }
+    }
 }
 
 /// Whether a user may still hold tokens: enabled, and (for guests) still accepted.
@@ -200,11 +232,9 @@ fn may_hold_tokens(s: &Subject) -> bool {
 /// assigned when the app requires it (an assignment removed after sign-in ends the
 /// grant).
 async fn live_subject(store: &Store, client: &Client, user_id: &str) -> Result<Subject, Failure> {
-    match store::oidc::subject(store.reader(), user_id).await? {
+    match store::oidc::subject(store.reader(), user_id, &client.id).await? {
         Some(s) if may_hold_tokens(&s) => {
-            if client.assignment_required
-                && !store::oidc::assigned(store.reader(), &client.id, &s.id).await?
-            {
+            if client.assignment_required && !s.assigned {
                 return refuse(
                     "invalid_grant",
                     "The user is no longer assigned to this app.",
@@ -255,70 +285,86 @@ async fn redeem_code(
     if grant.app_id != client.id {
         return refuse("invalid_grant", "The code was issued to another client.");
     }
-    let live = live_subject(store, client, &grant.user_id).await;
+    // Whatever is wrong with the exchange uses the code up all the same.
+    let prepared = check_exchange(&grant, request, now)
+        .and(live_subject(store, client, &grant.user_id).await)
+        .and_then(|subject| {
+            let session = Session {
+                client,
+                subject,
+                family: &code_hash,
+                scope: &grant.scope,
+                nonce: grant.nonce.as_deref(),
+                auth_time: grant.auth_time,
+                amr: &grant.amr,
+                idp: &grant.idp,
+            };
+            let minted = mint(issuer_of, &session, now)?;
+            Ok((session, minted))
+        });
+    let used_already = || {
+        refuse(
+            "invalid_grant",
+            "The code was used already; the tokens issued from it are revoked.",
+        )
+    };
+    let failure = match prepared {
+        Ok((session, minted)) => {
+            // The usual case: the code is used up and the tokens kept in one trip.
+            if store::oidc::use_code_for_tokens(
+                store,
+                &code_hash,
+                &session.stored(),
+                &minted.kept,
+                now,
+            )
+            .await?
+            {
+                return Ok(minted.answer);
+            }
+            None
+        }
+        Err(failure) => Some(failure),
+    };
     let mut tx = store.begin().await?;
     if !store::oidc::use_code(&mut *tx, &code_hash, now).await? {
         // A second use: whoever holds the code is not to be trusted, nor what it gave.
         store::oidc::revoke_family(&mut *tx, &code_hash, now).await?;
         tx.commit().await?;
-        return refuse(
-            "invalid_grant",
-            "The code was used already; the tokens issued from it are revoked.",
-        );
+        return used_already();
     }
+    tx.commit().await?;
+    match failure {
+        Some(failure) => Err(failure),
+        // Not ours a moment ago, but unused now: cannot happen, codes are used once.
+        None => used_already(),
+    }
+}
+
+/// What is wrong with exchanging `grant` as `request` asks, if anything.
+fn check_exchange(grant: &Grant, request: &TokenRequest, now: i64) -> Result<(), Failure> {
     if grant.expires_at <= now {
-        tx.commit().await?;
         return refuse("invalid_grant", "The code has expired.");
     }
     if request.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
-        tx.commit().await?;
         return refuse(
             "invalid_grant",
             "redirect_uri differs from the authorization request.",
         );
     }
     match (&grant.code_challenge, request.code_verifier.as_deref()) {
-        (Some(challenge), Some(verifier)) if secrets::same(challenge, &s256(verifier)) => {}
-        (Some(_), Some(_)) => {
-            tx.commit().await?;
-            return refuse(
-                "invalid_grant",
-                "The code_verifier does not match the challenge.",
-            );
-        }
-        (Some(_), None) => {
-            tx.commit().await?;
-            return refuse("invalid_grant", "code_verifier is missing.");
-        }
-        (None, Some(_)) => {
-            tx.commit().await?;
-            return refuse(
-                "invalid_grant",
-                "A code_verifier was sent but the authorization request had no challenge.",
-            );
-        }
-        (None, None) => {}
+        (Some(challenge), Some(verifier)) if secrets::same(challenge, &s256(verifier)) => Ok(()),
+        (Some(_), Some(_)) => refuse(
+            "invalid_grant",
+            "The code_verifier does not match the challenge.",
+        ),
+        (Some(_), None) => refuse("invalid_grant", "code_verifier is missing."),
+        (None, Some(_)) => refuse(
+            "invalid_grant",
+            "A code_verifier was sent but the authorization request had no challenge.",
+        ),
+        (None, None) => Ok(()),
     }
-    let subject = match live {
-        Ok(subject) => subject,
-        Err(failure) => {
-            tx.commit().await?;
-            return Err(failure);
-        }
-    };
-    let session = Session {
-        client,
-        subject: &subject,
-        family: &code_hash,
-        scope: &grant.scope,
-        nonce: grant.nonce.as_deref(),
-        auth_time: grant.auth_time,
-        amr: &grant.amr,
-        idp: &grant.idp,
-    };
-    let answer = mint(&mut tx, issuer_of, session, now).await?;
-    tx.commit().await?;
-    Ok(answer)
 }
 
 async fn refresh(
@@ -340,7 +386,22 @@ async fn refresh(
         return refuse("invalid_grant", "The refresh token is no longer valid.");
     }
     let user_id = token.user_id.clone().unwrap_or_default();
-    let live = live_subject(store, client, &user_id).await;
+    let prepared = live_subject(store, client, &user_id)
+        .await
+        .and_then(|subject| {
+            let session = Session {
+                client,
+                subject,
+                family: &token.family,
+                scope: &token.scope,
+                nonce: None,
+                auth_time: token.auth_time.unwrap_or(now),
+                amr: token.amr.as_deref().unwrap_or("pwd"),
+                idp: token.idp.as_deref().unwrap_or_default(),
+            };
+            let minted = mint(issuer_of, &session, now)?;
+            Ok((session, minted))
+        });
     let mut tx = store.begin().await?;
     if !store::oidc::use_token(&mut *tx, &hash, now).await? {
         // Rotated already: someone replays an old token. Nothing of the family stays valid.
@@ -351,8 +412,8 @@ async fn refresh(
             "The refresh token was used already; every token of its family is revoked.",
         );
     }
-    let subject = match live {
-        Ok(subject) => subject,
+    let (session, minted) = match prepared {
+        Ok(prepared) => prepared,
         Err(failure) => {
             // No longer allowed: nothing of this sign-in stays valid.
             store::oidc::revoke_family(&mut *tx, &token.family, now).await?;
@@ -360,17 +421,7 @@ async fn refresh(
             return Err(failure);
         }
     };
-    let session = Session {
-        client,
-        subject: &subject,
-        family: &token.family,
-        scope: &token.scope,
-        nonce: None,
-        auth_time: token.auth_time.unwrap_or(now),
-        amr: token.amr.as_deref().unwrap_or("pwd"),
-        idp: token.idp.as_deref().unwrap_or_default(),
-    };
-    let answer = mint(&mut tx, issuer_of, session, now).await?;
+    let answer = minted.keep(&mut tx, &session, now).await?;
     tx.commit().await?;
     Ok(answer)
 }
@@ -431,7 +482,7 @@ pub async fn userinfo(
     let Some(user_id) = token.user_id.as_deref() else {
         return invalid();
     };
-    let subject = match store::oidc::subject(store.reader(), user_id).await? {
+    let subject = match store::oidc::subject(store.reader(), user_id, &token.app_id).await? {
         Some(s) if s.tenant_id == tenant_id && may_hold_tokens(&s) => s,
         _ => return invalid(),
     };

@@ -80,6 +80,32 @@ impl Store {
         Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// Runs `batch`, statements that begin and commit a transaction of their own, in one
+    /// trip to the writer's thread, so that the write lock is held for the statements
+    /// alone and never while a request waits for its turn on a worker. It runs on a task
+    /// of its own: a request that goes away cannot stop it halfway. When a statement
+    /// fails, the transaction is rolled back before the connection is handed on. Returns
+    /// the rows the batch's queries gave.
+    pub(crate) async fn write_batch(
+        &self,
+        batch: sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments<'static>>,
+    ) -> Result<Vec<sqlx::sqlite::SqliteRow>> {
+        let pool = self.write.clone();
+        let run = tokio::spawn(async move {
+            let mut conn = pool.acquire().await?;
+            let done = batch.fetch_all(&mut *conn).await;
+            if done.is_err() {
+                // Nothing else can be open on this connection: ending it is always right.
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            }
+            done
+        });
+        match run.await {
+            Ok(done) => Ok(done?),
+            Err(_) => Err(sqlx::Error::WorkerCrashed.into()),
+        }
+    }
+
     /// Closes both pools, letting running statements finish.
     pub async fn close(&self) {
         self.read.close().await;

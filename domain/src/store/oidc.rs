@@ -16,6 +16,8 @@ pub struct Client {
     pub id_token_alg: SigningAlg,
     pub assignment_required: bool,
     pub secret_hash: Option<String>,
+    /// Whether the address asked about (see [`client_redirecting`]) is registered.
+    pub redirect_registered: bool,
 }
 
 /// The app `client_id` of the tenant named by `tenant` (its id, slug or primary domain,
@@ -25,35 +27,34 @@ pub async fn client(
     tenant: &str,
     client_id: &str,
 ) -> Result<Option<Client>> {
+    client_redirecting(db, tenant, client_id, "", "").await
+}
+
+/// [`client`], and whether `uri` is registered for it as a `kind` (sign-in or sign-out)
+/// address, exactly as written: no normalisation, no case folding. One query, because
+/// every authorization and sign-out request asks both.
+pub async fn client_redirecting(
+    db: impl SqliteExecutor<'_>,
+    tenant: &str,
+    client_id: &str,
+    kind: &str,
+    uri: &str,
+) -> Result<Option<Client>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
-                s.secret_hash
+                s.secret_hash,
+                EXISTS (SELECT 1 FROM app_redirect_uris r
+                        WHERE r.app_id = a.id AND r.kind = ?3 AND r.uri = ?4 COLLATE BINARY)
+                    AS redirect_registered
          FROM apps a JOIN tenants t ON t.id = a.tenant_id
               LEFT JOIN client_secrets s ON s.app_id = a.id
          WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)",
     )
     .bind(tenant)
     .bind(client_id)
-    .fetch_optional(db)
-    .await?)
-}
-
-/// Whether `uri` is registered for the app (`kind` sign-in or sign-out), exactly as
-/// written: no normalisation, no case folding.
-pub async fn has_redirect_uri(
-    db: impl SqliteExecutor<'_>,
-    app_id: &str,
-    kind: &str,
-    uri: &str,
-) -> Result<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM app_redirect_uris
-                        WHERE app_id = ? AND kind = ? AND uri = ? COLLATE BINARY)",
-    )
-    .bind(app_id)
     .bind(kind)
     .bind(uri)
-    .fetch_one(db)
+    .fetch_optional(db)
     .await?)
 }
 
@@ -137,6 +138,94 @@ pub async fn set_secret(
     Ok(())
 }
 
+/// What an authorization request needs, read in one query: the client, whether the
+/// redirect address is registered, its organization's name, and the person's user there
+/// (the first of `user_ids` in the app's tenant), seen from the app.
+pub struct Authorizing {
+    pub client: Client,
+    pub tenant_name: String,
+    pub subject: Option<Subject>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AuthorizingRow {
+    #[sqlx(flatten)]
+    client: Client,
+    tenant_name: String,
+    user_id: Option<String>,
+    user_name: Option<String>,
+    user_email: Option<String>,
+    user_type: Option<types::UserType>,
+    user_enabled: Option<bool>,
+    external_state: Option<types::ExternalState>,
+    assigned: bool,
+}
+
+pub async fn authorizing(
+    db: impl SqliteExecutor<'_>,
+    tenant: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    user_ids: &[&str],
+) -> Result<Option<Authorizing>> {
+    let user_ids = serde_json::to_string(user_ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let row: Option<AuthorizingRow> = sqlx::query_as(
+        "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
+                s.secret_hash,
+                EXISTS (SELECT 1 FROM app_redirect_uris r
+                        WHERE r.app_id = a.id AND r.kind = 'sign-in' AND r.uri = ?3 COLLATE BINARY)
+                    AS redirect_registered,
+                t.name AS tenant_name,
+                u.id AS user_id, u.display_name AS user_name, u.email AS user_email, u.user_type,
+                u.enabled AS user_enabled, u.external_state,
+                u.id IS NOT NULL
+                  AND (EXISTS (SELECT 1 FROM app_assignments WHERE app_id = a.id AND user_id = u.id)
+                       OR EXISTS (SELECT 1 FROM app_assignments g
+                                      JOIN group_members m ON m.group_id = g.group_id
+                                  WHERE g.app_id = a.id AND m.user_id = u.id)) AS assigned
+         FROM apps a JOIN tenants t ON t.id = a.tenant_id
+              LEFT JOIN client_secrets s ON s.app_id = a.id
+              LEFT JOIN users u ON u.tenant_id = a.tenant_id
+                               AND u.id IN (SELECT value FROM json_each(?4))
+         WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)
+         ORDER BY u.user_type DESC LIMIT 1",
+    )
+    .bind(tenant)
+    .bind(client_id)
+    .bind(redirect_uri)
+    .bind(user_ids)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|row| {
+        let subject = match (
+            row.user_id,
+            row.user_name,
+            row.user_email,
+            row.user_type,
+            row.user_enabled,
+        ) {
+            (Some(id), Some(display_name), Some(email), Some(user_type), Some(enabled)) => {
+                Some(Subject {
+                    id,
+                    tenant_id: row.client.tenant_id.clone(),
+                    display_name,
+                    email,
+                    user_type,
+                    enabled,
+                    external_state: row.external_state,
+                    assigned: row.assigned,
+                })
+            }
+            _ => None,
+        };
+        Authorizing {
+            client: row.client,
+            tenant_name: row.tenant_name,
+            subject,
+        }
+    }))
+}
+
 /// A signing key as stored.
 #[derive(sqlx::FromRow)]
 pub struct StoredKey {
@@ -207,34 +296,6 @@ pub struct Grant {
     pub idp: String,
     pub expires_at: i64,
     pub used_at: Option<i64>,
-}
-
-pub async fn insert_code(
-    db: impl SqliteExecutor<'_>,
-    code_hash: &str,
-    grant: &Grant,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO authorization_codes (code_hash, app_id, user_id, redirect_uri, scope, nonce,
-            code_challenge, auth_time, amr, idp, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(code_hash)
-    .bind(&grant.app_id)
-    .bind(&grant.user_id)
-    .bind(&grant.redirect_uri)
-    .bind(&grant.scope)
-    .bind(&grant.nonce)
-    .bind(&grant.code_challenge)
-    .bind(grant.auth_time)
-    .bind(&grant.amr)
-    .bind(&grant.idp)
-    .bind(now)
-    .bind(grant.expires_at)
-    .execute(db)
-    .await?;
-    Ok(())
 }
 
 pub async fn code(db: impl SqliteExecutor<'_>, code_hash: &str) -> Result<Option<Grant>> {
@@ -353,28 +414,155 @@ pub struct NewSignIn<'a> {
     pub ip: Option<&'a str>,
 }
 
+macro_rules! insert_sign_in_sql {
+    () => {
+        "INSERT INTO sign_in_events (tenant_id, user_id, user_name, user_email, app_id, app_name,
+            success, reason, ip, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"
+    };
+}
+
+fn bind_sign_in<'q>(
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    event: &'q NewSignIn<'q>,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    query
+        .bind(event.tenant_id)
+        .bind(event.user_id)
+        .bind(event.user_name)
+        .bind(event.user_email)
+        .bind(event.app_id)
+        .bind(event.app_name)
+        .bind(event.success)
+        .bind(event.reason)
+        .bind(event.ip)
+        .bind(now)
+}
+
 pub async fn insert_sign_in(
     db: impl SqliteExecutor<'_>,
     event: &NewSignIn<'_>,
     now: i64,
-) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO sign_in_events (tenant_id, user_id, user_name, user_email, app_id, app_name,
-            success, reason, ip, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(event.tenant_id)
-    .bind(event.user_id)
-    .bind(event.user_name)
-    .bind(event.user_email)
-    .bind(event.app_id)
-    .bind(event.app_name)
-    .bind(event.success)
-    .bind(event.reason)
-    .bind(event.ip)
-    .bind(now)
-    .fetch_one(db)
-    .await?)
+) -> Result<()> {
+    bind_sign_in(sqlx::query(insert_sign_in_sql!()), event, now)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// An allowed sign-in and the authorization code it gives, committed together in one
+/// trip to the writer (see [`crate::Store::write_batch`]).
+pub async fn insert_sign_in_with_code(
+    store: &crate::Store,
+    event: &NewSignIn<'_>,
+    code_hash: &str,
+    grant: &Grant,
+    now: i64,
+) -> Result<()> {
+    let batch = concat!(
+        "BEGIN IMMEDIATE;",
+        insert_sign_in_sql!(),
+        "INSERT INTO authorization_codes (code_hash, app_id, user_id, redirect_uri, scope, nonce,
+            code_challenge, auth_time, amr, idp, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+         COMMIT;"
+    );
+    let owned = |s: &str| s.to_string();
+    let query = sqlx::query(batch)
+        .bind(owned(event.tenant_id))
+        .bind(event.user_id.map(owned))
+        .bind(owned(event.user_name))
+        .bind(owned(event.user_email))
+        .bind(owned(event.app_id))
+        .bind(owned(event.app_name))
+        .bind(event.success)
+        .bind(owned(event.reason))
+        .bind(event.ip.map(owned))
+        .bind(now)
+        .bind(owned(code_hash))
+        .bind(grant.app_id.clone())
+        .bind(grant.user_id.clone())
+        .bind(grant.redirect_uri.clone())
+        .bind(grant.scope.clone())
+        .bind(grant.nonce.clone())
+        .bind(grant.code_challenge.clone())
+        .bind(grant.auth_time)
+        .bind(grant.amr.clone())
+        .bind(grant.idp.clone())
+        .bind(now)
+        .bind(grant.expires_at);
+    store.write_batch(query).await?;
+    Ok(())
+}
+
+/// Uses the code `code_hash` up and keeps the tokens it gives (`tokens`: kind, hash,
+/// expiry; all of one family, the code's), committed together in one trip to the writer.
+/// False, and nothing kept, when the code was used already.
+pub async fn use_code_for_tokens(
+    store: &crate::Store,
+    code_hash: &str,
+    token: &Token,
+    tokens: &[(&'static str, String, i64)],
+    now: i64,
+) -> Result<bool> {
+    // Each token only if the statement before changed a row: the code was ours. Its
+    // hash, kind and expiry are parameters 10 to 12, and 13 to 15 for a second token.
+    macro_rules! token_if_ours {
+        ($hash:literal, $kind:literal, $expires:literal) => {
+            concat!(
+                "INSERT INTO oauth_tokens (token_hash, kind, app_id, user_id, family, scope,
+                    nonce, auth_time, amr, idp, created_at, expires_at)
+                 SELECT ?",
+                $hash,
+                ", ?",
+                $kind,
+                ", ?3, ?4, ?2, ?5, ?6, ?7, ?8, ?9, ?1, ?",
+                $expires,
+                "
+                 WHERE changes() = 1;"
+            )
+        };
+    }
+    macro_rules! use_code {
+        () => {
+            "BEGIN IMMEDIATE;
+             UPDATE authorization_codes SET used_at = ?1 WHERE code_hash = ?2 AND used_at IS NULL;"
+        };
+    }
+    macro_rules! kept {
+        () => {
+            "SELECT EXISTS (SELECT 1 FROM oauth_tokens WHERE token_hash = ?10); COMMIT;"
+        };
+    }
+    let batch: &'static str = if tokens.len() == 1 {
+        concat!(use_code!(), token_if_ours!("10", "11", "12"), kept!())
+    } else {
+        concat!(
+            use_code!(),
+            token_if_ours!("10", "11", "12"),
+            token_if_ours!("13", "14", "15"),
+            kept!()
+        )
+    };
+    let mut query = sqlx::query(batch)
+        .bind(now)
+        .bind(code_hash.to_string())
+        .bind(token.app_id.clone())
+        .bind(token.user_id.clone())
+        .bind(token.scope.clone())
+        .bind(token.nonce.clone())
+        .bind(token.auth_time)
+        .bind(token.amr.clone())
+        .bind(token.idp.clone());
+    for (kind, hash, expires_at) in tokens {
+        query = query.bind(hash.clone()).bind(*kind).bind(*expires_at);
+    }
+    let rows = store.write_batch(query).await?;
+    Ok(rows
+        .first()
+        .map(|row| sqlx::Row::get::<bool, _>(row, 0))
+        .unwrap_or(false))
 }
 
 const SIGN_IN: &str = "SELECT id, user_id, user_name, user_email, app_id, app_name, success,
@@ -395,20 +583,8 @@ pub async fn sign_ins(
     .await?)
 }
 
-/// Whether the user is assigned to the app, directly or through a group.
-pub async fn assigned(db: impl SqliteExecutor<'_>, app_id: &str, user_id: &str) -> Result<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM app_assignments WHERE app_id = ?1 AND user_id = ?2)
-             OR EXISTS (SELECT 1 FROM app_assignments s JOIN group_members m ON m.group_id = s.group_id
-                        WHERE s.app_id = ?1 AND m.user_id = ?2)",
-    )
-    .bind(app_id)
-    .bind(user_id)
-    .fetch_one(db)
-    .await?)
-}
-
-/// What tokens say about a user.
+/// What tokens say about a user, and whether the user is assigned to the app a token is
+/// for (directly or through a group).
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Subject {
     pub id: String,
@@ -418,14 +594,25 @@ pub struct Subject {
     pub user_type: types::UserType,
     pub enabled: bool,
     pub external_state: Option<types::ExternalState>,
+    pub assigned: bool,
 }
 
-pub async fn subject(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<Option<Subject>> {
+/// The user `user_id`, seen from the app `app_id`.
+pub async fn subject(
+    db: impl SqliteExecutor<'_>,
+    user_id: &str,
+    app_id: &str,
+) -> Result<Option<Subject>> {
     Ok(sqlx::query_as(
-        "SELECT id, tenant_id, display_name, email, user_type, enabled, external_state
-         FROM users WHERE id = ?",
+        "SELECT id, tenant_id, display_name, email, user_type, enabled, external_state,
+                EXISTS (SELECT 1 FROM app_assignments WHERE app_id = ?2 AND user_id = ?1)
+                 OR EXISTS (SELECT 1 FROM app_assignments s
+                                JOIN group_members m ON m.group_id = s.group_id
+                            WHERE s.app_id = ?2 AND m.user_id = ?1) AS assigned
+         FROM users WHERE id = ?1",
     )
     .bind(user_id)
+    .bind(app_id)
     .fetch_optional(db)
     .await?)
 }

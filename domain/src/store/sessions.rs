@@ -225,7 +225,7 @@ pub async fn switch_user(db: impl SqliteExecutor<'_>, id_hash: &str, user_id: &s
 
 /// The organizations a person may switch between: users whose redemption used `identity`,
 /// and for a member's own identity, that member.
-#[derive(sqlx::FromRow, serde::Deserialize)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct Membership {
     pub user_id: String,
     pub tenant_id: String,
