@@ -116,3 +116,31 @@ where
 {
     Signal::derive(move || value.get().and_then(Result::err))
 }
+
+/// What the last form did, shown once on the page it led back to.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Flash {
+    pub message: String,
+    /// A value to copy (label, value), such as a secret shown only now.
+    pub copy: Option<(String, String)>,
+}
+
+/// The flash the last form left for this page (see `server::flash`).
+#[component]
+pub fn FlashMessage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let flash = crate::server::take_flash();
+    #[cfg(not(feature = "ssr"))]
+    let flash: Option<Flash> = None;
+    flash.map(|flash| {
+        view! {
+            <div class="banner ok" role="status">
+                <p>{flash.message}</p>
+                {flash.copy.map(|(label, value)| view! {
+                    <p>{format!("{label} (shown only now):")}</p>
+                    <input class="copy" readonly=true value=value aria-label=label />
+                })}
+            </div>
+        }
+    })
+}

@@ -18,7 +18,7 @@ use pages::admin::{
     Settings, SignIns, UserPage, Users,
 };
 use pages::{
-    Account, Continue, NotFound, Panel, Redeem, RedeemAccount, RedeemCode, RedeemConsent,
+    Account, Continue, Depart, NotFound, Panel, Redeem, RedeemAccount, RedeemCode, RedeemConsent,
     RedeemDeclined, Setup, SignIn, SignInWithCode,
 };
 
@@ -35,7 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" href="/pkg/portico.css" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <script src="/passkey.js" defer=true></script>
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -56,24 +56,35 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Marks the page live (`data-hydrated` on `main`) once the browser has run Portico's
+/// WebAssembly: tests, and the islands' styles, wait for it.
+#[island]
+fn HydrationMark() -> impl IntoView {
+    Effect::new(move |_| {
+        if let Some(main) = document().get_element_by_id("main") {
+            let _ = main.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
 /// Everything inside the router: the header that knows who is signed in, and the pages.
 /// Every page renders in full before it is sent (`SsrMode::Async`), so that it works
 /// without JavaScript: streamed placeholders would need a script to be filled in.
 #[component]
 fn Frame() -> impl IntoView {
     pages::session::provide_session();
-    // Effects run only in the browser: the mark tells tests (and styles) that the page is live.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     view! {
             <pages::session::Header />
-            <main id="main" data-hydrated=move || hydrated.get().then_some("true")>
+            <main id="main">
+                <HydrationMark />
+                <components::FlashMessage />
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Panel ssr=SsrMode::Async />
                     <Route path=path!("/signin") view=SignIn ssr=SsrMode::Async />
                     <Route path=path!("/signin/code") view=SignInWithCode ssr=SsrMode::Async />
                     <Route path=path!("/setup") view=Setup ssr=SsrMode::Async />
                     <Route path=path!("/continue") view=Continue ssr=SsrMode::Async />
+                    <Route path=path!("/depart") view=Depart ssr=SsrMode::Async />
                     <Route path=path!("/redeem") view=Redeem ssr=SsrMode::Async />
                     <Route path=path!("/redeem/code") view=RedeemCode ssr=SsrMode::Async />
                     <Route path=path!("/redeem/account") view=RedeemAccount ssr=SsrMode::Async />

@@ -39,6 +39,10 @@ pub enum Cookie {
     CodeSignIn,
     /// The `state` of a trip to a partner's identity provider.
     Federation,
+    /// What the last form did, for the page it leads back to (see [`flash`]).
+    Flash,
+    /// Another site a form leads to (see [`leave_for`]).
+    Departure,
 }
 
 impl Portal {
@@ -49,6 +53,8 @@ impl Portal {
             Cookie::Redemption => "portico_redeem",
             Cookie::CodeSignIn => "portico_signin",
             Cookie::Federation => "portico_federation",
+            Cookie::Flash => "portico_flash",
+            Cookie::Departure => "portico_departure",
         };
         if self.secure_cookies {
             format!("__Host-{base}")
@@ -133,6 +139,63 @@ pub fn cookie(portal: &Portal, which: Cookie) -> Option<String> {
     read_cookie(&portal.cookie_name(which))
 }
 
+/// How long a flash waits for the page that shows it.
+const FLASH_LIFETIME: i64 = 120;
+
+/// Tells the page a form leads back to what the form did (and a value to copy, such as a
+/// new secret or link, shown this once): forms post without JavaScript, so the page after
+/// the redirect is a new one. Kept in a short-lived HttpOnly cookie that the next page
+/// takes and clears.
+pub fn flash(message: impl Into<String>, copy: Option<(&str, &str)>) {
+    let flash = crate::components::Flash {
+        message: message.into(),
+        copy: copy.map(|(label, value)| (label.to_string(), value.to_string())),
+    };
+    let Ok(portal) = portal() else { return };
+    if let Ok(json) = serde_json::to_vec(&flash) {
+        set_cookie(
+            &portal,
+            Cookie::Flash,
+            &crate::pages::hex(&json),
+            FLASH_LIFETIME,
+        );
+    }
+}
+
+/// Sends the browser on to another site (an identity provider, an app) after a form.
+/// Forms post without JavaScript, and the page's policy lets a form's submission, its
+/// redirects included, lead only to Portico: so the form leads to `/depart`, whose page
+/// moves on with a refresh, a navigation of its own. The address waits in a short-lived
+/// HttpOnly cookie, so that `/depart` can never be pointed elsewhere by a link.
+pub fn leave_for(portal: &Portal, url: &str) {
+    set_cookie(
+        portal,
+        Cookie::Departure,
+        &crate::pages::hex(url.as_bytes()),
+        FLASH_LIFETIME,
+    );
+    leptos_axum::redirect("/depart");
+}
+
+/// Where [`leave_for`] sends this browser, taken (and cleared) from its cookie: only
+/// http(s) addresses.
+pub fn take_departure() -> Option<String> {
+    let portal = portal().ok()?;
+    let hex = cookie(&portal, Cookie::Departure)?;
+    set_cookie(&portal, Cookie::Departure, "", 0);
+    crate::pages::unhex(&hex)
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+}
+
+/// The flash left for this page, if any; it is cleared as it is taken.
+pub fn take_flash() -> Option<crate::components::Flash> {
+    let portal = portal().ok()?;
+    let hex = cookie(&portal, Cookie::Flash)?;
+    set_cookie(&portal, Cookie::Flash, "", 0);
+    serde_json::from_slice(&crate::pages::unhex(&hex)?).ok()
+}
+
 /// The session id from the request's cookie, if any.
 pub fn session_token(portal: &Portal) -> Option<String> {
     cookie(portal, Cookie::Session)
@@ -208,7 +271,7 @@ pub fn leave_for_provider(portal: &Portal, departure: &domain::federation::Depar
         &departure.state,
         domain::federation::REQUEST_LIFETIME,
     );
-    leptos_axum::redirect(&departure.url);
+    leave_for(portal, &departure.url);
 }
 
 pub fn set_session_cookie(portal: &Portal, token: &str, max_age: i64) {

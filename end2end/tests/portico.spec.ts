@@ -232,7 +232,8 @@ test.describe.serial("Portico in the browser", () => {
     await expect(row(63)).toContainText("Not valid: Email address: Enter an email address like name@example.com.");
     await expect(row(122)).toContainText("Not valid: Redirect address:");
     await expect(row(2)).toContainText("Invited");
-    // The invitations list below shows them, and no mail was sent for them.
+    // The invitations list shows them once the page is opened again, and no mail was sent.
+    await page.getByRole("link", { name: "See the new invitations in the list" }).click();
     await expect(page.getByRole("cell", { name: "Bulk 117 bulk117@partner.example" })).toBeVisible();
     expect(countMail("bulk000@partner.example", /invited you/)).toBe(0);
   });

@@ -21,14 +21,16 @@ pub async fn my_account() -> Result<AccountOverview, AppError> {
 #[leptos::server(prefix = "/fn", endpoint = "account/password")]
 pub async fn set_account_password(password: String) -> Result<(), AppError> {
     let (portal, signed_in) = crate::server::signed_in().await?;
-    Ok(domain::accounts::set_password(
+    domain::accounts::set_password(
         &portal.store,
         &signed_in,
         &crate::server::session_token(&portal).unwrap_or_default(),
         &password,
         crate::server::now(),
     )
-    .await?)
+    .await?;
+    crate::server::flash("Password saved.", None);
+    Ok(())
 }
 
 /// **Permissions:** the account's holder, signed in with it less than 15 minutes ago.
@@ -55,7 +57,6 @@ pub fn Account() -> impl IntoView {
     );
     let password_error = action_error(password.value());
     let remove_error = action_error(remove.value());
-    let saved = move || matches!(password.value().get(), Some(Ok(())));
     view! {
         <Title text="Your account · Portico" />
         <h1>"Your Portico account"</h1>
@@ -96,7 +97,6 @@ pub fn Account() -> impl IntoView {
                             <h2 id="password">{if account.has_password { "Change your password" } else { "Set a password" }}</h2>
                             <ActionForm action=password attr:class="grid">
                                 <FormError error=password_error />
-                                {move || saved().then(|| view! { <p class="banner ok" role="status">"Password saved."</p> })}
                                 <input type="email" name="username" value=account.email.clone() autocomplete="username" hidden=true readonly=true />
                                 <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true hint="At least 8 characters; not a common password." error=password_error />
                                 <Submit label="Save password" busy_label="Saving…" pending=password.pending() />

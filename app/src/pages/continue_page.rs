@@ -17,16 +17,24 @@ pub fn local_path(to: &str) -> Option<&str> {
 
 /// The address of this page, leading on to `path`.
 pub fn continue_to(path: &str) -> String {
-    let hex: String = path.bytes().map(|b| format!("{b:02x}")).collect();
-    format!("/continue?to={hex}")
+    format!("/continue?to={}", hex(path.as_bytes()))
+}
+
+/// Bytes as lowercase hex: safe in a query string and in a cookie.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of [`hex`] text.
+pub fn unhex(hex: &str) -> Option<Vec<u8>> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn decode_hex(hex: &str) -> Option<String> {
-    let bytes = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect::<Option<Vec<u8>>>()?;
-    String::from_utf8(bytes).ok()
+    String::from_utf8(unhex(hex)?).ok()
 }
 
 #[component]
@@ -50,5 +58,37 @@ pub fn Continue() -> impl IntoView {
             <h1>"Signing you in…"</h1>
             <p><a href=to>"Continue to the app"</a></p>
         </section>
+    }
+}
+
+/// `/depart`: on to another site after a form (see `server::leave_for`), with a refresh
+/// and a link, with or without JavaScript.
+#[component]
+pub fn Depart() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let to = crate::server::take_departure();
+    #[cfg(not(feature = "ssr"))]
+    let to: Option<String> = None;
+    match to {
+        Some(to) => {
+            let refresh = format!("0;url={to}");
+            view! {
+                <Title text="Continuing · Portico" />
+                <Meta http_equiv="refresh" content=refresh />
+                <section class="card narrow">
+                    <h1>"Continuing…"</h1>
+                    <p><a href=to>"Continue"</a></p>
+                </section>
+            }
+            .into_any()
+        }
+        None => view! {
+            <Title text="Nothing to continue · Portico" />
+            <section class="card narrow">
+                <h1>"Nothing to continue"</h1>
+                <p>"This step was already taken or has expired. " <a href="/">"Back to my apps"</a></p>
+            </section>
+        }
+        .into_any(),
     }
 }

@@ -101,7 +101,6 @@ fn GroupItem(group: MyGroup) -> impl IntoView {
 #[component]
 fn LeaveOrganization(tenant: String) -> impl IntoView {
     let leave = ServerAction::<crate::pages::session::LeaveOrganization>::new();
-    crate::pages::session::reload_after(leave);
     let error = crate::components::action_error(leave.value());
     view! {
         <section class="card danger-zone" aria-labelledby="leave">

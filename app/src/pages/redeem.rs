@@ -125,7 +125,12 @@ pub async fn sign_in_at_provider() -> Result<(), AppError> {
 pub async fn resend_code() -> Result<(), AppError> {
     use crate::server::now;
     let (portal, token) = redeeming()?;
-    Ok(domain::redemption::resend_code(&portal.store, &token, now()).await?)
+    domain::redemption::resend_code(&portal.store, &token, now()).await?;
+    crate::server::flash(
+        "A code is on its way; any code sent before no longer works.",
+        None,
+    );
+    Ok(())
 }
 
 /// Accepts: the guest is signed in to the inviting organization and sent on.
@@ -149,7 +154,11 @@ pub async fn accept_invitation() -> Result<(), AppError> {
         &accepted.session.token,
         accepted.session.expires_at - now(),
     );
-    leptos_axum::redirect(accepted.redirect_url.as_deref().unwrap_or("/"));
+    match accepted.redirect_url.as_deref() {
+        Some(url) if crate::pages::local_path(url).is_none() => leave_for(&portal, url),
+        Some(path) => leptos_axum::redirect(path),
+        None => leptos_axum::redirect("/"),
+    }
     Ok(())
 }
 
@@ -243,7 +252,6 @@ pub fn RedeemCode() -> impl IntoView {
     let error = action_error(verify.value());
     let home_error = action_error(home.value());
     let resend_error = action_error(resend.value());
-    let resent = move || matches!(resend.value().get(), Some(Ok(())));
     let federate = ServerAction::<SignInAtProvider>::new();
     let federate_error = action_error(federate.value());
     let account = ServerAction::<VerifyAccountPassword>::new();
@@ -290,7 +298,6 @@ pub fn RedeemCode() -> impl IntoView {
                             <h2>"Forgot your password?"</h2>
                             <ActionForm action=resend>
                                 <FormError error=resend_error />
-                                {move || resent().then(|| view! { <p class="banner ok" role="status">"A code is on its way."</p> })}
                                 <button type="submit" class="link">"Email me a code instead"</button>
                             </ActionForm>
                             <ActionForm action=verify>
@@ -317,7 +324,6 @@ pub fn RedeemCode() -> impl IntoView {
                             </ActionForm>
                             <ActionForm action=resend>
                                 <FormError error=resend_error />
-                                {move || resent().then(|| view! { <p class="banner ok" role="status">"A new code is on its way; the old one no longer works."</p> })}
                                 <button type="submit" class="link">"Send a new code"</button>
                             </ActionForm>
                         </section>

@@ -106,7 +106,6 @@ pub fn Header() -> impl IntoView {
 fn SignedIn(me: Me, organizations: Vec<Organization>) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let switch = ServerAction::<SwitchOrganization>::new();
-    reload_after(switch);
     let admin = me.is_admin();
     view! {
         <nav aria-label="Main">
@@ -134,19 +133,4 @@ fn SignedIn(me: Me, organizations: Vec<Organization>) -> impl IntoView {
             </ActionForm>
         </div>
     }
-}
-
-/// Loads the access panel afresh once `action` succeeds: after switching or leaving an
-/// organization everything on the page belongs to another one. (Without JavaScript the
-/// form's own redirect does this.)
-pub fn reload_after<A>(action: ServerAction<A>)
-where
-    A: leptos::server_fn::ServerFn<Output = ()> + Clone + Send + Sync + 'static,
-    A::Error: Send + Sync + 'static,
-{
-    Effect::new(move || {
-        if action.value().with(|v| matches!(v, Some(Ok(())))) {
-            let _ = window().location().set_href("/");
-        }
-    });
 }

@@ -51,16 +51,43 @@ fn cookie<'a>(hop: &'a Hop, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// A server function called as a form post without JavaScript, with cookies.
+/// A server function called as a form post without JavaScript, with cookies. A form
+/// that leads to another site leads to `/depart` first, whose page moves on with a
+/// refresh (the page's policy keeps form submissions on Portico): this follows it, and
+/// `location` is where the page sends the browser.
 async fn post(portico: &Portico, endpoint: &str, form: &[(&str, &str)], cookies: &str) -> Hop {
-    hop(portico
+    let mut posted = hop(portico
         .http()
         .post(format!("{}/fn/{endpoint}", portico.url))
         .header("Origin", &portico.url)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Cookie", cookies)
         .body(integration::encode_form(form)))
-    .await
+    .await;
+    if posted.location == "/depart" {
+        let departure = cookie(&posted, "portico_departure").expect("a departure cookie");
+        let page = get(
+            portico,
+            &format!("{}/depart", portico.url),
+            &format!("portico_departure={departure}"),
+        )
+        .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let refresh = page
+            .body
+            .split("content=\"0;url=")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a page that moves on");
+        posted.location = refresh.replace("&amp;", "&");
+        assert!(
+            page.cookies
+                .iter()
+                .any(|(k, v)| k == "portico_departure" && v.is_empty()),
+            "the departure is taken once"
+        );
+    }
+    posted
 }
 
 async fn get(portico: &Portico, url: &str, cookies: &str) -> Hop {

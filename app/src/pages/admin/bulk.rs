@@ -55,10 +55,11 @@ async fn read_file(input: &leptos::web_sys::HtmlInputElement) -> Result<String, 
         .ok_or_else(|| format!("{} is not a text file.", file.name()))
 }
 
-/// A form that invites everyone in a CSV file; `done` is bumped after each part, so that
-/// the invitations list below can refresh.
-#[component]
-pub fn BulkInvite(done: RwSignal<u32>) -> impl IntoView {
+/// A form that invites everyone in a CSV file: an island, the one part of the console that
+/// runs in the browser. The list of invitations shows the new ones when the page is
+/// opened again (the report links to it).
+#[island]
+pub fn BulkInvite() -> impl IntoView {
     let file_input = NodeRef::<leptos::html::Input>::new();
     let send_email = RwSignal::new(true);
     let run = RwSignal::new(Run::default());
@@ -104,7 +105,6 @@ pub fn BulkInvite(done: RwSignal<u32>) -> impl IntoView {
                         break;
                     }
                 }
-                done.update(|v| *v += 1);
             }
             run.update(|r| r.running = false);
         });
@@ -158,6 +158,7 @@ fn BulkReport(run: Run) -> impl IntoView {
         <div class="bulk-report">
             <progress max=run.total.max(1) value=handled aria-label="Rows handled"></progress>
             <p role="status">{status}</p>
+            {(!run.running).then(|| view! { <p><a href="/admin/invitations">"See the new invitations in the list"</a></p> })}
             {run.problem.map(|p| view! { <p class="banner error" role="alert">{p}</p> })}
             {(!run.results.is_empty()).then(|| view! {
                 <table>

@@ -43,6 +43,7 @@ pub async fn add_identity_provider(
         crate::server::now(),
     )
     .await?;
+    crate::server::flash("Provider added.", None);
     Ok(())
 }
 
@@ -66,6 +67,7 @@ pub async fn set_redemption_order(primary: String, fallback: String) -> Result<(
         crate::server::now(),
     )
     .await?;
+    crate::server::flash("Redemption order saved.", None);
     Ok(())
 }
 
@@ -114,8 +116,6 @@ pub fn ExternalIdentities() -> impl IntoView {
     let add_error = action_error(add.value());
     let remove_error = action_error(remove.value());
     let order_error = action_error(order.value());
-    let added = move || matches!(add.value().get(), Some(Ok(())));
-    let order_saved = move || matches!(order.value().get(), Some(Ok(())));
     view! {
         <Title text="External identities · Portico admin" />
         <h1>"External identities"</h1>
@@ -164,7 +164,6 @@ pub fn ExternalIdentities() -> impl IntoView {
             <h2 id="add-provider">"Add an identity provider"</h2>
             <ActionForm action=add attr:class="grid">
                 <FormError error=add_error />
-                {move || added().then(|| view! { <p class="banner ok" role="status">"Provider added."</p> })}
                 <Field label="Name" name="name" required=true hint="Shown to invited people, e.g. Fabrikam sign-in." error=add_error />
                 <Field label="Issuer" name="issuer" kind="url" required=true hint="As the provider states it; Portico reads its discovery document when you save." error=add_error />
                 <Field label="Client id" name="client_id" required=true error=add_error />
@@ -187,7 +186,6 @@ pub fn ExternalIdentities() -> impl IntoView {
                                 <p>"How invited people prove who they are. Primary methods are tried in order where they apply; when none does, the fallback is used."</p>
                                 <ActionForm action=order attr:class="grid">
                                     <FormError error=order_error />
-                                    {move || order_saved().then(|| view! { <p class="banner ok" role="status">"Redemption order saved."</p> })}
                                     <label for="field-primary">"Primary"</label>
                                     <select id="field-primary" name="primary">
                                         {PRIMARY_CHOICES.into_iter().map(|(key, label)| {

@@ -29,14 +29,30 @@ pub async fn invite_user(
         redirect_url: &redirect_url,
         send_email: send_email.is_some(),
     };
-    Ok(domain::invitations::invite_guest(
+    let invited = domain::invitations::invite_guest(
         &portal.store,
         &principal,
         input,
         &portal.public_url,
         crate::server::now(),
     )
-    .await?)
+    .await?;
+    flash_invited(&invited);
+    Ok(invited)
+}
+
+/// Tells the invitations page whom it invited, and their link.
+#[cfg(feature = "ssr")]
+fn flash_invited(invited: &Invited) {
+    let done = if invited.resent {
+        format!("A new invitation went to {}.", invited.user.email)
+    } else {
+        format!(
+            "Invited {}. They can be added to groups and apps now, before they accept.",
+            invited.user.email
+        )
+    };
+    crate::server::flash(done, Some(("Invitation link", &invited.redeem_url)));
 }
 
 /// **Permissions:** those who may invite guests.
@@ -66,14 +82,16 @@ pub async fn resend_invitation(email: String) -> Result<Invited, AppError> {
         redirect_url: "",
         send_email: true,
     };
-    Ok(domain::invitations::invite_guest(
+    let invited = domain::invitations::invite_guest(
         &portal.store,
         &principal,
         input,
         &portal.public_url,
         crate::server::now(),
     )
-    .await?)
+    .await?;
+    flash_invited(&invited);
+    Ok(invited)
 }
 
 /// **Permissions:** those who may invite guests.
@@ -88,31 +106,13 @@ pub fn Invitations() -> impl IntoView {
     let invite = ServerAction::<InviteUser>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
     let resend = ServerAction::<ResendInvitation>::new();
-    let bulk_done = RwSignal::new(0u32);
-    let invitations = Resource::new(
-        move || {
-            (
-                invite.version().get(),
-                revoke.version().get(),
-                resend.version().get(),
-                bulk_done.get(),
-            )
-        },
-        |_| list_invitations(),
-    );
+    let invitations = Resource::new(|| (), |_| list_invitations());
     let error = action_error(invite.value());
     let row_error = Signal::derive(move || {
         action_error(revoke.value())
             .get()
             .or_else(|| action_error(resend.value()).get())
     });
-    let invited = move || {
-        invite
-            .value()
-            .get()
-            .and_then(Result::ok)
-            .or_else(|| resend.value().get().and_then(Result::ok))
-    };
     view! {
         <Title text="Invitations · Portico admin" />
         <h1>"Invite external user"</h1>
@@ -130,9 +130,8 @@ pub fn Invitations() -> impl IntoView {
                 </div>
                 <Submit label="Invite" busy_label="Inviting…" pending=invite.pending() />
             </ActionForm>
-            {move || invited().map(|done| view! { <InvitedNote done /> })}
         </section>
-        <BulkInvite done=bulk_done />
+        <BulkInvite />
         <h2>"Invitations"</h2>
         <FormError error=row_error />
         <Transition fallback=|| view! { <p class="loading">"Loading invitations…"</p> }>
@@ -144,21 +143,6 @@ pub fn Invitations() -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-#[component]
-fn InvitedNote(done: Invited) -> impl IntoView {
-    view! {
-        <div class="banner ok" role="status">
-            <p>
-                {if done.resent { "A new invitation went to " } else { "Invited " }}
-                <a href=format!("/admin/users/{}", done.user.id)>{done.user.email.clone()}</a>
-                ". They can be added to groups and apps now, before they accept."
-            </p>
-            <p>"Their link, if you deliver it yourself:"</p>
-            <input class="copy" readonly=true value=done.redeem_url aria-label="Invitation link" />
-        </div>
     }
 }
 

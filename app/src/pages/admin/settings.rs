@@ -31,14 +31,16 @@ pub async fn update_settings(
                 message: "Enter a number of days.".into(),
             }])
         })?;
-    Ok(domain::tenants::update_settings(
+    let saved = domain::tenants::update_settings(
         &portal.store,
         &principal,
         days,
         &privacy_url,
         crate::server::now(),
     )
-    .await?)
+    .await?;
+    crate::server::flash("Saved.", None);
+    Ok(saved)
 }
 
 #[component]
@@ -46,7 +48,6 @@ pub fn Settings() -> impl IntoView {
     let update = ServerAction::<UpdateSettings>::new();
     let settings = Resource::new(move || update.version().get(), |_| get_settings());
     let error = action_error(update.value());
-    let saved = move || matches!(update.value().get(), Some(Ok(_)));
     view! {
         <Title text="Settings · Portico admin" />
         <h1>"Organization settings"</h1>
@@ -58,7 +59,6 @@ pub fn Settings() -> impl IntoView {
                             <h2 id="guests">{format!("Guests of {} ({})", current.name, current.primary_domain)}</h2>
                             <ActionForm action=update attr:class="grid">
                                 <FormError error />
-                                {move || saved().then(|| view! { <p class="banner ok" role="status">"Saved."</p> })}
                                 <Field label="Invitation links work for (days)" name="invitation_lifetime_days" kind="number" value=current.invitation_lifetime_days.to_string() required=true hint="1 to 90." error />
                                 <Field label="Privacy statement address" name="privacy_url" kind="url" value=current.privacy_url.unwrap_or_default() hint="Shown to invited people before they accept." error />
                                 <Submit label="Save" busy_label="Saving…" pending=update.pending() />

@@ -52,10 +52,14 @@ pub async fn save_app_sign_in(
 #[leptos::server(prefix = "/fn", endpoint = "admin/app/secret")]
 pub async fn new_client_secret(id: String) -> Result<String, AppError> {
     let (portal, principal) = crate::server::principal().await?;
-    Ok(
+    let secret =
         domain::oidc::clients::new_secret(&portal.store, &principal, &id, crate::server::now())
-            .await?,
-    )
+            .await?;
+    crate::server::flash(
+        "Copy the secret now: Portico keeps only its hash and cannot show it again.",
+        Some(("Client secret", &secret)),
+    );
+    Ok(secret)
 }
 
 /// **Permissions:** global administrators.
@@ -107,7 +111,6 @@ fn SignInSettings(
     } = info;
     let public = settings.client_type == ClientType::Public;
     let es256 = settings.id_token_alg == SigningAlg::ES256;
-    let new_secret = move || secret.value().get().and_then(Result::ok);
     let id = client_id.clone();
     let secret_id = client_id.clone();
     view! {
@@ -150,12 +153,6 @@ fn SignInSettings(
                 <p class="muted">{if settings.has_secret { "The app has a secret. A new one replaces it at once." } else { "The app has no secret yet." }}</p>
                 <Submit label=if settings.has_secret { "Replace the client secret" } else { "Create a client secret" } busy_label="Creating…" pending=secret.pending() class="secondary" />
             </ActionForm>
-        })}
-        {move || new_secret().map(|value| view! {
-            <div class="banner ok" role="status">
-                <p>"Copy the secret now: Portico keeps only its hash and cannot show it again."</p>
-                <input class="copy" readonly=true value=value aria-label="Client secret" />
-            </div>
         })}
     }
 }

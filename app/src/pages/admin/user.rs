@@ -59,6 +59,7 @@ pub async fn reset_user_password(id: String, password: String) -> Result<(), App
         crate::server::now(),
     )
     .await?;
+    crate::server::flash("Password changed. The user's sessions have ended.", None);
     Ok(())
 }
 
@@ -86,14 +87,19 @@ pub async fn set_user_role(id: String, role: String, granted: bool) -> Result<()
 #[leptos::server(prefix = "/fn", endpoint = "admin/user/reset_redemption")]
 pub async fn reset_redemption(id: String) -> Result<types::Invited, AppError> {
     let (portal, principal) = crate::server::principal().await?;
-    Ok(domain::invitations::reset_redemption(
+    let invited = domain::invitations::reset_redemption(
         &portal.store,
         &principal,
         &id,
         &portal.public_url,
         crate::server::now(),
     )
-    .await?)
+    .await?;
+    crate::server::flash(
+        "A new invitation was mailed.",
+        Some(("Invitation link", &invited.redeem_url)),
+    );
+    Ok(invited)
 }
 
 /// **Permissions:** global or user administrators; not oneself.
@@ -172,18 +178,9 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
     let password_error = action_error(actions.password.value());
     let role_error = action_error(actions.role.value());
     let delete_error = action_error(actions.delete.value());
-    let password_done = move || matches!(actions.password.value().get(), Some(Ok(())));
     let is_member = user.user_type == UserType::Member;
     let guest_state = user.external_state;
     let reset_error = action_error(actions.reset.value());
-    let reset_link = move || {
-        actions
-            .reset
-            .value()
-            .get()
-            .and_then(Result::ok)
-            .map(|done| done.redeem_url)
-    };
     let id = StoredValue::new(user.id.clone());
     view! {
         <h1>{user.display_name.clone()}</h1>
@@ -218,7 +215,6 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
                 <ActionForm action=actions.password attr:class="grid">
                     <input type="hidden" name="id" value=id.get_value() />
                     <FormError error=password_error />
-                    {move || password_done().then(|| view! { <p class="banner ok" role="status">"Password changed. The user's sessions have ended."</p> })}
                     <Field label="New password" name="password" kind="password" required=true autocomplete="new-password" error=password_error />
                     <Submit label="Reset password" busy_label="Saving…" pending=actions.password.pending() />
                 </ActionForm>
@@ -229,12 +225,6 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
                 <h2 id="guest">"Guest"</h2>
                 <p>{format!("Invitation: {}.", state.label().to_lowercase())}</p>
                 <FormError error=reset_error />
-                {move || reset_link().map(|link| view! {
-                    <div class="banner ok" role="status">
-                        <p>"A new invitation was mailed. Their link:"</p>
-                        <input class="copy" readonly=true value=link aria-label="Invitation link" />
-                    </div>
-                })}
                 <ActionForm action=actions.reset>
                     <input type="hidden" name="id" value=id.get_value() />
                     <p class="muted">"Resetting keeps their groups and apps; they accept again, and may use another identity."</p>

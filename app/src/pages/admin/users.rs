@@ -53,10 +53,11 @@ pub async fn create_member(
         display_name: &display_name,
         password: &password,
     };
-    Ok(
+    let created =
         domain::users::create_member(&portal.store, &principal, input, crate::server::now())
-            .await?,
-    )
+            .await?;
+    crate::server::flash(format!("Created {}.", created.display_name), None);
+    Ok(created)
 }
 
 #[component]
@@ -142,15 +143,9 @@ fn UserTable(list: Page<UserSummary>, base: String) -> impl IntoView {
 #[component]
 fn CreateMemberForm(create: ServerAction<CreateMember>) -> impl IntoView {
     let error = action_error(create.value());
-    let created = move || create.value().get().and_then(Result::ok);
     view! {
         <section class="card" aria-labelledby="create-member">
             <h2 id="create-member">"Create member"</h2>
-            {move || created().map(|user| view! {
-                <p class="banner ok" role="status">
-                    "Created " <a href=format!("/admin/users/{}", user.id)>{user.display_name}</a> "."
-                </p>
-            })}
             <ActionForm action=create attr:class="grid">
                 <FormError error />
                 <Field label="Display name" name="display_name" required=true error />
