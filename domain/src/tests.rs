@@ -1037,8 +1037,8 @@ async fn a_write_batch_that_fails_halfway_keeps_nothing_and_the_writer_goes_on()
         .await
         .unwrap();
     assert_eq!(events().await, 2);
-    let kept = crate::store::oidc::code(f.store.reader(), "code-2")
+    let kept = crate::store::oidc::code_with_subject(f.store.reader(), "code-2")
         .await
         .unwrap();
-    assert_eq!(kept.map(|g| g.user_id), Some(bob));
+    assert_eq!(kept.map(|(g, _)| g.user_id), Some(bob));
 }

@@ -232,7 +232,15 @@ fn may_hold_tokens(s: &Subject) -> bool {
 /// assigned when the app requires it (an assignment removed after sign-in ends the
 /// grant).
 async fn live_subject(store: &Store, client: &Client, user_id: &str) -> Result<Subject, Failure> {
-    match store::oidc::subject(store.reader(), user_id, &client.id).await? {
+    live(
+        store::oidc::subject(store.reader(), user_id, &client.id).await?,
+        client,
+    )
+}
+
+/// [`live_subject`] for a user already read.
+fn live(subject: Option<Subject>, client: &Client) -> Result<Subject, Failure> {
+    match subject {
         Some(s) if may_hold_tokens(&s) => {
             if client.assignment_required && !s.assigned {
                 return refuse(
@@ -279,7 +287,8 @@ async fn redeem_code(
     // Everything is read on the read connections first; the one writer only uses the code
     // up (atomically: one exchange wins) and keeps the tokens.
     let store = issuer_of.store;
-    let Some(grant) = store::oidc::code(store.reader(), &code_hash).await? else {
+    let Some((grant, subject)) = store::oidc::code_with_subject(store.reader(), &code_hash).await?
+    else {
         return refuse("invalid_grant", "Unknown code.");
     };
     if grant.app_id != client.id {
@@ -287,7 +296,7 @@ async fn redeem_code(
     }
     // Whatever is wrong with the exchange uses the code up all the same.
     let prepared = check_exchange(&grant, request, now)
-        .and(live_subject(store, client, &grant.user_id).await)
+        .and(live(subject, client))
         .and_then(|subject| {
             let session = Session {
                 client,

@@ -298,15 +298,62 @@ pub struct Grant {
     pub used_at: Option<i64>,
 }
 
-pub async fn code(db: impl SqliteExecutor<'_>, code_hash: &str) -> Result<Option<Grant>> {
-    Ok(sqlx::query_as(
-        "SELECT app_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, idp,
-                expires_at, used_at
-         FROM authorization_codes WHERE code_hash = ?",
+#[derive(sqlx::FromRow)]
+struct ExchangeRow {
+    #[sqlx(flatten)]
+    grant: Grant,
+    tenant_id: Option<String>,
+    display_name: Option<String>,
+    email: Option<String>,
+    user_type: Option<types::UserType>,
+    enabled: Option<bool>,
+    external_state: Option<types::ExternalState>,
+    assigned: bool,
+}
+
+/// The code `code_hash` and its user, seen from the code's app, in one query.
+pub async fn code_with_subject(
+    db: impl SqliteExecutor<'_>,
+    code_hash: &str,
+) -> Result<Option<(Grant, Option<Subject>)>> {
+    let row: Option<ExchangeRow> = sqlx::query_as(
+        "SELECT c.app_id, c.user_id, c.redirect_uri, c.scope, c.nonce, c.code_challenge,
+                c.auth_time, c.amr, c.idp, c.expires_at, c.used_at,
+                u.tenant_id, u.display_name, u.email, u.user_type, u.enabled, u.external_state,
+                EXISTS (SELECT 1 FROM app_assignments WHERE app_id = c.app_id AND user_id = u.id)
+                 OR EXISTS (SELECT 1 FROM app_assignments g
+                                JOIN group_members m ON m.group_id = g.group_id
+                            WHERE g.app_id = c.app_id AND m.user_id = u.id) AS assigned
+         FROM authorization_codes c LEFT JOIN users u ON u.id = c.user_id
+         WHERE c.code_hash = ?",
     )
     .bind(code_hash)
     .fetch_optional(db)
-    .await?)
+    .await?;
+    Ok(row.map(|row| {
+        let subject = match (
+            row.tenant_id,
+            row.display_name,
+            row.email,
+            row.user_type,
+            row.enabled,
+        ) {
+            (Some(tenant_id), Some(display_name), Some(email), Some(user_type), Some(enabled)) => {
+                Some(Subject {
+                    id: row.grant.user_id.clone(),
+                    tenant_id,
+                    display_name,
+                    email,
+                    user_type,
+                    enabled,
+                    external_state: row.external_state,
+                    assigned: row.assigned,
+                })
+            }
+            _ => None,
+        };
+        (row.grant, subject)
+    }))
 }
 
 /// Marks a code used; false when it was used already.
