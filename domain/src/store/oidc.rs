@@ -140,7 +140,7 @@ pub async fn set_secret(
 
 /// What an authorization request needs, read in one query: the client, whether the
 /// redirect address is registered, its organization's name, and the person's user there
-/// (the first of `user_ids` in the app's tenant), seen from the app.
+/// (the one of `user_ids` in the app's tenant, a member before a guest), seen from the app.
 pub struct Authorizing {
     pub client: Client,
     pub tenant_name: String,
@@ -185,10 +185,12 @@ pub async fn authorizing(
                                   WHERE g.app_id = a.id AND m.user_id = u.id)) AS assigned
          FROM apps a JOIN tenants t ON t.id = a.tenant_id
               LEFT JOIN client_secrets s ON s.app_id = a.id
-              LEFT JOIN users u ON u.tenant_id = a.tenant_id
-                               AND u.id IN (SELECT value FROM json_each(?4))
-         WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)
-         ORDER BY u.user_type DESC LIMIT 1",
+              -- The person's users are looked up by id, one by one (CROSS JOIN keeps that
+              -- order): never by tenant, which would walk all of a large tenant's users.
+              LEFT JOIN users u ON u.id = (
+                  SELECT x.id FROM json_each(?4) j CROSS JOIN users x ON x.id = j.value
+                  WHERE x.tenant_id = a.tenant_id ORDER BY x.user_type DESC LIMIT 1)
+         WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)",
     )
     .bind(tenant)
     .bind(client_id)
