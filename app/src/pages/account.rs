@@ -51,10 +51,7 @@ pub async fn remove_passkey(id: String) -> Result<(), AppError> {
 pub fn Account() -> impl IntoView {
     let password = ServerAction::<SetAccountPassword>::new();
     let remove = ServerAction::<RemovePasskey>::new();
-    let overview = Resource::new(
-        move || (password.version().get(), remove.version().get()),
-        |_| my_account(),
-    );
+    let overview = Resource::new(|| (), |_| my_account());
     let password_error = action_error(password.value());
     let remove_error = action_error(remove.value());
     view! {

@@ -67,13 +67,11 @@ pub struct Session {
     pub organizations: Resource<Result<Vec<Organization>, AppError>>,
 }
 
-/// Loads who is signed in, again after every navigation: signing in and out end in one.
+/// Loads who is signed in, for the page being rendered (one read, shared with the page's
+/// own server functions).
 pub fn provide_session() {
-    let location = leptos_router::hooks::use_location();
-    // Both are made here, never inside a Suspense: resources are matched with the data the
-    // server sent by the order they are made, which must be the same on both sides.
-    let me = Resource::new(move || location.pathname.get(), |_| who_am_i());
-    let organizations = Resource::new(move || location.pathname.get(), |_| my_organizations());
+    let me = Resource::new(|| (), |_| who_am_i());
+    let organizations = Resource::new(|| (), |_| my_organizations());
     provide_context(Session { me, organizations });
 }
 
@@ -99,9 +97,7 @@ pub fn Header() -> impl IntoView {
     }
 }
 
-/// Who is signed in, and the organizations to switch to. Plain data: a Suspense made in
-/// here would be made at another moment on the server than in the browser, and hydration
-/// would not line up.
+/// Who is signed in, and the organizations to switch to.
 #[component]
 fn SignedIn(me: Me, organizations: Vec<Organization>) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();

@@ -130,18 +130,7 @@ pub fn AppPage() -> impl IntoView {
         group: ServerAction::new(),
         delete: ServerAction::new(),
     };
-    let app = Resource::new(
-        move || {
-            (
-                id(),
-                actions.update.version().get(),
-                actions.owner.version().get(),
-                actions.user.version().get(),
-                actions.group.version().get(),
-            )
-        },
-        |(id, ..)| get_app(id),
-    );
+    let app = Resource::new(id, get_app);
     let groups = Resource::new(|| (), |_| list_groups());
     view! {
         <Title text="App · Portico admin" />

@@ -39,7 +39,7 @@ pub async fn create_app(
 #[component]
 pub fn Apps() -> impl IntoView {
     let create = ServerAction::<CreateApp>::new();
-    let apps = Resource::new(move || create.version().get(), |_| list_apps());
+    let apps = Resource::new(|| (), |_| list_apps());
     let error = action_error(create.value());
     view! {
         <Title text="Apps · Portico admin" />

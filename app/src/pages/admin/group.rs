@@ -79,17 +79,7 @@ pub fn GroupPage() -> impl IntoView {
     let members = ServerAction::<ChangeGroupUser>::new();
     let owners = ServerAction::<ChangeGroupUser>::new();
     let delete = ServerAction::<DeleteGroup>::new();
-    let group = Resource::new(
-        move || {
-            (
-                id(),
-                update.version().get(),
-                members.version().get(),
-                owners.version().get(),
-            )
-        },
-        |(id, ..)| get_group(id),
-    );
+    let group = Resource::new(id, get_group);
     view! {
         <Title text="Group · Portico admin" />
         <p><a href="/admin/groups">"← Groups"</a></p>

@@ -31,7 +31,7 @@ pub async fn create_group(name: String, description: String) -> Result<GroupSumm
 #[component]
 pub fn Groups() -> impl IntoView {
     let create = ServerAction::<CreateGroup>::new();
-    let groups = Resource::new(move || create.version().get(), |_| list_groups());
+    let groups = Resource::new(|| (), |_| list_groups());
     let error = action_error(create.value());
     view! {
         <Title text="Groups · Portico admin" />

@@ -105,14 +105,8 @@ pub fn ExternalIdentities() -> impl IntoView {
     let add = ServerAction::<AddIdentityProvider>::new();
     let remove = ServerAction::<RemoveIdentityProvider>::new();
     let order = ServerAction::<SetRedemptionOrder>::new();
-    let providers = Resource::new(
-        move || (add.version().get(), remove.version().get()),
-        |_| list_identity_providers(),
-    );
-    let settings = Resource::new(
-        move || order.version().get(),
-        |_| super::settings::get_settings(),
-    );
+    let providers = Resource::new(|| (), |_| list_identity_providers());
+    let settings = Resource::new(|| (), |_| super::settings::get_settings());
     let add_error = action_error(add.value());
     let remove_error = action_error(remove.value());
     let order_error = action_error(order.value());

@@ -33,8 +33,7 @@ use types::Role;
 use crate::pages::session::use_session;
 
 /// The console's navigation around each admin page. The pages themselves say when the
-/// signed-in person may not see them (every server function checks): the outlet stays
-/// outside any Suspense so that hydration finds the pages' data in the order it was sent.
+/// signed-in person may not see them (every server function checks).
 #[component]
 pub fn AdminLayout() -> impl IntoView {
     let session = use_session();

@@ -46,7 +46,7 @@ pub async fn update_settings(
 #[component]
 pub fn Settings() -> impl IntoView {
     let update = ServerAction::<UpdateSettings>::new();
-    let settings = Resource::new(move || update.version().get(), |_| get_settings());
+    let settings = Resource::new(|| (), |_| get_settings());
     let error = action_error(update.value());
     view! {
         <Title text="Settings · Portico admin" />

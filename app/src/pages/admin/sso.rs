@@ -74,10 +74,7 @@ pub async fn list_sign_ins() -> Result<Vec<SignInEvent>, AppError> {
 pub fn AppSignInSection(#[prop(into)] id: Signal<String>) -> impl IntoView {
     let save = ServerAction::<SaveAppSignIn>::new();
     let secret = ServerAction::<NewClientSecret>::new();
-    let info = Resource::new(
-        move || (id.get(), save.version().get(), secret.version().get()),
-        |(id, ..)| get_app_sign_in(id),
-    );
+    let info = Resource::new(move || id.get(), get_app_sign_in);
     let save_error = action_error(save.value());
     let secret_error = action_error(secret.value());
     view! {

@@ -121,18 +121,7 @@ pub fn UserPage() -> impl IntoView {
     let role = ServerAction::<SetUserRole>::new();
     let delete = ServerAction::<DeleteUser>::new();
     let reset = ServerAction::<ResetRedemption>::new();
-    let user = Resource::new(
-        move || {
-            (
-                id(),
-                update.version().get(),
-                enabled.version().get(),
-                role.version().get(),
-                reset.version().get(),
-            )
-        },
-        |(id, ..)| get_user(id),
-    );
+    let user = Resource::new(id, get_user);
     let actions = UserActions {
         update,
         enabled,

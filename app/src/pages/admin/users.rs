@@ -74,8 +74,8 @@ pub fn Users() -> impl IntoView {
     };
     let create = ServerAction::<CreateMember>::new();
     let users = Resource::new(
-        move || (search(), kind(), page(), create.version().get()),
-        |(search, kind, page, _)| list_users(search, kind, page),
+        move || (search(), kind(), page()),
+        |(search, kind, page)| list_users(search, kind, page),
     );
     view! {
         <Title text="Users · Portico admin" />
