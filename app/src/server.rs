@@ -278,8 +278,11 @@ pub fn set_session_cookie(portal: &Portal, token: &str, max_age: i64) {
     set_cookie(portal, Cookie::Session, token, max_age);
 }
 
+/// Clears the session's cookie, and any flash still waiting for a page: it may hold a
+/// secret, and the next person at this browser must not see it.
 pub fn clear_session_cookie(portal: &Portal) {
     set_cookie(portal, Cookie::Session, "", 0);
+    set_cookie(portal, Cookie::Flash, "", 0);
 }
 
 /// The nonce the server chose for this response's Content-Security-Policy, put into the
