@@ -311,6 +311,7 @@ async fn redeem_code(
             let minted = mint(issuer_of, &session, now)?;
             Ok((session, minted))
         });
+    let prepared = ours_failed(prepared)?;
     let used_already = || {
         refuse(
             "invalid_grant",
@@ -347,6 +348,15 @@ async fn redeem_code(
         Some(failure) => Err(failure),
         // Not ours a moment ago, but unused now: cannot happen, codes are used once.
         None => used_already(),
+    }
+}
+
+/// Portico's own failures (the database, signing) as they are, with nothing written: the
+/// client may try again. Only a refusal goes on to use the code or token up.
+fn ours_failed<T>(prepared: Result<T, Failure>) -> Result<Result<T, Failure>, Failure> {
+    match prepared {
+        Err(Failure::Internal(error)) => Err(Failure::Internal(error)),
+        other => Ok(other),
     }
 }
 
@@ -411,6 +421,7 @@ async fn refresh(
             let minted = mint(issuer_of, &session, now)?;
             Ok((session, minted))
         });
+    let prepared = ours_failed(prepared)?;
     let mut tx = store.begin().await?;
     if !store::oidc::use_token(&mut *tx, &hash, now).await? {
         // Rotated already: someone replays an old token. Nothing of the family stays valid.

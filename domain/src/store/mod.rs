@@ -96,7 +96,15 @@ impl Store {
             let done = batch.fetch_all(&mut *conn).await;
             if done.is_err() {
                 // Nothing else can be open on this connection: ending it is always right.
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                // ROLLBACK only fails when no transaction is open (a failed BEGIN, or one
+                // SQLite rolled back itself); if anything else is wrong, the connection is
+                // closed rather than handed on, and the pool opens a fresh one.
+                let ended = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                if let Err(error) = ended
+                    && !error.to_string().contains("no transaction is active")
+                {
+                    conn.close_on_drop();
+                }
             }
             done
         });

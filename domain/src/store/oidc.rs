@@ -557,6 +557,8 @@ pub async fn use_code_for_tokens(
 ) -> Result<bool> {
     // Each token only if the statement before changed a row: the code was ours. Its
     // hash, kind and expiry are parameters 10 to 12, and 13 to 15 for a second token.
+    // Every parameter here is numbered (`?N`): a plain `?` in a batch takes arguments in
+    // turn across its statements, and would not mix with these.
     macro_rules! token_if_ours {
         ($hash:literal, $kind:literal, $expires:literal) => {
             concat!(
