@@ -118,7 +118,7 @@ where
 }
 
 /// What the last form did, shown once on the page it led back to.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug)]
 pub struct Flash {
     pub message: String,
     /// A value to copy (label, value), such as a secret shown only now.

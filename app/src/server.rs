@@ -1,6 +1,7 @@
 //! What server functions need from the request: the shared state, the caller's session and
 //! address, the clock, and the session cookie.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use domain::sessions::{Client, SessionPolicy, SignedIn};
@@ -26,6 +27,21 @@ pub struct Portal {
     pub federation: Arc<domain::federation::Federation>,
     /// Portico as a WebAuthn relying party, when its public URL allows passkeys.
     pub passkeys: Arc<domain::passkeys::Passkeys>,
+    /// Flashes waiting for the page a form leads back to (see [`flash`]).
+    pub flashes: Flashes,
+}
+
+/// Flashes by the random id their cookie carries: the message (and any secret) stays in
+/// this process, the browser holds only the id.
+#[derive(Clone, Debug, Default)]
+pub struct Flashes(Arc<Mutex<HashMap<String, Waiting>>>);
+
+#[derive(Debug)]
+pub struct Waiting {
+    flash: crate::components::Flash,
+    /// The hash of the session it was made in: another session never sees it.
+    session: Option<String>,
+    expires_at: i64,
 }
 
 /// The cookies Portico sets, all HttpOnly and SameSite=Lax.
@@ -142,24 +158,32 @@ pub fn cookie(portal: &Portal, which: Cookie) -> Option<String> {
 /// How long a flash waits for the page that shows it.
 const FLASH_LIFETIME: i64 = 120;
 
+/// The hash of this request's session cookie, if any.
+fn session_hash(portal: &Portal) -> Option<String> {
+    session_token(portal).map(|token| domain::secrets::hash_secret(&token))
+}
+
 /// Tells the page a form leads back to what the form did (and a value to copy, such as a
 /// new secret or link, shown this once): forms post without JavaScript, so the page after
-/// the redirect is a new one. Kept in a short-lived HttpOnly cookie that the next page
-/// takes and clears.
+/// the redirect is a new one. The flash waits in this process for two minutes, bound to
+/// the session; a short-lived HttpOnly cookie carries only its random id.
 pub fn flash(message: impl Into<String>, copy: Option<(&str, &str)>) {
-    let flash = crate::components::Flash {
-        message: message.into(),
-        copy: copy.map(|(label, value)| (label.to_string(), value.to_string())),
-    };
     let Ok(portal) = portal() else { return };
-    if let Ok(json) = serde_json::to_vec(&flash) {
-        set_cookie(
-            &portal,
-            Cookie::Flash,
-            &crate::pages::hex(&json),
-            FLASH_LIFETIME,
-        );
+    let now = now();
+    let id = domain::secrets::new_secret();
+    let waiting = Waiting {
+        flash: crate::components::Flash {
+            message: message.into(),
+            copy: copy.map(|(label, value)| (label.to_string(), value.to_string())),
+        },
+        session: session_hash(&portal),
+        expires_at: now + FLASH_LIFETIME,
+    };
+    if let Ok(mut flashes) = portal.flashes.0.lock() {
+        flashes.retain(|_, w| w.expires_at > now);
+        flashes.insert(id.clone(), waiting);
     }
+    set_cookie(&portal, Cookie::Flash, &id, FLASH_LIFETIME);
 }
 
 /// Sends the browser on to another site (an identity provider, an app) after a form.
@@ -191,9 +215,11 @@ pub fn take_departure() -> Option<String> {
 /// The flash left for this page, if any; it is cleared as it is taken.
 pub fn take_flash() -> Option<crate::components::Flash> {
     let portal = portal().ok()?;
-    let hex = cookie(&portal, Cookie::Flash)?;
+    let id = cookie(&portal, Cookie::Flash)?;
     set_cookie(&portal, Cookie::Flash, "", 0);
-    serde_json::from_slice(&crate::pages::unhex(&hex)?).ok()
+    let waiting = portal.flashes.0.lock().ok()?.remove(&id)?;
+    (waiting.expires_at > now() && waiting.session == session_hash(&portal))
+        .then_some(waiting.flash)
 }
 
 /// The session id from the request's cookie, if any.
