@@ -186,12 +186,17 @@ pub fn flash(message: impl Into<String>, copy: Option<(&str, &str)>) {
     set_cookie(&portal, Cookie::Flash, &id, FLASH_LIFETIME);
 }
 
-/// Sends the browser on to another site (an identity provider, an app) after a form.
-/// Forms post without JavaScript, and the page's policy lets a form's submission, its
-/// redirects included, lead only to Portico: so the form leads to `/depart`, whose page
-/// moves on with a refresh, a navigation of its own. The address waits in a short-lived
-/// HttpOnly cookie, so that `/depart` can never be pointed elsewhere by a link.
+/// Sends the browser on to `url` after a form: a path on Portico directly, another site
+/// (an identity provider, an app) through `/depart`. Forms post without JavaScript, and
+/// the page's policy lets a form's submission, its redirects included, lead only to
+/// Portico: `/depart`'s page moves on with a refresh, a navigation of its own. The address
+/// waits in a short-lived HttpOnly cookie, so that `/depart` can never be pointed elsewhere
+/// by a link.
 pub fn leave_for(portal: &Portal, url: &str) {
+    if let Some(path) = crate::pages::local_path(url) {
+        leptos_axum::redirect(path);
+        return;
+    }
     set_cookie(
         portal,
         Cookie::Departure,
@@ -207,8 +212,7 @@ pub fn take_departure() -> Option<String> {
     let portal = portal().ok()?;
     let hex = cookie(&portal, Cookie::Departure)?;
     set_cookie(&portal, Cookie::Departure, "", 0);
-    crate::pages::unhex(&hex)
-        .and_then(|bytes| String::from_utf8(bytes).ok())
+    crate::pages::decode_hex(&hex)
         .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
 }
 
@@ -227,41 +231,35 @@ pub fn session_token(portal: &Portal) -> Option<String> {
     cookie(portal, Cookie::Session)
 }
 
-/// Who is signed in, remembered for the length of one request: a page loads several
-/// resources and each asks. Given to every request as context by the server.
+/// Who is signed in, read once per request: a page's resources start together and each
+/// asks; the first reads the session, the others wait for its answer. Given to every
+/// request as context by the server.
 #[derive(Clone, Debug, Default)]
-pub struct RequestMemo(Arc<Mutex<Option<Option<SignedIn>>>>);
-
-impl RequestMemo {
-    fn get(&self) -> Option<Option<SignedIn>> {
-        self.0.lock().ok().and_then(|memo| memo.clone())
-    }
-
-    fn set(&self, principal: &Option<SignedIn>) {
-        if let Ok(mut memo) = self.0.lock() {
-            *memo = Some(principal.clone());
-        }
-    }
-}
+pub struct RequestMemo(Arc<tokio::sync::OnceCell<Option<SignedIn>>>);
 
 /// Who is signed in, or `None`.
 pub async fn current_principal() -> Result<Option<SignedIn>, AppError> {
-    let memo = use_context::<RequestMemo>();
-    if let Some(known) = memo.as_ref().and_then(RequestMemo::get) {
-        return Ok(known);
-    }
-    let portal = portal()?;
-    let Some(token) = session_token(&portal) else {
-        return Ok(None);
+    let read = async {
+        let portal = portal()?;
+        let Some(token) = session_token(&portal) else {
+            return Ok(None);
+        };
+        let ip = client().ip;
+        Ok::<_, AppError>(
+            domain::sessions::principal(
+                &portal.store,
+                &portal.policy,
+                &token,
+                ip.as_deref(),
+                now(),
+            )
+            .await?,
+        )
     };
-    let ip = client().ip;
-    let principal =
-        domain::sessions::principal(&portal.store, &portal.policy, &token, ip.as_deref(), now())
-            .await?;
-    if let Some(memo) = memo {
-        memo.set(&principal);
+    match use_context::<RequestMemo>() {
+        Some(memo) => memo.0.get_or_try_init(|| read).await.cloned(),
+        None => read.await,
     }
-    Ok(principal)
 }
 
 /// Who is signed in, or [`AppError::NotAuthenticated`].

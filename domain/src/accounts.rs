@@ -22,9 +22,13 @@ pub(crate) async fn by_email(store: &Store, email: &str) -> Result<Option<Accoun
 }
 
 /// Who a passcode to `email` proves someone is: the account with that address when there
-/// is one (the passcode recovers it), else the address itself.
-pub(crate) async fn identity_of_address(store: &Store, email: &str) -> Result<String> {
-    Ok(match by_email(store, email).await? {
+/// is one (the passcode recovers it), else the address itself. Read on `db`: inside a
+/// write transaction, that transaction.
+pub(crate) async fn identity_of_address(
+    db: impl sqlx::SqliteExecutor<'_>,
+    email: &str,
+) -> Result<String> {
+    Ok(match store::accounts::by_email(db, email).await? {
         Some(account) => identity(&account.id),
         None => format!("email:{email}"),
     })

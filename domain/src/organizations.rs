@@ -27,7 +27,7 @@ pub async fn send_sign_in_code(
     now: i64,
 ) -> Result<String> {
     let email = validate::email("email", email)?;
-    let identity = crate::accounts::identity_of_address(store, &email).await?;
+    let identity = crate::accounts::identity_of_address(store.reader(), &email).await?;
     let token = secrets::new_secret();
     let token_hash = secrets::hash_secret(&token);
     let mut tx = store.begin().await?;
@@ -98,7 +98,7 @@ pub async fn verify_sign_in_code(
         ));
     }
     let attempts = store::sessions::count_sign_in_attempt(&mut *tx, &token_hash).await?;
-    let identity = crate::accounts::identity_of_address(store, &stored.email).await?;
+    let identity = crate::accounts::identity_of_address(&mut *tx, &stored.email).await?;
     let places = store::sessions::memberships(&mut *tx, &identity, None).await?;
     let right = secrets::same(&secrets::hash_code(&token_hash, code), &stored.code_hash);
     let Some(first) = places.first().filter(|_| right) else {
@@ -115,7 +115,8 @@ pub async fn verify_sign_in_code(
     Ok(opened)
 }
 
-fn member_of(identity: &str) -> Option<&str> {
+/// The member id of a member's own identity (`member:<id>`).
+pub(crate) fn member_of(identity: &str) -> Option<&str> {
     identity.strip_prefix("member:")
 }
 

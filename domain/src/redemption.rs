@@ -510,7 +510,7 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
     // else the address's own (its account's, when it has one).
     let identity = match store::federation::pending_identity(&mut *tx, &token_hash).await? {
         Some(federated) => federated,
-        None => accounts::identity_of_address(store, &ticket.email).await?,
+        None => accounts::identity_of_address(&mut *tx, &ticket.email).await?,
     };
     store::invitations::set_proven(&mut *tx, &token_hash, &identity).await?;
     tx.commit().await?;

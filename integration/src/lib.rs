@@ -268,13 +268,10 @@ impl Portico {
         }
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
-        let cookie = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix("portico_session="))
-            .map(|v| v.split(';').next().unwrap_or_default().to_string());
+        let cookie = set_cookies(&response)
+            .into_iter()
+            .find(|(k, _)| k == "portico_session")
+            .map(|(_, v)| v);
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Answer {
@@ -303,6 +300,19 @@ impl Drop for Portico {
 
 /// The password every seeded user gets.
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The cookies a response sets, as name and value (an emptied cookie has an empty value).
+pub fn set_cookies(response: &reqwest::Response) -> Vec<(String, String)> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|v| v.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
 
 pub fn encode_form(form: &[(&str, &str)]) -> String {
     form.iter()
@@ -393,15 +403,7 @@ impl Portico {
             .await
             .expect("request");
         let status = response.status().as_u16();
-        let set: Vec<(String, String)> = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(|v| v.split(';').next())
-            .filter_map(|v| v.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let set = set_cookies(&response);
         let session = set
             .iter()
             .find(|(k, _)| k == "portico_session")

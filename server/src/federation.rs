@@ -77,14 +77,7 @@ async fn callback(
             error @ (domain::Error::Storage(_)
             | domain::Error::Migration(_)
             | domain::Error::Hashing(_)),
-        ) => {
-            tracing::error!("signing in through an identity provider failed: {error}");
-            crate::oidc::page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                &["Portico could not finish this sign-in. Try again in a moment."],
-            )
-        }
+        ) => crate::oidc::internal(error),
         Err(error) => {
             let again = if redeeming {
                 "Go back to your invitation (the link in the mail) to try again."

@@ -115,7 +115,7 @@ fn escape(text: &str) -> String {
     domain::outbox::escape_html(text)
 }
 
-fn internal(error: impl std::fmt::Display) -> Response {
+pub(crate) fn internal(error: impl std::fmt::Display) -> Response {
     tracing::error!("OpenID Connect endpoint failed: {error}");
     page(
         StatusCode::INTERNAL_SERVER_ERROR,

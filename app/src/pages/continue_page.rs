@@ -33,7 +33,8 @@ pub fn unhex(hex: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn decode_hex(hex: &str) -> Option<String> {
+/// The text of [`hex`] bytes.
+pub fn decode_hex(hex: &str) -> Option<String> {
     String::from_utf8(unhex(hex)?).ok()
 }
 

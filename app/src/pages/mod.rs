@@ -12,7 +12,7 @@ mod setup;
 mod signin;
 
 pub use account::Account;
-pub use continue_page::{Continue, Depart, continue_to, hex, local_path, unhex};
+pub use continue_page::{Continue, Depart, continue_to, decode_hex, hex, local_path};
 pub use not_found::NotFound;
 pub use panel::Panel;
 pub use redeem::{Redeem, RedeemAccount, RedeemCode, RedeemConsent, RedeemDeclined};

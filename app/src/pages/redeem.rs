@@ -154,11 +154,7 @@ pub async fn accept_invitation() -> Result<(), AppError> {
         &accepted.session.token,
         accepted.session.expires_at - now(),
     );
-    match accepted.redirect_url.as_deref() {
-        Some(url) if crate::pages::local_path(url).is_none() => leave_for(&portal, url),
-        Some(path) => leptos_axum::redirect(path),
-        None => leptos_axum::redirect("/"),
-    }
+    leave_for(&portal, accepted.redirect_url.as_deref().unwrap_or("/"));
     Ok(())
 }
 

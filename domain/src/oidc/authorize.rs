@@ -269,7 +269,7 @@ pub async fn authorize(
     let member = person
         .identity
         .as_deref()
-        .and_then(|i| i.strip_prefix("member:"));
+        .and_then(crate::organizations::member_of);
     // Decided on what was read; the one writer only records the decision (and the code),
     // so that sign-ins do not queue behind each other's reads.
     let decision = access::decide(subject.as_ref(), &client);
@@ -282,14 +282,13 @@ pub async fn authorize(
             store::oidc::insert_sign_in(&mut *tx, &event, now).await?;
             tx.commit().await?;
             if silent {
-                return error("interaction_required", &refusal.describe(tenant_name));
+                return error("interaction_required", &reason);
             }
             let reason = match refusal {
                 Refusal::NotAssigned => format!(
-                    "{} Administrators of {tenant_name} can do that in the admin console.",
-                    refusal.describe(tenant_name)
+                    "{reason} Administrators of {tenant_name} can do that in the admin console."
                 ),
-                other => other.describe(tenant_name),
+                _ => reason,
             };
             return Ok(Outcome::Refused {
                 app_name: client.name,

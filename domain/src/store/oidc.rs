@@ -152,13 +152,8 @@ struct AuthorizingRow {
     #[sqlx(flatten)]
     client: Client,
     tenant_name: String,
-    user_id: Option<String>,
-    user_name: Option<String>,
-    user_email: Option<String>,
-    user_type: Option<types::UserType>,
-    user_enabled: Option<bool>,
-    external_state: Option<types::ExternalState>,
-    assigned: bool,
+    #[sqlx(flatten)]
+    subject: JoinedSubject,
 }
 
 pub async fn authorizing(
@@ -169,62 +164,33 @@ pub async fn authorizing(
     user_ids: &[&str],
 ) -> Result<Option<Authorizing>> {
     let user_ids = serde_json::to_string(user_ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let row: Option<AuthorizingRow> = sqlx::query_as(
+    let row: Option<AuthorizingRow> = sqlx::query_as(concat!(
         "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
                 s.secret_hash,
                 EXISTS (SELECT 1 FROM app_redirect_uris r
                         WHERE r.app_id = a.id AND r.kind = 'sign-in' AND r.uri = ?3 COLLATE BINARY)
                     AS redirect_registered,
-                t.name AS tenant_name,
-                u.id AS user_id, u.display_name AS user_name, u.email AS user_email, u.user_type,
-                u.enabled AS user_enabled, u.external_state,
-                u.id IS NOT NULL
-                  AND (EXISTS (SELECT 1 FROM app_assignments WHERE app_id = a.id AND user_id = u.id)
-                       OR EXISTS (SELECT 1 FROM app_assignments g
-                                      JOIN group_members m ON m.group_id = g.group_id
-                                  WHERE g.app_id = a.id AND m.user_id = u.id)) AS assigned
-         FROM apps a JOIN tenants t ON t.id = a.tenant_id
+                t.name AS tenant_name, ",
+        subject_columns!("u", "a.id"),
+        " FROM apps a JOIN tenants t ON t.id = a.tenant_id
               LEFT JOIN client_secrets s ON s.app_id = a.id
               -- The person's users are looked up by id, one by one (CROSS JOIN keeps that
               -- order): never by tenant, which would walk all of a large tenant's users.
               LEFT JOIN users u ON u.id = (
                   SELECT x.id FROM json_each(?4) j CROSS JOIN users x ON x.id = j.value
                   WHERE x.tenant_id = a.tenant_id ORDER BY x.user_type DESC LIMIT 1)
-         WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)",
-    )
+         WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)"
+    ))
     .bind(tenant)
     .bind(client_id)
     .bind(redirect_uri)
     .bind(user_ids)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|row| {
-        let subject = match (
-            row.user_id,
-            row.user_name,
-            row.user_email,
-            row.user_type,
-            row.user_enabled,
-        ) {
-            (Some(id), Some(display_name), Some(email), Some(user_type), Some(enabled)) => {
-                Some(Subject {
-                    id,
-                    tenant_id: row.client.tenant_id.clone(),
-                    display_name,
-                    email,
-                    user_type,
-                    enabled,
-                    external_state: row.external_state,
-                    assigned: row.assigned,
-                })
-            }
-            _ => None,
-        };
-        Authorizing {
-            client: row.client,
-            tenant_name: row.tenant_name,
-            subject,
-        }
+    Ok(row.map(|row| Authorizing {
+        client: row.client,
+        tenant_name: row.tenant_name,
+        subject: row.subject.subject(),
     }))
 }
 
@@ -304,13 +270,8 @@ pub struct Grant {
 struct ExchangeRow {
     #[sqlx(flatten)]
     grant: Grant,
-    tenant_id: Option<String>,
-    display_name: Option<String>,
-    email: Option<String>,
-    user_type: Option<types::UserType>,
-    enabled: Option<bool>,
-    external_state: Option<types::ExternalState>,
-    assigned: bool,
+    #[sqlx(flatten)]
+    subject: JoinedSubject,
 }
 
 /// The code `code_hash` and its user, seen from the code's app, in one query.
@@ -318,44 +279,17 @@ pub async fn code_with_subject(
     db: impl SqliteExecutor<'_>,
     code_hash: &str,
 ) -> Result<Option<(Grant, Option<Subject>)>> {
-    let row: Option<ExchangeRow> = sqlx::query_as(
+    let row: Option<ExchangeRow> = sqlx::query_as(concat!(
         "SELECT c.app_id, c.user_id, c.redirect_uri, c.scope, c.nonce, c.code_challenge,
-                c.auth_time, c.amr, c.idp, c.expires_at, c.used_at,
-                u.tenant_id, u.display_name, u.email, u.user_type, u.enabled, u.external_state,
-                EXISTS (SELECT 1 FROM app_assignments WHERE app_id = c.app_id AND user_id = u.id)
-                 OR EXISTS (SELECT 1 FROM app_assignments g
-                                JOIN group_members m ON m.group_id = g.group_id
-                            WHERE g.app_id = c.app_id AND m.user_id = u.id) AS assigned
-         FROM authorization_codes c LEFT JOIN users u ON u.id = c.user_id
-         WHERE c.code_hash = ?",
-    )
+                c.auth_time, c.amr, c.idp, c.expires_at, c.used_at, ",
+        subject_columns!("u", "c.app_id"),
+        " FROM authorization_codes c LEFT JOIN users u ON u.id = c.user_id
+         WHERE c.code_hash = ?"
+    ))
     .bind(code_hash)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|row| {
-        let subject = match (
-            row.tenant_id,
-            row.display_name,
-            row.email,
-            row.user_type,
-            row.enabled,
-        ) {
-            (Some(tenant_id), Some(display_name), Some(email), Some(user_type), Some(enabled)) => {
-                Some(Subject {
-                    id: row.grant.user_id.clone(),
-                    tenant_id,
-                    display_name,
-                    email,
-                    user_type,
-                    enabled,
-                    external_state: row.external_state,
-                    assigned: row.assigned,
-                })
-            }
-            _ => None,
-        };
-        (row.grant, subject)
-    }))
+    Ok(row.map(|row| (row.grant, row.subject.subject())))
 }
 
 /// Marks a code used; false when it was used already.
@@ -471,21 +405,24 @@ macro_rules! insert_sign_in_sql {
     };
 }
 
-fn bind_sign_in<'q>(
-    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-    event: &'q NewSignIn<'q>,
+/// `query` with the event's values bound, owned, so that the query can also run as a
+/// batch on the writer's own task.
+fn bind_sign_in(
+    query: sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'static>>,
+    event: &NewSignIn<'_>,
     now: i64,
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'static>> {
+    let owned = |s: &str| s.to_string();
     query
-        .bind(event.tenant_id)
-        .bind(event.user_id)
-        .bind(event.user_name)
-        .bind(event.user_email)
-        .bind(event.app_id)
-        .bind(event.app_name)
+        .bind(owned(event.tenant_id))
+        .bind(event.user_id.map(owned))
+        .bind(owned(event.user_name))
+        .bind(owned(event.user_email))
+        .bind(owned(event.app_id))
+        .bind(owned(event.app_name))
         .bind(event.success)
-        .bind(event.reason)
-        .bind(event.ip)
+        .bind(owned(event.reason))
+        .bind(event.ip.map(owned))
         .bind(now)
 }
 
@@ -517,19 +454,8 @@ pub async fn insert_sign_in_with_code(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
          COMMIT;"
     );
-    let owned = |s: &str| s.to_string();
-    let query = sqlx::query(batch)
-        .bind(owned(event.tenant_id))
-        .bind(event.user_id.map(owned))
-        .bind(owned(event.user_name))
-        .bind(owned(event.user_email))
-        .bind(owned(event.app_id))
-        .bind(owned(event.app_name))
-        .bind(event.success)
-        .bind(owned(event.reason))
-        .bind(event.ip.map(owned))
-        .bind(now)
-        .bind(owned(code_hash))
+    let query = bind_sign_in(sqlx::query(batch), event, now)
+        .bind(code_hash.to_string())
         .bind(grant.app_id.clone())
         .bind(grant.user_id.clone())
         .bind(grant.redirect_uri.clone())
@@ -636,7 +562,7 @@ pub async fn sign_ins(
 
 /// What tokens say about a user, and whether the user is assigned to the app a token is
 /// for (directly or through a group).
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct Subject {
     pub id: String,
     pub tenant_id: String,
@@ -648,22 +574,65 @@ pub struct Subject {
     pub assigned: bool,
 }
 
+/// The columns of a [`Subject`]: the user `$user` (a table alias, perhaps of a LEFT JOIN)
+/// seen from the app whose id is the SQL expression `$app`.
+macro_rules! subject_columns {
+    ($user:literal, $app:literal) => {
+        concat!(
+            $user, ".id AS s_id, ", $user, ".tenant_id AS s_tenant_id, ",
+            $user, ".display_name AS s_display_name, ", $user, ".email AS s_email, ",
+            $user, ".user_type AS s_user_type, ", $user, ".enabled AS s_enabled, ",
+            $user, ".external_state AS s_external_state,
+             EXISTS (SELECT 1 FROM app_assignments WHERE app_id = ", $app, " AND user_id = ", $user, ".id)
+              OR EXISTS (SELECT 1 FROM app_assignments g JOIN group_members m ON m.group_id = g.group_id
+                         WHERE g.app_id = ", $app, " AND m.user_id = ", $user, ".id) AS s_assigned"
+        )
+    };
+}
+use subject_columns;
+
+/// [`subject_columns`] as read, all empty when the join found no user.
+#[derive(sqlx::FromRow)]
+struct JoinedSubject {
+    s_id: Option<String>,
+    s_tenant_id: Option<String>,
+    s_display_name: Option<String>,
+    s_email: Option<String>,
+    s_user_type: Option<types::UserType>,
+    s_enabled: Option<bool>,
+    s_external_state: Option<types::ExternalState>,
+    s_assigned: bool,
+}
+
+impl JoinedSubject {
+    fn subject(self) -> Option<Subject> {
+        Some(Subject {
+            id: self.s_id?,
+            tenant_id: self.s_tenant_id?,
+            display_name: self.s_display_name?,
+            email: self.s_email?,
+            user_type: self.s_user_type?,
+            enabled: self.s_enabled?,
+            external_state: self.s_external_state,
+            assigned: self.s_assigned,
+        })
+    }
+}
+
 /// The user `user_id`, seen from the app `app_id`.
 pub async fn subject(
     db: impl SqliteExecutor<'_>,
     user_id: &str,
     app_id: &str,
 ) -> Result<Option<Subject>> {
-    Ok(sqlx::query_as(
-        "SELECT id, tenant_id, display_name, email, user_type, enabled, external_state,
-                EXISTS (SELECT 1 FROM app_assignments WHERE app_id = ?2 AND user_id = ?1)
-                 OR EXISTS (SELECT 1 FROM app_assignments s
-                                JOIN group_members m ON m.group_id = s.group_id
-                            WHERE s.app_id = ?2 AND m.user_id = ?1) AS assigned
-         FROM users WHERE id = ?1",
-    )
+    let row: Option<JoinedSubject> = sqlx::query_as(concat!(
+        "SELECT ",
+        subject_columns!("u", "?2"),
+        " FROM users u WHERE u.id = ?1"
+    ))
     .bind(user_id)
     .bind(app_id)
     .fetch_optional(db)
-    .await?)
+    .await?;
+    Ok(row.and_then(JoinedSubject::subject))
 }

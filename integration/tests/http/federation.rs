@@ -26,15 +26,7 @@ async fn hop(request: reqwest::RequestBuilder) -> Hop {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let cookies = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|v| v.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let cookies = integration::set_cookies(&response);
     let body = response.text().await.unwrap_or_default();
     Hop {
         status,

@@ -1331,17 +1331,12 @@ async fn the_way_back_after_sign_in_never_leads_to_another_site() {
     assert!(answer.cookie.is_some());
 }
 
-/// The value of the cookie `name` that a response sets.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|v| v.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+/// The flash cookie a response sets.
+fn flash_of(response: &reqwest::Response) -> Option<String> {
+    integration::set_cookies(response)
+        .into_iter()
+        .find(|(k, _)| k == "portico_flash")
+        .map(|(_, v)| v)
 }
 
 /// The value of the read-only field labelled `label` on a page.
@@ -1359,24 +1354,25 @@ async fn a_client_secret_made_without_javascript_is_shown_once_on_the_page_the_f
     let ada = f.portico.sign_in("ada@contoso.example", PASSWORD).await;
     let page = format!("{}/admin/apps/{}", f.portico.url, f.client_id);
     // What a browser without JavaScript sends from the app's page: a plain form post.
-    let posted = f
-        .portico
-        .http()
-        .post(format!("{}/fn/admin/app/secret", f.portico.url))
-        .header("Origin", &f.portico.url)
-        .header("Referer", &page)
-        .header("Accept", "text/html")
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Cookie", format!("portico_session={ada}"))
-        .body(integration::encode_form(&[("id", &f.client_id)]))
-        .send()
-        .await
-        .unwrap();
+    let new_secret = || {
+        let request = f
+            .portico
+            .http()
+            .post(format!("{}/fn/admin/app/secret", f.portico.url))
+            .header("Origin", &f.portico.url)
+            .header("Referer", &page)
+            .header("Accept", "text/html")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Cookie", format!("portico_session={ada}"))
+            .body(integration::encode_form(&[("id", &f.client_id)]));
+        async move { request.send().await.unwrap() }
+    };
+    let posted = new_secret().await;
     assert!(posted.status().is_redirection(), "{}", posted.status());
     // Back to the page it came from (Leptos leaves an empty query on it).
     let back = posted.headers()["location"].to_str().unwrap();
     assert_eq!(back.trim_end_matches('?'), page);
-    let flash = set_cookie(&posted, "portico_flash").expect("a flash for the page");
+    let flash = flash_of(&posted).expect("a flash for the page");
     let open = |cookies: String| {
         let request = f.portico.http().get(&page).header("Cookie", cookies);
         async move { request.send().await.unwrap().text().await.unwrap() }
@@ -1388,20 +1384,8 @@ async fn a_client_secret_made_without_javascript_is_shown_once_on_the_page_the_f
     assert!(copy_field(&elsewhere, "Client secret").is_none());
 
     // The flash was taken by that attempt; a new secret, and this time Ada's page shows it.
-    let posted = f
-        .portico
-        .http()
-        .post(format!("{}/fn/admin/app/secret", f.portico.url))
-        .header("Origin", &f.portico.url)
-        .header("Referer", &page)
-        .header("Accept", "text/html")
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Cookie", format!("portico_session={ada}"))
-        .body(integration::encode_form(&[("id", &f.client_id)]))
-        .send()
-        .await
-        .unwrap();
-    let flash = set_cookie(&posted, "portico_flash").expect("a flash for the page");
+    let posted = new_secret().await;
+    let flash = flash_of(&posted).expect("a flash for the page");
     let shown = open(format!("portico_session={ada}; portico_flash={flash}")).await;
     let secret = copy_field(&shown, "Client secret").expect("the new secret on the page");
     assert!(!flash.contains(&secret), "the cookie carries only an id");
