@@ -1042,3 +1042,60 @@ async fn a_write_batch_that_fails_halfway_keeps_nothing_and_the_writer_goes_on()
         .unwrap();
     assert_eq!(kept.map(|(g, _)| g.user_id), Some(bob));
 }
+
+/// A request that goes away (a browser closing its connection) drops its future at
+/// whatever await it reached: while waiting for the writer, for `BEGIN`'s answer, inside
+/// the transaction, or for `COMMIT`'s answer. Whatever point that is, nothing it began is
+/// kept, and the writer is not left inside a transaction: later writes go on, and another
+/// connection to the file can take the write lock.
+#[tokio::test]
+async fn a_write_abandoned_at_any_await_leaves_no_transaction_open() {
+    use std::future::Future;
+    use std::task::Poll;
+    /// Polls `future` at most `polls` times, pausing in between so that the connection's
+    /// thread gets on with what it was sent, then drops it.
+    async fn abandon_after<F: Future>(future: F, polls: usize) {
+        let mut future = std::pin::pin!(future);
+        for _ in 0..polls {
+            let ready =
+                std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx).is_ready())).await;
+            if ready {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+    let f = fixture().await;
+    let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;
+    let store = &f.store;
+    for polls in 1..=12 {
+        abandon_after(store.begin(), polls).await;
+        let mut tx = store.begin().await.unwrap();
+        let id = crate::new_id();
+        let name = format!("Dropped {polls}");
+        crate::store::groups::insert(&mut *tx, &id, &operator.tenant_id, &name, "", T0)
+            .await
+            .unwrap();
+        abandon_after(tx.commit(), polls).await;
+    }
+    // Writes go on after all that.
+    crate::groups::create(store, &operator, "Kept", "", T0)
+        .await
+        .expect("the writer refuses to begin after abandoned writes");
+    let names: Vec<String> = crate::store::groups::list(store.reader(), &operator.tenant_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert!(names.contains(&"Kept".to_string()));
+    let other = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(f._dir.path().join("test.db"))
+        .busy_timeout(std::time::Duration::ZERO);
+    let mut other = sqlx::Connection::connect_with(&other).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .expect("another connection cannot take the write lock: a transaction was left open");
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+}

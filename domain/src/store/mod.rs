@@ -17,16 +17,86 @@ pub mod setup;
 pub mod tenants;
 pub mod users;
 
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, SqlitePool};
 
 use crate::{Error, Result};
 
-/// A write transaction.
-pub type Tx = Transaction<'static, Sqlite>;
+/// A write transaction on the writer's connection. Dropped without [`Tx::commit`] (an
+/// error, or a request that went away at any await, even while its `BEGIN` or `COMMIT`
+/// was on the way), it rolls back before the connection is handed on: a connection is
+/// never left inside a transaction nobody owns.
+///
+/// Not sqlx's `Transaction`: a custom `BEGIN IMMEDIATE` there takes a second trip to the
+/// connection's thread after the `BEGIN`, and a request dropped between the two leaves
+/// the connection inside an open transaction that every later `BEGIN` refuses.
+pub struct Tx {
+    conn: Option<PoolConnection<Sqlite>>,
+}
+
+impl Tx {
+    /// Commits the transaction.
+    pub async fn commit(mut self) -> Result<()> {
+        sqlx::query("COMMIT").execute(&mut *self).await?;
+        // Committed: the connection goes back to the pool as it is.
+        self.conn = None;
+        Ok(())
+    }
+}
+
+impl Deref for Tx {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        // Only `commit` (which consumes the Tx) and `drop` take the connection.
+        self.conn.as_deref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.conn.as_deref_mut().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            // The connection goes back to the pool once the rollback has run.
+            Ok(runtime) => {
+                runtime.spawn(roll_back(conn));
+            }
+            // No runtime to roll back on: the connection is closed, which ends its
+            // transaction, and the pool opens a fresh one.
+            Err(_) => {
+                let mut conn = conn;
+                conn.close_on_drop();
+            }
+        }
+    }
+}
+
+/// Ends whatever transaction is open on `conn`. ROLLBACK only fails when none is (a failed
+/// BEGIN, a COMMIT that went through, or one SQLite rolled back itself); if anything else
+/// is wrong, the connection is closed rather than handed on, and the pool opens a fresh
+/// one.
+async fn roll_back(mut conn: PoolConnection<Sqlite>) {
+    let ended = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    if let Err(error) = ended
+        && !error.to_string().contains("no transaction is active")
+    {
+        conn.close_on_drop();
+    }
+}
 
 /// The connection pools behind Portico's data.
 #[derive(Clone, Debug)]
@@ -77,7 +147,11 @@ impl Store {
     /// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock at once, so a
     /// transaction never fails half-way because another process wrote first.
     pub(crate) async fn begin(&self) -> Result<Tx> {
-        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+        let mut tx = Tx {
+            conn: Some(self.write.acquire().await?),
+        };
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *tx).await?;
+        Ok(tx)
     }
 
     /// Runs `batch`, statements that begin and commit a transaction of their own, in one
@@ -96,15 +170,7 @@ impl Store {
             let done = batch.fetch_all(&mut *conn).await;
             if done.is_err() {
                 // Nothing else can be open on this connection: ending it is always right.
-                // ROLLBACK only fails when no transaction is open (a failed BEGIN, or one
-                // SQLite rolled back itself); if anything else is wrong, the connection is
-                // closed rather than handed on, and the pool opens a fresh one.
-                let ended = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                if let Err(error) = ended
-                    && !error.to_string().contains("no transaction is active")
-                {
-                    conn.close_on_drop();
-                }
+                roll_back(conn).await;
             }
             done
         });
