@@ -9,5 +9,5 @@ use crate::{Error, Principal, Result, Store, store};
 /// **Permissions:** any signed-in user, for themselves.
 pub async fn panel(store: &Store, actor: &Principal) -> Result<AccessPanel> {
     let user_id = actor.user_id.as_deref().ok_or(Error::NotAuthenticated)?;
-    store::access::panel(store.reader(), &actor.tenant_id, user_id).await
+    store::access::panel(&mut *store.read().await?, &actor.tenant_id, user_id).await
 }

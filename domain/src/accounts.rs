@@ -18,7 +18,7 @@ pub(crate) fn identity(account_id: &str) -> String {
 }
 
 pub(crate) async fn by_email(store: &Store, email: &str) -> Result<Option<Account>> {
-    store::accounts::by_email(store.reader(), email).await
+    store::accounts::by_email(&mut *store.read().await?, email).await
 }
 
 /// Who a passcode to `email` proves someone is: the account with that address when there
@@ -61,13 +61,13 @@ pub(crate) fn require_recent(signed_in: &SignedIn, now: i64) -> Result<()> {
 /// **Permissions:** the account's holder, signed in with it.
 pub async fn overview(store: &Store, signed_in: &SignedIn) -> Result<AccountOverview> {
     let id = account_of(signed_in)?;
-    let account = store::accounts::by_id(store.reader(), &id)
+    let account = store::accounts::by_id(&mut *store.read().await?, &id)
         .await?
         .ok_or(Error::NotFound("account"))?;
     Ok(AccountOverview {
         email: account.email,
         has_password: account.password_hash.is_some(),
-        passkeys: store::accounts::passkey_list(store.reader(), &id).await?,
+        passkeys: store::accounts::passkey_list(&mut *store.read().await?, &id).await?,
     })
 }
 
@@ -110,7 +110,7 @@ pub async fn set_password(
 ) -> Result<()> {
     let id = account_of(signed_in)?;
     require_recent(signed_in, now)?;
-    let account = store::accounts::by_id(store.reader(), &id)
+    let account = store::accounts::by_id(&mut *store.read().await?, &id)
         .await?
         .ok_or(Error::NotFound("account"))?;
     crate::password::check_new("password", password, &account.email)?;

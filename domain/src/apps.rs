@@ -54,18 +54,18 @@ async fn find(
 /// **Permissions:** global administrators.
 pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<AppSummary>> {
     actor.require(Permission::ManageApps)?;
-    store::apps::list(store.reader(), &actor.tenant_id).await
+    store::apps::list(&mut *store.read().await?, &actor.tenant_id).await
 }
 
 /// **Permissions:** global administrators.
 pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<AppDetail> {
     actor.require(Permission::ManageApps)?;
-    let db = store.reader();
-    let app = find(db, actor, id).await?;
+    let mut db = store.read().await?;
+    let app = find(&mut *db, actor, id).await?;
     Ok(AppDetail {
-        owners: store::apps::owners(db, id).await?,
-        assigned_users: store::apps::assigned_users(db, id).await?,
-        assigned_groups: store::apps::assigned_groups(db, id).await?,
+        owners: store::apps::owners(&mut *db, id).await?,
+        assigned_users: store::apps::assigned_users(&mut *db, id).await?,
+        assigned_groups: store::apps::assigned_groups(&mut *db, id).await?,
         app,
     })
 }

@@ -78,7 +78,7 @@ pub async fn list(
     actor.require(Permission::ReadAudit)?;
     let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
     let (items, total) = store::audit::list(
-        store.reader(),
+        &mut *store.read().await?,
         &actor.tenant_id,
         filter,
         i64::from(page) * i64::from(page_size),
@@ -98,5 +98,5 @@ pub async fn list(
 /// **Permissions:** global or user administrators of the tenant.
 pub async fn actions(store: &Store, actor: &Principal) -> Result<Vec<String>> {
     actor.require(Permission::ReadAudit)?;
-    store::audit::actions(store.reader(), &actor.tenant_id).await
+    store::audit::actions(&mut *store.read().await?, &actor.tenant_id).await
 }

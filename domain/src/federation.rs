@@ -341,7 +341,8 @@ pub async fn list(
     actor: &Principal,
 ) -> Result<IdentityProviders> {
     actor.require(Permission::ManageIdentityProviders)?;
-    let providers = store::federation::providers(store.reader(), &actor.tenant_id).await?;
+    let providers =
+        store::federation::providers(&mut *store.read().await?, &actor.tenant_id).await?;
     Ok(IdentityProviders {
         redirect_uri: federation.redirect_uri.clone(),
         providers: providers.into_iter().map(summary).collect(),
@@ -560,7 +561,7 @@ pub async fn remove(store: &Store, actor: &Principal, id: &str, now: i64) -> Res
 
 /// The organization's redemption order.
 pub(crate) async fn order_of(db: &Store, tenant_id: &str) -> Result<RedemptionOrder> {
-    let text = store::federation::redemption_order(db.reader(), tenant_id).await?;
+    let text = store::federation::redemption_order(&mut *db.read().await?, tenant_id).await?;
     Ok(RedemptionOrder::from_setting(&text))
 }
 
@@ -657,15 +658,19 @@ pub(crate) async fn provider_for(
     let Some((_, domain)) = email.rsplit_once('@') else {
         return Ok(None);
     };
-    store::federation::provider_for_domain(store.reader(), tenant_id, &domain.to_ascii_lowercase())
-        .await
+    store::federation::provider_for_domain(
+        &mut *store.read().await?,
+        tenant_id,
+        &domain.to_ascii_lowercase(),
+    )
+    .await
 }
 
 /// The providers guests with this address redeemed through, each with the organization
 /// that set it up.
 pub async fn providers_of_guest(store: &Store, email: &str) -> Result<Vec<ProviderChoice>> {
     let email = validate::email("email", email)?;
-    store::federation::providers_of_guest(store.reader(), &email).await
+    store::federation::providers_of_guest(&mut *store.read().await?, &email).await
 }
 
 /// A trip to a provider, begun: send the browser to `url` and keep `state` in a cookie.
@@ -815,10 +820,13 @@ pub async fn arrive(
     {
         return Err(lost());
     }
-    let provider =
-        store::federation::provider(store.reader(), &request.tenant_id, &request.provider_id)
-            .await?
-            .ok_or_else(lost)?;
+    let provider = store::federation::provider(
+        &mut *store.read().await?,
+        &request.tenant_id,
+        &request.provider_id,
+    )
+    .await?
+    .ok_or_else(lost)?;
     if let Some(error) = &answer.error {
         let said = answer
             .error_description
@@ -1012,7 +1020,7 @@ pub async fn depart_to_sign_in(
     now: i64,
 ) -> Result<Option<Departure>> {
     let email = validate::email("email", email)?;
-    let choices = store::federation::providers_of_guest(store.reader(), &email).await?;
+    let choices = store::federation::providers_of_guest(&mut *store.read().await?, &email).await?;
     let chosen = match provider {
         Some(id) => choices.iter().find(|c| c.id == id),
         None if choices.len() == 1 => choices.first(),
@@ -1021,7 +1029,9 @@ pub async fn depart_to_sign_in(
     let Some(chosen) = chosen else {
         return Ok(None);
     };
-    let Some(found) = store::federation::provider_by_id(store.reader(), &chosen.id).await? else {
+    let Some(found) =
+        store::federation::provider_by_id(&mut *store.read().await?, &chosen.id).await?
+    else {
         return Ok(None);
     };
     depart(store, federation, &found, None, next, &email, now)

@@ -20,7 +20,7 @@ fn check(name: &str, description: &str) -> Result<(String, String)> {
 /// **Permissions:** global or user administrators.
 pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<GroupSummary>> {
     actor.require(Permission::ManageGroups)?;
-    store::groups::list(store.reader(), &actor.tenant_id).await
+    store::groups::list(&mut *store.read().await?, &actor.tenant_id).await
 }
 
 async fn find(
@@ -36,11 +36,11 @@ async fn find(
 /// **Permissions:** global or user administrators.
 pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<GroupDetail> {
     actor.require(Permission::ManageGroups)?;
-    let db = store.reader();
-    let group = find(db, actor, id).await?;
+    let mut db = store.read().await?;
+    let group = find(&mut *db, actor, id).await?;
     Ok(GroupDetail {
-        owners: store::groups::linked_users(db, Link::Owner, id).await?,
-        members: store::groups::linked_users(db, Link::Member, id).await?,
+        owners: store::groups::linked_users(&mut *db, Link::Owner, id).await?,
+        members: store::groups::linked_users(&mut *db, Link::Member, id).await?,
         group,
     })
 }

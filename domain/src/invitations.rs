@@ -501,7 +501,7 @@ fn invitation_mail(email: &str, tenant: &str, inviter: &str, message: &str, link
 /// **Permissions:** those who may invite guests.
 pub async fn list(store: &Store, actor: &Principal, now: i64) -> Result<Vec<InvitationSummary>> {
     actor.require(Permission::InviteGuests)?;
-    store::invitations::list(store.reader(), &actor.tenant_id, now).await
+    store::invitations::list(&mut *store.read().await?, &actor.tenant_id, now).await
 }
 
 /// Revokes a pending invitation: its link stops working; the guest user stays.

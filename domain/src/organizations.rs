@@ -27,7 +27,7 @@ pub async fn send_sign_in_code(
     now: i64,
 ) -> Result<String> {
     let email = validate::email("email", email)?;
-    let identity = crate::accounts::identity_of_address(store.reader(), &email).await?;
+    let identity = crate::accounts::identity_of_address(&mut *store.read().await?, &email).await?;
     let token = secrets::new_secret();
     let token_hash = secrets::hash_secret(&token);
     let mut tx = store.begin().await?;

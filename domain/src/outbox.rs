@@ -38,13 +38,13 @@ pub(crate) async fn enqueue(tx: &mut Tx, tenant_id: &str, mail: &Mail, now: i64)
 /// **Permissions:** those who may invite guests (their mail is what is here).
 pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<OutboxMail>> {
     actor.require(Permission::InviteGuests)?;
-    store::outbox::list(store.reader(), &actor.tenant_id).await
+    store::outbox::list(&mut *store.read().await?, &actor.tenant_id).await
 }
 
 /// The newest mail of every tenant, in full: for the operator at the server's command
 /// line, who can read the database anyway.
 pub async fn list_for_operator(store: &Store, limit: i64) -> Result<Vec<OutboxMail>> {
-    store::outbox::list_all(store.reader(), limit).await
+    store::outbox::list_all(&mut *store.read().await?, limit).await
 }
 
 pub use crate::store::outbox::Due;

@@ -135,10 +135,10 @@ pub async fn begin_adding(
     let webauthn = passkeys.webauthn()?;
     let account_id = accounts::account_of(signed_in)?;
     accounts::require_recent(signed_in, now)?;
-    let account = store::accounts::by_id(store.reader(), &account_id)
+    let account = store::accounts::by_id(&mut *store.read().await?, &account_id)
         .await?
         .ok_or(Error::NotFound("account"))?;
-    let existing: Vec<_> = stored(store.reader(), &account_id)
+    let existing: Vec<_> = stored(&mut *store.read().await?, &account_id)
         .await?
         .into_iter()
         .map(|(_, p)| p.cred_id().clone())
@@ -184,7 +184,7 @@ async fn passkeys_of(store: &Store, email: &str) -> Result<(String, Vec<(String,
         )
     };
     let account = accounts::by_email(store, email).await?.ok_or_else(none)?;
-    let keys = stored(store.reader(), &account.id).await?;
+    let keys = stored(&mut *store.read().await?, &account.id).await?;
     if keys.is_empty() {
         return Err(none());
     }

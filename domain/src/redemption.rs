@@ -41,7 +41,8 @@ fn info(ticket: &Ticket) -> InvitationInfo {
 /// What the link in a mail leads to. Changes nothing.
 pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketState> {
     let Some(found) =
-        store::invitations::by_ticket(store.reader(), &secrets::hash_secret(ticket)).await?
+        store::invitations::by_ticket(&mut *store.read().await?, &secrets::hash_secret(ticket))
+            .await?
     else {
         return Ok(TicketState::Unknown);
     };
@@ -73,10 +74,11 @@ pub struct Started {
 
 /// Starts redeeming an open invitation: mails a passcode to the invited address.
 pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
-    let found = store::invitations::by_ticket(store.reader(), &secrets::hash_secret(ticket))
-        .await?
-        .filter(|t| t.status == "PendingAcceptance" && t.expires_at > now)
-        .ok_or(Error::InvalidLink)?;
+    let found =
+        store::invitations::by_ticket(&mut *store.read().await?, &secrets::hash_secret(ticket))
+            .await?
+            .filter(|t| t.status == "PendingAcceptance" && t.expires_at > now)
+            .ok_or(Error::InvalidLink)?;
     let token = secrets::new_secret();
     let token_hash = secrets::hash_secret(&token);
     let mut tx = store.begin().await?;
@@ -161,7 +163,7 @@ pub(crate) async fn open_redemption(
     token_hash: &str,
     now: i64,
 ) -> Result<(Ticket, Option<String>)> {
-    store::invitations::by_redemption(store.reader(), token_hash, now)
+    store::invitations::by_redemption(&mut *store.read().await?, token_hash, now)
         .await?
         .filter(|(t, _)| t.status == "PendingAcceptance" && t.expires_at > now)
         .ok_or(Error::InvalidLink)
@@ -179,7 +181,7 @@ pub(crate) async fn redemption_by(
     let (token_hash, ticket, _) = redemption(store, token, now).await?;
     let ready = proof(store, &ticket).await?.method == method
         && (method != ProofMethod::NewAccount
-            || store::accounts::address_confirmed(store.reader(), &token_hash).await?);
+            || store::accounts::address_confirmed(&mut *store.read().await?, &token_hash).await?);
     if !ready {
         return Err(Error::Conflict(refusal.into()));
     }
@@ -190,14 +192,19 @@ pub(crate) async fn redemption_by(
 pub async fn status(store: &Store, token: &str, now: i64) -> Result<RedemptionStatus> {
     let (token_hash, ticket, proven) = redemption(store, token, now).await?;
     let proof = proof(store, &ticket).await?;
-    let pending = store::federation::pending_identity(store.reader(), &token_hash).await?;
+    let pending =
+        store::federation::pending_identity(&mut *store.read().await?, &token_hash).await?;
     Ok(RedemptionStatus {
         info: info(&ticket),
         method: proof.method,
         proven: proven.is_some(),
         provider: proof.provider.map(|p| p.name),
         code_also: pending.is_some(),
-        address_confirmed: store::accounts::address_confirmed(store.reader(), &token_hash).await?,
+        address_confirmed: store::accounts::address_confirmed(
+            &mut *store.read().await?,
+            &token_hash,
+        )
+        .await?,
     })
 }
 
@@ -219,7 +226,7 @@ async fn refuse_codes_unless_due(
             Ok(method)
         }
         ProofMethod::Federated
-            if store::federation::pending_identity(store.reader(), token_hash)
+            if store::federation::pending_identity(&mut *store.read().await?, token_hash)
                 .await?
                 .is_some() =>
         {
@@ -244,7 +251,9 @@ async fn proof(store: &Store, ticket: &Ticket) -> Result<Proof> {
     for method in &order.primary {
         match method {
             RedemptionMethod::HomeOrganization => {
-                let home = store::users::member_credentials(store.reader(), &ticket.email).await?;
+                let home =
+                    store::users::member_credentials(&mut *store.read().await?, &ticket.email)
+                        .await?;
                 if home.is_some_and(|m| m.enabled && m.password_hash.is_some()) {
                     return Ok(Proof {
                         method: ProofMethod::HomePassword,
@@ -359,7 +368,7 @@ pub async fn verify_home_password(
         now,
     )
     .await?;
-    let member = store::users::member_credentials(store.reader(), &ticket.email)
+    let member = store::users::member_credentials(&mut *store.read().await?, &ticket.email)
         .await?
         .filter(|m| m.enabled)
         .ok_or_else(|| Error::Conflict("Confirm your address with a code instead.".into()))?;

@@ -71,7 +71,7 @@ pub enum SignInMethod {
 /// See [`SignInMethod`].
 pub async fn sign_in_method(store: &Store, email: &str) -> Result<SignInMethod> {
     let email = validate::email("email", email)?;
-    if store::users::member_credentials(store.reader(), &email)
+    if store::users::member_credentials(&mut *store.read().await?, &email)
         .await?
         .is_some()
     {
@@ -80,10 +80,11 @@ pub async fn sign_in_method(store: &Store, email: &str) -> Result<SignInMethod> 
     let account = accounts::by_email(store, &email).await?;
     // Straight to a provider only when it is the person's one way in: an organization's
     // provider must never stand in silently for the way another organization knows them.
-    let providers = store::federation::providers_of_guest(store.reader(), &email).await?;
+    let providers =
+        store::federation::providers_of_guest(&mut *store.read().await?, &email).await?;
     if providers.len() == 1
         && account.is_none()
-        && !store::federation::has_passcode_guests(store.reader(), &email).await?
+        && !store::federation::has_passcode_guests(&mut *store.read().await?, &email).await?
     {
         return Ok(SignInMethod::IdentityProvider);
     }
@@ -116,12 +117,13 @@ pub async fn sign_in(
     ];
     reserve_attempt(store, policy, &limits, now).await?;
     // A member of an organization here, else a Portico account an invited person made.
-    let holder = match store::users::member_credentials(store.reader(), &email).await? {
+    let member = store::users::member_credentials(&mut *store.read().await?, &email).await?;
+    let holder = match member {
         Some(m) => m
             .password_hash
             .filter(|_| m.enabled)
             .map(|hash| (format!("member:{}", m.id), Some(m.id), hash)),
-        None => store::accounts::by_email(store.reader(), &email)
+        None => store::accounts::by_email(&mut *store.read().await?, &email)
             .await?
             .and_then(|a| Some((accounts::identity(&a.id), None, a.password_hash?))),
     };
@@ -236,7 +238,7 @@ pub async fn principal(
     now: i64,
 ) -> Result<Option<SignedIn>> {
     let id_hash = secrets::hash_secret(token);
-    let Some(session) = store::sessions::load(store.reader(), &id_hash).await? else {
+    let Some(session) = store::sessions::load(&mut *store.read().await?, &id_hash).await? else {
         return Ok(None);
     };
     let timed_out = session.expires_at <= now || session.last_seen_at + policy.idle_timeout <= now;

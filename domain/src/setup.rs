@@ -30,7 +30,12 @@ pub async fn issue_ticket(store: &Store, now: i64) -> Result<Option<String>> {
 
 /// Whether `ticket` can still be used (the setup page asks before showing the form).
 pub async fn ticket_is_open(store: &Store, ticket: &str, now: i64) -> Result<bool> {
-    store::setup::is_open(store.reader(), &secrets::hash_secret(ticket), now).await
+    store::setup::is_open(
+        &mut *store.read().await?,
+        &secrets::hash_secret(ticket),
+        now,
+    )
+    .await
 }
 
 /// What the setup form asks for.

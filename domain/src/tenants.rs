@@ -76,7 +76,7 @@ pub async fn create(store: &Store, input: NewTenant<'_>, now: i64) -> Result<Ten
 
 /// Finds a tenant by id, slug or primary domain.
 pub async fn find(store: &Store, key: &str) -> Result<Tenant> {
-    store::tenants::find(store.reader(), key.trim())
+    store::tenants::find(&mut *store.read().await?, key.trim())
         .await?
         .ok_or(Error::NotFound("organization"))
 }
@@ -86,7 +86,7 @@ pub async fn find(store: &Store, key: &str) -> Result<Tenant> {
 /// **Permissions:** those who may invite guests (they read the lifetime they invite with).
 pub async fn settings(store: &Store, actor: &Principal) -> Result<TenantSettings> {
     actor.require(Permission::InviteGuests)?;
-    store::tenants::settings(store.reader(), &actor.tenant_id)
+    store::tenants::settings(&mut *store.read().await?, &actor.tenant_id)
         .await?
         .ok_or(Error::NotFound("organization"))
 }

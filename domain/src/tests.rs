@@ -1019,10 +1019,14 @@ async fn a_write_batch_that_fails_halfway_keeps_nothing_and_the_writer_goes_on()
         used_at: None,
     };
     let events = || async {
-        crate::store::oidc::sign_ins(f.store.reader(), &operator.tenant_id, 100)
-            .await
-            .unwrap()
-            .len()
+        crate::store::oidc::sign_ins(
+            &mut *f.store.read().await.unwrap(),
+            &operator.tenant_id,
+            100,
+        )
+        .await
+        .unwrap()
+        .len()
     };
     insert_sign_in_with_code(&f.store, &event, "code-1", &grant, T0)
         .await
@@ -1037,7 +1041,7 @@ async fn a_write_batch_that_fails_halfway_keeps_nothing_and_the_writer_goes_on()
         .await
         .unwrap();
     assert_eq!(events().await, 2);
-    let kept = crate::store::oidc::code_with_subject(f.store.reader(), "code-2")
+    let kept = crate::store::oidc::code_with_subject(&mut *f.store.read().await.unwrap(), "code-2")
         .await
         .unwrap();
     assert_eq!(kept.map(|(g, _)| g.user_id), Some(bob));
@@ -1082,12 +1086,13 @@ async fn a_write_abandoned_at_any_await_leaves_no_transaction_open() {
     crate::groups::create(store, &operator, "Kept", "", T0)
         .await
         .expect("the writer refuses to begin after abandoned writes");
-    let names: Vec<String> = crate::store::groups::list(store.reader(), &operator.tenant_id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|g| g.name)
-        .collect();
+    let names: Vec<String> =
+        crate::store::groups::list(&mut *store.read().await.unwrap(), &operator.tenant_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|g| g.name)
+            .collect();
     assert!(names.contains(&"Kept".to_string()));
     let other = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(f._dir.path().join("test.db"))

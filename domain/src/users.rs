@@ -219,7 +219,7 @@ pub async fn list(
     actor.require(Permission::ManageUsers)?;
     let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
     let (items, total) = store::users::list(
-        store.reader(),
+        &mut *store.read().await?,
         &actor.tenant_id,
         query.search.trim(),
         query.user_type,
@@ -251,12 +251,12 @@ pub(crate) async fn find_in_tenant(
 /// **Permissions:** global or user administrators.
 pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<UserDetail> {
     actor.require(Permission::ManageUsers)?;
-    let db = store.reader();
-    let user = find_in_tenant(db, actor, id).await?;
+    let mut db = store.read().await?;
+    let user = find_in_tenant(&mut *db, actor, id).await?;
     Ok(UserDetail {
-        roles: store::users::roles(db, &user.id).await?,
-        groups: store::users::groups_of(db, &user.id).await?,
-        apps: store::users::apps_assigned_directly(db, &user.id).await?,
+        roles: store::users::roles(&mut *db, &user.id).await?,
+        groups: store::users::groups_of(&mut *db, &user.id).await?,
+        apps: store::users::apps_assigned_directly(&mut *db, &user.id).await?,
         user,
     })
 }
@@ -278,9 +278,14 @@ pub async fn resolve(store: &Store, actor: &Principal, key: &str) -> Result<User
     }
     let key = key.trim();
     let found = if key.contains('@') {
-        store::users::by_email(store.reader(), &actor.tenant_id, &key.to_lowercase()).await?
+        store::users::by_email(
+            &mut *store.read().await?,
+            &actor.tenant_id,
+            &key.to_lowercase(),
+        )
+        .await?
     } else {
-        store::users::get(store.reader(), &actor.tenant_id, key).await?
+        store::users::get(&mut *store.read().await?, &actor.tenant_id, key).await?
     };
     found.ok_or_else(|| {
         Error::Invalid(vec![types::FieldError {
@@ -438,7 +443,7 @@ pub async fn reset_password(
     now: i64,
 ) -> Result<()> {
     actor.require(Permission::ManageUsers)?;
-    let user = find_in_tenant(store.reader(), actor, id).await?;
+    let user = find_in_tenant(&mut *store.read().await?, actor, id).await?;
     if user.user_type != UserType::Member {
         return Err(Error::Conflict(
             "Guests sign in with their own identity; they have no password here.".into(),

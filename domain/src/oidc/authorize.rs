@@ -131,7 +131,7 @@ pub async fn authorize(
         .map(|p| p.memberships.iter().map(|m| m.user_id.as_str()).collect())
         .unwrap_or_default();
     let found = store::oidc::authorizing(
-        store.reader(),
+        &mut *store.read().await?,
         tenant,
         client_id,
         redirect_uri.unwrap_or_default(),
@@ -144,7 +144,7 @@ pub async fn authorize(
         subject,
     }) = found
     else {
-        if store::tenants::find(store.reader(), tenant)
+        if store::tenants::find(&mut *store.read().await?, tenant)
             .await?
             .is_none()
         {

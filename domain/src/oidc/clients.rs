@@ -52,7 +52,7 @@ fn uri_list(field: &str, text: &str) -> Result<Vec<String>, FieldError> {
 }
 
 async fn app_name(store: &Store, actor: &Principal, app_id: &str) -> Result<String> {
-    store::apps::get(store.reader(), &actor.tenant_id, app_id)
+    store::apps::get(&mut *store.read().await?, &actor.tenant_id, app_id)
         .await?
         .map(|a| a.name)
         .ok_or(Error::NotFound("app"))
@@ -62,7 +62,7 @@ async fn app_name(store: &Store, actor: &Principal, app_id: &str) -> Result<Stri
 pub async fn settings(store: &Store, actor: &Principal, app_id: &str) -> Result<ClientSettings> {
     actor.require(Permission::ManageApps)?;
     app_name(store, actor, app_id).await?;
-    let mut db = store.reader().acquire().await?;
+    let mut db = store.read().await?;
     store::oidc::settings(&mut db, app_id).await
 }
 
@@ -214,10 +214,15 @@ pub async fn sign_out_target(
     else {
         return Ok(None);
     };
-    let registered =
-        store::oidc::client_redirecting(store.reader(), tenant_id, &client_id, "sign-out", uri)
-            .await?
-            .is_some_and(|client| client.redirect_registered);
+    let registered = store::oidc::client_redirecting(
+        &mut *store.read().await?,
+        tenant_id,
+        &client_id,
+        "sign-out",
+        uri,
+    )
+    .await?
+    .is_some_and(|client| client.redirect_registered);
     if !registered {
         return Ok(None);
     }
@@ -234,5 +239,10 @@ pub async fn sign_ins(
     limit: i64,
 ) -> Result<Vec<types::SignInEvent>> {
     actor.require(Permission::ManageApps)?;
-    store::oidc::sign_ins(store.reader(), &actor.tenant_id, limit.clamp(1, 500)).await
+    store::oidc::sign_ins(
+        &mut *store.read().await?,
+        &actor.tenant_id,
+        limit.clamp(1, 500),
+    )
+    .await
 }

@@ -127,9 +127,9 @@ pub async fn load_or_create(store: &Store, now: i64) -> Result<Signer> {
 /// The current keys when they are not the ones `signer` has (another process rotated
 /// them).
 pub async fn changed_since(store: &Store, signer: &Signer) -> Result<Option<Signer>> {
-    let db = store.reader();
-    let rs256 = store::oidc::current_key(db, SigningAlg::RS256.as_str()).await?;
-    let es256 = store::oidc::current_key(db, SigningAlg::ES256.as_str()).await?;
+    let mut db = store.read().await?;
+    let rs256 = store::oidc::current_key(&mut *db, SigningAlg::RS256.as_str()).await?;
+    let es256 = store::oidc::current_key(&mut *db, SigningAlg::ES256.as_str()).await?;
     match (rs256, es256) {
         (Some(rs), Some(es)) if rs.kid != signer.rs256.0 || es.kid != signer.es256.0 => {
             signer_of(&rs, &es).map(Some)
@@ -198,10 +198,11 @@ impl Signer {
 
 /// The published key set: `{"keys": [...]}`.
 pub async fn jwks(store: &Store, now: i64) -> Result<Value> {
-    let keys: Vec<Value> = store::oidc::published_keys(store.reader(), now - ID_TOKEN_LIFETIME)
-        .await?
-        .iter()
-        .filter_map(|k| serde_json::from_str(k).ok())
-        .collect();
+    let keys: Vec<Value> =
+        store::oidc::published_keys(&mut *store.read().await?, now - ID_TOKEN_LIFETIME)
+            .await?
+            .iter()
+            .filter_map(|k| serde_json::from_str(k).ok())
+            .collect();
     Ok(json!({ "keys": keys }))
 }

@@ -62,7 +62,8 @@ async fn authenticate(
     let Some(client_id) = request.client_id.as_deref() else {
         return refuse("invalid_client", "The client did not say who it is.");
     };
-    let Some(client) = store::oidc::client(store.reader(), tenant, client_id).await? else {
+    let Some(client) = store::oidc::client(&mut *store.read().await?, tenant, client_id).await?
+    else {
         return refuse("invalid_client", "Unknown client.");
     };
     match (
@@ -233,7 +234,7 @@ fn may_hold_tokens(s: &Subject) -> bool {
 /// grant).
 async fn live_subject(store: &Store, client: &Client, user_id: &str) -> Result<Subject, Failure> {
     live(
-        store::oidc::subject(store.reader(), user_id, &client.id).await?,
+        store::oidc::subject(&mut *store.read().await?, user_id, &client.id).await?,
         client,
     )
 }
@@ -287,7 +288,8 @@ async fn redeem_code(
     // Everything is read on the read connections first; the one writer only uses the code
     // up (atomically: one exchange wins) and keeps the tokens.
     let store = issuer_of.store;
-    let Some((grant, subject)) = store::oidc::code_with_subject(store.reader(), &code_hash).await?
+    let Some((grant, subject)) =
+        store::oidc::code_with_subject(&mut *store.read().await?, &code_hash).await?
     else {
         return refuse("invalid_grant", "Unknown code.");
     };
@@ -397,7 +399,7 @@ async fn refresh(
     };
     let hash = secrets::hash_secret(presented);
     let store = issuer_of.store;
-    let token = match store::oidc::token(store.reader(), &hash).await? {
+    let token = match store::oidc::token(&mut *store.read().await?, &hash).await? {
         Some(t) if t.kind == "refresh" && t.app_id == client.id => t,
         _ => return refuse("invalid_grant", "Unknown refresh token."),
     };
@@ -491,8 +493,11 @@ pub async fn userinfo(
     now: i64,
 ) -> Result<Value, Failure> {
     let invalid = || refuse("invalid_token", "The access token is not valid.");
-    let Some(token) =
-        store::oidc::token(store.reader(), &secrets::hash_secret(access_token)).await?
+    let Some(token) = store::oidc::token(
+        &mut *store.read().await?,
+        &secrets::hash_secret(access_token),
+    )
+    .await?
     else {
         return invalid();
     };
@@ -502,10 +507,11 @@ pub async fn userinfo(
     let Some(user_id) = token.user_id.as_deref() else {
         return invalid();
     };
-    let subject = match store::oidc::subject(store.reader(), user_id, &token.app_id).await? {
-        Some(s) if s.tenant_id == tenant_id && may_hold_tokens(&s) => s,
-        _ => return invalid(),
-    };
+    let subject =
+        match store::oidc::subject(&mut *store.read().await?, user_id, &token.app_id).await? {
+            Some(s) if s.tenant_id == tenant_id && may_hold_tokens(&s) => s,
+            _ => return invalid(),
+        };
     Ok(claims_of(
         &subject,
         &token.app_id,

@@ -1,6 +1,6 @@
 //! SQL for apps, their owners and their assignments.
 
-use sqlx::{SqliteExecutor, SqlitePool};
+use sqlx::SqliteExecutor;
 use types::{AppSummary, GroupRef, UserRef};
 
 use crate::Result;
@@ -45,7 +45,7 @@ pub async fn get(
     )
 }
 
-pub async fn list(db: &SqlitePool, tenant_id: &str) -> Result<Vec<AppSummary>> {
+pub async fn list(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<AppSummary>> {
     Ok(
         sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? ORDER BY name"))
             .bind(tenant_id)

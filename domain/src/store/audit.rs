@@ -97,7 +97,7 @@ pub(crate) fn escape_like(text: &str) -> String {
 }
 
 pub async fn list(
-    db: &sqlx::SqlitePool,
+    db: &mut sqlx::SqliteConnection,
     tenant_id: &str,
     filter: &Filter,
     offset: i64,
@@ -105,7 +105,7 @@ pub async fn list(
 ) -> Result<(Vec<AuditEvent>, i64)> {
     let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM audit_events");
     push_filter(&mut count, tenant_id, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *db).await?;
     let mut query = QueryBuilder::<Sqlite>::new(
         "SELECT id, at, actor_id, actor_name, action, target_type, target_id, target_name, detail, ip FROM audit_events",
     );
@@ -115,11 +115,11 @@ pub async fn list(
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset);
-    let events = query.build_query_as().fetch_all(db).await?;
+    let events = query.build_query_as().fetch_all(&mut *db).await?;
     Ok((events, total))
 }
 
-pub async fn actions(db: &sqlx::SqlitePool, tenant_id: &str) -> Result<Vec<String>> {
+pub async fn actions(db: impl sqlx::SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT DISTINCT action FROM audit_events WHERE tenant_id = ? ORDER BY action",
     )

@@ -1,6 +1,6 @@
 //! SQL for groups, their owners and their members.
 
-use sqlx::{SqliteExecutor, SqlitePool};
+use sqlx::SqliteExecutor;
 use types::{GroupSummary, UserRef};
 
 use crate::Result;
@@ -45,7 +45,7 @@ pub async fn get(
     )
 }
 
-pub async fn list(db: &SqlitePool, tenant_id: &str) -> Result<Vec<GroupSummary>> {
+pub async fn list(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<GroupSummary>> {
     Ok(
         sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = ? ORDER BY g.name"))
             .bind(tenant_id)

@@ -1,7 +1,7 @@
 //! The store: every SQL statement Portico runs lives below this module, so that a second
 //! backend (PostgreSQL) is added in one place. SQLite runs in WAL mode with foreign keys
 //! on; writes go through a single connection so that they queue instead of failing with
-//! "database is locked", while reads use a pool of their own.
+//! "database is locked", while reads use connections of their own.
 
 pub mod access;
 pub mod accounts;
@@ -19,15 +19,123 @@ pub mod users;
 
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Connection, Sqlite};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 use crate::{Error, Result};
+
+/// Connections of one kind (read-only, or the writer), opened when first needed and
+/// handed out and back in order of asking. Unlike sqlx's pool, a connection that comes
+/// back costs no trip to its thread (that pool pings each one on its return, a second
+/// trip per query) and no task of its own. A read left unfinished by a request that went
+/// away needs no tidying: the connection's next command queues behind it. The writer's
+/// transactions tidy up after themselves ([`Tx`]).
+/// How long a request waits for a connection before it gives up with an error.
+const WAIT_LIMIT: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+struct Connections {
+    options: SqliteConnectOptions,
+    idle: Mutex<Vec<SqliteConnection>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Connections {
+    fn new(options: SqliteConnectOptions, size: usize) -> Arc<Connections> {
+        Arc::new(Connections {
+            options,
+            idle: Mutex::new(Vec::with_capacity(size)),
+            permits: Arc::new(Semaphore::new(size)),
+        })
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<SqliteConnection>> {
+        // The list is only pushed to and popped from: a panic elsewhere cannot leave it
+        // half-changed.
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn get(self: &Arc<Self>) -> Result<Conn> {
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return Err(sqlx::Error::PoolClosed.into()),
+            // All in use: wait in line, but not forever.
+            Err(TryAcquireError::NoPermits) => {
+                tokio::time::timeout(WAIT_LIMIT, self.permits.clone().acquire_owned())
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)?
+                    .map_err(|_| sqlx::Error::PoolClosed)?
+            }
+        };
+        let idle = self.idle().pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => SqliteConnection::connect_with(&self.options).await?,
+        };
+        Ok(Conn {
+            conn: Some(conn),
+            home: self.clone(),
+            _permit: permit,
+        })
+    }
+
+    /// Refuses new requests and closes the idle connections; those in use close when
+    /// they come back.
+    async fn close(&self) {
+        self.permits.close();
+        let idle = std::mem::take(&mut *self.idle());
+        for conn in idle {
+            // Closing only fails when the connection is already gone.
+            let _ = conn.close().await;
+        }
+    }
+}
+
+/// A connection taken from [`Connections`]; it goes back when dropped.
+pub(crate) struct Conn {
+    conn: Option<SqliteConnection>,
+    home: Arc<Connections>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Conn {
+    /// Closes the connection instead of handing it on; the next to ask opens a new one.
+    fn discard(mut self) {
+        // Dropping the connection ends its thread, which closes it.
+        self.conn = None;
+    }
+}
+
+impl Deref for Conn {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        // Only `discard` and `drop`, which end the Conn, take the connection.
+        self.conn.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.conn.as_mut().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // Back before the permit (a field, dropped after this) lets the next one in.
+        if let Some(conn) = self.conn.take()
+            && !self.home.permits.is_closed()
+        {
+            self.home.idle().push(conn);
+        }
+    }
+}
 
 /// A write transaction on the writer's connection. Dropped without [`Tx::commit`] (an
 /// error, or a request that went away at any await, even while its `BEGIN` or `COMMIT`
@@ -38,14 +146,14 @@ use crate::{Error, Result};
 /// connection's thread after the `BEGIN`, and a request dropped between the two leaves
 /// the connection inside an open transaction that every later `BEGIN` refuses.
 pub struct Tx {
-    conn: Option<PoolConnection<Sqlite>>,
+    conn: Option<Conn>,
 }
 
 impl Tx {
     /// Commits the transaction.
     pub async fn commit(mut self) -> Result<()> {
         sqlx::query("COMMIT").execute(&mut *self).await?;
-        // Committed: the connection goes back to the pool as it is.
+        // Committed: the connection goes back as it is.
         self.conn = None;
         Ok(())
     }
@@ -71,38 +179,34 @@ impl Drop for Tx {
             return;
         };
         match tokio::runtime::Handle::try_current() {
-            // The connection goes back to the pool once the rollback has run.
+            // The connection goes back once the rollback has run.
             Ok(runtime) => {
                 runtime.spawn(roll_back(conn));
             }
-            // No runtime to roll back on: the connection is closed, which ends its
-            // transaction, and the pool opens a fresh one.
-            Err(_) => {
-                let mut conn = conn;
-                conn.close_on_drop();
-            }
+            // No runtime to roll back on: closing the connection ends its transaction.
+            Err(_) => conn.discard(),
         }
     }
 }
 
 /// Ends whatever transaction is open on `conn`. ROLLBACK only fails when none is (a failed
 /// BEGIN, a COMMIT that went through, or one SQLite rolled back itself); if anything else
-/// is wrong, the connection is closed rather than handed on, and the pool opens a fresh
-/// one.
-async fn roll_back(mut conn: PoolConnection<Sqlite>) {
+/// is wrong, the connection is closed rather than handed on, and a fresh one is opened
+/// when next needed.
+async fn roll_back(mut conn: Conn) {
     let ended = sqlx::query("ROLLBACK").execute(&mut *conn).await;
     if let Err(error) = ended
         && !error.to_string().contains("no transaction is active")
     {
-        conn.close_on_drop();
+        conn.discard();
     }
 }
 
-/// The connection pools behind Portico's data.
+/// The connections behind Portico's data.
 #[derive(Clone, Debug)]
 pub struct Store {
-    read: SqlitePool,
-    write: SqlitePool,
+    read: Arc<Connections>,
+    write: Arc<Connections>,
 }
 
 impl Store {
@@ -121,34 +225,25 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory");
-        // A file-backed SQLite connection does not go stale, so handing one out needs no
-        // test query first (that would cost a round trip to its thread each time).
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await?;
-        sqlx::migrate!("./migrations").run(&write).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(8)
-            .min_connections(1)
-            .test_before_acquire(false)
-            .connect_with(options.read_only(true))
-            .await?;
+        let write = Connections::new(options.clone(), 1);
+        {
+            let mut conn = write.get().await?;
+            sqlx::migrate!("./migrations").run(&mut *conn).await?;
+        }
+        let read = Connections::new(options.read_only(true), 8);
         Ok(Store { read, write })
     }
 
-    /// The pool for reads.
-    pub(crate) fn reader(&self) -> &SqlitePool {
-        &self.read
+    /// A read-only connection, for one query or a few in a row: hold it no longer.
+    pub(crate) async fn read(&self) -> Result<Conn> {
+        self.read.get().await
     }
 
     /// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock at once, so a
     /// transaction never fails half-way because another process wrote first.
     pub(crate) async fn begin(&self) -> Result<Tx> {
         let mut tx = Tx {
-            conn: Some(self.write.acquire().await?),
+            conn: Some(self.write.get().await?),
         };
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *tx).await?;
         Ok(tx)
@@ -164,23 +259,23 @@ impl Store {
         &self,
         batch: sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments<'static>>,
     ) -> Result<Vec<sqlx::sqlite::SqliteRow>> {
-        let pool = self.write.clone();
+        let write = self.write.clone();
         let run = tokio::spawn(async move {
-            let mut conn = pool.acquire().await?;
+            let mut conn = write.get().await?;
             let done = batch.fetch_all(&mut *conn).await;
             if done.is_err() {
                 // Nothing else can be open on this connection: ending it is always right.
                 roll_back(conn).await;
             }
-            done
+            Ok::<_, Error>(done?)
         });
         match run.await {
-            Ok(done) => Ok(done?),
+            Ok(done) => done,
             Err(_) => Err(sqlx::Error::WorkerCrashed.into()),
         }
     }
 
-    /// Closes both pools, letting running statements finish.
+    /// Closes the connections, letting running statements finish.
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;

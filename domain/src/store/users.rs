@@ -1,6 +1,6 @@
 //! SQL for users and their tenant roles.
 
-use sqlx::{QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 use types::{AppRef, GroupRef, Role, UserSummary, UserType};
 
 use crate::Result;
@@ -65,7 +65,7 @@ pub async fn by_email(
 
 /// Users whose display name or email starts with `search` (any case), by name.
 pub async fn list(
-    db: &SqlitePool,
+    db: &mut SqliteConnection,
     tenant_id: &str,
     search: &str,
     user_type: Option<UserType>,
@@ -100,7 +100,7 @@ pub async fn list(
     };
     let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM users");
     filter(&mut count);
-    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *db).await?;
     let mut query = QueryBuilder::<Sqlite>::new(SUMMARY);
     filter(&mut query);
     query
@@ -114,7 +114,7 @@ pub async fn list(
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset);
-    Ok((query.build_query_as().fetch_all(db).await?, total))
+    Ok((query.build_query_as().fetch_all(&mut *db).await?, total))
 }
 
 pub async fn update(
