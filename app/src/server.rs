@@ -1,8 +1,7 @@
 //! What server functions need from the request: the shared state, the caller's session and
 //! address, the clock, and the session cookie.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use domain::sessions::{Client, SessionPolicy, SignedIn};
 use domain::{Principal, Store};
@@ -27,21 +26,6 @@ pub struct Portal {
     pub federation: Arc<domain::federation::Federation>,
     /// Portico as a WebAuthn relying party, when its public URL allows passkeys.
     pub passkeys: Arc<domain::passkeys::Passkeys>,
-    /// Flashes waiting for the page a form leads back to (see [`flash`]).
-    pub flashes: Flashes,
-}
-
-/// Flashes by the random id their cookie carries: the message (and any secret) stays in
-/// this process, the browser holds only the id.
-#[derive(Clone, Debug, Default)]
-pub struct Flashes(Arc<Mutex<HashMap<String, Waiting>>>);
-
-#[derive(Debug)]
-pub struct Waiting {
-    flash: crate::components::Flash,
-    /// The hash of the session it was made in: another session never sees it.
-    session: Option<String>,
-    expires_at: i64,
 }
 
 /// The cookies Portico sets, all HttpOnly and SameSite=Lax.
@@ -155,9 +139,6 @@ pub fn cookie(portal: &Portal, which: Cookie) -> Option<String> {
     read_cookie(&portal.cookie_name(which))
 }
 
-/// How long a flash waits for the page that shows it.
-const FLASH_LIFETIME: i64 = 120;
-
 /// The hash of this request's session cookie, if any.
 fn session_hash(portal: &Portal) -> Option<String> {
     session_token(portal).map(|token| domain::secrets::hash_secret(&token))
@@ -165,26 +146,46 @@ fn session_hash(portal: &Portal) -> Option<String> {
 
 /// Tells the page a form leads back to what the form did (and a value to copy, such as a
 /// new secret or link, shown this once): forms post without JavaScript, so the page after
-/// the redirect is a new one. The flash waits in this process for two minutes, bound to
-/// the session; a short-lived HttpOnly cookie carries only its random id.
-pub fn flash(message: impl Into<String>, copy: Option<(&str, &str)>) {
+/// the redirect is a new one. The flash waits in the database, sealed and bound to the
+/// session (see `domain::flashes`); a short-lived HttpOnly cookie carries its random id.
+/// What the form did is done already: a flash that cannot be kept is logged, not an error.
+pub async fn flash(message: impl Into<String>, copy: Option<(&str, &str)>) {
     let Ok(portal) = portal() else { return };
-    let now = now();
-    let id = domain::secrets::new_secret();
-    let waiting = Waiting {
-        flash: crate::components::Flash {
-            message: message.into(),
-            copy: copy.map(|(label, value)| (label.to_string(), value.to_string())),
-        },
-        session: session_hash(&portal),
-        expires_at: now + FLASH_LIFETIME,
+    let flash = domain::flashes::Flash {
+        message: message.into(),
+        copy: copy.map(|(label, value)| (label.to_string(), value.to_string())),
     };
-    if let Ok(mut flashes) = portal.flashes.0.lock() {
-        flashes.retain(|_, w| w.expires_at > now);
-        flashes.insert(id.clone(), waiting);
+    let session = session_hash(&portal);
+    match domain::flashes::keep(&portal.store, session.as_deref(), &flash, now()).await {
+        Ok(id) => set_cookie(&portal, Cookie::Flash, &id, domain::flashes::LIFETIME),
+        Err(error) => tracing::warn!(%error, "could not keep a flash for the next page"),
     }
-    set_cookie(&portal, Cookie::Flash, &id, FLASH_LIFETIME);
 }
+
+/// The flash a page request's cookie names, taken from the database before the page
+/// renders (by the server's middleware, which also clears the cookie): a page may render
+/// its parts more than once, and drop work it started, so the take is not left to it.
+pub async fn take_flash_for(portal: &Portal, headers: &http::HeaderMap) -> TakenFlash {
+    let Some(id) = cookie_in(headers, &portal.cookie_name(Cookie::Flash)) else {
+        return TakenFlash(None);
+    };
+    let session = cookie_in(headers, &portal.cookie_name(Cookie::Session))
+        .map(|token| domain::secrets::hash_secret(&token));
+    match domain::flashes::take(&portal.store, &id, session.as_deref(), now()).await {
+        Ok(flash) => TakenFlash(flash.map(|f| crate::components::Flash {
+            message: f.message,
+            copy: f.copy,
+        })),
+        Err(error) => {
+            tracing::warn!(%error, "could not read the flash left for this page");
+            TakenFlash(None)
+        }
+    }
+}
+
+/// The flash taken for this request (see [`take_flash_for`]), kept in its extensions.
+#[derive(Clone, Debug)]
+pub struct TakenFlash(pub Option<crate::components::Flash>);
 
 /// Sends the browser on to `url` after a form: a path on Portico directly, another site
 /// (an identity provider, an app) through `/depart`. Forms post without JavaScript, and
@@ -201,7 +202,7 @@ pub fn leave_for(portal: &Portal, url: &str) {
         portal,
         Cookie::Departure,
         &crate::pages::hex(url.as_bytes()),
-        FLASH_LIFETIME,
+        domain::flashes::LIFETIME,
     );
     leptos_axum::redirect("/depart");
 }
@@ -216,14 +217,10 @@ pub fn take_departure() -> Option<String> {
         .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
 }
 
-/// The flash left for this page, if any; it is cleared as it is taken.
+/// The flash left for this page, if any (see [`take_flash_for`]).
 pub fn take_flash() -> Option<crate::components::Flash> {
-    let portal = portal().ok()?;
-    let id = cookie(&portal, Cookie::Flash)?;
-    set_cookie(&portal, Cookie::Flash, "", 0);
-    let waiting = portal.flashes.0.lock().ok()?.remove(&id)?;
-    (waiting.expires_at > now() && waiting.session == session_hash(&portal))
-        .then_some(waiting.flash)
+    let parts = use_context::<Parts>()?;
+    parts.extensions.get::<TakenFlash>()?.0.clone()
 }
 
 /// The session id from the request's cookie, if any.

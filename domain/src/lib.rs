@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod apps;
 pub mod audit;
 pub mod federation;
+pub mod flashes;
 pub mod groups;
 pub mod invitations;
 pub mod oidc;

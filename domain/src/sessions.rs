@@ -228,8 +228,69 @@ pub struct SignedIn {
     pub auth_time: i64,
 }
 
+/// Sessions read lately, by the hash of their id: a page (or an app's sign-in) need not
+/// read its session again while nothing has been written since. Any write this process
+/// makes (a sign-out, a disabled user, a changed role…) sets them all aside, so such a
+/// change applies here at once. A write by another process (the command line on the same
+/// file) applies within [`Recent::FOR`].
+#[derive(Debug, Default)]
+pub(crate) struct Recent(std::sync::Mutex<std::collections::HashMap<String, Remembered>>);
+
+#[derive(Debug)]
+struct Remembered {
+    signed_in: SignedIn,
+    last_seen_at: i64,
+    expires_at: i64,
+    /// [`Store::writes`] before it was read.
+    writes: u64,
+    read_at: std::time::Instant,
+}
+
+impl Recent {
+    /// How long a session read stands in for the next reads at most.
+    const FOR: std::time::Duration = std::time::Duration::from_secs(1);
+    /// Beyond this many, sessions too old to use are let go.
+    const MANY: usize = 10_000;
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Remembered>> {
+        // Entries are only inserted and removed whole: a panic elsewhere leaves no half.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The session as last read, if nothing has been written since and it needs neither
+    /// to end nor to be touched at `now`.
+    fn get(
+        &self,
+        id_hash: &str,
+        writes: u64,
+        policy: &SessionPolicy,
+        now: i64,
+    ) -> Option<SignedIn> {
+        let sessions = self.sessions();
+        let known = sessions.get(id_hash)?;
+        let fresh = known.writes == writes && known.read_at.elapsed() < Self::FOR;
+        let on_time = known.expires_at > now
+            && known.last_seen_at + policy.idle_timeout > now
+            && now - known.last_seen_at < TOUCH_INTERVAL;
+        (fresh && on_time).then(|| known.signed_in.clone())
+    }
+
+    fn put(&self, id_hash: String, remembered: Remembered) {
+        let mut sessions = self.sessions();
+        if sessions.len() >= Self::MANY {
+            sessions.retain(|_, known| known.read_at.elapsed() < Self::FOR);
+        }
+        if sessions.len() < Self::MANY {
+            sessions.insert(id_hash, remembered);
+        }
+    }
+}
+
 /// Who is behind a session cookie, or `None` when the session does not exist, has timed
-/// out, or its user is disabled. Roles are read afresh, so a change applies at once.
+/// out, or its user is disabled. Roles are read afresh after any change (see [`Recent`]),
+/// so a change applies at once.
 pub async fn principal(
     store: &Store,
     policy: &SessionPolicy,
@@ -238,6 +299,11 @@ pub async fn principal(
     now: i64,
 ) -> Result<Option<SignedIn>> {
     let id_hash = secrets::hash_secret(token);
+    let writes = store.writes();
+    if let Some(mut signed_in) = store.sessions.get(&id_hash, writes, policy, now) {
+        signed_in.principal.ip = ip.map(String::from);
+        return Ok(Some(signed_in));
+    }
     let Some(session) = store::sessions::load(&mut *store.read().await?, &id_hash).await? else {
         return Ok(None);
     };
@@ -246,11 +312,32 @@ pub async fn principal(
         sign_out_hash(store, &id_hash).await?;
         return Ok(None);
     }
-    if now - session.last_seen_at >= TOUCH_INTERVAL {
+    let mut last_seen_at = session.last_seen_at;
+    if now - last_seen_at >= TOUCH_INTERVAL {
         let mut tx = store.begin().await?;
         store::sessions::touch(&mut *tx, &id_hash, now).await?;
         tx.commit().await?;
+        last_seen_at = now;
     }
+    let expires_at = session.expires_at;
+    let signed_in = signed_in_of(session, ip);
+    // Remembered as of the count before the read (a touch since counts as a write, and
+    // then the next request reads it afresh).
+    store.sessions.put(
+        id_hash,
+        Remembered {
+            signed_in: signed_in.clone(),
+            last_seen_at,
+            expires_at,
+            writes,
+            read_at: std::time::Instant::now(),
+        },
+    );
+    Ok(Some(signed_in))
+}
+
+/// What a session's row says of who is signed in.
+fn signed_in_of(session: store::sessions::SessionUser, ip: Option<&str>) -> SignedIn {
     let roles: Vec<Role> = session
         .roles
         .as_deref()
@@ -268,7 +355,7 @@ pub async fn principal(
             tenant_name: m.tenant_name.clone(),
         })
         .collect();
-    Ok(Some(SignedIn {
+    SignedIn {
         organizations,
         memberships,
         auth_time: session.created_at,
@@ -293,7 +380,7 @@ pub async fn principal(
             roles,
         },
         identity: session.identity,
-    }))
+    }
 }
 
 /// Ends a session on the server; the cookie is worthless afterwards.
@@ -304,15 +391,19 @@ pub async fn sign_out(store: &Store, token: &str) -> Result<()> {
 async fn sign_out_hash(store: &Store, id_hash: &str) -> Result<()> {
     let mut tx = store.begin().await?;
     store::sessions::delete(&mut *tx, id_hash).await?;
+    // A flash still waiting may hold a secret: the next person here must not see it.
+    store::flashes::delete_for_session(&mut *tx, id_hash).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Removes ended sessions and closed throttling windows; run now and then by the server.
+/// Removes ended sessions, closed throttling windows and flashes nobody took; run now
+/// and then by the server.
 pub async fn purge_expired(store: &Store, policy: &SessionPolicy, now: i64) -> Result<u64> {
     let mut tx = store.begin().await?;
     let removed = store::sessions::delete_expired(&mut *tx, now, policy.idle_timeout).await?;
     store::sessions::delete_closed_windows(&mut *tx, now, policy.throttle_window).await?;
+    store::flashes::delete_expired(&mut *tx, now).await?;
     tx.commit().await?;
     Ok(removed)
 }

@@ -1104,3 +1104,133 @@ async fn a_write_abandoned_at_any_await_leaves_no_transaction_open() {
         .expect("another connection cannot take the write lock: a transaction was left open");
     sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
 }
+
+/// A flash is taken once, only by the session that made it and before it expires; the
+/// database holds it sealed, so a secret it carries is not in there to read.
+#[tokio::test]
+async fn a_flash_is_sealed_in_the_database_and_taken_once_by_its_own_session() {
+    use crate::flashes::{Flash, LIFETIME, keep, take};
+    let f = fixture().await;
+    let store = &f.store;
+    let secret = "client-secret-7f3a9c0d1e2b";
+    let flash = Flash {
+        message: "Created a secret.".into(),
+        copy: Some(("Client secret".into(), secret.into())),
+    };
+    let id = keep(store, Some("session-a"), &flash, T0).await.unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT sealed FROM flashes")
+        .fetch_one(&mut *store.read().await.unwrap())
+        .await
+        .unwrap();
+    assert!(
+        !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the secret is readable in the database"
+    );
+    assert_eq!(
+        take(store, &id, Some("session-a"), T0 + 1).await.unwrap(),
+        Some(flash.clone())
+    );
+    assert_eq!(
+        take(store, &id, Some("session-a"), T0 + 2).await.unwrap(),
+        None,
+        "taken twice"
+    );
+
+    // Another session gets nothing, and the flash is gone for its own session too.
+    let id = keep(store, Some("session-a"), &flash, T0).await.unwrap();
+    assert_eq!(
+        take(store, &id, Some("session-b"), T0 + 1).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        take(store, &id, Some("session-a"), T0 + 1).await.unwrap(),
+        None
+    );
+    // Nor does a signed-out browser holding a signed-in session's flash id.
+    let id = keep(store, Some("session-a"), &flash, T0).await.unwrap();
+    assert_eq!(take(store, &id, None, T0 + 1).await.unwrap(), None);
+
+    // Too late.
+    let id = keep(store, None, &flash, T0).await.unwrap();
+    assert_eq!(take(store, &id, None, T0 + LIFETIME).await.unwrap(), None);
+    // An id that was never handed out.
+    assert_eq!(take(store, "made-up", None, T0).await.unwrap(), None);
+    // Flashes nobody took are swept with ended sessions.
+    keep(store, None, &flash, T0).await.unwrap();
+    crate::sessions::purge_expired(store, &SessionPolicy::default(), T0 + LIFETIME)
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM flashes")
+        .fetch_one(&mut *store.read().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+/// A session just read stands in for the next reads, but any write here sets it aside, so
+/// disabling a user or changing a role applies at once; a write by another process on the
+/// same file (the command line) applies within a second.
+#[tokio::test]
+async fn a_session_read_lately_gives_way_to_any_change() {
+    let f = fixture().await;
+    let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;
+    let policy = SessionPolicy::default();
+    let bob = member(&f.store, &operator, "bob@contoso.example").await;
+    let open = || async {
+        crate::sessions::sign_in(
+            &f.store,
+            &policy,
+            "bob@contoso.example",
+            PASSWORD,
+            &Client::default(),
+            None,
+            T0,
+        )
+        .await
+        .unwrap()
+        .token
+    };
+    let who = |token: String| {
+        let store = f.store.clone();
+        async move {
+            crate::sessions::principal(&store, &policy, &token, Some("10.0.0.9"), T0 + 1)
+                .await
+                .unwrap()
+        }
+    };
+    // A change made here applies to the very next read.
+    let token = open().await;
+    assert!(who(token.clone()).await.unwrap().principal.roles.is_empty());
+    crate::users::set_role(&f.store, &operator, &bob, Role::UserAdministrator, true, T0)
+        .await
+        .unwrap();
+    let signed_in = who(token.clone()).await.unwrap();
+    assert_eq!(signed_in.principal.roles, vec![Role::UserAdministrator]);
+    assert_eq!(signed_in.principal.ip.as_deref(), Some("10.0.0.9"));
+    crate::users::set_enabled(&f.store, &operator, &bob, false, T0)
+        .await
+        .unwrap();
+    assert!(
+        who(token).await.is_none(),
+        "a disabled user's session went on"
+    );
+
+    // Another process disables the user behind Portico's back.
+    crate::users::set_enabled(&f.store, &operator, &bob, true, T0)
+        .await
+        .unwrap();
+    let token = open().await;
+    assert!(who(token.clone()).await.is_some());
+    let other = sqlx::sqlite::SqliteConnectOptions::new().filename(f._dir.path().join("test.db"));
+    let mut other: sqlx::SqliteConnection = sqlx::Connection::connect_with(&other).await.unwrap();
+    sqlx::query("UPDATE users SET enabled = 0 WHERE id = ?")
+        .bind(&bob)
+        .execute(&mut other)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(
+        who(token).await.is_none(),
+        "another process's change was missed"
+    );
+}

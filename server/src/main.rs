@@ -172,7 +172,6 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
             serve.allow_loopback_providers,
         )),
         passkeys: std::sync::Arc::new(domain::passkeys::Passkeys::new(&public_url)),
-        flashes: app::server::Flashes::default(),
     };
     let signer = domain::oidc::keys::load_or_create(&store, app::server::now())
         .await

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use app::server::{ClientAddress, CspNonce, Portal, RequestMemo, page_policy};
+use app::server::{ClientAddress, Cookie, CspNonce, Portal, RequestMemo, page_policy};
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
@@ -36,6 +36,7 @@ pub fn router(
         signer,
     };
     let portal_for_federation = portal.clone();
+    let flash_portal = portal.clone();
     let context = move || {
         provide_context(portal.clone());
         provide_context(RequestMemo::default());
@@ -49,6 +50,7 @@ pub fn router(
             context, shell,
         ))
         .with_state(options)
+        .layer(middleware::from_fn_with_state(flash_portal, flash_for_page))
         .layer(middleware::from_fn(error_statuses))
         .layer(middleware::from_fn_with_state(
             guard.clone(),
@@ -69,6 +71,34 @@ async fn client_address(mut request: Request, next: Next) -> Response {
         request.extensions_mut().insert(address);
     }
     next.run(request).await
+}
+
+/// Takes the flash a form left for the page this request opens, before the page renders,
+/// and clears its cookie (see `app::server::take_flash_for`). Pages are the GETs that are
+/// neither server functions nor files.
+async fn flash_for_page(
+    State(portal): State<Portal>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let is_page = request.method() == Method::GET
+        && !path.starts_with("/fn/")
+        && !path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'));
+    let flash_cookie = portal.cookie_name(Cookie::Flash);
+    if !is_page || app::server::cookie_in(request.headers(), &flash_cookie).is_none() {
+        return next.run(request).await;
+    }
+    let taken = app::server::take_flash_for(&portal, request.headers()).await;
+    request.extensions_mut().insert(taken);
+    let mut response = next.run(request).await;
+    if let Some(clear) = portal.set_cookie_header(Cookie::Flash, "", 0) {
+        response.headers_mut().append(header::SET_COOKIE, clear);
+    }
+    response
 }
 
 /// Refuses state-changing requests that a browser sent from another site. Browsers label

@@ -29,7 +29,7 @@ pub async fn set_account_password(password: String) -> Result<(), AppError> {
         crate::server::now(),
     )
     .await?;
-    crate::server::flash("Password saved.", None);
+    crate::server::flash("Password saved.", None).await;
     Ok(())
 }
 

@@ -129,7 +129,8 @@ pub async fn resend_code() -> Result<(), AppError> {
     crate::server::flash(
         "A code is on its way; any code sent before no longer works.",
         None,
-    );
+    )
+    .await;
     Ok(())
 }
 

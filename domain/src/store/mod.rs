@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod apps;
 pub mod audit;
 pub mod federation;
+pub mod flashes;
 pub mod groups;
 pub mod invitations;
 pub mod oidc;
@@ -19,6 +20,7 @@ pub mod users;
 
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -147,12 +149,16 @@ impl Drop for Conn {
 /// the connection inside an open transaction that every later `BEGIN` refuses.
 pub struct Tx {
     conn: Option<Conn>,
+    writes: Arc<AtomicU64>,
 }
 
 impl Tx {
     /// Commits the transaction.
     pub async fn commit(mut self) -> Result<()> {
-        sqlx::query("COMMIT").execute(&mut *self).await?;
+        let committed = sqlx::query("COMMIT").execute(&mut *self).await;
+        // Counted whether it went through or not: an uncertain write is a write.
+        self.writes.fetch_add(1, Ordering::Release);
+        committed?;
         // Committed: the connection goes back as it is.
         self.conn = None;
         Ok(())
@@ -207,6 +213,11 @@ async fn roll_back(mut conn: Conn) {
 pub struct Store {
     read: Arc<Connections>,
     write: Arc<Connections>,
+    /// Counts the writes this process has made, so that what was read before one is
+    /// known to be old (see [`Store::writes`]).
+    writes: Arc<AtomicU64>,
+    /// Sessions read lately (see `sessions::principal`).
+    pub(crate) sessions: Arc<crate::sessions::Recent>,
 }
 
 impl Store {
@@ -231,7 +242,18 @@ impl Store {
             sqlx::migrate!("./migrations").run(&mut *conn).await?;
         }
         let read = Connections::new(options.read_only(true), 8);
-        Ok(Store { read, write })
+        Ok(Store {
+            read,
+            write,
+            writes: Arc::new(AtomicU64::new(0)),
+            sessions: Arc::default(),
+        })
+    }
+
+    /// How many writes this process has finished (committed or not). Read it before a
+    /// read: when it has moved on since, what was read may have changed.
+    pub(crate) fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
     }
 
     /// A read-only connection, for one query or a few in a row: hold it no longer.
@@ -244,6 +266,7 @@ impl Store {
     pub(crate) async fn begin(&self) -> Result<Tx> {
         let mut tx = Tx {
             conn: Some(self.write.get().await?),
+            writes: self.writes.clone(),
         };
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *tx).await?;
         Ok(tx)
@@ -259,10 +282,11 @@ impl Store {
         &self,
         batch: sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments<'static>>,
     ) -> Result<Vec<sqlx::sqlite::SqliteRow>> {
-        let write = self.write.clone();
+        let (write, writes) = (self.write.clone(), self.writes.clone());
         let run = tokio::spawn(async move {
             let mut conn = write.get().await?;
             let done = batch.fetch_all(&mut *conn).await;
+            writes.fetch_add(1, Ordering::Release);
             if done.is_err() {
                 // Nothing else can be open on this connection: ending it is always right.
                 roll_back(conn).await;

@@ -43,7 +43,7 @@ pub async fn add_identity_provider(
         crate::server::now(),
     )
     .await?;
-    crate::server::flash("Provider added.", None);
+    crate::server::flash("Provider added.", None).await;
     Ok(())
 }
 
@@ -67,7 +67,7 @@ pub async fn set_redemption_order(primary: String, fallback: String) -> Result<(
         crate::server::now(),
     )
     .await?;
-    crate::server::flash("Redemption order saved.", None);
+    crate::server::flash("Redemption order saved.", None).await;
     Ok(())
 }
 

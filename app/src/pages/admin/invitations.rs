@@ -37,13 +37,13 @@ pub async fn invite_user(
         crate::server::now(),
     )
     .await?;
-    flash_invited(&invited);
+    flash_invited(&invited).await;
     Ok(invited)
 }
 
 /// Tells the invitations page whom it invited, and their link.
 #[cfg(feature = "ssr")]
-fn flash_invited(invited: &Invited) {
+async fn flash_invited(invited: &Invited) {
     let done = if invited.resent {
         format!("A new invitation went to {}.", invited.user.email)
     } else {
@@ -52,7 +52,7 @@ fn flash_invited(invited: &Invited) {
             invited.user.email
         )
     };
-    crate::server::flash(done, Some(("Invitation link", &invited.redeem_url)));
+    crate::server::flash(done, Some(("Invitation link", &invited.redeem_url))).await;
 }
 
 /// **Permissions:** those who may invite guests.
@@ -90,7 +90,7 @@ pub async fn resend_invitation(email: String) -> Result<Invited, AppError> {
         crate::server::now(),
     )
     .await?;
-    flash_invited(&invited);
+    flash_invited(&invited).await;
     Ok(invited)
 }
 

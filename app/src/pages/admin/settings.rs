@@ -39,7 +39,7 @@ pub async fn update_settings(
         crate::server::now(),
     )
     .await?;
-    crate::server::flash("Saved.", None);
+    crate::server::flash("Saved.", None).await;
     Ok(saved)
 }
 

@@ -58,7 +58,8 @@ pub async fn new_client_secret(id: String) -> Result<String, AppError> {
     crate::server::flash(
         "Copy the secret now: Portico keeps only its hash and cannot show it again.",
         Some(("Client secret", &secret)),
-    );
+    )
+    .await;
     Ok(secret)
 }
 

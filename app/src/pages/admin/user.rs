@@ -59,7 +59,7 @@ pub async fn reset_user_password(id: String, password: String) -> Result<(), App
         crate::server::now(),
     )
     .await?;
-    crate::server::flash("Password changed. The user's sessions have ended.", None);
+    crate::server::flash("Password changed. The user's sessions have ended.", None).await;
     Ok(())
 }
 
@@ -98,7 +98,8 @@ pub async fn reset_redemption(id: String) -> Result<types::Invited, AppError> {
     crate::server::flash(
         "A new invitation was mailed.",
         Some(("Invitation link", &invited.redeem_url)),
-    );
+    )
+    .await;
     Ok(invited)
 }
 

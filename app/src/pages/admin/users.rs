@@ -56,7 +56,7 @@ pub async fn create_member(
     let created =
         domain::users::create_member(&portal.store, &principal, input, crate::server::now())
             .await?;
-    crate::server::flash(format!("Created {}.", created.display_name), None);
+    crate::server::flash(format!("Created {}.", created.display_name), None).await;
     Ok(created)
 }
 

@@ -1,0 +1,96 @@
+//! Flashes: what a form did (and a value shown this once, such as a new secret or link),
+//! for the page the form leads back to. Forms post without JavaScript, so that page is a
+//! new request, and perhaps on another replica: a flash waits in the database, bound to
+//! the session that made it, for [`LIFETIME`] seconds, and is taken once.
+//!
+//! The browser holds a random id in a cookie. The row is found by the id's hash and its
+//! content sealed (AES-256-GCM) with a key derived from the id, so the database alone
+//! opens nothing.
+
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result, Store, secrets, store};
+
+/// How long a flash waits for the page that shows it, in seconds.
+pub const LIFETIME: i64 = 120;
+
+/// What a flash says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    pub message: String,
+    /// A value to copy (label, value), such as a secret shown only now.
+    pub copy: Option<(String, String)>,
+}
+
+/// The sealing key of the flash whose cookie carries `id`: apart from the id's hash (the
+/// row's key), which is SHA-256 of the id alone.
+fn key_of(id: &str) -> Result<LessSafeKey> {
+    let mut digest = Sha256::new();
+    digest.update(b"portico flash key\0");
+    digest.update(id.as_bytes());
+    let key = UnboundKey::new(&AES_256_GCM, &digest.finalize())
+        .map_err(|_| Error::Conflict("Cannot make a key to seal the message.".into()))?;
+    Ok(LessSafeKey::new(key))
+}
+
+/// Keeps `flash` for the session whose cookie hashes to `session_hash`; returns the id for
+/// the browser's cookie.
+pub async fn keep(
+    store: &Store,
+    session_hash: Option<&str>,
+    flash: &Flash,
+    now: i64,
+) -> Result<String> {
+    let id = secrets::new_secret();
+    let mut sealed = serde_json::to_vec(flash)
+        .map_err(|e| Error::Conflict(format!("Cannot keep the message: {e}")))?;
+    // Each key seals one message only, so a fixed nonce never repeats under a key.
+    key_of(&id)?
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key([0; 12]),
+            Aad::empty(),
+            &mut sealed,
+        )
+        .map_err(|_| Error::Conflict("Cannot seal the message.".into()))?;
+    let mut tx = store.begin().await?;
+    store::flashes::insert(
+        &mut *tx,
+        &secrets::hash_secret(&id),
+        session_hash,
+        &sealed,
+        now + LIFETIME,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Takes the flash whose cookie carries `id`: it is gone afterwards, whoever asks. `None`
+/// when there is none, it has expired, it was made in another session, or it does not
+/// open with this id.
+pub async fn take(
+    store: &Store,
+    id: &str,
+    session_hash: Option<&str>,
+    now: i64,
+) -> Result<Option<Flash>> {
+    let mut tx = store.begin().await?;
+    let row = store::flashes::take(&mut *tx, &secrets::hash_secret(id)).await?;
+    tx.commit().await?;
+    let Some((made_in, mut sealed, expires_at)) = row else {
+        return Ok(None);
+    };
+    if expires_at <= now || made_in.as_deref() != session_hash {
+        return Ok(None);
+    }
+    let Ok(opened) = key_of(id)?.open_in_place(
+        Nonce::assume_unique_for_key([0; 12]),
+        Aad::empty(),
+        &mut sealed,
+    ) else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_slice(opened).ok())
+}
