@@ -213,7 +213,7 @@ async fn roll_back(mut conn: Conn) {
 pub struct Store {
     read: Arc<Connections>,
     write: Arc<Connections>,
-    /// Counts the writes this process has made, so that what was read before one is
+    /// Counts the transactions this process has made, so that what was read before one is
     /// known to be old (see [`Store::writes`]).
     writes: Arc<AtomicU64>,
     /// Sessions read lately (see `sessions::principal`).
@@ -250,8 +250,9 @@ impl Store {
         })
     }
 
-    /// How many writes this process has finished (committed or not). Read it before a
-    /// read: when it has moved on since, what was read may have changed.
+    /// How many transactions this process has finished (committed or not; write batches,
+    /// which change no session, are not counted). Read it before a read: when it has moved
+    /// on since, what was read may have changed.
     pub(crate) fn writes(&self) -> u64 {
         self.writes.load(Ordering::Acquire)
     }
@@ -278,15 +279,19 @@ impl Store {
     /// of its own: a request that goes away cannot stop it halfway. When a statement
     /// fails, the transaction is rolled back before the connection is handed on. Returns
     /// the rows the batch's queries gave.
+    ///
+    /// Only for rows no session shows (codes, tokens, sign-in events): a batch does not set
+    /// aside the sessions read lately (see [`Store::writes`]), so an app's sign-ins do not
+    /// make every page read its session again. What changes a session, its users, their
+    /// roles or organizations goes through [`Store::begin`].
     pub(crate) async fn write_batch(
         &self,
         batch: sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments<'static>>,
     ) -> Result<Vec<sqlx::sqlite::SqliteRow>> {
-        let (write, writes) = (self.write.clone(), self.writes.clone());
+        let write = self.write.clone();
         let run = tokio::spawn(async move {
             let mut conn = write.get().await?;
             let done = batch.fetch_all(&mut *conn).await;
-            writes.fetch_add(1, Ordering::Release);
             if done.is_err() {
                 // Nothing else can be open on this connection: ending it is always right.
                 roll_back(conn).await;
