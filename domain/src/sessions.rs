@@ -228,69 +228,17 @@ pub struct SignedIn {
     pub auth_time: i64,
 }
 
-/// Sessions read lately, by the hash of their id: a page (or an app's sign-in) need not
-/// read its session again while nothing has been written since. Any write this process
-/// makes (a sign-out, a disabled user, a changed role…) sets them all aside, so such a
-/// change applies here at once. A write by another process (the command line on the same
-/// file) applies within [`Recent::FOR`].
-#[derive(Debug, Default)]
-pub(crate) struct Recent(std::sync::Mutex<std::collections::HashMap<String, Remembered>>);
-
-#[derive(Debug)]
-struct Remembered {
+/// A session as read: who is signed in, and when it ends or needs touching.
+#[derive(Clone, Debug)]
+pub(crate) struct Remembered {
     signed_in: SignedIn,
     last_seen_at: i64,
     expires_at: i64,
-    /// [`Store::writes`] before it was read.
-    writes: u64,
-    read_at: std::time::Instant,
-}
-
-impl Recent {
-    /// How long a session read stands in for the next reads at most.
-    const FOR: std::time::Duration = std::time::Duration::from_secs(1);
-    /// Beyond this many, sessions too old to use are let go.
-    const MANY: usize = 10_000;
-
-    fn sessions(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Remembered>> {
-        // Entries are only inserted and removed whole: a panic elsewhere leaves no half.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The session as last read, if nothing has been written since and it needs neither
-    /// to end nor to be touched at `now`.
-    fn get(
-        &self,
-        id_hash: &str,
-        writes: u64,
-        policy: &SessionPolicy,
-        now: i64,
-    ) -> Option<SignedIn> {
-        let sessions = self.sessions();
-        let known = sessions.get(id_hash)?;
-        let fresh = known.writes == writes && known.read_at.elapsed() < Self::FOR;
-        let on_time = known.expires_at > now
-            && known.last_seen_at + policy.idle_timeout > now
-            && now - known.last_seen_at < TOUCH_INTERVAL;
-        (fresh && on_time).then(|| known.signed_in.clone())
-    }
-
-    fn put(&self, id_hash: String, remembered: Remembered) {
-        let mut sessions = self.sessions();
-        if sessions.len() >= Self::MANY {
-            sessions.retain(|_, known| known.read_at.elapsed() < Self::FOR);
-        }
-        if sessions.len() < Self::MANY {
-            sessions.insert(id_hash, remembered);
-        }
-    }
 }
 
 /// Who is behind a session cookie, or `None` when the session does not exist, has timed
-/// out, or its user is disabled. Roles are read afresh after any change (see [`Recent`]),
-/// so a change applies at once.
+/// out, or its user is disabled. Roles are read afresh after any change (see
+/// `store::Recent`), so a change applies at once.
 pub async fn principal(
     store: &Store,
     policy: &SessionPolicy,
@@ -299,8 +247,16 @@ pub async fn principal(
     now: i64,
 ) -> Result<Option<SignedIn>> {
     let id_hash = secrets::hash_secret(token);
+    // A session read lately stands in while nothing was written since (see
+    // `store::Recent`), unless it must end or be touched now.
     let writes = store.writes();
-    if let Some(mut signed_in) = store.sessions.get(&id_hash, writes, policy, now) {
+    let on_time = |known: &Remembered| {
+        known.expires_at > now
+            && known.last_seen_at + policy.idle_timeout > now
+            && now - known.last_seen_at < TOUCH_INTERVAL
+    };
+    if let Some(known) = store.sessions.get(&id_hash, writes).filter(on_time) {
+        let mut signed_in = known.signed_in;
         signed_in.principal.ip = ip.map(String::from);
         return Ok(Some(signed_in));
     }
@@ -329,9 +285,8 @@ pub async fn principal(
             signed_in: signed_in.clone(),
             last_seen_at,
             expires_at,
-            writes,
-            read_at: std::time::Instant::now(),
         },
+        writes,
     );
     Ok(Some(signed_in))
 }

@@ -18,11 +18,12 @@ pub mod setup;
 pub mod tenants;
 pub mod users;
 
+use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Connection, Sqlite};
@@ -208,6 +209,68 @@ async fn roll_back(mut conn: Conn) {
     }
 }
 
+/// What was read lately, by key, standing in for the next reads of the same thing while
+/// this process has written nothing since (every transaction counts, see
+/// [`Store::writes`]): a change made here applies to the very next read. A change made by
+/// another process on the same file (the command line) applies within [`Recent::FOR`].
+#[derive(Debug)]
+pub(crate) struct Recent<V>(Mutex<HashMap<String, Known<V>>>);
+
+#[derive(Debug)]
+struct Known<V> {
+    value: V,
+    /// [`Store::writes`] before it was read.
+    writes: u64,
+    read_at: Instant,
+}
+
+impl<V> Default for Recent<V> {
+    fn default() -> Self {
+        Recent(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<V: Clone> Recent<V> {
+    /// How long a read stands in for the next ones at most.
+    const FOR: Duration = Duration::from_secs(1);
+    /// Beyond this many, what is too old to use is let go.
+    const MANY: usize = 10_000;
+
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<String, Known<V>>> {
+        // Entries are only inserted and removed whole: a panic elsewhere leaves no half.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The value last read for `key`, if nothing was written since `writes` was counted
+    /// and it is recent enough.
+    pub(crate) fn get(&self, key: &str, writes: u64) -> Option<V> {
+        let known = self.known();
+        let found = known.get(key)?;
+        (found.writes == writes && found.read_at.elapsed() < Self::FOR).then(|| found.value.clone())
+    }
+
+    /// Keeps `value`, read after `writes` was counted.
+    pub(crate) fn put(&self, key: String, value: V, writes: u64) {
+        let mut known = self.known();
+        if known.len() >= Self::MANY {
+            known.retain(|_, found| found.read_at.elapsed() < Self::FOR);
+        }
+        if known.len() < Self::MANY {
+            let read_at = Instant::now();
+            known.insert(
+                key,
+                Known {
+                    value,
+                    writes,
+                    read_at,
+                },
+            );
+        }
+    }
+}
+
 /// The connections behind Portico's data.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -216,8 +279,8 @@ pub struct Store {
     /// Counts the transactions this process has made, so that what was read before one is
     /// known to be old (see [`Store::writes`]).
     writes: Arc<AtomicU64>,
-    /// Sessions read lately (see `sessions::principal`).
-    pub(crate) sessions: Arc<crate::sessions::Recent>,
+    /// Sessions read lately, by the hash of their id (see `sessions::principal`).
+    pub(crate) sessions: Arc<Recent<crate::sessions::Remembered>>,
 }
 
 impl Store {
