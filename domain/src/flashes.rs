@@ -76,8 +76,13 @@ pub async fn take(
     session_hash: Option<&str>,
     now: i64,
 ) -> Result<Option<Flash>> {
+    let id_hash = secrets::hash_secret(id);
+    // Any cookie may name a flash: only one that exists costs a write.
+    if !store::flashes::exists(&mut *store.read().await?, &id_hash).await? {
+        return Ok(None);
+    }
     let mut tx = store.begin().await?;
-    let row = store::flashes::take(&mut *tx, &secrets::hash_secret(id)).await?;
+    let row = store::flashes::take(&mut *tx, &id_hash).await?;
     tx.commit().await?;
     let Some((made_in, mut sealed, expires_at)) = row else {
         return Ok(None);

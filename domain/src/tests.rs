@@ -1234,3 +1234,70 @@ async fn a_session_read_lately_gives_way_to_any_change() {
         "another process's change was missed"
     );
 }
+
+/// A COMMIT already on its way when its request goes away still commits: the sessions read
+/// before it are set aside all the same.
+#[tokio::test]
+async fn a_commit_whose_request_went_away_still_sets_sessions_aside() {
+    use std::future::Future;
+    use std::task::Poll;
+    let f = fixture().await;
+    let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;
+    let policy = SessionPolicy::default();
+    let bob = member(&f.store, &operator, "bob@contoso.example").await;
+    let token = crate::sessions::sign_in(
+        &f.store,
+        &policy,
+        "bob@contoso.example",
+        PASSWORD,
+        &Client::default(),
+        None,
+        T0,
+    )
+    .await
+    .unwrap()
+    .token;
+    let who = || crate::sessions::principal(&f.store, &policy, &token, None, T0 + 1);
+    let set_enabled = |enabled: bool| {
+        sqlx::query("UPDATE users SET enabled = ? WHERE id = ?")
+            .bind(enabled)
+            .bind(&bob)
+    };
+    // The COMMIT may answer within its first poll; try until it does not.
+    let mut abandoned = false;
+    for _ in 0..50 {
+        assert!(
+            who().await.unwrap().is_some(),
+            "the session is not there to remember"
+        );
+        let mut tx = f.store.begin().await.unwrap();
+        set_enabled(false).execute(&mut *tx).await.unwrap();
+        // The COMMIT is sent, and its request goes away before the answer.
+        let answered = {
+            let mut commit = std::pin::pin!(tx.commit());
+            std::future::poll_fn(|cx| Poll::Ready(commit.as_mut().poll(cx).is_ready())).await
+        };
+        if answered {
+            let mut tx = f.store.begin().await.unwrap();
+            set_enabled(true).execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+            continue;
+        }
+        abandoned = true;
+        break;
+    }
+    assert!(abandoned, "every COMMIT answered within its first poll");
+    // No other write follows (one would set the sessions aside by itself): a moment for
+    // the COMMIT and the rollback queued behind it.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let disabled: bool = sqlx::query_scalar("SELECT enabled = 0 FROM users WHERE id = ?")
+        .bind(&bob)
+        .fetch_one(&mut *f.store.read().await.unwrap())
+        .await
+        .unwrap();
+    assert!(disabled, "the abandoned COMMIT did not go through");
+    assert!(
+        who().await.unwrap().is_none(),
+        "a disabled user's session was taken from memory"
+    );
+}

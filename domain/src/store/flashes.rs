@@ -23,6 +23,15 @@ pub async fn insert(
     Ok(())
 }
 
+pub async fn exists(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM flashes WHERE id_hash = ?)")
+            .bind(id_hash)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
 /// Removes the flash and gives what it held: the session it was made in, its sealed
 /// content and its expiry.
 pub async fn take(

@@ -186,9 +186,14 @@ impl Drop for Tx {
             return;
         };
         match tokio::runtime::Handle::try_current() {
-            // The connection goes back once the rollback has run.
+            // The connection goes back once the rollback has run. Counted as a write after
+            // it: a COMMIT already on its way when the request went away still commits.
             Ok(runtime) => {
-                runtime.spawn(roll_back(conn));
+                let writes = self.writes.clone();
+                runtime.spawn(async move {
+                    roll_back(conn).await;
+                    writes.fetch_add(1, Ordering::Release);
+                });
             }
             // No runtime to roll back on: closing the connection ends its transaction.
             Err(_) => conn.discard(),
