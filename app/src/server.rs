@@ -183,6 +183,25 @@ pub async fn take_flash_for(portal: &Portal, headers: &http::HeaderMap) -> Taken
     }
 }
 
+/// Keeps `flash` again, in the session `session_token` opens, when the page that took it
+/// showed nothing (it redirected, or was missing): the next page shows it. Returns the id
+/// for the flash cookie.
+pub async fn keep_flash_again(
+    portal: &Portal,
+    session_token: Option<&str>,
+    flash: crate::components::Flash,
+) -> Option<String> {
+    let flash = domain::flashes::Flash {
+        message: flash.message,
+        copy: flash.copy,
+    };
+    let session = session_token.map(domain::secrets::hash_secret);
+    domain::flashes::keep(&portal.store, session.as_deref(), &flash, now())
+        .await
+        .inspect_err(|error| tracing::warn!(%error, "could not keep a flash for the next page"))
+        .ok()
+}
+
 /// The flash taken for this request (see [`take_flash_for`]), kept in its extensions.
 #[derive(Clone, Debug)]
 pub struct TakenFlash(pub Option<crate::components::Flash>);

@@ -1258,44 +1258,44 @@ async fn a_commit_whose_request_went_away_still_sets_sessions_aside() {
     .unwrap()
     .token;
     let who = || crate::sessions::principal(&f.store, &policy, &token, None, T0 + 1);
-    let set_enabled = |enabled: bool| {
-        sqlx::query("UPDATE users SET enabled = ? WHERE id = ?")
-            .bind(enabled)
-            .bind(&bob)
-    };
-    // The COMMIT may answer within its first poll; try until it does not.
-    let mut abandoned = false;
-    for _ in 0..50 {
-        assert!(
-            who().await.unwrap().is_some(),
-            "the session is not there to remember"
-        );
-        let mut tx = f.store.begin().await.unwrap();
-        set_enabled(false).execute(&mut *tx).await.unwrap();
-        // The COMMIT is sent, and its request goes away before the answer.
-        let answered = {
-            let mut commit = std::pin::pin!(tx.commit());
-            std::future::poll_fn(|cx| Poll::Ready(commit.as_mut().poll(cx).is_ready())).await
-        };
-        if answered {
-            let mut tx = f.store.begin().await.unwrap();
-            set_enabled(true).execute(&mut *tx).await.unwrap();
-            tx.commit().await.unwrap();
-            continue;
-        }
-        abandoned = true;
-        break;
+    /// Polls `future` once, then drops it; whether it was ready.
+    async fn poll_once<F: Future>(future: F) -> bool {
+        let mut future = std::pin::pin!(future);
+        std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx).is_ready())).await
     }
-    assert!(abandoned, "every COMMIT answered within its first poll");
-    // No other write follows (one would set the sessions aside by itself): a moment for
-    // the COMMIT and the rollback queued behind it.
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let disabled: bool = sqlx::query_scalar("SELECT enabled = 0 FROM users WHERE id = ?")
+    assert!(
+        who().await.unwrap().is_some(),
+        "the session is not there to remember"
+    );
+    let mut tx = f.store.begin().await.unwrap();
+    sqlx::query("UPDATE users SET enabled = 0 WHERE id = ?")
         .bind(&bob)
-        .fetch_one(&mut *f.store.read().await.unwrap())
+        .execute(&mut *tx)
         .await
         .unwrap();
+    // The connection's thread is kept busy for a moment (a query whose asker went away),
+    // so the COMMIT sent next is surely still on its way when its request goes away.
+    let busy = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 300000)
+                SELECT count(*) FROM n";
+    assert!(!poll_once(sqlx::query(busy).execute(&mut *tx)).await);
+    assert!(!poll_once(tx.commit()).await, "the COMMIT answered at once");
+    // No other write follows (one would set the sessions aside by itself): the COMMIT
+    // goes through behind the busy query, then the rollback queued behind it runs.
+    let mut disabled = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        disabled = sqlx::query_scalar("SELECT enabled = 0 FROM users WHERE id = ?")
+            .bind(&bob)
+            .fetch_one(&mut *f.store.read().await.unwrap())
+            .await
+            .unwrap();
+        if disabled {
+            break;
+        }
+    }
     assert!(disabled, "the abandoned COMMIT did not go through");
+    // The rollback after it, which counts the write, is next on the connection's thread.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     assert!(
         who().await.unwrap().is_none(),
         "a disabled user's session was taken from memory"

@@ -92,11 +92,24 @@ async fn flash_for_page(
     if !is_page || app::server::cookie_in(request.headers(), &flash_cookie).is_none() {
         return next.run(request).await;
     }
+    let session = app::server::cookie_in(request.headers(), &portal.cookie_name(Cookie::Session));
     let taken = app::server::take_flash_for(&portal, request.headers()).await;
+    let shown = taken.0.clone();
     request.extensions_mut().insert(taken);
     let mut response = next.run(request).await;
-    if let Some(clear) = portal.set_cookie_header(Cookie::Flash, "", 0) {
-        response.headers_mut().append(header::SET_COOKIE, clear);
+    // A page that showed nothing (a redirect, a missing page) leaves it to the next one.
+    let again = match shown {
+        Some(flash) if !response.status().is_success() => {
+            app::server::keep_flash_again(&portal, session.as_deref(), flash).await
+        }
+        _ => None,
+    };
+    let cookie = match again {
+        Some(id) => portal.set_cookie_header(Cookie::Flash, &id, domain::flashes::LIFETIME),
+        None => portal.set_cookie_header(Cookie::Flash, "", 0),
+    };
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
 }

@@ -1405,4 +1405,28 @@ async fn a_client_secret_made_without_javascript_is_shown_once_on_the_page_the_f
     // Shown once: the same cookie again finds nothing.
     let again = open(format!("portico_session={ada}; portico_flash={flash}")).await;
     assert!(copy_field(&again, "Client secret").is_none());
+
+    // A page that shows nothing (here a missing one) leaves the flash, under a new id, to
+    // the page after it.
+    let posted = new_secret().await;
+    let flash = flash_of(&posted).expect("a flash for the page");
+    let passing = f
+        .portico
+        .http()
+        .get(format!("{}/admin/no-such-page", f.portico.url))
+        .header(
+            "Cookie",
+            format!("portico_session={ada}; portico_flash={flash}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(passing.status(), 404);
+    let handed_on = flash_of(&passing).expect("the flash handed on to the next page");
+    assert_ne!(handed_on, flash);
+    let shown = open(format!("portico_session={ada}; portico_flash={handed_on}")).await;
+    assert!(
+        copy_field(&shown, "Client secret").is_some(),
+        "the flash was lost on the way"
+    );
 }
