@@ -117,21 +117,13 @@ where
     Signal::derive(move || value.get().and_then(Result::err))
 }
 
-/// What the last form did, shown once on the page it led back to.
-#[derive(Clone, Debug)]
-pub struct Flash {
-    pub message: String,
-    /// A value to copy (label, value), such as a secret shown only now.
-    pub copy: Option<(String, String)>,
-}
-
 /// The flash the last form left for this page (see `server::flash`).
 #[component]
 pub fn FlashMessage() -> impl IntoView {
     #[cfg(feature = "ssr")]
     let flash = crate::server::take_flash();
     #[cfg(not(feature = "ssr"))]
-    let flash: Option<Flash> = None;
+    let flash: Option<types::Flash> = None;
     flash.map(|flash| {
         view! {
             <div class="banner ok" role="status">

@@ -151,7 +151,7 @@ fn session_hash(portal: &Portal) -> Option<String> {
 /// What the form did is done already: a flash that cannot be kept is logged, not an error.
 pub async fn flash(message: impl Into<String>, copy: Option<(&str, &str)>) {
     let Ok(portal) = portal() else { return };
-    let flash = domain::flashes::Flash {
+    let flash = types::Flash {
         message: message.into(),
         copy: copy.map(|(label, value)| (label.to_string(), value.to_string())),
     };
@@ -162,49 +162,11 @@ pub async fn flash(message: impl Into<String>, copy: Option<(&str, &str)>) {
     }
 }
 
-/// The flash a page request's cookie names, taken from the database before the page
-/// renders (by the server's middleware, which also clears the cookie): a page may render
-/// its parts more than once, and drop work it started, so the take is not left to it.
-pub async fn take_flash_for(portal: &Portal, headers: &http::HeaderMap) -> TakenFlash {
-    let Some(id) = cookie_in(headers, &portal.cookie_name(Cookie::Flash)) else {
-        return TakenFlash(None);
-    };
-    let session = cookie_in(headers, &portal.cookie_name(Cookie::Session))
-        .map(|token| domain::secrets::hash_secret(&token));
-    match domain::flashes::take(&portal.store, &id, session.as_deref(), now()).await {
-        Ok(flash) => TakenFlash(flash.map(|f| crate::components::Flash {
-            message: f.message,
-            copy: f.copy,
-        })),
-        Err(error) => {
-            tracing::warn!(%error, "could not read the flash left for this page");
-            TakenFlash(None)
-        }
-    }
-}
-
-/// Keeps `flash` again, in the session `session_token` opens, when the page that took it
-/// showed nothing (it redirected, or was missing): the next page shows it. Returns the id
-/// for the flash cookie.
-pub async fn keep_flash_again(
-    portal: &Portal,
-    session_token: Option<&str>,
-    flash: crate::components::Flash,
-) -> Option<String> {
-    let flash = domain::flashes::Flash {
-        message: flash.message,
-        copy: flash.copy,
-    };
-    let session = session_token.map(domain::secrets::hash_secret);
-    domain::flashes::keep(&portal.store, session.as_deref(), &flash, now())
-        .await
-        .inspect_err(|error| tracing::warn!(%error, "could not keep a flash for the next page"))
-        .ok()
-}
-
-/// The flash taken for this request (see [`take_flash_for`]), kept in its extensions.
+/// The flash taken for this page request, put into its extensions by the server's
+/// middleware before the page renders: a page may render its parts more than once, and
+/// drop work it started, so the take is not left to it.
 #[derive(Clone, Debug)]
-pub struct TakenFlash(pub Option<crate::components::Flash>);
+pub struct TakenFlash(pub Option<types::Flash>);
 
 /// Sends the browser on to `url` after a form: a path on Portico directly, another site
 /// (an identity provider, an app) through `/depart`. Forms post without JavaScript, and
@@ -236,8 +198,8 @@ pub fn take_departure() -> Option<String> {
         .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
 }
 
-/// The flash left for this page, if any (see [`take_flash_for`]).
-pub fn take_flash() -> Option<crate::components::Flash> {
+/// The flash left for this page, if any (see [`TakenFlash`]).
+pub fn take_flash() -> Option<types::Flash> {
     let parts = use_context::<Parts>()?;
     parts.extensions.get::<TakenFlash>()?.0.clone()
 }

@@ -8,21 +8,13 @@
 //! opens nothing.
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use types::Flash;
 
 use crate::{Error, Result, Store, secrets, store};
 
 /// How long a flash waits for the page that shows it, in seconds.
 pub const LIFETIME: i64 = 120;
-
-/// What a flash says.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Flash {
-    pub message: String,
-    /// A value to copy (label, value), such as a secret shown only now.
-    pub copy: Option<(String, String)>,
-}
 
 /// The sealing key of the flash whose cookie carries `id`: apart from the id's hash (the
 /// row's key), which is SHA-256 of the id alone.

@@ -27,6 +27,34 @@ async fn fixture() -> Fixture {
     }
 }
 
+impl Fixture {
+    /// A connection of its own to the fixture's file, as another process would open it,
+    /// that gives up at once when the file is locked.
+    async fn other_process(&self) -> sqlx::SqliteConnection {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(self._dir.path().join("test.db"))
+            .busy_timeout(std::time::Duration::ZERO);
+        sqlx::Connection::connect_with(&options).await.unwrap()
+    }
+}
+
+/// A session of `email`, opened with the default policy at `T0`; its token.
+async fn session_of(store: &Store, email: &str) -> String {
+    let policy = SessionPolicy::default();
+    crate::sessions::sign_in(
+        store,
+        &policy,
+        email,
+        PASSWORD,
+        &Client::default(),
+        None,
+        T0,
+    )
+    .await
+    .unwrap()
+    .token
+}
+
 async fn tenant_with_admin(store: &Store, domain: &str) -> (Principal, String) {
     let tenant = crate::tenants::create(
         store,
@@ -1094,10 +1122,7 @@ async fn a_write_abandoned_at_any_await_leaves_no_transaction_open() {
             .map(|g| g.name)
             .collect();
     assert!(names.contains(&"Kept".to_string()));
-    let other = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(f._dir.path().join("test.db"))
-        .busy_timeout(std::time::Duration::ZERO);
-    let mut other = sqlx::Connection::connect_with(&other).await.unwrap();
+    let mut other = f.other_process().await;
     sqlx::query("BEGIN IMMEDIATE")
         .execute(&mut other)
         .await
@@ -1109,7 +1134,8 @@ async fn a_write_abandoned_at_any_await_leaves_no_transaction_open() {
 /// database holds it sealed, so a secret it carries is not in there to read.
 #[tokio::test]
 async fn a_flash_is_sealed_in_the_database_and_taken_once_by_its_own_session() {
-    use crate::flashes::{Flash, LIFETIME, keep, take};
+    use crate::flashes::{LIFETIME, keep, take};
+    use types::Flash;
     let f = fixture().await;
     let store = &f.store;
     let secret = "client-secret-7f3a9c0d1e2b";
@@ -1176,20 +1202,7 @@ async fn a_session_read_lately_gives_way_to_any_change() {
     let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;
     let policy = SessionPolicy::default();
     let bob = member(&f.store, &operator, "bob@contoso.example").await;
-    let open = || async {
-        crate::sessions::sign_in(
-            &f.store,
-            &policy,
-            "bob@contoso.example",
-            PASSWORD,
-            &Client::default(),
-            None,
-            T0,
-        )
-        .await
-        .unwrap()
-        .token
-    };
+    let open = || session_of(&f.store, "bob@contoso.example");
     let who = |token: String| {
         let store = f.store.clone();
         async move {
@@ -1221,8 +1234,7 @@ async fn a_session_read_lately_gives_way_to_any_change() {
         .unwrap();
     let token = open().await;
     assert!(who(token.clone()).await.is_some());
-    let other = sqlx::sqlite::SqliteConnectOptions::new().filename(f._dir.path().join("test.db"));
-    let mut other: sqlx::SqliteConnection = sqlx::Connection::connect_with(&other).await.unwrap();
+    let mut other = f.other_process().await;
     sqlx::query("UPDATE users SET enabled = 0 WHERE id = ?")
         .bind(&bob)
         .execute(&mut other)
@@ -1245,18 +1257,7 @@ async fn a_commit_whose_request_went_away_still_sets_sessions_aside() {
     let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;
     let policy = SessionPolicy::default();
     let bob = member(&f.store, &operator, "bob@contoso.example").await;
-    let token = crate::sessions::sign_in(
-        &f.store,
-        &policy,
-        "bob@contoso.example",
-        PASSWORD,
-        &Client::default(),
-        None,
-        T0,
-    )
-    .await
-    .unwrap()
-    .token;
+    let token = session_of(&f.store, "bob@contoso.example").await;
     let who = || crate::sessions::principal(&f.store, &policy, &token, None, T0 + 1);
     /// Polls `future` once, then drops it; whether it was ready.
     async fn poll_once<F: Future>(future: F) -> bool {

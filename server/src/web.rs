@@ -73,8 +73,9 @@ async fn client_address(mut request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// Takes the flash a form left for the page this request opens, before the page renders,
-/// and clears its cookie (see `app::server::take_flash_for`). Pages are the GETs that are
+/// Takes the flash a form left for the page this request opens (see `domain::flashes`),
+/// before the page renders, and clears its cookie; a page that shows nothing (a redirect,
+/// a missing page) hands it on to the next one under a new id. Pages are the GETs that are
 /// neither server functions nor files.
 async fn flash_for_page(
     State(portal): State<Portal>,
@@ -88,19 +89,32 @@ async fn flash_for_page(
             .rsplit('/')
             .next()
             .is_some_and(|last| last.contains('.'));
-    let flash_cookie = portal.cookie_name(Cookie::Flash);
-    if !is_page || app::server::cookie_in(request.headers(), &flash_cookie).is_none() {
+    let found = {
+        let headers = request.headers();
+        let cookie = |which| app::server::cookie_in(headers, &portal.cookie_name(which));
+        let flash = is_page.then(|| cookie(Cookie::Flash)).flatten();
+        flash.map(|id| (id, cookie(Cookie::Session)))
+    };
+    let Some((id, session)) = found else {
         return next.run(request).await;
-    }
-    let session = app::server::cookie_in(request.headers(), &portal.cookie_name(Cookie::Session));
-    let taken = app::server::take_flash_for(&portal, request.headers()).await;
-    let shown = taken.0.clone();
-    request.extensions_mut().insert(taken);
+    };
+    let session = session.map(|token| domain::secrets::hash_secret(&token));
+    let (store, now) = (&portal.store, app::server::now());
+    let taken = domain::flashes::take(store, &id, session.as_deref(), now)
+        .await
+        .inspect_err(|error| tracing::warn!(%error, "could not read the flash for this page"))
+        .ok()
+        .flatten();
+    request
+        .extensions_mut()
+        .insert(app::server::TakenFlash(taken.clone()));
     let mut response = next.run(request).await;
-    // A page that showed nothing (a redirect, a missing page) leaves it to the next one.
-    let again = match shown {
+    let again = match taken {
         Some(flash) if !response.status().is_success() => {
-            app::server::keep_flash_again(&portal, session.as_deref(), flash).await
+            domain::flashes::keep(store, session.as_deref(), &flash, now)
+                .await
+                .inspect_err(|error| tracing::warn!(%error, "could not hand a flash on"))
+                .ok()
         }
         _ => None,
     };

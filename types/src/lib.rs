@@ -110,6 +110,14 @@ impl Role {
     }
 }
 
+/// What the last form did, for the page it leads back to (a flash), shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    pub message: String,
+    /// A value to copy (label, value), such as a secret shown only now.
+    pub copy: Option<(String, String)>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct Tenant {

@@ -51,13 +51,24 @@ pub fn Continue() -> impl IntoView {
     // redirect would still belong to the form's submission, and the page's policy lets
     // forms lead only to Portico itself. The refresh is a new navigation, and it also
     // runs when the router brings this page in after a sign-in with JavaScript.
+    view! { <MoveOn title="Signing you in · Portico" heading="Signing you in…" link="Continue to the app" to /> }
+}
+
+/// A page that moves on to `to` by itself with a refresh, and links there too.
+#[component]
+fn MoveOn(
+    title: &'static str,
+    heading: &'static str,
+    link: &'static str,
+    to: String,
+) -> impl IntoView {
     let refresh = format!("0;url={to}");
     view! {
-        <Title text="Signing you in · Portico" />
+        <Title text=title />
         <Meta http_equiv="refresh" content=refresh />
         <section class="card narrow">
-            <h1>"Signing you in…"</h1>
-            <p><a href=to>"Continue to the app"</a></p>
+            <h1>{heading}</h1>
+            <p><a href=to>{link}</a></p>
         </section>
     }
 }
@@ -72,16 +83,8 @@ pub fn Depart() -> impl IntoView {
     let to: Option<String> = None;
     match to {
         Some(to) => {
-            let refresh = format!("0;url={to}");
-            view! {
-                <Title text="Continuing · Portico" />
-                <Meta http_equiv="refresh" content=refresh />
-                <section class="card narrow">
-                    <h1>"Continuing…"</h1>
-                    <p><a href=to>"Continue"</a></p>
-                </section>
-            }
-            .into_any()
+            view! { <MoveOn title="Continuing · Portico" heading="Continuing…" link="Continue" to /> }
+                .into_any()
         }
         None => view! {
             <Title text="Nothing to continue · Portico" />
