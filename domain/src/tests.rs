@@ -1302,3 +1302,105 @@ async fn a_commit_whose_request_went_away_still_sets_sessions_aside() {
         "a disabled user's session was taken from memory"
     );
 }
+
+/// Whether `token` carries a valid signature by one of the keys of `jwks`, checked with
+/// `ring` (not the library that signed it).
+fn verifies(jwks: &serde_json::Value, token: &str) -> bool {
+    use base64::Engine;
+    use ring::signature::{
+        ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents,
+        UnparsedPublicKey,
+    };
+    let b64 = |s: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .unwrap()
+    };
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let header: serde_json::Value =
+        serde_json::from_slice(&b64(input.split('.').next().unwrap())).unwrap();
+    let key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .unwrap();
+    let field = |name: &str| b64(key[name].as_str().unwrap());
+    let (message, signature) = (input.as_bytes(), b64(signature));
+    match key["alg"].as_str().unwrap() {
+        "RS256" => RsaPublicKeyComponents {
+            n: field("n"),
+            e: field("e"),
+        }
+        .verify(&RSA_PKCS1_2048_8192_SHA256, message, &signature)
+        .is_ok(),
+        "ES256" => {
+            let point = [&[4u8][..], &field("x"), &field("y")].concat();
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+                .verify(message, &signature)
+                .is_ok()
+        }
+        alg => unreachable!("no test key signs with {alg}"),
+    }
+}
+
+#[tokio::test]
+async fn id_tokens_verify_against_the_published_keys_whoever_made_them() {
+    use crate::oidc::keys;
+    use crate::store::oidc::StoredKey;
+    use types::SigningAlg;
+
+    let f = fixture().await;
+    let claims = serde_json::json!({ "sub": "someone", "nonce": "n-0S6_WzA2Mj" });
+    let signer = keys::load_or_create(&f.store, T0).await.unwrap();
+    let jwks = keys::jwks(&f.store, T0).await.unwrap();
+    for alg in [SigningAlg::RS256, SigningAlg::ES256] {
+        let token = signer.sign(alg, &claims).unwrap();
+        assert!(verifies(&jwks, &token), "{alg:?}");
+        // The same signature over other claims does not verify.
+        let (head, rest) = token.split_once('.').unwrap();
+        let (_, signature) = rest.split_once('.').unwrap();
+        let other = serde_json::json!({ "sub": "someone else", "nonce": "n-0S6_WzA2Mj" });
+        let forged = format!(
+            "{head}.{}.{signature}",
+            base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                other.to_string()
+            )
+        );
+        assert!(!verifies(&jwks, &forged), "{alg:?}");
+    }
+
+    // A key stored by a release that made RSA keys with the `rsa` crate still signs.
+    use rsa::pkcs8::EncodePrivateKey;
+    use rsa::traits::PublicKeyParts;
+    let earlier = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
+    let b64 = |bytes: Vec<u8>| {
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
+    };
+    let stored = StoredKey {
+        kid: "made-by-rsa".into(),
+        alg: "RS256".into(),
+        private_der: earlier.to_pkcs8_der().unwrap().as_bytes().to_vec(),
+        public_jwk: serde_json::json!({
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": "made-by-rsa",
+            "n": b64(earlier.n().to_bytes_be()), "e": b64(earlier.e().to_bytes_be()),
+        })
+        .to_string(),
+    };
+    let mut tx = f.store.begin().await.unwrap();
+    crate::store::oidc::insert_key(&mut *tx, &stored, T0 + 1)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let signer = keys::changed_since(&f.store, &signer)
+        .await
+        .unwrap()
+        .expect("the newer key is picked up");
+    assert_eq!(signer.kids()[0], "made-by-rsa");
+    let token = signer.sign(SigningAlg::RS256, &claims).unwrap();
+    assert!(verifies(
+        &keys::jwks(&f.store, T0 + 1).await.unwrap(),
+        &token
+    ));
+}

@@ -2,16 +2,20 @@
 //! key, made at first start and kept in the database, published as a JSON Web Key Set.
 //! Each app's ID tokens are signed with the algorithm it asked for; rotation replaces both
 //! keys, and the old ones stay published until the tokens they signed have expired.
+//!
+//! RSA keys are made and used with OpenSSL, which the server links already (passkeys use
+//! it): on CPUs with AVX-512 IFMA its RSA-2048 signature takes half the time of `ring`'s,
+//! and an RS256 code flow spends most of its time signing. ES256 stays with `ring`.
 
 use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{Id, PKey, Private};
+use openssl::rsa::Rsa;
 use ring::rand::SystemRandom;
-use ring::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
-use rsa::RsaPrivateKey;
-use rsa::pkcs8::EncodePrivateKey;
-use rsa::traits::PublicKeyParts;
+use ring::signature::{self, EcdsaKeyPair, KeyPair};
 use serde_json::{Value, json};
 use types::SigningAlg;
 
@@ -25,7 +29,7 @@ pub const RELOAD_SECONDS: u64 = 5;
 /// Signs JSON Web Tokens with the current keys. Made once at start-up and shared.
 #[derive(Clone)]
 pub struct Signer {
-    rs256: (String, Arc<RsaKeyPair>),
+    rs256: (String, PKey<Private>),
     es256: (String, Arc<EcdsaKeyPair>),
     rng: SystemRandom,
 }
@@ -52,18 +56,15 @@ fn new_key(alg: SigningAlg) -> Result<StoredKey> {
     let kid = kid();
     let (der, jwk) = match alg {
         SigningAlg::RS256 => {
-            let private = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(key_error)?;
-            let public = private.to_public_key();
-            let der = private
-                .to_pkcs8_der()
-                .map_err(key_error)?
-                .as_bytes()
-                .to_vec();
+            let rsa = Rsa::generate(2048).map_err(key_error)?;
             let jwk = json!({
                 "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
-                "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
-                "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
+                "n": URL_SAFE_NO_PAD.encode(rsa.n().to_vec()),
+                "e": URL_SAFE_NO_PAD.encode(rsa.e().to_vec()),
             });
+            let der = PKey::from_rsa(rsa)
+                .and_then(|key| key.private_key_to_pkcs8())
+                .map_err(key_error)?;
             (der, jwk)
         }
         SigningAlg::ES256 => {
@@ -91,7 +92,10 @@ fn new_key(alg: SigningAlg) -> Result<StoredKey> {
 
 fn signer_of(rs256: &StoredKey, es256: &StoredKey) -> Result<Signer> {
     let rng = SystemRandom::new();
-    let rsa = RsaKeyPair::from_pkcs8(&rs256.private_der).map_err(key_error)?;
+    let rsa = PKey::private_key_from_pkcs8(&rs256.private_der).map_err(key_error)?;
+    if rsa.id() != Id::RSA {
+        return Err(key_error(format!("key {} is not an RSA key", rs256.kid)));
+    }
     let ec = EcdsaKeyPair::from_pkcs8(
         &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
         &es256.private_der,
@@ -99,7 +103,7 @@ fn signer_of(rs256: &StoredKey, es256: &StoredKey) -> Result<Signer> {
     )
     .map_err(key_error)?;
     Ok(Signer {
-        rs256: (rs256.kid.clone(), Arc::new(rsa)),
+        rs256: (rs256.kid.clone(), rsa),
         es256: (es256.kid.clone(), Arc::new(ec)),
         rng,
     })
@@ -172,18 +176,10 @@ impl Signer {
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
         let signature = match alg {
-            SigningAlg::RS256 => {
-                let pair = &self.rs256.1;
-                let mut signature = vec![0; pair.public().modulus_len()];
-                pair.sign(
-                    &signature::RSA_PKCS1_SHA256,
-                    &self.rng,
-                    input.as_bytes(),
-                    &mut signature,
-                )
-                .map_err(key_error)?;
-                signature
-            }
+            // PKCS #1 v1.5 padding, OpenSSL's default for RSA.
+            SigningAlg::RS256 => openssl::sign::Signer::new(MessageDigest::sha256(), &self.rs256.1)
+                .and_then(|mut signer| signer.sign_oneshot_to_vec(input.as_bytes()))
+                .map_err(key_error)?,
             SigningAlg::ES256 => self
                 .es256
                 .1
