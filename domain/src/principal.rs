@@ -41,6 +41,11 @@ impl Principal {
         }
     }
 
+    /// Whether this is the operator at the command line (or first-run setup), not a user.
+    pub fn is_operator(&self) -> bool {
+        self.user_id.is_none()
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }

@@ -5,7 +5,7 @@ use types::{Role, Tenant, UserSummary};
 
 use crate::tenants::{self, NewTenant};
 use crate::users::{self, NewMember};
-use crate::{Error, Principal, Result, Store, secrets, store};
+use crate::{Error, Principal, Result, Store, secrets, store, validate};
 
 pub const LINK_LIFETIME: i64 = 3600;
 
@@ -58,6 +58,20 @@ pub async fn complete(
 ) -> Result<(Tenant, UserSummary)> {
     if !ticket_is_open(store, ticket, now).await? {
         return Err(Error::InvalidLink);
+    }
+    // The first administrator is the first member: their address is at the domain.
+    if let (Ok(domain), Ok(email)) = (
+        validate::domain_name("primary_domain", input.primary_domain),
+        validate::email("email", input.admin_email),
+    ) && !email
+        .rsplit_once('@')
+        .is_some_and(|(_, at)| tenants::covers(&domain, at))
+    {
+        return Err(types::FieldError {
+            field: "email".into(),
+            message: format!("Use your address at {domain}, the organization's domain."),
+        }
+        .into());
     }
     let member = users::prepare_member(NewMember {
         email: input.admin_email,

@@ -1,6 +1,7 @@
 //! Tenants: the organizations that use Portico.
 
-use types::{Tenant, TenantSettings};
+use sqlx::SqliteConnection;
+use types::{FieldError, Tenant, TenantSettings};
 
 use crate::audit::{self, Change};
 use crate::store::{self, Tx};
@@ -38,11 +39,13 @@ pub(crate) async fn create_in(
         slug,
         primary_domain: domain,
     };
+    refuse_overlap(tx, &tenant.id, &tenant.primary_domain).await?;
     store::tenants::insert(&mut **tx, &tenant, now)
         .await
         .map_err(|e| {
             Error::conflict_on_unique(e, "Another organization already uses that domain.")
         })?;
+    store::tenants::insert_domain(&mut **tx, &tenant.id, &tenant.primary_domain, now).await?;
     let actor = Principal {
         tenant_id: tenant.id.clone(),
         user_id: None,
@@ -81,14 +84,23 @@ pub async fn find(store: &Store, key: &str) -> Result<Tenant> {
         .ok_or(Error::NotFound("organization"))
 }
 
-/// The tenant's settings for guests.
+/// The tenant's settings, with the domains it holds.
+async fn settings_in(db: &mut SqliteConnection, tenant_id: &str) -> Result<TenantSettings> {
+    let settings = store::tenants::settings(&mut *db, tenant_id)
+        .await?
+        .ok_or(Error::NotFound("organization"))?;
+    Ok(TenantSettings {
+        domains: store::tenants::domains(&mut *db, tenant_id).await?,
+        ..settings
+    })
+}
+
+/// The tenant's settings for guests, and the domains its members have addresses at.
 ///
 /// **Permissions:** those who may invite guests (they read the lifetime they invite with).
 pub async fn settings(store: &Store, actor: &Principal) -> Result<TenantSettings> {
     actor.require(Permission::InviteGuests)?;
-    store::tenants::settings(&mut *store.read().await?, &actor.tenant_id)
-        .await?
-        .ok_or(Error::NotFound("organization"))
+    settings_in(&mut *store.read().await?, &actor.tenant_id).await
 }
 
 /// Changes how long invitation links work (1 to 90 days) and the privacy statement shown
@@ -115,9 +127,7 @@ pub async fn update_settings(
     validate::report([lifetime.as_ref().err(), privacy.as_ref().err()])?;
     let (lifetime, privacy) = (lifetime?, privacy?);
     let mut tx = store.begin().await?;
-    let before = store::tenants::settings(&mut *tx, &actor.tenant_id)
-        .await?
-        .ok_or(Error::NotFound("organization"))?;
+    let before = settings_in(&mut tx, &actor.tenant_id).await?;
     store::tenants::update_settings(&mut *tx, &actor.tenant_id, lifetime, privacy.as_deref())
         .await?;
     audit::record(
@@ -142,4 +152,163 @@ pub async fn update_settings(
         privacy_url: privacy,
         ..before
     })
+}
+
+/// Whether an address at `domain` is covered by the held domain `held`: it is `held` or
+/// under it.
+pub(crate) fn covers(held: &str, domain: &str) -> bool {
+    domain
+        .strip_suffix(held)
+        .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+}
+
+/// The domains a tenant's members have their addresses at. Read once, checked for many
+/// addresses (an import).
+pub(crate) struct Domains(Vec<String>);
+
+impl Domains {
+    pub(crate) async fn of(db: &mut SqliteConnection, tenant_id: &str) -> Result<Domains> {
+        Ok(Domains(store::tenants::domains(db, tenant_id).await?))
+    }
+
+    /// Refuses a (validated) member address outside the tenant's domains: a member's
+    /// address says which organization is their home, so an organization makes members
+    /// only at domains the operator has given it.
+    pub(crate) fn check(&self, field: &str, email: &str) -> Result<(), FieldError> {
+        let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+        if self.0.iter().any(|held| covers(held, domain)) {
+            return Ok(());
+        }
+        Err(FieldError {
+            field: field.into(),
+            message: format!(
+                "Members have addresses at {}. Invite people from other organizations as guests.",
+                self.0.join(", ")
+            ),
+        })
+    }
+}
+
+/// Refuses `domain` for `tenant_id` when any organization holds it, a domain above it or
+/// one under it.
+async fn refuse_overlap(tx: &mut Tx, tenant_id: &str, domain: &str) -> Result<()> {
+    let parents: Vec<&str> = domain
+        .match_indices('.')
+        .map(|(i, _)| &domain[i + 1..])
+        .collect();
+    let held = store::tenants::overlapping_domains(&mut **tx, domain, &parents).await?;
+    let Some((other, owner)) = held.first() else {
+        return Ok(());
+    };
+    let whose = if owner == tenant_id {
+        "This organization"
+    } else {
+        "Another organization"
+    };
+    Err(Error::Conflict(if other == domain {
+        format!("{whose} holds {domain} already.")
+    } else if covers(other, domain) {
+        format!("{whose} holds {other}, which covers {domain}.")
+    } else {
+        format!("{whose} holds {other}, which is under {domain}.")
+    }))
+}
+
+/// The operator only: domains decide whose members addresses are, so an organization's own
+/// administrators cannot take one.
+fn require_operator(actor: &Principal) -> Result<()> {
+    if actor.is_operator() {
+        Ok(())
+    } else {
+        Err(Error::AccessDenied)
+    }
+}
+
+/// Gives the tenant another domain (with its subdomains) for its members' addresses.
+/// Returns the domains it holds now.
+///
+/// **Permissions:** the operator at the command line, who has checked that the
+/// organization owns the domain.
+pub async fn add_domain(
+    store: &Store,
+    actor: &Principal,
+    domain: &str,
+    now: i64,
+) -> Result<Vec<String>> {
+    require_operator(actor)?;
+    let domain = validate::domain_name("domain", domain)?;
+    let mut tx = store.begin().await?;
+    let tenant = settings_in(&mut tx, &actor.tenant_id).await?;
+    refuse_overlap(&mut tx, &actor.tenant_id, &domain).await?;
+    store::tenants::insert_domain(&mut *tx, &actor.tenant_id, &domain, now)
+        .await
+        .map_err(|e| Error::conflict_on_unique(e, format!("{domain} is held already.")))?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Add domain",
+            target_type: "Tenant",
+            target_id: &actor.tenant_id,
+            target_name: &tenant.name,
+            detail: format!("domain {domain}"),
+        },
+    )
+    .await?;
+    let domains = store::tenants::domains(&mut *tx, &actor.tenant_id).await?;
+    tx.commit().await?;
+    Ok(domains)
+}
+
+/// Takes a domain from the tenant. Its primary domain stays, and so does a domain some of
+/// its members still have addresses at. Returns the domains it holds now.
+///
+/// **Permissions:** the operator at the command line.
+pub async fn remove_domain(
+    store: &Store,
+    actor: &Principal,
+    domain: &str,
+    now: i64,
+) -> Result<Vec<String>> {
+    require_operator(actor)?;
+    let domain = validate::domain_name("domain", domain)?;
+    let mut tx = store.begin().await?;
+    let tenant = settings_in(&mut tx, &actor.tenant_id).await?;
+    if domain == tenant.primary_domain {
+        return Err(Error::Conflict(format!(
+            "{domain} is the organization's primary domain; it stays."
+        )));
+    }
+    if !tenant.domains.contains(&domain) {
+        return Err(Error::NotFound("domain"));
+    }
+    let members = store::tenants::members_at(&mut *tx, &actor.tenant_id, &domain).await?;
+    if members > 0 {
+        let who = if members == 1 {
+            "1 member has".to_string()
+        } else {
+            format!("{members} members have")
+        };
+        return Err(Error::Conflict(format!(
+            "{who} an address at {domain}. Change their addresses or remove them first."
+        )));
+    }
+    store::tenants::delete_domain(&mut *tx, &actor.tenant_id, &domain).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Remove domain",
+            target_type: "Tenant",
+            target_id: &actor.tenant_id,
+            target_name: &tenant.name,
+            detail: format!("domain {domain}"),
+        },
+    )
+    .await?;
+    let domains = store::tenants::domains(&mut *tx, &actor.tenant_id).await?;
+    tx.commit().await?;
+    Ok(domains)
 }

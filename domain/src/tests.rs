@@ -165,6 +165,16 @@ async fn setup_ticket_works_once_and_expires_after_an_hour() {
         .await
         .unwrap()
         .unwrap();
+    let elsewhere = SetupInput {
+        admin_email: "ada@gmail.example",
+        ..input()
+    };
+    let refused = crate::setup::complete(&f.store, &ticket, elsewhere, None, T0 + 3601).await;
+    assert!(
+        matches!(&refused, Err(Error::Invalid(fields)) if fields[0].field == "email"
+            && fields[0].message.contains("contoso.example")),
+        "{refused:?}"
+    );
     let (tenant, admin) =
         crate::setup::complete(&f.store, &ticket, input(), Some("10.0.0.1"), T0 + 3601)
             .await
@@ -477,35 +487,137 @@ async fn access_panel_lists_apps_by_assignment_group_or_openness() {
 }
 
 #[tokio::test]
-async fn an_address_is_a_member_of_one_tenant_at_most() {
+async fn an_organization_makes_members_only_at_the_domains_the_operator_gave_it() {
+    use crate::tenants::{add_domain, remove_domain};
     let f = fixture().await;
-    let (a, _) = tenant_with_admin(&f.store, "contoso.example").await;
+    let (a, a_admin) = tenant_with_admin(&f.store, "contoso.example").await;
     let (b, _) = tenant_with_admin(&f.store, "fabrikam.example").await;
-    member(&f.store, &a, "sam@partner.example").await;
+    let outside = |result: crate::Result<types::UserSummary>| {
+        matches!(result, Err(Error::Invalid(fields)) if fields[0].field == "email"
+            && fields[0].message.starts_with("Members have addresses at contoso.example"))
+    };
+    let create = |email: &'static str| {
+        let (store, a) = (&f.store, &a);
+        async move {
+            let input = NewMember {
+                email,
+                display_name: "Sam",
+                password: PASSWORD,
+            };
+            crate::users::create_member(store, a, input, T0).await
+        }
+    };
+    // At the primary domain and under it, yes; anywhere else, no.
+    create("sam@contoso.example").await.unwrap();
+    create("kim@eu.contoso.example").await.unwrap();
+    for email in [
+        "sam@partner.example",
+        "sam@fabrikam.example",
+        "sam@evilcontoso.example",
+        "sam@contoso.example.evil.example",
+    ] {
+        assert!(outside(create(email).await), "{email}");
+    }
+    // An address of another organization's member is not B's to take either.
     let twice = crate::users::create_member(
         &f.store,
         &b,
         NewMember {
-            email: "SAM@partner.example",
+            email: "SAM@contoso.example",
             display_name: "Sam",
             password: PASSWORD,
         },
         T0,
     )
     .await;
-    assert!(matches!(twice, Err(Error::Conflict(_))));
-    let listed = crate::users::list(
-        &f.store,
-        &b,
-        &UserQuery {
-            user_type: Some(UserType::Member),
-            page_size: 50,
-            ..Default::default()
-        },
+    assert!(matches!(twice, Err(Error::Invalid(_))), "{twice:?}");
+
+    // Imports and address changes keep to the domains too.
+    let rows = types::csv::parse("lee@contoso.example,Lee\nlee@partner.example,Lee\n").unwrap();
+    let report = crate::users::import_members(&f.store, &a, &rows, T0)
+        .await
+        .unwrap();
+    assert_eq!(report.created, 1);
+    assert_eq!(report.refused.len(), 1);
+    assert_eq!(report.refused[0].0, 2);
+    let moved =
+        crate::users::update(&f.store, &a, &a_admin, "admin@partner.example", "Admin", T0).await;
+    assert!(outside(moved));
+
+    // Only the operator gives a domain, and no domain is held twice or inside another.
+    let admin_of_a = Principal {
+        user_id: Some(a_admin.clone()),
+        ..a.clone()
+    };
+    let taken = add_domain(&f.store, &admin_of_a, "partner.example", T0).await;
+    assert!(matches!(taken, Err(Error::AccessDenied)), "{taken:?}");
+    for (domain, why) in [
+        (
+            "fabrikam.example",
+            "Another organization holds fabrikam.example already.",
+        ),
+        (
+            "eu.fabrikam.example",
+            "Another organization holds fabrikam.example, which covers eu.fabrikam.example.",
+        ),
+        (
+            "eu.contoso.example",
+            "This organization holds contoso.example, which covers eu.contoso.example.",
+        ),
+    ] {
+        let refused = add_domain(&f.store, &a, domain, T0).await;
+        assert!(
+            matches!(&refused, Err(Error::Conflict(m)) if m == why),
+            "{refused:?}"
+        );
+    }
+    let held = add_domain(&f.store, &a, " Partner.Example. ", T0)
+        .await
+        .unwrap();
+    assert_eq!(held, ["contoso.example", "partner.example"]);
+    let refused = add_domain(&f.store, &b, "example", T0).await;
+    assert!(matches!(refused, Err(Error::Invalid(_))), "{refused:?}");
+    // A domain above one held elsewhere is refused as well.
+    let refused = add_domain(&f.store, &b, "eu.partner.example", T0).await;
+    assert!(matches!(refused, Err(Error::Conflict(_))), "{refused:?}");
+    create("sam@partner.example").await.unwrap();
+    let settings = crate::tenants::settings(&f.store, &admin_of_a)
+        .await
+        .unwrap();
+    assert_eq!(settings.domains, ["contoso.example", "partner.example"]);
+
+    // A domain goes only when no member is at it, and the primary domain stays.
+    let refused = remove_domain(&f.store, &a, "partner.example", T0).await;
+    assert!(
+        matches!(&refused, Err(Error::Conflict(m)) if m.starts_with("1 member has an address at partner.example.")),
+        "{refused:?}"
+    );
+    let refused = remove_domain(&f.store, &a, "contoso.example", T0).await;
+    assert!(matches!(refused, Err(Error::Conflict(_))), "{refused:?}");
+    let refused = remove_domain(&f.store, &b, "partner.example", T0).await;
+    assert!(
+        matches!(refused, Err(Error::NotFound("domain"))),
+        "{refused:?}"
+    );
+    let sam = crate::users::resolve(&f.store, &a, "sam@partner.example")
+        .await
+        .unwrap();
+    crate::users::delete(&f.store, &a, &sam.id, T0)
+        .await
+        .unwrap();
+    let held = remove_domain(&f.store, &a, "partner.example", T0)
+        .await
+        .unwrap();
+    assert_eq!(held, ["contoso.example"]);
+    assert!(outside(create("sam@partner.example").await));
+
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_events WHERE action LIKE '%domain' ORDER BY rowid",
     )
+    .fetch_all(&mut *f.store.read().await.unwrap())
     .await
     .unwrap();
-    assert_eq!(listed.total, 1, "only B's admin");
+    assert_eq!(actions, ["Add domain", "Remove domain"]);
 }
 
 #[test]

@@ -67,6 +67,9 @@ pub(crate) async fn create_member_in(
         display_name,
         hash,
     } = member;
+    crate::tenants::Domains::of(tx, &actor.tenant_id)
+        .await?
+        .check("email", &email)?;
     let id = crate::new_id();
     store::users::insert(
         &mut **tx,
@@ -156,10 +159,12 @@ pub async fn import_members(
     let mut report = ImportReport::default();
     for batch in rows.chunks(IMPORT_BATCH) {
         let mut tx = store.begin().await?;
+        let domains = crate::tenants::Domains::of(&mut tx, &actor.tenant_id).await?;
         for record in batch {
             let line = record.line;
             let column = |i: usize| record.fields.get(i).map(String::as_str).unwrap_or_default();
-            let email = validate::email("email", column(0));
+            let email = validate::email("email", column(0))
+                .and_then(|email| domains.check("email", &email).map(|()| email));
             let name = validate::name("display_name", column(1), 256);
             let (email, display_name) = match (email, name) {
                 (Ok(email), Ok(name)) => (email, name),
@@ -315,6 +320,11 @@ pub async fn update(
     let mut tx = store.begin().await?;
     let before = find_in_tenant(&mut *tx, actor, id).await?;
     guard_admin_target(&mut tx, actor, id).await?;
+    if before.user_type == UserType::Member && before.email != email {
+        crate::tenants::Domains::of(&mut tx, &actor.tenant_id)
+            .await?
+            .check("email", &email)?;
+    }
     store::users::update(&mut *tx, &actor.tenant_id, id, &email, &display_name, now)
         .await
         .map_err(|e| Error::conflict_on_unique(e, format!("{email} already has an account.")))?;

@@ -62,7 +62,34 @@ pub async fn tenant(store: &Store, command: TenantCommand) -> Result<(), String>
             );
             show(&output, &tenant, text)
         }
+        TenantCommand::AddDomain {
+            tenant,
+            domain,
+            output,
+        } => {
+            let actor = operator(store, &tenant).await?;
+            let domains = domain::tenants::add_domain(store, &actor, &domain, now())
+                .await
+                .map_err(failed)?;
+            show_domains(&output, &domains)
+        }
+        TenantCommand::RemoveDomain {
+            tenant,
+            domain,
+            output,
+        } => {
+            let actor = operator(store, &tenant).await?;
+            let domains = domain::tenants::remove_domain(store, &actor, &domain, now())
+                .await
+                .map_err(failed)?;
+            show_domains(&output, &domains)
+        }
     }
+}
+
+fn show_domains(output: &Output, domains: &[String]) -> Result<(), String> {
+    let text = format!("Members may have addresses at: {}", domains.join(", "));
+    show(output, &domains, text)
 }
 
 fn role(arg: RoleArg) -> Role {

@@ -198,6 +198,26 @@ pub enum TenantCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Give an organization another domain for its members' addresses (with its
+    /// subdomains). Check first that the organization owns it.
+    AddDomain {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        domain: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Take a domain from an organization (not its primary domain, nor one its members
+    /// still have addresses at).
+    RemoveDomain {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        domain: String,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

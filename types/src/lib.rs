@@ -380,6 +380,9 @@ pub struct TenantSettings {
     /// How invited people redeem.
     #[cfg_attr(feature = "sqlx", sqlx(skip))]
     pub redemption_order: RedemptionOrder,
+    /// The domains members have addresses at (each with its subdomains), in order.
+    #[cfg_attr(feature = "sqlx", sqlx(skip))]
+    pub domains: Vec<String>,
 }
 
 /// How an invited person proves they own the invited address.

@@ -79,3 +79,74 @@ pub async fn update_settings(
         .await?;
     Ok(())
 }
+
+/// The domains a tenant holds, in order.
+pub async fn domains(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT domain FROM tenant_domains WHERE tenant_id = ? ORDER BY domain")
+            .bind(tenant_id)
+            .fetch_all(db)
+            .await?,
+    )
+}
+
+/// Domains held by any tenant that are `domain`, above it (in `parents`) or under it, with
+/// the tenant holding each.
+pub async fn overlapping_domains(
+    db: impl SqliteExecutor<'_>,
+    domain: &str,
+    parents: &[&str],
+) -> Result<Vec<(String, String)>> {
+    let parents = serde_json::to_string(parents).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    // Domain names hold no `%` or `_` (validated), so LIKE matches the suffix literally.
+    Ok(sqlx::query_as(
+        "SELECT domain, tenant_id FROM tenant_domains
+         WHERE domain = ?1 OR domain IN (SELECT value FROM json_each(?2)) OR domain LIKE '%.' || ?1
+         ORDER BY domain",
+    )
+    .bind(domain)
+    .bind(parents)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn insert_domain(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    domain: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO tenant_domains (domain, tenant_id, added_at) VALUES (?, ?, ?)")
+        .bind(domain)
+        .bind(tenant_id)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Whether the tenant held `domain`, which it no longer does.
+pub async fn delete_domain(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    domain: &str,
+) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM tenant_domains WHERE tenant_id = ? AND domain = ?")
+        .bind(tenant_id)
+        .bind(domain)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// How many of the tenant's members have addresses at `domain` or under it.
+pub async fn members_at(db: impl SqliteExecutor<'_>, tenant_id: &str, domain: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE tenant_id = ?1 AND user_type = 'Member'
+         AND (email LIKE '%@' || ?2 OR email LIKE '%.' || ?2)",
+    )
+    .bind(tenant_id)
+    .bind(domain)
+    .fetch_one(db)
+    .await?)
+}

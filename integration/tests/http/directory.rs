@@ -957,3 +957,116 @@ async fn portico_refuses_to_serve_its_data_folder() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("served to anyone"));
 }
+
+#[tokio::test]
+async fn members_are_made_only_at_the_domains_the_operator_gives_the_organization() {
+    let portico = Portico::start();
+    portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    portico.seed_tenant("Fabrikam", "fabrikam.example", "fay@fabrikam.example", &[]);
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let create = || {
+        portico.call(
+            "admin/users/create",
+            &[
+                ("email", "kim@contoso.co.uk"),
+                ("display_name", "Kim"),
+                ("password", PASSWORD),
+            ],
+            Some(&ada),
+        )
+    };
+
+    let outside = create().await;
+    assert_eq!(
+        outside.error_kind().as_deref(),
+        Some("Invalid"),
+        "{outside:?}"
+    );
+    assert_eq!(outside.body["Invalid"][0]["field"], "email");
+    assert_eq!(
+        outside.body["Invalid"][0]["message"],
+        "Members have addresses at contoso.example. Invite people from other organizations as guests."
+    );
+
+    let held = portico.cli_json(
+        &[
+            "tenant",
+            "add-domain",
+            "--tenant",
+            "contoso",
+            "--domain",
+            "Contoso.co.uk",
+        ],
+        "",
+    );
+    assert_eq!(
+        held,
+        serde_json::json!(["contoso.co.uk", "contoso.example"])
+    );
+    let kim = create().await;
+    assert!(kim.ok(), "{kim:?}");
+    assert_eq!(kim.body["email"], "kim@contoso.co.uk");
+
+    // Another organization cannot have it, nor anything under it.
+    for domain in ["contoso.co.uk", "shop.contoso.co.uk"] {
+        let (ok, _, err) = portico.cli(
+            &[
+                "tenant",
+                "add-domain",
+                "--tenant",
+                "fabrikam.example",
+                "--domain",
+                domain,
+            ],
+            "",
+        );
+        assert!(!ok);
+        assert!(
+            err.contains("Another organization holds contoso.co.uk"),
+            "{err}"
+        );
+    }
+    // Nor does it go while Kim is at it.
+    let (ok, _, err) = portico.cli(
+        &[
+            "tenant",
+            "remove-domain",
+            "--tenant",
+            "contoso",
+            "--domain",
+            "contoso.co.uk",
+        ],
+        "",
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("1 member has an address at contoso.co.uk."),
+        "{err}"
+    );
+
+    let settings = portico
+        .http()
+        .get(format!("{}/admin/settings", portico.url))
+        .header("Cookie", format!("portico_session={ada}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settings.status(), 200);
+    let page = settings.text().await.unwrap();
+    let listed = |domain: &str| page.find(&format!("<li>{domain}<"));
+    assert!(listed("contoso.co.uk").is_some(), "{page}");
+    assert!(
+        listed("contoso.co.uk") < listed("contoso.example"),
+        "{page}"
+    );
+
+    let added = portico.audited(&ada, "Add domain").await;
+    assert_eq!(added["total"], 1, "{added:?}");
+    assert_eq!(added["items"][0]["actor_name"], "Command line");
+    assert_eq!(added["items"][0]["detail"], "domain contoso.co.uk");
+}

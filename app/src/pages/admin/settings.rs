@@ -1,5 +1,5 @@
 //! The organization's settings for guests: how long invitation links work, and the
-//! privacy statement invited people are shown.
+//! privacy statement invited people are shown; and the domains its members are at.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -63,6 +63,14 @@ pub fn Settings() -> impl IntoView {
                                 <Field label="Privacy statement address" name="privacy_url" kind="url" value=current.privacy_url.unwrap_or_default() hint="Shown to invited people before they accept." error />
                                 <Submit label="Save" busy_label="Saving…" pending=update.pending() />
                             </ActionForm>
+                        </section>
+                        <section class="card" aria-labelledby="domains">
+                            <h2 id="domains">"Domains"</h2>
+                            <p>"Members have their addresses at these domains or under them. People at other domains join as guests."</p>
+                            <ul>
+                                {current.domains.into_iter().map(|domain| view! { <li>{domain}</li> }).collect_view()}
+                            </ul>
+                            <p class="hint">"The operator of this Portico adds a domain with "<code>"portico tenant add-domain"</code>", after checking that the organization owns it."</p>
                         </section>
                     }.into_any(),
                     Err(error) => view! { <LoadError error /> }.into_any(),
