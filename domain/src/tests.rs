@@ -1181,10 +1181,29 @@ async fn a_write_batch_that_fails_halfway_keeps_nothing_and_the_writer_goes_on()
         .await
         .unwrap();
     assert_eq!(events().await, 2);
-    let kept = crate::store::oidc::code_with_subject(&mut *f.store.read().await.unwrap(), "code-2")
-        .await
-        .unwrap();
-    assert_eq!(kept.map(|(g, _)| g.user_id), Some(bob));
+    // Read back as an exchange reads it: the client and the code in one trip.
+    let (client, kept) = crate::store::oidc::client_and_code(
+        &mut *f.store.read().await.unwrap(),
+        "contoso.example",
+        &app.id,
+        "code-2",
+    )
+    .await
+    .unwrap();
+    assert_eq!(client.map(|c| c.id), Some(app.id.clone()));
+    assert_eq!(
+        kept.map(|(g, s)| (g.user_id, s.map(|s| s.id))),
+        Some((bob.clone(), Some(bob)))
+    );
+    let (client, none) = crate::store::oidc::client_and_code(
+        &mut *f.store.read().await.unwrap(),
+        "fabrikam.example",
+        &app.id,
+        "code-3",
+    )
+    .await
+    .unwrap();
+    assert!(client.is_none() && none.is_none());
 }
 
 /// A request that goes away (a browser closing its connection) drops its future at

@@ -52,20 +52,38 @@ pub struct Issuer<'a> {
     pub public_url: &'a str,
 }
 
-/// The client, authenticated: confidential clients by their secret; public clients by
-/// their id alone (PKCE binds their codes). `tenant` is the tenant's id, slug or domain.
-async fn authenticate(
+/// A code as an exchange reads it, with its user.
+type FoundCode = Option<(Grant, Option<Subject>)>;
+
+/// The client of a token request and, when it exchanges a code (`code_hash`), that code:
+/// read in one trip. `tenant` is the tenant's id, slug or domain.
+async fn read_client(
     store: &Store,
     tenant: &str,
     request: &TokenRequest,
-) -> Result<Client, Failure> {
+    code_hash: Option<&str>,
+) -> Result<(Client, FoundCode), Failure> {
     let Some(client_id) = request.client_id.as_deref() else {
         return refuse("invalid_client", "The client did not say who it is.");
     };
-    let Some(client) = store::oidc::client(&mut *store.read().await?, tenant, client_id).await?
-    else {
+    let mut db = store.read().await?;
+    let (client, code) = match code_hash {
+        Some(hash) => store::oidc::client_and_code(&mut *db, tenant, client_id, hash).await?,
+        None => (
+            store::oidc::client(&mut *db, tenant, client_id).await?,
+            None,
+        ),
+    };
+    drop(db);
+    let Some(client) = client else {
         return refuse("invalid_client", "Unknown client.");
     };
+    Ok((authenticate(client, request)?, code))
+}
+
+/// The client, authenticated: confidential clients by their secret; public clients by
+/// their id alone (PKCE binds their codes).
+fn authenticate(client: Client, request: &TokenRequest) -> Result<Client, Failure> {
     match (
         &client.client_type,
         &client.secret_hash,
@@ -262,9 +280,19 @@ pub async fn exchange(
     request: &TokenRequest,
     now: i64,
 ) -> Result<TokenResponse, Failure> {
-    let client = authenticate(issuer_of.store, tenant, request).await?;
+    let code_hash = match request.grant_type.as_deref() {
+        Some("authorization_code") => request.code.as_deref().map(secrets::hash_secret),
+        _ => None,
+    };
+    let (client, code) =
+        read_client(issuer_of.store, tenant, request, code_hash.as_deref()).await?;
     match request.grant_type.as_deref() {
-        Some("authorization_code") => redeem_code(issuer_of, &client, request, now).await,
+        Some("authorization_code") => match code_hash {
+            Some(code_hash) => {
+                redeem_code(issuer_of, &client, request, &code_hash, code, now).await
+            }
+            None => refuse("invalid_request", "code is missing."),
+        },
         Some("refresh_token") => refresh(issuer_of, &client, request, now).await,
         Some("client_credentials") => client_credentials(issuer_of, &client, request, now),
         Some(_) => refuse(
@@ -275,22 +303,19 @@ pub async fn exchange(
     }
 }
 
+/// Exchanges the code `code_hash`, read as `found` with the client.
 async fn redeem_code(
     issuer_of: &Issuer<'_>,
     client: &Client,
     request: &TokenRequest,
+    code_hash: &str,
+    found: FoundCode,
     now: i64,
 ) -> Result<TokenResponse, Failure> {
-    let Some(code) = request.code.as_deref() else {
-        return refuse("invalid_request", "code is missing.");
-    };
-    let code_hash = secrets::hash_secret(code);
     // Everything is read on the read connections first; the one writer only uses the code
     // up (atomically: one exchange wins) and keeps the tokens.
     let store = issuer_of.store;
-    let Some((grant, subject)) =
-        store::oidc::code_with_subject(&mut *store.read().await?, &code_hash).await?
-    else {
+    let Some((grant, subject)) = found else {
         return refuse("invalid_grant", "Unknown code.");
     };
     if grant.app_id != client.id {
@@ -303,7 +328,7 @@ async fn redeem_code(
             let session = Session {
                 client,
                 subject,
-                family: &code_hash,
+                family: code_hash,
                 scope: &grant.scope,
                 nonce: grant.nonce.as_deref(),
                 auth_time: grant.auth_time,
@@ -325,7 +350,7 @@ async fn redeem_code(
             // The usual case: the code is used up and the tokens kept in one trip.
             if store::oidc::use_code_for_tokens(
                 store,
-                &code_hash,
+                code_hash,
                 &session.stored(),
                 &minted.kept,
                 now,
@@ -339,9 +364,9 @@ async fn redeem_code(
         Err(failure) => Some(failure),
     };
     let mut tx = store.begin().await?;
-    if !store::oidc::use_code(&mut *tx, &code_hash, now).await? {
+    if !store::oidc::use_code(&mut *tx, code_hash, now).await? {
         // A second use: whoever holds the code is not to be trusted, nor what it gave.
-        store::oidc::revoke_family(&mut *tx, &code_hash, now).await?;
+        store::oidc::revoke_family(&mut *tx, code_hash, now).await?;
         tx.commit().await?;
         return used_already();
     }

@@ -20,6 +20,20 @@ pub struct Client {
     pub redirect_registered: bool,
 }
 
+/// The query behind [`client_redirecting`]: tenant `?1`, client `?2`, kind `?3`, uri `?4`.
+macro_rules! client_select {
+    () => {
+        "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
+                s.secret_hash,
+                EXISTS (SELECT 1 FROM app_redirect_uris r
+                        WHERE r.app_id = a.id AND r.kind = ?3 AND r.uri = ?4 COLLATE BINARY)
+                    AS redirect_registered
+         FROM apps a JOIN tenants t ON t.id = a.tenant_id
+              LEFT JOIN client_secrets s ON s.app_id = a.id
+         WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)"
+    };
+}
+
 /// The app `client_id` of the tenant named by `tenant` (its id, slug or primary domain,
 /// as in the endpoints' paths), in one query.
 pub async fn client(
@@ -40,22 +54,13 @@ pub async fn client_redirecting(
     kind: &str,
     uri: &str,
 ) -> Result<Option<Client>> {
-    Ok(sqlx::query_as(
-        "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
-                s.secret_hash,
-                EXISTS (SELECT 1 FROM app_redirect_uris r
-                        WHERE r.app_id = a.id AND r.kind = ?3 AND r.uri = ?4 COLLATE BINARY)
-                    AS redirect_registered
-         FROM apps a JOIN tenants t ON t.id = a.tenant_id
-              LEFT JOIN client_secrets s ON s.app_id = a.id
-         WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)",
-    )
-    .bind(tenant)
-    .bind(client_id)
-    .bind(kind)
-    .bind(uri)
-    .fetch_optional(db)
-    .await?)
+    Ok(sqlx::query_as(client_select!())
+        .bind(tenant)
+        .bind(client_id)
+        .bind(kind)
+        .bind(uri)
+        .fetch_optional(db)
+        .await?)
 }
 
 pub async fn settings(db: &mut SqliteConnection, app_id: &str) -> Result<ClientSettings> {
@@ -274,22 +279,48 @@ struct ExchangeRow {
     subject: JoinedSubject,
 }
 
-/// The code `code_hash` and its user, seen from the code's app, in one query.
-pub async fn code_with_subject(
+/// A code and its user, seen from the code's app: the code's hash is parameter `$n`.
+macro_rules! code_select {
+    ($n:literal) => {
+        concat!(
+            "SELECT c.app_id, c.user_id, c.redirect_uri, c.scope, c.nonce, c.code_challenge,
+                    c.auth_time, c.amr, c.idp, c.expires_at, c.used_at, ",
+            subject_columns!("u", "c.app_id"),
+            " FROM authorization_codes c LEFT JOIN users u ON u.id = c.user_id
+             WHERE c.code_hash = ?",
+            $n
+        )
+    };
+}
+
+/// A code exchange's client (as [`client`]) and its code with the code's user, in one trip
+/// to the read connection's thread: every exchange asks both.
+pub async fn client_and_code(
     db: impl SqliteExecutor<'_>,
+    tenant: &str,
+    client_id: &str,
     code_hash: &str,
-) -> Result<Option<(Grant, Option<Subject>)>> {
-    let row: Option<ExchangeRow> = sqlx::query_as(concat!(
-        "SELECT c.app_id, c.user_id, c.redirect_uri, c.scope, c.nonce, c.code_challenge,
-                c.auth_time, c.amr, c.idp, c.expires_at, c.used_at, ",
-        subject_columns!("u", "c.app_id"),
-        " FROM authorization_codes c LEFT JOIN users u ON u.id = c.user_id
-         WHERE c.code_hash = ?"
-    ))
-    .bind(code_hash)
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|row| (row.grant, row.subject.subject())))
+) -> Result<(Option<Client>, Option<(Grant, Option<Subject>)>)> {
+    use sqlx::{FromRow, Row};
+    let rows = sqlx::query(concat!(client_select!(), ";", code_select!("5"), ";"))
+        .bind(tenant)
+        .bind(client_id)
+        .bind("")
+        .bind("")
+        .bind(code_hash)
+        .fetch_all(db)
+        .await?;
+    let (mut client, mut code) = (None, None);
+    for row in &rows {
+        // Only the client's row has a client type.
+        if row.try_column("client_type").is_ok() {
+            client = Some(Client::from_row(row)?);
+        } else {
+            let found = ExchangeRow::from_row(row)?;
+            code = Some((found.grant, found.subject.subject()));
+        }
+    }
+    Ok((client, code))
 }
 
 /// Marks a code used; false when it was used already.
