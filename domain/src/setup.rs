@@ -60,25 +60,37 @@ pub async fn complete(
         return Err(Error::InvalidLink);
     }
     // The first administrator is the first member: their address is at the domain.
-    if let (Ok(domain), Ok(email)) = (
+    let elsewhere = match (
         validate::domain_name("primary_domain", input.primary_domain),
         validate::email("email", input.admin_email),
-    ) && !email
-        .rsplit_once('@')
-        .is_some_and(|(_, at)| tenants::covers(&domain, at))
-    {
-        return Err(types::FieldError {
-            field: "email".into(),
-            message: format!("Use your address at {domain}, the organization's domain."),
+    ) {
+        (Ok(domain), Ok(email))
+            if !email
+                .rsplit_once('@')
+                .is_some_and(|(_, at)| tenants::covers(&domain, at)) =>
+        {
+            Some(types::FieldError {
+                field: "email".into(),
+                message: format!("Use your address at {domain}, the organization's domain."),
+            })
         }
-        .into());
-    }
+        _ => None,
+    };
     let member = users::prepare_member(NewMember {
         email: input.admin_email,
         display_name: input.admin_name,
         password: input.admin_password,
     })
-    .await?;
+    .await;
+    // Said together with whatever else is wrong with the form.
+    let member = match (member, elsewhere) {
+        (Err(Error::Invalid(mut fields)), Some(elsewhere)) => {
+            fields.push(elsewhere);
+            return Err(Error::Invalid(fields));
+        }
+        (_, Some(elsewhere)) => return Err(elsewhere.into()),
+        (member, None) => member?,
+    };
     let mut tx = store.begin().await?;
     if !store::setup::consume(&mut *tx, &secrets::hash_secret(ticket), now).await?
         || store::tenants::count(&mut *tx).await? > 0

@@ -162,42 +162,65 @@ pub(crate) fn covers(held: &str, domain: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
 }
 
-/// The domains a tenant's members have their addresses at. Read once, checked for many
+/// The domains a tenant's members have their addresses at, and those other tenants hold
+/// under them (databases from before this rule may have such). Read once, checked for many
 /// addresses (an import).
-pub(crate) struct Domains(Vec<String>);
+pub(crate) struct Domains {
+    /// Each domain, and whether the tenant holds it.
+    held: Vec<(String, bool)>,
+}
 
 impl Domains {
     pub(crate) async fn of(db: &mut SqliteConnection, tenant_id: &str) -> Result<Domains> {
-        Ok(Domains(store::tenants::domains(db, tenant_id).await?))
+        Ok(Domains {
+            held: store::tenants::domains_within(db, tenant_id).await?,
+        })
     }
 
     /// Refuses a (validated) member address outside the tenant's domains: a member's
     /// address says which organization is their home, so an organization makes members
-    /// only at domains the operator has given it.
+    /// only at domains the operator has given it. The most specific domain covering the
+    /// address decides whose it is.
     pub(crate) fn check(&self, field: &str, email: &str) -> Result<(), FieldError> {
         let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
-        if self.0.iter().any(|held| covers(held, domain)) {
+        let owner = self
+            .held
+            .iter()
+            .filter(|(held, _)| covers(held, domain))
+            .max_by_key(|(held, _)| held.len());
+        if let Some((_, true)) = owner {
             return Ok(());
         }
+        let ours: Vec<&str> = self
+            .held
+            .iter()
+            .filter(|(_, ours)| *ours)
+            .map(|(held, _)| held.as_str())
+            .collect();
         Err(FieldError {
             field: field.into(),
             message: format!(
                 "Members have addresses at {}. Invite people from other organizations as guests.",
-                self.0.join(", ")
+                ours.join(", ")
             ),
         })
     }
 }
 
-/// Refuses `domain` for `tenant_id` when any organization holds it, a domain above it or
-/// one under it.
+/// Refuses `domain` for `tenant_id` when another organization holds it, a domain above it
+/// or one under it, or when this one holds it or a domain above it already (a domain above
+/// its own ones it may take: it widens what it holds).
 async fn refuse_overlap(tx: &mut Tx, tenant_id: &str, domain: &str) -> Result<()> {
     let parents: Vec<&str> = domain
         .match_indices('.')
         .map(|(i, _)| &domain[i + 1..])
         .collect();
     let held = store::tenants::overlapping_domains(&mut **tx, domain, &parents).await?;
-    let Some((other, owner)) = held.first() else {
+    let others = held.iter().filter(|(_, owner)| owner != tenant_id);
+    let own = held
+        .iter()
+        .filter(|(other, owner)| owner == tenant_id && covers(other, domain));
+    let Some((other, owner)) = others.chain(own).next() else {
         return Ok(());
     };
     let whose = if owner == tenant_id {
@@ -240,6 +263,18 @@ pub async fn add_domain(
     let mut tx = store.begin().await?;
     let tenant = settings_in(&mut tx, &actor.tenant_id).await?;
     refuse_overlap(&mut tx, &actor.tenant_id, &domain).await?;
+    // Members other organizations made there before domains were checked.
+    let elsewhere = store::tenants::members_elsewhere(&mut *tx, &actor.tenant_id, &domain).await?;
+    if elsewhere > 0 {
+        return Err(Error::Conflict(format!(
+            "Other organizations have {} at {domain}. Change their addresses or remove them first.",
+            if elsewhere == 1 {
+                "1 member".to_string()
+            } else {
+                format!("{elsewhere} members")
+            }
+        )));
+    }
     store::tenants::insert_domain(&mut *tx, &actor.tenant_id, &domain, now)
         .await
         .map_err(|e| Error::conflict_on_unique(e, format!("{domain} is held already.")))?;
@@ -281,7 +316,9 @@ pub async fn remove_domain(
         )));
     }
     if !tenant.domains.contains(&domain) {
-        return Err(Error::NotFound("domain"));
+        return Err(Error::Conflict(format!(
+            "This organization does not hold {domain}."
+        )));
     }
     let members = store::tenants::members_at(&mut *tx, &actor.tenant_id, &domain).await?;
     if members > 0 {

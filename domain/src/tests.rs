@@ -596,7 +596,7 @@ async fn an_organization_makes_members_only_at_the_domains_the_operator_gave_it(
     assert!(matches!(refused, Err(Error::Conflict(_))), "{refused:?}");
     let refused = remove_domain(&f.store, &b, "partner.example", T0).await;
     assert!(
-        matches!(refused, Err(Error::NotFound("domain"))),
+        matches!(&refused, Err(Error::Conflict(m)) if m == "This organization does not hold partner.example."),
         "{refused:?}"
     );
     let sam = crate::users::resolve(&f.store, &a, "sam@partner.example")
@@ -618,6 +618,51 @@ async fn an_organization_makes_members_only_at_the_domains_the_operator_gave_it(
     .await
     .unwrap();
     assert_eq!(actions, ["Add domain", "Remove domain"]);
+
+    // An organization may widen to a domain above its own.
+    let (c, _) = tenant_with_admin(&f.store, "sales.tailspin.example").await;
+    let held = add_domain(&f.store, &c, "tailspin.example", T0)
+        .await
+        .unwrap();
+    assert_eq!(held, ["sales.tailspin.example", "tailspin.example"]);
+
+    // A database from before the rule may hold a domain under another organization's, and
+    // members at domains their organization does not hold. The most specific domain
+    // decides whose an address is, and a domain with others' members is not given away.
+    let mut db = f.other_process().await;
+    sqlx::query("INSERT INTO tenant_domains (domain, tenant_id, added_at) VALUES ('eu.contoso.example', ?, 0)")
+        .bind(&b.tenant_id)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO users (id, tenant_id, user_type, email, display_name, created_at, updated_at)
+         VALUES ('early', ?, 'Member', 'early@northwind.example', 'Early', 0, 0)",
+    )
+    .bind(&a.tenant_id)
+    .execute(&mut db)
+    .await
+    .unwrap();
+    assert!(outside(create("lou@eu.contoso.example").await));
+    assert!(outside(create("lou@sales.eu.contoso.example").await));
+    create("lou@contoso.example").await.unwrap();
+    let at_b = crate::users::create_member(
+        &f.store,
+        &b,
+        NewMember {
+            email: "lou@eu.contoso.example",
+            display_name: "Lou",
+            password: PASSWORD,
+        },
+        T0,
+    )
+    .await;
+    assert!(at_b.is_ok(), "{at_b:?}");
+    let refused = add_domain(&f.store, &b, "northwind.example", T0).await;
+    assert!(
+        matches!(&refused, Err(Error::Conflict(m)) if m.starts_with("Other organizations have 1 member at northwind.example.")),
+        "{refused:?}"
+    );
 }
 
 #[test]

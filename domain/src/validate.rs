@@ -78,10 +78,11 @@ pub fn email(field: &str, value: &str) -> Result<String, FieldError> {
         && local
             .chars()
             .all(|c| c.is_alphanumeric() || "._%+-'&=!#$*/?^`{|}~".contains(c));
-    if !local_ok || domain_name(field, domain).is_err() {
-        return Err(invalid());
+    match domain_name(field, domain) {
+        // The domain as written, but without a final dot (`x.example.` is `x.example`).
+        Ok(domain) if local_ok => Ok(format!("{local}@{domain}")),
+        _ => Err(invalid()),
     }
-    Ok(value)
 }
 
 /// A DNS domain name, lower-cased: dot-separated labels of letters, digits and hyphens.

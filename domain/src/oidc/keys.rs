@@ -93,8 +93,15 @@ fn new_key(alg: SigningAlg) -> Result<StoredKey> {
 fn signer_of(rs256: &StoredKey, es256: &StoredKey) -> Result<Signer> {
     let rng = SystemRandom::new();
     let rsa = PKey::private_key_from_pkcs8(&rs256.private_der).map_err(key_error)?;
-    if rsa.id() != Id::RSA {
-        return Err(key_error(format!("key {} is not an RSA key", rs256.kid)));
+    // An RSA key of at least 2048 bits whose parts agree (as `ring` checked before).
+    let sound = rsa.id() == Id::RSA
+        && rsa.bits() >= 2048
+        && rsa.rsa().and_then(|key| key.check_key()).unwrap_or(false);
+    if !sound {
+        return Err(key_error(format!(
+            "key {} is not a sound RSA key of 2048 bits or more",
+            rs256.kid
+        )));
     }
     let ec = EcdsaKeyPair::from_pkcs8(
         &signature::ECDSA_P256_SHA256_FIXED_SIGNING,

@@ -90,6 +90,24 @@ pub async fn domains(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec
     )
 }
 
+/// The domains a tenant holds, and those other tenants hold under them; with whether the
+/// tenant holds each.
+pub async fn domains_within(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+) -> Result<Vec<(String, bool)>> {
+    Ok(sqlx::query_as(
+        "SELECT d.domain, d.tenant_id = ?1 FROM tenant_domains d
+         WHERE d.tenant_id = ?1
+            OR EXISTS (SELECT 1 FROM tenant_domains m
+                       WHERE m.tenant_id = ?1 AND d.domain LIKE '%.' || m.domain)
+         ORDER BY d.domain",
+    )
+    .bind(tenant_id)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Domains held by any tenant that are `domain`, above it (in `parents`) or under it, with
 /// the tenant holding each.
 pub async fn overlapping_domains(
@@ -125,26 +143,44 @@ pub async fn insert_domain(
         .map(|_| ())
 }
 
-/// Whether the tenant held `domain`, which it no longer does.
 pub async fn delete_domain(
     db: impl SqliteExecutor<'_>,
     tenant_id: &str,
     domain: &str,
-) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM tenant_domains WHERE tenant_id = ? AND domain = ?")
+) -> Result<()> {
+    sqlx::query("DELETE FROM tenant_domains WHERE tenant_id = ? AND domain = ?")
         .bind(tenant_id)
         .bind(domain)
         .execute(db)
         .await?;
-    Ok(done.rows_affected() > 0)
+    Ok(())
 }
 
 /// How many of the tenant's members have addresses at `domain` or under it.
 pub async fn members_at(db: impl SqliteExecutor<'_>, tenant_id: &str, domain: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM users WHERE tenant_id = ?1 AND user_type = 'Member'
-         AND (email LIKE '%@' || ?2 OR email LIKE '%.' || ?2)",
-    )
+    count_members(db, "tenant_id = ?1", tenant_id, domain).await
+}
+
+/// How many members of other tenants have addresses at `domain` or under it.
+pub async fn members_elsewhere(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    domain: &str,
+) -> Result<i64> {
+    count_members(db, "tenant_id <> ?1", tenant_id, domain).await
+}
+
+/// Members at `domain` or under it, of the tenants `whose` (SQL on `?1`, the tenant) picks.
+async fn count_members(
+    db: impl SqliteExecutor<'_>,
+    whose: &'static str,
+    tenant_id: &str,
+    domain: &str,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM users WHERE {whose} AND user_type = 'Member'
+         AND (email LIKE '%@' || ?2 OR email LIKE '%.' || ?2)"
+    ))
     .bind(tenant_id)
     .bind(domain)
     .fetch_one(db)
