@@ -81,6 +81,12 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
             .ok_or(Error::InvalidLink)?;
     let token = secrets::new_secret();
     let token_hash = secrets::hash_secret(&token);
+    // Read before the writer is taken: the proof's reads need read connections, and the
+    // writer is not to wait for them.
+    let needs_code = matches!(
+        proof(store, &found).await?.method,
+        ProofMethod::EmailCode | ProofMethod::NewAccount
+    );
     let mut tx = store.begin().await?;
     // Each start mails a code to the invited address: a link in the wrong hands must not
     // become a way to flood that mailbox.
@@ -100,10 +106,7 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
         now + REDEMPTION_LIFETIME,
     )
     .await?;
-    if matches!(
-        proof(store, &found).await?.method,
-        ProofMethod::EmailCode | ProofMethod::NewAccount
-    ) {
+    if needs_code {
         send_code(&mut tx, &found, &token_hash, now).await?;
     }
     tx.commit().await?;
