@@ -35,6 +35,7 @@ use crate::audit::{self, Change};
 use crate::principal::Permission;
 use crate::sessions::{self, Client, OpenedSession, SessionPolicy};
 use crate::store::{self, federation::Provider};
+use crate::vault::Vault;
 use crate::{Error, Principal, Result, Store, redemption, secrets, validate};
 
 /// How long a trip to a provider may take, in seconds.
@@ -61,6 +62,8 @@ pub struct Federation {
     allow_loopback: bool,
     redirect_uri: String,
     metadata: Mutex<HashMap<String, (i64, CoreProviderMetadata)>>,
+    /// Seals the client secrets providers gave Portico.
+    vault: Vault,
 }
 
 impl std::fmt::Debug for Federation {
@@ -73,13 +76,15 @@ impl std::fmt::Debug for Federation {
 
 impl Federation {
     /// `public_url` is how browsers reach Portico; providers send people back under it.
-    /// `allow_loopback` lets providers run on this machine (development and tests).
-    pub fn new(public_url: &str, allow_loopback: bool) -> Federation {
+    /// `allow_loopback` lets providers run on this machine (development and tests);
+    /// `vault` seals the client secrets Portico keeps for them.
+    pub fn new(public_url: &str, allow_loopback: bool, vault: Vault) -> Federation {
         Federation {
             http: std::sync::OnceLock::new(),
             allow_loopback,
             redirect_uri: format!("{}/federation/callback", public_url.trim_end_matches('/')),
             metadata: Mutex::new(HashMap::new()),
+            vault,
         }
     }
 
@@ -141,13 +146,22 @@ impl Federation {
         now: i64,
         fresh: bool,
     ) -> Result<RelyingParty, String> {
+        let secret = self
+            .vault
+            .open(&provider.id, &provider.client_secret)
+            .ok_or_else(|| {
+                format!(
+                    "Portico cannot read the client secret it keeps for {}: it was sealed with another key file. Remove the provider and add it again.",
+                    provider.name
+                )
+            })?;
         let metadata = self.metadata(&provider.issuer, now, fresh).await?;
         let redirect = RedirectUrl::new(self.redirect_uri.clone())
             .map_err(|e| format!("Portico's public URL makes no valid redirect URI: {e}"))?;
         Ok(CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(provider.client_id.clone()),
-            Some(ClientSecret::new(provider.client_secret.clone())),
+            Some(ClientSecret::new(secret)),
         )
         .set_redirect_uri(redirect))
     }
@@ -475,6 +489,7 @@ pub async fn add(
         ));
     }
     let id = crate::new_id();
+    let sealed = federation.vault.seal(&id, &secret)?;
     let mut tx = store.begin().await?;
     store::federation::insert_provider(
         &mut *tx,
@@ -483,7 +498,7 @@ pub async fn add(
         &name,
         &issuer,
         &client_id,
-        &secret,
+        &sealed,
         &scopes,
         now,
     )
@@ -1037,4 +1052,22 @@ pub async fn depart_to_sign_in(
     depart(store, federation, &found, None, next, &email, now)
         .await
         .map(Some)
+}
+
+/// Seals the client secrets kept before they were sealed (by an earlier release). Returns
+/// how many it sealed; run at start, before the server answers.
+pub async fn seal_stored_secrets(store: &Store, federation: &Federation) -> Result<usize> {
+    let mut tx = store.begin().await?;
+    let plain = store::federation::unsealed_secrets(&mut *tx).await?;
+    let mut sealed = 0;
+    for (id, secret) in plain {
+        if Vault::is_sealed(&secret) {
+            continue;
+        }
+        let secret = federation.vault.seal(&id, &secret)?;
+        store::federation::set_secret(&mut *tx, &id, &secret).await?;
+        sealed += 1;
+    }
+    tx.commit().await?;
+    Ok(sealed)
 }

@@ -25,6 +25,7 @@ pub mod store;
 pub mod tenants;
 pub mod users;
 pub mod validate;
+pub mod vault;
 
 pub use principal::{Permission, Principal};
 pub use store::Store;

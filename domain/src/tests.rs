@@ -1580,3 +1580,71 @@ async fn id_tokens_verify_against_the_published_keys_whoever_made_them() {
         &token
     ));
 }
+
+#[tokio::test]
+async fn partners_client_secrets_are_sealed_at_rest_under_a_key_file_of_their_own() {
+    use crate::federation::{Federation, seal_stored_secrets};
+    use crate::vault::Vault;
+    let f = fixture().await;
+    let (a, _) = tenant_with_admin(&f.store, "contoso.example").await;
+    // A provider kept by an earlier release, with its secret as given.
+    let mut tx = f.store.begin().await.unwrap();
+    crate::store::federation::insert_provider(
+        &mut *tx,
+        "p1",
+        &a.tenant_id,
+        "Partner",
+        "https://idp.partner.example",
+        "portico",
+        "s3cret-as-given",
+        "openid email",
+        T0,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let path = f._dir.path().join("keys").join("secret.key");
+    let federation = Federation::new(
+        "https://portico.example",
+        false,
+        Vault::load_or_create(&path).unwrap(),
+    );
+    assert_eq!(std::fs::read(&path).unwrap().len(), 32);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the key file is readable by others");
+    }
+    assert_eq!(seal_stored_secrets(&f.store, &federation).await.unwrap(), 1);
+    assert_eq!(seal_stored_secrets(&f.store, &federation).await.unwrap(), 0);
+    let stored: String =
+        sqlx::query_scalar("SELECT client_secret FROM identity_providers WHERE id = 'p1'")
+            .fetch_one(&mut *f.store.read().await.unwrap())
+            .await
+            .unwrap();
+    assert!(
+        Vault::is_sealed(&stored) && !stored.contains("s3cret"),
+        "{stored}"
+    );
+
+    // The same file opens it again; only for its own provider, and no other key does.
+    let again = Vault::load_or_create(&path).unwrap();
+    assert_eq!(
+        again.open("p1", &stored).as_deref(),
+        Some("s3cret-as-given")
+    );
+    assert_eq!(again.open("p2", &stored), None);
+    // One character of the tag changed.
+    let at = stored.len() - 10;
+    let changed = if &stored[at..=at] == "A" { "B" } else { "A" };
+    let altered = format!("{}{changed}{}", &stored[..at], &stored[at + 1..]);
+    assert_eq!(again.open("p1", &altered), None);
+    assert_eq!(Vault::with_key(&[7; 32]).unwrap().open("p1", &stored), None);
+    // A file that holds no key is refused, not replaced.
+    let bad = f._dir.path().join("bad.key");
+    std::fs::write(&bad, b"not a key").unwrap();
+    assert!(Vault::load_or_create(&bad).is_err());
+    assert_eq!(std::fs::read(&bad).unwrap(), b"not a key");
+}

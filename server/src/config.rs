@@ -133,6 +133,12 @@ pub struct Serve {
     #[arg(long, env = "PORTICO_ALLOW_LOOPBACK_PROVIDERS")]
     pub allow_loopback_providers: bool,
 
+    /// The key that seals the client secrets partners' providers gave Portico (32 bytes,
+    /// made at first start). Keep it apart from the database's backups: without it, a copy
+    /// of the database reads none of them. Default: secret.key in the data folder.
+    #[arg(long, env = "PORTICO_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub smtp: Smtp,
 }

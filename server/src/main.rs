@@ -94,18 +94,17 @@ fn say(line: &str) {
     let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
-/// Everything under the site root is served to anyone: the data folder must not be there.
-fn refuse_to_publish(site_root: &Path, data_dir: &Path) -> Result<(), String> {
+/// Everything under the site root is served to anyone: the data folder and the key file
+/// (`what`, at `path`) must not be there.
+fn refuse_to_publish(site_root: &Path, what: &str, path: &Path) -> Result<(), String> {
     let site = site_root
         .canonicalize()
         .unwrap_or_else(|_| site_root.to_path_buf());
-    let data = data_dir
-        .canonicalize()
-        .unwrap_or_else(|_| data_dir.to_path_buf());
-    if data.starts_with(&site) {
+    let inside = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    if inside.starts_with(&site) {
         return Err(format!(
-            "the data folder {} is inside the site root {}, which is served to anyone; keep them apart",
-            data.display(),
+            "{what} {} is inside the site root {}, which is served to anyone; keep them apart",
+            inside.display(),
             site.display()
         ));
     }
@@ -143,7 +142,7 @@ fn spawn_key_watcher(
 }
 
 async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), String> {
-    refuse_to_publish(&serve.site_root, data_dir)?;
+    refuse_to_publish(&serve.site_root, "the data folder", data_dir)?;
     let listener = tokio::net::TcpListener::bind(serve.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", serve.listen))?;
@@ -162,15 +161,31 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
         absolute_timeout: serve.session_hours * 3600,
         ..SessionPolicy::default()
     };
+    let key_file = serve
+        .secret_key_file
+        .clone()
+        .unwrap_or_else(|| data_dir.join("secret.key"));
+    refuse_to_publish(&serve.site_root, "the key file", &key_file)?;
+    let federation = domain::federation::Federation::new(
+        &public_url,
+        serve.allow_loopback_providers,
+        domain::vault::Vault::load_or_create(&key_file)?,
+    );
+    let sealed = domain::federation::seal_stored_secrets(&store, &federation)
+        .await
+        .map_err(|e| format!("cannot seal the providers' client secrets: {e}"))?;
+    if sealed > 0 {
+        say(&format!(
+            "Sealed {sealed} client secrets of partners' providers with {}.",
+            key_file.display()
+        ));
+    }
     let portal = Portal {
         store: store.clone(),
         policy,
         secure_cookies: public_url.starts_with("https://"),
         public_url: public_url.clone(),
-        federation: std::sync::Arc::new(domain::federation::Federation::new(
-            &public_url,
-            serve.allow_loopback_providers,
-        )),
+        federation: std::sync::Arc::new(federation),
         passkeys: std::sync::Arc::new(domain::passkeys::Passkeys::new(&public_url)),
     };
     let signer = domain::oidc::keys::load_or_create(&store, app::server::now())

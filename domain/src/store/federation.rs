@@ -131,6 +131,25 @@ pub async fn insert_provider(
     Ok(())
 }
 
+/// Providers whose client secret is kept as given (by a release before sealing): id and
+/// secret.
+pub async fn unsealed_secrets(db: impl SqliteExecutor<'_>) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, client_secret FROM identity_providers WHERE client_secret NOT LIKE 'sealed:%'",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn set_secret(db: impl SqliteExecutor<'_>, id: &str, secret: &str) -> Result<()> {
+    sqlx::query("UPDATE identity_providers SET client_secret = ? WHERE id = ?")
+        .bind(secret)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn insert_domain(
     db: impl SqliteExecutor<'_>,
     tenant_id: &str,
