@@ -1058,9 +1058,9 @@ pub async fn depart_to_sign_in(
 /// how many it sealed; run at start, before the server answers.
 pub async fn seal_stored_secrets(store: &Store, federation: &Federation) -> Result<usize> {
     let mut tx = store.begin().await?;
-    let plain = store::federation::unsealed_secrets(&mut *tx).await?;
+    let stored = store::federation::client_secrets(&mut *tx).await?;
     let mut sealed = 0;
-    for (id, secret) in plain {
+    for (id, secret) in stored {
         if Vault::is_sealed(&secret) {
             continue;
         }

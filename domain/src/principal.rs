@@ -41,11 +41,6 @@ impl Principal {
         }
     }
 
-    /// Whether this is the operator at the command line (or first-run setup), not a user.
-    pub fn is_operator(&self) -> bool {
-        self.user_id.is_none()
-    }
-
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
@@ -64,6 +59,16 @@ impl Principal {
 
     pub(crate) fn require(&self, permission: Permission) -> Result<()> {
         if self.may(permission) {
+            Ok(())
+        } else {
+            Err(Error::AccessDenied)
+        }
+    }
+
+    /// The operator at the command line (or first-run setup) only, not a signed-in user,
+    /// whatever their roles: for what no organization decides for itself.
+    pub(crate) fn require_operator(&self) -> Result<()> {
+        if self.user_id.is_none() {
             Ok(())
         } else {
             Err(Error::AccessDenied)

@@ -237,16 +237,6 @@ async fn refuse_overlap(tx: &mut Tx, tenant_id: &str, domain: &str) -> Result<()
     }))
 }
 
-/// The operator only: domains decide whose members addresses are, so an organization's own
-/// administrators cannot take one.
-fn require_operator(actor: &Principal) -> Result<()> {
-    if actor.is_operator() {
-        Ok(())
-    } else {
-        Err(Error::AccessDenied)
-    }
-}
-
 /// Gives the tenant another domain (with its subdomains) for its members' addresses.
 /// Returns the domains it holds now.
 ///
@@ -258,7 +248,7 @@ pub async fn add_domain(
     domain: &str,
     now: i64,
 ) -> Result<Vec<String>> {
-    require_operator(actor)?;
+    actor.require_operator()?;
     let domain = validate::domain_name("domain", domain)?;
     let mut tx = store.begin().await?;
     let tenant = settings_in(&mut tx, &actor.tenant_id).await?;
@@ -268,25 +258,41 @@ pub async fn add_domain(
     if elsewhere > 0 {
         return Err(Error::Conflict(format!(
             "Other organizations have {} at {domain}. Change their addresses or remove them first.",
-            if elsewhere == 1 {
-                "1 member".to_string()
-            } else {
-                format!("{elsewhere} members")
-            }
+            members(elsewhere)
         )));
     }
-    store::tenants::insert_domain(&mut *tx, &actor.tenant_id, &domain, now)
-        .await
-        .map_err(|e| Error::conflict_on_unique(e, format!("{domain} is held already.")))?;
+    // `refuse_overlap` found no one holding it, inside this same write transaction.
+    store::tenants::insert_domain(&mut *tx, &actor.tenant_id, &domain, now).await?;
+    domain_changed(tx, actor, &tenant.name, "Add domain", &domain, now).await
+}
+
+/// "1 member" or "N members".
+fn members(count: i64) -> String {
+    if count == 1 {
+        "1 member".into()
+    } else {
+        format!("{count} members")
+    }
+}
+
+/// Audits a domain given or taken, commits, and answers the domains the tenant holds now.
+async fn domain_changed(
+    mut tx: Tx,
+    actor: &Principal,
+    tenant_name: &str,
+    action: &str,
+    domain: &str,
+    now: i64,
+) -> Result<Vec<String>> {
     audit::record(
         &mut tx,
         actor,
         now,
         Change {
-            action: "Add domain",
+            action,
             target_type: "Tenant",
             target_id: &actor.tenant_id,
-            target_name: &tenant.name,
+            target_name: tenant_name,
             detail: format!("domain {domain}"),
         },
     )
@@ -306,7 +312,7 @@ pub async fn remove_domain(
     domain: &str,
     now: i64,
 ) -> Result<Vec<String>> {
-    require_operator(actor)?;
+    actor.require_operator()?;
     let domain = validate::domain_name("domain", domain)?;
     let mut tx = store.begin().await?;
     let tenant = settings_in(&mut tx, &actor.tenant_id).await?;
@@ -320,32 +326,14 @@ pub async fn remove_domain(
             "This organization does not hold {domain}."
         )));
     }
-    let members = store::tenants::members_at(&mut *tx, &actor.tenant_id, &domain).await?;
-    if members > 0 {
-        let who = if members == 1 {
-            "1 member has".to_string()
-        } else {
-            format!("{members} members have")
-        };
+    let at = store::tenants::members_at(&mut *tx, &actor.tenant_id, &domain).await?;
+    if at > 0 {
+        let verb = if at == 1 { "has" } else { "have" };
         return Err(Error::Conflict(format!(
-            "{who} an address at {domain}. Change their addresses or remove them first."
+            "{} {verb} an address at {domain}. Change their addresses or remove them first.",
+            members(at)
         )));
     }
     store::tenants::delete_domain(&mut *tx, &actor.tenant_id, &domain).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        now,
-        Change {
-            action: "Remove domain",
-            target_type: "Tenant",
-            target_id: &actor.tenant_id,
-            target_name: &tenant.name,
-            detail: format!("domain {domain}"),
-        },
-    )
-    .await?;
-    let domains = store::tenants::domains(&mut *tx, &actor.tenant_id).await?;
-    tx.commit().await?;
-    Ok(domains)
+    domain_changed(tx, actor, &tenant.name, "Remove domain", &domain, now).await
 }

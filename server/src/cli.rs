@@ -13,7 +13,7 @@ use serde::Serialize;
 use types::Role;
 
 use crate::config::{
-    AppCommand, GroupCommand, InviteArgs, KeysCommand, OutboxCommand, Output, RoleArg,
+    AppCommand, DomainArgs, GroupCommand, InviteArgs, KeysCommand, OutboxCommand, Output, RoleArg,
     TenantCommand, UserCommand,
 };
 
@@ -62,34 +62,24 @@ pub async fn tenant(store: &Store, command: TenantCommand) -> Result<(), String>
             );
             show(&output, &tenant, text)
         }
-        TenantCommand::AddDomain {
-            tenant,
-            domain,
-            output,
-        } => {
-            let actor = operator(store, &tenant).await?;
-            let domains = domain::tenants::add_domain(store, &actor, &domain, now())
-                .await
-                .map_err(failed)?;
-            show_domains(&output, &domains)
+        TenantCommand::AddDomain(args) => {
+            let actor = operator(store, &args.tenant).await?;
+            let held = domain::tenants::add_domain(store, &actor, &args.domain, now()).await;
+            show_domains(&args, held)
         }
-        TenantCommand::RemoveDomain {
-            tenant,
-            domain,
-            output,
-        } => {
-            let actor = operator(store, &tenant).await?;
-            let domains = domain::tenants::remove_domain(store, &actor, &domain, now())
-                .await
-                .map_err(failed)?;
-            show_domains(&output, &domains)
+        TenantCommand::RemoveDomain(args) => {
+            let actor = operator(store, &args.tenant).await?;
+            let held = domain::tenants::remove_domain(store, &actor, &args.domain, now()).await;
+            show_domains(&args, held)
         }
     }
 }
 
-fn show_domains(output: &Output, domains: &[String]) -> Result<(), String> {
+/// The domains an organization holds after a change to them.
+fn show_domains(args: &DomainArgs, held: domain::Result<Vec<String>>) -> Result<(), String> {
+    let domains = held.map_err(failed)?;
     let text = format!("Members may have addresses at: {}", domains.join(", "));
-    show(output, &domains, text)
+    show(&args.output, &domains, text)
 }
 
 fn role(arg: RoleArg) -> Role {

@@ -206,24 +206,20 @@ pub enum TenantCommand {
     },
     /// Give an organization another domain for its members' addresses (with its
     /// subdomains). Check first that the organization owns it.
-    AddDomain {
-        #[arg(long)]
-        tenant: String,
-        #[arg(long)]
-        domain: String,
-        #[command(flatten)]
-        output: Output,
-    },
+    AddDomain(DomainArgs),
     /// Take a domain from an organization (not its primary domain, nor one its members
     /// still have addresses at).
-    RemoveDomain {
-        #[arg(long)]
-        tenant: String,
-        #[arg(long)]
-        domain: String,
-        #[command(flatten)]
-        output: Output,
-    },
+    RemoveDomain(DomainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DomainArgs {
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long)]
+    pub domain: String,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

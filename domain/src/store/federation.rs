@@ -131,14 +131,14 @@ pub async fn insert_provider(
     Ok(())
 }
 
-/// Providers whose client secret is kept as given (by a release before sealing): id and
-/// secret.
-pub async fn unsealed_secrets(db: impl SqliteExecutor<'_>) -> Result<Vec<(String, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT id, client_secret FROM identity_providers WHERE client_secret NOT LIKE 'sealed:%'",
+/// Every provider's id and client secret as stored (of every organization: for sealing
+/// those an earlier release kept as given).
+pub async fn client_secrets(db: impl SqliteExecutor<'_>) -> Result<Vec<(String, String)>> {
+    Ok(
+        sqlx::query_as("SELECT id, client_secret FROM identity_providers")
+            .fetch_all(db)
+            .await?,
     )
-    .fetch_all(db)
-    .await?)
 }
 
 pub async fn set_secret(db: impl SqliteExecutor<'_>, id: &str, secret: &str) -> Result<()> {
