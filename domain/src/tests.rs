@@ -1163,92 +1163,158 @@ async fn guesses_sent_at_once_cannot_slip_under_the_throttle() {
     assert!(opened.is_ok(), "{opened:?}");
 }
 
+/// An app with a member, for writing sign-ins and codes straight to the store.
+struct SigningIn {
+    tenant_id: String,
+    user_id: String,
+    app_id: String,
+}
+
+impl SigningIn {
+    async fn new(store: &Store) -> SigningIn {
+        let (operator, _) = tenant_with_admin(store, "contoso.example").await;
+        let user_id = member(store, &operator, "bob@contoso.example").await;
+        let input = AppInput {
+            name: "Wiki",
+            description: "",
+            launch_url: "https://wiki.contoso.example/",
+            logo_url: "",
+            assignment_required: false,
+        };
+        let app = crate::apps::create(store, &operator, input, T0)
+            .await
+            .unwrap();
+        SigningIn {
+            tenant_id: operator.tenant_id,
+            user_id,
+            app_id: app.id,
+        }
+    }
+
+    /// Records an allowed sign-in and the code it gives, as the authorization endpoint does.
+    async fn code(&self, store: &Store, code_hash: &str) -> crate::Result<()> {
+        let event = crate::store::oidc::NewSignIn {
+            tenant_id: &self.tenant_id,
+            user_id: Some(&self.user_id),
+            user_name: "Bob",
+            user_email: "bob@contoso.example",
+            app_id: &self.app_id,
+            app_name: "Wiki",
+            success: true,
+            reason: "Allowed",
+            ip: None,
+        };
+        let grant = crate::store::oidc::Grant {
+            app_id: self.app_id.clone(),
+            user_id: self.user_id.clone(),
+            redirect_uri: "https://wiki.contoso.example/callback".into(),
+            scope: "openid".into(),
+            nonce: None,
+            code_challenge: None,
+            auth_time: T0,
+            amr: "pwd".into(),
+            idp: String::new(),
+            expires_at: T0 + 60,
+            used_at: None,
+        };
+        crate::store::oidc::insert_sign_in_with_code(store, &event, code_hash, &grant, T0).await
+    }
+
+    async fn events(&self, store: &Store) -> usize {
+        crate::store::oidc::sign_ins(&mut *store.read().await.unwrap(), &self.tenant_id, 1000)
+            .await
+            .unwrap()
+            .len()
+    }
+}
+
 #[tokio::test]
 async fn a_write_batch_that_fails_halfway_keeps_nothing_and_the_writer_goes_on() {
-    use crate::store::oidc::{Grant, NewSignIn, insert_sign_in_with_code};
     let f = fixture().await;
-    let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;
-    let bob = member(&f.store, &operator, "bob@contoso.example").await;
-    let input = AppInput {
-        name: "Wiki",
-        description: "",
-        launch_url: "https://wiki.contoso.example/",
-        logo_url: "",
-        assignment_required: false,
-    };
-    let app = crate::apps::create(&f.store, &operator, input, T0)
-        .await
-        .unwrap();
-    let event = NewSignIn {
-        tenant_id: &operator.tenant_id,
-        user_id: Some(&bob),
-        user_name: "Bob",
-        user_email: "bob@contoso.example",
-        app_id: &app.id,
-        app_name: "Wiki",
-        success: true,
-        reason: "Allowed",
-        ip: None,
-    };
-    let grant = Grant {
-        app_id: app.id.clone(),
-        user_id: bob.clone(),
-        redirect_uri: "https://wiki.contoso.example/callback".into(),
-        scope: "openid".into(),
-        nonce: None,
-        code_challenge: None,
-        auth_time: T0,
-        amr: "pwd".into(),
-        idp: String::new(),
-        expires_at: T0 + 60,
-        used_at: None,
-    };
-    let events = || async {
-        crate::store::oidc::sign_ins(
-            &mut *f.store.read().await.unwrap(),
-            &operator.tenant_id,
-            100,
-        )
-        .await
-        .unwrap()
-        .len()
-    };
-    insert_sign_in_with_code(&f.store, &event, "code-1", &grant, T0)
-        .await
-        .unwrap();
-    assert_eq!(events().await, 1);
+    let app = SigningIn::new(&f.store).await;
+    app.code(&f.store, "code-1").await.unwrap();
+    assert_eq!(app.events(&f.store).await, 1);
     // The same code again: its insert fails after the event's, and the event goes too.
-    let again = insert_sign_in_with_code(&f.store, &event, "code-1", &grant, T0).await;
+    let again = app.code(&f.store, "code-1").await;
     assert!(again.is_err(), "a second code with one hash was kept");
-    assert_eq!(events().await, 1, "half of a failed batch was kept");
+    assert_eq!(
+        app.events(&f.store).await,
+        1,
+        "half of a failed batch was kept"
+    );
     // The writer's connection is not left inside the failed transaction.
-    insert_sign_in_with_code(&f.store, &event, "code-2", &grant, T0)
-        .await
-        .unwrap();
-    assert_eq!(events().await, 2);
+    app.code(&f.store, "code-2").await.unwrap();
+    assert_eq!(app.events(&f.store).await, 2);
     // Read back as an exchange reads it: the client and the code in one trip.
     let (client, kept) = crate::store::oidc::client_and_code(
         &mut *f.store.read().await.unwrap(),
         "contoso.example",
-        &app.id,
+        &app.app_id,
         "code-2",
     )
     .await
     .unwrap();
-    assert_eq!(client.map(|c| c.id), Some(app.id.clone()));
+    assert_eq!(client.map(|c| c.id), Some(app.app_id.clone()));
     assert_eq!(
         kept.map(|(g, s)| (g.user_id, s.map(|s| s.id))),
-        Some((bob.clone(), Some(bob)))
+        Some((app.user_id.clone(), Some(app.user_id.clone())))
     );
     let (client, none) = crate::store::oidc::client_and_code(
         &mut *f.store.read().await.unwrap(),
         "fabrikam.example",
-        &app.id,
+        &app.app_id,
         "code-3",
     )
     .await
     .unwrap();
     assert!(client.is_none() && none.is_none());
+}
+
+/// Batches handed in while the writer is busy are written together, in one transaction:
+/// one that fails is undone alone, and the others are kept and said to be.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_written_together_succeed_or_fail_each_on_its_own() {
+    let f = fixture().await;
+    let app = std::sync::Arc::new(SigningIn::new(&f.store).await);
+    // Holding the writer makes the batches queue up behind it.
+    let held = f.store.begin().await.unwrap();
+    let writes: Vec<_> = (0..40)
+        .map(|i| {
+            let (store, app) = (f.store.clone(), app.clone());
+            // Ten hashes come twice: one of each pair must fail.
+            tokio::spawn(async move { app.code(&store, &format!("code-{}", i % 30)).await })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    drop(held);
+    let mut kept = 0;
+    for write in writes {
+        match write.await.unwrap() {
+            Ok(()) => kept += 1,
+            Err(error) => assert!(
+                error.to_string().contains("UNIQUE"),
+                "a batch failed for another reason: {error}"
+            ),
+        }
+    }
+    assert_eq!(kept, 30, "each hash is kept once");
+    assert_eq!(
+        app.events(&f.store).await,
+        30,
+        "a failed batch kept its event"
+    );
+    let mut db = f.store.read().await.unwrap();
+    for i in 0..30 {
+        let (_, code) = crate::store::oidc::client_and_code(
+            &mut *db,
+            "contoso.example",
+            &app.app_id,
+            &format!("code-{i}"),
+        )
+        .await
+        .unwrap();
+        assert!(code.is_some(), "code-{i} was said to be kept but is not");
+    }
 }
 
 /// A request that goes away (a browser closing its connection) drops its future at

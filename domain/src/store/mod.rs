@@ -25,9 +25,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow,
+    SqliteSynchronous,
+};
 use sqlx::{Connection, Sqlite};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError, mpsc, oneshot};
 
 use crate::{Error, Result};
 
@@ -214,6 +217,129 @@ async fn roll_back(mut conn: Conn) {
     }
 }
 
+/// The statements of a batch for [`Store::write_batch`], in a savepoint of their own: the
+/// batch is undone alone when one of them fails, whatever other batches share its
+/// transaction.
+macro_rules! batch_sql {
+    ($($part:expr),+ $(,)?) => {
+        concat!("SAVEPOINT batch;", $($part,)+ "RELEASE batch;")
+    };
+}
+pub(crate) use batch_sql;
+
+/// Statements written with [`batch_sql`], and their arguments.
+pub(crate) type Batch = sqlx::query::Query<'static, Sqlite, SqliteArguments<'static>>;
+
+/// Where a batch's rows go once they are committed, or its error.
+type Answer = oneshot::Sender<Result<Vec<SqliteRow>>>;
+
+/// A batch waiting for the writer.
+struct Job {
+    batch: Batch,
+    done: Answer,
+}
+
+/// How many batches share one transaction at most.
+const GROUP: usize = 64;
+
+/// Starts the thread that writes batches, and gives the way to hand it them.
+///
+/// Batches come from many requests at once, and each one alone is a few inserts: one
+/// transaction for each would spend the writer's time on commits and, between them, on
+/// waiting for the next request's task to be scheduled. So the thread takes every batch
+/// waiting, runs them in one transaction (each in its savepoint) and commits once; batches
+/// that arrive meanwhile wait for the next group. The thread runs a runtime of its own so
+/// that the writer is never queued behind the requests' work (signing tokens, rendering
+/// pages) on their worker threads. It ends when the last [`Store`] is dropped.
+fn start_batches(write: Arc<Connections>) -> Result<mpsc::UnboundedSender<Job>> {
+    let (batches, jobs) = mpsc::unbounded_channel();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(sqlx::Error::Io)?;
+    std::thread::Builder::new()
+        .name("portico-batches".into())
+        .spawn(move || runtime.block_on(write_batches(write, jobs)))
+        .map_err(sqlx::Error::Io)?;
+    Ok(batches)
+}
+
+async fn write_batches(write: Arc<Connections>, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    let mut group = Vec::with_capacity(GROUP);
+    while jobs.recv_many(&mut group, GROUP).await > 0 {
+        write_group(&write, group.drain(..)).await;
+    }
+}
+
+/// Runs `group` in one transaction and answers each batch once it is committed: with its
+/// rows, or with its own error when it failed (and was undone alone), or with the error
+/// that lost the whole transaction.
+async fn write_group(write: &Arc<Connections>, mut jobs: std::vec::Drain<'_, Job>) {
+    let mut conn = match write.get().await {
+        Ok(conn) => conn,
+        Err(error) => return fail(Vec::new(), jobs, &error),
+    };
+    if let Err(error) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+        roll_back(conn).await;
+        return fail(Vec::new(), jobs, &error.into());
+    }
+    let mut ran = Vec::with_capacity(jobs.len());
+    let mut lost = None;
+    for Job { batch, done } in jobs.by_ref() {
+        let rows = batch.fetch_all(&mut *conn).await.map_err(Error::from);
+        if rows.is_err() {
+            let undone = sqlx::query("ROLLBACK TO batch; RELEASE batch;")
+                .execute(&mut *conn)
+                .await;
+            // Some errors (a full disk, say) end the whole transaction, and the savepoint
+            // with it.
+            if let Err(error) = undone {
+                lost = Some(error);
+                ran.push((done, rows));
+                break;
+            }
+        }
+        ran.push((done, rows));
+    }
+    if lost.is_none() {
+        lost = sqlx::query("COMMIT").execute(&mut *conn).await.err();
+    }
+    match lost {
+        None => {
+            drop(conn);
+            for (done, rows) in ran {
+                // The request may have gone away; what it asked for is kept all the same.
+                let _ = done.send(rows);
+            }
+        }
+        Some(error) => {
+            roll_back(conn).await;
+            fail(ran, jobs, &error.into());
+        }
+    }
+}
+
+/// Answers the batches of a group whose transaction was not committed: those that ran
+/// (`ran`, with their own outcome) and those that did not (`waiting`).
+fn fail(
+    ran: Vec<(Answer, Result<Vec<SqliteRow>>)>,
+    waiting: impl Iterator<Item = Job>,
+    error: &Error,
+) {
+    let unkept = || -> Error {
+        sqlx::Error::Io(std::io::Error::other(format!(
+            "the write was not kept: {error}"
+        )))
+        .into()
+    };
+    for (done, rows) in ran {
+        let _ = done.send(rows.and_then(|_| Err(unkept())));
+    }
+    for job in waiting {
+        let _ = job.done.send(Err(unkept()));
+    }
+}
+
 /// What was read lately, by key, standing in for the next reads of the same thing while
 /// this process has written nothing since (every transaction counts, see
 /// [`Store::writes`]): a change made here applies to the very next read. A change made by
@@ -286,6 +412,8 @@ pub struct Store {
     writes: Arc<AtomicU64>,
     /// Sessions read lately, by the hash of their id (see `sessions::principal`).
     pub(crate) sessions: Arc<Recent<crate::sessions::Remembered>>,
+    /// Hands batches to the thread that writes them (see [`Store::write_batch`]).
+    batches: mpsc::UnboundedSender<Job>,
 }
 
 impl Store {
@@ -310,11 +438,13 @@ impl Store {
             sqlx::migrate!("./migrations").run(&mut *conn).await?;
         }
         let read = Connections::new(options.read_only(true), 8);
+        let batches = start_batches(write.clone())?;
         Ok(Store {
             read,
             write,
             writes: Arc::new(AtomicU64::new(0)),
             sessions: Arc::default(),
+            batches,
         })
     }
 
@@ -341,35 +471,23 @@ impl Store {
         Ok(tx)
     }
 
-    /// Runs `batch`, statements that begin and commit a transaction of their own, in one
-    /// trip to the writer's thread, so that the write lock is held for the statements
-    /// alone and never while a request waits for its turn on a worker. It runs on a task
-    /// of its own: a request that goes away cannot stop it halfway. When a statement
-    /// fails, the transaction is rolled back before the connection is handed on. Returns
-    /// the rows the batch's queries gave.
+    /// Runs `batch` (statements written with [`batch_sql`]) and gives the rows its queries
+    /// gave, once they are committed. It is written by a thread of its own together with
+    /// the batches other requests hand in meanwhile (see [`start_batches`]), so the write
+    /// lock is held for the statements alone and never while a request waits for its turn
+    /// on a worker. A request that goes away cannot stop it halfway. When a statement
+    /// fails, the batch is undone alone and that error given.
     ///
     /// Only for rows no session shows (codes, tokens, sign-in events): a batch does not set
     /// aside the sessions read lately (see [`Store::writes`]), so an app's sign-ins do not
     /// make every page read its session again. What changes a session, its users, their
     /// roles or organizations goes through [`Store::begin`].
-    pub(crate) async fn write_batch(
-        &self,
-        batch: sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments<'static>>,
-    ) -> Result<Vec<sqlx::sqlite::SqliteRow>> {
-        let write = self.write.clone();
-        let run = tokio::spawn(async move {
-            let mut conn = write.get().await?;
-            let done = batch.fetch_all(&mut *conn).await;
-            if done.is_err() {
-                // Nothing else can be open on this connection: ending it is always right.
-                roll_back(conn).await;
-            }
-            Ok::<_, Error>(done?)
-        });
-        match run.await {
-            Ok(done) => done,
-            Err(_) => Err(sqlx::Error::WorkerCrashed.into()),
-        }
+    pub(crate) async fn write_batch(&self, batch: Batch) -> Result<Vec<SqliteRow>> {
+        let (done, rows) = oneshot::channel();
+        self.batches
+            .send(Job { batch, done })
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        rows.await.map_err(|_| sqlx::Error::WorkerCrashed)?
     }
 
     /// Closes the connections, letting running statements finish.

@@ -477,13 +477,11 @@ pub async fn insert_sign_in_with_code(
     grant: &Grant,
     now: i64,
 ) -> Result<()> {
-    let batch = concat!(
-        "BEGIN IMMEDIATE;",
+    let batch = super::batch_sql!(
         insert_sign_in_sql!(),
         "INSERT INTO authorization_codes (code_hash, app_id, user_id, redirect_uri, scope, nonce,
             code_challenge, auth_time, amr, idp, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
-         COMMIT;"
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"
     );
     let query = bind_sign_in(sqlx::query(batch), event, now)
         .bind(code_hash.to_string())
@@ -534,19 +532,18 @@ pub async fn use_code_for_tokens(
     }
     macro_rules! use_code {
         () => {
-            "BEGIN IMMEDIATE;
-             UPDATE authorization_codes SET used_at = ?1 WHERE code_hash = ?2 AND used_at IS NULL;"
+            "UPDATE authorization_codes SET used_at = ?1 WHERE code_hash = ?2 AND used_at IS NULL;"
         };
     }
     macro_rules! kept {
         () => {
-            "SELECT EXISTS (SELECT 1 FROM oauth_tokens WHERE token_hash = ?10); COMMIT;"
+            "SELECT EXISTS (SELECT 1 FROM oauth_tokens WHERE token_hash = ?10);"
         };
     }
     let batch: &'static str = if tokens.len() == 1 {
-        concat!(use_code!(), token_if_ours!("10", "11", "12"), kept!())
+        super::batch_sql!(use_code!(), token_if_ours!("10", "11", "12"), kept!())
     } else {
-        concat!(
+        super::batch_sql!(
             use_code!(),
             token_if_ours!("10", "11", "12"),
             token_if_ours!("13", "14", "15"),
