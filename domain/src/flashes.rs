@@ -7,10 +7,10 @@
 //! content sealed (AES-256-GCM) with a key derived from the id, so the database alone
 //! opens nothing.
 
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use sha2::{Digest, Sha256};
 use types::Flash;
 
+use crate::vault::Vault;
 use crate::{Error, Result, Store, secrets, store};
 
 /// How long a flash waits for the page that shows it, in seconds.
@@ -18,13 +18,12 @@ pub const LIFETIME: i64 = 120;
 
 /// The sealing key of the flash whose cookie carries `id`: apart from the id's hash (the
 /// row's key), which is SHA-256 of the id alone.
-fn key_of(id: &str) -> Result<LessSafeKey> {
+fn key_of(id: &str) -> Result<Vault> {
     let mut digest = Sha256::new();
     digest.update(b"portico flash key\0");
     digest.update(id.as_bytes());
-    let key = UnboundKey::new(&AES_256_GCM, &digest.finalize())
-        .map_err(|_| Error::Conflict("Cannot make a key to seal the message.".into()))?;
-    Ok(LessSafeKey::new(key))
+    Vault::with_key(&digest.finalize().into())
+        .map_err(|_| Error::Conflict("Cannot make a key to seal the message.".into()))
 }
 
 /// Keeps `flash` for the session whose cookie hashes to `session_hash`; returns the id for
@@ -36,16 +35,9 @@ pub async fn keep(
     now: i64,
 ) -> Result<String> {
     let id = secrets::new_secret();
-    let mut sealed = serde_json::to_vec(flash)
+    let plain = serde_json::to_vec(flash)
         .map_err(|e| Error::Conflict(format!("Cannot keep the message: {e}")))?;
-    // Each key seals one message only, so a fixed nonce never repeats under a key.
-    key_of(&id)?
-        .seal_in_place_append_tag(
-            Nonce::assume_unique_for_key([0; 12]),
-            Aad::empty(),
-            &mut sealed,
-        )
-        .map_err(|_| Error::Conflict("Cannot seal the message.".into()))?;
+    let sealed = key_of(&id)?.seal_bytes(b"", &plain)?;
     let mut tx = store.begin().await?;
     store::flashes::insert(
         &mut *tx,
@@ -76,18 +68,14 @@ pub async fn take(
     let mut tx = store.begin().await?;
     let row = store::flashes::take(&mut *tx, &id_hash).await?;
     tx.commit().await?;
-    let Some((made_in, mut sealed, expires_at)) = row else {
+    let Some((made_in, sealed, expires_at)) = row else {
         return Ok(None);
     };
     if expires_at <= now || made_in.as_deref() != session_hash {
         return Ok(None);
     }
-    let Ok(opened) = key_of(id)?.open_in_place(
-        Nonce::assume_unique_for_key([0; 12]),
-        Aad::empty(),
-        &mut sealed,
-    ) else {
+    let Some(opened) = key_of(id)?.open_bytes(b"", sealed) else {
         return Ok(None);
     };
-    Ok(serde_json::from_slice(opened).ok())
+    Ok(serde_json::from_slice(&opened).ok())
 }

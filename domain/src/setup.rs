@@ -64,11 +64,7 @@ pub async fn complete(
         validate::domain_name("primary_domain", input.primary_domain),
         validate::email("email", input.admin_email),
     ) {
-        (Ok(domain), Ok(email))
-            if !email
-                .rsplit_once('@')
-                .is_some_and(|(_, at)| tenants::covers(&domain, at)) =>
-        {
+        (Ok(domain), Ok(email)) if !tenants::covers(&domain, tenants::domain_of(&email)) => {
             Some(types::FieldError {
                 field: "email".into(),
                 message: format!("Use your address at {domain}, the organization's domain."),

@@ -162,6 +162,11 @@ pub(crate) fn covers(held: &str, domain: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
 }
 
+/// The domain of a (validated) address: what follows its `@`.
+pub(crate) fn domain_of(email: &str) -> &str {
+    email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()
+}
+
 /// The domains a tenant's members have their addresses at, and those other tenants hold
 /// under them (databases from before this rule may have such). Read once, checked for many
 /// addresses (an import).
@@ -182,7 +187,7 @@ impl Domains {
     /// only at domains the operator has given it. The most specific domain covering the
     /// address decides whose it is.
     pub(crate) fn check(&self, field: &str, email: &str) -> Result<(), FieldError> {
-        let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+        let domain = domain_of(email);
         let owner = self
             .held
             .iter()
@@ -248,10 +253,7 @@ pub async fn add_domain(
     domain: &str,
     now: i64,
 ) -> Result<Vec<String>> {
-    actor.require_operator()?;
-    let domain = validate::domain_name("domain", domain)?;
-    let mut tx = store.begin().await?;
-    let tenant = settings_in(&mut tx, &actor.tenant_id).await?;
+    let (mut tx, tenant, domain) = begin_domain_change(store, actor, domain).await?;
     refuse_overlap(&mut tx, &actor.tenant_id, &domain).await?;
     // Members other organizations made there before domains were checked.
     let elsewhere = store::tenants::members_elsewhere(&mut *tx, &actor.tenant_id, &domain).await?;
@@ -264,6 +266,20 @@ pub async fn add_domain(
     // `refuse_overlap` found no one holding it, inside this same write transaction.
     store::tenants::insert_domain(&mut *tx, &actor.tenant_id, &domain, now).await?;
     domain_changed(tx, actor, &tenant.name, "Add domain", &domain, now).await
+}
+
+/// Checks that the operator asks and that `domain` is a domain name, and begins the
+/// change: the transaction, the tenant's settings and domains, and the domain as checked.
+async fn begin_domain_change(
+    store: &Store,
+    actor: &Principal,
+    domain: &str,
+) -> Result<(Tx, TenantSettings, String)> {
+    actor.require_operator()?;
+    let domain = validate::domain_name("domain", domain)?;
+    let mut tx = store.begin().await?;
+    let tenant = settings_in(&mut tx, &actor.tenant_id).await?;
+    Ok((tx, tenant, domain))
 }
 
 /// "1 member" or "N members".
@@ -312,10 +328,7 @@ pub async fn remove_domain(
     domain: &str,
     now: i64,
 ) -> Result<Vec<String>> {
-    actor.require_operator()?;
-    let domain = validate::domain_name("domain", domain)?;
-    let mut tx = store.begin().await?;
-    let tenant = settings_in(&mut tx, &actor.tenant_id).await?;
+    let (mut tx, tenant, domain) = begin_domain_change(store, actor, domain).await?;
     if domain == tenant.primary_domain {
         return Err(Error::Conflict(format!(
             "{domain} is the organization's primary domain; it stays."

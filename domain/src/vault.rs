@@ -68,21 +68,39 @@ impl Vault {
         }
     }
 
-    /// `plain`, sealed for `owner`.
-    pub fn seal(&self, owner: &str, plain: &str) -> crate::Result<String> {
+    /// `plain`, sealed for `owner`: a random nonce, then the sealed bytes and their tag.
+    pub(crate) fn seal_bytes(&self, owner: &[u8], plain: &[u8]) -> crate::Result<Vec<u8>> {
         let nonce = random_bytes::<NONCE_LEN>();
-        let mut sealed = plain.as_bytes().to_vec();
+        let mut sealed = plain.to_vec();
         self.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(owner.as_bytes()),
+                Aad::from(owner),
                 &mut sealed,
             )
             .map_err(|_| crate::Error::Hashing("a secret could not be sealed".into()))?;
-        Ok(format!(
-            "{SEALED}{}",
-            URL_SAFE_NO_PAD.encode([&nonce[..], &sealed].concat())
-        ))
+        Ok([&nonce[..], &sealed].concat())
+    }
+
+    /// What [`Vault::seal_bytes`] sealed for `owner`; None when it does not open (another
+    /// key, another owner, altered).
+    pub(crate) fn open_bytes(&self, owner: &[u8], mut sealed: Vec<u8>) -> Option<Vec<u8>> {
+        if sealed.len() < NONCE_LEN {
+            return None;
+        }
+        let mut body = sealed.split_off(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(&sealed).ok()?;
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(owner), &mut body)
+            .ok()?;
+        Some(plain.to_vec())
+    }
+
+    /// `plain`, sealed for `owner`, as text to store.
+    pub fn seal(&self, owner: &str, plain: &str) -> crate::Result<String> {
+        let sealed = self.seal_bytes(owner.as_bytes(), plain.as_bytes())?;
+        Ok(format!("{SEALED}{}", URL_SAFE_NO_PAD.encode(sealed)))
     }
 
     /// Whether `stored` is sealed already.
@@ -96,16 +114,7 @@ impl Vault {
         let Some(sealed) = stored.strip_prefix(SEALED) else {
             return Some(stored.to_string());
         };
-        let mut bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
-        if bytes.len() < NONCE_LEN {
-            return None;
-        }
-        let mut sealed = bytes.split_off(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(&bytes).ok()?;
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(owner.as_bytes()), &mut sealed)
-            .ok()?;
-        String::from_utf8(plain.to_vec()).ok()
+        let sealed = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        String::from_utf8(self.open_bytes(owner.as_bytes(), sealed)?).ok()
     }
 }

@@ -158,7 +158,7 @@ pub async fn delete_domain(
 
 /// How many of the tenant's members have addresses at `domain` or under it.
 pub async fn members_at(db: impl SqliteExecutor<'_>, tenant_id: &str, domain: &str) -> Result<i64> {
-    count_members(db, "tenant_id = ?1", tenant_id, domain).await
+    count_members(db, tenant_id, domain, true).await
 }
 
 /// How many members of other tenants have addresses at `domain` or under it.
@@ -167,22 +167,23 @@ pub async fn members_elsewhere(
     tenant_id: &str,
     domain: &str,
 ) -> Result<i64> {
-    count_members(db, "tenant_id <> ?1", tenant_id, domain).await
+    count_members(db, tenant_id, domain, false).await
 }
 
-/// Members at `domain` or under it, of the tenants `whose` (SQL on `?1`, the tenant) picks.
+/// Members at `domain` or under it, of the tenant (`own`) or of the others.
 async fn count_members(
     db: impl SqliteExecutor<'_>,
-    whose: &'static str,
     tenant_id: &str,
     domain: &str,
+    own: bool,
 ) -> Result<i64> {
-    Ok(sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM users WHERE {whose} AND user_type = 'Member'
-         AND (email LIKE '%@' || ?2 OR email LIKE '%.' || ?2)"
-    ))
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE (tenant_id = ?1) = ?3 AND user_type = 'Member'
+         AND (email LIKE '%@' || ?2 OR email LIKE '%.' || ?2)",
+    )
     .bind(tenant_id)
     .bind(domain)
+    .bind(own)
     .fetch_one(db)
     .await?)
 }
