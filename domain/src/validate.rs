@@ -3,6 +3,8 @@
 
 use crate::{Error, Result};
 use types::FieldError;
+use unicode_normalization::UnicodeNormalization;
+use unicode_script::{Script, UnicodeScript};
 
 fn field_error(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
@@ -55,10 +57,13 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> 
     Ok(value.to_string())
 }
 
-/// An email address, lower-cased. Deliberately strict: one `@`, a local part without
-/// spaces, quotes or angle brackets, and a domain name with at least one dot.
+/// An email address in the one form Portico compares: NFKC-normalized (full-width and
+/// other compatibility forms become the plain letters they stand for), then lower-cased.
+/// Deliberately strict: one `@`, a local part without spaces, quotes or angle brackets and
+/// written in one script (so that `guеst` with a Cyrillic `е` is not a second `guest`),
+/// and a domain name with at least one dot.
 pub fn email(field: &str, value: &str) -> Result<String, FieldError> {
-    let value = value.trim().to_lowercase();
+    let value: String = value.trim().nfkc().collect::<String>().to_lowercase();
     let invalid = || field_error(field, "Enter an email address like name@example.com.");
     if value.is_empty() {
         return Err(field_error(field, "Enter an email address."));
@@ -78,11 +83,56 @@ pub fn email(field: &str, value: &str) -> Result<String, FieldError> {
         && local
             .chars()
             .all(|c| c.is_alphanumeric() || "._%+-'&=!#$*/?^`{|}~".contains(c));
+    if local_ok && let Some((first, second)) = mixed_scripts(local) {
+        return Err(field_error(
+            field,
+            format!(
+                "The part before the @ mixes {} and {} letters, as look-alike addresses do. Type it in one script.",
+                first.full_name(),
+                second.full_name()
+            ),
+        ));
+    }
     match domain_name(field, domain) {
         // The domain as written, but without a final dot (`x.example.` is `x.example`).
         Ok(domain) if local_ok => Ok(format!("{local}@{domain}")),
         _ => Err(invalid()),
     }
+}
+
+/// Two scripts that `text` mixes, if it mixes any, by the "highly restrictive" level of
+/// Unicode's identifier profile (UTS #39 §5.2): letters of one script (digits and
+/// punctuation belong to all), except that Latin, Han, Hiragana and Katakana go together
+/// (Japanese), as do Latin, Han and Bopomofo (Chinese) and Latin, Han and Hangul (Korean).
+fn mixed_scripts(text: &str) -> Option<(Script, Script)> {
+    use Script::{Bopomofo, Han, Hangul, Hiragana, Katakana, Latin};
+    const WRITINGS: [&[Script]; 3] = [
+        &[Latin, Han, Hiragana, Katakana],
+        &[Latin, Han, Bopomofo],
+        &[Latin, Han, Hangul],
+    ];
+    let mut scripts: Vec<Script> = Vec::new();
+    for c in text.chars() {
+        let script = c.script();
+        if !matches!(script, Script::Common | Script::Inherited) && !scripts.contains(&script) {
+            scripts.push(script);
+        }
+    }
+    if scripts.len() < 2
+        || WRITINGS
+            .iter()
+            .any(|w| scripts.iter().all(|s| w.contains(s)))
+    {
+        return None;
+    }
+    // Name two that no one writing allows together.
+    let first = scripts[0];
+    let second = scripts[1..]
+        .iter()
+        .copied()
+        .find(|s| !WRITINGS.iter().any(|w| w.contains(&first) && w.contains(s)))
+        .unwrap_or(scripts[1]);
+    Some((first, second))
 }
 
 /// A DNS domain name, lower-cased: dot-separated labels of letters, digits and hyphens.
@@ -184,4 +234,51 @@ pub fn invited_email(field: &str, value: &str) -> Result<String, FieldError> {
         ));
     }
     Ok(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_compared_in_one_form() {
+        for (typed, kept) in [
+            ("Ann@Partner.Example", "ann@partner.example"),
+            // Full-width letters are the letters they stand for.
+            ("\u{ff41}dmin@contoso.example", "admin@contoso.example"),
+            ("ADMIN@\u{ff43}ontoso.example", "admin@contoso.example"),
+            // A final dot of the domain is dropped.
+            ("bob@contoso.example.", "bob@contoso.example"),
+            // One script other than Latin is fine, as is a Japanese mix.
+            (
+                "\u{432}\u{430}\u{43d}\u{44f}@partner.example",
+                "\u{432}\u{430}\u{43d}\u{44f}@partner.example",
+            ),
+            (
+                "\u{7530}\u{4e2d}\u{305f}\u{308d}\u{3046}.tanaka@partner.example",
+                "\u{7530}\u{4e2d}\u{305f}\u{308d}\u{3046}.tanaka@partner.example",
+            ),
+        ] {
+            assert_eq!(email("email", typed).as_deref(), Ok(kept), "{typed}");
+        }
+    }
+
+    #[test]
+    fn look_alike_addresses_that_mix_scripts_are_refused() {
+        for typed in [
+            // A Cyrillic e among Latin letters.
+            "gu\u{435}st@contoso.example",
+            // A Greek omicron.
+            "b\u{3bf}b@contoso.example",
+            // Cyrillic and Greek together.
+            "\u{432}\u{3b1}@contoso.example",
+        ] {
+            let refused = email("email", typed).expect_err(typed);
+            assert!(
+                refused.message.contains("mixes"),
+                "{typed}: {}",
+                refused.message
+            );
+        }
+    }
 }
