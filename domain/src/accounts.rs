@@ -81,19 +81,17 @@ fn audit_change<'a>(signed_in: &'a SignedIn, action: &'a str, detail: String) ->
     }
 }
 
-/// Ends the account's sessions elsewhere (`session` is the token of the one acting): after
-/// its way in changed, a session someone else opened with the old one must not go on.
+/// Ends the account's sessions elsewhere (`session` is the token of the one acting) and
+/// revokes the tokens of every guest user it redeemed: after its way in changed, nothing
+/// someone else opened with the old one may go on.
 async fn end_other_sessions(
     tx: &mut crate::store::Tx,
     account_id: &str,
     session: &str,
+    now: i64,
 ) -> Result<()> {
-    store::sessions::delete_for_identity_except(
-        &mut **tx,
-        &identity(account_id),
-        &crate::secrets::hash_secret(session),
-    )
-    .await?;
+    let keep = crate::secrets::hash_secret(session);
+    crate::sessions::end_identity(tx, &identity(account_id), Some(&keep), now).await?;
     Ok(())
 }
 
@@ -117,7 +115,7 @@ pub async fn set_password(
     let hash = crate::password::hash_blocking(password.to_string()).await?;
     let mut tx = store.begin().await?;
     store::accounts::set_password(&mut *tx, &id, &hash.0, now).await?;
-    end_other_sessions(&mut tx, &id, session).await?;
+    end_other_sessions(&mut tx, &id, session, now).await?;
     let change = audit_change(signed_in, "Change account password", account.email);
     audit::record(&mut tx, &signed_in.principal, now, change).await?;
     tx.commit().await?;
@@ -152,7 +150,7 @@ pub async fn remove_passkey(
     if !store::accounts::delete_passkey(&mut *tx, &id, passkey_id).await? {
         return Err(Error::NotFound("passkey"));
     }
-    end_other_sessions(&mut tx, &id, session).await?;
+    end_other_sessions(&mut tx, &id, session, now).await?;
     let change = audit_change(signed_in, "Remove passkey", account.email);
     audit::record(&mut tx, &signed_in.principal, now, change).await?;
     tx.commit().await?;

@@ -22,19 +22,51 @@ pub(crate) async fn record(
     now: i64,
     change: Change<'_>,
 ) -> Result<()> {
+    record_as(
+        tx,
+        &actor.tenant_id,
+        actor.user_id.as_deref(),
+        &actor.name,
+        actor.ip.as_deref(),
+        now,
+        change,
+    )
+    .await
+}
+
+/// Records a change that Portico itself made by a rule (no person or program asked for it),
+/// in the tenant `tenant_id`.
+pub(crate) async fn record_by_portico(
+    tx: &mut Tx,
+    tenant_id: &str,
+    now: i64,
+    change: Change<'_>,
+) -> Result<()> {
+    record_as(tx, tenant_id, None, "Portico", None, now, change).await
+}
+
+async fn record_as(
+    tx: &mut Tx,
+    tenant_id: &str,
+    actor_id: Option<&str>,
+    actor_name: &str,
+    ip: Option<&str>,
+    now: i64,
+    change: Change<'_>,
+) -> Result<()> {
     store::audit::insert(
         &mut **tx,
         NewEvent {
-            tenant_id: &actor.tenant_id,
+            tenant_id,
             at: now,
-            actor_id: actor.user_id.as_deref(),
-            actor_name: &actor.name,
+            actor_id,
+            actor_name,
             action: change.action,
             target_type: change.target_type,
             target_id: change.target_id,
             target_name: change.target_name,
             detail: &change.detail,
-            ip: actor.ip.as_deref(),
+            ip,
         },
     )
     .await

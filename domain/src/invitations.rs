@@ -346,7 +346,7 @@ async fn issue(
             link.message,
             &redeem_url,
         );
-        outbox::enqueue(tx, &actor.tenant_id, &mail, now).await?;
+        outbox::enqueue(tx, Some(&actor.tenant_id), &mail, now).await?;
     }
     Ok((invitation_id, redeem_url))
 }
@@ -492,7 +492,8 @@ fn invitation_mail(email: &str, tenant: &str, inviter: &str, message: &str, link
         subject,
         text,
         html,
-        secret: false,
+        // The link redeems the invitation: whoever reads it can become the guest.
+        secret: true,
     }
 }
 

@@ -22,6 +22,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod setup;
 pub mod store;
+pub mod sweeper;
 pub mod tenants;
 pub mod users;
 pub mod validate;

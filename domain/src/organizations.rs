@@ -5,16 +5,19 @@
 use crate::audit::{self, Change};
 use crate::outbox::{self, Mail, escape_html};
 use crate::sessions::{self, Client, OpenedSession, SessionPolicy, SignedIn};
+use crate::store::Tx;
 use crate::{Error, Result, Store, secrets, store, validate};
 
 pub const CODE_LIFETIME: i64 = 600;
 pub const MAX_ATTEMPTS: i64 = 5;
-/// Codes mailed to one address in a quarter of an hour, at most.
+/// One-time codes made for one mailbox in a quarter of an hour, at most: sign-in codes and
+/// redemption codes together (see [`reserve_mailbox_code`]).
 pub const MAX_CODES_PER_WINDOW: i64 = 5;
 /// Codes asked for from one address of origin in a quarter of an hour, at most, whatever
 /// the mailboxes.
 pub const MAX_CODES_PER_ORIGIN: i64 = 30;
-const WINDOW: i64 = 900;
+/// The window in which codes are counted per mailbox and per address of origin.
+pub const CODE_WINDOW: i64 = 900;
 
 /// Starts a guest's sign-in with a passcode. The answer is the same whether or not the
 /// address belongs to a guest (nothing tells who has an account); the code is mailed only
@@ -32,17 +35,17 @@ pub async fn send_sign_in_code(
     let token_hash = secrets::hash_secret(&token);
     let mut tx = store.begin().await?;
     let from_origin = match ip {
-        Some(ip) => store::sessions::codes_asked_from_since(&mut *tx, ip, now - WINDOW).await?,
+        Some(ip) => {
+            store::sessions::codes_asked_from_since(&mut *tx, ip, now - CODE_WINDOW).await?
+        }
         None => 0,
     };
-    if from_origin >= MAX_CODES_PER_ORIGIN
-        || store::sessions::codes_sent_since(&mut *tx, &email, now - WINDOW).await?
-            >= MAX_CODES_PER_WINDOW
-    {
+    if from_origin >= MAX_CODES_PER_ORIGIN {
         return Err(Error::Throttled {
-            retry_after: WINDOW,
+            retry_after: CODE_WINDOW,
         });
     }
+    reserve_mailbox_code(&mut tx, &email, now).await?;
     let code = secrets::new_code();
     store::sessions::insert_sign_in_code(
         &mut *tx,
@@ -55,7 +58,7 @@ pub async fn send_sign_in_code(
     )
     .await?;
     let places = store::sessions::memberships(&mut *tx, &identity, None).await?;
-    if let Some(first) = places.first() {
+    if !places.is_empty() {
         let mail = Mail {
             recipient: email.clone(),
             subject: "Your Portico sign-in code".into(),
@@ -70,10 +73,26 @@ pub async fn send_sign_in_code(
             ),
             secret: true,
         };
-        outbox::enqueue(&mut tx, &first.tenant_id, &mail, now).await?;
+        // Filed under no organization: none of them asked for it, and their administrators
+        // must not learn who signs in where else.
+        outbox::enqueue(&mut tx, None, &mail, now).await?;
     }
     tx.commit().await?;
     Ok(token)
+}
+
+/// Counts a one-time code for `email` against the mailbox's limit, which sign-in and
+/// redemption share: a code may be tried only so often, so how many codes one mailbox
+/// gets bounds how often its codes can be guessed, whichever way they are asked for.
+pub(crate) async fn reserve_mailbox_code(tx: &mut Tx, email: &str, now: i64) -> Result<()> {
+    if store::sessions::mailbox_codes_since(&mut **tx, email, now - CODE_WINDOW).await?
+        >= MAX_CODES_PER_WINDOW
+    {
+        return Err(Error::Throttled {
+            retry_after: CODE_WINDOW,
+        });
+    }
+    store::sessions::record_mailbox_code(&mut **tx, email, now).await
 }
 
 /// Checks the code; on success opens a session in the first organization where the address
@@ -120,6 +139,11 @@ pub(crate) fn member_of(identity: &str) -> Option<&str> {
     identity.strip_prefix("member:")
 }
 
+/// A member's own identity, the one [`member_of`] reads.
+pub(crate) fn member_identity(member_id: &str) -> String {
+    format!("member:{member_id}")
+}
+
 /// Moves the session to the person's user in `tenant_id`.
 pub async fn switch(
     store: &Store,
@@ -155,6 +179,10 @@ pub async fn leave(store: &Store, signed_in: &SignedIn, token: &str, now: i64) -
     let identity = signed_in.identity.clone().unwrap_or_default();
     let user_id = signed_in.me.user_id.clone();
     let mut tx = store.begin().await?;
+    // Guests are given no administrator roles, but one given a role before that rule
+    // must not leave the organization without a global administrator.
+    let user = crate::users::find_in_tenant(&mut *tx, &signed_in.principal, &user_id).await?;
+    crate::users::keep_a_global_admin(&mut tx, &signed_in.principal.tenant_id, &user).await?;
     audit::record(
         &mut tx,
         &signed_in.principal,

@@ -13,15 +13,23 @@ pub(crate) struct Mail {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// Carries a one-time code: its text is never shown to administrators.
+    /// Carries a secret (a one-time code, an invitation link): its text is never shown to
+    /// administrators.
     pub secret: bool,
 }
 
-pub(crate) async fn enqueue(tx: &mut Tx, tenant_id: &str, mail: &Mail, now: i64) -> Result<i64> {
+/// Queues a mail, filed under the organization whose administrators may see that it was
+/// sent, or under none (the operator's alone).
+pub(crate) async fn enqueue(
+    tx: &mut Tx,
+    tenant_id: Option<&str>,
+    mail: &Mail,
+    now: i64,
+) -> Result<i64> {
     store::outbox::insert(
         &mut **tx,
         NewMail {
-            tenant_id: Some(tenant_id),
+            tenant_id,
             recipient: &mail.recipient,
             subject: &mail.subject,
             text_body: &mail.text,

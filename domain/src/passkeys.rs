@@ -216,16 +216,31 @@ async fn begin_authentication(
     keep(store, ceremony, json(&options)?).await
 }
 
+/// Passkey sign-ins one address may begin in a throttle window (each keeps a ceremony).
+pub const MAX_BEGINS_PER_ADDRESS: i64 = 20;
+/// Passkey sign-ins one client address may begin in a throttle window, whatever the address.
+pub const MAX_BEGINS_PER_CLIENT: i64 = 100;
+
 /// Begins signing in with a passkey of the account with this address; `next` is where to
-/// go afterwards.
+/// go afterwards. Each beginning keeps a ceremony until it expires, so beginnings are
+/// throttled per address and per client address, like failed sign-ins.
 pub async fn begin_sign_in(
     store: &Store,
     passkeys: &Passkeys,
+    policy: &SessionPolicy,
     email: &str,
+    client: &Client,
     next: Option<&str>,
     now: i64,
 ) -> Result<Begun> {
     let email = crate::validate::email("email", email)?;
+    let address_key = format!("passkey:{email}");
+    // Without a client address (never behind Portico's own listener) only the address's
+    // limit applies: one bucket shared by every such client would let one lock out all.
+    let client_key = client.ip.as_ref().map(|ip| format!("passkey-from:{ip}"));
+    let mut limits = vec![(&address_key, MAX_BEGINS_PER_ADDRESS)];
+    limits.extend(client_key.as_ref().map(|key| (key, MAX_BEGINS_PER_CLIENT)));
+    sessions::reserve_attempt(store, policy, &limits, now).await?;
     begin_authentication(store, passkeys, &email, None, next, now).await
 }
 

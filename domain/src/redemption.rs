@@ -5,6 +5,11 @@
 //! [`crate::federation`]), or a one-time passcode mailed to the invited address (8 digits,
 //! 10 minutes, 5 attempts, resent at most once a minute). Then they accept or decline on a
 //! consent page. Accepting succeeds once, however many browsers try at the same moment.
+//!
+//! Guessing a passcode is bounded by limits that outlive any one redemption: starts per
+//! invitation are counted in a record that declining and accepting leave alone, codes per
+//! mailbox are shared with sign-in, and after [`MAX_WRONG_CODES`] wrong codes in all the
+//! invitation is locked until an administrator sends a new one.
 
 use types::{
     ExternalState, InvitationInfo, ProofMethod, RedemptionMethod, RedemptionStatus, TicketState,
@@ -25,6 +30,13 @@ pub const MAX_STARTS_PER_WINDOW: i64 = 20;
 pub const START_WINDOW: i64 = 900;
 /// How long a started redemption may take.
 pub const REDEMPTION_LIFETIME: i64 = 3600;
+/// Wrong passcodes one invitation tolerates across all its redemptions; then it is locked.
+pub const MAX_WRONG_CODES: i64 = 20;
+
+/// Whether an invitation can still be redeemed: pending, not expired, not locked.
+fn redeemable(ticket: &Ticket, now: i64) -> bool {
+    ticket.status == "PendingAcceptance" && ticket.expires_at > now && !ticket.locked
+}
 
 fn info(ticket: &Ticket) -> InvitationInfo {
     InvitationInfo {
@@ -47,7 +59,11 @@ pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketStat
         return Ok(TicketState::Unknown);
     };
     Ok(match found.status.as_str() {
-        "PendingAcceptance" if found.expires_at > now => TicketState::Open(info(&found)),
+        _ if redeemable(&found, now) => TicketState::Open(info(&found)),
+        "PendingAcceptance" if found.locked => TicketState::Locked {
+            tenant_name: found.tenant_name,
+            inviter_name: found.inviter_name,
+        },
         "PendingAcceptance" => TicketState::Expired {
             tenant_name: found.tenant_name,
             inviter_name: found.inviter_name,
@@ -77,7 +93,7 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
     let found =
         store::invitations::by_ticket(&mut *store.read().await?, &secrets::hash_secret(ticket))
             .await?
-            .filter(|t| t.status == "PendingAcceptance" && t.expires_at > now)
+            .filter(|t| redeemable(t, now))
             .ok_or(Error::InvalidLink)?;
     let token = secrets::new_secret();
     let token_hash = secrets::hash_secret(&token);
@@ -89,15 +105,16 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
     );
     let mut tx = store.begin().await?;
     // Each start mails a code to the invited address: a link in the wrong hands must not
-    // become a way to flood that mailbox.
+    // become a way to flood that mailbox, nor, by starting again, to more guesses.
     let recent =
-        store::invitations::redemptions_since(&mut *tx, &found.invitation_id, now - START_WINDOW)
+        store::invitations::starts_since(&mut *tx, &found.invitation_id, now - START_WINDOW)
             .await?;
     if recent >= MAX_STARTS_PER_WINDOW {
         return Err(Error::Throttled {
             retry_after: START_WINDOW,
         });
     }
+    store::invitations::record_start(&mut *tx, &found.invitation_id, now).await?;
     store::invitations::insert_redemption(
         &mut *tx,
         &token_hash,
@@ -117,6 +134,7 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
 }
 
 async fn send_code(tx: &mut store::Tx, ticket: &Ticket, token_hash: &str, now: i64) -> Result<()> {
+    crate::organizations::reserve_mailbox_code(tx, &ticket.email, now).await?;
     let code = secrets::new_code();
     store::invitations::put_code(
         &mut **tx,
@@ -145,7 +163,7 @@ async fn send_code(tx: &mut store::Tx, ticket: &Ticket, token_hash: &str, now: i
         html,
         secret: true,
     };
-    outbox::enqueue(tx, &ticket.tenant_id, &mail, now).await?;
+    outbox::enqueue(tx, Some(&ticket.tenant_id), &mail, now).await?;
     Ok(())
 }
 
@@ -168,7 +186,7 @@ pub(crate) async fn open_redemption(
 ) -> Result<(Ticket, Option<String>)> {
     store::invitations::by_redemption(&mut *store.read().await?, token_hash, now)
         .await?
-        .filter(|(t, _)| t.status == "PendingAcceptance" && t.expires_at > now)
+        .filter(|(t, _)| redeemable(t, now))
         .ok_or(Error::InvalidLink)
 }
 
@@ -376,7 +394,7 @@ pub async fn verify_home_password(
         .filter(|m| m.enabled)
         .ok_or_else(|| Error::Conflict("Confirm your address with a code instead.".into()))?;
     let stored = member.password_hash.clone().unwrap_or_default();
-    let identity = format!("member:{}", member.id);
+    let identity = crate::organizations::member_identity(&member.id);
     prove_with_password(
         store,
         policy,
@@ -501,6 +519,12 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
     }
     let attempts = store::invitations::count_attempt(&mut *tx, &token_hash).await?;
     if !secrets::same(&secrets::hash_code(&token_hash, code), &stored.code_hash) {
+        let wrong = store::invitations::count_wrong_code(&mut *tx, &ticket.invitation_id).await?;
+        if wrong >= MAX_WRONG_CODES {
+            lock(&mut tx, &ticket, wrong, now).await?;
+            tx.commit().await?;
+            return Err(Error::Conflict(locked_message(&ticket)));
+        }
         tx.commit().await?;
         let left = MAX_CODE_ATTEMPTS - attempts;
         return Err(Error::Invalid(vec![types::FieldError {
@@ -527,6 +551,37 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
     store::invitations::set_proven(&mut *tx, &token_hash, &identity).await?;
     tx.commit().await?;
     Ok(AfterCode::Consent)
+}
+
+/// What the person is told when too many wrong codes locked their invitation.
+fn locked_message(ticket: &Ticket) -> String {
+    format!(
+        "Too many wrong codes were typed for this invitation, so it is locked. Ask {} at {} to send you a new one.",
+        ticket.inviter_name, ticket.tenant_name
+    )
+}
+
+/// Locks an invitation whose codes were guessed at too often: every redemption of it ends,
+/// its link stays dead until an administrator sends a new invitation. Audited with
+/// Portico itself as the actor.
+async fn lock(tx: &mut store::Tx, ticket: &Ticket, wrong: i64, now: i64) -> Result<()> {
+    store::invitations::lock(tx, &ticket.invitation_id, now).await?;
+    audit::record_by_portico(
+        tx,
+        &ticket.tenant_id,
+        now,
+        Change {
+            action: "Lock invitation",
+            target_type: "User",
+            target_id: &ticket.user_id,
+            target_name: &ticket.display_name,
+            detail: format!(
+                "{}: {wrong} wrong one-time codes; send a new invitation to let them in",
+                ticket.email
+            ),
+        },
+    )
+    .await
 }
 
 /// Makes the invited person's Portico account, with a password (same rules as members'),

@@ -119,10 +119,13 @@ pub async fn sign_in(
     // A member of an organization here, else a Portico account an invited person made.
     let member = store::users::member_credentials(&mut *store.read().await?, &email).await?;
     let holder = match member {
-        Some(m) => m
-            .password_hash
-            .filter(|_| m.enabled)
-            .map(|hash| (format!("member:{}", m.id), Some(m.id), hash)),
+        Some(m) => m.password_hash.filter(|_| m.enabled).map(|hash| {
+            (
+                crate::organizations::member_identity(&m.id),
+                Some(m.id),
+                hash,
+            )
+        }),
         None => store::accounts::by_email(&mut *store.read().await?, &email)
             .await?
             .and_then(|a| Some((accounts::identity(&a.id), None, a.password_hash?))),
@@ -263,8 +266,7 @@ pub async fn principal(
     let Some(session) = store::sessions::load(&mut *store.read().await?, &id_hash).await? else {
         return Ok(None);
     };
-    let timed_out = session.expires_at <= now || session.last_seen_at + policy.idle_timeout <= now;
-    if timed_out || !session.enabled {
+    if !stands(&session, policy, now) {
         sign_out_hash(store, &id_hash).await?;
         return Ok(None);
     }
@@ -289,6 +291,43 @@ pub async fn principal(
         writes,
     );
     Ok(Some(signed_in))
+}
+
+/// Whether a session as read still lets its person in: within both timeouts, its user
+/// enabled, and the member or account behind its identity still there and enabled at home
+/// (a member disabled in their own organization loses the sessions they switched to
+/// partner organizations too).
+fn stands(session: &store::sessions::SessionUser, policy: &SessionPolicy, now: i64) -> bool {
+    let timed_out = session.expires_at <= now || session.last_seen_at + policy.idle_timeout <= now;
+    !timed_out && session.enabled && session.holder_enabled == Some(true)
+}
+
+/// Ends everything an identity holds, in whatever organization: every session opened with
+/// it but `keep` (the hash of the session making the change, if any), and every token
+/// issued to the users it redeemed and, for a member's own identity, to that member. For
+/// a member disabled, deleted or reset at home, and an account whose password changed.
+/// Returns how many sessions ended.
+pub(crate) async fn end_identity(
+    tx: &mut Tx,
+    identity: &str,
+    keep: Option<&str>,
+    now: i64,
+) -> Result<u64> {
+    let member = crate::organizations::member_of(identity);
+    let ended = match keep {
+        Some(keep) => {
+            store::sessions::delete_for_identity_except(&mut **tx, identity, keep).await?
+        }
+        None => store::sessions::delete_for_identity(&mut **tx, identity).await?,
+    };
+    // Sessions of the member's own user that carry no identity (opened before identities
+    // were kept) end with it too.
+    let unnamed = match (member, keep) {
+        (Some(member), None) => store::sessions::delete_for_user(&mut **tx, member).await?,
+        _ => 0,
+    };
+    store::oidc::revoke_for_identity(&mut **tx, identity, member, now).await?;
+    Ok(ended + unnamed)
 }
 
 /// What a session's row says of who is signed in.

@@ -359,11 +359,21 @@ pub async fn update(
     })
 }
 
-/// Refuses a change that would leave the tenant without an enabled global administrator.
-async fn keep_a_global_admin(tx: &mut Tx, actor: &Principal, user_id: &str) -> Result<()> {
-    let roles = store::users::roles(&mut **tx, user_id).await?;
+/// Refuses a change that would leave the tenant without an enabled global administrator:
+/// taking `user` away as one (disabling, deleting, taking the role, leaving) when they are
+/// an enabled global administrator and the last. A disabled one counts for nothing, so
+/// taking them away never leaves the tenant with fewer.
+pub(crate) async fn keep_a_global_admin(
+    tx: &mut Tx,
+    tenant_id: &str,
+    user: &UserSummary,
+) -> Result<()> {
+    if !user.enabled {
+        return Ok(());
+    }
+    let roles = store::users::roles(&mut **tx, &user.id).await?;
     if roles.contains(&Role::GlobalAdministrator)
-        && store::users::count_active_global_admins(&mut **tx, &actor.tenant_id).await? <= 1
+        && store::users::count_active_global_admins(&mut **tx, tenant_id).await? <= 1
     {
         return Err(Error::Conflict(
             "This is the organization's last global administrator. Make someone else a global administrator first."
@@ -394,13 +404,13 @@ pub async fn set_enabled(
     let user = find_in_tenant(&mut *tx, actor, id).await?;
     guard_admin_target(&mut tx, actor, id).await?;
     if !enabled {
-        keep_a_global_admin(&mut tx, actor, id).await?;
+        keep_a_global_admin(&mut tx, &actor.tenant_id, &user).await?;
     }
     store::users::set_enabled(&mut *tx, &actor.tenant_id, id, enabled, now).await?;
     let ended = if enabled {
         0
     } else {
-        store::sessions::delete_for_user(&mut *tx, id).await?
+        end_access(&mut tx, &user, now).await?
     };
     audit::record(
         &mut tx,
@@ -425,6 +435,20 @@ pub async fn set_enabled(
     .await?;
     tx.commit().await?;
     Ok(UserSummary { enabled, ..user })
+}
+
+/// Ends a user's sessions. For a member, everything their identity holds ends with them:
+/// the sessions they switched to organizations where they are a guest, and the tokens
+/// issued to those guest users (see [`crate::sessions::end_identity`]). Returns the sessions
+/// ended.
+async fn end_access(tx: &mut Tx, user: &UserSummary, now: i64) -> Result<u64> {
+    match user.user_type {
+        UserType::Member => {
+            let identity = crate::organizations::member_identity(&user.id);
+            crate::sessions::end_identity(tx, &identity, None, now).await
+        }
+        UserType::Guest => store::sessions::delete_for_user(&mut **tx, &user.id).await,
+    }
 }
 
 /// User administrators manage ordinary users; changing a global administrator takes a
@@ -467,7 +491,7 @@ pub async fn reset_password(
     let ended = if actor.is_user(id) {
         0
     } else {
-        store::sessions::delete_for_user(&mut *tx, id).await?
+        end_access(&mut tx, &user, now).await?
     };
     audit::record(
         &mut tx,
@@ -500,7 +524,8 @@ pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Res
     let mut tx = store.begin().await?;
     let user = find_in_tenant(&mut *tx, actor, id).await?;
     guard_admin_target(&mut tx, actor, id).await?;
-    keep_a_global_admin(&mut tx, actor, id).await?;
+    keep_a_global_admin(&mut tx, &actor.tenant_id, &user).await?;
+    end_access(&mut tx, &user, now).await?;
     store::users::delete(&mut *tx, &actor.tenant_id, id).await?;
     audit::record(
         &mut tx,
@@ -539,8 +564,14 @@ pub async fn set_role(
     }
     let mut tx = store.begin().await?;
     let user = find_in_tenant(&mut *tx, actor, id).await?;
+    if granted && user.user_type == UserType::Guest && role != Role::GuestInviter {
+        return Err(Error::Conflict(format!(
+            "Guests cannot be {}s: guests never reach the admin console. Give the role to a member.",
+            role.label().to_lowercase()
+        )));
+    }
     if !granted && role == Role::GlobalAdministrator {
-        keep_a_global_admin(&mut tx, actor, id).await?;
+        keep_a_global_admin(&mut tx, &actor.tenant_id, &user).await?;
     }
     if granted {
         store::users::add_role(&mut *tx, id, role).await?;

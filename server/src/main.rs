@@ -228,16 +228,15 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
         .map_err(|e| format!("server stopped: {e}"))
 }
 
-/// Removes ended sessions every ten minutes.
+/// Removes what has outlived its use (ended sessions, expired codes, tokens, redemptions,
+/// old sent mail) every ten minutes.
 fn spawn_session_sweeper(store: Store, policy: SessionPolicy) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
             tick.tick().await;
-            if let Err(error) =
-                domain::sessions::purge_expired(&store, &policy, app::server::now()).await
-            {
-                tracing::warn!(%error, "could not remove ended sessions");
+            if let Err(error) = domain::sweeper::sweep(&store, &policy, app::server::now()).await {
+                tracing::warn!(%error, "could not remove what has outlived its use");
             }
         }
     });

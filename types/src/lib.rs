@@ -56,6 +56,8 @@ pub enum InvitationStatus {
     Accepted,
     Expired,
     Revoked,
+    /// Pending, but too many wrong one-time codes were typed: only a new invitation helps.
+    Locked,
 }
 
 impl InvitationStatus {
@@ -65,6 +67,7 @@ impl InvitationStatus {
             InvitationStatus::Accepted => "Accepted",
             InvitationStatus::Expired => "Expired",
             InvitationStatus::Revoked => "Revoked",
+            InvitationStatus::Locked => "Locked after wrong codes",
         }
     }
 }
@@ -335,6 +338,11 @@ pub enum TicketState {
     /// Withdrawn by the inviter, or replaced by a newer invitation.
     Revoked {
         tenant_name: String,
+    },
+    /// Locked after too many wrong one-time codes: the inviter must send a new one.
+    Locked {
+        tenant_name: String,
+        inviter_name: String,
     },
     /// Accepted already: the guest goes to their apps instead.
     Accepted {

@@ -24,7 +24,7 @@ pub async fn begin_passkey(
     email: Option<String>,
     next: Option<String>,
 ) -> Result<PasskeyBegun, AppError> {
-    use crate::server::{now, portal};
+    use crate::server::{client, now, portal};
     use domain::passkeys;
     let portal = portal()?;
     let redemption = || super::redeem::redeeming().map(|(_, token)| token);
@@ -46,7 +46,9 @@ pub async fn begin_passkey(
             passkeys::begin_sign_in(
                 &portal.store,
                 &portal.passkeys,
+                &portal.policy,
                 email.as_deref().unwrap_or_default(),
+                &client(),
                 next,
                 now(),
             )

@@ -67,7 +67,7 @@ fn conditional_access(_subject: &Subject, _client: &Client) -> PolicyOutcome {
 pub fn decide(subject: Option<&Subject>, client: &Client) -> Result<Subject, Refusal> {
     match subject {
         None => Err(Refusal::NoAccount),
-        Some(s) if !s.enabled => Err(Refusal::Disabled),
+        Some(s) if !s.enabled || !s.holder_enabled => Err(Refusal::Disabled),
         Some(s) if client.assignment_required && !s.assigned => Err(Refusal::NotAssigned),
         Some(s) => match conditional_access(s, client) {
             PolicyOutcome::Allow => Ok(s.clone()),
@@ -77,24 +77,32 @@ pub fn decide(subject: Option<&Subject>, client: &Client) -> Result<Subject, Ref
     }
 }
 
+/// How a refused sign-in is shown in the log when who tried may not be recorded.
+pub const UNIDENTIFIED: &str = "Someone with no user here";
+
 /// The sign-in event recording a decision: allowed (`reason` "Allowed") or refused (the
-/// refusal in words).
+/// refusal in words). Who tried is recorded only when they have a user in the app's
+/// organization and the attempt was not silent (`prompt=none`): otherwise any
+/// organization could register an app and learn, from its own log, who visits a page of
+/// theirs while signed in here.
 pub fn sign_in_event<'a>(
     person: &'a SignedIn,
     client: &'a Client,
     subject: Option<&'a Subject>,
     reason: &'a str,
     success: bool,
+    silent: bool,
 ) -> NewSignIn<'a> {
+    let known = subject.filter(|_| !silent);
     NewSignIn {
         tenant_id: &client.tenant_id,
-        user_id: subject.map(|s| s.id.as_str()),
-        user_name: subject.map_or(person.me.display_name.as_str(), |s| s.display_name.as_str()),
-        user_email: subject.map_or(person.me.email.as_str(), |s| s.email.as_str()),
+        user_id: known.map(|s| s.id.as_str()),
+        user_name: known.map_or(UNIDENTIFIED, |s| s.display_name.as_str()),
+        user_email: known.map_or("", |s| s.email.as_str()),
         app_id: &client.id,
         app_name: &client.name,
         success,
         reason,
-        ip: person.principal.ip.as_deref(),
+        ip: known.and(person.principal.ip.as_deref()),
     }
 }

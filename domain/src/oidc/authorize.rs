@@ -277,7 +277,8 @@ pub async fn authorize(
         Ok(subject) => subject,
         Err(refusal) => {
             let reason = refusal.describe(tenant_name);
-            let event = access::sign_in_event(person, &client, subject.as_ref(), &reason, false);
+            let event =
+                access::sign_in_event(person, &client, subject.as_ref(), &reason, false, silent);
             let mut tx = store.begin().await?;
             store::oidc::insert_sign_in(&mut *tx, &event, now).await?;
             tx.commit().await?;
@@ -319,7 +320,7 @@ pub async fn authorize(
         expires_at: now + CODE_LIFETIME,
         used_at: None,
     };
-    let event = access::sign_in_event(person, &client, Some(&subject), "Allowed", true);
+    let event = access::sign_in_event(person, &client, Some(&subject), "Allowed", true, false);
     store::oidc::insert_sign_in_with_code(store, &event, &code_hash, &grant, now).await?;
     let mut pairs = vec![("code", code.as_str())];
     if let Some(state) = state {

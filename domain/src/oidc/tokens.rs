@@ -240,9 +240,11 @@ impl Session<'_> {
     }
 }
 
-/// Whether a user may still hold tokens: enabled, and (for guests) still accepted.
+/// Whether a user may still hold tokens: enabled, and (for guests) still accepted, with
+/// the home member or account they redeemed with still there and enabled.
 fn may_hold_tokens(s: &Subject) -> bool {
     s.enabled
+        && s.holder_enabled
         && (s.user_type == types::UserType::Member
             || s.external_state == Some(types::ExternalState::Accepted))
 }

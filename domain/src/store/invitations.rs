@@ -57,7 +57,9 @@ pub async fn supersede_pending(db: impl SqliteExecutor<'_>, user_id: &str) -> Re
 }
 
 const SUMMARY: &str = "SELECT i.id, i.user_id, i.email, u.display_name,
-        CASE WHEN i.status = 'PendingAcceptance' AND i.expires_at <= ?1 THEN 'Expired' ELSE i.status END AS status,
+        CASE WHEN i.status = 'PendingAcceptance' AND i.locked_at IS NOT NULL THEN 'Locked'
+             WHEN i.status = 'PendingAcceptance' AND i.expires_at <= ?1 THEN 'Expired'
+             ELSE i.status END AS status,
         i.inviter_name, i.created_at, i.expires_at, i.redeemed_at
     FROM invitations i JOIN users u ON u.id = i.user_id";
 
@@ -139,10 +141,13 @@ pub struct Ticket {
     pub redirect_url: Option<String>,
     pub status: String,
     pub expires_at: i64,
+    /// Locked after too many wrong passcodes (see [`count_wrong_code`]).
+    pub locked: bool,
 }
 
 const TICKET: &str = "SELECT i.id AS invitation_id, i.tenant_id, t.name AS tenant_name, t.primary_domain AS tenant_domain,
-        t.privacy_url, i.user_id, u.display_name, i.email, i.message, i.inviter_name, i.redirect_url, i.status, i.expires_at
+        t.privacy_url, i.user_id, u.display_name, i.email, i.message, i.inviter_name, i.redirect_url, i.status, i.expires_at,
+        i.locked_at IS NOT NULL AS locked
     FROM invitations i JOIN tenants t ON t.id = i.tenant_id JOIN users u ON u.id = i.user_id";
 
 pub async fn by_ticket(db: impl SqliteExecutor<'_>, ticket_hash: &str) -> Result<Option<Ticket>> {
@@ -195,19 +200,59 @@ pub async fn insert_redemption(
     Ok(())
 }
 
-/// Redemptions of an invitation started after `since`.
-pub async fn redemptions_since(
+/// Counts a start of a redemption of the invitation (kept when the redemption ends).
+pub async fn record_start(
+    db: impl SqliteExecutor<'_>,
+    invitation_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO redemption_starts (invitation_id, started_at) VALUES (?, ?)")
+        .bind(invitation_id)
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Redemptions of an invitation started after `since`, whether they ended or not.
+pub async fn starts_since(
     db: impl SqliteExecutor<'_>,
     invitation_id: &str,
     since: i64,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM redemptions WHERE invitation_id = ? AND created_at > ?",
+        "SELECT COUNT(*) FROM redemption_starts WHERE invitation_id = ? AND started_at > ?",
     )
     .bind(invitation_id)
     .bind(since)
     .fetch_one(db)
     .await?)
+}
+
+/// Counts one wrong passcode against the invitation, across all its redemptions; returns
+/// the count so far, counted atomically.
+pub async fn count_wrong_code(db: impl SqliteExecutor<'_>, invitation_id: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "UPDATE invitations SET wrong_codes = wrong_codes + 1 WHERE id = ? RETURNING wrong_codes",
+    )
+    .bind(invitation_id)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Locks the invitation (its link stays pending but can no longer be redeemed) and ends
+/// every redemption of it in progress.
+pub async fn lock(db: &mut sqlx::SqliteConnection, invitation_id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE invitations SET locked_at = ? WHERE id = ? AND locked_at IS NULL")
+        .bind(now)
+        .bind(invitation_id)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("DELETE FROM redemptions WHERE invitation_id = ?")
+        .bind(invitation_id)
+        .execute(&mut *db)
+        .await?;
+    Ok(())
 }
 
 pub async fn set_proven(db: impl SqliteExecutor<'_>, id_hash: &str, identity: &str) -> Result<()> {

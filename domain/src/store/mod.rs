@@ -3,6 +3,22 @@
 //! on; writes go through a single connection so that they queue instead of failing with
 //! "database is locked", while reads use connections of their own.
 
+/// Whether whoever holds the identity (the SQL expression its parts make) at home on this
+/// Portico still does: for `member:<id>` that member exists and is enabled, for
+/// `account:<id>` that the account exists; other identities (an address, a partner's
+/// provider) have no holder here, and count as holding. NULL when the member is gone.
+macro_rules! identity_holder_enabled {
+    ($($identity:literal),+) => {
+        concat!(
+            "CASE WHEN substr(", $($identity),+, ", 1, 7) = 'member:'
+                  THEN (SELECT h.enabled FROM users h WHERE h.id = substr(", $($identity),+, ", 8))
+                  WHEN substr(", $($identity),+, ", 1, 8) = 'account:'
+                  THEN EXISTS (SELECT 1 FROM accounts h WHERE h.id = substr(", $($identity),+, ", 9))
+                  ELSE 1 END"
+        )
+    };
+}
+
 pub mod access;
 pub mod accounts;
 pub mod apps;
@@ -15,6 +31,7 @@ pub mod oidc;
 pub mod outbox;
 pub mod sessions;
 pub mod setup;
+pub mod sweeper;
 pub mod tenants;
 pub mod users;
 

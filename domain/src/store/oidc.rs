@@ -415,6 +415,27 @@ pub async fn revoke_family(db: impl SqliteExecutor<'_>, family: &str, now: i64) 
     Ok(done.rows_affected())
 }
 
+/// Revokes every token of the users whose redemption used `identity`, and of the member
+/// `member_id` itself: an identity disabled or reset at home keeps no access anywhere.
+pub async fn revoke_for_identity(
+    db: impl SqliteExecutor<'_>,
+    identity: &str,
+    member_id: Option<&str>,
+    now: i64,
+) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE oauth_tokens SET revoked_at = ?1
+         WHERE revoked_at IS NULL
+           AND (user_id IN (SELECT id FROM users WHERE redeemed_identity = ?2) OR user_id = ?3)",
+    )
+    .bind(now)
+    .bind(identity)
+    .bind(member_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// A sign-in attempt to record.
 pub struct NewSignIn<'a> {
     pub tenant_id: &'a str,
@@ -599,6 +620,9 @@ pub struct Subject {
     pub user_type: types::UserType,
     pub enabled: bool,
     pub external_state: Option<types::ExternalState>,
+    /// Whether the home member or account a guest redeemed with is still there and
+    /// enabled (always true for members and for identities with no holder here).
+    pub holder_enabled: bool,
     pub assigned: bool,
 }
 
@@ -610,7 +634,9 @@ macro_rules! subject_columns {
             $user, ".id AS s_id, ", $user, ".tenant_id AS s_tenant_id, ",
             $user, ".display_name AS s_display_name, ", $user, ".email AS s_email, ",
             $user, ".user_type AS s_user_type, ", $user, ".enabled AS s_enabled, ",
-            $user, ".external_state AS s_external_state,
+            $user, ".external_state AS s_external_state, ",
+            identity_holder_enabled!($user, ".redeemed_identity"),
+            " AS s_holder_enabled,
              EXISTS (SELECT 1 FROM app_assignments WHERE app_id = ", $app, " AND user_id = ", $user, ".id)
               OR EXISTS (SELECT 1 FROM app_assignments g JOIN group_members m ON m.group_id = g.group_id
                          WHERE g.app_id = ", $app, " AND m.user_id = ", $user, ".id) AS s_assigned"
@@ -629,6 +655,7 @@ struct JoinedSubject {
     s_user_type: Option<types::UserType>,
     s_enabled: Option<bool>,
     s_external_state: Option<types::ExternalState>,
+    s_holder_enabled: Option<bool>,
     s_assigned: bool,
 }
 
@@ -642,6 +669,7 @@ impl JoinedSubject {
             user_type: self.s_user_type?,
             enabled: self.s_enabled?,
             external_state: self.s_external_state,
+            holder_enabled: self.s_holder_enabled.unwrap_or(false),
             assigned: self.s_assigned,
         })
     }

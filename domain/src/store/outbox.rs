@@ -31,11 +31,12 @@ pub async fn insert(db: impl SqliteExecutor<'_>, mail: NewMail<'_>, now: i64) ->
     .await?)
 }
 
-/// A tenant's newest mail; the text of mail carrying a one-time code is withheld.
+/// A tenant's newest mail; the text of mail carrying a secret (a one-time code, an
+/// invitation link) is withheld.
 pub async fn list(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<OutboxMail>> {
     Ok(sqlx::query_as(
         "SELECT id, recipient, subject,
-                CASE WHEN secret THEN '(This mail carries a one-time code, so its text is not shown.)'
+                CASE WHEN secret THEN '(This mail carries a one-time code or an invitation link, which only its recipient may see, so its text is not shown.)'
                      ELSE text_body END AS text_body,
                 created_at, attempts, sent_at, last_error
          FROM outbox WHERE tenant_id = ? ORDER BY id DESC LIMIT 200",

@@ -42,6 +42,9 @@ pub struct SessionUser {
     pub display_name: String,
     pub email: String,
     pub enabled: bool,
+    /// Whether the home member or account behind the session's identity is still there
+    /// and enabled (see `identity_holder_enabled`); `None` when the member is gone.
+    pub holder_enabled: Option<bool>,
     pub last_seen_at: i64,
     pub expires_at: i64,
     /// When the person signed in (a session is made anew at each sign-in).
@@ -74,6 +77,9 @@ pub async fn load(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<Option<S
     Ok(sqlx::query_as(
         concat!(
             "SELECT s.user_id, u.tenant_id, t.name AS tenant_name, u.display_name, u.email, u.enabled,
+                ",
+            identity_holder_enabled!("s.identity"),
+            " AS holder_enabled,
                 s.last_seen_at, s.expires_at, s.created_at,
                 (SELECT group_concat(role) FROM tenant_roles r WHERE r.user_id = s.user_id) AS roles,
                 s.identity, u.user_type,
@@ -116,6 +122,15 @@ pub async fn delete(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<()> {
 pub async fn delete_for_user(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
         .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Ends every session of an identity, whichever organization each is switched to.
+pub async fn delete_for_identity(db: impl SqliteExecutor<'_>, identity: &str) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE identity = ?")
+        .bind(identity)
         .execute(db)
         .await?;
     Ok(done.rows_affected())
@@ -287,10 +302,24 @@ pub async fn codes_asked_from_since(
     )
 }
 
-/// Codes sent to an address since `since`, to throttle sending.
-pub async fn codes_sent_since(db: impl SqliteExecutor<'_>, email: &str, since: i64) -> Result<i64> {
+/// Counts a one-time code made for a mailbox (for a sign-in or a redemption).
+pub async fn record_mailbox_code(db: impl SqliteExecutor<'_>, email: &str, now: i64) -> Result<()> {
+    sqlx::query("INSERT INTO mailbox_codes (email, created_at) VALUES (?, ?)")
+        .bind(email)
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// One-time codes made for a mailbox since `since`, for sign-in and redemption alike.
+pub async fn mailbox_codes_since(
+    db: impl SqliteExecutor<'_>,
+    email: &str,
+    since: i64,
+) -> Result<i64> {
     Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_codes WHERE email = ? AND created_at > ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM mailbox_codes WHERE email = ? AND created_at > ?")
             .bind(email)
             .bind(since)
             .fetch_one(db)

@@ -159,8 +159,8 @@ fn InvitationTable(
             </thead>
             <tbody>
                 {list.into_iter().map(|i| {
-                    let pending = i.status == InvitationStatus::PendingAcceptance;
-                    let can_resend = matches!(i.status, InvitationStatus::PendingAcceptance | InvitationStatus::Expired);
+                    let pending = matches!(i.status, InvitationStatus::PendingAcceptance | InvitationStatus::Locked);
+                    let can_resend = matches!(i.status, InvitationStatus::PendingAcceptance | InvitationStatus::Expired | InvitationStatus::Locked);
                     let revoke_label = format!("Revoke the invitation of {}", i.email);
                     let resend_label = format!("Send {} a new link", i.email);
                     let email = i.email.clone();
