@@ -29,7 +29,7 @@ pub struct InviteInput<'a> {
 /// already gets a new link (the old one dies); a member or an accepted guest is refused.
 /// `base_url` is Portico's public address, for the link.
 ///
-/// **Permissions:** global administrators, user administrators and guest inviters.
+/// **Permissions:** global administrators (who else may invite is a tenant setting to come).
 pub async fn invite_guest(
     store: &Store,
     actor: &Principal,

@@ -6,3 +6,4 @@ mod federation;
 mod invitations;
 mod mail;
 mod oidc;
+mod security;

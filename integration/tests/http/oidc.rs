@@ -953,29 +953,40 @@ async fn people_without_the_app_get_a_page_saying_why_and_every_attempt_is_logge
     assert_eq!(status, 403);
     assert!(body.contains("no account in Contoso"), "{body}");
 
-    // The sign-in log has both refusals and a success.
+    // Nor does a silent request of hers tell Contoso who she is.
+    let (_, location, _) = f.authorize(&[("prompt", "none")], Some(&fay)).await;
+    assert_eq!(query_of(&location)["error"], "interaction_required");
+
+    // The sign-in log has every refusal and a success, but names only Contoso's own
+    // people, and them only when they were asked (not on a silent request): otherwise
+    // any organization could register an app and learn who visits its pages.
     f.code(&[]).await;
     let ada = f.portico.sign_in("ada@contoso.example", PASSWORD).await;
     let log = f.portico.call("admin/sign-ins", &[], Some(&ada)).await;
     let events = log.body.as_array().unwrap();
-    let summary: Vec<(bool, &str)> = events
+    let summary: Vec<(bool, &str, &str, bool)> = events
         .iter()
         .map(|e| {
             (
                 e["success"].as_bool().unwrap(),
+                e["user_name"].as_str().unwrap(),
                 e["user_email"].as_str().unwrap(),
+                e["ip"].is_null(),
             )
         })
         .collect();
+    const NOBODY: (&str, &str, bool) = ("Someone with no user here", "", true);
     assert_eq!(
         summary,
         [
-            (true, "mia@contoso.example"),
-            (false, "fay@fabrikam.example"),
-            (false, "max@contoso.example"),
-            (false, "max@contoso.example")
+            (true, "mia@contoso.example", "mia@contoso.example", false),
+            (false, NOBODY.0, NOBODY.1, NOBODY.2),
+            (false, NOBODY.0, NOBODY.1, NOBODY.2),
+            (false, NOBODY.0, NOBODY.1, NOBODY.2),
+            (false, "max@contoso.example", "max@contoso.example", false),
         ]
     );
+    assert!(!log.body.to_string().contains("fabrikam"), "{}", log.body);
     assert!(events.iter().all(|e| e["app_name"] == "Wiki"));
     let mia = f.portico.call("admin/sign-ins", &[], Some(&f.mia)).await;
     assert_eq!(mia.status, 403, "members do not read the log");

@@ -12,7 +12,7 @@ use crate::error::AppError;
 
 /// `send_email` is a checkbox: present when ticked.
 ///
-/// **Permissions:** global administrators, user administrators and guest inviters.
+/// **Permissions:** global administrators (who else may invite is a tenant setting to come).
 #[leptos::server(prefix = "/fn", endpoint = "admin/invite")]
 pub async fn invite_user(
     email: String,
