@@ -55,23 +55,44 @@ async fn read_file(input: &leptos::web_sys::HtmlInputElement) -> Result<String, 
         .ok_or_else(|| format!("{} is not a text file.", file.name()))
 }
 
-/// A form that invites everyone in a CSV file: an island, the one part of the console that
-/// runs in the browser. The list of invitations shows the new ones when the page is
-/// opened again (the report links to it).
-#[island]
+/// Inviting everyone in a CSV file: the card around [`BulkInviteForm`], rendered on the
+/// server only. Its `<noscript>` stays out of the island: with scripting on, a browser
+/// keeps a `<noscript>`'s content as plain text, which hydration cannot match (in a release
+/// build that stopped the whole island).
+#[component]
 pub fn BulkInvite() -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="bulk">
+            <h2 id="bulk">"Invite from a file"</h2>
+            <p class="hint">
+                "A CSV file with one person per line: email address, then optionally display name, redirect address and personal message. "
+                "A first line starting with \u{201c}email\u{201d} is taken as headings. Rows that are wrong or already users are reported and change nothing."
+            </p>
+            <noscript><p class="banner error">"Reading a file needs JavaScript; invite people one by one above, or use the command line."</p></noscript>
+            <BulkInviteForm />
+        </section>
+    }
+}
+
+/// The form that reads the file and invites its rows: an island, the one part of the
+/// console that runs in the browser. The list of invitations shows the new ones when the
+/// page is opened again (the report links to it).
+#[island]
+fn BulkInviteForm() -> impl IntoView {
     let file_input = NodeRef::<leptos::html::Input>::new();
-    let send_email = RwSignal::new(true);
+    // Read from the box itself when the form is sent: what the person sees is what counts.
+    let send_box = NodeRef::<leptos::html::Input>::new();
     let run = RwSignal::new(Run::default());
     let start = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if run.with_untracked(|r| r.running) {
             return;
         }
-        let Some(input) = file_input.get_untracked() else {
+        let (Some(input), Some(send_box)) = (file_input.get_untracked(), send_box.get_untracked())
+        else {
             return;
         };
-        let send = send_email.get_untracked();
+        let send = send_box.checked();
         run.set(Run {
             running: true,
             ..Run::default()
@@ -110,28 +131,20 @@ pub fn BulkInvite() -> impl IntoView {
         });
     };
     view! {
-        <section class="card" aria-labelledby="bulk">
-            <h2 id="bulk">"Invite from a file"</h2>
-            <p class="hint">
-                "A CSV file with one person per line: email address, then optionally display name, redirect address and personal message. "
-                "A first line starting with \u{201c}email\u{201d} is taken as headings. Rows that are wrong or already users are reported and change nothing."
-            </p>
-            <noscript><p class="banner error">"Reading a file needs JavaScript; invite people one by one above, or use the command line."</p></noscript>
-            <form class="grid" on:submit=start>
-                <div class="field">
-                    <label for="bulk-file">"CSV file"</label>
-                    <input id="bulk-file" type="file" accept=".csv,text/csv,text/plain" required=true node_ref=file_input />
-                </div>
-                <div class="field check">
-                    <input id="bulk-send" type="checkbox" prop:checked=send_email on:change=move |e| send_email.set(event_target_checked(&e)) />
-                    <label for="bulk-send">"Send each invitation by mail"</label>
-                </div>
-                <button type="submit" disabled=move || run.with(|r| r.running)>
-                    {move || if run.with(|r| r.running) { "Inviting…" } else { "Invite everyone in the file" }}
-                </button>
-            </form>
-            {move || run.with(|r| (r.running || !r.results.is_empty() || r.problem.is_some()).then(|| r.clone())).map(|r| view! { <BulkReport run=r /> })}
-        </section>
+        <form class="grid" on:submit=start>
+            <div class="field">
+                <label for="bulk-file">"CSV file"</label>
+                <input id="bulk-file" type="file" accept=".csv,text/csv,text/plain" required=true node_ref=file_input />
+            </div>
+            <div class="field check">
+                <input id="bulk-send" type="checkbox" checked=true node_ref=send_box />
+                <label for="bulk-send">"Send each invitation by mail"</label>
+            </div>
+            <button type="submit" disabled=move || run.with(|r| r.running)>
+                {move || if run.with(|r| r.running) { "Inviting…" } else { "Invite everyone in the file" }}
+            </button>
+        </form>
+        {move || run.with(|r| (r.running || !r.results.is_empty() || r.problem.is_some()).then(|| r.clone())).map(|r| view! { <BulkReport run=r /> })}
     }
 }
 
