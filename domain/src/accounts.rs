@@ -180,7 +180,10 @@ pub(crate) async fn create_in(
         })?;
     let account = identity(id);
     store::accounts::adopt_address_identity(&mut **tx, &ticket.email, &account, now).await?;
-    store::invitations::set_proven(&mut **tx, redemption_hash, &account).await?;
+    // A code mailed to the address proved it; the new credential proves nothing yet.
+    let methods =
+        crate::auth_methods::AuthMethods::from(crate::auth_methods::AuthMethod::MailedCode);
+    store::invitations::set_proven(&mut **tx, redemption_hash, &account, &methods).await?;
     let guest = crate::Principal {
         tenant_id: ticket.tenant_id.clone(),
         user_id: Some(ticket.user_id.clone()),

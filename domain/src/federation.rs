@@ -1015,6 +1015,7 @@ async fn sign_in(
         policy,
         &first.user_id,
         &vouched.identity,
+        &crate::auth_methods::AuthMethod::Federated.into(),
         client,
         now,
     )

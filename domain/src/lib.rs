@@ -7,6 +7,7 @@ pub mod access;
 pub mod accounts;
 pub mod apps;
 pub mod audit;
+pub mod auth_methods;
 pub mod federation;
 pub mod flashes;
 pub mod groups;

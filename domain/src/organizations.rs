@@ -3,6 +3,7 @@
 //! and leave an organization.
 
 use crate::audit::{self, Change};
+use crate::auth_methods::{AuthMethod, AuthMethods};
 use crate::outbox::{self, Mail, escape_html};
 use crate::sessions::{self, Client, OpenedSession, SessionPolicy, SignedIn};
 use crate::store::Tx;
@@ -129,7 +130,17 @@ pub async fn verify_sign_in_code(
         }]));
     };
     store::sessions::use_sign_in_code(&mut *tx, &token_hash, now).await?;
-    let opened = sessions::open_in(&mut tx, policy, &first.user_id, &identity, client, now).await?;
+    let methods = AuthMethods::from(AuthMethod::MailedCode);
+    let opened = sessions::open_in(
+        &mut tx,
+        policy,
+        &first.user_id,
+        &identity,
+        &methods,
+        client,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(opened)
 }

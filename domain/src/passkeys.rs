@@ -13,6 +13,7 @@ use webauthn_rs::prelude::{
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::audit::{self, Change};
+use crate::auth_methods::AuthMethod;
 use crate::sessions::{self, Client, OpenedSession, SessionPolicy, SignedIn};
 use crate::store::{self, accounts::Ceremony};
 use crate::{Error, Result, Store, accounts, redemption, secrets};
@@ -363,7 +364,8 @@ pub async fn finish(
         }
     }
     if let Some(hash) = &ceremony.redemption_hash {
-        store::invitations::set_proven(&mut *tx, hash, &identity).await?;
+        store::invitations::set_proven(&mut *tx, hash, &identity, &AuthMethod::Passkey.into())
+            .await?;
         tx.commit().await?;
         return Ok(Finished::Redemption);
     }
@@ -377,8 +379,16 @@ pub async fn finish(
     if let Some(previous) = finish.previous_session {
         store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
     }
-    let session =
-        sessions::open_in(&mut tx, policy, &first.user_id, &identity, client, now).await?;
+    let session = sessions::open_in(
+        &mut tx,
+        policy,
+        &first.user_id,
+        &identity,
+        &AuthMethod::Passkey.into(),
+        client,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Finished::SignedIn {
         session,

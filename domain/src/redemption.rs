@@ -16,10 +16,15 @@ use types::{
 };
 
 use crate::audit::{self, Change};
+use crate::auth_methods::{AuthMethod, AuthMethods};
 use crate::federation::{self, Departure, Federation, Vouched};
 use crate::outbox::{self, Mail, escape_html};
 use crate::sessions::{self, Client, OpenedSession, SessionPolicy};
-use crate::store::{self, federation::Provider, invitations::Ticket};
+use crate::store::{
+    self,
+    federation::Provider,
+    invitations::{Proven, Ticket},
+};
 use crate::{Error, Principal, Result, Store, accounts, secrets};
 
 pub const CODE_LIFETIME: i64 = 600;
@@ -171,7 +176,7 @@ async fn redemption(
     store: &Store,
     token: &str,
     now: i64,
-) -> Result<(String, Ticket, Option<String>)> {
+) -> Result<(String, Ticket, Option<Proven>)> {
     let token_hash = secrets::hash_secret(token);
     let (ticket, proven) = open_redemption(store, &token_hash, now).await?;
     Ok((token_hash, ticket, proven))
@@ -183,7 +188,7 @@ pub(crate) async fn open_redemption(
     store: &Store,
     token_hash: &str,
     now: i64,
-) -> Result<(Ticket, Option<String>)> {
+) -> Result<(Ticket, Option<Proven>)> {
     store::invitations::by_redemption(&mut *store.read().await?, token_hash, now)
         .await?
         .filter(|(t, _)| redeemable(t, now))
@@ -366,7 +371,8 @@ pub(crate) async fn vouched(
         store::federation::set_pending_identity(&mut *tx, token_hash, &vouched.identity).await?;
         send_code(&mut tx, &ticket, token_hash, now).await?;
     } else {
-        store::invitations::set_proven(&mut *tx, token_hash, &vouched.identity).await?;
+        let methods = AuthMethods::from(AuthMethod::Federated);
+        store::invitations::set_proven(&mut *tx, token_hash, &vouched.identity, &methods).await?;
     }
     tx.commit().await?;
     Ok(code_also)
@@ -468,7 +474,8 @@ async fn prove_with_password(
     }
     let mut tx = store.begin().await?;
     store::sessions::clear_failures(&mut *tx, &key).await?;
-    store::invitations::set_proven(&mut *tx, token_hash, identity).await?;
+    let methods = AuthMethods::from(AuthMethod::Password);
+    store::invitations::set_proven(&mut *tx, token_hash, identity, &methods).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -544,11 +551,18 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
     }
     // After a provider that left the address unconfirmed, the identity is still theirs;
     // else the address's own (its account's, when it has one).
-    let identity = match store::federation::pending_identity(&mut *tx, &token_hash).await? {
-        Some(federated) => federated,
-        None => accounts::identity_of_address(&mut *tx, &ticket.email).await?,
-    };
-    store::invitations::set_proven(&mut *tx, &token_hash, &identity).await?;
+    let (identity, methods) =
+        match store::federation::pending_identity(&mut *tx, &token_hash).await? {
+            Some(federated) => (
+                federated,
+                AuthMethods::new(&[AuthMethod::Federated, AuthMethod::MailedCode]),
+            ),
+            None => (
+                accounts::identity_of_address(&mut *tx, &ticket.email).await?,
+                AuthMethods::from(AuthMethod::MailedCode),
+            ),
+        };
+    store::invitations::set_proven(&mut *tx, &token_hash, &identity, &methods).await?;
     tx.commit().await?;
     Ok(AfterCode::Consent)
 }
@@ -626,7 +640,7 @@ pub async fn accept(
     now: i64,
 ) -> Result<Accepted> {
     let (token_hash, ticket, proven) = redemption(store, token, now).await?;
-    let identity = proven
+    let Proven { identity, methods } = proven
         .ok_or_else(|| Error::Conflict("Confirm your email address with the code first.".into()))?;
     let mut tx = store.begin().await?;
     if !store::invitations::mark_accepted(&mut *tx, &ticket.invitation_id, now).await? {
@@ -664,8 +678,16 @@ pub async fn accept(
     if let Some(previous) = previous {
         store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
     }
-    let session =
-        sessions::open_in(&mut tx, policy, &ticket.user_id, &identity, client, now).await?;
+    let session = sessions::open_in(
+        &mut tx,
+        policy,
+        &ticket.user_id,
+        &identity,
+        &methods,
+        client,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Accepted {
         session,

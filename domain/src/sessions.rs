@@ -3,6 +3,7 @@
 
 use types::{Me, Organization, Role};
 
+use crate::auth_methods::{AuthMethod, AuthMethods};
 use crate::store;
 use crate::store::Tx;
 use crate::store::sessions::NewSession;
@@ -158,7 +159,8 @@ pub async fn sign_in(
     if let Some(previous) = previous {
         store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
     }
-    let opened = open_in(&mut tx, policy, &user_id, &identity, client, now).await?;
+    let methods = AuthMethods::from(AuthMethod::Password);
+    let opened = open_in(&mut tx, policy, &user_id, &identity, &methods, client, now).await?;
     tx.commit().await?;
     Ok(opened)
 }
@@ -189,12 +191,14 @@ pub(crate) async fn reserve_attempt(
     Ok(())
 }
 
-/// Opens a new session for a user inside `tx`.
+/// Opens a new session for a user inside `tx`; `methods` are how the person proved who
+/// they are.
 pub(crate) async fn open_in(
     tx: &mut Tx,
     policy: &SessionPolicy,
     user_id: &str,
     identity: &str,
+    methods: &AuthMethods,
     client: &Client,
     now: i64,
 ) -> Result<OpenedSession> {
@@ -206,6 +210,7 @@ pub(crate) async fn open_in(
             id_hash: &secrets::hash_secret(&token),
             user_id,
             identity,
+            amr: &methods.to_string(),
             expires_at,
             ip: client.ip.as_deref(),
             user_agent: client.user_agent.as_deref(),
@@ -229,6 +234,8 @@ pub struct SignedIn {
     pub memberships: Vec<store::sessions::Membership>,
     /// When the person signed in, Unix seconds.
     pub auth_time: i64,
+    /// How they signed in.
+    pub auth_methods: AuthMethods,
 }
 
 /// A session as read: who is signed in, and when it ends or needs touching.
@@ -353,6 +360,7 @@ fn signed_in_of(session: store::sessions::SessionUser, ip: Option<&str>) -> Sign
         organizations,
         memberships,
         auth_time: session.created_at,
+        auth_methods: AuthMethods::parse(&session.amr),
         principal: Principal {
             tenant_id: session.tenant_id.clone(),
             user_id: Some(session.user_id.clone()),
@@ -391,13 +399,14 @@ async fn sign_out_hash(store: &Store, id_hash: &str) -> Result<()> {
     Ok(())
 }
 
-/// Removes ended sessions, closed throttling windows and flashes nobody took; run now
-/// and then by the server.
+/// Removes ended sessions, closed throttling windows, flashes nobody took and
+/// authorization requests nobody came back to; run now and then by the server.
 pub async fn purge_expired(store: &Store, policy: &SessionPolicy, now: i64) -> Result<u64> {
     let mut tx = store.begin().await?;
     let removed = store::sessions::delete_expired(&mut *tx, now, policy.idle_timeout).await?;
     store::sessions::delete_closed_windows(&mut *tx, now, policy.throttle_window).await?;
     store::flashes::delete_expired(&mut *tx, now).await?;
+    store::oidc::delete_expired_pending(&mut *tx, now).await?;
     tx.commit().await?;
     Ok(removed)
 }

@@ -2186,3 +2186,101 @@ async fn the_sweeper_removes_what_has_outlived_its_use() {
     assert!(count("outbox").await < mail);
     assert!(count("outbox").await > 0, "unsent mail stays");
 }
+
+#[tokio::test]
+async fn an_authorization_request_waits_under_a_short_id_until_it_expires_and_is_purged() {
+    use crate::oidc::authorize::{AuthorizeRequest, MAX_PENDING_BYTES, PENDING_LIFETIME};
+    let f = fixture().await;
+    let request = AuthorizeRequest {
+        client_id: Some("wiki".into()),
+        state: Some("s".repeat(45_000)),
+        ..AuthorizeRequest::default()
+    };
+    let id = crate::oidc::authorize::park(&f.store, &request, Some("192.0.2.1"), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(id.len() < 64, "{id}");
+    let resumed = |at| crate::oidc::authorize::resume(&f.store, &id, at);
+    let kept = resumed(T0 + PENDING_LIFETIME - 1).await.unwrap().unwrap();
+    assert_eq!(kept.state, request.state);
+    assert_eq!(kept.client_id.as_deref(), Some("wiki"));
+    assert!(resumed(T0 + PENDING_LIFETIME).await.unwrap().is_none());
+    assert!(
+        crate::oidc::authorize::resume(&f.store, "not-an-id", T0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Only the hash of the id is stored.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM pending_authorizations")
+        .fetch_all(&mut *f.store.read().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored, vec![crate::secrets::hash_secret(&id)]);
+    // Too large to keep: refused, nothing kept.
+    let huge = AuthorizeRequest {
+        state: Some("s".repeat(MAX_PENDING_BYTES)),
+        ..AuthorizeRequest::default()
+    };
+    assert!(
+        crate::oidc::authorize::park(&f.store, &huge, None, T0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The purge forgets what expired, and only that.
+    let fresh = crate::oidc::authorize::park(&f.store, &request, None, T0 + PENDING_LIFETIME)
+        .await
+        .unwrap()
+        .unwrap();
+    crate::sessions::purge_expired(&f.store, &SessionPolicy::default(), T0 + PENDING_LIFETIME)
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_authorizations")
+        .fetch_one(&mut *f.store.read().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(left, 1);
+    assert!(
+        crate::oidc::authorize::resume(&f.store, &fresh, T0 + PENDING_LIFETIME)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn one_address_cannot_fill_the_database_with_authorization_requests() {
+    use crate::oidc::authorize::{
+        AuthorizeRequest, MAX_PENDING_PER_ADDRESS, PENDING_LIFETIME, park,
+    };
+    let f = fixture().await;
+    let request = AuthorizeRequest {
+        state: Some("s".repeat(1000)),
+        ..AuthorizeRequest::default()
+    };
+    for _ in 0..MAX_PENDING_PER_ADDRESS {
+        park(&f.store, &request, Some("192.0.2.1"), T0)
+            .await
+            .unwrap();
+    }
+    let refused = park(&f.store, &request, Some("192.0.2.1"), T0 + 60).await;
+    assert!(
+        matches!(refused, Err(Error::Throttled { retry_after }) if retry_after == PENDING_LIFETIME - 60),
+        "{refused:?}"
+    );
+    // Another address is not held up; the first is, until its requests expire.
+    assert!(
+        park(&f.store, &request, Some("192.0.2.2"), T0 + 60)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        park(&f.store, &request, Some("192.0.2.1"), T0 + PENDING_LIFETIME)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

@@ -1,5 +1,6 @@
 import { expect, Page, test as base } from "@playwright/test";
 import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { countMail, mailTo } from "./mailbox";
 import { freePort, waitForPort } from "../net";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -506,6 +507,26 @@ test.describe.serial("Portico in the browser", () => {
       await zed.locator("main[data-hydrated]").waitFor();
       await zed.getByRole("button", { name: "Sign in with a passkey" }).click();
       await expect(zed.getByRole("heading", { name: "You are a guest of Tailspin" })).toBeVisible();
+
+      // An app Zed opens is told how he signed in: a passkey (`swk`), with user verification (`mfa`).
+      const notes = JSON.parse(cli(["app", "create", "--tenant", "tailspin.example", "--name", "Notes", "--launch-url", "https://notes.example/", "--json"]));
+      cli(["app", "sign-in", "--tenant", "tailspin.example", "--app", "Notes", "--client-type", "public", "--redirect-uri", "http://127.0.0.1/cb"]);
+      cli(["app", "assign", "--tenant", "tailspin.example", "--app", "Notes", "--user", "zed@elsewhere.example"]);
+      const verifier = "a-pkce-verifier-that-is-long-enough-0123456789abcdef";
+      const back = "http://127.0.0.1:41234/cb";
+      const asked = new URLSearchParams({
+        client_id: notes.id, redirect_uri: back, response_type: "code", scope: "openid",
+        code_challenge: createHash("sha256").update(verifier).digest("base64url"), code_challenge_method: "S256",
+      });
+      const authorized = await context.request.get(`${url}/tailspin.example/oauth2/v2.0/authorize?${asked}`, { maxRedirects: 0 });
+      expect(authorized.status()).toBe(303);
+      const granted = new URL(authorized.headers()["location"]).searchParams.get("code")!;
+      const tokens = await (await fetch(`${url}/tailspin.example/oauth2/v2.0/token`, {
+        method: "POST",
+        body: new URLSearchParams({ grant_type: "authorization_code", code: granted, redirect_uri: back, code_verifier: verifier, client_id: notes.id }),
+      })).json();
+      const claims = JSON.parse(Buffer.from(tokens.id_token.split(".")[1], "base64url").toString());
+      expect(claims.amr).toEqual(["swk", "mfa"]);
 
       // His account page: the passkey is listed; this device has it already; he adds a password.
       await zed.getByRole("link", { name: "Your account" }).click();

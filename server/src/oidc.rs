@@ -7,8 +7,8 @@ use std::sync::{Arc, RwLock};
 
 use app::server::{ClientAddress, Cookie, Portal};
 use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderValue};
-use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -49,6 +49,10 @@ pub fn router(provider: Provider, guard: crate::web::Guard) -> Router {
     let for_people = Router::new()
         .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
         .route(
+            "/{tenant}/oauth2/v2.0/authorize/pending/{id}",
+            get(authorize_pending),
+        )
+        .route(
             "/{tenant}/oauth2/v2.0/logout",
             get(logout_page).post(logout),
         )
@@ -56,7 +60,18 @@ pub fn router(provider: Provider, guard: crate::web::Guard) -> Router {
             guard,
             crate::web::refuse_cross_site,
         ));
-    for_apps.merge(for_people).with_state(provider)
+    // An app's form posting an authorization request (OpenID Connect Core §3.1.2.1) always
+    // comes from the app's site, like the links that GET it: exempt from the cross-site
+    // check as GET is, because it changes nothing the person has; it only keeps the
+    // request and sends the browser on to a GET of it.
+    let for_app_forms = Router::new().route(
+        "/{tenant}/oauth2/v2.0/authorize",
+        axum::routing::post(authorize_post),
+    );
+    for_apps
+        .merge(for_people)
+        .merge(for_app_forms)
+        .with_state(provider)
 }
 
 /// Any origin may read these answers; none rests on a cookie, so no credentials are
@@ -156,21 +171,22 @@ async fn signed_in(provider: &Provider, headers: &HeaderMap, ip: Option<&str>) -
         .flatten()
 }
 
-/// `GET /{tenant}/v2.0/.well-known/openid-configuration`
+/// `GET /{tenant}/v2.0/.well-known/openid-configuration`: under whichever of the
+/// tenant's names it is fetched (id, slug or domain), that name is the issuer and every
+/// endpoint is under it (see `domain::oidc::issuer`).
 async fn discovery(State(provider): State<Provider>, Path(key): Path<String>) -> Response {
-    let tenant = match tenant(&provider, &key).await {
-        Ok(tenant) => tenant,
-        Err(page) => return page,
-    };
+    if let Err(page) = tenant(&provider, &key).await {
+        return page;
+    }
     let base = provider.portal.public_url.trim_end_matches('/');
-    let id = &tenant.id;
+    let name = key.trim();
     Json(json!({
-        "issuer": issuer(base, id),
-        "authorization_endpoint": format!("{base}/{id}/oauth2/v2.0/authorize"),
-        "token_endpoint": format!("{base}/{id}/oauth2/v2.0/token"),
-        "userinfo_endpoint": format!("{base}/{id}/oidc/userinfo"),
-        "jwks_uri": format!("{base}/{id}/discovery/v2.0/keys"),
-        "end_session_endpoint": format!("{base}/{id}/oauth2/v2.0/logout"),
+        "issuer": issuer(base, name),
+        "authorization_endpoint": format!("{base}/{name}/oauth2/v2.0/authorize"),
+        "token_endpoint": format!("{base}/{name}/oauth2/v2.0/token"),
+        "userinfo_endpoint": format!("{base}/{name}/oidc/userinfo"),
+        "jwks_uri": format!("{base}/{name}/discovery/v2.0/keys"),
+        "end_session_endpoint": format!("{base}/{name}/oauth2/v2.0/logout"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
@@ -201,19 +217,10 @@ async fn keys(State(provider): State<Provider>, Path(key): Path<String>) -> Resp
     }
 }
 
-/// `GET /{tenant}/oauth2/v2.0/authorize`
-async fn authorize(
-    State(provider): State<Provider>,
-    Path(key): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    client_address: Option<Extension<ClientAddress>>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let ip = client_address.map(|Extension(a)| a.0);
-    let person = signed_in(&provider, &headers, ip.as_deref()).await;
-    let param = |name: &str| query.get(name).cloned();
-    let request = AuthorizeRequest {
+/// The parameters of an authorization request, from a GET's query or a POST's form.
+fn authorize_request(params: &HashMap<String, String>) -> AuthorizeRequest {
+    let param = |name: &str| params.get(name).cloned();
+    AuthorizeRequest {
         client_id: param("client_id"),
         redirect_uri: param("redirect_uri"),
         response_type: param("response_type"),
@@ -228,14 +235,125 @@ async fn authorize(
         login_hint: param("login_hint"),
         request: param("request"),
         request_uri: param("request_uri"),
-    };
+        signed_in_since: None,
+    }
+}
+
+/// `GET /{tenant}/oauth2/v2.0/authorize`
+async fn authorize(
+    State(provider): State<Provider>,
+    Path(key): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    client_address: Option<Extension<ClientAddress>>,
+    headers: HeaderMap,
+) -> Response {
+    let ip = client_address.map(|Extension(a)| a.0);
+    let request = authorize_request(&query);
+    decide(&provider, &key, &request, &headers, ip.as_deref()).await
+}
+
+/// `POST /{tenant}/oauth2/v2.0/authorize` (form-encoded): the browser carries no session
+/// cookie on an app's cross-site form (SameSite=Lax), so the request is kept and the
+/// browser sent on to GET it, with its cookie, from where it was kept.
+async fn authorize_post(
+    State(provider): State<Provider>,
+    Path(key): Path<String>,
+    client_address: Option<Extension<ClientAddress>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(page) = tenant(&provider, &key).await {
+        return page;
+    }
+    let ip = client_address.map(|Extension(a)| a.0);
+    let request = authorize_request(&form);
+    let store = &provider.portal.store;
+    match domain::oidc::authorize::park(store, &request, ip.as_deref(), now()).await {
+        Ok(Some(id)) => Redirect::to(&pending_path(&key, &id)).into_response(),
+        Ok(None) => too_large(),
+        Err(error) => failed(error),
+    }
+}
+
+/// `GET /{tenant}/oauth2/v2.0/authorize/pending/{id}`: an authorization request Portico
+/// kept while the person signed in (or that an app posted), taken up again.
+async fn authorize_pending(
+    State(provider): State<Provider>,
+    Path((key, id)): Path<(String, String)>,
+    client_address: Option<Extension<ClientAddress>>,
+    headers: HeaderMap,
+) -> Response {
+    let ip = client_address.map(|Extension(a)| a.0);
+    match domain::oidc::authorize::resume(&provider.portal.store, &id, now()).await {
+        Ok(Some(request)) => decide(&provider, &key, &request, &headers, ip.as_deref()).await,
+        Ok(None) => page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in has expired",
+            &[
+                &format!(
+                    "Portico keeps an app's sign-in request for {} minutes while you sign in, and this one is no longer kept (or the address is mistyped).",
+                    domain::oidc::authorize::PENDING_LIFETIME / 60
+                ),
+                "Go back to the app and sign in from there again.",
+            ],
+        ),
+        Err(error) => internal(error),
+    }
+}
+
+/// Too many requests kept for this address, or Portico failed.
+fn failed(error: domain::Error) -> Response {
+    match error {
+        domain::Error::Throttled { retry_after } => page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-ins at once",
+            &[&format!(
+                "Portico is keeping too many unfinished sign-ins from your address. Try again in {} minutes.",
+                (retry_after + 59) / 60
+            )],
+        ),
+        error => internal(error),
+    }
+}
+
+fn too_large() -> Response {
+    page(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "This sign-in request is too large",
+        &[
+            &format!(
+                "Portico keeps at most {} KB of an app's sign-in request.",
+                domain::oidc::authorize::MAX_PENDING_BYTES / 1024
+            ),
+            "Tell the people who run the app you came from.",
+        ],
+    )
+}
+
+/// The path that takes up the request kept under `id`.
+fn pending_path(key: &str, id: &str) -> String {
+    format!(
+        "/{}/oauth2/v2.0/authorize/pending/{id}",
+        encode_path(key.trim())
+    )
+}
+
+/// Answers an authorization request to the endpoint of `key` for whoever the cookie says.
+async fn decide(
+    provider: &Provider,
+    key: &str,
+    request: &AuthorizeRequest,
+    headers: &HeaderMap,
+    ip: Option<&str>,
+) -> Response {
+    let person = signed_in(provider, headers, ip).await;
     let portal = &provider.portal;
     let outcome = domain::oidc::authorize::authorize(
         &portal.store,
         &portal.public_url,
         key.trim(),
-        &request,
+        request,
         person.as_ref(),
+        ip,
         now(),
     )
     .await;
@@ -259,10 +377,11 @@ async fn authorize(
                 &format!("Ask an administrator of {tenant_name} if you need it."),
             ],
         ),
-        Ok(Outcome::SignIn { login_hint }) => {
-            Redirect::to(&sign_in_then(&uri, login_hint.as_deref())).into_response()
-        }
-        Err(error) => internal(error),
+        Ok(Outcome::SignIn {
+            pending,
+            login_hint,
+        }) => Redirect::to(&sign_in_then(key, &pending, login_hint.as_deref())).into_response(),
+        Err(error) => failed(error),
     }
 }
 
@@ -270,22 +389,17 @@ fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-/// The sign-in page, then back to this authorization request (without `prompt=login`,
-/// which the new sign-in satisfies).
-fn sign_in_then(uri: &Uri, login_hint: Option<&str>) -> String {
-    let query: Vec<(String, String)> =
-        url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-            .filter(|(k, _)| k != "prompt")
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-    let again = format!(
-        "{}?{}",
-        uri.path(),
-        url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(query)
-            .finish()
-    );
-    let next = app::pages::continue_to(&again);
+/// A path segment, percent-encoded.
+fn encode_path(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// The sign-in page, then back to the authorization request kept under `pending`: the
+/// address stays short however large the request.
+fn sign_in_then(key: &str, pending: &str, login_hint: Option<&str>) -> String {
+    let next = app::pages::continue_to(&pending_path(key, pending));
     let mut url = format!("/signin?next={}", encode(&next));
     if let Some(hint) = login_hint {
         url.push_str(&format!("&email={}", encode(hint)));
@@ -434,6 +548,7 @@ async fn userinfo_for(provider: &Provider, key: &str, token: Option<String>) -> 
         &portal.store,
         &portal.public_url,
         &tenant.id,
+        key.trim(),
         &token,
         now(),
     )

@@ -5,13 +5,23 @@
 use sha2::{Digest, Sha256};
 
 use super::access::{self, Refusal};
+use super::clients::redirect_uri_matches;
 use super::{CODE_LIFETIME, issuer};
 use crate::sessions::SignedIn;
 use crate::store::oidc::Grant;
-use crate::{Result, Store, secrets, store};
+use crate::{Error, Result, Store, secrets, store};
 
-/// The query of an authorization request, as received. Unknown parameters are ignored.
-#[derive(Clone, Debug, Default)]
+/// Seconds an authorization request waits, kept by Portico, while the person signs in.
+pub const PENDING_LIFETIME: i64 = 15 * 60;
+/// The largest authorization request Portico keeps while the person signs in (as stored).
+pub const MAX_PENDING_BYTES: usize = 64 * 1024;
+/// Requests kept at once for one client address: a person signs in to a few apps at a
+/// time, and nobody fills the database with requests nobody comes back to.
+pub const MAX_PENDING_PER_ADDRESS: i64 = 100;
+
+/// The parameters of an authorization request, as received (the query of a GET, the form
+/// of a POST). Unknown parameters are ignored.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct AuthorizeRequest {
     pub client_id: Option<String>,
     pub redirect_uri: Option<String>,
@@ -27,6 +37,11 @@ pub struct AuthorizeRequest {
     pub login_hint: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
+    /// Portico's own, on a request it kept while the person signed in again (for
+    /// `prompt=login` or `max_age`): the sign-in must be no older than this (Unix seconds).
+    /// Never read from the app's parameters.
+    #[serde(default)]
+    pub signed_in_since: Option<i64>,
 }
 
 /// What the endpoint does with a request.
@@ -36,8 +51,12 @@ pub enum Outcome {
     ErrorPage { message: String },
     /// Back to the client, with a code or an error (the full address).
     Redirect(String),
-    /// The person must sign in (again) first, then come back.
-    SignIn { login_hint: Option<String> },
+    /// The person must sign in (again) first, then come back to the request kept under
+    /// `pending` (see [`resume`]).
+    SignIn {
+        pending: String,
+        login_hint: Option<String>,
+    },
     /// The path names no organization of this Portico.
     NoOrganization,
     /// Not allowed: a page says which app, why, and whom to ask.
@@ -76,38 +95,110 @@ pub(crate) fn s256(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-/// How the person proved who they are, as `amr`, and where (`idp`: empty for members who
-/// signed in at home; the home organization's issuer or `mail` for guests).
-fn proof(
+/// Where the person proved who they are, as `idp`: empty for members who signed in at
+/// home; the home organization's issuer or `mail` for guests, or their partner's provider.
+fn identity_provider(
     person: &SignedIn,
     home_tenant: Option<&str>,
     public_url: &str,
     guest: bool,
-) -> (String, String) {
+) -> String {
     let identity = person.identity.as_deref().unwrap_or_default();
     if identity.starts_with("email:") {
-        ("otp".into(), "mail".into())
+        "mail".into()
     } else if let Some(federated) = identity.strip_prefix("oidc:") {
         // Signed in at a partner's provider: `idp` is its issuer.
-        let issuer = federated
+        federated
             .split_once('#')
             .map(|(i, _)| i)
-            .unwrap_or_default();
-        ("fed".into(), issuer.into())
+            .unwrap_or_default()
+            .into()
     } else if guest {
-        (
-            "pwd".into(),
-            home_tenant
-                .map(|t| issuer(public_url, t))
-                .unwrap_or_default(),
-        )
+        home_tenant
+            .map(|t| issuer(public_url, t))
+            .unwrap_or_default()
     } else {
-        ("pwd".into(), String::new())
+        String::new()
     }
 }
 
+/// Keeps an authorization request made from `ip` while the person signs in, under a new
+/// random id (the id is stored hashed); `None` when it is too large to keep. Refused when
+/// that address has [`MAX_PENDING_PER_ADDRESS`] kept already.
+pub async fn park(
+    store: &Store,
+    request: &AuthorizeRequest,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<Option<String>> {
+    let stored = serde_json::to_string(request).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    if stored.len() > MAX_PENDING_BYTES {
+        return Ok(None);
+    }
+    let id = secrets::new_secret();
+    // Counted and kept under the one writer: requests at once cannot all slip under.
+    let mut tx = store.begin().await?;
+    let (kept, first_expiry) = store::oidc::pending_from(&mut *tx, ip, now).await?;
+    if kept >= MAX_PENDING_PER_ADDRESS {
+        return Err(Error::Throttled {
+            retry_after: first_expiry.map_or(PENDING_LIFETIME, |at| (at - now).max(1)),
+        });
+    }
+    store::oidc::insert_pending(
+        &mut *tx,
+        &secrets::hash_secret(&id),
+        &stored,
+        ip,
+        now,
+        now + PENDING_LIFETIME,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(id))
+}
+
+/// The request kept under `id` by [`park`], while it has not expired.
+pub async fn resume(store: &Store, id: &str, now: i64) -> Result<Option<AuthorizeRequest>> {
+    let stored =
+        store::oidc::pending(&mut *store.read().await?, &secrets::hash_secret(id), now).await?;
+    stored
+        .map(|text| serde_json::from_str(&text))
+        .transpose()
+        .map_err(|e| Error::Storage(sqlx::Error::Decode(Box::new(e))))
+}
+
+/// The person signs in first, then the request goes on from where [`park`] kept it. A
+/// sign-in from now on answers `prompt=login` and `max_age`, and only such a one does: the
+/// kept request asks for that instead.
+async fn sign_in_first(
+    store: &Store,
+    request: &AuthorizeRequest,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<Outcome> {
+    let again = AuthorizeRequest {
+        prompt: None,
+        max_age: None,
+        signed_in_since: Some(now),
+        ..request.clone()
+    };
+    Ok(match park(store, &again, ip, now).await? {
+        Some(pending) => Outcome::SignIn {
+            pending,
+            login_hint: request.login_hint.clone(),
+        },
+        None => Outcome::ErrorPage {
+            message: format!(
+                "The app's sign-in request is too large (Portico keeps at most {} KB of one while you sign in).",
+                MAX_PENDING_BYTES / 1024
+            ),
+        },
+    })
+}
+
 /// Decides an authorization request to the endpoint of `tenant` (its id, slug or primary
-/// domain, as in the path). `person` is who is signed in, if anyone. Every decision about
+/// domain, as in the path: each name is an issuer of its own, see [`issuer`]). `person` is
+/// who is signed in, if anyone, and `ip` where the request came from. Every decision about
 /// a signed-in person is recorded as a sign-in event.
 pub async fn authorize(
     store: &Store,
@@ -115,6 +206,7 @@ pub async fn authorize(
     tenant: &str,
     request: &AuthorizeRequest,
     person: Option<&SignedIn>,
+    ip: Option<&str>,
     now: i64,
 ) -> Result<Outcome> {
     let page = |message: &str| {
@@ -130,14 +222,8 @@ pub async fn authorize(
     let users: Vec<&str> = person
         .map(|p| p.memberships.iter().map(|m| m.user_id.as_str()).collect())
         .unwrap_or_default();
-    let found = store::oidc::authorizing(
-        &mut *store.read().await?,
-        tenant,
-        client_id,
-        redirect_uri.unwrap_or_default(),
-        &users,
-    )
-    .await?;
+    let found =
+        store::oidc::authorizing(&mut *store.read().await?, tenant, client_id, &users).await?;
     let Some(store::oidc::Authorizing {
         client,
         tenant_name,
@@ -152,18 +238,22 @@ pub async fn authorize(
         }
         return page("This app is not registered with this organization (unknown client_id).");
     };
-    let tenant_id = client.tenant_id.as_str();
     let tenant_name = tenant_name.as_str();
     let Some(redirect_uri) = redirect_uri else {
         return page("The app did not say where to send you back (redirect_uri is missing).");
     };
-    if !client.redirect_registered {
+    let registered = client
+        .redirect_uris
+        .iter()
+        .any(|r| redirect_uri_matches(r, redirect_uri, client.client_type));
+    if !registered {
         return page(
             "The address the app asked to send you back to is not registered for it, so Portico will not send you there.",
         );
     }
     let state = request.state.as_deref();
-    let iss = issuer(public_url, tenant_id);
+    // The name the app reached this endpoint by is the issuer it discovered.
+    let iss = issuer(public_url, tenant);
     let error = |code: &str, description: &str| {
         let mut pairs = vec![("error", code), ("error_description", description)];
         if let Some(state) = state {
@@ -249,20 +339,22 @@ pub async fn authorize(
             );
         }
     };
-    let login_hint = request.login_hint.clone();
     let Some(person) = person else {
         return if silent {
             error("login_required", "Nobody is signed in.")
         } else {
-            Ok(Outcome::SignIn { login_hint })
+            sign_in_first(store, request, ip, now).await
         };
     };
-    let too_old = max_age.is_some_and(|age| person.auth_time.saturating_add(age) < now);
+    let too_old = max_age.is_some_and(|age| person.auth_time.saturating_add(age) < now)
+        || request
+            .signed_in_since
+            .is_some_and(|since| person.auth_time < since);
     if too_old || prompts.contains(&"login") {
         return if silent {
             error("login_required", "The sign-in is too old for this app.")
         } else {
-            Ok(Outcome::SignIn { login_hint })
+            sign_in_first(store, request, ip, now).await
         };
     }
 
@@ -304,7 +396,7 @@ pub async fn authorize(
         .find(|m| Some(m.user_id.as_str()) == member)
         .map(|m| m.tenant_id.clone());
     let guest = subject.user_type == types::UserType::Guest;
-    let (amr, idp) = proof(person, home.as_deref(), public_url, guest);
+    let idp = identity_provider(person, home.as_deref(), public_url, guest);
     let code = secrets::new_secret();
     let code_hash = secrets::hash_secret(&code);
     let grant = Grant {
@@ -315,7 +407,7 @@ pub async fn authorize(
         nonce: request.nonce.clone(),
         code_challenge: challenge.map(str::to_string),
         auth_time: person.auth_time,
-        amr,
+        amr: person.auth_methods.to_string(),
         idp,
         expires_at: now + CODE_LIFETIME,
         used_at: None,

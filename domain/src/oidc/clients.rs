@@ -34,6 +34,56 @@ fn redirect_uri(field: &str, value: &str) -> Result<String, FieldError> {
     Ok(value.to_string())
 }
 
+/// Whether `requested` (from an authorization or sign-out request) is the `registered`
+/// address, for a client of `client_type`: character for character (no case folding, no
+/// normalisation), with one exception (RFC 8252 §7.3, kept by RFC 9700 §2.1): a public
+/// (native) client's loopback address, `http://127.0.0.1` or `http://[::1]`, matches on
+/// any port, since such an app listens on whatever port the system gives it. Only the port
+/// may differ; never for `localhost` (RFC 8252 §8.3) or confidential clients.
+pub fn redirect_uri_matches(registered: &str, requested: &str, client_type: ClientType) -> bool {
+    if registered == requested {
+        return true;
+    }
+    if client_type != ClientType::Public {
+        return false;
+    }
+    match (
+        loopback_without_port(registered),
+        loopback_without_port(requested),
+    ) {
+        (Some(registered), Some(requested)) => registered == requested,
+        _ => false,
+    }
+}
+
+/// A loopback IP address on plain `http`, as (host, the rest after any port): the part of
+/// it the port does not change. `None` for any other address, or a port that is not one.
+fn loopback_without_port(uri: &str) -> Option<(&str, &str)> {
+    ["http://127.0.0.1", "http://[::1]"]
+        .into_iter()
+        .find_map(|host| {
+            let after = uri.strip_prefix(host)?;
+            let rest = match after.strip_prefix(':') {
+                Some(port_and_rest) => {
+                    let end = port_and_rest
+                        .find(|c: char| !c.is_ascii_digit())
+                        .unwrap_or(port_and_rest.len());
+                    let (port, rest) = port_and_rest.split_at(end);
+                    let port_is_one =
+                        (1..=5).contains(&port.len()) && port.parse::<u16>().is_ok_and(|p| p != 0);
+                    if !port_is_one {
+                        return None;
+                    }
+                    rest
+                }
+                None => after,
+            };
+            // The host must end where the port or the path begins.
+            (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
+                .then_some((host, rest))
+        })
+}
+
 /// One address per line; blank lines are skipped.
 fn uri_list(field: &str, text: &str) -> Result<Vec<String>, FieldError> {
     let uris: Vec<String> = text
@@ -219,10 +269,14 @@ pub async fn sign_out_target(
         tenant_id,
         &client_id,
         "sign-out",
-        uri,
     )
     .await?
-    .is_some_and(|client| client.redirect_registered);
+    .is_some_and(|client| {
+        client
+            .redirect_uris
+            .iter()
+            .any(|r| redirect_uri_matches(r, uri, client.client_type))
+    });
     if !registered {
         return Ok(None);
     }
@@ -245,4 +299,196 @@ pub async fn sign_ins(
         limit.clamp(1, 500),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirect_uri_matches;
+    use types::ClientType::{Confidential, Public};
+
+    #[test]
+    fn redirect_addresses_match_exactly_but_for_a_native_apps_loopback_port() {
+        let cases = [
+            // registered, requested, public client matches, confidential client matches
+            (
+                "https://app.example/cb",
+                "https://app.example/cb",
+                true,
+                true,
+            ),
+            (
+                "https://app.example/cb",
+                "https://app.example/cb/",
+                false,
+                false,
+            ),
+            (
+                "https://app.example/cb",
+                "https://APP.example/cb",
+                false,
+                false,
+            ),
+            (
+                "https://app.example/cb",
+                "https://app.example:443/cb",
+                false,
+                false,
+            ),
+            (
+                "https://app.example/cb",
+                "https://app.example:8443/cb",
+                false,
+                false,
+            ),
+            (
+                "https://app.example/cb",
+                "https://app.example/cb?x=1",
+                false,
+                false,
+            ),
+            (
+                "https://app.example/cb",
+                "https://app.example/%63b",
+                false,
+                false,
+            ),
+            ("http://127.0.0.1/cb", "http://127.0.0.1/cb", true, true),
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:51234/cb",
+                true,
+                false,
+            ),
+            (
+                "http://127.0.0.1:8080/cb",
+                "http://127.0.0.1:51234/cb",
+                true,
+                false,
+            ),
+            (
+                "http://127.0.0.1:8080/cb",
+                "http://127.0.0.1/cb",
+                true,
+                false,
+            ),
+            ("http://127.0.0.1/", "http://127.0.0.1:1", false, false),
+            ("http://127.0.0.1", "http://127.0.0.1:1", true, false),
+            (
+                "http://127.0.0.1/cb?x=1",
+                "http://127.0.0.1:65535/cb?x=1",
+                true,
+                false,
+            ),
+            ("http://[::1]/cb", "http://[::1]:51234/cb", true, false),
+            // Only the port: path, query, scheme and host stay exact.
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:51234/cb/",
+                false,
+                false,
+            ),
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:51234/CB",
+                false,
+                false,
+            ),
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:51234/cb?x",
+                false,
+                false,
+            ),
+            ("http://127.0.0.1/cb", "http://[::1]:51234/cb", false, false),
+            ("http://[::1]/cb", "http://127.0.0.1:51234/cb", false, false),
+            (
+                "http://127.0.0.1/cb",
+                "https://127.0.0.1:51234/cb",
+                false,
+                false,
+            ),
+            (
+                "https://127.0.0.1/cb",
+                "https://127.0.0.1:51234/cb",
+                false,
+                false,
+            ),
+            (
+                "http://localhost/cb",
+                "http://localhost:51234/cb",
+                false,
+                false,
+            ),
+            // Not a port: the host would not end there.
+            ("http://127.0.0.1/cb", "http://127.0.0.1:0/cb", false, false),
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:65536/cb",
+                false,
+                false,
+            ),
+            ("http://127.0.0.1/cb", "http://127.0.0.1:/cb", false, false),
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:051234/cb",
+                false,
+                false,
+            ),
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:+80/cb",
+                false,
+                false,
+            ),
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:80@evil.example/cb",
+                false,
+                false,
+            ),
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1.evil.example/cb",
+                false,
+                false,
+            ),
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:80.evil.example/cb",
+                false,
+                false,
+            ),
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:80#/cb",
+                false,
+                false,
+            ),
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.10:80/cb",
+                false,
+                false,
+            ),
+            (
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:80\\@evil.example/cb",
+                false,
+                false,
+            ),
+            ("http://127.0.0.1/cb", "", false, false),
+        ];
+        for (registered, requested, public, confidential) in cases {
+            assert_eq!(
+                redirect_uri_matches(registered, requested, Public),
+                public,
+                "public: {registered} / {requested}"
+            );
+            assert_eq!(
+                redirect_uri_matches(registered, requested, Confidential),
+                confidential,
+                "confidential: {registered} / {requested}"
+            );
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! Portico as an OpenID Connect provider: every app registered in a tenant is a relying
-//! party, and Portico signs people in to it only when they may use it. One issuer per
-//! tenant, `{public URL}/{tenant id}/v2.0`, like Entra's. Authorization code flow only,
+//! party, and Portico signs people in to it only when they may use it. A tenant's issuer
+//! is `{public URL}/{tenant}/v2.0`, like Entra's, under each of the tenant's names. Authorization code flow only,
 //! PKCE (S256) required for public clients, codes single-use for a minute, refresh tokens
 //! rotated with reuse detection, and client credentials for programs.
 
@@ -21,9 +21,12 @@ pub const ID_TOKEN_LIFETIME: i64 = 3600;
 /// Seconds a refresh token may wait to be used.
 pub const REFRESH_TOKEN_LIFETIME: i64 = 14 * 86_400;
 
-/// The issuer of `tenant_id`'s tokens.
-pub fn issuer(public_url: &str, tenant_id: &str) -> String {
-    format!("{}/{tenant_id}/v2.0", public_url.trim_end_matches('/'))
+/// The issuer of a tenant's tokens under one of its names (its id, slug or primary
+/// domain): each name is an issuer of its own, so that discovery under any of them names
+/// the address it was fetched from (OpenID Connect Discovery 1.0 §4.3), and tokens issued
+/// through that name's endpoints name it too. The id never changes.
+pub fn issuer(public_url: &str, tenant: &str) -> String {
+    format!("{}/{tenant}/v2.0", public_url.trim_end_matches('/'))
 }
 
 /// An OAuth 2.0 error, as the protocol names it (`invalid_grant`, …), with words for people.

@@ -14,6 +14,7 @@ use super::{
     ACCESS_TOKEN_LIFETIME, Failure, ID_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME, Signer, issuer,
     refuse,
 };
+use crate::auth_methods::AuthMethods;
 use crate::store::oidc::{Client, Grant, Subject, Token};
 use crate::store::{self, Tx};
 use crate::{Store, secrets};
@@ -136,6 +137,8 @@ fn claims_of(subject: &Subject, app_id: &str, iss: &str, scope: &str) -> Value {
 
 /// Everything a user-bound token needs to mint its successors.
 struct Session<'a> {
+    /// The issuer: the name the app reached the token endpoint by.
+    iss: &'a str,
     client: &'a Client,
     subject: Subject,
     family: &'a str,
@@ -171,13 +174,17 @@ fn mint(issuer_of: &Issuer<'_>, session: &Session<'_>, now: i64) -> Result<Minte
             now + REFRESH_TOKEN_LIFETIME,
         ));
     }
-    let iss = issuer(issuer_of.public_url, &session.client.tenant_id);
-    let mut claims = claims_of(&session.subject, &session.client.id, &iss, session.scope);
+    let mut claims = claims_of(
+        &session.subject,
+        &session.client.id,
+        session.iss,
+        session.scope,
+    );
     claims["aud"] = json!(session.client.id);
     claims["iat"] = json!(now);
     claims["exp"] = json!(now + ID_TOKEN_LIFETIME);
     claims["auth_time"] = json!(session.auth_time);
-    claims["amr"] = json!([session.amr]);
+    claims["amr"] = json!(AuthMethods::parse(session.amr).amr());
     if let Some(nonce) = session.nonce {
         claims["nonce"] = json!(nonce);
     }
@@ -275,7 +282,8 @@ fn live(subject: Option<Subject>, client: &Client) -> Result<Subject, Failure> {
     }
 }
 
-/// Answers a token request to the endpoint of `tenant` (its id, slug or domain).
+/// Answers a token request to the endpoint of `tenant` (its id, slug or domain; tokens
+/// name it in their issuer, as the app discovered it).
 pub async fn exchange(
     issuer_of: &Issuer<'_>,
     tenant: &str,
@@ -288,15 +296,16 @@ pub async fn exchange(
     };
     let (client, code) =
         read_client(issuer_of.store, tenant, request, code_hash.as_deref()).await?;
+    let iss = issuer(issuer_of.public_url, tenant);
     match request.grant_type.as_deref() {
         Some("authorization_code") => match code_hash {
             Some(code_hash) => {
-                redeem_code(issuer_of, &client, request, &code_hash, code, now).await
+                redeem_code(issuer_of, &iss, &client, request, &code_hash, code, now).await
             }
             None => refuse("invalid_request", "code is missing."),
         },
-        Some("refresh_token") => refresh(issuer_of, &client, request, now).await,
-        Some("client_credentials") => client_credentials(issuer_of, &client, request, now),
+        Some("refresh_token") => refresh(issuer_of, &iss, &client, request, now).await,
+        Some("client_credentials") => client_credentials(issuer_of, &iss, &client, request, now),
         Some(_) => refuse(
             "unsupported_grant_type",
             "Supported: authorization_code, refresh_token, client_credentials.",
@@ -308,6 +317,7 @@ pub async fn exchange(
 /// Exchanges the code `code_hash`, read as `found` with the client.
 async fn redeem_code(
     issuer_of: &Issuer<'_>,
+    iss: &str,
     client: &Client,
     request: &TokenRequest,
     code_hash: &str,
@@ -328,6 +338,7 @@ async fn redeem_code(
         .and(live(subject, client))
         .and_then(|subject| {
             let session = Session {
+                iss,
                 client,
                 subject,
                 family: code_hash,
@@ -417,6 +428,7 @@ fn check_exchange(grant: &Grant, request: &TokenRequest, now: i64) -> Result<(),
 
 async fn refresh(
     issuer_of: &Issuer<'_>,
+    iss: &str,
     client: &Client,
     request: &TokenRequest,
     now: i64,
@@ -438,6 +450,7 @@ async fn refresh(
         .await
         .and_then(|subject| {
             let session = Session {
+                iss,
                 client,
                 subject,
                 family: &token.family,
@@ -477,6 +490,7 @@ async fn refresh(
 
 fn client_credentials(
     issuer_of: &Issuer<'_>,
+    iss: &str,
     client: &Client,
     request: &TokenRequest,
     now: i64,
@@ -489,7 +503,7 @@ fn client_credentials(
     }
     let scope = request.scope.clone().unwrap_or_default();
     let claims = json!({
-        "iss": issuer(issuer_of.public_url, &client.tenant_id),
+        "iss": iss,
         "aud": format!("{}/api", issuer_of.public_url),
         "sub": client.id,
         "azp": client.id,
@@ -511,11 +525,13 @@ fn client_credentials(
     })
 }
 
-/// The claims about the user behind an access token issued by `tenant_id`.
+/// The claims about the user behind an access token issued by `tenant_id`, reached under
+/// the tenant's name `tenant` (its id, slug or domain: the issuer the claims name).
 pub async fn userinfo(
     store: &Store,
     public_url: &str,
     tenant_id: &str,
+    tenant: &str,
     access_token: &str,
     now: i64,
 ) -> Result<Value, Failure> {
@@ -542,7 +558,7 @@ pub async fn userinfo(
     Ok(claims_of(
         &subject,
         &token.app_id,
-        &issuer(public_url, tenant_id),
+        &issuer(public_url, tenant),
         &token.scope,
     ))
 }

@@ -4,6 +4,7 @@ use sqlx::SqliteExecutor;
 use types::{ExternalState, InvitationSummary};
 
 use crate::Result;
+use crate::auth_methods::AuthMethods;
 
 pub struct NewInvitation<'a> {
     pub id: &'a str,
@@ -157,20 +158,28 @@ pub async fn by_ticket(db: impl SqliteExecutor<'_>, ticket_hash: &str) -> Result
         .await?)
 }
 
+/// The identity a redemption proved, and how.
+#[derive(Clone, Debug)]
+pub struct Proven {
+    pub identity: String,
+    pub methods: AuthMethods,
+}
+
 pub async fn by_redemption(
     db: impl SqliteExecutor<'_>,
     redemption_hash: &str,
     now: i64,
-) -> Result<Option<(Ticket, Option<String>)>> {
+) -> Result<Option<(Ticket, Option<Proven>)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         ticket: Ticket,
         proven_identity: Option<String>,
+        proven_amr: Option<String>,
     }
     let with_proof = TICKET.replacen(
         " FROM invitations",
-        ", r.proven_identity FROM invitations",
+        ", r.proven_identity, r.proven_amr FROM invitations",
         1,
     );
     let row: Option<Row> = sqlx::query_as(&format!(
@@ -180,7 +189,13 @@ pub async fn by_redemption(
     .bind(now)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|r| (r.ticket, r.proven_identity)))
+    Ok(row.map(|r| {
+        let proven = r.proven_identity.map(|identity| Proven {
+            identity,
+            methods: AuthMethods::parse(r.proven_amr.as_deref().unwrap_or_default()),
+        });
+        (r.ticket, proven)
+    }))
 }
 
 pub async fn insert_redemption(
@@ -255,9 +270,15 @@ pub async fn lock(db: &mut sqlx::SqliteConnection, invitation_id: &str, now: i64
     Ok(())
 }
 
-pub async fn set_proven(db: impl SqliteExecutor<'_>, id_hash: &str, identity: &str) -> Result<()> {
-    sqlx::query("UPDATE redemptions SET proven_identity = ? WHERE id_hash = ?")
+pub async fn set_proven(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+    identity: &str,
+    methods: &AuthMethods,
+) -> Result<()> {
+    sqlx::query("UPDATE redemptions SET proven_identity = ?, proven_amr = ? WHERE id_hash = ?")
         .bind(identity)
+        .bind(methods.to_string())
         .bind(id_hash)
         .execute(db)
         .await?;

@@ -1,6 +1,7 @@
 //! SQL for Portico as an OpenID Connect provider: clients, signing keys, codes, tokens and
 //! sign-in events.
 
+use sqlx::types::Json;
 use sqlx::{SqliteConnection, SqliteExecutor};
 use types::{ClientSettings, ClientType, SignInEvent, SigningAlg};
 
@@ -16,18 +17,18 @@ pub struct Client {
     pub id_token_alg: SigningAlg,
     pub assignment_required: bool,
     pub secret_hash: Option<String>,
-    /// Whether the address asked about (see [`client_redirecting`]) is registered.
-    pub redirect_registered: bool,
+    /// The addresses registered for it of the kind asked for (see [`client_redirecting`]);
+    /// whether one matches is the domain's decision (`oidc::clients::redirect_uri_matches`).
+    pub redirect_uris: Json<Vec<String>>,
 }
 
-/// The query behind [`client_redirecting`]: tenant `?1`, client `?2`, kind `?3`, uri `?4`.
+/// The query behind [`client_redirecting`]: tenant `?1`, client `?2`, kind `?3`.
 macro_rules! client_select {
     () => {
         "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
                 s.secret_hash,
-                EXISTS (SELECT 1 FROM app_redirect_uris r
-                        WHERE r.app_id = a.id AND r.kind = ?3 AND r.uri = ?4 COLLATE BINARY)
-                    AS redirect_registered
+                (SELECT json_group_array(r.uri) FROM app_redirect_uris r
+                 WHERE r.app_id = a.id AND r.kind = ?3) AS redirect_uris
          FROM apps a JOIN tenants t ON t.id = a.tenant_id
               LEFT JOIN client_secrets s ON s.app_id = a.id
          WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)"
@@ -41,24 +42,21 @@ pub async fn client(
     tenant: &str,
     client_id: &str,
 ) -> Result<Option<Client>> {
-    client_redirecting(db, tenant, client_id, "", "").await
+    client_redirecting(db, tenant, client_id, "").await
 }
 
-/// [`client`], and whether `uri` is registered for it as a `kind` (sign-in or sign-out)
-/// address, exactly as written: no normalisation, no case folding. One query, because
-/// every authorization and sign-out request asks both.
+/// [`client`], with its addresses of `kind` (sign-in or sign-out) as registered. One
+/// query, because every authorization and sign-out request asks both.
 pub async fn client_redirecting(
     db: impl SqliteExecutor<'_>,
     tenant: &str,
     client_id: &str,
     kind: &str,
-    uri: &str,
 ) -> Result<Option<Client>> {
     Ok(sqlx::query_as(client_select!())
         .bind(tenant)
         .bind(client_id)
         .bind(kind)
-        .bind(uri)
         .fetch_optional(db)
         .await?)
 }
@@ -143,8 +141,8 @@ pub async fn set_secret(
     Ok(())
 }
 
-/// What an authorization request needs, read in one query: the client, whether the
-/// redirect address is registered, its organization's name, and the person's user there
+/// What an authorization request needs, read in one query: the client with its registered
+/// redirect addresses, its organization's name, and the person's user there
 /// (the one of `user_ids` in the app's tenant, a member before a guest), seen from the app.
 pub struct Authorizing {
     pub client: Client,
@@ -165,16 +163,14 @@ pub async fn authorizing(
     db: impl SqliteExecutor<'_>,
     tenant: &str,
     client_id: &str,
-    redirect_uri: &str,
     user_ids: &[&str],
 ) -> Result<Option<Authorizing>> {
     let user_ids = serde_json::to_string(user_ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let row: Option<AuthorizingRow> = sqlx::query_as(concat!(
         "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
                 s.secret_hash,
-                EXISTS (SELECT 1 FROM app_redirect_uris r
-                        WHERE r.app_id = a.id AND r.kind = 'sign-in' AND r.uri = ?3 COLLATE BINARY)
-                    AS redirect_registered,
+                (SELECT json_group_array(r.uri) FROM app_redirect_uris r
+                 WHERE r.app_id = a.id AND r.kind = 'sign-in') AS redirect_uris,
                 t.name AS tenant_name, ",
         subject_columns!("u", "a.id"),
         " FROM apps a JOIN tenants t ON t.id = a.tenant_id
@@ -182,13 +178,12 @@ pub async fn authorizing(
               -- The person's users are looked up by id, one by one (CROSS JOIN keeps that
               -- order): never by tenant, which would walk all of a large tenant's users.
               LEFT JOIN users u ON u.id = (
-                  SELECT x.id FROM json_each(?4) j CROSS JOIN users x ON x.id = j.value
+                  SELECT x.id FROM json_each(?3) j CROSS JOIN users x ON x.id = j.value
                   WHERE x.tenant_id = a.tenant_id ORDER BY x.user_type DESC LIMIT 1)
          WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)"
     ))
     .bind(tenant)
     .bind(client_id)
-    .bind(redirect_uri)
     .bind(user_ids)
     .fetch_optional(db)
     .await?;
@@ -302,10 +297,9 @@ pub async fn client_and_code(
     code_hash: &str,
 ) -> Result<(Option<Client>, Option<(Grant, Option<Subject>)>)> {
     use sqlx::{FromRow, Row};
-    let rows = sqlx::query(concat!(client_select!(), ";", code_select!("5"), ";"))
+    let rows = sqlx::query(concat!(client_select!(), ";", code_select!("4"), ";"))
         .bind(tenant)
         .bind(client_id)
-        .bind("")
         .bind("")
         .bind(code_hash)
         .fetch_all(db)
@@ -691,4 +685,69 @@ pub async fn subject(
     .fetch_optional(db)
     .await?;
     Ok(row.and_then(JoinedSubject::subject))
+}
+
+/// Keeps an authorization request while the person signs in (see
+/// `oidc::authorize::park`).
+pub async fn insert_pending(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+    request: &str,
+    ip: Option<&str>,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO pending_authorizations (id_hash, request, ip, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(id_hash)
+    .bind(request)
+    .bind(ip)
+    .bind(now)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// How many requests made from `ip` are kept at `now`, and when the oldest of them
+/// expires.
+pub async fn pending_from(
+    db: impl SqliteExecutor<'_>,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(i64, Option<i64>)> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), MIN(expires_at) FROM pending_authorizations
+         WHERE ip IS ? AND expires_at > ?",
+    )
+    .bind(ip)
+    .bind(now)
+    .fetch_one(db)
+    .await?)
+}
+
+/// The request kept under `id_hash`, unless it expired by `now`.
+pub async fn pending(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+    now: i64,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT request FROM pending_authorizations WHERE id_hash = ? AND expires_at > ?",
+    )
+    .bind(id_hash)
+    .bind(now)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Forgets authorization requests that expired.
+pub async fn delete_expired_pending(db: impl SqliteExecutor<'_>, now: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM pending_authorizations WHERE expires_at <= ?")
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
 }

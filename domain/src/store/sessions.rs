@@ -9,6 +9,8 @@ pub struct NewSession<'a> {
     pub id_hash: &'a str,
     pub user_id: &'a str,
     pub identity: &'a str,
+    /// See [`crate::auth_methods::AuthMethods`].
+    pub amr: &'a str,
     pub expires_at: i64,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
@@ -16,12 +18,13 @@ pub struct NewSession<'a> {
 
 pub async fn insert(db: impl SqliteExecutor<'_>, session: NewSession<'_>, now: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, identity, created_at, last_seen_at, expires_at, ip, user_agent)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (id_hash, user_id, identity, amr, created_at, last_seen_at, expires_at, ip, user_agent)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(session.id_hash)
     .bind(session.user_id)
     .bind(session.identity)
+    .bind(session.amr)
     .bind(now)
     .bind(now)
     .bind(session.expires_at)
@@ -52,6 +55,8 @@ pub struct SessionUser {
     /// Comma-separated role names, if any.
     pub roles: Option<String>,
     pub identity: Option<String>,
+    /// How the person signed in (see [`crate::auth_methods::AuthMethods`]).
+    pub amr: String,
     pub user_type: types::UserType,
     /// The person's users across organizations (see [`memberships`]), read here too so
     /// that a page's header costs no second query.
@@ -82,7 +87,7 @@ pub async fn load(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<Option<S
             " AS holder_enabled,
                 s.last_seen_at, s.expires_at, s.created_at,
                 (SELECT group_concat(role) FROM tenant_roles r WHERE r.user_id = s.user_id) AS roles,
-                s.identity, u.user_type,
+                s.identity, s.amr, u.user_type,
                 (SELECT json_group_array(json_object('user_id', u.id, 'tenant_id', u.tenant_id,
                             'tenant_name', t.name, 'user_type', u.user_type)
                             ORDER BY u.user_type DESC, t.name)

@@ -244,7 +244,9 @@ async fn discovery_and_the_key_set_describe_the_tenants_issuer() {
         .json()
         .await
         .unwrap();
-    let issuer = format!("{}/{}/v2.0", f.portico.url, f.tenant);
+    // Fetched under the tenant's domain, the document names that address as the issuer
+    // (OpenID Connect Discovery 1.0 §4.3), and every endpoint is under it.
+    let issuer = format!("{}/contoso.example/v2.0", f.portico.url);
     assert_eq!(config["issuer"], issuer.as_str());
     assert_eq!(
         config["response_types_supported"],
@@ -269,10 +271,25 @@ async fn discovery_and_the_key_set_describe_the_tenants_issuer() {
             config[endpoint]
                 .as_str()
                 .unwrap()
-                .starts_with(&format!("{}/{}/", f.portico.url, f.tenant)),
+                .starts_with(&format!("{}/contoso.example/", f.portico.url)),
             "{endpoint}"
         );
     }
+    // Under the id, the id.
+    let by_id: Value = f
+        .portico
+        .http()
+        .get(f.endpoint("v2.0/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_id["issuer"],
+        format!("{}/{}/v2.0", f.portico.url, f.tenant).as_str()
+    );
     let jwks: Value = f
         .portico
         .http()
@@ -894,8 +911,37 @@ async fn prompt_max_age_and_protocol_errors_answer_as_the_spec_says() {
         "{location}"
     );
     // prompt=login asks for a new sign-in even with a session; max_age likewise once passed.
+    // (Sign-in times are whole seconds: Mia's session is made older than this request.)
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (_, location, _) = f.authorize(&[("prompt", "login")], Some(&f.mia)).await;
     assert!(location.starts_with("/signin?"), "{location}");
+    // The request kept meanwhile takes only a sign-in made after it, not the old session.
+    let kept = unhex(
+        query_of(&location)["next"]
+            .strip_prefix("/continue?to=")
+            .unwrap(),
+    );
+    let old_session = f
+        .portico
+        .http()
+        .get(format!("{}{kept}", f.portico.url))
+        .header("Cookie", format!("portico_session={}", f.mia))
+        .send()
+        .await
+        .unwrap();
+    let again = old_session.headers()["location"].to_str().unwrap();
+    assert!(again.starts_with("/signin?"), "{again}");
+    let fresh = f.portico.sign_in("mia@contoso.example", PASSWORD).await;
+    let new_session = f
+        .portico
+        .http()
+        .get(format!("{}{kept}", f.portico.url))
+        .header("Cookie", format!("portico_session={fresh}"))
+        .send()
+        .await
+        .unwrap();
+    let back = new_session.headers()["location"].to_str().unwrap();
+    assert!(query_of(back).contains_key("code"), "{back}");
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (_, location, _) = f.authorize(&[("max_age", "0")], Some(&f.mia)).await;
     assert!(location.starts_with("/signin?"), "{location}");
@@ -1440,4 +1486,491 @@ async fn a_client_secret_made_without_javascript_is_shown_once_on_the_page_the_f
         copy_field(&shown, "Client secret").is_some(),
         "the flash was lost on the way"
     );
+}
+
+#[tokio::test]
+async fn each_name_of_the_tenant_is_an_issuer_a_relying_party_library_signs_in_with() {
+    use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+    use openidconnect::{
+        AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+        OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    };
+
+    let f = fixture().await;
+    // As the library's documentation asks: no redirects followed.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for name in ["contoso.example", f.tenant.as_str()] {
+        let issuer = IssuerUrl::new(format!("{}/{name}/v2.0", f.portico.url)).unwrap();
+        // The library refuses a document whose issuer is not the address it fetched.
+        let metadata = CoreProviderMetadata::discover_async(issuer.clone(), &http)
+            .await
+            .unwrap_or_else(|e| panic!("discovery under {name}: {e:?}"));
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(f.client_id.clone()),
+            Some(ClientSecret::new(f.secret.clone())),
+        )
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("email".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let response = f
+            .portico
+            .http()
+            .get(url.as_str())
+            .header("Cookie", format!("portico_session={}", f.mia))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 303, "{name}");
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        let query = query_of(&location);
+        assert_eq!(&query["state"], state.secret());
+        assert_eq!(query["iss"], issuer.as_str(), "RFC 9207: the same issuer");
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(query["code"].clone()))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .unwrap_or_else(|e| panic!("exchange under {name}: {e:?}"));
+        let id_token = tokens.id_token().expect("an ID token");
+        let verified = id_token
+            .claims(&client.id_token_verifier(), &nonce)
+            .unwrap_or_else(|e| panic!("ID token under {name}: {e:?}"));
+        assert_eq!(verified.issuer(), &issuer);
+        assert_eq!(
+            verified.email().map(|e| e.as_str()),
+            Some("mia@contoso.example")
+        );
+        // userinfo names the same issuer.
+        let (status, info) = f.userinfo_at(name, tokens.access_token().secret()).await;
+        assert_eq!((status, info["iss"].as_str()), (200, Some(issuer.as_str())));
+    }
+}
+
+impl Fixture {
+    async fn userinfo_at(&self, name: &str, token: &str) -> (u16, Value) {
+        let response = self
+            .portico
+            .http()
+            .get(format!("{}/{name}/oidc/userinfo", self.portico.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    /// Exchanges `code` as a public client, naming `redirect_uri`.
+    async fn exchange_public(&self, code: &str, redirect_uri: &str) -> (u16, Value) {
+        self.token_as(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", VERIFIER),
+                ("client_id", &self.client_id),
+            ],
+            None,
+        )
+        .await
+    }
+
+    /// Mia's authorization request with PKCE, to be sent back to `redirect_uri`.
+    async fn authorize_to(&self, redirect_uri: &str) -> (u16, String, String) {
+        let challenge = challenge(VERIFIER);
+        let params = [
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("redirect_uri", redirect_uri),
+        ];
+        self.authorize(&params, Some(&self.mia)).await
+    }
+
+    /// The number of sign-in events in Contoso's log, as its admin `ada` reads it.
+    async fn sign_in_events(&self, ada: &str) -> usize {
+        let log = self.portico.call("admin/sign-ins", &[], Some(ada)).await;
+        log.body.as_array().map(Vec::len).unwrap_or_default()
+    }
+
+    /// The `amr` of an ID token issued to the holder of `session`.
+    async fn amr_of(&self, session: &str) -> Value {
+        let challenge = challenge(VERIFIER);
+        let (status, location, body) = self
+            .authorize(
+                &[
+                    ("code_challenge", &challenge),
+                    ("code_challenge_method", "S256"),
+                ],
+                Some(session),
+            )
+            .await;
+        assert_eq!(status, 303, "{body}");
+        let (status, tokens) = self.exchange(&query_of(&location)["code"]).await;
+        assert_eq!(status, 200, "{tokens}");
+        claims(tokens["id_token"].as_str().unwrap())["amr"].clone()
+    }
+}
+
+#[tokio::test]
+async fn a_native_apps_loopback_redirect_may_take_any_port_and_only_the_port() {
+    let f = fixture().await;
+    let configure = |client_type: &str| {
+        f.portico.cli_json(
+            &[
+                "app",
+                "sign-in",
+                "--tenant",
+                &f.tenant,
+                "--app",
+                "Wiki",
+                "--client-type",
+                client_type,
+                "--redirect-uri",
+                "http://127.0.0.1/cb",
+                "--redirect-uri",
+                "http://[::1]:8080/cb",
+            ],
+            "",
+        );
+    };
+    configure("public");
+    let authorize = |redirect_uri| f.authorize_to(redirect_uri);
+    for requested in [
+        "http://127.0.0.1:51234/cb",
+        "http://127.0.0.1/cb",
+        "http://[::1]:1/cb",
+        "http://[::1]/cb",
+    ] {
+        let (status, location, body) = authorize(requested).await;
+        assert_eq!(status, 303, "{requested}: {body}");
+        assert!(
+            location.starts_with(&format!("{requested}?code=")),
+            "{location}"
+        );
+    }
+    // The exchange names the address the authorization used, exactly, not the registered
+    // one; a wrong one uses the code up.
+    let (_, location, _) = authorize("http://127.0.0.1:51234/cb").await;
+    let code = query_of(&location)["code"].clone();
+    let (status, refused) = f.exchange_public(&code, "http://127.0.0.1/cb").await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _) = f.exchange_public(&code, "http://127.0.0.1:51234/cb").await;
+    assert_eq!(status, 400, "the code was used up");
+    let (_, location, _) = authorize("http://127.0.0.1:51234/cb").await;
+    let (status, tokens) = f
+        .exchange_public(&query_of(&location)["code"], "http://127.0.0.1:51234/cb")
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    // Only the port may differ.
+    for requested in [
+        "http://127.0.0.1:51234/cb/",
+        "http://127.0.0.1:51234/CB",
+        "http://127.0.0.1:51234/cb?x=1",
+        "http://127.0.0.1:51234/",
+        "https://127.0.0.1:51234/cb",
+        "http://localhost:51234/cb",
+        "http://localhost/cb",
+        "http://127.0.0.1:51234@evil.example/cb",
+        "http://127.0.0.1.evil.example/cb",
+        "http://127.0.0.1:0/cb",
+        "http://127.0.0.1:65536/cb",
+        "http://127.0.0.2:51234/cb",
+        "http://[::1]:51234/cb/",
+        "http://[::1]:51234/other",
+    ] {
+        let (status, location, body) = authorize(requested).await;
+        assert_eq!((status, location.as_str()), (400, ""), "{requested}");
+        assert!(body.contains("not registered"), "{requested}: {body}");
+    }
+    // A confidential client's loopback address is matched exactly, port included.
+    configure("confidential");
+    let (status, location, _) = authorize("http://127.0.0.1:51234/cb").await;
+    assert_eq!((status, location.as_str()), (400, ""));
+    let (status, _, _) = authorize("http://127.0.0.1/cb").await;
+    assert_eq!(status, 303);
+}
+
+#[tokio::test]
+async fn an_app_may_post_its_authorization_request_from_its_site_and_the_post_changes_nothing() {
+    let f = fixture().await;
+    let ada = f.portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let challenge = challenge(VERIFIER);
+    let form = integration::encode_form(&[
+        ("client_id", &f.client_id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "openid email"),
+        ("state", "s-123"),
+        ("nonce", "n-456"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ]);
+    // As a browser posts an app's form: from the app's site, and (SameSite=Lax) without
+    // Portico's cookie; with one, the POST does no more.
+    for cookie in [None, Some(f.mia.as_str())] {
+        let before = f.sign_in_events(&ada).await;
+        let mut post = f
+            .portico
+            .http()
+            .post(f.endpoint("oauth2/v2.0/authorize"))
+            .header("Origin", "https://wiki.contoso.example")
+            .header("Sec-Fetch-Site", "cross-site")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form.clone());
+        if let Some(cookie) = cookie {
+            post = post.header("Cookie", format!("portico_session={cookie}"));
+        }
+        let posted = post.send().await.unwrap();
+        assert_eq!(posted.status().as_u16(), 303, "{cookie:?}");
+        let location = posted.headers()["location"].to_str().unwrap().to_string();
+        assert!(
+            location.starts_with(&format!("/{}/oauth2/v2.0/authorize/pending/", f.tenant)),
+            "{location}"
+        );
+        assert_eq!(
+            f.sign_in_events(&ada).await,
+            before,
+            "no code and no sign-in before the person's browser comes back"
+        );
+        // The browser follows with a GET, which carries its cookie.
+        let followed = f
+            .portico
+            .http()
+            .get(format!("{}{location}", f.portico.url))
+            .header("Cookie", format!("portico_session={}", f.mia))
+            .header("Sec-Fetch-Site", "cross-site")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(followed.status().as_u16(), 303);
+        let back = followed.headers()["location"].to_str().unwrap().to_string();
+        assert!(back.starts_with(REDIRECT), "{back}");
+        assert_eq!(query_of(&back)["state"], "s-123");
+        let (status, tokens) = f.exchange(&query_of(&back)["code"]).await;
+        assert_eq!(status, 200, "{tokens}");
+        assert_eq!(
+            claims(tokens["id_token"].as_str().unwrap())["nonce"],
+            "n-456"
+        );
+        assert_eq!(f.sign_in_events(&ada).await, before + 1);
+    }
+    // A mistyped or expired id gets a page that says so, and sends nobody anywhere.
+    let unknown = f
+        .portico
+        .http()
+        .get(f.endpoint("oauth2/v2.0/authorize/pending/not-a-kept-request"))
+        .header("Cookie", format!("portico_session={}", f.mia))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status().as_u16(), 400);
+    assert!(unknown.headers().get("location").is_none());
+    let page = unknown.text().await.unwrap();
+    assert!(page.contains("This sign-in has expired"), "{page}");
+    // The sign-out form stays guarded: a cross-site POST there is refused.
+    let sneaky = f
+        .portico
+        .http()
+        .post(f.endpoint("oauth2/v2.0/logout"))
+        .header("Origin", "https://evil.example")
+        .header("Sec-Fetch-Site", "cross-site")
+        .header("Cookie", format!("portico_session={}", f.mia))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sneaky.status().as_u16(), 403);
+}
+
+/// The text of lowercase hex.
+fn unhex(hex: &str) -> String {
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    String::from_utf8(bytes).unwrap()
+}
+
+#[tokio::test]
+async fn a_large_authorization_request_waits_on_the_server_while_the_person_signs_in() {
+    let f = fixture().await;
+    let state = "s".repeat(45_000);
+    let challenge = challenge(VERIFIER);
+    let (status, location, _) = f
+        .authorize(
+            &[
+                ("state", &state),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+                ("login_hint", "mia@contoso.example"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(location.len() < 300, "{} bytes: {location}", location.len());
+    let next = query_of(&location)["next"].clone();
+    let pending = unhex(
+        next.strip_prefix("/continue?to=")
+            .expect("the continue page"),
+    );
+    assert!(
+        pending.starts_with(&format!("/{}/oauth2/v2.0/authorize/pending/", f.tenant)),
+        "{pending}"
+    );
+    // Before signing in, the kept request sends the browser to sign in again.
+    let again = f
+        .portico
+        .http()
+        .get(format!("{}{pending}", f.portico.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 303);
+    assert!(
+        again.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/signin?next=")
+    );
+    // Mia signs in with the form the sign-in page shows, which carries `next` on.
+    let signed_in = f
+        .portico
+        .http()
+        .post(format!("{}/fn/sign_in", f.portico.url))
+        .header("Origin", &f.portico.url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(integration::encode_form(&[
+            ("email", "mia@contoso.example"),
+            ("password", PASSWORD),
+            ("next", &next),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        signed_in.headers()["location"].to_str().unwrap(),
+        next,
+        "on to the continue page"
+    );
+    let session = integration::set_cookies(&signed_in)
+        .into_iter()
+        .find(|(k, _)| k == "portico_session")
+        .map(|(_, v)| v)
+        .expect("a session");
+    let page = f
+        .portico
+        .http()
+        .get(format!("{}{next}", f.portico.url))
+        .header("Cookie", format!("portico_session={session}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("content=\"0;url={pending}\"")),
+        "{page}"
+    );
+    let back = f
+        .portico
+        .http()
+        .get(format!("{}{pending}", f.portico.url))
+        .header("Cookie", format!("portico_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status().as_u16(), 303);
+    let back = back.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with(REDIRECT), "{}", &back[..100]);
+    assert_eq!(query_of(&back)["state"], state);
+    let (status, tokens) = f.exchange(&query_of(&back)["code"]).await;
+    assert_eq!(status, 200, "{tokens}");
+}
+
+#[tokio::test]
+async fn the_amr_claim_says_how_the_session_was_opened() {
+    const ZOE: &str = "zoe@elsewhere.example";
+    const ZOES_PASSWORD: &str = "zoe's own long passphrase";
+    let f = fixture().await;
+    let ada = f.portico.sign_in("ada@contoso.example", PASSWORD).await;
+    // Zoe makes a Portico account at her invitation: a code confirms her address first.
+    let order = f
+        .portico
+        .call(
+            "admin/redemption_order",
+            &[("primary", "home,federation"), ("fallback", "account,code")],
+            Some(&ada),
+        )
+        .await;
+    assert!(order.ok(), "{order:?}");
+    let ticket = f.portico.invite(&ada, ZOE).await;
+    let redemption = f.portico.start_redemption(&ticket).await;
+    let code = f.portico.latest_code(ZOE);
+    for (endpoint, form) in [
+        ("redeem/verify", vec![("code", code.as_str())]),
+        ("redeem/account/create", vec![("password", ZOES_PASSWORD)]),
+    ] {
+        let answer = f.portico.call_redeeming(endpoint, &form, &redemption).await;
+        assert!(answer.ok(), "{endpoint}: {answer:?}");
+    }
+    let accepted = f
+        .portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    let accepted = accepted.cookie.expect("a session");
+    f.portico.cli_json(
+        &[
+            "app", "assign", "--tenant", &f.tenant, "--app", "Wiki", "--user", ZOE,
+        ],
+        "",
+    );
+    assert_eq!(f.amr_of(&accepted).await, serde_json::json!(["otp"]));
+    let by_password = f.portico.sign_in(ZOE, ZOES_PASSWORD).await;
+    assert_eq!(f.amr_of(&by_password).await, serde_json::json!(["pwd"]));
+    // Her account, signed in with a code mailed to her: `otp`, not `pwd`.
+    let (sent, cookies) = f
+        .portico
+        .call_with_cookies("sign_in/code/send", &[("email", ZOE)], "")
+        .await;
+    assert!(sent.ok(), "{sent:?}");
+    let token = cookies
+        .iter()
+        .find(|(k, _)| k == "portico_signin")
+        .map(|(_, v)| v.clone())
+        .expect("a sign-in cookie");
+    let code = f.portico.latest_code(ZOE);
+    let (by_code, _) = f
+        .portico
+        .call_with_cookies(
+            "sign_in/code/verify",
+            &[("code", &code)],
+            &format!("portico_signin={token}"),
+        )
+        .await;
+    let by_code = by_code.cookie.expect("a session");
+    assert_eq!(
+        f.portico.call("me", &[], Some(&by_code)).await.body["has_account"],
+        true
+    );
+    assert_eq!(f.amr_of(&by_code).await, serde_json::json!(["otp"]));
+    // A member's password: `pwd`.
+    assert_eq!(f.amr_of(&f.mia).await, serde_json::json!(["pwd"]));
 }
