@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs every Portico test: domain tests on a real SQLite file, browser tests in headless
-# Chromium, and HTTP tests against the real binary on a free port. Installs what it needs.
+# Chromium, and HTTP tests against the real binary on a free port (one behind a real nginx).
+# Installs what it needs.
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 cd "$ROOT"
 ensure_build_tools
 ensure_node
 ensure_chromium
 ensure_aiosmtpd
+ensure_nginx
 say "Installing the browser-test packages"
 (cd end2end && npm ci --silent --no-audit --no-fund) || die "npm could not install the end2end packages"
 

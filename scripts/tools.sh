@@ -72,6 +72,15 @@ ensure_chromium() {
   command -v chromium >/dev/null || apt_install chromium
 }
 
+# A real TLS reverse proxy (and openssl for its certificate) for the test that runs
+# Portico behind one. Debian keeps nginx in /usr/sbin, outside some users' PATH.
+ensure_nginx() {
+  local missing=""
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing="nginx"
+  command -v openssl >/dev/null || missing="$missing openssl"
+  [ -z "$missing" ] || apt_install $missing
+}
+
 # A real SMTP server for the mail tests.
 ensure_aiosmtpd() {
   command -v python3 >/dev/null || apt_install python3 python3-pip

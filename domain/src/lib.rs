@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod passkeys;
 pub mod password;
 mod principal;
+pub mod proxies;
 pub mod redemption;
 pub mod secrets;
 pub mod sessions;

@@ -111,11 +111,13 @@ pub async fn sign_in(
 ) -> Result<OpenedSession> {
     let email = validate::email("email", email).map_err(|_| Error::BadCredentials)?;
     let account_key = format!("account:{email}");
-    let address_key = format!("ip:{}", client.ip.as_deref().unwrap_or("unknown"));
-    let limits = [
-        (&account_key, policy.max_failures_per_account),
-        (&address_key, policy.max_failures_per_address),
-    ];
+    // Per client address only when there is one: a bucket shared by every request without
+    // one would let a single client lock everyone out.
+    let address_key = client.ip.as_deref().map(|ip| format!("ip:{ip}"));
+    let mut limits = vec![(&account_key, policy.max_failures_per_account)];
+    if let Some(key) = &address_key {
+        limits.push((key, policy.max_failures_per_address));
+    }
     reserve_attempt(store, policy, &limits, now).await?;
     // A member of an organization here, else a Portico account an invited person made.
     let member = store::users::member_credentials(&mut *store.read().await?, &email).await?;
@@ -142,7 +144,9 @@ pub async fn sign_in(
     };
     let mut tx = store.begin().await?;
     store::sessions::clear_failures(&mut *tx, &account_key).await?;
-    store::sessions::forgive_one(&mut *tx, &address_key).await?;
+    if let Some(key) = &address_key {
+        store::sessions::forgive_one(&mut *tx, key).await?;
+    }
     let user_id = match member_id {
         Some(id) => id,
         // An account is a guest somewhere: it opens in the first organization.

@@ -341,6 +341,43 @@ async fn failed_sign_ins_are_throttled_per_account_until_the_window_passes() {
 }
 
 #[tokio::test]
+async fn failed_sign_ins_lock_out_their_own_address_and_accounts_never_everyone() {
+    let f = fixture().await;
+    tenant_with_admin(&f.store, "contoso.example").await;
+    let policy = SessionPolicy::default();
+    let sign_in = |email: String, password: &'static str, ip: Option<&'static str>| {
+        let store = f.store.clone();
+        async move {
+            let client = Client {
+                ip: ip.map(String::from),
+                user_agent: None,
+            };
+            crate::sessions::sign_in(&store, &policy, &email, password, &client, None, T0).await
+        }
+    };
+    // Wrong passwords for many accounts, from one address and from requests without one.
+    for ip in [Some("192.0.2.66"), None] {
+        for i in 0..policy.max_failures_per_address {
+            let email = format!("guess{i}@contoso.example");
+            let failed = sign_in(email, "wrong", ip).await;
+            assert!(matches!(failed, Err(Error::BadCredentials)), "{failed:?}");
+        }
+    }
+    let admin = || "admin@contoso.example".to_string();
+    assert!(matches!(
+        sign_in(admin(), PASSWORD, Some("192.0.2.66")).await,
+        Err(Error::Throttled { .. })
+    ));
+    let elsewhere = sign_in(admin(), PASSWORD, Some("198.51.100.7")).await;
+    assert!(elsewhere.is_ok(), "another address: {elsewhere:?}");
+    let unknown = sign_in(admin(), PASSWORD, None).await;
+    assert!(
+        unknown.is_ok(),
+        "no shared bucket without an address: {unknown:?}"
+    );
+}
+
+#[tokio::test]
 async fn each_change_writes_one_audit_event_and_a_refused_change_writes_none() {
     let f = fixture().await;
     let (operator, _) = tenant_with_admin(&f.store, "contoso.example").await;

@@ -27,6 +27,8 @@ pub struct Portico {
     data: tempfile::TempDir,
     _site: tempfile::TempDir,
     pub url: String,
+    /// The address it listens on (`url` may name a proxy in front of it).
+    pub listening: String,
     /// The setup link printed at the first start, if any.
     pub setup_link: Option<String>,
     http: reqwest::Client,
@@ -102,9 +104,23 @@ impl Portico {
 
     /// [`Portico::start`] with more `serve` flags.
     pub fn start_with(serve_flags: &[&str]) -> Portico {
+        Portico::launch(Command::new(binary()), serve_flags)
+    }
+
+    /// [`Portico::start_with`] in a process that may open at most `open_files` files.
+    pub fn start_with_open_files(open_files: u64, serve_flags: &[&str]) -> Portico {
+        let mut shell = Command::new("sh");
+        shell
+            .arg("-c")
+            .arg(format!("ulimit -n {open_files} && exec \"$0\" \"$@\""))
+            .arg(binary());
+        Portico::launch(shell, serve_flags)
+    }
+
+    fn launch(mut command: Command, serve_flags: &[&str]) -> Portico {
         let data = tempfile::tempdir().expect("temporary folder");
         let site = tempfile::tempdir().expect("temporary folder");
-        let mut child = Command::new(binary())
+        let mut child = command
             .arg("--data-dir")
             .arg(data.path())
             .args([
@@ -133,10 +149,15 @@ impl Portico {
             }
         });
         let mut url = None;
+        let mut listening = None;
         let mut setup_link = None;
         while let Ok(line) = received.recv_timeout(Duration::from_secs(30)) {
             if let Some(rest) = line.strip_prefix("Portico is running at ") {
                 url = rest.split_whitespace().next().map(String::from);
+                listening = rest
+                    .split("listening on ")
+                    .nth(1)
+                    .map(|address| address.trim_end_matches(").").to_string());
             }
             if line.contains("/setup?ticket=") {
                 setup_link = Some(line.trim().to_string());
@@ -146,11 +167,13 @@ impl Portico {
             }
         }
         let url = url.expect("Portico did not say where it runs");
+        let listening = listening.expect("Portico did not say where it listens");
         Portico {
             child,
             data,
             _site: site,
             url,
+            listening,
             setup_link,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -227,6 +250,21 @@ impl Portico {
         &self.http
     }
 
+    /// Calls it with this client from now on (one that trusts a proxy's certificate, say).
+    pub fn use_http(&mut self, http: reqwest::Client) {
+        self.http = http;
+    }
+
+    /// The name of one of Portico's cookies (`portico_session`, …): over https it carries
+    /// the `__Host-` prefix.
+    pub fn cookie_name(&self, base: &str) -> String {
+        if self.url.starts_with("https://") {
+            format!("__Host-{base}")
+        } else {
+            base.to_string()
+        }
+    }
+
     /// Calls a server function as the browser's JavaScript does (same origin, form body).
     pub async fn call(
         &self,
@@ -263,14 +301,15 @@ impl Portico {
             .header("Sec-Fetch-Site", "same-origin")
             .header("Content-Type", content_type)
             .body(body);
+        let session = self.cookie_name("portico_session");
         if let Some(cookie) = cookie {
-            request = request.header("Cookie", format!("portico_session={cookie}"));
+            request = request.header("Cookie", format!("{session}={cookie}"));
         }
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         let cookie = set_cookies(&response)
             .into_iter()
-            .find(|(k, _)| k == "portico_session")
+            .find(|(k, _)| *k == session)
             .map(|(_, v)| v);
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));

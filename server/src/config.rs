@@ -110,8 +110,10 @@ pub struct Serve {
     #[arg(long, env = "PORTICO_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
-    /// The address people use to reach Portico, e.g. https://portico.example.com. Cookies are
-    /// marked Secure when it starts with https. Default: http:// and the listen address.
+    /// The address people use to reach Portico, e.g. https://portico.example.com. When it
+    /// starts with https, cookies are marked Secure and browsers are told to use https
+    /// only (Strict-Transport-Security). Forms are accepted only from this origin. Default:
+    /// http:// and the listen address.
     #[arg(long, env = "PORTICO_PUBLIC_URL")]
     pub public_url: Option<String>,
 
@@ -139,8 +141,59 @@ pub struct Serve {
     #[arg(long, env = "PORTICO_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
 
+    /// Reverse proxies in front of Portico whose forwarding header names the client:
+    /// addresses or blocks, comma-separated, e.g. 127.0.0.1,::1 for one on this machine.
+    /// Requests from anywhere else count as coming from their own address, whatever they send.
+    #[arg(long, env = "PORTICO_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<domain::proxies::Cidr>,
+
+    /// The header those proxies write the client's address into: x-forwarded-for, or
+    /// forwarded (RFC 7239). Only this one is read: a proxy passes the other on as the
+    /// client sent it.
+    #[arg(
+        long,
+        env = "PORTICO_FORWARDING_HEADER",
+        value_enum,
+        default_value = "x-forwarded-for"
+    )]
+    pub forwarding_header: ForwardingHeader,
+
+    #[command(flatten)]
+    pub connections: Connections,
+
     #[command(flatten)]
     pub smtp: Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ForwardingHeader {
+    XForwardedFor,
+    Forwarded,
+}
+
+/// How long clients may take and how many connections are open at once, so that slow or
+/// half-sent requests cannot hold every socket.
+#[derive(Debug, Args)]
+pub struct Connections {
+    /// Seconds a client has to send a request's header. Waiting for the next request on a
+    /// kept-alive connection counts too: an idle connection is closed after this long.
+    #[arg(long, env = "PORTICO_HEADER_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_seconds: u64,
+
+    /// Seconds a client has to send a request's body, counted from the end of its header.
+    #[arg(long, env = "PORTICO_BODY_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_seconds: u64,
+
+    /// Seconds a connection stays open with nothing sent or received either way (a client
+    /// that stops reading its answer, say).
+    #[arg(long, env = "PORTICO_CONNECTION_IDLE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connection_idle_seconds: u64,
+
+    /// Connections open at once, at most; fewer when the limit of open files is lower. A
+    /// new connection that finds them all taken closes the one that has waited longest
+    /// for a request.
+    #[arg(long, env = "PORTICO_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
 }
 
 /// How mail leaves: without --smtp-host it stays in the outbox for administrators to see.

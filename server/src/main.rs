@@ -6,6 +6,7 @@
 
 mod cli;
 mod config;
+mod connections;
 mod federation;
 mod mailer;
 mod oidc;
@@ -155,6 +156,10 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
         .to_string();
     let guard = web::Guard {
         public_origin: origin_of(&public_url)?,
+        forwarding: web::Forwarding {
+            proxies: domain::proxies::TrustedProxies::new(serve.trusted_proxies.clone()),
+            header: serve.forwarding_header,
+        },
     };
     let policy = SessionPolicy {
         idle_timeout: serve.idle_timeout_minutes * 60,
@@ -220,12 +225,27 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
     }
     spawn_session_sweeper(store.clone(), policy);
 
-    let service = web::router(portal, signer, options, guard)
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server stopped: {e}"))
+    let limits = connection_limits(&serve.connections);
+    let router = web::router(portal, signer, options, guard);
+    connections::serve(listener, router, limits, shutdown_signal()).await;
+    Ok(())
+}
+
+fn connection_limits(config: &config::Connections) -> connections::Limits {
+    let wanted = usize::try_from(config.max_connections).unwrap_or(usize::MAX);
+    let max_connections = connections::connections_that_fit(wanted);
+    if max_connections < wanted {
+        tracing::warn!(
+            "serving at most {max_connections} connections at once, not {wanted}: \
+             the limit of open files is lower (ulimit -n)"
+        );
+    }
+    connections::Limits {
+        header: Duration::from_secs(config.header_timeout_seconds),
+        body: Duration::from_secs(config.body_timeout_seconds),
+        idle: Duration::from_secs(config.connection_idle_seconds),
+        max_connections,
+    }
 }
 
 /// Removes what has outlived its use (ended sessions, expired codes, tokens, redemptions,

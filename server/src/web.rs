@@ -2,6 +2,7 @@
 //! request passes (client address, cross-site request refusal, security headers, gzip).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use app::server::{ClientAddress, Cookie, CspNonce, Portal, RequestMemo, page_policy};
 use app::{App, shell};
@@ -12,16 +13,34 @@ use axum::http::header::{self, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use domain::proxies::TrustedProxies;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
+
+use crate::config::ForwardingHeader;
 
 /// What the middleware needs to know.
 #[derive(Clone, Debug)]
 pub struct Guard {
     /// `scheme://host[:port]` of the public URL.
     pub public_origin: String,
+    /// Where a request's client address is taken from.
+    pub forwarding: Forwarding,
+}
+
+/// The reverse proxies whose forwarding header names the client, and that header.
+#[derive(Clone, Debug)]
+pub struct Forwarding {
+    pub proxies: TrustedProxies,
+    pub header: ForwardingHeader,
+}
+
+impl Guard {
+    fn over_https(&self) -> bool {
+        self.public_origin.starts_with("https://")
+    }
 }
 
 pub fn router(
@@ -56,22 +75,62 @@ pub fn router(
             guard.clone(),
             refuse_cross_site,
         ))
-        .merge(crate::oidc::router(provider, guard))
+        .merge(crate::oidc::router(provider, guard.clone()))
         .merge(crate::federation::router(portal_for_federation))
-        .layer(middleware::from_fn(client_address))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            guard.forwarding.clone(),
+            client_address,
+        ))
+        .layer(middleware::from_fn_with_state(guard, security_headers))
         // Pages are small and made per request: the fastest level keeps most of the gain.
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
 }
 
-/// Puts the peer's address into the request for the audit trail and sign-in throttling.
-async fn client_address(mut request: Request, next: Next) -> Response {
+/// Puts the client's address into the request for the audit trail and sign-in throttling:
+/// the peer's, or the one a trusted proxy forwarded (see `domain::proxies`).
+async fn client_address(
+    State(forwarding): State<Forwarding>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        let address = ClientAddress(peer.ip().to_string());
-        request.extensions_mut().insert(address);
+        let peer = peer.ip();
+        let name = match forwarding.header {
+            ForwardingHeader::XForwardedFor => "x-forwarded-for",
+            ForwardingHeader::Forwarded => "forwarded",
+        };
+        let values = request
+            .headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let address = if forwarding.proxies.trusts(peer) {
+            let chain = match forwarding.header {
+                ForwardingHeader::XForwardedFor => domain::proxies::x_forwarded_for(values),
+                ForwardingHeader::Forwarded => domain::proxies::forwarded(values),
+            };
+            forwarding.proxies.client_address(peer, &chain)
+        } else {
+            if forwarding.proxies.is_empty()
+                && request.headers().contains_key(name)
+                && !UNTRUSTED_FORWARDING_TOLD.swap(true, Ordering::Relaxed)
+            {
+                tracing::warn!(
+                    "requests from {peer} carry {name}, but no proxy is trusted \
+                     (--trusted-proxies): behind a reverse proxy, every client has its address"
+                );
+            }
+            peer.to_canonical()
+        };
+        request
+            .extensions_mut()
+            .insert(ClientAddress(address.to_string()));
     }
     next.run(request).await
 }
+
+/// Whether the operator was told that forwarded addresses arrive and none is believed.
+static UNTRUSTED_FORWARDING_TOLD: AtomicBool = AtomicBool::new(false);
 
 /// Takes the flash a form left for the page this request opens (see `domain::flashes`),
 /// before the page renders, and clears its cookie; a page that shows nothing (a redirect,
@@ -147,16 +206,11 @@ pub async fn refuse_cross_site(
     let headers = request.headers();
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let same_origin = |origin: &str| {
-        origin == guard.public_origin
-            || host.is_some_and(|host| {
-                origin == format!("http://{host}") || origin == format!("https://{host}")
-            })
-    };
+    // The public URL's origin exactly: the Host header says nothing of the scheme (nor, behind
+    // a proxy, of the name people use), and a page on http is not the https site.
     let allowed = match (fetch_site, origin) {
         (Some(site), _) if site != "same-origin" && site != "none" => false,
-        (_, Some(origin)) => same_origin(origin),
+        (_, Some(origin)) => origin == guard.public_origin,
         _ => true,
     };
     if allowed {
@@ -206,8 +260,13 @@ async fn error_statuses(request: Request, next: Next) -> Response {
 
 /// Headers every response carries. Pages get a Content-Security-Policy with a nonce made
 /// here for each request (the page's hydration scripts carry it); everything else gets a
-/// policy that allows nothing.
-async fn security_headers(mut request: Request<Body>, next: Next) -> Response {
+/// policy that allows nothing. Served over https (behind a proxy), browsers are told to
+/// come back over https only.
+async fn security_headers(
+    State(guard): State<Guard>,
+    mut request: Request<Body>,
+    next: Next,
+) -> Response {
     let is_asset = request.uri().path().starts_with("/pkg/");
     let nonce = domain::secrets::new_secret();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
@@ -248,6 +307,13 @@ async fn security_headers(mut request: Request<Body>, next: Next) -> Response {
         header::HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
     );
+    if guard.over_https() {
+        // A year; not the subdomains, which may be other services of the organization.
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     if !is_asset && !headers.contains_key(header::CACHE_CONTROL) {
         // Pages and server function answers carry personal data.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -2,6 +2,7 @@
 //! its command line.
 
 mod directory;
+mod edge;
 mod federation;
 mod invitations;
 mod mail;
