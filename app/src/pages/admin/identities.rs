@@ -25,6 +25,7 @@ pub async fn add_identity_provider(
     client_secret: String,
     scopes: String,
     domains: String,
+    token_auth_method: Option<String>,
 ) -> Result<(), AppError> {
     let (portal, principal) = crate::server::principal().await?;
     let form = domain::federation::NewProvider {
@@ -34,6 +35,7 @@ pub async fn add_identity_provider(
         client_secret,
         scopes,
         domains,
+        token_auth_method: token_auth_method.unwrap_or_default(),
     };
     domain::federation::add(
         &portal.store,
@@ -128,7 +130,7 @@ pub fn ExternalIdentities() -> impl IntoView {
                             } else {
                                 view! {
                                     <table>
-                                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Issuer"</th><th scope="col">"Domains"</th><th scope="col">"Client id"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Issuer"</th><th scope="col">"Domains"</th><th scope="col">"Client id"</th><th scope="col">"Token endpoint"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                         <tbody>
                                             {list.providers.into_iter().map(|p| view! {
                                                 <tr>
@@ -136,6 +138,7 @@ pub fn ExternalIdentities() -> impl IntoView {
                                                     <td><code>{p.issuer}</code></td>
                                                     <td>{p.domains.join(", ")}</td>
                                                     <td><code>{p.client_id}</code></td>
+                                                    <td>{p.token_auth_method.label()}</td>
                                                     <td>
                                                         <ActionForm action=remove>
                                                             <input type="hidden" name="id" value=p.id />
@@ -164,6 +167,16 @@ pub fn ExternalIdentities() -> impl IntoView {
                 <Field label="Client secret" name="client_secret" kind="password" autocomplete="new-password" required=true hint="Not shown again." error=add_error />
                 <Field label="Scopes" name="scopes" value=types::DEFAULT_PROVIDER_SCOPES hint="Space-separated; must include openid and email." error=add_error />
                 <Field label="Email domains" name="domains" required=true hint="The domains whose people sign in here, separated by commas." error=add_error />
+                <div class="field">
+                    <label for="field-token_auth_method">"Client authentication at the token endpoint"</label>
+                    <select id="field-token_auth_method" name="token_auth_method" aria-describedby="field-token_auth_method-hint">
+                        {types::TokenAuthMethod::ALL.into_iter().map(|m| {
+                            view! { <option value=m.key()>{m.label()}</option> }
+                        }).collect_view()}
+                    </select>
+                    <p class="hint" id="field-token_auth_method-hint">"Automatic sends the secret with HTTP Basic when the provider offers it, else in the form. Choose one yourself only for a provider that does otherwise than its discovery document says."</p>
+                    {move || add_error.get().and_then(|e| e.field("token_auth_method")).map(|m| view! { <p class="field-error">{m}</p> })}
+                </div>
                 <Submit label="Check and add" busy_label="Checking the provider…" pending=add.pending() />
             </ActionForm>
         </section>
