@@ -1242,6 +1242,53 @@ async fn a_partner_registered_by_two_organizations_signs_in_only_where_its_regis
     );
     let me = portico.call("me", &[], Some(&ann)).await;
     assert_eq!(me.body["tenant_name"], "Woodgrove");
+    // Nor do Contoso's apps take that session, though Ann is given the app there.
+    const WIKI: &str = "https://wiki.contoso.example/callback";
+    let contoso = tenants[0].as_str();
+    let app = portico.cli_json(
+        &[
+            "app",
+            "create",
+            "--tenant",
+            contoso,
+            "--name",
+            "Wiki",
+            "--launch-url",
+            "https://wiki.contoso.example/",
+        ],
+        "",
+    );
+    let app_id = app["id"].as_str().expect("an app").to_string();
+    for step in [
+        ["sign-in", "--redirect-uri", WIKI],
+        ["assign", "--user", ANN],
+    ] {
+        let mut args = vec!["app", step[0], "--tenant", contoso, "--app", "Wiki"];
+        args.extend(&step[1..]);
+        portico.cli_json(&args, "");
+    }
+    let query = integration::encode_form(&[
+        ("client_id", &app_id),
+        ("redirect_uri", WIKI),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("state", "s-1"),
+        ("nonce", "n-1"),
+        (
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        ),
+        ("code_challenge_method", "S256"),
+    ]);
+    let authorize = format!("{}/{contoso}/oauth2/v2.0/authorize?{query}", portico.url);
+    let asked = get(&portico, &authorize, &format!("portico_session={ann}")).await;
+    assert!(!asked.location.contains("code="), "{}", asked.location);
+    assert!(
+        asked.body.contains("You have no account in Contoso"),
+        "{} {}",
+        asked.status,
+        asked.body
+    );
 
     // Through Contoso's registration: the partner refuses her, and so does Portico.
     partner.sign_in_next(refused_at_contoso());
@@ -1254,6 +1301,19 @@ async fn a_partner_registered_by_two_organizations_signs_in_only_where_its_regis
         back.body
     );
     assert!(cookie(&back, "portico_session").is_none());
+
+    // When the partner lets her use Contoso's client, she signs in there, and Contoso's
+    // app takes that session.
+    partner.sign_in_next(Person::new("ann-0001", ANN));
+    let back = sign_in_at(&portico, ANN, &provider_of("Contoso")).await;
+    let ann = cookie(&back, "portico_session").expect("a session");
+    let asked = get(&portico, &authorize, &format!("portico_session={ann}")).await;
+    assert!(
+        asked.location.starts_with(&format!("{WIKI}?code=")),
+        "{} {}",
+        asked.location,
+        asked.body
+    );
 }
 
 /// The user id behind a session.
