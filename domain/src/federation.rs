@@ -519,6 +519,17 @@ fn scopes_of(text: &str) -> Result<String, FieldError> {
     Ok(scopes.join(" "))
 }
 
+/// A token endpoint method as a form writes it; empty means automatic.
+fn token_auth_method_of(key: &str) -> Result<TokenAuthMethod, FieldError> {
+    match key.trim() {
+        "" => Ok(TokenAuthMethod::Automatic),
+        key => TokenAuthMethod::from_key(key).ok_or_else(|| FieldError {
+            field: "token_auth_method".into(),
+            message: "Choose one of the listed methods.".into(),
+        }),
+    }
+}
+
 fn domains_of(text: &str) -> Result<Vec<String>, FieldError> {
     let mut domains = Vec::new();
     for part in text.split(|c: char| c == ',' || c.is_whitespace()) {
@@ -569,13 +580,7 @@ pub async fn add(
     };
     let scopes = scopes_of(&form.scopes);
     let domains = domains_of(&form.domains);
-    let auth_method = match form.token_auth_method.trim() {
-        "" => Ok(TokenAuthMethod::Automatic),
-        key => TokenAuthMethod::from_key(key).ok_or_else(|| FieldError {
-            field: "token_auth_method".into(),
-            message: "Choose one of the listed methods.".into(),
-        }),
-    };
+    let auth_method = token_auth_method_of(&form.token_auth_method);
     validate::report([
         name.as_ref().err(),
         issuer.as_ref().err(),
@@ -683,6 +688,62 @@ pub async fn add(
         token_auth_method: auth_method,
         created_at: now,
     })
+}
+
+/// Changes how Portico authenticates at a provider's token endpoint. Automatic is checked
+/// against the provider's discovery document now, as when it is added; an admin's explicit
+/// choice stands whatever the document says.
+///
+/// **Permissions:** global administrators.
+pub async fn set_token_auth_method(
+    store: &Store,
+    federation: &Federation,
+    actor: &Principal,
+    id: &str,
+    method: &str,
+    now: i64,
+) -> Result<()> {
+    actor.require(Permission::ManageIdentityProviders)?;
+    let method = token_auth_method_of(method).map_err(|e| Error::Invalid(vec![e]))?;
+    let provider = store::federation::provider(&mut *store.read().await?, &actor.tenant_id, id)
+        .await?
+        .ok_or(Error::NotFound("identity provider"))?;
+    if provider.token_auth_method == method.key() {
+        return Ok(());
+    }
+    if method == TokenAuthMethod::Automatic {
+        let metadata = federation
+            .metadata(&provider.issuer, now, true)
+            .await
+            .map_err(|message| field("token_auth_method", message))?;
+        token_auth(method, metadata.token_endpoint_auth_methods_supported())
+            .map_err(|message| field("token_auth_method", message))?;
+    }
+    let mut tx = store.begin().await?;
+    if !store::federation::set_token_auth_method(&mut *tx, &actor.tenant_id, id, method.key(), now)
+        .await?
+    {
+        return Err(Error::NotFound("identity provider"));
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Update identity provider",
+            target_type: "IdentityProvider",
+            target_id: id,
+            target_name: &provider.name,
+            detail: format!(
+                "token endpoint authentication {} (was {})",
+                method.key(),
+                provider.token_auth_method
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Removes a provider. Guests who redeemed through it can no longer sign in until an

@@ -174,6 +174,26 @@ pub async fn insert_domain(
     Ok(())
 }
 
+/// False when the organization has no such provider.
+pub async fn set_token_auth_method(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+    method: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE identity_providers SET token_auth_method = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+    )
+    .bind(method)
+    .bind(now)
+    .bind(tenant_id)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn delete_provider(
     db: impl SqliteExecutor<'_>,
     tenant_id: &str,

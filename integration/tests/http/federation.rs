@@ -674,6 +674,14 @@ async fn a_provider_is_checked_before_it_is_saved_and_only_global_admins_manage_
         )
         .await;
     assert_eq!(denied.error_kind().as_deref(), Some("AccessDenied"));
+    let denied = portico
+        .call(
+            "admin/identity_providers/token_auth",
+            &[("id", &id), ("token_auth_method", "client_secret_post")],
+            Some(&uma),
+        )
+        .await;
+    assert_eq!(denied.error_kind().as_deref(), Some("AccessDenied"));
     let removed = portico
         .call(
             "admin/identity_providers/remove",
@@ -1093,34 +1101,40 @@ async fn the_client_secret_goes_to_the_token_endpoint_the_way_the_provider_takes
         .and_then(|p| p["id"].as_str())
         .expect("the provider")
         .to_string();
-    let removed = portico
-        .call(
-            "admin/identity_providers/remove",
-            &[("id", &quiet_id)],
-            Some(&ada),
-        )
-        .await;
-    assert!(removed.ok(), "{removed:?}");
-    let mut form = provider_form(&quiet, (CLIENT_ID, CLIENT_SECRET), "quiet.example");
-    form.push(("token_auth_method", "client_secret_post"));
-    let added = portico
-        .call("admin/identity_providers/add", &form, Some(&ada))
-        .await;
-    assert!(added.ok(), "{added:?}");
-    assert_eq!(added.status, 200);
+    let set = |id: String, method: &'static str| {
+        let portico = &portico;
+        let ada = &ada;
+        async move {
+            portico
+                .call(
+                    "admin/identity_providers/token_auth",
+                    &[("id", &id), ("token_auth_method", method)],
+                    Some(ada),
+                )
+                .await
+        }
+    };
+    let unknown = set(quiet_id.clone(), "client_secret_jwt").await;
+    assert_eq!(
+        unknown.error_kind().as_deref(),
+        Some("Invalid"),
+        "{unknown:?}"
+    );
+    let saved = set(quiet_id.clone(), "client_secret_post").await;
+    assert!(saved.ok(), "{saved:?}");
     quiet.sign_in_next(Person::new("bob-0001", BOB));
     let (back, _) = redeem_through(&portico, &redemption).await;
     assert_eq!(back.location, "/redeem/consent", "{}", back.body);
     assert_eq!(quiet.refusals().len(), 1, "no new refusal");
-    let events = portico.audited(&ada, "Add identity provider").await;
+    let events = portico.audited(&ada, "Update identity provider").await;
     let detail = events["items"][0]["detail"].as_str().unwrap_or_default();
-    assert!(
-        detail.contains("token endpoint authentication client_secret_post"),
-        "{events:?}"
+    assert_eq!(
+        detail,
+        "token endpoint authentication client_secret_post (was automatic)"
     );
 
-    // A provider that takes neither way of sending a secret is refused when saved, and
-    // says why; so is a method that is not on the list.
+    // A provider that takes neither way of sending a secret is refused when saved on
+    // automatic, and says why; the admin's choice stands, and may not go back to automatic.
     let odd = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
     odd.take_client_secrets_by(&["private_key_jwt"]);
     let refused = portico
@@ -1131,12 +1145,8 @@ async fn the_client_secret_goes_to_the_token_endpoint_the_way_the_provider_takes
         )
         .await;
     assert_eq!(refused.error_kind().as_deref(), Some("Invalid"));
-    assert!(
-        refused
-            .message()
-            .contains("takes neither client_secret_basic nor client_secret_post"),
-        "{refused:?}"
-    );
+    let neither = "takes neither client_secret_basic nor client_secret_post";
+    assert!(refused.message().contains(neither), "{refused:?}");
     let mut form = provider_form(&odd, (CLIENT_ID, CLIENT_SECRET), "odd.example");
     form.push(("token_auth_method", "client_secret_jwt"));
     let refused = portico
@@ -1147,10 +1157,48 @@ async fn the_client_secret_goes_to_the_token_endpoint_the_way_the_provider_takes
         refused.message().contains("token_auth_method"),
         "{refused:?}"
     );
+    form.pop();
+    form.push(("token_auth_method", "client_secret_post"));
+    let added = portico
+        .call("admin/identity_providers/add", &form, Some(&ada))
+        .await;
+    assert!(added.ok(), "{added:?}");
+    let events = portico.audited(&ada, "Add identity provider").await;
+    let detail = events["items"][0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("token endpoint authentication client_secret_post"),
+        "{events:?}"
+    );
     let listed = portico
         .call("admin/identity_providers", &[], Some(&ada))
         .await;
-    assert_eq!(listed.body["providers"].as_array().map(Vec::len), Some(2));
+    let mut methods: Vec<_> = listed.body["providers"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|p| {
+            p["token_auth_method"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    methods.sort();
+    assert_eq!(
+        methods,
+        ["Automatic", "ClientSecretPost", "ClientSecretPost"]
+    );
+    let odd_id = listed.body["providers"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|p| p["issuer"] == odd.issuer())
+        .and_then(|p| p["id"].as_str())
+        .expect("the provider")
+        .to_string();
+    let refused = set(odd_id, "automatic").await;
+    assert_eq!(refused.error_kind().as_deref(), Some("Invalid"));
+    assert!(refused.message().contains(neither), "{refused:?}");
 }
 
 #[tokio::test]

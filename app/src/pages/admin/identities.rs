@@ -49,6 +49,24 @@ pub async fn add_identity_provider(
     Ok(())
 }
 
+/// How Portico authenticates at the provider's token endpoint (a `TokenAuthMethod` key).
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/identity_providers/token_auth")]
+pub async fn set_token_auth_method(id: String, token_auth_method: String) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    domain::federation::set_token_auth_method(
+        &portal.store,
+        &portal.federation,
+        &principal,
+        &id,
+        &token_auth_method,
+        crate::server::now(),
+    )
+    .await?;
+    crate::server::flash("Token endpoint method saved.", None).await;
+    Ok(())
+}
+
 /// **Permissions:** global administrators.
 #[leptos::server(prefix = "/fn", endpoint = "admin/identity_providers/remove")]
 pub async fn remove_identity_provider(id: String) -> Result<(), AppError> {
@@ -106,11 +124,13 @@ const FALLBACK_CHOICES: [(&str, &str); 4] = [
 pub fn ExternalIdentities() -> impl IntoView {
     let add = ServerAction::<AddIdentityProvider>::new();
     let remove = ServerAction::<RemoveIdentityProvider>::new();
+    let set_auth = ServerAction::<SetTokenAuthMethod>::new();
     let order = ServerAction::<SetRedemptionOrder>::new();
     let providers = Resource::new(|| (), |_| list_identity_providers());
     let settings = Resource::new(|| (), |_| super::settings::get_settings());
     let add_error = action_error(add.value());
     let remove_error = action_error(remove.value());
+    let set_auth_error = action_error(set_auth.value());
     let order_error = action_error(order.value());
     view! {
         <Title text="External identities · Portico admin" />
@@ -125,6 +145,7 @@ pub fn ExternalIdentities() -> impl IntoView {
                             <p>"Register Portico at each provider as a confidential web app with this redirect URI:"</p>
                             <p><code id="redirect-uri">{list.redirect_uri.clone()}</code></p>
                             <FormError error=remove_error />
+                            <FormError error=set_auth_error />
                             {if list.providers.is_empty() {
                                 view! { <p class="empty">"No identity providers yet."</p> }.into_any()
                             } else {
@@ -132,13 +153,28 @@ pub fn ExternalIdentities() -> impl IntoView {
                                     <table>
                                         <thead><tr><th scope="col">"Name"</th><th scope="col">"Issuer"</th><th scope="col">"Domains"</th><th scope="col">"Client id"</th><th scope="col">"Token endpoint"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                         <tbody>
-                                            {list.providers.into_iter().map(|p| view! {
+                                            {list.providers.into_iter().map(|p| {
+                                                let id = p.id.clone();
+                                                let method = p.token_auth_method;
+                                                let method_label = format!("Client authentication at the token endpoint of {}", p.name);
+                                                let save_label = format!("Save the token endpoint method of {}", p.name);
+                                                view! {
                                                 <tr>
                                                     <td>{p.name.clone()}</td>
                                                     <td><code>{p.issuer}</code></td>
                                                     <td>{p.domains.join(", ")}</td>
                                                     <td><code>{p.client_id}</code></td>
-                                                    <td>{p.token_auth_method.label()}</td>
+                                                    <td>
+                                                        <ActionForm action=set_auth>
+                                                            <input type="hidden" name="id" value=id />
+                                                            <select name="token_auth_method" aria-label=method_label>
+                                                                {types::TokenAuthMethod::ALL.into_iter().map(|m| {
+                                                                    view! { <option value=m.key() selected=m == method>{m.label()}</option> }
+                                                                }).collect_view()}
+                                                            </select>
+                                                            <button type="submit" class="secondary" aria-label=save_label>"Save"</button>
+                                                        </ActionForm>
+                                                    </td>
                                                     <td>
                                                         <ActionForm action=remove>
                                                             <input type="hidden" name="id" value=p.id />
@@ -146,6 +182,7 @@ pub fn ExternalIdentities() -> impl IntoView {
                                                         </ActionForm>
                                                     </td>
                                                 </tr>
+                                                }
                                             }).collect_view()}
                                         </tbody>
                                     </table>
