@@ -17,18 +17,18 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
-    CoreUserInfoClaims,
+    CoreAuthenticationFlow, CoreClient, CoreClientAuthMethod, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata, CoreUserInfoClaims,
 };
 use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
     EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse,
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
     TokenResponse,
 };
 use types::{
     FieldError, IdentityProvider, IdentityProviders, ProviderChoice, RedemptionMethod,
-    RedemptionOrder,
+    RedemptionOrder, TokenAuthMethod,
 };
 
 use crate::audit::{self, Change};
@@ -42,6 +42,9 @@ use crate::{Error, Principal, Result, Store, redemption, secrets, validate};
 pub const REQUEST_LIFETIME: i64 = 600;
 /// How long a provider's discovery document and keys are kept, in seconds.
 const METADATA_LIFETIME: i64 = 3600;
+/// The most Portico reads of one answer from a provider (discovery, keys, tokens,
+/// userinfo). Real ones are a few kilobytes; a larger one is refused, not held in memory.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 type RelyingParty = CoreClient<
     EndpointSet,
@@ -156,6 +159,10 @@ impl Federation {
                 )
             })?;
         let metadata = self.metadata(&provider.issuer, now, fresh).await?;
+        let auth = token_auth(
+            TokenAuthMethod::from_key(&provider.token_auth_method).unwrap_or_default(),
+            metadata.token_endpoint_auth_methods_supported(),
+        )?;
         let redirect = RedirectUrl::new(self.redirect_uri.clone())
             .map_err(|e| format!("Portico's public URL makes no valid redirect URI: {e}"))?;
         Ok(CoreClient::from_provider_metadata(
@@ -163,13 +170,50 @@ impl Federation {
             ClientId::new(provider.client_id.clone()),
             Some(ClientSecret::new(secret)),
         )
+        .set_auth_type(auth)
         .set_redirect_uri(redirect))
     }
 }
 
-fn describe_discovery_error<E: std::error::Error>(
+/// How Portico authenticates at a provider's token endpoint: as the admin set it, else from
+/// the methods the provider's discovery document offers. HTTP Basic when it offers it, and
+/// when it names none (OpenID Connect Discovery makes `client_secret_basic` the default
+/// then); else the form post. A provider that takes neither cannot be used with a client
+/// secret, which is all Portico holds.
+fn token_auth(
+    setting: TokenAuthMethod,
+    offered: Option<&Vec<CoreClientAuthMethod>>,
+) -> Result<AuthType, String> {
+    match setting {
+        TokenAuthMethod::ClientSecretBasic => Ok(AuthType::BasicAuth),
+        TokenAuthMethod::ClientSecretPost => Ok(AuthType::RequestBody),
+        TokenAuthMethod::Automatic => match offered {
+            None => Ok(AuthType::BasicAuth),
+            Some(methods) if methods.contains(&CoreClientAuthMethod::ClientSecretBasic) => {
+                Ok(AuthType::BasicAuth)
+            }
+            Some(methods) if methods.contains(&CoreClientAuthMethod::ClientSecretPost) => {
+                Ok(AuthType::RequestBody)
+            }
+            Some(methods) => Err(format!(
+                "The provider's token endpoint takes neither client_secret_basic nor client_secret_post (its discovery document lists {}), and Portico signs in there with a client secret. Choose one of the two only if the provider accepts it all the same.",
+                if methods.is_empty() {
+                    "none".to_string()
+                } else {
+                    methods
+                        .iter()
+                        .map(AsRef::<str>::as_ref)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            )),
+        },
+    }
+}
+
+fn describe_discovery_error(
     issuer: &str,
-    error: &openidconnect::DiscoveryError<E>,
+    error: &openidconnect::DiscoveryError<OutboundError>,
 ) -> String {
     use openidconnect::DiscoveryError as D;
     let document = format!(
@@ -177,6 +221,8 @@ fn describe_discovery_error<E: std::error::Error>(
         issuer.trim_end_matches('/')
     );
     match error {
+        // Said as it is: the answer came, it was only too large.
+        D::Request(too_large @ OutboundError::TooLarge { .. }) => format!("{too_large}."),
         D::Request(e) => {
             let mut cause = e.to_string();
             let mut source = std::error::Error::source(e);
@@ -195,10 +241,14 @@ fn describe_discovery_error<E: std::error::Error>(
     }
 }
 
-/// Whether Portico may call an address: not inside private, link-local or unspecified
-/// networks, and on the loopback only when allowed (development and tests). Checked for
-/// every request to a provider (the addresses a name resolves to, and literal ones), so a
-/// discovery document cannot point Portico at its own network either.
+/// Whether Portico may call an address: only publicly routed ones, and the loopback only
+/// when allowed (development and tests). Refused: private, shared (carrier NAT),
+/// link-local, reserved, benchmarking, multicast and "this network" IPv4 ranges; the IPv6
+/// unique-local, link-local, site-local and multicast ones; and every IPv6 form that
+/// carries an IPv4 address to somewhere (IPv4-compatible `::a.b.c.d`, NAT64, 6to4, Teredo),
+/// where a gateway would take Portico into a network these rules keep it out of. Checked
+/// for every request to a provider (the addresses a name resolves to, and literal ones),
+/// so a discovery document cannot point Portico at its own network either.
 fn ip_allowed(ip: std::net::IpAddr, allow_loopback: bool) -> bool {
     use std::net::IpAddr;
     match ip {
@@ -206,12 +256,21 @@ fn ip_allowed(ip: std::net::IpAddr, allow_loopback: bool) -> bool {
             if v4.is_loopback() {
                 return allow_loopback;
             }
-            let shared = v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64;
-            !(v4.is_private()
+            let [a, b, c, _] = v4.octets();
+            let refused = v4.is_private()
                 || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || shared)
+                || v4.is_multicast()
+                // 0.0.0.0/8, "this network".
+                || a == 0
+                // 100.64.0.0/10, shared address space (carrier-grade NAT).
+                || (a == 100 && (b & 0xc0) == 64)
+                // 192.0.0.0/24, IETF protocol assignments.
+                || (a == 192 && b == 0 && c == 0)
+                // 198.18.0.0/15, benchmarking networks.
+                || (a == 198 && (b & 0xfe) == 18)
+                // 240.0.0.0/4, reserved (with the broadcast address).
+                || a >= 240;
+            !refused
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
@@ -220,8 +279,23 @@ fn ip_allowed(ip: std::net::IpAddr, allow_loopback: bool) -> bool {
             if v6.is_loopback() {
                 return allow_loopback;
             }
-            let first = v6.segments()[0];
-            !(v6.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80)
+            let s = v6.segments();
+            let refused = v6.is_multicast()
+                // ::/96: unspecified, and IPv4-compatible ::a.b.c.d.
+                || s[..6] == [0; 6]
+                // 64:ff9b::/96 and 64:ff9b:1::/48, NAT64.
+                || (s[0] == 0x64 && s[1] == 0xff9b && (s[2..6] == [0; 4] || s[2] == 1))
+                // 2002::/16, 6to4.
+                || s[0] == 0x2002
+                // 2001::/32, Teredo.
+                || (s[0] == 0x2001 && s[1] == 0)
+                // fc00::/7, unique local.
+                || (s[0] & 0xfe00) == 0xfc00
+                // fe80::/10, link-local.
+                || (s[0] & 0xffc0) == 0xfe80
+                // fec0::/10, site-local (deprecated, still routed inside some networks).
+                || (s[0] & 0xffc0) == 0xfec0;
+            !refused
         }
     }
 }
@@ -292,14 +366,54 @@ impl reqwest::dns::Resolve for PublicOnly {
 enum OutboundError {
     #[error("{0}")]
     Refused(String),
+    #[error("{url} sent more than 1 MB, more than Portico reads from a provider")]
+    TooLarge { url: String },
     #[error(transparent)]
-    Http(#[from] openidconnect::HttpClientError<reqwest::Error>),
+    Http(#[from] reqwest::Error),
 }
 
-/// The HTTP client for providers: every request's address is checked first.
+/// The HTTP client for providers: every request's address is checked first, and at most
+/// [`MAX_ANSWER_BYTES`] of an answer are read.
 struct Outbound {
     http: reqwest::Client,
     allow_loopback: bool,
+}
+
+impl Outbound {
+    async fn fetch(
+        &self,
+        request: openidconnect::HttpRequest,
+    ) -> Result<openidconnect::HttpResponse, OutboundError> {
+        let url = url::Url::parse(&request.uri().to_string())
+            .map_err(|e| OutboundError::Refused(e.to_string()))?;
+        destination_allowed(&url, self.allow_loopback).map_err(OutboundError::Refused)?;
+        let too_large = || OutboundError::TooLarge {
+            url: url.to_string(),
+        };
+        let mut response = self.http.execute(request.try_into()?).await?;
+        if response
+            .content_length()
+            .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let mut answer = openidconnect::http::Response::builder()
+            .status(response.status())
+            .version(response.version());
+        for (name, value) in response.headers() {
+            answer = answer.header(name, value);
+        }
+        answer
+            .body(body)
+            .map_err(|e| OutboundError::Refused(e.to_string()))
+    }
 }
 
 impl<'c> openidconnect::AsyncHttpClient<'c> for Outbound {
@@ -313,12 +427,7 @@ impl<'c> openidconnect::AsyncHttpClient<'c> for Outbound {
     >;
 
     fn call(&'c self, request: openidconnect::HttpRequest) -> Self::Future {
-        Box::pin(async move {
-            let url = url::Url::parse(&request.uri().to_string())
-                .map_err(|e| OutboundError::Refused(e.to_string()))?;
-            destination_allowed(&url, self.allow_loopback).map_err(OutboundError::Refused)?;
-            Ok(self.http.call(request).await?)
-        })
+        Box::pin(self.fetch(request))
     }
 }
 
@@ -342,6 +451,8 @@ fn summary(provider: Provider) -> IdentityProvider {
             .filter(|d| !d.is_empty())
             .map(str::to_string)
             .collect(),
+        token_auth_method: TokenAuthMethod::from_key(&provider.token_auth_method)
+            .unwrap_or_default(),
         created_at: provider.created_at,
     }
 }
@@ -374,6 +485,8 @@ pub struct NewProvider {
     pub scopes: String,
     /// Separated by commas, spaces or lines.
     pub domains: String,
+    /// A [`TokenAuthMethod`] key; empty means automatic.
+    pub token_auth_method: String,
 }
 
 fn scopes_of(text: &str) -> Result<String, FieldError> {
@@ -404,6 +517,17 @@ fn scopes_of(text: &str) -> Result<String, FieldError> {
         return Err(bad("Scopes are words without quotes, separated by spaces."));
     }
     Ok(scopes.join(" "))
+}
+
+/// A token endpoint method as a form writes it; empty means automatic.
+fn token_auth_method_of(key: &str) -> Result<TokenAuthMethod, FieldError> {
+    match key.trim() {
+        "" => Ok(TokenAuthMethod::Automatic),
+        key => TokenAuthMethod::from_key(key).ok_or_else(|| FieldError {
+            field: "token_auth_method".into(),
+            message: "Choose one of the listed methods.".into(),
+        }),
+    }
 }
 
 fn domains_of(text: &str) -> Result<Vec<String>, FieldError> {
@@ -456,6 +580,7 @@ pub async fn add(
     };
     let scopes = scopes_of(&form.scopes);
     let domains = domains_of(&form.domains);
+    let auth_method = token_auth_method_of(&form.token_auth_method);
     validate::report([
         name.as_ref().err(),
         issuer.as_ref().err(),
@@ -463,9 +588,17 @@ pub async fn add(
         secret.as_ref().err(),
         scopes.as_ref().err(),
         domains.as_ref().err(),
+        auth_method.as_ref().err(),
     ])?;
-    let (name, issuer, client_id, secret, scopes, domains) =
-        (name?, issuer?, client_id?, secret?, scopes?, domains?);
+    let (name, issuer, client_id, secret, scopes, domains, auth_method) = (
+        name?,
+        issuer?,
+        client_id?,
+        secret?,
+        scopes?,
+        domains?,
+        auth_method?,
+    );
     issuer_allowed(&issuer, federation.allow_loopback)
         .map_err(|message| field("issuer", message))?;
     // `Url` adds a slash to a bare host; the issuer is compared exactly as the provider
@@ -488,6 +621,11 @@ pub async fn add(
             "This provider does not offer the authorization code flow, which Portico uses.",
         ));
     }
+    token_auth(
+        auth_method,
+        metadata.token_endpoint_auth_methods_supported(),
+    )
+    .map_err(|message| field("token_auth_method", message))?;
     let id = crate::new_id();
     let sealed = federation.vault.seal(&id, &secret)?;
     let mut tx = store.begin().await?;
@@ -500,6 +638,7 @@ pub async fn add(
         &client_id,
         &sealed,
         &scopes,
+        auth_method.key(),
         now,
     )
     .await
@@ -530,7 +669,11 @@ pub async fn add(
             target_type: "IdentityProvider",
             target_id: &id,
             target_name: &name,
-            detail: format!("issuer {issuer}; domains {}", domains.join(", ")),
+            detail: format!(
+                "issuer {issuer}; domains {}; token endpoint authentication {}",
+                domains.join(", "),
+                auth_method.key()
+            ),
         },
     )
     .await?;
@@ -542,8 +685,65 @@ pub async fn add(
         client_id,
         scopes,
         domains,
+        token_auth_method: auth_method,
         created_at: now,
     })
+}
+
+/// Changes how Portico authenticates at a provider's token endpoint. Automatic is checked
+/// against the provider's discovery document now, as when it is added; an admin's explicit
+/// choice stands whatever the document says.
+///
+/// **Permissions:** global administrators.
+pub async fn set_token_auth_method(
+    store: &Store,
+    federation: &Federation,
+    actor: &Principal,
+    id: &str,
+    method: &str,
+    now: i64,
+) -> Result<()> {
+    actor.require(Permission::ManageIdentityProviders)?;
+    let method = token_auth_method_of(method).map_err(|e| Error::Invalid(vec![e]))?;
+    let provider = store::federation::provider(&mut *store.read().await?, &actor.tenant_id, id)
+        .await?
+        .ok_or(Error::NotFound("identity provider"))?;
+    if provider.token_auth_method == method.key() {
+        return Ok(());
+    }
+    if method == TokenAuthMethod::Automatic {
+        let metadata = federation
+            .metadata(&provider.issuer, now, true)
+            .await
+            .map_err(|message| field("token_auth_method", message))?;
+        token_auth(method, metadata.token_endpoint_auth_methods_supported())
+            .map_err(|message| field("token_auth_method", message))?;
+    }
+    let mut tx = store.begin().await?;
+    if !store::federation::set_token_auth_method(&mut *tx, &actor.tenant_id, id, method.key(), now)
+        .await?
+    {
+        return Err(Error::NotFound("identity provider"));
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Update identity provider",
+            target_type: "IdentityProvider",
+            target_id: id,
+            target_name: &provider.name,
+            detail: format!(
+                "token endpoint authentication {} (was {})",
+                method.key(),
+                provider.token_auth_method
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Removes a provider. Guests who redeemed through it can no longer sign in until an
@@ -761,6 +961,11 @@ fn unreachable_provider(provider: &Provider) -> Error {
     ))
 }
 
+/// Whether an identity is one a partner's provider vouched for (`oidc:<issuer>#<subject>`).
+pub(crate) fn is_federated(identity: &str) -> bool {
+    identity.starts_with("oidc:")
+}
+
 /// What a provider said about the person, once every check passed.
 #[derive(Clone, Debug)]
 pub(crate) struct Vouched {
@@ -867,6 +1072,7 @@ pub async fn arrive(
             let session = sign_in(
                 store,
                 policy,
+                &provider,
                 &vouched,
                 client,
                 answer.previous_session.as_deref(),
@@ -910,11 +1116,14 @@ async fn exchange(
         .set_pkce_verifier(PkceCodeVerifier::new(request.pkce_verifier.clone()))
         .request_async(http)
         .await
-        .map_err(|e| {
-            refused(
+        .map_err(|e| match e {
+            openidconnect::RequestTokenError::Request(OutboundError::TooLarge { .. }) => {
+                refused(provider, too_large("token endpoint"))
+            }
+            e => refused(
                 provider,
                 format!("its token endpoint refused the code ({e})"),
-            )
+            ),
         })?;
     let id_token = tokens
         .id_token()
@@ -955,10 +1164,12 @@ async fn exchange(
             Some(claims.subject().clone()),
         )
     {
-        let info: CoreUserInfoClaims = request
-            .request_async(http)
-            .await
-            .map_err(|e| refused(provider, format!("its userinfo endpoint failed ({e})")))?;
+        let info: CoreUserInfoClaims = request.request_async(http).await.map_err(|e| match e {
+            openidconnect::UserInfoError::Request(OutboundError::TooLarge { .. }) => {
+                refused(provider, too_large("userinfo endpoint"))
+            }
+            e => refused(provider, format!("its userinfo endpoint failed ({e})")),
+        })?;
         email = info.email().map(|e| e.as_str().to_string());
         email_verified = info.email_verified().unwrap_or(false);
     }
@@ -968,6 +1179,12 @@ async fn exchange(
         email,
         email_verified,
     })
+}
+
+/// Why an answer of an endpoint was not read, said to the person signing in (without the
+/// address: the provider's name says whose it is).
+fn too_large(endpoint: &str) -> String {
+    format!("its {endpoint} sent more than 1 MB, more than Portico reads from a provider")
 }
 
 fn describe_claims_error(error: &ClaimsVerificationError) -> String {
@@ -989,11 +1206,14 @@ fn describe_claims_error(error: &ClaimsVerificationError) -> String {
     }
 }
 
-/// Opens a session for the person the provider vouched for, in the first organization
-/// where that identity is an accepted guest.
+/// Opens a session for the person the provider vouched for in the organization that
+/// registered the provider (whose client the person came through), and only there: the
+/// provider decided for that client, not for other organizations' registrations of it,
+/// which need their own sign-in (see `organizations::reaches`).
 async fn sign_in(
     store: &Store,
     policy: &SessionPolicy,
+    provider: &Provider,
     vouched: &Vouched,
     client: &Client,
     previous: Option<&str>,
@@ -1001,7 +1221,7 @@ async fn sign_in(
 ) -> Result<OpenedSession> {
     let mut tx = store.begin().await?;
     let places = store::sessions::memberships(&mut *tx, &vouched.identity, None).await?;
-    let Some(first) = places.first() else {
+    let Some(place) = places.iter().find(|p| p.tenant_id == provider.tenant_id) else {
         return Err(Error::Conflict(format!(
             "{} signed you in, but no organization on this Portico knows that account. Use the link in your invitation mail first.",
             vouched.provider_name
@@ -1013,7 +1233,7 @@ async fn sign_in(
     let opened = sessions::open_in(
         &mut tx,
         policy,
-        &first.user_id,
+        &place.user_id,
         &vouched.identity,
         &crate::auth_methods::AuthMethod::Federated.into(),
         client,
@@ -1071,4 +1291,107 @@ pub async fn seal_stored_secrets(store: &Store, federation: &Federation) -> Resu
     }
     tx.commit().await?;
     Ok(sealed)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use openidconnect::AuthType;
+    use openidconnect::core::CoreClientAuthMethod as M;
+    use types::TokenAuthMethod;
+
+    use super::{ip_allowed, token_auth};
+
+    #[test]
+    fn only_publicly_routed_addresses_are_called() {
+        let cases: &[(&str, bool)] = &[
+            ("93.184.215.14", true),
+            ("8.8.8.8", true),
+            ("10.1.2.3", false),
+            ("172.16.0.1", false),
+            ("192.168.1.1", false),
+            ("169.254.169.254", false),
+            ("100.64.0.1", false),
+            ("100.127.255.254", false),
+            ("100.128.0.1", true),
+            ("0.0.0.0", false),
+            ("0.1.2.3", false),
+            ("192.0.0.8", false),
+            ("192.0.1.1", true),
+            ("198.18.0.1", false),
+            ("198.19.255.254", false),
+            ("198.20.0.1", true),
+            ("240.0.0.1", false),
+            ("255.255.255.255", false),
+            ("224.0.0.1", false),
+            ("127.0.0.1", false),
+            ("2606:4700::1111", true),
+            ("2001:db8:1::1", true),
+            ("::", false),
+            ("::1", false),
+            ("::ffff:10.0.0.1", false),
+            ("::ffff:8.8.8.8", true),
+            // IPv4-compatible.
+            ("::10.0.0.1", false),
+            ("::8.8.8.8", false),
+            // NAT64, well-known and local prefixes.
+            ("64:ff9b::a00:1", false),
+            ("64:ff9b::808:808", false),
+            ("64:ff9b:1::a00:1", false),
+            // 6to4 and Teredo.
+            ("2002:a00:1::1", false),
+            ("2001:0:4136:e378::1", false),
+            ("fc00::1", false),
+            ("fd12:3456::1", false),
+            ("fe80::1", false),
+            ("fec0::1", false),
+            ("feff::1", false),
+            ("ff02::1", false),
+        ];
+        for (address, allowed) in cases {
+            let ip: IpAddr = address.parse().unwrap();
+            assert_eq!(ip_allowed(ip, false), *allowed, "{address}");
+        }
+        for loopback in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
+            assert!(ip_allowed(loopback.parse().unwrap(), true), "{loopback}");
+        }
+        assert!(!ip_allowed("10.0.0.1".parse().unwrap(), true));
+    }
+
+    #[test]
+    fn the_token_endpoint_method_follows_discovery_unless_an_admin_chose_one() {
+        let basic = |r: Result<AuthType, String>| matches!(r, Ok(AuthType::BasicAuth));
+        let post = |r: Result<AuthType, String>| matches!(r, Ok(AuthType::RequestBody));
+        let auto = TokenAuthMethod::Automatic;
+        // Basic when the document says nothing: it is the default then.
+        assert!(basic(token_auth(auto, None)));
+        assert!(basic(token_auth(
+            auto,
+            Some(&vec![M::ClientSecretPost, M::ClientSecretBasic])
+        )));
+        assert!(post(token_auth(
+            auto,
+            Some(&vec![M::PrivateKeyJwt, M::ClientSecretPost])
+        )));
+        let neither = token_auth(auto, Some(&vec![M::PrivateKeyJwt, M::ClientSecretJwt]));
+        assert!(
+            neither
+                .as_ref()
+                .is_err_and(|e| e.contains("lists private_key_jwt, client_secret_jwt")),
+            "{neither:?}"
+        );
+        assert!(token_auth(auto, Some(&vec![])).is_err());
+        // The admin's choice stands, whatever the document says.
+        let only_basic = vec![M::ClientSecretBasic];
+        assert!(post(token_auth(
+            TokenAuthMethod::ClientSecretPost,
+            Some(&only_basic)
+        )));
+        assert!(basic(token_auth(
+            TokenAuthMethod::ClientSecretBasic,
+            Some(&vec![M::ClientSecretPost])
+        )));
+        assert!(post(token_auth(TokenAuthMethod::ClientSecretPost, None)));
+    }
 }

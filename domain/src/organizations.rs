@@ -155,6 +155,21 @@ pub(crate) fn member_identity(member_id: &str) -> String {
     format!("member:{member_id}")
 }
 
+/// Whether a session of `identity`, now in the organization `current`, reaches the
+/// organization `place` (the person may switch there, and its apps take the session).
+/// An identity from a partner's provider (`oidc:<issuer>#<subject>`) reaches only the
+/// organization whose registration of that provider the session signed in through, which
+/// is the one it opened in (federated sessions never switch): the provider decided for
+/// that organization's client alone, and another organization that registered the same
+/// provider needs a sign-in through its own registration. A member's, an account's or an
+/// address's identity reaches every organization it redeemed into.
+pub(crate) fn reaches(identity: Option<&str>, current: &str, place: &str) -> bool {
+    match identity {
+        Some(identity) if crate::federation::is_federated(identity) => place == current,
+        _ => true,
+    }
+}
+
 /// Moves the session to the person's user in `tenant_id`.
 pub async fn switch(
     store: &Store,
@@ -167,10 +182,11 @@ pub async fn switch(
         .as_deref()
         .ok_or(Error::NotFound("organization"))?;
     let mut tx = store.begin().await?;
+    let current = &signed_in.principal.tenant_id;
     let target = store::sessions::memberships(&mut *tx, identity, member_of(identity))
         .await?
         .into_iter()
-        .find(|p| p.tenant_id == tenant_id)
+        .find(|p| p.tenant_id == tenant_id && reaches(Some(identity), current, &p.tenant_id))
         .ok_or(Error::NotFound("organization"))?;
     store::sessions::switch_user(&mut *tx, &secrets::hash_secret(token), &target.user_id).await?;
     tx.commit().await?;
@@ -211,7 +227,14 @@ pub async fn leave(store: &Store, signed_in: &SignedIn, token: &str, now: i64) -
     let elsewhere = store::sessions::memberships(&mut *tx, &identity, member_of(&identity))
         .await?
         .into_iter()
-        .find(|p| p.user_id != user_id);
+        .find(|p| {
+            p.user_id != user_id
+                && reaches(
+                    Some(&identity),
+                    &signed_in.principal.tenant_id,
+                    &p.tenant_id,
+                )
+        });
     if let Some(place) = &elsewhere {
         store::sessions::switch_user(&mut *tx, &secrets::hash_secret(token), &place.user_id)
             .await?;

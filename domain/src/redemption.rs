@@ -650,7 +650,10 @@ pub async fn accept(
         &mut *tx,
         &ticket.user_id,
         ExternalState::Accepted,
-        Some(&identity),
+        Some(store::invitations::Redeemed {
+            identity: &identity,
+            email: &ticket.email,
+        }),
         now,
     )
     .await?;

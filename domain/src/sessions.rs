@@ -350,7 +350,14 @@ fn signed_in_of(session: store::sessions::SessionUser, ip: Option<&str>) -> Sign
         .split(',')
         .filter_map(Role::parse)
         .collect();
-    let memberships = session.memberships.0;
+    let mut memberships = session.memberships.0;
+    memberships.retain(|m| {
+        crate::organizations::reaches(
+            session.identity.as_deref(),
+            &session.tenant_id,
+            &m.tenant_id,
+        )
+    });
     let organizations = memberships
         .iter()
         .map(|m| Organization {

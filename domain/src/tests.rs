@@ -1883,6 +1883,7 @@ async fn partners_client_secrets_are_sealed_at_rest_under_a_key_file_of_their_ow
         "portico",
         "s3cret-as-given",
         "openid email",
+        "automatic",
         T0,
     )
     .await

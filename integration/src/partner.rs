@@ -1,8 +1,10 @@
 //! A partner organization's OpenID Connect provider for the tests, on a free port: discovery,
 //! keys, an authorization endpoint that signs in whoever it is told to (no login page), a
-//! token endpoint that checks the client, the code, the redirect URI and PKCE, and
-//! userinfo. What its answers say can be changed between calls, including answers a real
-//! provider should never give (another issuer, another audience, a broken signature), so
+//! token endpoint that checks the client (by the methods it is told to take), the code, the
+//! redirect URI and PKCE, and userinfo. It knows one client or more (one per organization
+//! that registered it) and can refuse a person for one of them. What its answers say can be
+//! changed between calls, including answers a real provider should never give (another
+//! issuer, another audience, a broken signature, a document larger than any real one), so
 //! that the tests can show Portico refuses them.
 
 use std::collections::HashMap;
@@ -41,6 +43,8 @@ pub struct Person {
     pub break_signature: bool,
     /// The provider does not let this person in (`error=access_denied`).
     pub refuse: bool,
+    /// The provider does not let this person into these clients (its per-client policy).
+    pub refused_clients: Vec<String>,
 }
 
 impl Person {
@@ -54,6 +58,7 @@ impl Person {
             audience_claim: None,
             break_signature: false,
             refuse: false,
+            refused_clients: Vec::new(),
         }
     }
 }
@@ -66,10 +71,25 @@ struct Grant {
     challenge: String,
 }
 
+/// An answer of the provider that can be made larger than Portico reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Document {
+    Discovery,
+    Jwks,
+    Token,
+    Userinfo,
+}
+
 struct Inner {
     issuer: String,
-    client_id: String,
-    client_secret: String,
+    /// Client id to client secret.
+    clients: Mutex<HashMap<String, String>>,
+    /// How the token endpoint takes a client's secret.
+    auth_methods: Mutex<Vec<&'static str>>,
+    /// What its discovery document says it takes (`None`: it says nothing).
+    advertised_auth_methods: Mutex<Option<Vec<&'static str>>>,
+    /// The answer served with more than a megabyte, if any.
+    oversize: Mutex<Option<Document>>,
     /// The signing key and the published key set; both change at a rotation.
     keys: Mutex<(CoreRsaPrivateSigningKey, Value)>,
     next: Mutex<Person>,
@@ -92,7 +112,8 @@ fn random() -> String {
 }
 
 impl Partner {
-    /// Starts a provider on a free port for one client.
+    /// Starts a provider on a free port for one client; it takes the client's secret by
+    /// HTTP Basic or in the form.
     pub async fn start(client_id: &str, client_secret: &str) -> Partner {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -100,8 +121,13 @@ impl Partner {
         let issuer = format!("http://{}", listener.local_addr().expect("address"));
         let inner = Arc::new(Inner {
             issuer,
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
+            clients: Mutex::new(HashMap::from([(client_id.into(), client_secret.into())])),
+            auth_methods: Mutex::new(vec!["client_secret_basic", "client_secret_post"]),
+            advertised_auth_methods: Mutex::new(Some(vec![
+                "client_secret_basic",
+                "client_secret_post",
+            ])),
+            oversize: Mutex::default(),
             keys: Mutex::new(new_key("k1")),
             next: Mutex::new(Person::new("nobody", "nobody@partner.example")),
             codes: Mutex::default(),
@@ -123,6 +149,33 @@ impl Partner {
 
     pub fn issuer(&self) -> &str {
         &self.inner.issuer
+    }
+
+    /// Registers another client (another organization's registration of this provider).
+    pub fn add_client(&self, client_id: &str, client_secret: &str) {
+        self.inner
+            .clients
+            .lock()
+            .expect("lock")
+            .insert(client_id.into(), client_secret.into());
+    }
+
+    /// The client authentication methods the token endpoint takes, and its discovery
+    /// document says it takes, from now on: e.g. only `client_secret_post`.
+    pub fn take_client_secrets_by(&self, methods: &[&'static str]) {
+        *self.inner.auth_methods.lock().expect("lock") = methods.to_vec();
+        self.advertise_client_secrets_by(Some(methods));
+    }
+
+    /// What the discovery document says the token endpoint takes, whatever it does take
+    /// (`None`: it says nothing).
+    pub fn advertise_client_secrets_by(&self, methods: Option<&[&'static str]>) {
+        *self.inner.advertised_auth_methods.lock().expect("lock") = methods.map(<[_]>::to_vec);
+    }
+
+    /// Serves `document` larger than a megabyte from now on (`None`: as usual).
+    pub fn serve_oversize(&self, document: Option<Document>) {
+        *self.inner.oversize.lock().expect("lock") = document;
     }
 
     /// Signs with a new key (another `kid`) from now on and publishes only that one.
@@ -156,9 +209,31 @@ fn new_key(kid: &str) -> (CoreRsaPrivateSigningKey, Value) {
     (key, jwks)
 }
 
-async fn discovery(State(inner): State<Arc<Inner>>) -> Json<Value> {
+/// A JSON answer; when it is the document to serve oversize, padded past a megabyte. The
+/// token and userinfo answers then come in chunks without a length, the others with one,
+/// so that both ways a large answer arrives are covered.
+fn answer(inner: &Inner, document: Document, mut body: Value) -> Response {
+    if *inner.oversize.lock().expect("lock") != Some(document) {
+        return Json(body).into_response();
+    }
+    body["padding"] = Value::String("x".repeat(1024 * 1024 + 1));
+    let text = body.to_string().into_bytes();
+    if matches!(document, Document::Discovery | Document::Jwks) {
+        return ([(header::CONTENT_TYPE, "application/json")], text).into_response();
+    }
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        text.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(futures::stream::iter(chunks)),
+    )
+        .into_response()
+}
+
+async fn discovery(State(inner): State<Arc<Inner>>) -> Response {
     let base = &inner.issuer;
-    Json(json!({
+    let advertised = inner.advertised_auth_methods.lock().expect("lock").clone();
+    let mut document = json!({
         "issuer": base,
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
@@ -168,13 +243,17 @@ async fn discovery(State(inner): State<Arc<Inner>>) -> Json<Value> {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "scopes_supported": ["openid", "email", "profile"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
-    }))
+    });
+    if let Some(methods) = advertised {
+        document["token_endpoint_auth_methods_supported"] = json!(methods);
+    }
+    answer(&inner, Document::Discovery, document)
 }
 
-async fn jwks_of(State(inner): State<Arc<Inner>>) -> Json<Value> {
-    Json(inner.keys.lock().expect("lock").1.clone())
+async fn jwks_of(State(inner): State<Arc<Inner>>) -> Response {
+    let jwks = inner.keys.lock().expect("lock").1.clone();
+    answer(&inner, Document::Jwks, jwks)
 }
 
 async fn authorize(
@@ -185,8 +264,16 @@ async fn authorize(
     if field("response_type") != "code" || field("code_challenge_method") != "S256" {
         return (StatusCode::BAD_REQUEST, "code flow with S256 only").into_response();
     }
+    if !inner
+        .clients
+        .lock()
+        .expect("lock")
+        .contains_key(&field("client_id"))
+    {
+        return (StatusCode::BAD_REQUEST, "unknown client").into_response();
+    }
     let person = inner.next.lock().expect("lock").clone();
-    if person.refuse {
+    if person.refuse || person.refused_clients.contains(&field("client_id")) {
         let target = format!(
             "{}?error=access_denied&error_description={}&state={}",
             field("redirect_uri"),
@@ -223,27 +310,66 @@ fn refuse(inner: &Inner, why: &str) -> Response {
         .into_response()
 }
 
-async fn token(
-    State(inner): State<Arc<Inner>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
+/// The client that authenticated at the token endpoint by a method it takes, if any.
+fn authenticated_client(
+    inner: &Inner,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<String, String> {
+    // The tests' client ids and secrets need no form-encoding (RFC 6749, 2.3.1).
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(|v| STANDARD.decode(v).ok())
-        .and_then(|v| String::from_utf8(v).ok());
-    // The tests' client id and secret need no form-encoding (RFC 6749, 2.3.1).
-    let expected = format!("{}:{}", inner.client_id, inner.client_secret);
-    if basic.as_deref() != Some(expected.as_str()) {
-        return refuse(&inner, "client authentication failed");
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| {
+            v.split_once(':')
+                .map(|(id, secret)| (id.to_string(), secret.to_string()))
+        });
+    let posted = form
+        .get("client_id")
+        .cloned()
+        .zip(form.get("client_secret").cloned());
+    let methods = inner.auth_methods.lock().expect("lock").clone();
+    let (client_id, secret): (String, String) = match (basic, posted) {
+        (Some(_), _) if !methods.contains(&"client_secret_basic") => {
+            return Err("client_secret_basic is not accepted here".into());
+        }
+        (None, Some(_)) if !methods.contains(&"client_secret_post") => {
+            return Err("client_secret_post is not accepted here".into());
+        }
+        (Some(basic), _) => basic,
+        (None, Some(posted)) => posted,
+        (None, None) => return Err("no client authentication".into()),
+    };
+    match inner.clients.lock().expect("lock").get(&client_id) {
+        Some(known) if *known == secret => Ok(client_id),
+        _ => Err("client authentication failed".into()),
     }
+}
+
+async fn token(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let client_id = match authenticated_client(&inner, &headers, &form) {
+        Ok(client_id) => client_id,
+        Err(why) => {
+            inner.refusals.lock().expect("lock").push(why.clone());
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"error": "invalid_client", "error_description": why})),
+            )
+                .into_response();
+        }
+    };
     let field = |name: &str| form.get(name).cloned().unwrap_or_default();
     let Some(grant) = inner.codes.lock().expect("lock").remove(&field("code")) else {
         return refuse(&inner, "unknown or used code");
     };
-    if grant.client_id != inner.client_id || grant.redirect_uri != field("redirect_uri") {
+    if grant.client_id != client_id || grant.redirect_uri != field("redirect_uri") {
         return refuse(
             &inner,
             "client or redirect_uri differ from the authorization request",
@@ -262,10 +388,7 @@ async fn token(
             .set_email_verified(Some(person.email_verified));
     }
     let issuer = person.issuer_claim.clone().unwrap_or(inner.issuer.clone());
-    let audience = person
-        .audience_claim
-        .clone()
-        .unwrap_or(inner.client_id.clone());
+    let audience = person.audience_claim.clone().unwrap_or(client_id);
     let claims = CoreIdTokenClaims::new(
         IssuerUrl::new(issuer).expect("issuer"),
         vec![Audience::new(audience)],
@@ -302,13 +425,16 @@ async fn token(
         .lock()
         .expect("lock")
         .insert(access.clone(), person);
-    Json(json!({
-        "access_token": access,
-        "token_type": "Bearer",
-        "expires_in": 300,
-        "id_token": id_token,
-    }))
-    .into_response()
+    answer(
+        &inner,
+        Document::Token,
+        json!({
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "id_token": id_token,
+        }),
+    )
 }
 
 async fn userinfo(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
@@ -320,10 +446,13 @@ async fn userinfo(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Respon
     let Some(person) = inner.tokens.lock().expect("lock").get(token).cloned() else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
-    Json(json!({
-        "sub": person.subject,
-        "email": person.email,
-        "email_verified": person.email_verified,
-    }))
-    .into_response()
+    answer(
+        &inner,
+        Document::Userinfo,
+        json!({
+            "sub": person.subject,
+            "email": person.email,
+            "email_verified": person.email_verified,
+        }),
+    )
 }

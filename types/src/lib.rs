@@ -534,6 +534,50 @@ impl RedemptionOrder {
 /// What Portico asks of a partner's provider unless its admin says otherwise.
 pub const DEFAULT_PROVIDER_SCOPES: &str = "openid email profile";
 
+/// How Portico proves itself with its client secret at a provider's token endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TokenAuthMethod {
+    /// From the provider's discovery document (`token_endpoint_auth_methods_supported`):
+    /// HTTP Basic when it offers it or says nothing (Basic is the default then), else the
+    /// form post.
+    #[default]
+    Automatic,
+    /// `client_secret_basic`: the secret in an HTTP Basic `Authorization` header.
+    ClientSecretBasic,
+    /// `client_secret_post`: the secret in the form posted to the token endpoint.
+    ClientSecretPost,
+}
+
+impl TokenAuthMethod {
+    pub const ALL: [TokenAuthMethod; 3] = [
+        TokenAuthMethod::Automatic,
+        TokenAuthMethod::ClientSecretBasic,
+        TokenAuthMethod::ClientSecretPost,
+    ];
+
+    /// How it is written in the store and in forms (the discovery names for the two
+    /// methods).
+    pub fn key(self) -> &'static str {
+        match self {
+            TokenAuthMethod::Automatic => "automatic",
+            TokenAuthMethod::ClientSecretBasic => "client_secret_basic",
+            TokenAuthMethod::ClientSecretPost => "client_secret_post",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<TokenAuthMethod> {
+        Self::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenAuthMethod::Automatic => "Automatic (as the provider's discovery document says)",
+            TokenAuthMethod::ClientSecretBasic => "client_secret_basic (HTTP Basic)",
+            TokenAuthMethod::ClientSecretPost => "client_secret_post (in the form)",
+        }
+    }
+}
+
 /// A Portico account, as its holder sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountOverview {
@@ -561,6 +605,8 @@ pub struct IdentityProvider {
     pub scopes: String,
     /// The email domains it serves, lower case.
     pub domains: Vec<String>,
+    /// How Portico authenticates at its token endpoint, as the admin set it.
+    pub token_auth_method: TokenAuthMethod,
     pub created_at: i64,
 }
 

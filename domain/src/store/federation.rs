@@ -14,12 +14,15 @@ pub struct Provider {
     pub client_id: String,
     pub client_secret: String,
     pub scopes: String,
+    /// A [`types::TokenAuthMethod`] key.
+    pub token_auth_method: String,
     pub created_at: i64,
     /// Comma-separated.
     pub domains: String,
 }
 
-const PROVIDER: &str = "SELECT p.id, p.tenant_id, p.name, p.issuer, p.client_id, p.client_secret, p.scopes, p.created_at,
+const PROVIDER: &str = "SELECT p.id, p.tenant_id, p.name, p.issuer, p.client_id, p.client_secret, p.scopes,
+        p.token_auth_method, p.created_at,
         coalesce((SELECT group_concat(d.domain, ',') FROM identity_provider_domains d WHERE d.provider_id = p.id), '') AS domains
     FROM identity_providers p";
 
@@ -70,9 +73,10 @@ pub async fn provider_for_domain(
     .await?)
 }
 
-/// The providers that accepted, enabled guests with this address redeemed through (their
-/// identity is `oidc:<issuer>#<subject>` of a provider of their own organization), with
-/// those organizations' names.
+/// The providers through which accepted, enabled guests proved this address when they
+/// redeemed (their identity is `oidc:<issuer>#<subject>` of a provider of their own
+/// organization), with those organizations' names. Keyed on the address redemption proved,
+/// never on the user's editable `email`.
 pub async fn providers_of_guest(
     db: impl SqliteExecutor<'_>,
     email: &str,
@@ -81,7 +85,7 @@ pub async fn providers_of_guest(
         "SELECT DISTINCT p.id, p.name, t.name AS tenant_name
          FROM users u JOIN identity_providers p ON p.tenant_id = u.tenant_id
               JOIN tenants t ON t.id = u.tenant_id
-         WHERE u.email = ? AND u.user_type = 'Guest' AND u.enabled = 1 AND u.external_state = 'Accepted'
+         WHERE u.redeemed_email = ? AND u.user_type = 'Guest' AND u.enabled = 1 AND u.external_state = 'Accepted'
            AND substr(u.redeemed_identity, 1, length(p.issuer) + 6) = 'oidc:' || p.issuer || '#'
          ORDER BY t.name, p.name",
     )
@@ -90,10 +94,11 @@ pub async fn providers_of_guest(
     .await?)
 }
 
-/// Whether guests with this address proved it with passcodes (identity `email:<address>`).
+/// Whether guests redeemed with passcodes to this address (identity `email:<address>`),
+/// whatever their editable `email` says now.
 pub async fn has_passcode_guests(db: impl SqliteExecutor<'_>, email: &str) -> Result<bool> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE redeemed_identity = 'email:' || ?1 AND email = ?1
+        "SELECT EXISTS (SELECT 1 FROM users WHERE redeemed_identity = 'email:' || ?
                          AND user_type = 'Guest' AND enabled = 1 AND external_state = 'Accepted')",
     )
     .bind(email)
@@ -111,11 +116,12 @@ pub async fn insert_provider(
     client_id: &str,
     client_secret: &str,
     scopes: &str,
+    token_auth_method: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO identity_providers (id, tenant_id, name, issuer, client_id, client_secret, scopes, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO identity_providers (id, tenant_id, name, issuer, client_id, client_secret, scopes, token_auth_method, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(id)
     .bind(tenant_id)
@@ -124,6 +130,7 @@ pub async fn insert_provider(
     .bind(client_id)
     .bind(client_secret)
     .bind(scopes)
+    .bind(token_auth_method)
     .bind(now)
     .bind(now)
     .execute(db)
@@ -165,6 +172,26 @@ pub async fn insert_domain(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// False when the organization has no such provider.
+pub async fn set_token_auth_method(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+    method: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE identity_providers SET token_auth_method = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+    )
+    .bind(method)
+    .bind(now)
+    .bind(tenant_id)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn delete_provider(

@@ -107,18 +107,28 @@ pub async fn revoke(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> R
     Ok(done.rows_affected() == 1)
 }
 
+/// How an accepted guest proved who they are: the identity, and the address it proved
+/// (the invited one).
+#[derive(Clone, Copy, Debug)]
+pub struct Redeemed<'a> {
+    pub identity: &'a str,
+    pub email: &'a str,
+}
+
 pub async fn set_external_state(
     db: impl SqliteExecutor<'_>,
     user_id: &str,
     state: ExternalState,
-    identity: Option<&str>,
+    redeemed: Option<Redeemed<'_>>,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE users SET external_state = ?, redeemed_identity = ?, updated_at = ? WHERE id = ?",
+        "UPDATE users SET external_state = ?, redeemed_identity = ?, redeemed_email = ?, updated_at = ?
+         WHERE id = ?",
     )
     .bind(state)
-    .bind(identity)
+    .bind(redeemed.map(|r| r.identity))
+    .bind(redeemed.map(|r| r.email))
     .bind(now)
     .bind(user_id)
     .execute(db)

@@ -2,7 +2,7 @@
 //! port, see `integration::partner`) signs invited people in, and Portico refuses answers
 //! that do not hold.
 
-use integration::partner::{Partner, Person};
+use integration::partner::{Document, Partner, Person};
 use integration::{PASSWORD, Portico};
 
 const CLIENT_ID: &str = "portico";
@@ -106,18 +106,28 @@ async fn add_provider(portico: &Portico, admin: &str, partner: &Partner, domains
     let added = portico
         .call(
             "admin/identity_providers/add",
-            &[
-                ("name", "Partner sign-in"),
-                ("issuer", partner.issuer()),
-                ("client_id", CLIENT_ID),
-                ("client_secret", CLIENT_SECRET),
-                ("scopes", ""),
-                ("domains", domains),
-            ],
+            &provider_form(partner, (CLIENT_ID, CLIENT_SECRET), domains),
             Some(admin),
         )
         .await;
     assert!(added.ok(), "{added:?}");
+}
+
+/// The form that registers `partner`, with Portico's client id and secret there, for
+/// `domains`.
+fn provider_form<'a>(
+    partner: &'a Partner,
+    (client_id, client_secret): (&'a str, &'a str),
+    domains: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", "Partner sign-in"),
+        ("issuer", partner.issuer()),
+        ("client_id", client_id),
+        ("client_secret", client_secret),
+        ("scopes", ""),
+        ("domains", domains),
+    ]
 }
 
 /// Invites `email` and starts redeeming; returns the redemption cookie.
@@ -664,6 +674,14 @@ async fn a_provider_is_checked_before_it_is_saved_and_only_global_admins_manage_
         )
         .await;
     assert_eq!(denied.error_kind().as_deref(), Some("AccessDenied"));
+    let denied = portico
+        .call(
+            "admin/identity_providers/token_auth",
+            &[("id", &id), ("token_auth_method", "client_secret_post")],
+            Some(&uma),
+        )
+        .await;
+    assert_eq!(denied.error_kind().as_deref(), Some("AccessDenied"));
     let removed = portico
         .call(
             "admin/identity_providers/remove",
@@ -1004,4 +1022,498 @@ async fn rotated_keys_are_fetched_again_a_refusing_provider_keeps_the_guest_out_
         "{}",
         identify.location
     );
+}
+
+/// Signs in at the provider chosen among an address's choices (by its id); returns
+/// Portico's answer at the redirect URI.
+async fn sign_in_at(portico: &Portico, email: &str, provider: &str) -> Hop {
+    let chosen = post(
+        portico,
+        "sign_in/provider",
+        &[("email", email), ("provider", provider)],
+        "",
+    )
+    .await;
+    let state = cookie(&chosen, "portico_federation")
+        .unwrap_or_else(|| panic!("not sent to a provider: {} {}", chosen.status, chosen.body))
+        .to_string();
+    let at_provider = get(portico, &chosen.location, "").await;
+    get(
+        portico,
+        &at_provider.location,
+        &format!("portico_federation={state}"),
+    )
+    .await
+}
+
+/// The names of the organizations listed in a JSON array.
+fn tenant_names(list: &serde_json::Value) -> Vec<String> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|o| o["tenant_name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_client_secret_goes_to_the_token_endpoint_the_way_the_provider_takes_it() {
+    // The provider's discovery document says it takes the secret in the form only.
+    let partner = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    partner.take_client_secrets_by(&["client_secret_post"]);
+    let (portico, ada, _) = contoso_with(&partner).await;
+    let listed = portico
+        .call("admin/identity_providers", &[], Some(&ada))
+        .await;
+    assert_eq!(
+        listed.body["providers"][0]["token_auth_method"],
+        "Automatic"
+    );
+    partner.sign_in_next(Person::new("ann-0001", ANN));
+    let redemption = invite_and_start(&portico, &ada, ANN).await;
+    let (back, _) = redeem_through(&portico, &redemption).await;
+    assert_eq!(back.location, "/redeem/consent", "{}", back.body);
+    assert!(partner.refusals().is_empty(), "{:?}", partner.refusals());
+
+    // This one says nothing, which means HTTP Basic, but takes only the form: automatic
+    // fails there, and the admin's choice makes it work.
+    const BOB: &str = "bob@quiet.example";
+    let quiet = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    quiet.take_client_secrets_by(&["client_secret_post"]);
+    quiet.advertise_client_secrets_by(None);
+    add_provider(&portico, &ada, &quiet, "quiet.example").await;
+    quiet.sign_in_next(Person::new("bob-0001", BOB));
+    let redemption = invite_and_start(&portico, &ada, BOB).await;
+    let (back, _) = redeem_through(&portico, &redemption).await;
+    assert_eq!(back.status, 400, "{}", back.body);
+    assert!(back.body.contains("token endpoint refused the code"));
+    assert_eq!(
+        quiet.refusals(),
+        ["client_secret_basic is not accepted here"]
+    );
+    let listed = portico
+        .call("admin/identity_providers", &[], Some(&ada))
+        .await;
+    let quiet_id = listed.body["providers"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|p| p["issuer"] == quiet.issuer())
+        .and_then(|p| p["id"].as_str())
+        .expect("the provider")
+        .to_string();
+    let set = |id: String, method: &'static str| {
+        let portico = &portico;
+        let ada = &ada;
+        async move {
+            portico
+                .call(
+                    "admin/identity_providers/token_auth",
+                    &[("id", &id), ("token_auth_method", method)],
+                    Some(ada),
+                )
+                .await
+        }
+    };
+    let unknown = set(quiet_id.clone(), "client_secret_jwt").await;
+    assert_eq!(
+        unknown.error_kind().as_deref(),
+        Some("Invalid"),
+        "{unknown:?}"
+    );
+    let saved = set(quiet_id.clone(), "client_secret_post").await;
+    assert!(saved.ok(), "{saved:?}");
+    quiet.sign_in_next(Person::new("bob-0001", BOB));
+    let (back, _) = redeem_through(&portico, &redemption).await;
+    assert_eq!(back.location, "/redeem/consent", "{}", back.body);
+    assert_eq!(quiet.refusals().len(), 1, "no new refusal");
+    let events = portico.audited(&ada, "Update identity provider").await;
+    let detail = events["items"][0]["detail"].as_str().unwrap_or_default();
+    assert_eq!(
+        detail,
+        "token endpoint authentication client_secret_post (was automatic)"
+    );
+
+    // A provider that takes neither way of sending a secret is refused when saved on
+    // automatic, and says why; the admin's choice stands, and may not go back to automatic.
+    let odd = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    odd.take_client_secrets_by(&["private_key_jwt"]);
+    let refused = portico
+        .call(
+            "admin/identity_providers/add",
+            &provider_form(&odd, (CLIENT_ID, CLIENT_SECRET), "odd.example"),
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(refused.error_kind().as_deref(), Some("Invalid"));
+    let neither = "takes neither client_secret_basic nor client_secret_post";
+    assert!(refused.message().contains(neither), "{refused:?}");
+    let mut form = provider_form(&odd, (CLIENT_ID, CLIENT_SECRET), "odd.example");
+    form.push(("token_auth_method", "client_secret_jwt"));
+    let refused = portico
+        .call("admin/identity_providers/add", &form, Some(&ada))
+        .await;
+    assert_eq!(refused.error_kind().as_deref(), Some("Invalid"));
+    assert!(
+        refused.message().contains("token_auth_method"),
+        "{refused:?}"
+    );
+    form.pop();
+    form.push(("token_auth_method", "client_secret_post"));
+    let added = portico
+        .call("admin/identity_providers/add", &form, Some(&ada))
+        .await;
+    assert!(added.ok(), "{added:?}");
+    let events = portico.audited(&ada, "Add identity provider").await;
+    let detail = events["items"][0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("token endpoint authentication client_secret_post"),
+        "{events:?}"
+    );
+    let listed = portico
+        .call("admin/identity_providers", &[], Some(&ada))
+        .await;
+    let mut methods: Vec<_> = listed.body["providers"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|p| {
+            p["token_auth_method"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    methods.sort();
+    assert_eq!(
+        methods,
+        ["Automatic", "ClientSecretPost", "ClientSecretPost"]
+    );
+    let odd_id = listed.body["providers"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|p| p["issuer"] == odd.issuer())
+        .and_then(|p| p["id"].as_str())
+        .expect("the provider")
+        .to_string();
+    let refused = set(odd_id, "automatic").await;
+    assert_eq!(refused.error_kind().as_deref(), Some("Invalid"));
+    assert!(refused.message().contains(neither), "{refused:?}");
+}
+
+#[tokio::test]
+async fn a_partner_registered_by_two_organizations_signs_in_only_where_its_registration_was_used() {
+    const CONTOSO: (&str, &str) = ("contoso-at-partner", "contoso-secret");
+    const WOODGROVE: (&str, &str) = ("woodgrove-at-partner", "woodgrove-secret");
+    let partner = Partner::start(CONTOSO.0, CONTOSO.1).await;
+    partner.add_client(WOODGROVE.0, WOODGROVE.1);
+    let portico = Portico::start_with(&["--allow-loopback-providers"]);
+    let mut tenants = Vec::new();
+    for (name, domain, admin, client) in [
+        ("Contoso", "contoso.example", "ada@contoso.example", CONTOSO),
+        (
+            "Woodgrove",
+            "woodgrove.example",
+            "wes@woodgrove.example",
+            WOODGROVE,
+        ),
+    ] {
+        let (tenant, _) = portico.seed_tenant(name, domain, admin, &["global-administrator"]);
+        let admin = portico.sign_in(admin, PASSWORD).await;
+        let added = portico
+            .call(
+                "admin/identity_providers/add",
+                &provider_form(&partner, client, "partner.example"),
+                Some(&admin),
+            )
+            .await;
+        assert!(added.ok(), "{added:?}");
+        // Ann redeems through each organization's own registration, as the same
+        // issuer#subject.
+        partner.sign_in_next(Person::new("ann-0001", ANN));
+        let redemption = invite_and_start(&portico, &admin, ANN).await;
+        let (back, _) = redeem_through(&portico, &redemption).await;
+        assert_eq!(back.location, "/redeem/consent", "{}", back.body);
+        let accepted = portico
+            .call_redeeming("redeem/accept", &[], &redemption)
+            .await;
+        let places = portico
+            .call("organizations", &[], accepted.cookie.as_deref())
+            .await;
+        assert_eq!(tenant_names(&places.body), [name]);
+        tenants.push(tenant);
+    }
+    assert!(partner.refusals().is_empty(), "{:?}", partner.refusals());
+    let choices = portico
+        .call("sign_in/providers", &[("email", ANN)], None)
+        .await;
+    assert_eq!(tenant_names(&choices.body), ["Contoso", "Woodgrove"]);
+    let provider_of = |tenant: &str| {
+        choices
+            .body
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|c| c["tenant_name"] == tenant)
+            .and_then(|c| c["id"].as_str())
+            .expect("a provider")
+            .to_string()
+    };
+    // The partner's own policy: Ann may use Woodgrove's client, not Contoso's.
+    let refused_at_contoso = || Person {
+        refused_clients: vec![CONTOSO.0.into()],
+        ..Person::new("ann-0001", ANN)
+    };
+
+    // Through Woodgrove's registration: signed in to Woodgrove, and nowhere else.
+    partner.sign_in_next(refused_at_contoso());
+    let back = sign_in_at(&portico, ANN, &provider_of("Woodgrove")).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let ann = cookie(&back, "portico_session")
+        .expect("a session")
+        .to_string();
+    let me = portico.call("me", &[], Some(&ann)).await;
+    assert_eq!(me.body["tenant_name"], "Woodgrove");
+    let places = portico.call("organizations", &[], Some(&ann)).await;
+    assert_eq!(tenant_names(&places.body), ["Woodgrove"]);
+    let switched = portico
+        .call(
+            "organizations/switch",
+            &[("tenant_id", &tenants[0])],
+            Some(&ann),
+        )
+        .await;
+    assert_eq!(
+        switched.error_kind().as_deref(),
+        Some("NotFound"),
+        "{switched:?}"
+    );
+    let me = portico.call("me", &[], Some(&ann)).await;
+    assert_eq!(me.body["tenant_name"], "Woodgrove");
+    // Nor do Contoso's apps take that session, though Ann is given the app there.
+    const WIKI: &str = "https://wiki.contoso.example/callback";
+    let contoso = tenants[0].as_str();
+    let app = portico.cli_json(
+        &[
+            "app",
+            "create",
+            "--tenant",
+            contoso,
+            "--name",
+            "Wiki",
+            "--launch-url",
+            "https://wiki.contoso.example/",
+        ],
+        "",
+    );
+    let app_id = app["id"].as_str().expect("an app").to_string();
+    for step in [
+        ["sign-in", "--redirect-uri", WIKI],
+        ["assign", "--user", ANN],
+    ] {
+        let mut args = vec!["app", step[0], "--tenant", contoso, "--app", "Wiki"];
+        args.extend(&step[1..]);
+        portico.cli_json(&args, "");
+    }
+    let query = integration::encode_form(&[
+        ("client_id", &app_id),
+        ("redirect_uri", WIKI),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("state", "s-1"),
+        ("nonce", "n-1"),
+        (
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        ),
+        ("code_challenge_method", "S256"),
+    ]);
+    let authorize = format!("{}/{contoso}/oauth2/v2.0/authorize?{query}", portico.url);
+    let asked = get(&portico, &authorize, &format!("portico_session={ann}")).await;
+    assert!(!asked.location.contains("code="), "{}", asked.location);
+    assert!(
+        asked.body.contains("You have no account in Contoso"),
+        "{} {}",
+        asked.status,
+        asked.body
+    );
+
+    // Through Contoso's registration: the partner refuses her, and so does Portico.
+    partner.sign_in_next(refused_at_contoso());
+    let back = sign_in_at(&portico, ANN, &provider_of("Contoso")).await;
+    assert_eq!(back.status, 400, "{}", back.body);
+    assert!(
+        back.body
+            .contains("did not sign you in: Your account may not use this app."),
+        "{}",
+        back.body
+    );
+    assert!(cookie(&back, "portico_session").is_none());
+
+    // When the partner lets her use Contoso's client, she signs in there, and Contoso's
+    // app takes that session.
+    partner.sign_in_next(Person::new("ann-0001", ANN));
+    let back = sign_in_at(&portico, ANN, &provider_of("Contoso")).await;
+    let ann = cookie(&back, "portico_session").expect("a session");
+    let asked = get(&portico, &authorize, &format!("portico_session={ann}")).await;
+    assert!(
+        asked.location.starts_with(&format!("{WIKI}?code=")),
+        "{} {}",
+        asked.location,
+        asked.body
+    );
+}
+
+/// The user id behind a session.
+async fn user_of(portico: &Portico, session: Option<&str>) -> String {
+    portico.call("me", &[], session).await.body["user_id"]
+        .as_str()
+        .expect("an id")
+        .to_string()
+}
+
+/// Edits a user's address and name as an admin of their organization.
+async fn edit_address(portico: &Portico, admin: &str, user: &str, email: &str) {
+    let edited = portico
+        .call(
+            "admin/user/update",
+            &[("id", user), ("email", email), ("display_name", "Edited")],
+            Some(admin),
+        )
+        .await;
+    assert!(edited.ok(), "{edited:?}");
+}
+
+#[tokio::test]
+async fn an_admin_who_edits_a_guests_address_changes_nobodys_way_to_sign_in() {
+    const MAL: &str = "mal@rogue.example";
+    let honest = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    let rogue = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    let (portico, ada, _) = contoso_with(&honest).await;
+    honest.sign_in_next(Person::new("ann-0001", ANN));
+    let at_contoso = invite_and_start(&portico, &ada, ANN).await;
+    let (back, _) = redeem_through(&portico, &at_contoso).await;
+    assert_eq!(back.location, "/redeem/consent", "{}", back.body);
+    assert!(
+        portico
+            .call_redeeming("redeem/accept", &[], &at_contoso)
+            .await
+            .ok()
+    );
+
+    // Ann is Northwind's guest by passcode too, so her address leads to the code step
+    // (where Contoso's provider is offered beside the code). Northwind's admin writes
+    // another address on her: what she proved is unchanged, and so is her way in.
+    portico.seed_tenant(
+        "Northwind",
+        "northwind.example",
+        "nat@northwind.example",
+        &["global-administrator"],
+    );
+    let nat = portico.sign_in("nat@northwind.example", PASSWORD).await;
+    let ann_at_northwind = portico.invite_and_redeem(&nat, ANN).await;
+    let ann_at_northwind = user_of(&portico, Some(&ann_at_northwind)).await;
+    edit_address(&portico, &nat, &ann_at_northwind, "someone@else.example").await;
+    let identify = post(&portico, "sign_in/identify", &[("email", ANN)], "").await;
+    assert!(
+        identify.location.starts_with("/signin/code"),
+        "{}",
+        identify.location
+    );
+
+    // Fabrikam's own guest, redeemed through Fabrikam's own provider: Fabrikam's admin
+    // writes Ann's address on him. Ann's choices stay what she proved.
+    portico.seed_tenant(
+        "Fabrikam",
+        "fabrikam.example",
+        "fay@fabrikam.example",
+        &["global-administrator"],
+    );
+    let fay = portico.sign_in("fay@fabrikam.example", PASSWORD).await;
+    add_provider(&portico, &fay, &rogue, "rogue.example").await;
+    rogue.sign_in_next(Person::new("mal-0001", MAL));
+    let at_fabrikam = invite_and_start(&portico, &fay, MAL).await;
+    let (back, _) = redeem_through(&portico, &at_fabrikam).await;
+    assert_eq!(back.location, "/redeem/consent", "{}", back.body);
+    let accepted = portico
+        .call_redeeming("redeem/accept", &[], &at_fabrikam)
+        .await;
+    let mal = user_of(&portico, accepted.cookie.as_deref()).await;
+    edit_address(&portico, &fay, &mal, ANN).await;
+    let choices = portico
+        .call("sign_in/providers", &[("email", ANN)], None)
+        .await;
+    assert_eq!(tenant_names(&choices.body), ["Contoso"]);
+    // Mal's are what he proved, whatever his address says now.
+    let choices = portico
+        .call("sign_in/providers", &[("email", MAL)], None)
+        .await;
+    assert_eq!(tenant_names(&choices.body), ["Fabrikam"]);
+}
+
+#[tokio::test]
+async fn answers_larger_than_a_megabyte_are_refused_with_a_clear_message() {
+    let partner = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    let portico = Portico::start_with(&["--allow-loopback-providers"]);
+    portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    for (document, says) in [
+        (
+            Document::Discovery,
+            "/.well-known/openid-configuration sent more than 1 MB",
+        ),
+        (Document::Jwks, "/jwks sent more than 1 MB"),
+    ] {
+        partner.serve_oversize(Some(document));
+        let refused = portico
+            .call(
+                "admin/identity_providers/add",
+                &provider_form(&partner, (CLIENT_ID, CLIENT_SECRET), "partner.example"),
+                Some(&ada),
+            )
+            .await;
+        assert_eq!(
+            refused.error_kind().as_deref(),
+            Some("Invalid"),
+            "{document:?}: {refused:?}"
+        );
+        assert!(
+            refused.message().contains(says),
+            "{document:?}: {refused:?}"
+        );
+    }
+    partner.serve_oversize(None);
+    add_provider(&portico, &ada, &partner, "partner.example").await;
+
+    let redemption = invite_and_start(&portico, &ada, ANN).await;
+    for (document, person, says) in [
+        (
+            Document::Token,
+            Person::new("ann-0001", ANN),
+            "its token endpoint sent more than 1 MB",
+        ),
+        (
+            Document::Userinfo,
+            Person {
+                claims_in_userinfo_only: true,
+                ..Person::new("ann-0001", ANN)
+            },
+            "its userinfo endpoint sent more than 1 MB",
+        ),
+    ] {
+        partner.serve_oversize(Some(document));
+        partner.sign_in_next(person);
+        let (back, _) = redeem_through(&portico, &redemption).await;
+        assert_eq!(back.status, 400, "{document:?}: {}", back.body);
+        assert!(back.body.contains(says), "{document:?}: {}", back.body);
+    }
+    partner.serve_oversize(None);
+    partner.sign_in_next(Person::new("ann-0001", ANN));
+    let (back, _) = redeem_through(&portico, &redemption).await;
+    assert_eq!(back.location, "/redeem/consent", "{}", back.body);
 }

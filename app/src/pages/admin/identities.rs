@@ -25,6 +25,7 @@ pub async fn add_identity_provider(
     client_secret: String,
     scopes: String,
     domains: String,
+    token_auth_method: Option<String>,
 ) -> Result<(), AppError> {
     let (portal, principal) = crate::server::principal().await?;
     let form = domain::federation::NewProvider {
@@ -34,6 +35,7 @@ pub async fn add_identity_provider(
         client_secret,
         scopes,
         domains,
+        token_auth_method: token_auth_method.unwrap_or_default(),
     };
     domain::federation::add(
         &portal.store,
@@ -44,6 +46,24 @@ pub async fn add_identity_provider(
     )
     .await?;
     crate::server::flash("Provider added.", None).await;
+    Ok(())
+}
+
+/// How Portico authenticates at the provider's token endpoint (a `TokenAuthMethod` key).
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/identity_providers/token_auth")]
+pub async fn set_token_auth_method(id: String, token_auth_method: String) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    domain::federation::set_token_auth_method(
+        &portal.store,
+        &portal.federation,
+        &principal,
+        &id,
+        &token_auth_method,
+        crate::server::now(),
+    )
+    .await?;
+    crate::server::flash("Token endpoint method saved.", None).await;
     Ok(())
 }
 
@@ -104,11 +124,13 @@ const FALLBACK_CHOICES: [(&str, &str); 4] = [
 pub fn ExternalIdentities() -> impl IntoView {
     let add = ServerAction::<AddIdentityProvider>::new();
     let remove = ServerAction::<RemoveIdentityProvider>::new();
+    let set_auth = ServerAction::<SetTokenAuthMethod>::new();
     let order = ServerAction::<SetRedemptionOrder>::new();
     let providers = Resource::new(|| (), |_| list_identity_providers());
     let settings = Resource::new(|| (), |_| super::settings::get_settings());
     let add_error = action_error(add.value());
     let remove_error = action_error(remove.value());
+    let set_auth_error = action_error(set_auth.value());
     let order_error = action_error(order.value());
     view! {
         <Title text="External identities · Portico admin" />
@@ -123,19 +145,36 @@ pub fn ExternalIdentities() -> impl IntoView {
                             <p>"Register Portico at each provider as a confidential web app with this redirect URI:"</p>
                             <p><code id="redirect-uri">{list.redirect_uri.clone()}</code></p>
                             <FormError error=remove_error />
+                            <FormError error=set_auth_error />
                             {if list.providers.is_empty() {
                                 view! { <p class="empty">"No identity providers yet."</p> }.into_any()
                             } else {
                                 view! {
                                     <table>
-                                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Issuer"</th><th scope="col">"Domains"</th><th scope="col">"Client id"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Issuer"</th><th scope="col">"Domains"</th><th scope="col">"Client id"</th><th scope="col">"Token endpoint"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                         <tbody>
-                                            {list.providers.into_iter().map(|p| view! {
+                                            {list.providers.into_iter().map(|p| {
+                                                let id = p.id.clone();
+                                                let method = p.token_auth_method;
+                                                let method_label = format!("Client authentication at the token endpoint of {}", p.name);
+                                                let save_label = format!("Save the token endpoint method of {}", p.name);
+                                                view! {
                                                 <tr>
                                                     <td>{p.name.clone()}</td>
                                                     <td><code>{p.issuer}</code></td>
                                                     <td>{p.domains.join(", ")}</td>
                                                     <td><code>{p.client_id}</code></td>
+                                                    <td>
+                                                        <ActionForm action=set_auth>
+                                                            <input type="hidden" name="id" value=id />
+                                                            <select name="token_auth_method" aria-label=method_label>
+                                                                {types::TokenAuthMethod::ALL.into_iter().map(|m| {
+                                                                    view! { <option value=m.key() selected=m == method>{m.label()}</option> }
+                                                                }).collect_view()}
+                                                            </select>
+                                                            <button type="submit" class="secondary" aria-label=save_label>"Save"</button>
+                                                        </ActionForm>
+                                                    </td>
                                                     <td>
                                                         <ActionForm action=remove>
                                                             <input type="hidden" name="id" value=p.id />
@@ -143,6 +182,7 @@ pub fn ExternalIdentities() -> impl IntoView {
                                                         </ActionForm>
                                                     </td>
                                                 </tr>
+                                                }
                                             }).collect_view()}
                                         </tbody>
                                     </table>
@@ -164,6 +204,16 @@ pub fn ExternalIdentities() -> impl IntoView {
                 <Field label="Client secret" name="client_secret" kind="password" autocomplete="new-password" required=true hint="Not shown again." error=add_error />
                 <Field label="Scopes" name="scopes" value=types::DEFAULT_PROVIDER_SCOPES hint="Space-separated; must include openid and email." error=add_error />
                 <Field label="Email domains" name="domains" required=true hint="The domains whose people sign in here, separated by commas." error=add_error />
+                <div class="field">
+                    <label for="field-token_auth_method">"Client authentication at the token endpoint"</label>
+                    <select id="field-token_auth_method" name="token_auth_method" aria-describedby="field-token_auth_method-hint">
+                        {types::TokenAuthMethod::ALL.into_iter().map(|m| {
+                            view! { <option value=m.key()>{m.label()}</option> }
+                        }).collect_view()}
+                    </select>
+                    <p class="hint" id="field-token_auth_method-hint">"Automatic sends the secret with HTTP Basic when the provider offers it, else in the form. Choose one yourself only for a provider that does otherwise than its discovery document says."</p>
+                    {move || add_error.get().and_then(|e| e.field("token_auth_method")).map(|m| view! { <p class="field-error">{m}</p> })}
+                </div>
                 <Submit label="Check and add" busy_label="Checking the provider…" pending=add.pending() />
             </ActionForm>
         </section>
