@@ -15,9 +15,9 @@ function watchErrors(page: Page): string[] {
   page.on("console", (message) => {
     const text = message.text().split("\n")[0];
     // A refused request (a wrong password, say) is logged by the browser; it is expected.
-    if (message.type() === "error" && !text.startsWith("Failed to load resource")) errors.push(text);
+    if (message.type() === "error" && !text.startsWith("Failed to load resource")) errors.push(`${page.url()}: ${text}`);
   });
-  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("pageerror", (error) => errors.push(`${page.url()}: ${error.message}`));
   return errors;
 }
 
