@@ -375,7 +375,8 @@ pub enum AppCommand {
         /// How its ID tokens are signed: RS256 or ES256.
         #[arg(long, default_value = "RS256")]
         id_token_alg: String,
-        /// A redirect address, matched exactly; repeat for several.
+        /// A redirect address, matched exactly (a public client's http loopback address on any
+        /// port); repeat for several.
         #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
         /// An address to return to after signing out; repeat for several.

@@ -136,7 +136,8 @@ fn SignInSettings(
             </div>
             <div class="field">
                 <label for="redirect_uris">"Redirect addresses (one per line, matched exactly)"</label>
-                <textarea id="redirect_uris" name="redirect_uris" rows="3">{settings.redirect_uris.join("\n")}</textarea>
+                <textarea id="redirect_uris" name="redirect_uris" rows="3" aria-describedby="redirect_uris_hint">{settings.redirect_uris.join("\n")}</textarea>
+                <p class="hint" id="redirect_uris_hint">"Character for character, except that a public app\u{2019}s http://127.0.0.1 or http://[::1] address matches on any port: native apps listen on whatever port they are given."</p>
             </div>
             <div class="field">
                 <label for="post_logout_uris">"After sign-out addresses (one per line)"</label>
