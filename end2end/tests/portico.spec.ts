@@ -113,7 +113,8 @@ test.describe.serial("Portico in the browser", () => {
     await expect(page.getByRole("link", { name: "Admin" })).toHaveCount(0);
 
     await open(page, "/admin/users");
-    await expect(page.getByRole("heading", { name: "Not for you" })).toBeVisible();
+    await expect(page.getByRole("heading", { name: "You need an administrator role for the admin console" })).toBeVisible();
+    await expect(page.getByRole("navigation", { name: "Admin" })).toHaveCount(0);
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/signin$/);

@@ -1070,3 +1070,59 @@ async fn members_are_made_only_at_the_domains_the_operator_gives_the_organizatio
     assert_eq!(added["items"][0]["actor_name"], "Command line");
     assert_eq!(added["items"][0]["detail"], "domain contoso.co.uk");
 }
+
+#[tokio::test]
+async fn the_console_is_for_administrators_and_says_so_to_everyone_else() {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    portico.create_user(&tenant, "mia@contoso.example", &[]);
+    let page = |path: &'static str, session: Option<String>| {
+        // As a browser asks for a page.
+        let mut request = portico
+            .http()
+            .get(format!("{}{path}", portico.url))
+            .header("Accept", "text/html,application/xhtml+xml");
+        if let Some(session) = session {
+            request = request.header("Cookie", format!("portico_session={session}"));
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_string());
+            (status, location, response.text().await.unwrap())
+        }
+    };
+    // Signed out: sent to sign in by the server, with nothing of the console.
+    for path in ["/admin/users", "/admin/invitations", "/admin/audit"] {
+        let (status, location, body) = page(path, None).await;
+        assert!(matches!(status, 302 | 303 | 307), "{path}: {status}");
+        assert_eq!(location.as_deref(), Some("/signin"), "{path}");
+        assert!(!body.contains("aria-label=\"Admin\""), "{path}: {body}");
+    }
+    // A member without a role: one page saying which role and whom to ask.
+    let mia = portico.sign_in("mia@contoso.example", PASSWORD).await;
+    let (status, _, body) = page("/admin/users", Some(mia)).await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("You need an administrator role for the admin console")
+            && body.contains("The admin console of Contoso is for its global administrators"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("aria-label=\"Admin\""),
+        "no console menu: {body}"
+    );
+    // An administrator gets the console.
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let (status, _, body) = page("/admin/users", Some(ada)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("aria-label=\"Admin\""), "{body}");
+}
