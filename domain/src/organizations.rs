@@ -177,17 +177,13 @@ pub async fn switch(
     token: &str,
     tenant_id: &str,
 ) -> Result<()> {
-    let identity = signed_in
-        .identity
-        .as_deref()
+    // The places the session reaches were read with it (see `sessions::signed_in_of`).
+    let target = signed_in
+        .memberships
+        .iter()
+        .find(|p| p.tenant_id == tenant_id)
         .ok_or(Error::NotFound("organization"))?;
     let mut tx = store.begin().await?;
-    let current = &signed_in.principal.tenant_id;
-    let target = store::sessions::memberships(&mut *tx, identity, member_of(identity))
-        .await?
-        .into_iter()
-        .find(|p| p.tenant_id == tenant_id && reaches(Some(identity), current, &p.tenant_id))
-        .ok_or(Error::NotFound("organization"))?;
     store::sessions::switch_user(&mut *tx, &secrets::hash_secret(token), &target.user_id).await?;
     tx.commit().await?;
     Ok(())
@@ -203,7 +199,6 @@ pub async fn leave(store: &Store, signed_in: &SignedIn, token: &str, now: i64) -
                 .into(),
         ));
     }
-    let identity = signed_in.identity.clone().unwrap_or_default();
     let user_id = signed_in.me.user_id.clone();
     let mut tx = store.begin().await?;
     // Guests are given no administrator roles, but one given a role before that rule
@@ -224,17 +219,7 @@ pub async fn leave(store: &Store, signed_in: &SignedIn, token: &str, now: i64) -
     )
     .await?;
     // Move the session elsewhere first: deleting the user ends the sessions it has.
-    let elsewhere = store::sessions::memberships(&mut *tx, &identity, member_of(&identity))
-        .await?
-        .into_iter()
-        .find(|p| {
-            p.user_id != user_id
-                && reaches(
-                    Some(&identity),
-                    &signed_in.principal.tenant_id,
-                    &p.tenant_id,
-                )
-        });
+    let elsewhere = signed_in.memberships.iter().find(|p| p.user_id != user_id);
     if let Some(place) = &elsewhere {
         store::sessions::switch_user(&mut *tx, &secrets::hash_secret(token), &place.user_id)
             .await?;

@@ -236,9 +236,7 @@ pub async fn begin_sign_in(
 ) -> Result<Begun> {
     let email = crate::validate::email("email", email)?;
     let address_key = format!("passkey:{email}");
-    // Without a client address (never behind Portico's own listener) only the address's
-    // limit applies: one bucket shared by every such client would let one lock out all.
-    let client_key = client.ip.as_ref().map(|ip| format!("passkey-from:{ip}"));
+    let client_key = sessions::client_key("passkey-from", client);
     let mut limits = vec![(&address_key, MAX_BEGINS_PER_ADDRESS)];
     limits.extend(client_key.as_ref().map(|key| (key, MAX_BEGINS_PER_CLIENT)));
     sessions::reserve_attempt(store, policy, &limits, now).await?;

@@ -111,13 +111,13 @@ pub async fn sign_in(
 ) -> Result<OpenedSession> {
     let email = validate::email("email", email).map_err(|_| Error::BadCredentials)?;
     let account_key = format!("account:{email}");
-    // Per client address only when there is one: a bucket shared by every request without
-    // one would let a single client lock everyone out.
-    let address_key = client.ip.as_deref().map(|ip| format!("ip:{ip}"));
+    let address_key = client_key("ip", client);
     let mut limits = vec![(&account_key, policy.max_failures_per_account)];
-    if let Some(key) = &address_key {
-        limits.push((key, policy.max_failures_per_address));
-    }
+    limits.extend(
+        address_key
+            .as_ref()
+            .map(|key| (key, policy.max_failures_per_address)),
+    );
     reserve_attempt(store, policy, &limits, now).await?;
     // A member of an organization here, else a Portico account an invited person made.
     let member = store::users::member_credentials(&mut *store.read().await?, &email).await?;
@@ -167,6 +167,13 @@ pub async fn sign_in(
     let opened = open_in(&mut tx, policy, &user_id, &identity, &methods, client, now).await?;
     tx.commit().await?;
     Ok(opened)
+}
+
+/// The throttle key of the client an attempt came from (`prefix:address`), when its address
+/// is known. Attempts without one count against their other limits only: one bucket shared
+/// by all of them would let a single client lock everyone out.
+pub(crate) fn client_key(prefix: &str, client: &Client) -> Option<String> {
+    client.ip.as_deref().map(|ip| format!("{prefix}:{ip}"))
 }
 
 /// Counts an attempt against each of its limits before its (slow) password check, inside
@@ -417,7 +424,6 @@ pub async fn purge_expired(store: &Store, policy: &SessionPolicy, now: i64) -> R
     let removed = store::sessions::delete_expired(&mut *tx, now, policy.idle_timeout).await?;
     store::sessions::delete_closed_windows(&mut *tx, now, policy.throttle_window).await?;
     store::flashes::delete_expired(&mut *tx, now).await?;
-    store::oidc::delete_expired_pending(&mut *tx, now).await?;
     tx.commit().await?;
     Ok(removed)
 }

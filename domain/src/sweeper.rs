@@ -1,6 +1,7 @@
 //! Removing what has outlived its use, now and then (the server runs [`sweep`] every few
 //! minutes): ended sessions, closed throttling windows and untaken flashes (see
-//! [`sessions::purge_expired`]); expired authorization codes, tokens, redemptions with
+//! [`sessions::purge_expired`]); expired authorization codes, tokens, authorization
+//! requests waiting for a sign-in, redemptions with
 //! their passcodes, passkey ceremonies and requests to partners' providers; sign-in codes
 //! and redemption starts once no limit counts them; and mail sent more than
 //! [`SENT_MAIL_KEPT`] seconds ago. Audit and sign-in events stay: they are the record.

@@ -2262,7 +2262,7 @@ async fn an_authorization_request_waits_under_a_short_id_until_it_expires_and_is
         .await
         .unwrap()
         .unwrap();
-    crate::sessions::purge_expired(&f.store, &SessionPolicy::default(), T0 + PENDING_LIFETIME)
+    crate::sweeper::sweep(&f.store, &SessionPolicy::default(), T0 + PENDING_LIFETIME)
         .await
         .unwrap();
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_authorizations")

@@ -742,12 +742,3 @@ pub async fn pending(
     .fetch_optional(db)
     .await?)
 }
-
-/// Forgets authorization requests that expired.
-pub async fn delete_expired_pending(db: impl SqliteExecutor<'_>, now: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM pending_authorizations WHERE expires_at <= ?")
-        .bind(now)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected())
-}

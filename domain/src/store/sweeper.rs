@@ -7,8 +7,8 @@ use crate::Result;
 
 /// The cut-offs: rows whose time is at or before these Unix seconds go.
 pub struct Cutoffs {
-    /// Expiry of authorization codes, tokens, redemptions, passkey ceremonies and requests
-    /// to partners' providers.
+    /// Expiry of authorization codes, tokens, authorization requests waiting for a sign-in,
+    /// redemptions, passkey ceremonies and requests to partners' providers.
     pub expired: i64,
     /// Creation of sign-in codes and counts of codes per mailbox.
     pub codes: i64,
@@ -20,13 +20,17 @@ pub struct Cutoffs {
 
 /// Deletes what the cut-offs name; answers how many rows went.
 pub async fn sweep(db: &mut SqliteConnection, cutoffs: &Cutoffs) -> Result<u64> {
-    let statements: [(&str, i64); 9] = [
+    let statements: [(&str, i64); 10] = [
         (
             "DELETE FROM authorization_codes WHERE expires_at <= ?",
             cutoffs.expired,
         ),
         (
             "DELETE FROM oauth_tokens WHERE expires_at <= ?",
+            cutoffs.expired,
+        ),
+        (
+            "DELETE FROM pending_authorizations WHERE expires_at <= ?",
             cutoffs.expired,
         ),
         (
