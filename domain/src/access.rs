@@ -8,6 +8,6 @@ use crate::{Error, Principal, Result, Store, store};
 ///
 /// **Permissions:** any signed-in user, for themselves.
 pub async fn panel(store: &Store, actor: &Principal) -> Result<AccessPanel> {
-    let user_id = actor.user_id.as_deref().ok_or(Error::NotAuthenticated)?;
+    let user_id = actor.user_id().ok_or(Error::NotAuthenticated)?;
     store::access::panel(&mut *store.read().await?, &actor.tenant_id, user_id).await
 }

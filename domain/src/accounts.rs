@@ -184,13 +184,14 @@ pub(crate) async fn create_in(
     let methods =
         crate::auth_methods::AuthMethods::from(crate::auth_methods::AuthMethod::MailedCode);
     store::invitations::set_proven(&mut **tx, redemption_hash, &account, &methods).await?;
-    let guest = crate::Principal {
-        tenant_id: ticket.tenant_id.clone(),
-        user_id: Some(ticket.user_id.clone()),
-        name: ticket.display_name.clone(),
-        roles: vec![],
-        ip: None,
-    };
+    let guest = crate::Principal::user(
+        &ticket.tenant_id,
+        &ticket.user_id,
+        &ticket.display_name,
+        vec![],
+        true,
+        None,
+    );
     audit::record(
         tx,
         &guest,

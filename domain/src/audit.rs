@@ -22,14 +22,21 @@ pub(crate) async fn record(
     now: i64,
     change: Change<'_>,
 ) -> Result<()> {
-    record_as(
-        tx,
-        &actor.tenant_id,
-        actor.user_id.as_deref(),
-        &actor.name,
-        actor.ip.as_deref(),
-        now,
-        change,
+    store::audit::insert(
+        &mut **tx,
+        NewEvent {
+            tenant_id: &actor.tenant_id,
+            at: now,
+            actor_id: actor.actor_id(),
+            actor_name: actor.name(),
+            actor_kind: actor.kind(),
+            action: change.action,
+            target_type: change.target_type,
+            target_id: change.target_id,
+            target_name: change.target_name,
+            detail: &change.detail,
+            ip: actor.ip.as_deref(),
+        },
     )
     .await
 }
@@ -42,34 +49,7 @@ pub(crate) async fn record_by_portico(
     now: i64,
     change: Change<'_>,
 ) -> Result<()> {
-    record_as(tx, tenant_id, None, "Portico", None, now, change).await
-}
-
-async fn record_as(
-    tx: &mut Tx,
-    tenant_id: &str,
-    actor_id: Option<&str>,
-    actor_name: &str,
-    ip: Option<&str>,
-    now: i64,
-    change: Change<'_>,
-) -> Result<()> {
-    store::audit::insert(
-        &mut **tx,
-        NewEvent {
-            tenant_id,
-            at: now,
-            actor_id,
-            actor_name,
-            action: change.action,
-            target_type: change.target_type,
-            target_id: change.target_id,
-            target_name: change.target_name,
-            detail: &change.detail,
-            ip,
-        },
-    )
-    .await
+    record(tx, &Principal::portico(tenant_id), now, change).await
 }
 
 impl Filter {

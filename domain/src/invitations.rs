@@ -326,8 +326,8 @@ async fn issue(
             email: link.email,
             redirect_url: link.redirect,
             message: link.message,
-            inviter_id: actor.user_id.as_deref(),
-            inviter_name: &actor.name,
+            inviter_id: actor.user_id(),
+            inviter_name: actor.name(),
             ticket_hash: &secrets::hash_secret(&ticket),
             expires_at: now + inviting.lifetime_days * 86_400,
         },
@@ -342,7 +342,7 @@ async fn issue(
         let mail = invitation_mail(
             link.email,
             &inviting.tenant_name,
-            &actor.name,
+            actor.name(),
             link.message,
             &redeem_url,
         );

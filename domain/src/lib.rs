@@ -30,7 +30,7 @@ pub mod users;
 pub mod validate;
 pub mod vault;
 
-pub use principal::{Permission, Principal};
+pub use principal::{Actor, AppPermission, Permission, Principal};
 pub use store::Store;
 pub use types;
 

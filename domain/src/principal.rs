@@ -1,17 +1,98 @@
 //! Who is acting, in which tenant, and what they may do there.
 
 use crate::{Error, Result};
-use types::Role;
+use types::{ActorKind, Role};
 
-/// The acting party of an operation: a signed-in user, or the operator at the command line.
-/// Every operation is scoped to `tenant_id`; nothing else is trusted from the caller.
+/// Who acts. Every change names one, and the audit trail records which kind it was: a
+/// program is never taken for the operator, nor Portico's own rules for a person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// A person signed in to the tenant, with the roles they hold there.
+    User {
+        user_id: String,
+        name: String,
+        roles: Vec<Role>,
+        /// Whether they are a guest of the tenant (not a member).
+        guest: bool,
+    },
+    /// Whoever runs `portico` commands on the server itself, or first-run setup: acts as a
+    /// global administrator, and alone may do what no organization decides for itself.
+    Operator { name: String },
+    /// A program signed in with its own client credentials, with the application
+    /// permissions an administrator granted it, and no others.
+    App {
+        app_id: String,
+        name: String,
+        permissions: Vec<AppPermission>,
+    },
+    /// Portico itself, applying a rule that nobody asked for at that moment (expiry,
+    /// clean-up).
+    Portico,
+}
+
+/// An application permission an administrator can grant a program, named as Microsoft
+/// Graph names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppPermission {
+    UserInviteAll,
+    UserReadAll,
+    UserReadWriteAll,
+    GroupReadAll,
+    GroupMemberReadWriteAll,
+    AppRoleAssignmentReadWriteAll,
+    AuditLogReadAll,
+}
+
+impl AppPermission {
+    pub const ALL: [AppPermission; 7] = [
+        AppPermission::UserInviteAll,
+        AppPermission::UserReadAll,
+        AppPermission::UserReadWriteAll,
+        AppPermission::GroupReadAll,
+        AppPermission::GroupMemberReadWriteAll,
+        AppPermission::AppRoleAssignmentReadWriteAll,
+        AppPermission::AuditLogReadAll,
+    ];
+
+    /// The name tokens carry in their `roles` claim.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppPermission::UserInviteAll => "User.Invite.All",
+            AppPermission::UserReadAll => "User.Read.All",
+            AppPermission::UserReadWriteAll => "User.ReadWrite.All",
+            AppPermission::GroupReadAll => "Group.Read.All",
+            AppPermission::GroupMemberReadWriteAll => "GroupMember.ReadWrite.All",
+            AppPermission::AppRoleAssignmentReadWriteAll => "AppRoleAssignment.ReadWrite.All",
+            AppPermission::AuditLogReadAll => "AuditLog.Read.All",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<AppPermission> {
+        AppPermission::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// Whether this permission allows what an operation needs.
+    fn allows(self, permission: Permission) -> bool {
+        use AppPermission::*;
+        use Permission::*;
+        matches!(
+            (self, permission),
+            (UserInviteAll | UserReadWriteAll, InviteGuests)
+                | (UserReadWriteAll, ManageUsers)
+                | (GroupMemberReadWriteAll, ManageGroups)
+                | (AppRoleAssignmentReadWriteAll, ManageApps)
+                | (AuditLogReadAll, ReadAudit)
+        )
+    }
+}
+
+/// The acting party of an operation, the tenant it acts in, and the address its request
+/// came from. Every operation is scoped to `tenant_id`; nothing else is trusted from the
+/// caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     pub tenant_id: String,
-    /// `None` for the operator at the command line.
-    pub user_id: Option<String>,
-    pub name: String,
-    pub roles: Vec<Role>,
+    pub actor: Actor,
     /// The address the request came from, for the audit trail.
     pub ip: Option<String>,
 }
@@ -29,32 +110,116 @@ pub enum Permission {
 }
 
 impl Principal {
-    /// The operator running `portico` commands on the server itself: a global
-    /// administrator of the tenant named on the command line.
+    /// The operator running `portico` commands on the server itself.
     pub fn operator(tenant_id: impl Into<String>) -> Principal {
+        Principal::operator_named(tenant_id, "Command line", None)
+    }
+
+    /// The operator under another name (first-run setup), from an address.
+    pub fn operator_named(
+        tenant_id: impl Into<String>,
+        name: impl Into<String>,
+        ip: Option<&str>,
+    ) -> Principal {
         Principal {
             tenant_id: tenant_id.into(),
-            user_id: None,
-            name: "Command line".into(),
-            roles: vec![Role::GlobalAdministrator],
+            actor: Actor::Operator { name: name.into() },
+            ip: ip.map(String::from),
+        }
+    }
+
+    /// A signed-in person of the tenant.
+    pub fn user(
+        tenant_id: impl Into<String>,
+        user_id: impl Into<String>,
+        name: impl Into<String>,
+        roles: Vec<Role>,
+        guest: bool,
+        ip: Option<&str>,
+    ) -> Principal {
+        Principal {
+            tenant_id: tenant_id.into(),
+            actor: Actor::User {
+                user_id: user_id.into(),
+                name: name.into(),
+                roles,
+                guest,
+            },
+            ip: ip.map(String::from),
+        }
+    }
+
+    /// Portico itself, applying a rule in the tenant.
+    pub fn portico(tenant_id: impl Into<String>) -> Principal {
+        Principal {
+            tenant_id: tenant_id.into(),
+            actor: Actor::Portico,
             ip: None,
         }
     }
 
+    pub fn kind(&self) -> ActorKind {
+        match self.actor {
+            Actor::User { .. } => ActorKind::User,
+            Actor::Operator { .. } => ActorKind::Operator,
+            Actor::App { .. } => ActorKind::App,
+            Actor::Portico => ActorKind::Portico,
+        }
+    }
+
+    /// The id the audit trail names the actor by: the user's or the app's.
+    pub fn actor_id(&self) -> Option<&str> {
+        match &self.actor {
+            Actor::User { user_id, .. } => Some(user_id),
+            Actor::App { app_id, .. } => Some(app_id),
+            Actor::Operator { .. } | Actor::Portico => None,
+        }
+    }
+
+    /// The signed-in person's id; `None` for any other actor.
+    pub fn user_id(&self) -> Option<&str> {
+        match &self.actor {
+            Actor::User { user_id, .. } => Some(user_id),
+            _ => None,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match &self.actor {
+            Actor::User { name, .. } | Actor::Operator { name } | Actor::App { name, .. } => name,
+            Actor::Portico => "Portico",
+        }
+    }
+
+    /// The roles a signed-in person holds; none for other actors.
+    pub fn roles(&self) -> &[Role] {
+        match &self.actor {
+            Actor::User { roles, .. } => roles,
+            _ => &[],
+        }
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
-        self.roles.contains(&role)
+        self.roles().contains(&role)
     }
 
     pub fn may(&self, permission: Permission) -> bool {
         use Permission::*;
         use Role::*;
-        self.roles.iter().any(|role| {
-            matches!(
-                (role, permission),
-                (GlobalAdministrator, _)
-                    | (UserAdministrator, ManageUsers | ManageGroups | ReadAudit)
-            )
-        })
+        match &self.actor {
+            Actor::User { roles, .. } => roles.iter().any(|role| {
+                matches!(
+                    (role, permission),
+                    (GlobalAdministrator, _)
+                        | (UserAdministrator, ManageUsers | ManageGroups | ReadAudit)
+                )
+            }),
+            Actor::Operator { .. } => true,
+            Actor::App { permissions, .. } => permissions.iter().any(|p| p.allows(permission)),
+            // Portico's rules change what they change without asking anyone's leave, and
+            // are never an answer to a request.
+            Actor::Portico => false,
+        }
     }
 
     pub(crate) fn require(&self, permission: Permission) -> Result<()> {
@@ -65,10 +230,11 @@ impl Principal {
         }
     }
 
-    /// The operator at the command line (or first-run setup) only, not a signed-in user,
-    /// whatever their roles: for what no organization decides for itself.
+    /// The operator at the command line (or first-run setup) only, not a signed-in user
+    /// whatever their roles, nor a program whatever it was granted: for what no
+    /// organization decides for itself.
     pub(crate) fn require_operator(&self) -> Result<()> {
-        if self.user_id.is_none() {
+        if matches!(self.actor, Actor::Operator { .. }) {
             Ok(())
         } else {
             Err(Error::AccessDenied)
@@ -77,6 +243,62 @@ impl Principal {
 
     /// Whether this principal is the user with this id.
     pub fn is_user(&self, user_id: &str) -> bool {
-        self.user_id.as_deref() == Some(user_id)
+        self.user_id() == Some(user_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(permissions: Vec<AppPermission>) -> Principal {
+        Principal {
+            tenant_id: "t".into(),
+            actor: Actor::App {
+                app_id: "a".into(),
+                name: "HR sync".into(),
+                permissions,
+            },
+            ip: None,
+        }
+    }
+
+    #[test]
+    fn an_app_is_never_the_operator_whatever_it_holds() {
+        let app = app(AppPermission::ALL.to_vec());
+        assert!(matches!(app.require_operator(), Err(Error::AccessDenied)));
+        assert_eq!(app.kind(), ActorKind::App);
+        assert_eq!(app.actor_id(), Some("a"));
+        assert_eq!(app.user_id(), None);
+        assert!(!app.may(Permission::ManageRoles));
+        assert!(!app.may(Permission::ManageIdentityProviders));
+        assert!(Principal::operator("t").require_operator().is_ok());
+    }
+
+    #[test]
+    fn an_app_may_only_what_it_was_granted() {
+        let inviter = app(vec![AppPermission::UserInviteAll]);
+        assert!(inviter.may(Permission::InviteGuests));
+        assert!(!inviter.may(Permission::ManageUsers));
+        assert!(!app(vec![]).may(Permission::InviteGuests));
+        assert!(app(vec![AppPermission::AuditLogReadAll]).may(Permission::ReadAudit));
+    }
+
+    #[test]
+    fn people_may_what_their_roles_allow_and_portico_answers_no_request() {
+        let admin = Principal::user("t", "u", "Ada", vec![Role::UserAdministrator], false, None);
+        assert!(admin.may(Permission::ManageUsers));
+        assert!(!admin.may(Permission::ManageApps));
+        assert!(matches!(admin.require_operator(), Err(Error::AccessDenied)));
+        assert!(!Principal::portico("t").may(Permission::ReadAudit));
+        assert_eq!(Principal::portico("t").kind(), ActorKind::Portico);
+    }
+
+    #[test]
+    fn permission_names_read_back() {
+        for p in AppPermission::ALL {
+            assert_eq!(AppPermission::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(AppPermission::parse("Directory.ReadWrite.All"), None);
     }
 }

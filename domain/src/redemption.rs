@@ -658,13 +658,14 @@ pub async fn accept(
     )
     .await?;
     store::invitations::delete_redemption(&mut *tx, &token_hash).await?;
-    let guest = Principal {
-        tenant_id: ticket.tenant_id.clone(),
-        user_id: Some(ticket.user_id.clone()),
-        name: ticket.display_name.clone(),
-        roles: vec![],
-        ip: client.ip.clone(),
-    };
+    let guest = Principal::user(
+        &ticket.tenant_id,
+        &ticket.user_id,
+        &ticket.display_name,
+        vec![],
+        true,
+        client.ip.as_deref(),
+    );
     audit::record(
         &mut tx,
         &guest,

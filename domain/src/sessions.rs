@@ -379,13 +379,14 @@ fn signed_in_of(session: store::sessions::SessionUser, ip: Option<&str>) -> Sign
         memberships,
         auth_time: session.created_at,
         auth_methods: AuthMethods::parse(&session.amr),
-        principal: Principal {
-            tenant_id: session.tenant_id.clone(),
-            user_id: Some(session.user_id.clone()),
-            name: session.display_name.clone(),
-            roles: roles.clone(),
-            ip: ip.map(String::from),
-        },
+        principal: Principal::user(
+            &session.tenant_id,
+            &session.user_id,
+            &session.display_name,
+            roles.clone(),
+            session.user_type == types::UserType::Guest,
+            ip,
+        ),
         me: Me {
             has_account: session
                 .identity

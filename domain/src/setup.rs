@@ -104,11 +104,7 @@ pub async fn complete(
         now,
     )
     .await?;
-    let actor = Principal {
-        name: "Setup".into(),
-        ip: ip.map(String::from),
-        ..Principal::operator(&tenant.id)
-    };
+    let actor = Principal::operator_named(&tenant.id, "Setup", ip);
     let admin = users::create_member_in(&mut tx, &actor, member, now).await?;
     users::grant_role_in(&mut tx, &actor, &admin, Role::GlobalAdministrator, now).await?;
     store::setup::close_all(&mut *tx, now).await?;

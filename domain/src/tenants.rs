@@ -46,13 +46,7 @@ pub(crate) async fn create_in(
             Error::conflict_on_unique(e, "Another organization already uses that domain.")
         })?;
     store::tenants::insert_domain(&mut **tx, &tenant.id, &tenant.primary_domain, now).await?;
-    let actor = Principal {
-        tenant_id: tenant.id.clone(),
-        user_id: None,
-        name: actor_name.into(),
-        roles: vec![],
-        ip: ip.map(String::from),
-    };
+    let actor = Principal::operator_named(&tenant.id, actor_name, ip);
     audit::record(
         tx,
         &actor,

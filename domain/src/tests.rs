@@ -211,11 +211,8 @@ async fn setup_ticket_works_once_and_expires_after_an_hour() {
     .await
     .unwrap()
     .unwrap();
-    assert_eq!(
-        principal.principal.user_id.as_deref(),
-        Some(admin.id.as_str())
-    );
-    assert_eq!(principal.principal.roles, vec![Role::GlobalAdministrator]);
+    assert_eq!(principal.principal.user_id(), Some(admin.id.as_str()));
+    assert_eq!(principal.principal.roles(), [Role::GlobalAdministrator]);
     assert_eq!(principal.me.tenant_name, "Contoso");
     assert_eq!(principal.me.email, "ada@contoso.example");
 }
@@ -401,6 +398,8 @@ async fn each_change_writes_one_audit_event_and_a_refused_change_writes_none() {
     assert_eq!(events.total, before + 1);
     assert_eq!(events.items[0].action, "Add group");
     assert_eq!(events.items[0].actor_name, "Command line");
+    assert_eq!(events.items[0].actor_kind, types::ActorKind::Operator);
+    assert_eq!(events.items[0].actor_id, None);
 }
 
 #[tokio::test]
@@ -409,15 +408,30 @@ async fn user_administrators_manage_users_but_not_apps_roles_or_global_admins() 
     let (operator, admin_id) = tenant_with_admin(&f.store, "contoso.example").await;
     let helper = member(&f.store, &operator, "helper@contoso.example").await;
     let bob = member(&f.store, &operator, "bob@contoso.example").await;
-    let user_admin = Principal {
-        user_id: Some(helper.clone()),
-        name: "Helper".into(),
-        roles: vec![Role::UserAdministrator],
-        ..operator.clone()
-    };
+    let user_admin = Principal::user(
+        &operator.tenant_id,
+        &helper,
+        "Helper",
+        vec![Role::UserAdministrator],
+        false,
+        None,
+    );
     crate::users::set_enabled(&f.store, &user_admin, &bob, false, T0)
         .await
         .unwrap();
+    let events = crate::audit::list(&f.store, &user_admin, &Default::default(), 0, 1)
+        .await
+        .unwrap();
+    let event = &events.items[0];
+    assert_eq!(
+        (
+            event.actor_kind,
+            event.actor_id.as_deref(),
+            event.actor_name.as_str()
+        ),
+        (types::ActorKind::User, Some(helper.as_str()), "Helper"),
+        "the person who acted is named, as a person"
+    );
     let admin = crate::users::set_enabled(&f.store, &user_admin, &admin_id, false, T0).await;
     assert!(matches!(admin, Err(Error::AccessDenied)));
     let renamed = crate::users::update(
@@ -445,10 +459,7 @@ async fn user_administrators_manage_users_but_not_apps_roles_or_global_admins() 
     assert!(matches!(role, Err(Error::AccessDenied)));
     let app = crate::apps::list(&f.store, &user_admin).await;
     assert!(matches!(app, Err(Error::AccessDenied)));
-    let nobody = Principal {
-        roles: vec![],
-        ..user_admin.clone()
-    };
+    let nobody = Principal::user(&operator.tenant_id, &helper, "Helper", vec![], false, None);
     assert!(matches!(
         crate::users::list(&f.store, &nobody, &UserQuery::default()).await,
         Err(Error::AccessDenied)
@@ -499,11 +510,7 @@ async fn access_panel_lists_apps_by_assignment_group_or_openness() {
     )
     .await
     .unwrap();
-    let as_bob = Principal {
-        user_id: Some(bob.clone()),
-        roles: vec![],
-        ..operator.clone()
-    };
+    let as_bob = Principal::user(&operator.tenant_id, &bob, "Bob", vec![], false, None);
     let panel = crate::access::panel(&f.store, &as_bob).await.unwrap();
     let names: Vec<_> = panel.apps.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["Direct", "Everyone", "Via group"]);
@@ -582,10 +589,14 @@ async fn an_organization_makes_members_only_at_the_domains_the_operator_gave_it(
     assert!(outside(moved));
 
     // Only the operator gives a domain, and no domain is held twice or inside another.
-    let admin_of_a = Principal {
-        user_id: Some(a_admin.clone()),
-        ..a.clone()
-    };
+    let admin_of_a = Principal::user(
+        &a.tenant_id,
+        &a_admin,
+        "Admin of A",
+        vec![Role::GlobalAdministrator],
+        false,
+        None,
+    );
     let taken = add_domain(&f.store, &admin_of_a, "partner.example", T0).await;
     assert!(matches!(taken, Err(Error::AccessDenied)), "{taken:?}");
     for (domain, why) in [
@@ -1060,6 +1071,7 @@ mod guests {
             .find(|e| e.action == "Lock invitation")
             .expect("the lock is audited");
         assert_eq!(lock.actor_name, "Portico");
+        assert_eq!(lock.actor_kind, types::ActorKind::Portico);
         assert!(
             lock.detail.contains("ann@partner.example"),
             "{}",
@@ -1282,7 +1294,7 @@ mod returning_guests {
 async fn the_redemption_order_keeps_methods_to_their_kind_and_one_fallback_on() {
     use types::{RedemptionMethod::*, RedemptionOrder};
     let f = fixture().await;
-    let (admin, _) = tenant_with_admin(&f.store, "contoso.example").await;
+    let (admin, admin_id) = tenant_with_admin(&f.store, "contoso.example").await;
     let order =
         |primary: Vec<types::RedemptionMethod>, fallback| RedemptionOrder { primary, fallback };
     let refused = [
@@ -1302,8 +1314,14 @@ async fn the_redemption_order_keeps_methods_to_their_kind_and_one_fallback_on() 
     let settings = crate::tenants::settings(&f.store, &admin).await.unwrap();
     assert_eq!(settings.redemption_order, RedemptionOrder::default());
 
-    let mut user_admin = admin.clone();
-    user_admin.roles = vec![Role::UserAdministrator];
+    let user_admin = Principal::user(
+        &admin.tenant_id,
+        &admin_id,
+        "Admin",
+        vec![Role::UserAdministrator],
+        false,
+        None,
+    );
     let fine = order(vec![Federation], vec![EmailCode]);
     assert!(matches!(
         crate::federation::set_redemption_order(&f.store, &user_admin, &fine, T0).await,
@@ -1664,12 +1682,19 @@ async fn a_session_read_lately_gives_way_to_any_change() {
     };
     // A change made here applies to the very next read.
     let token = open().await;
-    assert!(who(token.clone()).await.unwrap().principal.roles.is_empty());
+    assert!(
+        who(token.clone())
+            .await
+            .unwrap()
+            .principal
+            .roles()
+            .is_empty()
+    );
     crate::users::set_role(&f.store, &operator, &bob, Role::UserAdministrator, true, T0)
         .await
         .unwrap();
     let signed_in = who(token.clone()).await.unwrap();
-    assert_eq!(signed_in.principal.roles, vec![Role::UserAdministrator]);
+    assert_eq!(signed_in.principal.roles(), [Role::UserAdministrator]);
     assert_eq!(signed_in.principal.ip.as_deref(), Some("10.0.0.9"));
     crate::users::set_enabled(&f.store, &operator, &bob, false, T0)
         .await

@@ -451,10 +451,10 @@ async fn end_access(tx: &mut Tx, user: &UserSummary, now: i64) -> Result<u64> {
     }
 }
 
-/// User administrators manage ordinary users; changing a global administrator takes a
-/// global administrator.
+/// User administrators manage ordinary users; changing a global administrator takes
+/// whoever may manage roles (a global administrator, or the operator).
 async fn guard_admin_target(tx: &mut Tx, actor: &Principal, user_id: &str) -> Result<()> {
-    if actor.has_role(Role::GlobalAdministrator) {
+    if actor.may(Permission::ManageRoles) {
         return Ok(());
     }
     let roles = store::users::roles(&mut **tx, user_id).await?;

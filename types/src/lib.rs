@@ -113,6 +113,33 @@ impl Role {
     }
 }
 
+/// Which kind of actor made a change, as the audit trail records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+#[cfg_attr(feature = "sqlx", sqlx(rename_all = "lowercase"))]
+pub enum ActorKind {
+    /// A signed-in person.
+    User,
+    /// The operator at the server's command line, or first-run setup.
+    Operator,
+    /// A program with its own credentials.
+    App,
+    /// Portico itself, applying a rule.
+    Portico,
+}
+
+impl ActorKind {
+    /// How the audit trail shows it beside the actor's name.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActorKind::User => "person",
+            ActorKind::Operator => "command line",
+            ActorKind::App => "app",
+            ActorKind::Portico => "rule",
+        }
+    }
+}
+
 /// What the last form did, for the page it leads back to (a flash), shown once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash {
@@ -276,6 +303,7 @@ pub struct AuditEvent {
     pub at: i64,
     pub actor_id: Option<String>,
     pub actor_name: String,
+    pub actor_kind: ActorKind,
     pub action: String,
     pub target_type: String,
     pub target_id: String,

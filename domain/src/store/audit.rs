@@ -1,7 +1,7 @@
 //! SQL for the audit trail.
 
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
-use types::AuditEvent;
+use types::{ActorKind, AuditEvent};
 
 use crate::Result;
 
@@ -10,6 +10,7 @@ pub struct NewEvent<'a> {
     pub at: i64,
     pub actor_id: Option<&'a str>,
     pub actor_name: &'a str,
+    pub actor_kind: ActorKind,
     pub action: &'a str,
     pub target_type: &'a str,
     pub target_id: &'a str,
@@ -20,13 +21,14 @@ pub struct NewEvent<'a> {
 
 pub async fn insert(db: impl SqliteExecutor<'_>, event: NewEvent<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO audit_events (tenant_id, at, actor_id, actor_name, action, target_type, target_id, target_name, detail, ip)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_events (tenant_id, at, actor_id, actor_name, actor_kind, action, target_type, target_id, target_name, detail, ip)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(event.tenant_id)
     .bind(event.at)
     .bind(event.actor_id)
     .bind(event.actor_name)
+    .bind(event.actor_kind)
     .bind(event.action)
     .bind(event.target_type)
     .bind(event.target_id)
@@ -107,7 +109,7 @@ pub async fn list(
     push_filter(&mut count, tenant_id, filter);
     let total: i64 = count.build_query_scalar().fetch_one(&mut *db).await?;
     let mut query = QueryBuilder::<Sqlite>::new(
-        "SELECT id, at, actor_id, actor_name, action, target_type, target_id, target_name, detail, ip FROM audit_events",
+        "SELECT id, at, actor_id, actor_name, actor_kind, action, target_type, target_id, target_name, detail, ip FROM audit_events",
     );
     push_filter(&mut query, tenant_id, filter);
     query

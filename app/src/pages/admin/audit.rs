@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
-use types::{AuditEvent, Page};
+use types::{ActorKind, AuditEvent, Page};
 
 use super::{Pager, encode};
 use crate::components::LoadError;
@@ -143,7 +143,11 @@ fn EventTable(q: AuditQuery, events: Page<AuditEvent>) -> impl IntoView {
                 {events.items.into_iter().map(|e| view! {
                     <tr>
                         <td>{datetime(e.at)}</td>
-                        <td>{e.actor_name}</td>
+                        <td>
+                            {e.actor_name}
+                            {(e.actor_kind != ActorKind::User)
+                                .then(|| view! { <span class="muted">{format!(" ({})", e.actor_kind.label())}</span> })}
+                        </td>
                         <td>{e.action}</td>
                         <td>{format!("{} {}", e.target_type, e.target_name)}</td>
                         <td>{e.detail}</td>
