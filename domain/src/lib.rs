@@ -11,6 +11,7 @@ pub mod auth_methods;
 pub mod federation;
 pub mod flashes;
 pub mod groups;
+mod identity;
 pub mod invitations;
 pub mod oidc;
 pub mod organizations;
@@ -30,6 +31,7 @@ pub mod users;
 pub mod validate;
 pub mod vault;
 
+pub use identity::Identity;
 pub use principal::{Actor, AppPermission, Permission, Principal};
 pub use store::Store;
 pub use types;
