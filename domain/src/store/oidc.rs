@@ -379,7 +379,7 @@ pub async fn insert_token(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(token_hash)
-    .bind(&token.kind)
+    .bind(token.kind)
     .bind(&token.app_id)
     .bind(&token.user_id)
     .bind(&token.family)
