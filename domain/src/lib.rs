@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth_methods;
 pub mod federation;
 pub mod flashes;
+pub mod graph;
 pub mod groups;
 mod identity;
 pub mod invitations;
@@ -32,7 +33,7 @@ pub mod validate;
 pub mod vault;
 
 pub use identity::Identity;
-pub use principal::{Actor, AppPermission, Permission, Principal};
+pub use principal::{Actor, Permission, Principal};
 pub use store::Store;
 pub use types;
 

@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod connections;
 mod federation;
+mod graph;
 mod mailer;
 mod oidc;
 mod web;

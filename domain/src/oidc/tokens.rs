@@ -305,7 +305,9 @@ pub async fn exchange(
             None => refuse("invalid_request", "code is missing."),
         },
         Some("refresh_token") => refresh(issuer_of, &iss, &client, request, now).await,
-        Some("client_credentials") => client_credentials(issuer_of, &iss, &client, request, now),
+        Some("client_credentials") => {
+            client_credentials(issuer_of, &iss, &client, request, now).await
+        }
         Some(_) => refuse(
             "unsupported_grant_type",
             "Supported: authorization_code, refresh_token, client_credentials.",
@@ -488,7 +490,11 @@ async fn refresh(
     Ok(answer)
 }
 
-fn client_credentials(
+/// A program's own access token for Portico's Graph-compatible API: asked for with the
+/// API's `.default` scope (or Microsoft Graph's, so that programs written for Graph work
+/// unchanged), it lists in `roles` the application permissions granted to the app now.
+/// The API checks them again at each request.
+async fn client_credentials(
     issuer_of: &Issuer<'_>,
     iss: &str,
     client: &Client,
@@ -502,14 +508,31 @@ fn client_credentials(
         );
     }
     let scope = request.scope.clone().unwrap_or_default();
+    if !crate::graph::is_default_scope(issuer_of.public_url, &scope) {
+        return refuse(
+            "invalid_scope",
+            format!(
+                "Ask for the scope {}/.default (or https://graph.microsoft.com/.default): an app's own token is for Portico's API.",
+                crate::graph::api_identifier(issuer_of.public_url)
+            ),
+        );
+    }
+    let roles: Vec<&str> =
+        store::apps::permissions(&mut *issuer_of.store.read().await?, &client.id)
+            .await?
+            .into_iter()
+            .map(types::AppPermission::as_str)
+            .collect();
     let claims = json!({
         "iss": iss,
-        "aud": format!("{}/api", issuer_of.public_url),
+        "aud": crate::graph::api_identifier(issuer_of.public_url),
         "sub": client.id,
+        "oid": client.id,
         "azp": client.id,
+        "appid": client.id,
         "tid": client.tenant_id,
         "idtyp": "app",
-        "scope": scope,
+        "roles": roles,
         "iat": now,
         "nbf": now,
         "exp": now + ACCESS_TOKEN_LIFETIME,

@@ -61,7 +61,7 @@ const SUMMARY: &str = "SELECT i.id, i.user_id, i.email, u.display_name,
         CASE WHEN i.status = 'PendingAcceptance' AND i.locked_at IS NOT NULL THEN 'Locked'
              WHEN i.status = 'PendingAcceptance' AND i.expires_at <= ?1 THEN 'Expired'
              ELSE i.status END AS status,
-        i.inviter_name, i.created_at, i.expires_at, i.redeemed_at
+        i.inviter_name, i.created_at, i.expires_at, i.redeemed_at, i.redirect_url
     FROM invitations i JOIN users u ON u.id = i.user_id";
 
 pub async fn list(
