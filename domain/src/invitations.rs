@@ -518,6 +518,12 @@ pub async fn get(
     store::invitations::get(&mut *store.read().await?, &actor.tenant_id, id, now).await
 }
 
+/// How many invitations every tenant has made and still keeps, whatever their state
+/// (those of deleted guests go with them): for the operator's figures.
+pub async fn count(store: &Store) -> Result<i64> {
+    store::invitations::count(&mut *store.read().await?).await
+}
+
 /// Revokes a pending invitation: its link stops working; the guest user stays.
 ///
 /// **Permissions:** those who may invite guests.

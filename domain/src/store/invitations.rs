@@ -388,3 +388,9 @@ pub async fn tenant_settings(
             .await?,
     )
 }
+
+pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM invitations")
+        .fetch_one(db)
+        .await?)
+}
