@@ -308,7 +308,8 @@ pub async fn invite(
         "invitedUserDisplayName": display_name,
         "invitedUserType": "Guest",
         "invitedUserEmailAddress": invited.user.email,
-        "sendInvitationMessage": send,
+        // A reset always mails the new link (see `invitations::reset_redemption`).
+        "sendInvitationMessage": send || reset,
         "resetRedemption": reset,
         "inviteRedirectUrl": redirect,
         "status": "PendingAcceptance",
@@ -422,4 +423,38 @@ pub async fn resend(
         "status": "PendingAcceptance",
         "invitedUser": { "id": invited.user.id },
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_apis_default_scope_or_graphs_gives_an_app_token() {
+        let public = "https://portico.contoso.example/";
+        assert!(is_default_scope(public, "https://portico.contoso.example/.default"));
+        assert!(is_default_scope(public, " https://graph.microsoft.com/.default "));
+        for other in [
+            "",
+            "api",
+            "https://portico.contoso.example/User.Read",
+            "https://portico.contoso.example/.default openid",
+            "https://other.example/.default",
+            "HTTPS://GRAPH.MICROSOFT.COM/.default",
+        ] {
+            assert!(!is_default_scope(public, other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn errors_come_back_in_graphs_codes() {
+        let denied = GraphError::from(Error::AccessDenied);
+        assert_eq!((denied.status, denied.code), (403, "Authorization_RequestDenied"));
+        let missing = GraphError::from(Error::NotFound("invitation"));
+        assert_eq!((missing.status, missing.code), (404, "Request_ResourceNotFound"));
+        let conflict = GraphError::from(Error::Conflict("taken".into()));
+        assert_eq!((conflict.status, conflict.message.as_str()), (400, "taken"));
+        let busy = GraphError::from(Error::Throttled { retry_after: 3 });
+        assert_eq!(busy.status, 429);
+    }
 }

@@ -253,6 +253,31 @@ impl Portico {
         user["id"].as_str().expect("user id").to_string()
     }
 
+    /// Creates an app from the command line and gives it a client secret: a program that
+    /// can sign in as itself. Returns (client id, client secret).
+    pub fn app_with_secret(&self, tenant: &str, name: &str) -> (String, String) {
+        let app = self.cli_json(
+            &[
+                "app",
+                "create",
+                "--tenant",
+                tenant,
+                "--name",
+                name,
+                "--launch-url",
+                "https://apps.contoso.example/",
+            ],
+            "",
+        );
+        let id = app["id"].as_str().expect("app id").to_string();
+        let secret = self.cli_json(&["app", "secret", "--tenant", tenant, "--app", name], "")
+            ["client_secret"]
+            .as_str()
+            .expect("client secret")
+            .to_string();
+        (id, secret)
+    }
+
     /// The SQLite database it runs on.
     pub fn database(&self) -> PathBuf {
         self.data.path().join("portico.db")

@@ -4,8 +4,10 @@
 mod directory;
 mod edge;
 mod federation;
+mod graph;
 mod invitations;
 mod mail;
 mod oidc;
 mod ops;
 mod security;
+mod tls;
