@@ -432,8 +432,14 @@ mod tests {
     #[test]
     fn only_this_apis_default_scope_or_graphs_gives_an_app_token() {
         let public = "https://portico.contoso.example/";
-        assert!(is_default_scope(public, "https://portico.contoso.example/.default"));
-        assert!(is_default_scope(public, " https://graph.microsoft.com/.default "));
+        assert!(is_default_scope(
+            public,
+            "https://portico.contoso.example/.default"
+        ));
+        assert!(is_default_scope(
+            public,
+            " https://graph.microsoft.com/.default "
+        ));
         for other in [
             "",
             "api",
@@ -449,9 +455,15 @@ mod tests {
     #[test]
     fn errors_come_back_in_graphs_codes() {
         let denied = GraphError::from(Error::AccessDenied);
-        assert_eq!((denied.status, denied.code), (403, "Authorization_RequestDenied"));
+        assert_eq!(
+            (denied.status, denied.code),
+            (403, "Authorization_RequestDenied")
+        );
         let missing = GraphError::from(Error::NotFound("invitation"));
-        assert_eq!((missing.status, missing.code), (404, "Request_ResourceNotFound"));
+        assert_eq!(
+            (missing.status, missing.code),
+            (404, "Request_ResourceNotFound")
+        );
         let conflict = GraphError::from(Error::Conflict("taken".into()));
         assert_eq!((conflict.status, conflict.message.as_str()), (400, "taken"));
         let busy = GraphError::from(Error::Throttled { retry_after: 3 });

@@ -251,6 +251,45 @@ async fn an_app_invites_with_the_permissions_it_holds_at_each_request() {
         .api(reqwest::Method::GET, "invitations", Some(&token), None)
         .await;
     assert_eq!(listed["value"][0]["id"], id);
+    // Sent again: by mail this time, with a new link to the same landing page.
+    let (status, again) = f
+        .api(
+            reqwest::Method::POST,
+            &format!("invitations/{id}/resend"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["invitedUser"]["id"], user_id);
+    assert_ne!(again["inviteRedeemUrl"], made["inviteRedeemUrl"]);
+    let mail = f.portico.outbox();
+    assert_eq!(
+        (mail.len(), mail[0]["recipient"].as_str()),
+        (1, Some("pat@partner.example"))
+    );
+    let (_, old) = f
+        .api(
+            reqwest::Method::GET,
+            &format!("invitations/{id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(old["status"], "Revoked", "the old link no longer works");
+    let id = again["id"].as_str().expect("the new invitation's id");
+    let (_, new) = f
+        .api(
+            reqwest::Method::GET,
+            &format!("invitations/{id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        new["inviteRedirectUrl"],
+        "https://wiki.contoso.example/welcome"
+    );
     let (status, _) = f
         .api(
             reqwest::Method::DELETE,
