@@ -17,9 +17,10 @@ fn check(name: &str, description: &str) -> Result<(String, String)> {
     Ok((name?, description?))
 }
 
-/// **Permissions:** global or user administrators.
+/// **Permissions:** global or user administrators; apps with Group.Read.All or
+/// GroupMember.ReadWrite.All.
 pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<GroupSummary>> {
-    actor.require(Permission::ManageGroups)?;
+    actor.require(Permission::ReadGroups)?;
     store::groups::list(&mut *store.read().await?, &actor.tenant_id).await
 }
 
@@ -33,9 +34,9 @@ async fn find(
         .ok_or(Error::NotFound("group"))
 }
 
-/// **Permissions:** global or user administrators.
+/// **Permissions:** as [`list`].
 pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<GroupDetail> {
-    actor.require(Permission::ManageGroups)?;
+    actor.require(Permission::ReadGroups)?;
     let mut db = store.read().await?;
     let group = find(&mut *db, actor, id).await?;
     Ok(GroupDetail {
@@ -147,9 +148,10 @@ pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Res
 }
 
 /// Adds a user of the tenant to a group as owner or member, or removes them. Adding what
-/// is there already, or removing what is not, changes nothing and writes no event.
+/// is there already, or removing what is not, changes nothing and writes no event; the
+/// answer says whether anything changed.
 ///
-/// **Permissions:** global or user administrators.
+/// **Permissions:** global or user administrators; apps with GroupMember.ReadWrite.All.
 pub async fn set_link(
     store: &Store,
     actor: &Principal,
@@ -158,7 +160,7 @@ pub async fn set_link(
     link: Link,
     present: bool,
     now: i64,
-) -> Result<()> {
+) -> Result<bool> {
     actor.require(Permission::ManageGroups)?;
     let mut tx = store.begin().await?;
     let group = find(&mut *tx, actor, group_id).await?;
@@ -190,5 +192,5 @@ pub async fn set_link(
         .await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(changed)
 }

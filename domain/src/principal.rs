@@ -37,7 +37,9 @@ fn app_allows(granted: AppPermission, permission: Permission) -> bool {
     matches!(
         (granted, permission),
         (UserInviteAll | UserReadWriteAll, InviteGuests)
+            | (UserReadAll | UserReadWriteAll, ReadUsers)
             | (UserReadWriteAll, ManageUsers)
+            | (GroupReadAll | GroupMemberReadWriteAll, ReadGroups)
             | (GroupMemberReadWriteAll, ManageGroups)
             | (AppRoleAssignmentReadWriteAll, ManageApps)
             | (AuditLogReadAll, ReadAudit)
@@ -58,7 +60,11 @@ pub struct Principal {
 /// What an operation needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Permission {
+    /// See every user of the tenant.
+    ReadUsers,
     ManageUsers,
+    /// See every group of the tenant and its members.
+    ReadGroups,
     ManageGroups,
     ManageApps,
     ManageRoles,
@@ -169,7 +175,10 @@ impl Principal {
                 matches!(
                     (role, permission),
                     (GlobalAdministrator, _)
-                        | (UserAdministrator, ManageUsers | ManageGroups | ReadAudit)
+                        | (
+                            UserAdministrator,
+                            ReadUsers | ManageUsers | ReadGroups | ManageGroups | ReadAudit
+                        )
                 )
             }),
             Actor::Operator { .. } => true,
@@ -242,6 +251,10 @@ mod tests {
         assert!(!inviter.may(Permission::ManageUsers));
         assert!(!app(vec![]).may(Permission::InviteGuests));
         assert!(app(vec![AppPermission::AuditLogReadAll]).may(Permission::ReadAudit));
+        let reader = app(vec![AppPermission::GroupReadAll]);
+        assert!(reader.may(Permission::ReadGroups) && !reader.may(Permission::ManageGroups));
+        let writer = app(vec![AppPermission::GroupMemberReadWriteAll]);
+        assert!(writer.may(Permission::ReadGroups) && writer.may(Permission::ManageGroups));
     }
 
     #[test]

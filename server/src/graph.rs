@@ -4,14 +4,16 @@
 
 use app::server::ClientAddress;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use domain::Principal;
-use domain::graph::{GraphError, NewInvitation};
+use domain::graph::GraphError;
+use domain::graph::groups::Reference;
+use domain::graph::invitations::NewInvitation;
 use serde_json::{Value, json};
 
 use crate::oidc::Provider;
@@ -21,6 +23,14 @@ pub fn router(provider: Provider) -> Router {
         .route("/v1.0/invitations", post(create).get(list))
         .route("/v1.0/invitations/{id}", get(read).delete(revoke))
         .route("/v1.0/invitations/{id}/resend", post(resend))
+        .route("/v1.0/groups", get(groups))
+        .route("/v1.0/groups/{id}", get(group))
+        .route("/v1.0/groups/{id}/members", get(group_members))
+        .route("/v1.0/groups/{id}/members/$ref", post(add_group_member))
+        .route(
+            "/v1.0/groups/{id}/members/{member}/$ref",
+            axum::routing::delete(remove_group_member),
+        )
         .with_state(provider)
 }
 
@@ -73,11 +83,79 @@ impl Ids {
         self.stamp(response)
     }
 
-    fn answer(&self, status: StatusCode, result: Result<Value, GraphError>) -> Response {
+    fn answer(&self, result: Result<Reply, GraphError>) -> Response {
         match result {
-            Ok(body) => self.stamp((status, Json(body)).into_response()),
+            Ok(Reply::Json(status, body)) => self.stamp((status, Json(body)).into_response()),
+            Ok(Reply::Empty) => self.stamp(StatusCode::NO_CONTENT.into_response()),
             Err(error) => self.error(error),
         }
+    }
+}
+
+/// What a request that worked answers.
+enum Reply {
+    Json(StatusCode, Value),
+    /// 204 No Content.
+    Empty,
+}
+
+fn ok(body: Value) -> Reply {
+    Reply::Json(StatusCode::OK, body)
+}
+
+/// What each handler has: the shared state, the caller's headers and address.
+struct Call {
+    provider: Provider,
+    headers: HeaderMap,
+    address: Option<ClientAddress>,
+}
+
+impl Call {
+    fn store(&self) -> &domain::Store {
+        &self.provider.portal.store
+    }
+
+    fn public_url(&self) -> &str {
+        &self.provider.portal.public_url
+    }
+
+    /// Whether the client asked for Graph's advanced queries (`ConsistencyLevel: eventual`).
+    fn eventual(&self) -> bool {
+        self.headers
+            .get("consistencylevel")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("eventual"))
+    }
+
+    /// Authenticates the caller, then does `act` as it; answers in Graph's shapes.
+    async fn run(
+        self,
+        act: impl AsyncFnOnce(&Call, Principal) -> Result<Reply, GraphError>,
+    ) -> Response {
+        let ids = Ids::of(&self.headers);
+        let result = match caller(&self.provider, &self.headers, self.address.as_ref()).await {
+            Ok(app) => act(&self, app).await,
+            Err(error) => Err(error),
+        };
+        ids.answer(result)
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Call
+where
+    Provider: axum::extract::FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Call, Self::Rejection> {
+        Ok(Call {
+            provider: axum::extract::FromRef::from_ref(state),
+            headers: parts.headers.clone(),
+            address: parts.extensions.get::<ClientAddress>().cloned(),
+        })
     }
 }
 
@@ -112,109 +190,145 @@ async fn caller(
 }
 
 /// `POST /v1.0/invitations`
-async fn create(
-    State(provider): State<Provider>,
-    address: Option<Extension<ClientAddress>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let ids = Ids::of(&headers);
-    let result = async {
-        let app = caller(&provider, &headers, address.as_deref()).await?;
+async fn create(call: Call, body: Bytes) -> Response {
+    call.run(async |call, app| {
         let request: NewInvitation = domain::graph::parse_body(&body)?;
-        let portal = &provider.portal;
-        domain::graph::invite(
-            &portal.store,
+        let made = domain::graph::invitations::invite(
+            call.store(),
             &app,
             request,
-            &portal.public_url,
-            app::server::now(),
+            call.public_url(),
+            now(),
         )
-        .await
-    }
-    .await;
-    ids.answer(StatusCode::CREATED, result)
+        .await?;
+        Ok(Reply::Json(StatusCode::CREATED, made))
+    })
+    .await
 }
 
 /// `GET /v1.0/invitations` (beyond Graph)
-async fn list(
-    State(provider): State<Provider>,
-    address: Option<Extension<ClientAddress>>,
-    headers: HeaderMap,
-) -> Response {
-    let ids = Ids::of(&headers);
-    let result = async {
-        let app = caller(&provider, &headers, address.as_deref()).await?;
-        let portal = &provider.portal;
-        domain::graph::list(&portal.store, &app, &portal.public_url, app::server::now()).await
-    }
-    .await;
-    ids.answer(StatusCode::OK, result)
+async fn list(call: Call) -> Response {
+    call.run(async |call, app| {
+        Ok(ok(domain::graph::invitations::list(
+            call.store(),
+            &app,
+            call.public_url(),
+            now(),
+        )
+        .await?))
+    })
+    .await
 }
 
 /// `GET /v1.0/invitations/{id}` (beyond Graph)
-async fn read(
-    State(provider): State<Provider>,
-    Path(id): Path<String>,
-    address: Option<Extension<ClientAddress>>,
-    headers: HeaderMap,
-) -> Response {
-    let ids = Ids::of(&headers);
-    let result = async {
-        let app = caller(&provider, &headers, address.as_deref()).await?;
-        let portal = &provider.portal;
-        domain::graph::get(
-            &portal.store,
+async fn read(call: Call, Path(id): Path<String>) -> Response {
+    call.run(async |call, app| {
+        Ok(ok(domain::graph::invitations::get(
+            call.store(),
             &app,
             &id,
-            &portal.public_url,
-            app::server::now(),
+            call.public_url(),
+            now(),
         )
-        .await
-    }
-    .await;
-    ids.answer(StatusCode::OK, result)
+        .await?))
+    })
+    .await
 }
 
 /// `DELETE /v1.0/invitations/{id}` (beyond Graph): revokes a pending invitation.
-async fn revoke(
-    State(provider): State<Provider>,
-    Path(id): Path<String>,
-    address: Option<Extension<ClientAddress>>,
-    headers: HeaderMap,
-) -> Response {
-    let ids = Ids::of(&headers);
-    let result = async {
-        let app = caller(&provider, &headers, address.as_deref()).await?;
-        domain::graph::revoke(&provider.portal.store, &app, &id, app::server::now()).await
-    }
-    .await;
-    match result {
-        Ok(()) => ids.stamp(StatusCode::NO_CONTENT.into_response()),
-        Err(error) => ids.error(error),
-    }
+async fn revoke(call: Call, Path(id): Path<String>) -> Response {
+    call.run(async |call, app| {
+        domain::graph::invitations::revoke(call.store(), &app, &id, now()).await?;
+        Ok(Reply::Empty)
+    })
+    .await
 }
 
 /// `POST /v1.0/invitations/{id}/resend` (beyond Graph)
-async fn resend(
-    State(provider): State<Provider>,
-    Path(id): Path<String>,
-    address: Option<Extension<ClientAddress>>,
-    headers: HeaderMap,
-) -> Response {
-    let ids = Ids::of(&headers);
-    let result = async {
-        let app = caller(&provider, &headers, address.as_deref()).await?;
-        let portal = &provider.portal;
-        domain::graph::resend(
-            &portal.store,
+async fn resend(call: Call, Path(id): Path<String>) -> Response {
+    call.run(async |call, app| {
+        Ok(ok(domain::graph::invitations::resend(
+            call.store(),
             &app,
             &id,
-            &portal.public_url,
-            app::server::now(),
+            call.public_url(),
+            now(),
         )
-        .await
-    }
-    .await;
-    ids.answer(StatusCode::OK, result)
+        .await?))
+    })
+    .await
+}
+
+/// `GET /v1.0/groups`
+async fn groups(call: Call, Query(query): Query<domain::graph::Query>) -> Response {
+    call.run(async |call, app| {
+        let eventual = call.eventual();
+        Ok(ok(domain::graph::groups::list(
+            call.store(),
+            &app,
+            &query,
+            eventual,
+            call.public_url(),
+        )
+        .await?))
+    })
+    .await
+}
+
+/// `GET /v1.0/groups/{id}`
+async fn group(call: Call, Path(id): Path<String>) -> Response {
+    call.run(async |call, app| {
+        Ok(ok(domain::graph::groups::get(
+            call.store(),
+            &app,
+            &id,
+            call.public_url(),
+        )
+        .await?))
+    })
+    .await
+}
+
+/// `GET /v1.0/groups/{id}/members`
+async fn group_members(
+    call: Call,
+    Path(id): Path<String>,
+    Query(query): Query<domain::graph::Query>,
+) -> Response {
+    call.run(async |call, app| {
+        let eventual = call.eventual();
+        Ok(ok(domain::graph::groups::members(
+            call.store(),
+            &app,
+            &id,
+            &query,
+            eventual,
+            call.public_url(),
+        )
+        .await?))
+    })
+    .await
+}
+
+/// `POST /v1.0/groups/{id}/members/$ref`
+async fn add_group_member(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
+    call.run(async |call, app| {
+        let reference: Reference = domain::graph::parse_body(&body)?;
+        domain::graph::groups::add_member(call.store(), &app, &id, reference, now()).await?;
+        Ok(Reply::Empty)
+    })
+    .await
+}
+
+/// `DELETE /v1.0/groups/{id}/members/{member}/$ref`
+async fn remove_group_member(call: Call, Path((id, member)): Path<(String, String)>) -> Response {
+    call.run(async |call, app| {
+        domain::graph::groups::remove_member(call.store(), &app, &id, &member, now()).await?;
+        Ok(Reply::Empty)
+    })
+    .await
+}
+
+fn now() -> i64 {
+    app::server::now()
 }

@@ -542,3 +542,124 @@ async fn microsofts_graph_sdk_and_msal_invite_through_portico_unchanged_but_for_
         "{mail:?}"
     );
 }
+
+#[tokio::test]
+async fn an_app_reads_groups_in_pages_and_adds_members_by_reference() {
+    let f = fixture().await;
+    let group = |name: &str| {
+        f.portico.cli_json(
+            &["group", "create", "--tenant", &f.tenant, "--name", name],
+            "",
+        )["id"]
+            .as_str()
+            .expect("group id")
+            .to_string()
+    };
+    let design = group("Design");
+    group("Engineering");
+    group("Sales");
+    let mia = f.portico.create_user(&f.tenant, "mia@contoso.example", &[]);
+    f.portico.cli_json(
+        &[
+            "group",
+            "add-member",
+            "--tenant",
+            &f.tenant,
+            "--group",
+            "Design",
+            "--user",
+            "ada@contoso.example",
+        ],
+        "",
+    );
+    let token = f.api_token().await;
+    let get = |path: String| {
+        let (f, token) = (&f, &token);
+        async move { f.api(reqwest::Method::GET, &path, Some(token), None).await }
+    };
+    let (status, _) = get("groups".into()).await;
+    assert_eq!(status, 403, "nothing granted yet");
+
+    assert!(f.set_permission("Group.Read.All", true).await.ok());
+    let (status, first) = get("groups?$top=2".into()).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["value"].as_array().map(Vec::len), Some(2));
+    assert_eq!(first["value"][0]["displayName"], "Design");
+    assert_eq!(first["value"][0]["securityEnabled"], true);
+    let next = first["@odata.nextLink"].as_str().expect("a next page");
+    let next = next
+        .strip_prefix(&format!("{}/v1.0/", f.portico.url))
+        .expect("on this API");
+    let (_, second) = get(next.to_string()).await;
+    assert_eq!(second["value"][0]["displayName"], "Sales");
+    assert!(second.get("@odata.nextLink").is_none(), "{second}");
+    let (_, selected) = get("groups?$select=displayName".into()).await;
+    assert_eq!(selected["value"][0], json!({ "displayName": "Design" }));
+    for bad in ["groups?$select=nope", "groups?$top=0", "groups?$top=1000"] {
+        let (status, refused) = get(bad.into()).await;
+        assert_eq!(
+            (status, refused["error"]["code"].as_str()),
+            (400, Some("Request_BadRequest")),
+            "{bad}"
+        );
+    }
+    let (status, members) = get(format!("groups/{design}/members")).await;
+    assert_eq!(status, 200, "{members}");
+    assert_eq!(members["value"][0]["@odata.type"], "#microsoft.graph.user");
+    assert_eq!(members["value"][0]["mail"], "ada@contoso.example");
+    let (status, missing) = get("groups/no-such-group".into()).await;
+    assert_eq!(
+        (status, missing["error"]["code"].as_str()),
+        (404, Some("Request_ResourceNotFound"))
+    );
+
+    // Reading is not writing.
+    let reference = |id: &str| json!({ "@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{id}") });
+    let add = |body: Value| {
+        let (f, token, path) = (&f, &token, format!("groups/{design}/members/$ref"));
+        async move {
+            f.api(reqwest::Method::POST, &path, Some(token), Some(body))
+                .await
+        }
+    };
+    assert_eq!(add(reference(&mia)).await.0, 403);
+    assert!(
+        f.set_permission("GroupMember.ReadWrite.All", true)
+            .await
+            .ok()
+    );
+    let (status, added) = add(reference(&mia)).await;
+    assert_eq!(status, 204, "{added}");
+    let (status, twice) = add(reference(&mia)).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        twice["error"]["message"],
+        "One or more added object references already exist for the following modified properties: 'members'."
+    );
+    let (status, nobody) = add(reference("no-such-user")).await;
+    assert_eq!(
+        (status, nobody["error"]["message"].as_str()),
+        (
+            404,
+            Some(
+                "Resource 'no-such-user' does not exist or one of its queried reference-property objects are not present."
+            )
+        )
+    );
+    let (status, _) = add(json!({ "@odata.id": "x", "extra": 1 })).await;
+    assert_eq!(status, 400, "unknown properties are refused");
+    let events = f.portico.audited(&f.ada, "Add member to group").await;
+    assert_eq!(events["items"][0]["actor_kind"], "App");
+
+    let remove = || {
+        let (f, token, path) = (&f, &token, format!("groups/{design}/members/{mia}/$ref"));
+        async move {
+            f.api(reqwest::Method::DELETE, &path, Some(token), None)
+                .await
+        }
+    };
+    assert_eq!(remove().await.0, 204);
+    assert_eq!(remove().await.0, 400);
+    let (_, members) = get(format!("groups/{design}/members")).await;
+    assert_eq!(members["value"].as_array().map(Vec::len), Some(1));
+}

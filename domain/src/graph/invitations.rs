@@ -1,169 +1,12 @@
-//! Portico's Microsoft Graph-compatible API: programs written against Graph's invitation
-//! API work here by changing only the base address and the token authority. A program signs
-//! in as itself (client credentials) and acts as [`Actor::App`] with the application
-//! permissions granted to it, read again at every request: a token cannot be revoked, so
-//! what it says is not trusted beyond who the app is.
+//! `/v1.0/invitations`: Graph's invitation API, and what Portico adds to it.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 use types::{InvitationStatus, InvitationSummary};
 
+use super::{GraphError, context};
 use crate::invitations::InviteInput;
-use crate::oidc::{Signer, issuer, keys};
-use crate::{Actor, Error, Principal, Store, store};
-
-/// The scope Microsoft Graph's client libraries ask for; taken as this API's.
-pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
-
-/// The API's identifier: the audience of the tokens it accepts, and the prefix of its
-/// `.default` scope.
-pub fn api_identifier(public_url: &str) -> String {
-    public_url.trim_end_matches('/').to_string()
-}
-
-/// Whether a client-credentials request asks for this API (and nothing else).
-pub fn is_default_scope(public_url: &str, scope: &str) -> bool {
-    let scope = scope.trim();
-    scope == GRAPH_DEFAULT_SCOPE || scope == format!("{}/.default", api_identifier(public_url))
-}
-
-/// An error as Graph reports it: an HTTP status, a code programs match on, and a message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GraphError {
-    pub status: u16,
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl GraphError {
-    fn new(status: u16, code: &'static str, message: impl Into<String>) -> GraphError {
-        GraphError {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// No token, or one this API does not accept.
-    pub fn unauthenticated(message: impl Into<String>) -> GraphError {
-        GraphError::new(401, "InvalidAuthenticationToken", message)
-    }
-
-    pub fn bad_request(message: impl Into<String>) -> GraphError {
-        GraphError::new(400, "Request_BadRequest", message)
-    }
-
-    fn not_found(id: &str) -> GraphError {
-        GraphError::new(
-            404,
-            "Request_ResourceNotFound",
-            format!(
-                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
-            ),
-        )
-    }
-}
-
-impl From<Error> for GraphError {
-    fn from(error: Error) -> GraphError {
-        match error {
-            Error::AccessDenied | Error::NotAuthenticated => GraphError::new(
-                403,
-                "Authorization_RequestDenied",
-                "Insufficient privileges to complete the operation.",
-            ),
-            Error::NotFound(what) => GraphError::new(
-                404,
-                "Request_ResourceNotFound",
-                format!("That {what} does not exist."),
-            ),
-            Error::Invalid(_) | Error::Conflict(_) | Error::InvalidLink => {
-                GraphError::bad_request(error.to_string())
-            }
-            Error::Throttled { .. } => GraphError::new(429, "TooManyRequests", error.to_string()),
-            Error::BadCredentials => GraphError::unauthenticated(error.to_string()),
-            Error::Storage(_) | Error::Migration(_) | Error::Hashing(_) => GraphError::new(
-                500,
-                "generalException",
-                "Portico could not do that just now.",
-            ),
-        }
-    }
-}
-
-impl From<crate::oidc::Failure> for GraphError {
-    fn from(failure: crate::oidc::Failure) -> GraphError {
-        match failure {
-            crate::oidc::Failure::Protocol(e) => GraphError::bad_request(e.description),
-            crate::oidc::Failure::Internal(e) => e.into(),
-        }
-    }
-}
-
-/// The app behind a bearer token, as the actor of this request: the token must be one this
-/// Portico signed for this API and not expired, of an app that still exists as a
-/// confidential client of the tenant the token names, with the permissions that app holds
-/// now.
-pub async fn authenticate(
-    store: &Store,
-    signer: &Signer,
-    public_url: &str,
-    bearer: Option<&str>,
-    ip: Option<&str>,
-    now: i64,
-) -> Result<Principal, GraphError> {
-    let Some(token) = bearer.filter(|t| !t.is_empty()) else {
-        return Err(GraphError::unauthenticated("Access token is empty."));
-    };
-    let invalid =
-        |why: &str| GraphError::unauthenticated(format!("Access token validation failure. {why}"));
-    let Some(claims) = keys::verified_es256(store, signer, token, now).await? else {
-        return Err(invalid("Invalid signature."));
-    };
-    let text = |name: &str| claims[name].as_str().unwrap_or_default().to_string();
-    if claims["aud"] != json!(api_identifier(public_url)) {
-        return Err(invalid("Invalid audience."));
-    }
-    if claims["idtyp"] != "app" {
-        return Err(invalid(
-            "Only an app's own token (client credentials) is accepted.",
-        ));
-    }
-    let (Some(exp), Some(nbf)) = (claims["exp"].as_i64(), claims["nbf"].as_i64()) else {
-        return Err(invalid("The token has no lifetime."));
-    };
-    // A minute of leeway for clocks that disagree a little.
-    if exp <= now || nbf > now + 60 {
-        return Err(invalid("The token is expired or not yet valid."));
-    }
-    let (tid, app_id) = (text("tid"), text("sub"));
-    let mut db = store.read().await?;
-    let tenant = store::tenants::find(&mut *db, &tid)
-        .await?
-        .filter(|t| t.id == tid)
-        .ok_or_else(|| invalid("Unknown organization."))?;
-    let named = [&tenant.id, &tenant.slug, &tenant.primary_domain];
-    if !named
-        .iter()
-        .any(|name| claims["iss"] == json!(issuer(public_url, name)))
-    {
-        return Err(invalid("Invalid issuer."));
-    }
-    let client = store::oidc::client(&mut *db, &tenant.id, &app_id)
-        .await?
-        .filter(|c| c.client_type == types::ClientType::Confidential)
-        .ok_or_else(|| invalid("The app no longer exists or no longer signs in as itself."))?;
-    let permissions = store::apps::permissions(&mut *db, &client.id).await?;
-    Ok(Principal {
-        tenant_id: tenant.id,
-        actor: Actor::App {
-            app_id: client.id,
-            name: client.name,
-            permissions,
-        },
-        ip: ip.map(String::from),
-    })
-}
+use crate::{Error, Principal, Store, store};
 
 /// `POST /v1.0/invitations`, as Graph documents it.
 #[derive(Debug, Default, Deserialize)]
@@ -203,16 +46,6 @@ pub struct EmailAddress {
 #[derive(Debug, Default, Deserialize)]
 pub struct ObjectRef {
     pub id: Option<String>,
-}
-
-/// Reads a request body, or says in Graph's words what is wrong with it.
-pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
-    serde_json::from_slice(body)
-        .map_err(|e| GraphError::bad_request(format!("The request body is not valid: {e}.")))
-}
-
-fn context(public_url: &str, what: &str) -> String {
-    format!("{}/v1.0/$metadata#{what}", api_identifier(public_url))
 }
 
 /// Invites a guest, as `POST /v1.0/invitations`: the guest user is made at once and the
@@ -423,50 +256,4 @@ pub async fn resend(
         "status": "PendingAcceptance",
         "invitedUser": { "id": invited.user.id },
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_this_apis_default_scope_or_graphs_gives_an_app_token() {
-        let public = "https://portico.contoso.example/";
-        assert!(is_default_scope(
-            public,
-            "https://portico.contoso.example/.default"
-        ));
-        assert!(is_default_scope(
-            public,
-            " https://graph.microsoft.com/.default "
-        ));
-        for other in [
-            "",
-            "api",
-            "https://portico.contoso.example/User.Read",
-            "https://portico.contoso.example/.default openid",
-            "https://other.example/.default",
-            "HTTPS://GRAPH.MICROSOFT.COM/.default",
-        ] {
-            assert!(!is_default_scope(public, other), "{other:?}");
-        }
-    }
-
-    #[test]
-    fn errors_come_back_in_graphs_codes() {
-        let denied = GraphError::from(Error::AccessDenied);
-        assert_eq!(
-            (denied.status, denied.code),
-            (403, "Authorization_RequestDenied")
-        );
-        let missing = GraphError::from(Error::NotFound("invitation"));
-        assert_eq!(
-            (missing.status, missing.code),
-            (404, "Request_ResourceNotFound")
-        );
-        let conflict = GraphError::from(Error::Conflict("taken".into()));
-        assert_eq!((conflict.status, conflict.message.as_str()), (400, "taken"));
-        let busy = GraphError::from(Error::Throttled { retry_after: 3 });
-        assert_eq!(busy.status, 429);
-    }
 }

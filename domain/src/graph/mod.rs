@@ -1,0 +1,328 @@
+//! Portico's Microsoft Graph-compatible API: programs written against Graph's invitation
+//! API work here by changing only the base address and the token authority. A program signs
+//! in as itself (client credentials) and acts as [`Actor::App`] with the application
+//! permissions granted to it, read again at every request: a token cannot be revoked, so
+//! what it says is not trusted beyond who the app is.
+
+pub mod groups;
+pub mod invitations;
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::oidc::{Signer, issuer, keys};
+use crate::{Actor, Error, Principal, Store, store};
+
+/// The scope Microsoft Graph's client libraries ask for; taken as this API's.
+pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// The API's identifier: the audience of the tokens it accepts, and the prefix of its
+/// `.default` scope.
+pub fn api_identifier(public_url: &str) -> String {
+    public_url.trim_end_matches('/').to_string()
+}
+
+/// Whether a client-credentials request asks for this API (and nothing else).
+pub fn is_default_scope(public_url: &str, scope: &str) -> bool {
+    let scope = scope.trim();
+    scope == GRAPH_DEFAULT_SCOPE || scope == format!("{}/.default", api_identifier(public_url))
+}
+
+/// An error as Graph reports it: an HTTP status, a code programs match on, and a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl GraphError {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> GraphError {
+        GraphError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// No token, or one this API does not accept.
+    pub fn unauthenticated(message: impl Into<String>) -> GraphError {
+        GraphError::new(401, "InvalidAuthenticationToken", message)
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> GraphError {
+        GraphError::new(400, "Request_BadRequest", message)
+    }
+
+    /// A query option this API does not take.
+    pub fn unsupported(message: impl Into<String>) -> GraphError {
+        GraphError::new(400, "Request_UnsupportedQuery", message)
+    }
+
+    pub(crate) fn not_found(id: &str) -> GraphError {
+        GraphError::new(
+            404,
+            "Request_ResourceNotFound",
+            format!(
+                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        )
+    }
+}
+
+impl From<Error> for GraphError {
+    fn from(error: Error) -> GraphError {
+        match error {
+            Error::AccessDenied | Error::NotAuthenticated => GraphError::new(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            ),
+            Error::NotFound(what) => GraphError::new(
+                404,
+                "Request_ResourceNotFound",
+                format!("That {what} does not exist."),
+            ),
+            Error::Invalid(_) | Error::Conflict(_) | Error::InvalidLink => {
+                GraphError::bad_request(error.to_string())
+            }
+            Error::Throttled { .. } => GraphError::new(429, "TooManyRequests", error.to_string()),
+            Error::BadCredentials => GraphError::unauthenticated(error.to_string()),
+            Error::Storage(_) | Error::Migration(_) | Error::Hashing(_) => GraphError::new(
+                500,
+                "generalException",
+                "Portico could not do that just now.",
+            ),
+        }
+    }
+}
+
+impl From<crate::oidc::Failure> for GraphError {
+    fn from(failure: crate::oidc::Failure) -> GraphError {
+        match failure {
+            crate::oidc::Failure::Protocol(e) => GraphError::bad_request(e.description),
+            crate::oidc::Failure::Internal(e) => e.into(),
+        }
+    }
+}
+
+/// Reads a request body, or says in Graph's words what is wrong with it.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
+    serde_json::from_slice(body)
+        .map_err(|e| GraphError::bad_request(format!("The request body is not valid: {e}.")))
+}
+
+pub(crate) fn context(public_url: &str, what: &str) -> String {
+    format!("{}/v1.0/$metadata#{what}", api_identifier(public_url))
+}
+
+/// The query options of a collection request (`$top`, `$skiptoken`, `$select`, …), as sent.
+pub type Query = HashMap<String, String>;
+
+/// Items a page holds unless `$top` says otherwise, and at most.
+const DEFAULT_TOP: usize = 100;
+const MAX_TOP: usize = 999;
+
+/// `$top`: 1 to 999, 100 when not given.
+pub(crate) fn top(query: &Query) -> Result<usize, GraphError> {
+    match query.get("$top") {
+        None => Ok(DEFAULT_TOP),
+        Some(text) => text
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_TOP).contains(n))
+            .ok_or_else(|| {
+                GraphError::bad_request(format!(
+                    "Invalid page size specified: '{text}'. Must be between 1 and {MAX_TOP} inclusive."
+                ))
+            }),
+    }
+}
+
+/// Keeps only the properties `$select` names (all without it); a name the type does not
+/// have is refused, as Graph refuses it.
+pub(crate) fn select(items: &mut [Value], query: &Query, kind: &str) -> Result<(), GraphError> {
+    let Some(list) = query.get("$select") else {
+        return Ok(());
+    };
+    let wanted: Vec<&str> = list.split(',').map(str::trim).collect();
+    let known = |name: &str| items.first().is_none_or(|item| item.get(name).is_some());
+    if let Some(unknown) = wanted.iter().find(|name| name.is_empty() || !known(name)) {
+        return Err(GraphError::bad_request(format!(
+            "Could not find a property named '{unknown}' on type 'microsoft.graph.{kind}'."
+        )));
+    }
+    for item in items.iter_mut() {
+        if let Value::Object(fields) = item {
+            fields.retain(|name, _| name.starts_with('@') || wanted.contains(&name.as_str()));
+        }
+    }
+    Ok(())
+}
+
+/// One page of a collection held in full: `$top` items from the `$skiptoken` offset on,
+/// with `@odata.nextLink` to the next page while more remain, and `@odata.count` when
+/// `$count=true` came with `ConsistencyLevel: eventual` (Graph ignores it otherwise).
+pub(crate) fn page(
+    public_url: &str,
+    path: &str,
+    what: &str,
+    mut items: Vec<Value>,
+    query: &Query,
+    eventual: bool,
+) -> Result<Value, GraphError> {
+    let top = top(query)?;
+    let from = match query.get("$skiptoken") {
+        None => 0,
+        Some(token) => token
+            .parse::<usize>()
+            .map_err(|_| GraphError::bad_request("The $skiptoken is not one this API gave."))?,
+    };
+    let total = items.len();
+    let mut page: Vec<Value> = items.drain(from.min(total)..).take(top).collect();
+    select(&mut page, query, what)?;
+    let mut answer = json!({
+        "@odata.context": context(public_url, path.trim_start_matches("/v1.0/")),
+        "value": page,
+    });
+    if eventual && query.get("$count").is_some_and(|c| c == "true") {
+        answer["@odata.count"] = json!(total);
+    }
+    if from + top < total {
+        let mut next: Vec<(String, String)> = query
+            .iter()
+            .filter(|(k, _)| k.as_str() != "$skiptoken")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        next.sort();
+        next.push(("$skiptoken".into(), (from + top).to_string()));
+        let encoded: Vec<String> = next
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        answer["@odata.nextLink"] = json!(format!(
+            "{}{path}?{}",
+            api_identifier(public_url),
+            encoded.join("&")
+        ));
+    }
+    Ok(answer)
+}
+
+/// Percent-encodes a query name or value.
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The app behind a bearer token, as the actor of this request: the token must be one this
+/// Portico signed for this API and not expired, of an app that still exists as a
+/// confidential client of the tenant the token names, with the permissions that app holds
+/// now.
+pub async fn authenticate(
+    store: &Store,
+    signer: &Signer,
+    public_url: &str,
+    bearer: Option<&str>,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<Principal, GraphError> {
+    let Some(token) = bearer.filter(|t| !t.is_empty()) else {
+        return Err(GraphError::unauthenticated("Access token is empty."));
+    };
+    let invalid =
+        |why: &str| GraphError::unauthenticated(format!("Access token validation failure. {why}"));
+    let Some(claims) = keys::verified_es256(store, signer, token, now).await? else {
+        return Err(invalid("Invalid signature."));
+    };
+    let text = |name: &str| claims[name].as_str().unwrap_or_default().to_string();
+    if claims["aud"] != json!(api_identifier(public_url)) {
+        return Err(invalid("Invalid audience."));
+    }
+    if claims["idtyp"] != "app" {
+        return Err(invalid(
+            "Only an app's own token (client credentials) is accepted.",
+        ));
+    }
+    let (Some(exp), Some(nbf)) = (claims["exp"].as_i64(), claims["nbf"].as_i64()) else {
+        return Err(invalid("The token has no lifetime."));
+    };
+    // A minute of leeway for clocks that disagree a little.
+    if exp <= now || nbf > now + 60 {
+        return Err(invalid("The token is expired or not yet valid."));
+    }
+    let (tid, app_id) = (text("tid"), text("sub"));
+    let mut db = store.read().await?;
+    let tenant = store::tenants::find(&mut *db, &tid)
+        .await?
+        .filter(|t| t.id == tid)
+        .ok_or_else(|| invalid("Unknown organization."))?;
+    let named = [&tenant.id, &tenant.slug, &tenant.primary_domain];
+    if !named
+        .iter()
+        .any(|name| claims["iss"] == json!(issuer(public_url, name)))
+    {
+        return Err(invalid("Invalid issuer."));
+    }
+    let client = store::oidc::client(&mut *db, &tenant.id, &app_id)
+        .await?
+        .filter(|c| c.client_type == types::ClientType::Confidential)
+        .ok_or_else(|| invalid("The app no longer exists or no longer signs in as itself."))?;
+    let permissions = store::apps::permissions(&mut *db, &client.id).await?;
+    Ok(Principal {
+        tenant_id: tenant.id,
+        actor: Actor::App {
+            app_id: client.id,
+            name: client.name,
+            permissions,
+        },
+        ip: ip.map(String::from),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_apis_default_scope_or_graphs_gives_an_app_token() {
+        let public = "https://portico.contoso.example/";
+        assert!(is_default_scope(
+            public,
+            "https://portico.contoso.example/.default"
+        ));
+        assert!(is_default_scope(
+            public,
+            " https://graph.microsoft.com/.default "
+        ));
+        for other in [
+            "",
+            "api",
+            "https://portico.contoso.example/User.Read",
+            "https://portico.contoso.example/.default openid",
+            "https://other.example/.default",
+            "HTTPS://GRAPH.MICROSOFT.COM/.default",
+        ] {
+            assert!(!is_default_scope(public, other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn errors_come_back_in_graphs_codes() {
+        let denied = GraphError::from(Error::AccessDenied);
+        assert_eq!(
+            (denied.status, denied.code),
+            (403, "Authorization_RequestDenied")
+        );
+        let missing = GraphError::from(Error::NotFound("invitation"));
+        assert_eq!(
+            (missing.status, missing.code),
+            (404, "Request_ResourceNotFound")
+        );
+        let conflict = GraphError::from(Error::Conflict("taken".into()));
+        assert_eq!((conflict.status, conflict.message.as_str()), (400, "taken"));
+        let busy = GraphError::from(Error::Throttled { retry_after: 3 });
+        assert_eq!(busy.status, 429);
+    }
+}
