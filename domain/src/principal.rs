@@ -77,7 +77,7 @@ impl AppPermission {
         use Permission::*;
         matches!(
             (self, permission),
-            (UserInviteAll | UserReadWriteAll, InviteGuests)
+            (UserInviteAll | UserReadWriteAll, ManageInvitations)
                 | (UserReadWriteAll, ManageUsers)
                 | (GroupMemberReadWriteAll, ManageGroups)
                 | (AppRoleAssignmentReadWriteAll, ManageApps)
@@ -105,7 +105,10 @@ pub enum Permission {
     ManageApps,
     ManageRoles,
     ReadAudit,
-    InviteGuests,
+    /// See, revoke and resend the tenant's invitations and their mail, and reset a guest's
+    /// redemption. Who may *send* an invitation is a tenant setting: see
+    /// [`crate::invitations::may_invite`].
+    ManageInvitations,
     ManageIdentityProviders,
 }
 
@@ -211,7 +214,10 @@ impl Principal {
                 matches!(
                     (role, permission),
                     (GlobalAdministrator, _)
-                        | (UserAdministrator, ManageUsers | ManageGroups | ReadAudit)
+                        | (
+                            UserAdministrator,
+                            ManageUsers | ManageGroups | ReadAudit | ManageInvitations
+                        )
                 )
             }),
             Actor::Operator { .. } => true,
@@ -278,9 +284,9 @@ mod tests {
     #[test]
     fn an_app_may_only_what_it_was_granted() {
         let inviter = app(vec![AppPermission::UserInviteAll]);
-        assert!(inviter.may(Permission::InviteGuests));
+        assert!(inviter.may(Permission::ManageInvitations));
         assert!(!inviter.may(Permission::ManageUsers));
-        assert!(!app(vec![]).may(Permission::InviteGuests));
+        assert!(!app(vec![]).may(Permission::ManageInvitations));
         assert!(app(vec![AppPermission::AuditLogReadAll]).may(Permission::ReadAudit));
     }
 
