@@ -55,7 +55,8 @@ fn info(ticket: &Ticket) -> InvitationInfo {
     }
 }
 
-/// What the link in a mail leads to. Changes nothing.
+/// What the link in a mail leads to. Changes nothing, but for the audit event of an
+/// invitation its organization's collaboration restrictions now refuse.
 pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketState> {
     let Some(found) =
         store::invitations::by_ticket(&mut *store.read().await?, &secrets::hash_secret(ticket))
@@ -63,6 +64,14 @@ pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketStat
     else {
         return Ok(TicketState::Unknown);
     };
+    if redeemable(&found, now)
+        && let Some(domain) = refuse_if_blocked(store, &found, now).await?
+    {
+        return Ok(TicketState::Blocked {
+            tenant_name: found.tenant_name,
+            domain,
+        });
+    }
     Ok(match found.status.as_str() {
         _ if redeemable(&found, now) => TicketState::Open(info(&found)),
         "PendingAcceptance" if found.locked => TicketState::Locked {
@@ -80,6 +89,52 @@ pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketStat
             tenant_name: found.tenant_name,
         },
     })
+}
+
+/// The domain of a pending invitation's address, if the organization's collaboration
+/// restrictions no longer let guests come from it (they changed after it was sent); then
+/// the attempt to redeem it is audited, and nothing else changes. Guests who accepted
+/// before are not affected: only pending invitations come here.
+async fn refuse_if_blocked(store: &Store, ticket: &Ticket, now: i64) -> Result<Option<String>> {
+    let settings =
+        crate::collaboration::read_in(&mut *store.read().await?, &ticket.tenant_id).await?;
+    let domain = crate::tenants::domain_of(&ticket.email);
+    let Err(rule) = crate::collaboration::check_domain(&settings, domain) else {
+        return Ok(None);
+    };
+    let mut tx = store.begin().await?;
+    audit::record_by_portico(
+        &mut tx,
+        &ticket.tenant_id,
+        now,
+        Change {
+            action: "Refuse invitation redemption",
+            target_type: "User",
+            target_id: &ticket.user_id,
+            target_name: &ticket.display_name,
+            detail: format!("{}: {rule}", ticket.email),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(domain.to_string()))
+}
+
+/// What a person whose invitation the collaboration restrictions now refuse is told.
+fn blocked_message(ticket: &Ticket, domain: &str) -> String {
+    format!(
+        "{} no longer accepts guests from {domain}; ask the person who invited you.",
+        ticket.tenant_name
+    )
+}
+
+/// Refuses to go on with a redemption whose invitation the collaboration restrictions now
+/// refuse (see [`refuse_if_blocked`]).
+async fn still_permitted(store: &Store, ticket: &Ticket, now: i64) -> Result<()> {
+    match refuse_if_blocked(store, ticket, now).await? {
+        Some(domain) => Err(Error::Forbidden(blocked_message(ticket, &domain))),
+        None => Ok(()),
+    }
 }
 
 /// Why an account cannot be made yet, or is not how an invitation is redeemed.
@@ -100,6 +155,7 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
             .await?
             .filter(|t| redeemable(t, now))
             .ok_or(Error::InvalidLink)?;
+    still_permitted(store, &found, now).await?;
     let token = secrets::new_secret();
     let token_hash = secrets::hash_secret(&token);
     // Read before the writer is taken: the proof's reads need read connections, and the
@@ -642,6 +698,7 @@ pub async fn accept(
     let (token_hash, ticket, proven) = redemption(store, token, now).await?;
     let Proven { identity, methods } = proven
         .ok_or_else(|| Error::Conflict("Confirm your email address with the code first.".into()))?;
+    still_permitted(store, &ticket, now).await?;
     let mut tx = store.begin().await?;
     if !store::invitations::mark_accepted(&mut *tx, &ticket.invitation_id, now).await? {
         return Err(Error::InvalidLink);
