@@ -351,7 +351,7 @@ pub fn may_invite(actor: &Principal, settings: &ExternalCollaboration) -> Result
     };
     Err(Error::Forbidden(format!(
         "{tenant}'s setting “Who may invite guests” (allowInvitesFrom: {}) says {who}. \
-         Ask an administrator of {tenant}.",
+         Global administrators change it under Admin → External collaboration.",
         setting.as_str()
     )))
 }

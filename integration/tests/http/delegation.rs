@@ -106,22 +106,28 @@ async fn each_invite_setting_lets_exactly_its_people_invite() {
                 assert!(answer.message().contains(setting), "{}", answer.message());
                 assert!(!invited(&portico, &ada).await.contains(&email), "{email}");
             }
-            // The panel shows the way to the form to exactly those who may use it.
-            let panel = portico
-                .http()
-                .get(format!("{}/", portico.url))
-                .header("Cookie", format!("portico_session={session}"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            // The panel shows the way to the form to exactly those who may use it, and
+            // the form is there for them only.
+            let page = |path: &'static str| {
+                let request = portico
+                    .http()
+                    .get(format!("{}{path}", portico.url))
+                    .header("Cookie", format!("portico_session={session}"));
+                async move { request.send().await.unwrap().text().await.unwrap() }
+            };
+            let panel = page("/").await;
             assert_eq!(
                 panel.contains("href=\"/invite\""),
                 may,
                 "{who} under {setting}"
             );
+            let form = page("/invite").await;
+            assert_eq!(
+                form.contains("Send the invitation"),
+                may,
+                "{who} under {setting}"
+            );
+            assert_eq!(form.contains("You cannot invite guests"), !may);
         }
     }
     // The console's form follows the same rule.
