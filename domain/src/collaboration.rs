@@ -108,6 +108,9 @@ pub fn check_domain(settings: &ExternalCollaboration, domain: &str) -> Result<()
         (DomainListKind::Allow, None) => Err(format!(
             "{domain} is not on {tenant}'s list of domains guests may come from."
         )),
+        (DomainListKind::Deny, Some(entry)) if entry == domain => Err(format!(
+            "{domain} is on {tenant}'s list of domains guests may not come from."
+        )),
         (DomainListKind::Deny, Some(entry)) => Err(format!(
             "{domain} is on {tenant}'s list of domains guests may not come from (as {entry})."
         )),
@@ -450,7 +453,10 @@ mod tests {
                     .into()
             )
         );
-        assert!(check_domain(&deny, "gmail.example").is_err());
+        assert_eq!(
+            check_domain(&deny, "gmail.example"),
+            Err("gmail.example is on Contoso's list of domains guests may not come from.".into())
+        );
         assert_eq!(check_domain(&deny, "mail.gmail.example"), Ok(()));
         // The default: an empty deny list lets anyone in.
         assert_eq!(
