@@ -34,8 +34,9 @@ pub fn parse_entry(typed: &str) -> Result<String, String> {
             "a * may only stand first, as in *.example.com (its subdomains).",
         ));
     }
+    // The URL parser would decode `%2e` into a dot: a domain name as typed has no `%`.
     let ascii = match url::Host::parse(name.trim_end_matches('.')) {
-        Ok(url::Host::Domain(ascii)) => ascii,
+        Ok(url::Host::Domain(ascii)) if !name.contains('%') => ascii,
         _ => return Err(refuse("this is not a domain name like example.com.")),
     };
     let ascii = validate::domain_name("domains", &ascii)
@@ -356,6 +357,7 @@ mod tests {
             "part ner.example",
             "ann@partner.example",
             "https://partner.example",
+            "partner%2eexample",
         ] {
             let refused = parse_list(typed).expect_err(typed);
             let Error::Invalid(fields) = refused else {

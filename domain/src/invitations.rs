@@ -341,12 +341,14 @@ pub fn may_invite(actor: &Principal, settings: &ExternalCollaboration) -> Result
     let tenant = &settings.tenant_name;
     let who = match setting {
         None => "nobody, administrators included, may invite guests".to_string(),
-        AdminsAndGuestInviters => "only global administrators, user administrators and \
-                                   Guest inviters may invite guests"
-            .to_string(),
+        AdminsAndGuestInviters => {
+            "only global administrators, user administrators and Guest inviters may invite \
+             guests"
+                .to_string()
+        }
         _ => format!(
-            "only members of {tenant}, Guest inviters and administrators may invite \
-                      guests; guests may not"
+            "only members of {tenant}, Guest inviters and administrators may invite guests; \
+             guests may not"
         ),
     };
     Err(Error::Forbidden(format!(
