@@ -11,6 +11,7 @@
 //! mailbox are shared with sign-in, and after [`MAX_WRONG_CODES`] wrong codes in all the
 //! invitation is locked until an administrator sends a new one.
 
+use sqlx::SqliteConnection;
 use types::{
     ExternalState, InvitationInfo, ProofMethod, RedemptionMethod, RedemptionStatus, TicketState,
 };
@@ -91,20 +92,25 @@ pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketStat
     })
 }
 
-/// The domain of a pending invitation's address, if the organization's collaboration
-/// restrictions no longer let guests come from it (they changed after it was sent); then
-/// the attempt to redeem it is audited, and nothing else changes. Guests who accepted
-/// before are not affected: only pending invitations come here.
-async fn refuse_if_blocked(store: &Store, ticket: &Ticket, now: i64) -> Result<Option<String>> {
-    let settings =
-        crate::collaboration::read_in(&mut *store.read().await?, &ticket.tenant_id).await?;
+/// The domain of a pending invitation's address and the rule that refuses it, if the
+/// organization's collaboration restrictions no longer let guests come from there (they
+/// changed after it was sent). Guests who accepted before are not affected: only pending
+/// invitations come here.
+async fn blocked_by(
+    db: &mut SqliteConnection,
+    ticket: &Ticket,
+) -> Result<Option<(String, String)>> {
+    let settings = crate::collaboration::read_in(db, &ticket.tenant_id).await?;
     let domain = crate::tenants::domain_of(&ticket.email);
-    let Err(rule) = crate::collaboration::check_domain(&settings, domain) else {
-        return Ok(None);
-    };
-    let mut tx = store.begin().await?;
+    Ok(crate::collaboration::check_domain(&settings, domain)
+        .err()
+        .map(|rule| (domain.to_string(), rule)))
+}
+
+/// Audits an attempt to redeem an invitation the collaboration restrictions refuse.
+async fn record_refusal(tx: &mut store::Tx, ticket: &Ticket, rule: &str, now: i64) -> Result<()> {
     audit::record_by_portico(
-        &mut tx,
+        tx,
         &ticket.tenant_id,
         now,
         Change {
@@ -115,9 +121,19 @@ async fn refuse_if_blocked(store: &Store, ticket: &Ticket, now: i64) -> Result<O
             detail: format!("{}: {rule}", ticket.email),
         },
     )
-    .await?;
+    .await
+}
+
+/// The domain the collaboration restrictions now refuse a pending invitation for (see
+/// [`blocked_by`]), after auditing the attempt; nothing else changes.
+async fn refuse_if_blocked(store: &Store, ticket: &Ticket, now: i64) -> Result<Option<String>> {
+    let Some((domain, rule)) = blocked_by(&mut *store.read().await?, ticket).await? else {
+        return Ok(None);
+    };
+    let mut tx = store.begin().await?;
+    record_refusal(&mut tx, ticket, &rule, now).await?;
     tx.commit().await?;
-    Ok(Some(domain.to_string()))
+    Ok(Some(domain))
 }
 
 /// What a person whose invitation the collaboration restrictions now refuse is told.
@@ -128,8 +144,8 @@ fn blocked_message(ticket: &Ticket, domain: &str) -> String {
     )
 }
 
-/// Refuses to go on with a redemption whose invitation the collaboration restrictions now
-/// refuse (see [`refuse_if_blocked`]).
+/// Refuses to start a redemption whose invitation the collaboration restrictions now refuse
+/// (see [`refuse_if_blocked`]).
 async fn still_permitted(store: &Store, ticket: &Ticket, now: i64) -> Result<()> {
     match refuse_if_blocked(store, ticket, now).await? {
         Some(domain) => Err(Error::Forbidden(blocked_message(ticket, &domain))),
@@ -698,8 +714,14 @@ pub async fn accept(
     let (token_hash, ticket, proven) = redemption(store, token, now).await?;
     let Proven { identity, methods } = proven
         .ok_or_else(|| Error::Conflict("Confirm your email address with the code first.".into()))?;
-    still_permitted(store, &ticket, now).await?;
     let mut tx = store.begin().await?;
+    // Checked inside the transaction that accepts, so that a list changed a moment ago
+    // counts.
+    if let Some((domain, rule)) = blocked_by(&mut tx, &ticket).await? {
+        record_refusal(&mut tx, &ticket, &rule, now).await?;
+        tx.commit().await?;
+        return Err(Error::Forbidden(blocked_message(&ticket, &domain)));
+    }
     if !store::invitations::mark_accepted(&mut *tx, &ticket.invitation_id, now).await? {
         return Err(Error::InvalidLink);
     }
