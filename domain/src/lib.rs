@@ -11,7 +11,9 @@ pub mod auth_methods;
 pub mod collaboration;
 pub mod federation;
 pub mod flashes;
+pub mod graph;
 pub mod groups;
+mod identity;
 pub mod invitations;
 pub mod oidc;
 pub mod organizations;
@@ -31,7 +33,8 @@ pub mod users;
 pub mod validate;
 pub mod vault;
 
-pub use principal::{Actor, AppPermission, Permission, Principal};
+pub use identity::Identity;
+pub use principal::{Actor, Permission, Principal};
 pub use store::Store;
 pub use types;
 

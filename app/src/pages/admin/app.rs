@@ -159,6 +159,7 @@ fn hidden_fields(fields: Vec<(&'static str, String)>) -> impl IntoView {
 fn AppView(detail: AppDetail, groups: Vec<GroupSummary>, actions: AppActions) -> impl IntoView {
     let AppDetail {
         app,
+        api_permissions,
         owners,
         assigned_users,
         assigned_groups,
@@ -243,6 +244,7 @@ fn AppView(detail: AppDetail, groups: Vec<GroupSummary>, actions: AppActions) ->
                 <button type="submit" class="primary">"Add"</button>
             </ActionForm>
         </section>
+        <super::api_permissions::ApiPermissionsSection id=id.get_value() granted=api_permissions />
         <section class="card danger-zone" aria-labelledby="delete">
             <h2 id="delete">"Delete"</h2>
             <FormError error=delete_error />
