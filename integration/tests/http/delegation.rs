@@ -477,3 +477,44 @@ async fn a_pending_invitation_to_a_domain_blocked_since_fails_at_redemption() {
     let panel = portico.call("panel", &[], Some(&sam)).await;
     assert!(panel.ok(), "{panel:?}");
 }
+
+#[tokio::test]
+async fn a_program_invites_by_its_grant_whatever_the_setting_but_meets_the_domain_list() {
+    let f = crate::graph::fixture().await;
+    let granted = f.set_permission("User.Invite.All", true).await;
+    assert!(granted.ok(), "{granted:?}");
+    set(
+        &f.portico,
+        &f.ada,
+        "invites",
+        &[("allow_invites_from", "none")],
+    )
+    .await;
+    set(
+        &f.portico,
+        &f.ada,
+        "domains",
+        &[("domains", "*.partner.example")],
+    )
+    .await;
+    let token = f.api_token().await;
+    let invite = |email: &'static str| {
+        f.api(
+            reqwest::Method::POST,
+            "invitations",
+            Some(&token),
+            Some(crate::graph::invitation(email)),
+        )
+    };
+    let (status, made) = invite("ann@partner.example").await;
+    assert_eq!(status, 201, "{made}");
+    let (status, refused) = invite("bob@EU.partner.example").await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(refused["error"]["code"], "Authorization_RequestDenied");
+    assert_eq!(
+        refused["error"]["message"],
+        "eu.partner.example is on Contoso's list of domains guests may not come from \
+         (as *.partner.example)."
+    );
+    assert_eq!(invited(&f.portico, &f.ada).await, ["ann@partner.example"]);
+}
