@@ -56,9 +56,11 @@ impl From<domain::Error> for AppError {
             E::AccessDenied => AppError::AccessDenied,
             E::NotFound(_) => AppError::NotFound(error.to_string()),
             E::Invalid(fields) => AppError::Invalid(fields),
-            E::Conflict(_) | E::Throttled { .. } | E::BadCredentials | E::InvalidLink => {
-                AppError::Refused(error.to_string())
-            }
+            E::Conflict(_)
+            | E::Forbidden(_)
+            | E::Throttled { .. }
+            | E::BadCredentials
+            | E::InvalidLink => AppError::Refused(error.to_string()),
             E::Storage(_) | E::Migration(_) | E::Hashing(_) => {
                 tracing::error!(%error, "request failed");
                 AppError::Internal

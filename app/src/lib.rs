@@ -14,12 +14,12 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use pages::admin::{
-    AdminLayout, AppPage, Apps, Audit, ExternalIdentities, GroupPage, Groups, Invitations, Outbox,
-    Settings, SignIns, UserPage, Users,
+    AdminLayout, AppPage, Apps, Audit, ExternalCollaborationPage, ExternalIdentities, GroupPage,
+    Groups, Invitations, Outbox, Settings, SignIns, UserPage, Users,
 };
 use pages::{
-    Account, Continue, Depart, NotFound, Panel, Redeem, RedeemAccount, RedeemCode, RedeemConsent,
-    RedeemDeclined, Setup, SignIn, SignInWithCode,
+    Account, Continue, Depart, InviteGuest, NotFound, Panel, Redeem, RedeemAccount, RedeemCode,
+    RedeemConsent, RedeemDeclined, Setup, SignIn, SignInWithCode,
 };
 
 /// The HTML document around every page.
@@ -89,6 +89,7 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/redeem/code") view=RedeemCode ssr=SsrMode::Async />
                     <Route path=path!("/redeem/account") view=RedeemAccount ssr=SsrMode::Async />
                     <Route path=path!("/account") view=Account ssr=SsrMode::Async />
+                    <Route path=path!("/invite") view=InviteGuest ssr=SsrMode::Async />
                     <Route path=path!("/redeem/consent") view=RedeemConsent ssr=SsrMode::Async />
                     <Route path=path!("/redeem/declined") view=RedeemDeclined ssr=SsrMode::Async />
                     <ParentRoute path=path!("/admin") view=AdminLayout ssr=SsrMode::Async>
@@ -105,6 +106,7 @@ fn Frame() -> impl IntoView {
                         <Route path=path!("outbox") view=Outbox ssr=SsrMode::Async />
                         <Route path=path!("settings") view=Settings ssr=SsrMode::Async />
                         <Route path=path!("external-identities") view=ExternalIdentities ssr=SsrMode::Async />
+                        <Route path=path!("external-collaboration") view=ExternalCollaborationPage ssr=SsrMode::Async />
                     </ParentRoute>
                 </Routes>
             </main>

@@ -4,14 +4,15 @@
 //! with the link is written to the outbox in the same transaction.
 
 use types::{
-    BulkInviteResult, BulkInviteRow, BulkOutcome, ExternalState, FieldError, InvitationSummary,
-    Invited, UserSummary, UserType,
+    AllowInvitesFrom, BulkInviteResult, BulkInviteRow, BulkOutcome, ExternalCollaboration,
+    ExternalState, FieldError, InvitationSummary, Invited, Role, UserSummary, UserType,
 };
 
 use crate::audit::{self, Change};
+use crate::collaboration;
 use crate::outbox::{self, Mail, escape_html};
 use crate::store::{self, Tx, invitations::NewInvitation, users::NewUser};
-use crate::{Error, Permission, Principal, Result, Store, secrets, validate};
+use crate::{Actor, Error, Permission, Principal, Result, Store, secrets, validate};
 
 /// An invitation as an inviter fills it in.
 pub struct InviteInput<'a> {
@@ -29,7 +30,8 @@ pub struct InviteInput<'a> {
 /// already gets a new link (the old one dies); a member or an accepted guest is refused.
 /// `base_url` is Portico's public address, for the link.
 ///
-/// **Permissions:** global administrators (who else may invite is a tenant setting to come).
+/// **Permissions:** whom the tenant's `allowInvitesFrom` lets invite ([`may_invite`]), to
+/// a domain its collaboration restrictions let guests come from.
 pub async fn invite_guest(
     store: &Store,
     actor: &Principal,
@@ -37,15 +39,15 @@ pub async fn invite_guest(
     base_url: &str,
     now: i64,
 ) -> Result<Invited> {
-    actor.require(Permission::InviteGuests)?;
+    let mut tx = store.begin().await?;
+    let inviting = Inviting::read(&mut tx, actor, base_url).await?;
     let Checked {
         email,
         display_name,
         message,
         redirect,
     } = check(&input)?;
-
-    let mut tx = store.begin().await?;
+    inviting.permit(&email)?;
     let existing = store::users::by_email(&mut *tx, &actor.tenant_id, &email).await?;
     let (user, resent) = match existing {
         Some(user) if user.user_type == UserType::Member => {
@@ -73,7 +75,6 @@ pub async fn invite_guest(
         redirect: redirect.as_deref(),
         send_email: input.send_email,
     };
-    let inviting = Inviting::read(&mut tx, actor, base_url).await?;
     let (invitation_id, redeem_url) = issue(&mut tx, &inviting, &user, link, now).await?;
     let detail = format!(
         "{email}{}{}",
@@ -145,7 +146,10 @@ pub const BULK_ROWS: usize = 100;
 /// already a user of this tenant (member or guest; left as it is), or invalid with the
 /// reason. Bad rows change nothing; the good ones are created, each with its audit event.
 ///
-/// **Permissions:** those who may invite guests.
+/// Each address must be at a domain the collaboration restrictions let guests come from;
+/// a row that is not is reported invalid, with the rule.
+///
+/// **Permissions:** whom the tenant's `allowInvitesFrom` lets invite ([`may_invite`]).
 pub async fn invite_many(
     store: &Store,
     actor: &Principal,
@@ -154,7 +158,6 @@ pub async fn invite_many(
     base_url: &str,
     now: i64,
 ) -> Result<Vec<BulkInviteResult>> {
-    actor.require(Permission::InviteGuests)?;
     if rows.len() > BULK_ROWS {
         return Err(Error::Invalid(vec![FieldError {
             field: "rows".into(),
@@ -211,6 +214,11 @@ async fn invite_row(
     if let Some(user) = store::users::by_email(&mut **tx, &actor.tenant_id, &valid.email).await? {
         return Ok(BulkOutcome::AlreadyUser { user_id: user.id });
     }
+    if let Err(refused) = inviting.permit(&valid.email) {
+        return Ok(BulkOutcome::Invalid {
+            reason: refused.to_string(),
+        });
+    }
     let user = create_guest(tx, actor, &valid.email, &valid.display_name, now).await?;
     let link = Link {
         email: &valid.email,
@@ -260,19 +268,23 @@ struct Link<'a> {
     send_email: bool,
 }
 
-/// Writes a new invitation for `user` (and its mail, when asked) inside `tx`; returns the
-/// invitation's id and link.
-/// Who invites and into what: read once per transaction.
+/// Who invites and into what: read once per transaction, by someone who may invite
+/// there ([`may_invite`]).
 struct Inviting<'a> {
     actor: &'a Principal,
     tenant_name: String,
     lifetime_days: i64,
     /// Portico's public address, for the links.
     base_url: &'a str,
+    collaboration: ExternalCollaboration,
 }
 
 impl<'a> Inviting<'a> {
+    /// Reads the tenant's settings inside `tx` and checks that `actor` may invite under
+    /// them: the check and the invitations it allows see the same settings.
     async fn read(tx: &mut Tx, actor: &'a Principal, base_url: &'a str) -> Result<Inviting<'a>> {
+        let collaboration = collaboration::read_in(tx, &actor.tenant_id).await?;
+        may_invite(actor, &collaboration)?;
         let (tenant_name, lifetime_days) =
             store::invitations::tenant_settings(&mut **tx, &actor.tenant_id).await?;
         Ok(Inviting {
@@ -280,8 +292,78 @@ impl<'a> Inviting<'a> {
             tenant_name,
             lifetime_days,
             base_url,
+            collaboration,
         })
     }
+
+    /// Refuses a (validated) address at a domain the collaboration restrictions keep
+    /// guests out of. This holds for the operator at the command line too: the list is the
+    /// organization's decision about whom it works with, and an invitation to a domain it
+    /// keeps out could not be redeemed anyway (redemption checks the list again).
+    fn permit(&self, email: &str) -> Result<()> {
+        collaboration::check_domain(&self.collaboration, crate::tenants::domain_of(email))
+            .map_err(Error::Forbidden)
+    }
+}
+
+/// Whether `actor` may invite guests into the tenant under its `allowInvitesFrom`, as
+/// Microsoft Entra decides it: global administrators, user administrators and Guest
+/// inviters unless it is `none`; members too unless it is `adminsAndGuestInviters` or
+/// `none`; guests (who have accepted; others do not sign in) only with `everyone`. The
+/// operator at the command line always may: the setting is about the organization's own
+/// people, and the operator is who repairs it. A program may with the permission it was
+/// granted (User.Invite.All), whatever the setting (as in Entra, where the setting does
+/// not limit applications). A refusal names the setting.
+pub fn may_invite(actor: &Principal, settings: &ExternalCollaboration) -> Result<()> {
+    use AllowInvitesFrom::*;
+    let (roles, guest) = match &actor.actor {
+        Actor::Operator { .. } => return Ok(()),
+        Actor::App { .. } => return actor.require(Permission::ManageInvitations),
+        Actor::Portico => return Err(Error::AccessDenied),
+        Actor::User { roles, guest, .. } => (roles, *guest),
+    };
+    let setting = settings.allow_invites_from;
+    let inviter = roles.iter().any(|role| {
+        matches!(
+            role,
+            Role::GlobalAdministrator | Role::UserAdministrator | Role::GuestInviter
+        )
+    });
+    let allowed = match setting {
+        Everyone => true,
+        AdminsGuestInvitersAndAllMembers => inviter || !guest,
+        AdminsAndGuestInviters => inviter,
+        None => false,
+    };
+    if allowed {
+        return Ok(());
+    }
+    let tenant = &settings.tenant_name;
+    let who = match setting {
+        None => "nobody, administrators included, may invite guests".to_string(),
+        AdminsAndGuestInviters => {
+            "only global administrators, user administrators and Guest inviters may invite \
+             guests"
+                .to_string()
+        }
+        _ => format!(
+            "only members of {tenant}, Guest inviters and administrators may invite guests; \
+             guests may not"
+        ),
+    };
+    Err(Error::Forbidden(format!(
+        "{tenant}'s setting “Who may invite guests” (allowInvitesFrom: {}) says {who}. \
+         Global administrators change it under Admin → External collaboration.",
+        setting.as_str()
+    )))
+}
+
+/// Whether `actor` may invite guests into their tenant now, for showing them the way.
+///
+/// **Permissions:** anyone signed in (it says only whether they may).
+pub async fn may_invite_here(store: &Store, actor: &Principal) -> Result<bool> {
+    let settings = collaboration::read_in(&mut *store.read().await?, &actor.tenant_id).await?;
+    Ok(may_invite(actor, &settings).is_ok())
 }
 
 /// The audit event of an invitation.
@@ -307,6 +389,8 @@ async fn record_invitation(
     .await
 }
 
+/// Writes a new invitation for `user` (and its mail, when asked) inside `tx`; returns the
+/// invitation's id and link.
 async fn issue(
     tx: &mut Tx,
     inviting: &Inviting<'_>,
@@ -355,7 +439,11 @@ async fn issue(
 /// acceptance, forgets the identity it redeemed with (the next redemption may bind another)
 /// and gets a new invitation by mail. Its sessions end.
 ///
-/// **Permissions:** those who may invite guests.
+/// The new invitation is one like any other: the guest's address must be at a domain the
+/// collaboration restrictions let guests come from.
+///
+/// **Permissions:** those who manage invitations (administrators), and may invite under
+/// the tenant's `allowInvitesFrom` ([`may_invite`]).
 pub async fn reset_redemption(
     store: &Store,
     actor: &Principal,
@@ -363,8 +451,9 @@ pub async fn reset_redemption(
     base_url: &str,
     now: i64,
 ) -> Result<Invited> {
-    actor.require(Permission::InviteGuests)?;
+    actor.require(Permission::ManageInvitations)?;
     let mut tx = store.begin().await?;
+    let inviting = Inviting::read(&mut tx, actor, base_url).await?;
     let user = store::users::get(&mut *tx, &actor.tenant_id, user_id)
         .await?
         .ok_or(Error::NotFound("user"))?;
@@ -373,6 +462,7 @@ pub async fn reset_redemption(
             "Only a guest's redemption can be reset.".into(),
         ));
     }
+    inviting.permit(&user.email)?;
     store::invitations::supersede_pending(&mut *tx, &user.id).await?;
     store::invitations::set_external_state(
         &mut *tx,
@@ -389,7 +479,6 @@ pub async fn reset_redemption(
         redirect: None,
         send_email: true,
     };
-    let inviting = Inviting::read(&mut tx, actor, base_url).await?;
     let (invitation_id, redeem_url) = issue(&mut tx, &inviting, &user, link, now).await?;
     audit::record(
         &mut tx,
@@ -499,22 +588,22 @@ fn invitation_mail(email: &str, tenant: &str, inviter: &str, message: &str, link
 
 /// The tenant's invitations, newest first.
 ///
-/// **Permissions:** those who may invite guests.
+/// **Permissions:** those who manage invitations (global and user administrators).
 pub async fn list(store: &Store, actor: &Principal, now: i64) -> Result<Vec<InvitationSummary>> {
-    actor.require(Permission::InviteGuests)?;
+    actor.require(Permission::ManageInvitations)?;
     store::invitations::list(&mut *store.read().await?, &actor.tenant_id, now).await
 }
 
 /// One of the tenant's invitations.
 ///
-/// **Permissions:** those who may invite guests.
+/// **Permissions:** those who manage invitations (global and user administrators).
 pub async fn get(
     store: &Store,
     actor: &Principal,
     id: &str,
     now: i64,
 ) -> Result<Option<InvitationSummary>> {
-    actor.require(Permission::InviteGuests)?;
+    actor.require(Permission::ManageInvitations)?;
     store::invitations::get(&mut *store.read().await?, &actor.tenant_id, id, now).await
 }
 
@@ -526,9 +615,9 @@ pub async fn count(store: &Store) -> Result<i64> {
 
 /// Revokes a pending invitation: its link stops working; the guest user stays.
 ///
-/// **Permissions:** those who may invite guests.
+/// **Permissions:** those who manage invitations (global and user administrators).
 pub async fn revoke(store: &Store, actor: &Principal, id: &str, now: i64) -> Result<()> {
-    actor.require(Permission::InviteGuests)?;
+    actor.require(Permission::ManageInvitations)?;
     let mut tx = store.begin().await?;
     let invitation = store::invitations::get(&mut *tx, &actor.tenant_id, id, now)
         .await?
@@ -554,4 +643,91 @@ pub async fn revoke(store: &Store, actor: &Principal, id: &str, now: i64) -> Res
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use types::AppPermission;
+
+    fn person(roles: Vec<Role>, guest: bool) -> Principal {
+        Principal::user("t", "u", "Pat", roles, guest, None)
+    }
+
+    fn under(allow_invites_from: AllowInvitesFrom) -> ExternalCollaboration {
+        ExternalCollaboration {
+            tenant_name: "Contoso".into(),
+            allow_invites_from,
+            ..ExternalCollaboration::default()
+        }
+    }
+
+    #[test]
+    fn who_may_invite_under_each_setting() {
+        use AllowInvitesFrom::*;
+        let actors = [
+            ("member", person(vec![], false)),
+            ("accepted guest", person(vec![], true)),
+            ("guest inviter", person(vec![Role::GuestInviter], false)),
+            (
+                "guest who is a guest inviter",
+                person(vec![Role::GuestInviter], true),
+            ),
+            (
+                "user administrator",
+                person(vec![Role::UserAdministrator], false),
+            ),
+            (
+                "global administrator",
+                person(vec![Role::GlobalAdministrator], false),
+            ),
+        ];
+        // Who may, per setting, in the order of `actors`.
+        let matrix = [
+            (Everyone, [true, true, true, true, true, true]),
+            (
+                AdminsGuestInvitersAndAllMembers,
+                [true, false, true, true, true, true],
+            ),
+            (
+                AdminsAndGuestInviters,
+                [false, false, true, true, true, true],
+            ),
+            (None, [false, false, false, false, false, false]),
+        ];
+        for (setting, expected) in matrix {
+            for ((who, actor), may) in actors.iter().zip(expected) {
+                let answer = may_invite(actor, &under(setting));
+                assert_eq!(answer.is_ok(), may, "{who} under {}", setting.as_str());
+                if let Err(refused) = answer {
+                    let message = refused.to_string();
+                    assert!(
+                        message.contains(setting.as_str()) && message.contains("Contoso"),
+                        "{message}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_operator_always_may_invite_portico_never_and_a_program_by_its_grant() {
+        let none = under(AllowInvitesFrom::None);
+        assert!(may_invite(&Principal::operator("t"), &none).is_ok());
+        assert!(matches!(
+            may_invite(&Principal::portico("t"), &under(AllowInvitesFrom::Everyone)),
+            Err(Error::AccessDenied)
+        ));
+        let app = |permissions| Principal {
+            tenant_id: "t".into(),
+            actor: Actor::App {
+                app_id: "a".into(),
+                name: "Onboarding".into(),
+                permissions,
+            },
+            ip: None,
+        };
+        assert!(may_invite(&app(vec![AppPermission::UserInviteAll]), &none).is_ok());
+        assert!(may_invite(&app(vec![AppPermission::UserReadAll]), &none).is_err());
+    }
 }

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod apps;
 pub mod audit;
 pub mod auth_methods;
+pub mod collaboration;
 pub mod federation;
 pub mod flashes;
 pub mod graph;
@@ -52,6 +53,10 @@ pub enum Error {
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),
+    /// Refused by a rule the organization set (who may invite, which domains guests may
+    /// come from); the text names the rule.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("Too many attempts. Try again in {retry_after} seconds.")]
     Throttled { retry_after: i64 },
     /// Deliberately the same for an unknown account, a wrong password and a disabled user.

@@ -43,9 +43,9 @@ pub(crate) async fn enqueue(
 
 /// The tenant's newest mail, sent or waiting.
 ///
-/// **Permissions:** those who may invite guests (their mail is what is here).
+/// **Permissions:** those who manage invitations (their mail is what is here).
 pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<OutboxMail>> {
-    actor.require(Permission::InviteGuests)?;
+    actor.require(Permission::ManageInvitations)?;
     store::outbox::list(&mut *store.read().await?, &actor.tenant_id).await
 }
 

@@ -36,7 +36,7 @@ fn app_allows(granted: AppPermission, permission: Permission) -> bool {
     use Permission::*;
     matches!(
         (granted, permission),
-        (UserInviteAll | UserReadWriteAll, InviteGuests)
+        (UserInviteAll | UserReadWriteAll, ManageInvitations)
             | (UserReadAll | UserReadWriteAll, ReadUsers)
             | (UserReadWriteAll, ManageUsers)
             | (GroupReadAll | GroupMemberReadWriteAll, ReadGroups)
@@ -69,7 +69,10 @@ pub enum Permission {
     ManageApps,
     ManageRoles,
     ReadAudit,
-    InviteGuests,
+    /// See, revoke and resend the tenant's invitations and their mail, and reset a guest's
+    /// redemption. Who may *send* an invitation is a tenant setting: see
+    /// [`crate::invitations::may_invite`].
+    ManageInvitations,
     ManageIdentityProviders,
 }
 
@@ -177,7 +180,12 @@ impl Principal {
                     (GlobalAdministrator, _)
                         | (
                             UserAdministrator,
-                            ReadUsers | ManageUsers | ReadGroups | ManageGroups | ReadAudit
+                            ReadUsers
+                                | ManageUsers
+                                | ReadGroups
+                                | ManageGroups
+                                | ReadAudit
+                                | ManageInvitations
                         )
                 )
             }),
@@ -247,9 +255,9 @@ mod tests {
     #[test]
     fn an_app_may_only_what_it_was_granted() {
         let inviter = app(vec![AppPermission::UserInviteAll]);
-        assert!(inviter.may(Permission::InviteGuests));
+        assert!(inviter.may(Permission::ManageInvitations));
         assert!(!inviter.may(Permission::ManageUsers));
-        assert!(!app(vec![]).may(Permission::InviteGuests));
+        assert!(!app(vec![]).may(Permission::ManageInvitations));
         assert!(app(vec![AppPermission::AuditLogReadAll]).may(Permission::ReadAudit));
         let reader = app(vec![AppPermission::GroupReadAll]);
         assert!(reader.may(Permission::ReadGroups) && !reader.may(Permission::ManageGroups));

@@ -11,6 +11,7 @@
 //! mailbox are shared with sign-in, and after [`MAX_WRONG_CODES`] wrong codes in all the
 //! invitation is locked until an administrator sends a new one.
 
+use sqlx::SqliteConnection;
 use types::{
     ExternalState, InvitationInfo, ProofMethod, RedemptionMethod, RedemptionStatus, TicketState,
 };
@@ -55,7 +56,8 @@ fn info(ticket: &Ticket) -> InvitationInfo {
     }
 }
 
-/// What the link in a mail leads to. Changes nothing.
+/// What the link in a mail leads to. Changes nothing, but for the audit event of an
+/// invitation its organization's collaboration restrictions now refuse.
 pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketState> {
     let Some(found) =
         store::invitations::by_ticket(&mut *store.read().await?, &secrets::hash_secret(ticket))
@@ -63,6 +65,14 @@ pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketStat
     else {
         return Ok(TicketState::Unknown);
     };
+    if redeemable(&found, now)
+        && let Some(domain) = refuse_if_blocked(store, &found, now).await?
+    {
+        return Ok(TicketState::Blocked {
+            tenant_name: found.tenant_name,
+            domain,
+        });
+    }
     Ok(match found.status.as_str() {
         _ if redeemable(&found, now) => TicketState::Open(info(&found)),
         "PendingAcceptance" if found.locked => TicketState::Locked {
@@ -80,6 +90,67 @@ pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketStat
             tenant_name: found.tenant_name,
         },
     })
+}
+
+/// The domain of a pending invitation's address and the rule that refuses it, if the
+/// organization's collaboration restrictions no longer let guests come from there (they
+/// changed after it was sent). Guests who accepted before are not affected: only pending
+/// invitations come here.
+async fn blocked_by(
+    db: &mut SqliteConnection,
+    ticket: &Ticket,
+) -> Result<Option<(String, String)>> {
+    let settings = crate::collaboration::read_in(db, &ticket.tenant_id).await?;
+    let domain = crate::tenants::domain_of(&ticket.email);
+    Ok(crate::collaboration::check_domain(&settings, domain)
+        .err()
+        .map(|rule| (domain.to_string(), rule)))
+}
+
+/// Audits an attempt to redeem an invitation the collaboration restrictions refuse.
+async fn record_refusal(tx: &mut store::Tx, ticket: &Ticket, rule: &str, now: i64) -> Result<()> {
+    audit::record_by_portico(
+        tx,
+        &ticket.tenant_id,
+        now,
+        Change {
+            action: "Refuse invitation redemption",
+            target_type: "User",
+            target_id: &ticket.user_id,
+            target_name: &ticket.display_name,
+            detail: format!("{}: {rule}", ticket.email),
+        },
+    )
+    .await
+}
+
+/// The domain the collaboration restrictions now refuse a pending invitation for (see
+/// [`blocked_by`]), after auditing the attempt; nothing else changes.
+async fn refuse_if_blocked(store: &Store, ticket: &Ticket, now: i64) -> Result<Option<String>> {
+    let Some((domain, rule)) = blocked_by(&mut *store.read().await?, ticket).await? else {
+        return Ok(None);
+    };
+    let mut tx = store.begin().await?;
+    record_refusal(&mut tx, ticket, &rule, now).await?;
+    tx.commit().await?;
+    Ok(Some(domain))
+}
+
+/// What a person whose invitation the collaboration restrictions now refuse is told.
+fn blocked_message(ticket: &Ticket, domain: &str) -> String {
+    format!(
+        "{} no longer accepts guests from {domain}; ask the person who invited you.",
+        ticket.tenant_name
+    )
+}
+
+/// Refuses to start a redemption whose invitation the collaboration restrictions now refuse
+/// (see [`refuse_if_blocked`]).
+async fn still_permitted(store: &Store, ticket: &Ticket, now: i64) -> Result<()> {
+    match refuse_if_blocked(store, ticket, now).await? {
+        Some(domain) => Err(Error::Forbidden(blocked_message(ticket, &domain))),
+        None => Ok(()),
+    }
 }
 
 /// Why an account cannot be made yet, or is not how an invitation is redeemed.
@@ -100,6 +171,7 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
             .await?
             .filter(|t| redeemable(t, now))
             .ok_or(Error::InvalidLink)?;
+    still_permitted(store, &found, now).await?;
     let token = secrets::new_secret();
     let token_hash = secrets::hash_secret(&token);
     // Read before the writer is taken: the proof's reads need read connections, and the
@@ -643,6 +715,13 @@ pub async fn accept(
     let Proven { identity, methods } = proven
         .ok_or_else(|| Error::Conflict("Confirm your email address with the code first.".into()))?;
     let mut tx = store.begin().await?;
+    // Checked inside the transaction that accepts, so that a list changed a moment ago
+    // counts.
+    if let Some((domain, rule)) = blocked_by(&mut tx, &ticket).await? {
+        record_refusal(&mut tx, &ticket, &rule, now).await?;
+        tx.commit().await?;
+        return Err(Error::Forbidden(blocked_message(&ticket, &domain)));
+    }
     if !store::invitations::mark_accepted(&mut *tx, &ticket.invitation_id, now).await? {
         return Err(Error::InvalidLink);
     }

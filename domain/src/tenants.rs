@@ -91,9 +91,9 @@ async fn settings_in(db: &mut SqliteConnection, tenant_id: &str) -> Result<Tenan
 
 /// The tenant's settings for guests, and the domains its members have addresses at.
 ///
-/// **Permissions:** those who may invite guests (they read the lifetime they invite with).
+/// **Permissions:** those who manage invitations (they read the lifetime they invite with).
 pub async fn settings(store: &Store, actor: &Principal) -> Result<TenantSettings> {
-    actor.require(Permission::InviteGuests)?;
+    actor.require(Permission::ManageInvitations)?;
     settings_in(&mut *store.read().await?, &actor.tenant_id).await
 }
 

@@ -2337,3 +2337,105 @@ async fn one_address_cannot_fill_the_database_with_authorization_requests() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn resetting_a_redemption_meets_the_domain_list_and_refusals_change_nothing() {
+    use types::DomainListKind;
+    let f = fixture().await;
+    let (operator, admin_id) = tenant_with_admin(&f.store, "contoso.example").await;
+    let admin = Principal::user(
+        &operator.tenant_id,
+        &admin_id,
+        "Admin",
+        vec![Role::GlobalAdministrator],
+        false,
+        None,
+    );
+    let invited = crate::invitations::invite_guest(
+        &f.store,
+        &admin,
+        crate::invitations::InviteInput {
+            email: "ann@partner.example",
+            display_name: "Ann",
+            message: "",
+            redirect_url: "",
+            send_email: false,
+        },
+        "https://portico.example",
+        T0,
+    )
+    .await
+    .unwrap();
+    crate::collaboration::set_domains(&f.store, &admin, "partner.example", T0)
+        .await
+        .unwrap();
+
+    let reset = crate::invitations::reset_redemption(
+        &f.store,
+        &admin,
+        &invited.user.id,
+        "https://portico.example",
+        T0,
+    )
+    .await;
+    assert!(
+        matches!(&reset, Err(Error::Forbidden(m)) if m.contains("partner.example is on")),
+        "{reset:?}"
+    );
+    let invitations = crate::invitations::list(&f.store, &admin, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        invitations.len(),
+        1,
+        "no new invitation, the old one stands"
+    );
+    assert_eq!(
+        invitations[0].status,
+        types::InvitationStatus::PendingAcceptance
+    );
+
+    // Switching the kind of list without agreeing to lose it keeps it.
+    let unasked =
+        crate::collaboration::switch_list_kind(&f.store, &admin, "allow", false, T0).await;
+    assert!(matches!(unasked, Err(Error::Conflict(_))), "{unasked:?}");
+    let kept = crate::collaboration::settings(&f.store, &admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        (kept.list_kind, kept.domains.as_slice()),
+        (
+            DomainListKind::Deny,
+            ["partner.example".to_string()].as_slice()
+        )
+    );
+    // A user administrator reads the settings and changes none.
+    let user_admin = Principal::user(
+        &operator.tenant_id,
+        &admin_id,
+        "Admin",
+        vec![Role::UserAdministrator],
+        false,
+        None,
+    );
+    assert_eq!(
+        crate::collaboration::settings(&f.store, &user_admin)
+            .await
+            .unwrap(),
+        kept
+    );
+    assert!(matches!(
+        crate::collaboration::set_domains(&f.store, &user_admin, "", T0).await,
+        Err(Error::AccessDenied)
+    ));
+    assert!(matches!(
+        crate::collaboration::set_allow_invites_from(&f.store, &user_admin, "everyone", T0).await,
+        Err(Error::AccessDenied)
+    ));
+    assert_eq!(
+        crate::collaboration::settings(&f.store, &admin)
+            .await
+            .unwrap(),
+        kept
+    );
+}

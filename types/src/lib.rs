@@ -433,6 +433,12 @@ pub enum TicketState {
         tenant_name: String,
         inviter_name: String,
     },
+    /// Pending, but the organization's collaboration restrictions no longer let guests
+    /// come from the invited address's domain.
+    Blocked {
+        tenant_name: String,
+        domain: String,
+    },
     /// Accepted already: the guest goes to their apps instead.
     Accepted {
         tenant_name: String,
@@ -462,6 +468,151 @@ pub struct Organization {
     /// Whether the person is a guest there (else it is their home organization).
     pub guest: bool,
     pub current: bool,
+}
+
+/// Who may invite guests: Microsoft Entra's `allowInvitesFrom`, with its values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AllowInvitesFrom {
+    /// Members and guests (who have accepted: nobody else signs in).
+    Everyone,
+    /// Global and user administrators, Guest inviters, and every member; not guests.
+    #[default]
+    AdminsGuestInvitersAndAllMembers,
+    /// Global administrators, user administrators and Guest inviters only.
+    AdminsAndGuestInviters,
+    /// Nobody signed in, administrators included.
+    None,
+}
+
+impl AllowInvitesFrom {
+    pub const ALL: [AllowInvitesFrom; 4] = [
+        AllowInvitesFrom::Everyone,
+        AllowInvitesFrom::AdminsGuestInvitersAndAllMembers,
+        AllowInvitesFrom::AdminsAndGuestInviters,
+        AllowInvitesFrom::None,
+    ];
+
+    /// Entra's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AllowInvitesFrom::Everyone => "everyone",
+            AllowInvitesFrom::AdminsGuestInvitersAndAllMembers => {
+                "adminsGuestInvitersAndAllMembers"
+            }
+            AllowInvitesFrom::AdminsAndGuestInviters => "adminsAndGuestInviters",
+            AllowInvitesFrom::None => "none",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<AllowInvitesFrom> {
+        AllowInvitesFrom::ALL
+            .into_iter()
+            .find(|v| v.as_str() == value)
+    }
+
+    /// Who may invite, in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            AllowInvitesFrom::Everyone => "Everyone: members and guests",
+            AllowInvitesFrom::AdminsGuestInvitersAndAllMembers => {
+                "Members, Guest inviters and administrators (not guests)"
+            }
+            AllowInvitesFrom::AdminsAndGuestInviters => {
+                "Only global administrators, user administrators and Guest inviters"
+            }
+            AllowInvitesFrom::None => {
+                "Nobody, administrators included (only the operator's command line)"
+            }
+        }
+    }
+}
+
+/// What guests may see of the directory: Microsoft Entra's guest user access levels, each
+/// stored as the id of the role Entra gives guests for it (`guestUserRoleId`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GuestAccess {
+    /// Guests see what members see.
+    SameAsMembers,
+    /// Guests look up other people by name or address (no listing) and see the members
+    /// of the groups they belong to.
+    #[default]
+    Limited,
+    /// Guests see their own profile and nothing of other people.
+    Restricted,
+}
+
+impl GuestAccess {
+    pub const ALL: [GuestAccess; 3] = [
+        GuestAccess::SameAsMembers,
+        GuestAccess::Limited,
+        GuestAccess::Restricted,
+    ];
+
+    /// Entra's `guestUserRoleId` for this level.
+    pub fn role_id(self) -> &'static str {
+        match self {
+            GuestAccess::SameAsMembers => "a0b1b346-4d3e-4e8b-98f8-753987be4970",
+            GuestAccess::Limited => "10dae51f-b6af-4016-8d66-8c2a99b929b3",
+            GuestAccess::Restricted => "2af84b1e-32c8-42b7-82bc-daa82404023b",
+        }
+    }
+
+    pub fn from_role_id(id: &str) -> Option<GuestAccess> {
+        GuestAccess::ALL.into_iter().find(|g| g.role_id() == id)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            GuestAccess::SameAsMembers => "Same as members",
+            GuestAccess::Limited => "Limited",
+            GuestAccess::Restricted => "Restricted",
+        }
+    }
+}
+
+/// Whether the collaboration restrictions list the only domains guests may come from, or
+/// domains they may not come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DomainListKind {
+    /// Only the listed domains; an empty list lets nobody in.
+    Allow,
+    /// Every domain but the listed ones; an empty list (the default) lets anyone in.
+    #[default]
+    Deny,
+}
+
+impl DomainListKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainListKind::Allow => "allow",
+            DomainListKind::Deny => "deny",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<DomainListKind> {
+        [DomainListKind::Allow, DomainListKind::Deny]
+            .into_iter()
+            .find(|k| k.as_str() == value)
+    }
+
+    pub fn other(self) -> DomainListKind {
+        match self {
+            DomainListKind::Allow => DomainListKind::Deny,
+            DomainListKind::Deny => DomainListKind::Allow,
+        }
+    }
+}
+
+/// A tenant's external collaboration settings: who may invite, what guests may see, and
+/// which domains guests may come from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalCollaboration {
+    pub tenant_name: String,
+    pub allow_invites_from: AllowInvitesFrom,
+    pub guest_access: GuestAccess,
+    pub list_kind: DomainListKind,
+    /// Exact domains and `*.example.com` entries (subdomains only), in order.
+    pub domains: Vec<String>,
 }
 
 /// A tenant's settings for guests.

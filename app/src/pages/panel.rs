@@ -17,6 +17,7 @@ pub async fn access_panel_data() -> Result<AccessPanel, AppError> {
 #[component]
 pub fn Panel() -> impl IntoView {
     let panel = Resource::new(|| (), |_| access_panel_data());
+    let may_invite = Resource::new(|| (), |_| crate::pages::invite::may_invite());
     let session = crate::pages::session::use_session();
     view! {
         <Title text="My apps · Portico" />
@@ -25,7 +26,10 @@ pub fn Panel() -> impl IntoView {
                 match panel.await {
                     Ok(panel) => {
                         let me = session.me.await.ok().flatten();
-                        view! { <PanelView panel /> {me.filter(|m| m.guest).map(|me| view! { <LeaveOrganization tenant=me.tenant_name /> })} }.into_any()
+                        let may_invite = may_invite.await.unwrap_or(false);
+                        view! {
+                            {may_invite.then(|| view! { <p class="actions"><a href="/invite">"Invite a guest"</a></p> })}
+                            <PanelView panel /> {me.filter(|m| m.guest).map(|me| view! { <LeaveOrganization tenant=me.tenant_name /> })} }.into_any()
                     }
                     Err(error) => view! { <LoadError error /> }.into_any(),
                 }

@@ -191,6 +191,11 @@ pub fn Redeem() -> impl IntoView {
                             {format!("Too many wrong codes were typed for it, so it no longer works. Ask {inviter_name} at {tenant_name} to send you a new one.")}
                         </Notice>
                     }.into_any(),
+                    Ok(TicketState::Blocked { tenant_name, domain }) => view! {
+                        <Notice title="This invitation can no longer be accepted">
+                            {format!("{tenant_name} no longer accepts guests from {domain}; ask the person who invited you.")}
+                        </Notice>
+                    }.into_any(),
                     Ok(TicketState::Revoked { tenant_name }) => view! {
                         <Notice title="This invitation was withdrawn">
                             {format!("{tenant_name} withdrew it or sent a newer one. Use the newest invitation mail, or ask the person who invited you.")}

@@ -79,6 +79,11 @@ impl From<Error> for GraphError {
                 "Authorization_RequestDenied",
                 "Insufficient privileges to complete the operation.",
             ),
+            // A rule of the organization (the collaboration restrictions' list): said in
+            // its own words, which name the rule.
+            Error::Forbidden(message) => {
+                GraphError::new(403, "Authorization_RequestDenied", message)
+            }
             Error::NotFound(what) => GraphError::new(
                 404,
                 "Request_ResourceNotFound",

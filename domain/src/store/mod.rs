@@ -23,6 +23,7 @@ pub mod access;
 pub mod accounts;
 pub mod apps;
 pub mod audit;
+pub mod collaboration;
 pub mod federation;
 pub mod flashes;
 pub mod groups;

@@ -9,16 +9,17 @@ use serde_json::{Value, json};
 
 use crate::tls::{Nginx, free_port};
 
-struct Fixture {
-    portico: Portico,
+/// Contoso, with an app that has a client secret, and its global administrator signed in.
+pub(crate) struct Fixture {
+    pub(crate) portico: Portico,
     tenant: String,
     client_id: String,
     secret: String,
     /// Ada's session: a global administrator.
-    ada: String,
+    pub(crate) ada: String,
 }
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     let portico = Portico::start();
     let (tenant, _) = portico.seed_tenant(
         "Contoso",
@@ -60,7 +61,7 @@ impl Fixture {
         (status, response.json().await.expect("JSON"))
     }
 
-    async fn api_token(&self) -> String {
+    pub(crate) async fn api_token(&self) -> String {
         let (status, answer) = self.token(&format!("{}/.default", self.portico.url)).await;
         assert_eq!(status, 200, "{answer}");
         answer["access_token"]
@@ -70,7 +71,7 @@ impl Fixture {
     }
 
     /// Calls the API; (status, JSON answer or Null).
-    async fn api(
+    pub(crate) async fn api(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -99,7 +100,11 @@ impl Fixture {
     }
 
     /// Grants (`present`) or revokes a permission in the console as Ada.
-    async fn set_permission(&self, permission: &str, present: bool) -> integration::Answer {
+    pub(crate) async fn set_permission(
+        &self,
+        permission: &str,
+        present: bool,
+    ) -> integration::Answer {
         let present = present.to_string();
         self.portico
             .call(
@@ -121,7 +126,7 @@ fn claims(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON")
 }
 
-fn invitation(email: &str) -> Value {
+pub(crate) fn invitation(email: &str) -> Value {
     json!({
         "invitedUserEmailAddress": email,
         "inviteRedirectUrl": "https://wiki.contoso.example/welcome",

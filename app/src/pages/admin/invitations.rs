@@ -12,7 +12,8 @@ use crate::error::AppError;
 
 /// `send_email` is a checkbox: present when ticked.
 ///
-/// **Permissions:** global administrators (who else may invite is a tenant setting to come).
+/// **Permissions:** whom the organization's `allowInvitesFrom` lets invite (see
+/// `domain::invitations::may_invite`), to a domain its collaboration restrictions allow.
 #[leptos::server(prefix = "/fn", endpoint = "admin/invite")]
 pub async fn invite_user(
     email: String,

@@ -6,6 +6,7 @@ mod app;
 mod apps;
 mod audit;
 mod bulk;
+mod collaboration;
 mod group;
 mod groups;
 mod identities;
@@ -18,6 +19,7 @@ mod users;
 pub use app::AppPage;
 pub use apps::Apps;
 pub use audit::Audit;
+pub use collaboration::ExternalCollaborationPage;
 pub use group::GroupPage;
 pub use groups::Groups;
 pub use identities::ExternalIdentities;
@@ -73,6 +75,7 @@ fn Console(global: bool) -> impl IntoView {
                 <A href="/admin/groups">"Groups"</A>
                 {global.then(|| view! { <A href="/admin/apps">"Apps"</A> <A href="/admin/sign-ins">"Sign-ins"</A> <A href="/admin/external-identities">"External identities"</A> })}
                 <A href="/admin/invitations">"Invitations"</A>
+                <A href="/admin/external-collaboration">"External collaboration"</A>
                 <A href="/admin/outbox">"Outbox"</A>
                 <A href="/admin/audit">"Audit log"</A>
                 <A href="/admin/settings">"Settings"</A>

@@ -1,0 +1,234 @@
+//! `/admin/external-collaboration`: who may invite guests, what guests may see of the
+//! directory, and the domains guests may (or may not) come from. Global administrators
+//! change them; user administrators read them.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use types::{AllowInvitesFrom, DomainListKind, ExternalCollaboration, GuestAccess};
+
+use crate::components::{FormError, LoadError, Submit, action_error};
+use crate::error::AppError;
+
+/// The settings, and whether the caller may change them.
+///
+/// **Permissions:** global and user administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/collaboration")]
+pub async fn get_collaboration() -> Result<(ExternalCollaboration, bool), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let settings = domain::collaboration::settings(&portal.store, &principal).await?;
+    Ok((
+        settings,
+        principal.has_role(types::Role::GlobalAdministrator),
+    ))
+}
+
+/// `allow_invites_from` is Entra's value.
+///
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/collaboration/invites")]
+pub async fn set_allow_invites_from(
+    allow_invites_from: String,
+) -> Result<ExternalCollaboration, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let saved = domain::collaboration::set_allow_invites_from(
+        &portal.store,
+        &principal,
+        &allow_invites_from,
+        crate::server::now(),
+    )
+    .await?;
+    crate::server::flash("Saved who may invite guests.", None).await;
+    Ok(saved)
+}
+
+/// `guest_access` is the level's role id.
+///
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/collaboration/guest-access")]
+pub async fn set_guest_access(guest_access: String) -> Result<ExternalCollaboration, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let saved = domain::collaboration::set_guest_access(
+        &portal.store,
+        &principal,
+        &guest_access,
+        crate::server::now(),
+    )
+    .await?;
+    crate::server::flash("Saved what guests may see.", None).await;
+    Ok(saved)
+}
+
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/collaboration/domains")]
+pub async fn set_collaboration_domains(domains: String) -> Result<ExternalCollaboration, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let saved = domain::collaboration::set_domains(
+        &portal.store,
+        &principal,
+        &domains,
+        crate::server::now(),
+    )
+    .await?;
+    crate::server::flash("Saved the list of domains.", None).await;
+    Ok(saved)
+}
+
+/// `discard` is a checkbox: present when ticked.
+///
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/collaboration/switch")]
+pub async fn switch_collaboration_list(
+    kind: String,
+    discard: Option<String>,
+) -> Result<ExternalCollaboration, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let saved = domain::collaboration::switch_list_kind(
+        &portal.store,
+        &principal,
+        &kind,
+        discard.is_some(),
+        crate::server::now(),
+    )
+    .await?;
+    crate::server::flash("Switched the kind of list; it is empty now.", None).await;
+    Ok(saved)
+}
+
+#[component]
+pub fn ExternalCollaborationPage() -> impl IntoView {
+    let settings = Resource::new(|| (), |_| get_collaboration());
+    view! {
+        <Title text="External collaboration · Portico admin" />
+        <h1>"External collaboration"</h1>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok((current, editable)) => view! {
+                        {(!editable).then(|| view! { <p class="banner" role="status">"Only global administrators change these settings; you can read them."</p> })}
+                        <WhoMayInvite current=current.allow_invites_from editable />
+                        <WhatGuestsSee current=current.guest_access editable />
+                        <DomainList current editable />
+                    }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn WhoMayInvite(current: AllowInvitesFrom, editable: bool) -> impl IntoView {
+    let save = ServerAction::<SetAllowInvitesFrom>::new();
+    let error = action_error(save.value());
+    view! {
+        <section class="card" aria-labelledby="who-invites">
+            <h2 id="who-invites">"Who may invite guests"</h2>
+            <p>"Who may send invitations from this organization, here, from the access panel's Invite a guest page and through the command line's files (the operator of this Portico may always invite)."</p>
+            <ActionForm action=save>
+                <FormError error />
+                <fieldset disabled=!editable>
+                    <legend>"Guest invite restrictions (allowInvitesFrom)"</legend>
+                    {AllowInvitesFrom::ALL.into_iter().map(|value| {
+                        let id = format!("invites-{}", value.as_str());
+                        view! {
+                            <div class="field check">
+                                <input type="radio" id=id.clone() name="allow_invites_from" value=value.as_str() checked={value == current} />
+                                <label for=id>{value.label()}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <p class="hint">"The default lets members, Guest inviters and administrators invite, but not guests: the people who work with partners can bring them in without asking IT, and access does not spread from one guest to the next."</p>
+                {editable.then(|| view! { <Submit label="Save who may invite" busy_label="Saving…" pending=save.pending() /> })}
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn WhatGuestsSee(current: GuestAccess, editable: bool) -> impl IntoView {
+    let save = ServerAction::<SetGuestAccess>::new();
+    let error = action_error(save.value());
+    let explain = |level: GuestAccess| match level {
+        GuestAccess::SameAsMembers => "Guests see what members see.",
+        GuestAccess::Limited => {
+            "Guests can look up the people they work with and see who else is in their groups, but cannot list the directory."
+        }
+        GuestAccess::Restricted => {
+            "Guests see their own profile only: not other people, nor who else is in their groups."
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="guest-access">
+            <h2 id="guest-access">"What guests may see"</h2>
+            <p>"How much of this organization's people and groups guests see wherever Portico shows them."</p>
+            <ActionForm action=save>
+                <FormError error />
+                <fieldset disabled=!editable>
+                    <legend>"Guest user access"</legend>
+                    {GuestAccess::ALL.into_iter().map(|level| {
+                        let id = format!("guest-access-{}", level.role_id());
+                        view! {
+                            <div class="field check">
+                                <input type="radio" id=id.clone() name="guest_access" value=level.role_id() checked={level == current} />
+                                <label for=id>{format!("{}: {}", level.label(), explain(level))}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <p class="hint">"Limited is the default: a guest can find the people they work with, while the rest of the directory stays private."</p>
+                {editable.then(|| view! { <Submit label="Save what guests see" busy_label="Saving…" pending=save.pending() /> })}
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn DomainList(current: ExternalCollaboration, editable: bool) -> impl IntoView {
+    let save = ServerAction::<SetCollaborationDomains>::new();
+    let switch = ServerAction::<SwitchCollaborationList>::new();
+    let save_error = action_error(save.value());
+    let switch_error = action_error(switch.value());
+    let kind = current.list_kind;
+    let count = current.domains.len();
+    let (now_is, other_is) = match kind {
+        DomainListKind::Allow => (
+            "Guests may come only from the domains on this list; with the list empty, nobody can be invited.",
+            "Switch to a deny list (guests from anywhere but the domains listed)",
+        ),
+        DomainListKind::Deny => (
+            "Guests may come from anywhere except the domains on this list; with the list empty (the default), from anywhere.",
+            "Switch to an allow list (guests only from the domains listed)",
+        ),
+    };
+    view! {
+        <section class="card" aria-labelledby="restrictions">
+            <h2 id="restrictions">"Collaboration restrictions"</h2>
+            <p>{format!("This is {} list. {now_is}", if kind == DomainListKind::Allow { "an allow" } else { "a deny" })}</p>
+            <p>"Every invitation is checked against it, and so is a pending invitation when it is redeemed. Guests who have accepted already are not affected: remove them yourself if they should go."</p>
+            <ActionForm action=save>
+                <FormError error=save_error />
+                <div class="field">
+                    <label for="field-domains">"Domains (one a line)"</label>
+                    <textarea id="field-domains" name="domains" rows="6" disabled=!editable aria-describedby="field-domains-hint">{current.domains.join("\n")}</textarea>
+                    <p class="hint" id="field-domains-hint">"An exact domain (partner.example), or *.partner.example for its subdomains only: list both for both. Case does not matter; at most 1,000 domains."</p>
+                    {move || save_error.get().and_then(|e| e.field("domains")).map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                </div>
+                {editable.then(|| view! { <Submit label="Save the list" busy_label="Saving…" pending=save.pending() /> })}
+            </ActionForm>
+            {editable.then(|| view! {
+                <ActionForm action=switch>
+                    <FormError error=switch_error />
+                    <input type="hidden" name="kind" value=kind.other().as_str() />
+                    {(count > 0).then(|| view! {
+                        <div class="field check">
+                            <input type="checkbox" id="field-discard" name="discard" value="on" />
+                            <label for="field-discard">{format!("Discard the {count} domains on the list: on the other kind of list they would mean the opposite.")}</label>
+                        </div>
+                    })}
+                    <Submit label=other_is busy_label="Switching…" pending=switch.pending() class="secondary" />
+                </ActionForm>
+            })}
+        </section>
+    }
+}
