@@ -23,6 +23,11 @@ pub fn router(provider: Provider) -> Router {
         .route("/v1.0/invitations", post(create).get(list))
         .route("/v1.0/invitations/{id}", get(read).delete(revoke))
         .route("/v1.0/invitations/{id}/resend", post(resend))
+        .route("/v1.0/users", get(users))
+        .route(
+            "/v1.0/users/{id}",
+            get(user).patch(update_user).delete(delete_user),
+        )
         .route("/v1.0/groups", get(groups))
         .route("/v1.0/groups/{id}", get(group))
         .route("/v1.0/groups/{id}/members", get(group_members))
@@ -324,6 +329,60 @@ async fn add_group_member(call: Call, Path(id): Path<String>, body: Bytes) -> Re
 async fn remove_group_member(call: Call, Path((id, member)): Path<(String, String)>) -> Response {
     call.run(async |call, app| {
         domain::graph::groups::remove_member(call.store(), &app, &id, &member, now()).await?;
+        Ok(Reply::Empty)
+    })
+    .await
+}
+
+/// `GET /v1.0/users`
+async fn users(call: Call, Query(query): Query<domain::graph::Query>) -> Response {
+    call.run(async |call, app| {
+        let eventual = call.eventual();
+        Ok(ok(domain::graph::users::list(
+            call.store(),
+            &app,
+            &query,
+            eventual,
+            call.public_url(),
+        )
+        .await?))
+    })
+    .await
+}
+
+/// `GET /v1.0/users/{id}`
+async fn user(
+    call: Call,
+    Path(id): Path<String>,
+    Query(query): Query<domain::graph::Query>,
+) -> Response {
+    call.run(async |call, app| {
+        Ok(ok(domain::graph::users::get(
+            call.store(),
+            &app,
+            &id,
+            &query,
+            call.public_url(),
+        )
+        .await?))
+    })
+    .await
+}
+
+/// `PATCH /v1.0/users/{id}`
+async fn update_user(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
+    call.run(async |call, app| {
+        let change: domain::graph::users::UserChange = domain::graph::parse_body(&body)?;
+        domain::graph::users::update(call.store(), &app, &id, change, now()).await?;
+        Ok(Reply::Empty)
+    })
+    .await
+}
+
+/// `DELETE /v1.0/users/{id}`
+async fn delete_user(call: Call, Path(id): Path<String>) -> Response {
+    call.run(async |call, app| {
+        domain::graph::users::delete(call.store(), &app, &id, now()).await?;
         Ok(Reply::Empty)
     })
     .await

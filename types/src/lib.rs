@@ -40,6 +40,20 @@ pub enum ExternalState {
 }
 
 impl ExternalState {
+    /// As Graph and the store write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExternalState::PendingAcceptance => "PendingAcceptance",
+            ExternalState::Accepted => "Accepted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [ExternalState::PendingAcceptance, ExternalState::Accepted]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             ExternalState::PendingAcceptance => "Pending acceptance",

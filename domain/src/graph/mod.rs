@@ -6,6 +6,7 @@
 
 pub mod groups;
 pub mod invitations;
+pub mod users;
 
 use std::collections::HashMap;
 

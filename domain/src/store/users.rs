@@ -267,3 +267,127 @@ pub async fn member_credentials(
     .fetch_optional(db)
     .await?)
 }
+
+/// What a directory listing may ask for; every part that is set must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DirectoryFilter {
+    pub user_types: Vec<UserType>,
+    pub mails: Vec<String>,
+    pub external_states: Vec<types::ExternalState>,
+    pub display_name_prefix: Option<String>,
+    pub mail_prefix: Option<String>,
+}
+
+/// A user as the directory API shows them.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DirectoryUser {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub user_type: UserType,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub external_state: Option<types::ExternalState>,
+    /// When the guest was last invited or accepted.
+    pub state_changed_at: Option<i64>,
+    pub redeemed_identity: Option<crate::Identity>,
+}
+
+fn push_directory_filter(
+    query: &mut QueryBuilder<'_, Sqlite>,
+    tenant_id: &str,
+    filter: &DirectoryFilter,
+) {
+    query
+        .push(" WHERE u.tenant_id = ")
+        .push_bind(tenant_id.to_string());
+    let mut any_of = |column: &str, values: Vec<String>| {
+        if !values.is_empty() {
+            query.push(format!(" AND {column} IN ("));
+            let mut list = query.separated(", ");
+            for value in values {
+                list.push_bind(value);
+            }
+            query.push(")");
+        }
+    };
+    any_of(
+        "u.user_type",
+        filter
+            .user_types
+            .iter()
+            .map(|t| t.as_str().into())
+            .collect(),
+    );
+    any_of("u.email", filter.mails.clone());
+    any_of(
+        "u.external_state",
+        filter
+            .external_states
+            .iter()
+            .map(|s| s.as_str().into())
+            .collect(),
+    );
+    // Ranges on NOCASE columns: the start of a name or address, in any case.
+    for (column, prefix) in [
+        ("u.display_name", &filter.display_name_prefix),
+        ("u.email", &filter.mail_prefix),
+    ] {
+        if let Some(prefix) = prefix {
+            query
+                .push(format!(" AND {column} >= "))
+                .push_bind(prefix.clone())
+                .push(format!(" AND {column} < "))
+                .push_bind(format!("{prefix}\u{10FFFF}"));
+        }
+    }
+}
+
+const DIRECTORY_USER: &str = "SELECT u.id, u.email, u.display_name, u.user_type, u.enabled,
+        u.created_at, u.external_state, u.redeemed_identity,
+        (SELECT MAX(COALESCE(i.redeemed_at, i.created_at)) FROM invitations i
+         WHERE i.user_id = u.id) AS state_changed_at
+    FROM users u";
+
+/// One user of the tenant, as the directory API shows them.
+pub async fn directory_user(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<DirectoryUser>> {
+    Ok(sqlx::query_as(&format!(
+        "{DIRECTORY_USER} WHERE u.tenant_id = ? AND u.id = ?"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Up to `limit` users matching `filter`, in id order, after the id `after`.
+pub async fn directory_page(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    filter: &DirectoryFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<DirectoryUser>> {
+    let mut query = QueryBuilder::<Sqlite>::new(DIRECTORY_USER);
+    push_directory_filter(&mut query, tenant_id, filter);
+    if let Some(after) = after {
+        query.push(" AND u.id > ").push_bind(after.to_string());
+    }
+    query.push(" ORDER BY u.id LIMIT ").push_bind(limit);
+    Ok(query.build_query_as().fetch_all(db).await?)
+}
+
+/// How many users match `filter`.
+pub async fn directory_count(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    filter: &DirectoryFilter,
+) -> Result<i64> {
+    let mut query = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM users u");
+    push_directory_filter(&mut query, tenant_id, filter);
+    Ok(query.build_query_scalar().fetch_one(db).await?)
+}

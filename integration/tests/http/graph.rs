@@ -668,3 +668,159 @@ async fn an_app_reads_groups_in_pages_and_adds_members_by_reference() {
     let (_, members) = get(format!("groups/{design}/members")).await;
     assert_eq!(members["value"].as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn an_app_lists_guests_with_filters_and_pages_and_changes_them() {
+    let f = fixture().await;
+    assert!(f.set_permission("User.Invite.All", true).await.ok());
+    let token = f.api_token().await;
+    for email in [
+        "ann@partner.example",
+        "bob@partner.example",
+        "cy@other.example",
+    ] {
+        let (status, made) = f
+            .api(
+                reqwest::Method::POST,
+                "invitations",
+                Some(&token),
+                Some(invitation(email)),
+            )
+            .await;
+        assert_eq!(status, 201, "{made}");
+    }
+    let get = |path: &str, eventual: bool| {
+        let mut request = f
+            .portico
+            .http()
+            .get(format!("{}/v1.0/{path}", f.portico.url))
+            .bearer_auth(&token);
+        if eventual {
+            request = request.header("ConsistencyLevel", "eventual");
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    assert_eq!(get("users", false).await.0, 403, "inviting is not reading");
+    assert!(f.set_permission("User.Read.All", true).await.ok());
+
+    let (status, page) = get("users?$filter=userType eq 'Guest'&$top=2&$count=true", true).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["@odata.count"], 3);
+    assert_eq!(page["value"].as_array().map(Vec::len), Some(2));
+    // The default properties only, as Graph's; guests' principal names in the #EXT# form.
+    let first = &page["value"][0];
+    assert!(first.get("userType").is_none(), "{first}");
+    assert!(
+        first["userPrincipalName"]
+            .as_str()
+            .is_some_and(|upn| upn.ends_with("#EXT#@contoso.example")),
+        "{first}"
+    );
+    let next = page["@odata.nextLink"].as_str().expect("a second page");
+    let next = next
+        .strip_prefix(&format!("{}/v1.0/", f.portico.url))
+        .expect("here");
+    let (_, rest) = get(next, true).await;
+    assert_eq!(rest["value"].as_array().map(Vec::len), Some(1));
+    assert!(rest.get("@odata.nextLink").is_none());
+    let mut seen: Vec<String> = [&page, &rest]
+        .iter()
+        .flat_map(|p| p["value"].as_array().cloned().unwrap_or_default())
+        .map(|u| u["mail"].as_str().unwrap_or_default().to_string())
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "ann@partner.example",
+            "bob@partner.example",
+            "cy@other.example"
+        ]
+    );
+    // Without ConsistencyLevel, $count is ignored, as Graph ignores it.
+    let (_, plain) = get("users?$count=true", false).await;
+    assert!(plain.get("@odata.count").is_none());
+    assert_eq!(plain["value"].as_array().map(Vec::len), Some(4), "Ada too");
+
+    let (_, found) = get(
+        "users?$filter=startswith(mail,'b') and userType eq 'Guest'&$select=id,mail,userType,externalUserState,creationType,identities",
+        false,
+    )
+    .await;
+    let bob = &found["value"][0];
+    assert_eq!(found["value"].as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(bob["externalUserState"], "PendingAcceptance");
+    assert_eq!(bob["creationType"], "Invitation");
+    assert_eq!(bob["identities"][0]["signInType"], "userPrincipalName");
+    let bob_id = bob["id"].as_str().expect("id").to_string();
+    for bad in [
+        "users?$filter=userType ne 'Guest'",
+        "users?$filter=jobTitle eq 'x'",
+        "users?$search=\"displayName:bob\"",
+    ] {
+        let (status, refused) = get(bad, true).await;
+        assert_eq!(
+            (status, refused["error"]["code"].as_str()),
+            (400, Some("Request_UnsupportedQuery")),
+            "{bad}"
+        );
+    }
+    let (status, one) = get(
+        &format!("users/{bob_id}?$select=displayName,accountEnabled"),
+        false,
+    )
+    .await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(
+        (one["displayName"].as_str(), one["accountEnabled"].as_bool()),
+        (Some("bob"), Some(true))
+    );
+
+    // Changing takes User.ReadWrite.All.
+    let patch = |body: Value| {
+        let (f, token, path) = (&f, &token, format!("users/{bob_id}"));
+        async move {
+            f.api(reqwest::Method::PATCH, &path, Some(token), Some(body))
+                .await
+        }
+    };
+    assert_eq!(patch(json!({ "displayName": "Bob P." })).await.0, 403);
+    assert!(f.set_permission("User.ReadWrite.All", true).await.ok());
+    assert_eq!(
+        patch(json!({ "displayName": "Bob P.", "accountEnabled": false }))
+            .await
+            .0,
+        204
+    );
+    let (_, one) = get(
+        &format!("users/{bob_id}?$select=displayName,accountEnabled"),
+        false,
+    )
+    .await;
+    assert_eq!(
+        (one["displayName"].as_str(), one["accountEnabled"].as_bool()),
+        (Some("Bob P."), Some(false))
+    );
+    assert_eq!(
+        patch(json!({ "jobTitle": "x" })).await.0,
+        400,
+        "unknown properties are refused"
+    );
+    let (status, _) = f
+        .api(
+            reqwest::Method::DELETE,
+            &format!("users/{bob_id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(get(&format!("users/{bob_id}"), false).await.0, 404);
+}
