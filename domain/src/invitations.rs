@@ -37,6 +37,22 @@ pub async fn invite_guest(
     base_url: &str,
     now: i64,
 ) -> Result<Invited> {
+    let mut tx = store.begin().await?;
+    let invited = invite_guest_in(&mut tx, actor, input, base_url, now).await?;
+    tx.commit().await?;
+    Ok(invited)
+}
+
+/// [`invite_guest`] inside a transaction of the caller's, so that what the invitation is
+/// for (an owner's app or group) is given in the same commit. Every rule of inviting is
+/// checked here: whoever calls this invites on the same terms.
+pub(crate) async fn invite_guest_in(
+    tx: &mut Tx,
+    actor: &Principal,
+    input: InviteInput<'_>,
+    base_url: &str,
+    now: i64,
+) -> Result<Invited> {
     actor.require(Permission::InviteGuests)?;
     let Checked {
         email,
@@ -45,8 +61,7 @@ pub async fn invite_guest(
         redirect,
     } = check(&input)?;
 
-    let mut tx = store.begin().await?;
-    let existing = store::users::by_email(&mut *tx, &actor.tenant_id, &email).await?;
+    let existing = store::users::by_email(&mut **tx, &actor.tenant_id, &email).await?;
     let (user, resent) = match existing {
         Some(user) if user.user_type == UserType::Member => {
             return Err(Error::Conflict(format!(
@@ -59,11 +74,11 @@ pub async fn invite_guest(
             )));
         }
         Some(user) => {
-            store::invitations::supersede_pending(&mut *tx, &user.id).await?;
+            store::invitations::supersede_pending(&mut **tx, &user.id).await?;
             (user, true)
         }
         None => (
-            create_guest(&mut tx, actor, &email, &display_name, now).await?,
+            create_guest(tx, actor, &email, &display_name, now).await?,
             false,
         ),
     };
@@ -73,8 +88,8 @@ pub async fn invite_guest(
         redirect: redirect.as_deref(),
         send_email: input.send_email,
     };
-    let inviting = Inviting::read(&mut tx, actor, base_url).await?;
-    let (invitation_id, redeem_url) = issue(&mut tx, &inviting, &user, link, now).await?;
+    let inviting = Inviting::read(tx, actor, base_url).await?;
+    let (invitation_id, redeem_url) = issue(tx, &inviting, &user, link, now).await?;
     let detail = format!(
         "{email}{}{}",
         if resent {
@@ -88,8 +103,7 @@ pub async fn invite_guest(
             "; no mail"
         }
     );
-    record_invitation(&mut tx, actor, &user, detail, now).await?;
-    tx.commit().await?;
+    record_invitation(tx, actor, &user, detail, now).await?;
     Ok(Invited {
         user,
         invitation_id,

@@ -2337,3 +2337,5 @@ async fn one_address_cannot_fill_the_database_with_authorization_requests() {
             .is_some()
     );
 }
+
+mod owners;
