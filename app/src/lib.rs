@@ -18,8 +18,8 @@ use pages::admin::{
     Settings, SignIns, UserPage, Users,
 };
 use pages::{
-    Account, Continue, Depart, NotFound, Panel, Redeem, RedeemAccount, RedeemCode, RedeemConsent,
-    RedeemDeclined, Setup, SignIn, SignInWithCode,
+    Account, Continue, Depart, Manage, NotFound, Panel, Redeem, RedeemAccount, RedeemCode,
+    RedeemConsent, RedeemDeclined, Setup, SignIn, SignInWithCode,
 };
 
 /// The HTML document around every page.
@@ -89,6 +89,7 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/redeem/code") view=RedeemCode ssr=SsrMode::Async />
                     <Route path=path!("/redeem/account") view=RedeemAccount ssr=SsrMode::Async />
                     <Route path=path!("/account") view=Account ssr=SsrMode::Async />
+                    <Route path=path!("/manage/:kind/:id") view=Manage ssr=SsrMode::Async />
                     <Route path=path!("/redeem/consent") view=RedeemConsent ssr=SsrMode::Async />
                     <Route path=path!("/redeem/declined") view=RedeemDeclined ssr=SsrMode::Async />
                     <ParentRoute path=path!("/admin") view=AdminLayout ssr=SsrMode::Async>

@@ -3,6 +3,7 @@
 mod account;
 pub mod admin;
 mod continue_page;
+mod manage;
 mod not_found;
 mod panel;
 pub mod passkey;
@@ -13,6 +14,7 @@ mod signin;
 
 pub use account::Account;
 pub use continue_page::{Continue, Depart, continue_to, decode_hex, hex, local_path};
+pub use manage::Manage;
 pub use not_found::NotFound;
 pub use panel::Panel;
 pub use redeem::{Redeem, RedeemAccount, RedeemCode, RedeemConsent, RedeemDeclined};

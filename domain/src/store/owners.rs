@@ -359,7 +359,7 @@ pub async fn requests_of(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<V
                 coalesce(a.name, g.name) AS name, r.state, r.created_at
            FROM access_requests r
            LEFT JOIN apps a ON a.id = r.app_id LEFT JOIN groups g ON g.id = r.group_id
-          WHERE r.user_id = ? ORDER BY r.created_at DESC, r.id LIMIT 20",
+          WHERE r.user_id = ? ORDER BY r.created_at DESC, r.rowid DESC LIMIT 20",
     )
     .bind(user_id)
     .fetch_all(db)

@@ -7,4 +7,5 @@ mod federation;
 mod invitations;
 mod mail;
 mod oidc;
+mod owners;
 mod security;
