@@ -16,7 +16,7 @@ use crate::{Error, Principal, Result, Store, validate};
 
 /// Who loses access to an app or a group: a user, or (for an app) a group it is given to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Holder<'a> {
+pub enum Grantee<'a> {
     User(&'a str),
     Group(&'a str),
 }
@@ -200,13 +200,13 @@ pub async fn remove(
     store: &Store,
     actor: &Principal,
     object: Object<'_>,
-    holder: Holder<'_>,
+    grantee: Grantee<'_>,
     now: i64,
 ) -> Result<()> {
     let mut tx = store.begin().await?;
     let found = require_owner(&mut tx, actor, object).await?;
-    let (removed, who) = match (object.kind, holder) {
-        (_, Holder::User(user_id)) => {
+    let (removed, who) = match (object.kind, grantee) {
+        (_, Grantee::User(user_id)) => {
             let user = store::users::get(&mut *tx, &actor.tenant_id, user_id)
                 .await?
                 .ok_or(Error::NotFound("user"))?;
@@ -227,7 +227,7 @@ pub async fn remove(
             };
             (removed, format!("{} ({})", user.display_name, user.email))
         }
-        (ObjectKind::App, Holder::Group(group_id)) => {
+        (ObjectKind::App, Grantee::Group(group_id)) => {
             let group = store::groups::get(&mut *tx, &actor.tenant_id, group_id)
                 .await?
                 .ok_or(Error::NotFound("group"))?;
@@ -236,7 +236,7 @@ pub async fn remove(
                     .await?;
             (removed, format!("group {}", group.name))
         }
-        (ObjectKind::Group, Holder::Group(_)) => {
+        (ObjectKind::Group, Grantee::Group(_)) => {
             return Err(Error::Conflict("A group has no groups as members.".into()));
         }
     };

@@ -71,19 +71,19 @@ pub async fn remove_holder(
     user: Option<String>,
     group: Option<String>,
 ) -> Result<(), AppError> {
-    use domain::owners::Holder;
+    use domain::owners::Grantee;
     let (portal, principal) = crate::server::principal().await?;
     let object = object(&kind, &id)?;
-    let holder = match (&user, &group) {
-        (Some(user), None) => Holder::User(user),
-        (None, Some(group)) => Holder::Group(group),
+    let grantee = match (&user, &group) {
+        (Some(user), None) => Grantee::User(user),
+        (None, Some(group)) => Grantee::Group(group),
         _ => return Err(AppError::Refused("Choose one user or one group.".into())),
     };
     domain::owners::remove(
         &portal.store,
         &principal,
         object,
-        holder,
+        grantee,
         crate::server::now(),
     )
     .await?;

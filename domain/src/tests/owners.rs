@@ -5,7 +5,7 @@ use types::{ExternalState, InvitationStatus, JoinPolicy, ObjectKind, RequestStat
 use super::{T0, fixture, member, tenant_with_admin};
 use crate::apps::{AppInput, Assignee};
 use crate::groups::Link;
-use crate::owners::{Holder, Object};
+use crate::owners::{Grantee, Object};
 use crate::requests::Joining;
 use crate::{Error, Principal, Store};
 
@@ -213,7 +213,7 @@ async fn an_owner_is_refused_every_operation_on_what_they_do_not_own_and_nothing
             &f.store,
             &o.olive,
             object,
-            Holder::User(&invited.user.id),
+            Grantee::User(&invited.user.id),
             T0,
         )
         .await;
@@ -344,7 +344,7 @@ async fn an_owner_adds_a_user_of_the_tenant_sees_them_and_removes_them() {
             .unwrap();
         assert_eq!(managed.users.len(), 1);
         assert_eq!(managed.users[0].state_label(), "Member");
-        crate::owners::remove(&f.store, &o.olive, object, Holder::User(&o.max), T0)
+        crate::owners::remove(&f.store, &o.olive, object, Grantee::User(&o.max), T0)
             .await
             .unwrap();
         let managed = crate::owners::manage(&f.store, &o.olive, object, T0)
@@ -352,7 +352,7 @@ async fn an_owner_adds_a_user_of_the_tenant_sees_them_and_removes_them() {
             .unwrap();
         assert!(managed.users.is_empty());
         let gone =
-            crate::owners::remove(&f.store, &o.olive, object, Holder::User(&o.max), T0).await;
+            crate::owners::remove(&f.store, &o.olive, object, Grantee::User(&o.max), T0).await;
         assert!(matches!(gone, Err(Error::Conflict(_))), "{gone:?}");
     }
     let events = crate::audit::list(&f.store, &o.operator, &Default::default(), 0, 4)
@@ -588,7 +588,7 @@ async fn join_requests_follow_the_group_setting_and_the_owner_decides() {
         &f.store,
         &o.olive,
         group_object(&o.design),
-        Holder::User(&o.max),
+        Grantee::User(&o.max),
         T0,
     )
     .await
