@@ -377,9 +377,9 @@ impl JoinPolicy {
 
     pub fn label(self) -> &'static str {
         match self {
-            JoinPolicy::Closed => "Closed: only owners and administrators add people",
-            JoinPolicy::OwnerApproval => "Owner approval: members ask, an owner decides",
-            JoinPolicy::Open => "Open: members join at once",
+            JoinPolicy::Closed => "Closed — only owners and administrators add people",
+            JoinPolicy::OwnerApproval => "Owner approval — members ask, an owner decides",
+            JoinPolicy::Open => "Open — members join at once",
         }
     }
 }

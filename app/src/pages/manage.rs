@@ -291,7 +291,7 @@ fn UserRow(user: Holder, actions: Actions, target: Target) -> impl IntoView {
             <span class="muted">{user.email.clone()}</span>
             <span class="badge">{state}</span>
             <details class="confirm">
-                <summary aria-label=format!("Remove {}…", user.display_name)>"Remove…"</summary>
+                <summary>{format!("Remove {}…", user.display_name)}</summary>
                 <p>{warning}</p>
                 <ActionForm action=actions.remove>
                     <TargetFields target />
@@ -315,7 +315,7 @@ fn GroupRow(group: GroupRef, actions: Actions, target: Target) -> impl IntoView 
             <strong>{group.name.clone()}</strong>
             <span class="badge">"Group"</span>
             <details class="confirm">
-                <summary aria-label=format!("Remove group {}…", group.name)>"Remove…"</summary>
+                <summary>{format!("Remove group {}…", group.name)}</summary>
                 <p>{warning}</p>
                 <ActionForm action=actions.remove>
                     <TargetFields target />
@@ -330,20 +330,21 @@ fn GroupRow(group: GroupRef, actions: Actions, target: Target) -> impl IntoView 
 #[component]
 fn Requests(requests: Vec<AccessRequest>, actions: Actions, target: Target) -> impl IntoView {
     let object_name = target.get_value().2;
-    let none = requests.is_empty();
-    view! {
-        <section class="card" aria-labelledby="requests-title">
-            <h2 id="requests-title">"Requests waiting"</h2>
-            <FormError error=action_error(actions.decide.value()) />
-            {none.then(|| view! { <p class="empty">"No requests are waiting for you."</p> })}
-            <ul class="rows">
-                {requests.into_iter().map(|request| {
-                    let object_name = object_name.clone();
-                    view! { <RequestRow request object_name decide=actions.decide /> }
-                }).collect_view()}
-            </ul>
-        </section>
-    }
+    // Shown only when a request waits: most apps and groups take none.
+    (!requests.is_empty()).then(|| {
+        view! {
+            <section class="card" aria-labelledby="requests-title">
+                <h2 id="requests-title">"Requests waiting"</h2>
+                <FormError error=action_error(actions.decide.value()) />
+                <ul class="rows">
+                    {requests.into_iter().map(|request| {
+                        let object_name = object_name.clone();
+                        view! { <RequestRow request object_name decide=actions.decide /> }
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+    })
 }
 
 #[component]
@@ -390,7 +391,7 @@ fn RequestRow(
                     <button type="submit" class="primary">{approve_label}</button>
                 </ActionForm>
                 <details class="confirm">
-                    <summary aria-label=deny_summary>"Deny…"</summary>
+                    <summary>{deny_summary}</summary>
                     <p>{deny_text}</p>
                     <ActionForm action=decide>
                         <input type="hidden" name="request" value=deny_id />
@@ -407,11 +408,11 @@ fn RequestRow(
 fn InvitationRow(invitation: InvitationSummary, actions: Actions, target: Target) -> impl IntoView {
     let email = invitation.email.clone();
     let resend_label = format!("Send again to {email}");
-    let revoke_summary = format!("Revoke the invitation of {email}…");
+    let revoke_summary = format!("Revoke the invitation to {email}…");
     let revoke_text = format!(
         "The link in the mail to {email} stops working. They stay on the list until you remove them."
     );
-    let revoke_label = format!("Revoke the invitation of {email}");
+    let revoke_label = format!("Revoke the invitation to {email}");
     let (resend_id, revoke_id) = (invitation.id.clone(), invitation.id);
     view! {
         <li>
@@ -425,7 +426,7 @@ fn InvitationRow(invitation: InvitationSummary, actions: Actions, target: Target
                     <button type="submit" class="secondary" aria-label=resend_label>"Send again"</button>
                 </ActionForm>
                 <details class="confirm">
-                    <summary aria-label=revoke_summary>"Revoke…"</summary>
+                    <summary>{revoke_summary}</summary>
                     <p>{revoke_text}</p>
                     <ActionForm action=actions.revoke>
                         <TargetFields target />
