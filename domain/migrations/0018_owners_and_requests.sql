@@ -30,3 +30,7 @@ CREATE INDEX access_requests_by_group ON access_requests (group_id, state) WHERE
 CREATE INDEX access_requests_by_user ON access_requests (user_id, created_at DESC);
 -- Owners look up their pending invitations by inviter.
 CREATE INDEX invitations_by_inviter ON invitations (inviter_id) WHERE inviter_id IS NOT NULL;
+-- The access panel finds what a person owns, and what the tenant offers to ask for.
+CREATE INDEX app_owners_by_user ON app_owners (user_id);
+CREATE INDEX groups_taking_requests ON groups (tenant_id) WHERE join_policy <> 'Closed';
+CREATE INDEX apps_requestable ON apps (tenant_id) WHERE requestable = 1;

@@ -14,14 +14,6 @@ pub async fn panel(store: &Store, actor: &Principal) -> Result<AccessPanel> {
     let Actor::User { user_id, guest, .. } = &actor.actor else {
         return Err(Error::NotAuthenticated);
     };
-    let tenant_id = &actor.tenant_id;
-    let mut db = store.read().await?;
-    let mut panel = store::access::panel(&mut *db, tenant_id, user_id).await?;
-    panel.owned = store::owners::owned(&mut *db, tenant_id, user_id).await?;
-    panel.requests = store::owners::requests_of(&mut *db, user_id).await?;
-    if !guest {
-        panel.joinable = store::owners::joinable(&mut *db, tenant_id, user_id).await?;
-        panel.requestable = store::owners::requestable_apps(&mut *db, tenant_id, user_id).await?;
-    }
-    Ok(panel)
+    // Guests do not browse the tenant's groups and apps, so they are offered none to ask for.
+    store::access::panel(&mut *store.read().await?, &actor.tenant_id, user_id, !guest).await
 }

@@ -2,10 +2,7 @@
 //! access to them) and for requests to join a group or to use an app.
 
 use sqlx::SqliteExecutor;
-use types::{
-    AccessRequest, AppRef, Holder, JoinPolicy, JoinableGroup, MyRequest, ObjectKind, OwnedRef,
-    RequestState,
-};
+use types::{AccessRequest, Holder, JoinPolicy, ObjectKind, RequestState};
 
 use crate::Result;
 
@@ -79,32 +76,6 @@ pub async fn is_owner(
         .fetch_one(db)
         .await?;
     Ok(owner)
-}
-
-/// The apps and groups a user owns, apps first, each by name, with the number of requests
-/// waiting for an owner.
-pub async fn owned(
-    db: impl SqliteExecutor<'_>,
-    tenant_id: &str,
-    user_id: &str,
-) -> Result<Vec<OwnedRef>> {
-    Ok(sqlx::query_as(
-        "SELECT 'App' AS kind, a.id, a.name,
-                (SELECT COUNT(*) FROM access_requests r WHERE r.app_id = a.id AND r.state = 'Pending')
-                    AS pending_requests
-           FROM app_owners o JOIN apps a ON a.id = o.app_id
-          WHERE o.user_id = ?2 AND a.tenant_id = ?1
-         UNION ALL
-         SELECT 'Group', g.id, g.name,
-                (SELECT COUNT(*) FROM access_requests r WHERE r.group_id = g.id AND r.state = 'Pending')
-           FROM group_owners o JOIN groups g ON g.id = o.group_id
-          WHERE o.user_id = ?2 AND g.tenant_id = ?1
-         ORDER BY 1, 3 COLLATE NOCASE, 2",
-    )
-    .bind(tenant_id)
-    .bind(user_id)
-    .fetch_all(db)
-    .await?)
 }
 
 /// The users given the app directly, or the group's members.
@@ -218,48 +189,6 @@ pub async fn set_requestable(
     Ok(())
 }
 
-/// Groups that take requests, which the user is not in and has not asked to join yet.
-pub async fn joinable(
-    db: impl SqliteExecutor<'_>,
-    tenant_id: &str,
-    user_id: &str,
-) -> Result<Vec<JoinableGroup>> {
-    Ok(sqlx::query_as(
-        "SELECT g.id, g.name, g.description, g.join_policy FROM groups g
-          WHERE g.tenant_id = ?1 AND g.join_policy <> 'Closed'
-            AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.user_id = ?2)
-            AND NOT EXISTS (SELECT 1 FROM access_requests r
-                             WHERE r.group_id = g.id AND r.user_id = ?2 AND r.state = 'Pending')
-          ORDER BY g.name COLLATE NOCASE, g.id",
-    )
-    .bind(tenant_id)
-    .bind(user_id)
-    .fetch_all(db)
-    .await?)
-}
-
-/// Requestable apps the user cannot open and has not asked for yet.
-pub async fn requestable_apps(
-    db: impl SqliteExecutor<'_>,
-    tenant_id: &str,
-    user_id: &str,
-) -> Result<Vec<AppRef>> {
-    Ok(sqlx::query_as(
-        "SELECT a.id, a.name FROM apps a
-          WHERE a.tenant_id = ?1 AND a.requestable = 1 AND a.assignment_required = 1
-            AND NOT EXISTS (SELECT 1 FROM app_assignments s WHERE s.app_id = a.id AND s.user_id = ?2)
-            AND NOT EXISTS (SELECT 1 FROM app_assignments s JOIN group_members m ON m.group_id = s.group_id
-                             WHERE s.app_id = a.id AND m.user_id = ?2)
-            AND NOT EXISTS (SELECT 1 FROM access_requests r
-                             WHERE r.app_id = a.id AND r.user_id = ?2 AND r.state = 'Pending')
-          ORDER BY a.name COLLATE NOCASE, a.id",
-    )
-    .bind(tenant_id)
-    .bind(user_id)
-    .fetch_all(db)
-    .await?)
-}
-
 /// Files a request; a conflict (unique violation) when one is waiting already.
 pub async fn insert_request(
     db: impl SqliteExecutor<'_>,
@@ -350,18 +279,4 @@ pub async fn pending_requests(
         object.column()
     );
     Ok(sqlx::query_as(&sql).bind(object.id).fetch_all(db).await?)
-}
-
-/// A user's own requests, newest first (the latest 20).
-pub async fn requests_of(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<Vec<MyRequest>> {
-    Ok(sqlx::query_as(
-        "SELECT r.id, iif(r.app_id IS NULL, 'Group', 'App') AS kind,
-                coalesce(a.name, g.name) AS name, r.state, r.created_at
-           FROM access_requests r
-           LEFT JOIN apps a ON a.id = r.app_id LEFT JOIN groups g ON g.id = r.group_id
-          WHERE r.user_id = ? ORDER BY r.created_at DESC, r.rowid DESC LIMIT 20",
-    )
-    .bind(user_id)
-    .fetch_all(db)
-    .await?)
 }
