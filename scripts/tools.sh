@@ -92,6 +92,25 @@ ensure_aiosmtpd() {
   fi
 }
 
+# Microsoft's own client libraries (MSAL through azure-identity, and the Graph SDK for
+# Python), at pinned versions in a virtual environment of their own, for the tests that
+# drive Portico's Graph-compatible API with them.
+GRAPH_SDK_PACKAGES="msgraph-sdk==1.65.0 azure-identity==1.27.0 msal==1.39.0"
+ensure_graph_sdk() {
+  local venv="$TOOLS/graph-sdk" want have
+  want=$(echo "$GRAPH_SDK_PACKAGES" | tr ' ' '\n' | sort | tr '\n' ' ')
+  have=$(cat "$venv/.installed" 2>/dev/null || true)
+  if [ "$have" != "$want" ] || ! "$venv/bin/python" -c "import msgraph, azure.identity, msal" 2>/dev/null; then
+    say "Installing Microsoft's Graph SDK and MSAL for Python (for the API tests)"
+    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; } \
+      || die "python3 could not make a virtual environment"
+    # shellcheck disable=SC2086
+    "$venv/bin/pip" install --quiet $GRAPH_SDK_PACKAGES || die "pip could not install $GRAPH_SDK_PACKAGES"
+    echo "$want" > "$venv/.installed"
+  fi
+  export PORTICO_GRAPH_PYTHON="$venv/bin/python"
+}
+
 ensure_build_tools() {
   ensure_rust
   ensure_cargo_leptos

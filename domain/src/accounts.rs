@@ -8,13 +8,13 @@ use types::AccountOverview;
 use crate::audit::{self, Change};
 use crate::sessions::SignedIn;
 use crate::store::{self, accounts::Account};
-use crate::{Error, Result, Store};
+use crate::{Error, Identity, Result, Store};
 
 /// How recent a sign-in must be to change how the account signs in, in seconds.
 pub const RECENT_SIGN_IN: i64 = 900;
 
-pub(crate) fn identity(account_id: &str) -> String {
-    format!("account:{account_id}")
+pub(crate) fn identity(account_id: &str) -> Identity {
+    Identity::Account(account_id.into())
 }
 
 pub(crate) async fn by_email(store: &Store, email: &str) -> Result<Option<Account>> {
@@ -27,10 +27,10 @@ pub(crate) async fn by_email(store: &Store, email: &str) -> Result<Option<Accoun
 pub(crate) async fn identity_of_address(
     db: impl sqlx::SqliteExecutor<'_>,
     email: &str,
-) -> Result<String> {
+) -> Result<Identity> {
     Ok(match store::accounts::by_email(db, email).await? {
         Some(account) => identity(&account.id),
-        None => format!("email:{email}"),
+        None => Identity::Email(email.into()),
     })
 }
 
@@ -38,8 +38,8 @@ pub(crate) async fn identity_of_address(
 pub(crate) fn account_of(signed_in: &SignedIn) -> Result<String> {
     signed_in
         .identity
-        .as_deref()
-        .and_then(|i| i.strip_prefix("account:"))
+        .as_ref()
+        .and_then(Identity::account)
         .map(str::to_string)
         .ok_or(Error::AccessDenied)
 }
@@ -179,7 +179,8 @@ pub(crate) async fn create_in(
             )
         })?;
     let account = identity(id);
-    store::accounts::adopt_address_identity(&mut **tx, &ticket.email, &account, now).await?;
+    let address = Identity::Email(ticket.email.clone());
+    store::accounts::adopt_identity(&mut **tx, &address, &account, now).await?;
     // A code mailed to the address proved it; the new credential proves nothing yet.
     let methods =
         crate::auth_methods::AuthMethods::from(crate::auth_methods::AuthMethod::MailedCode);

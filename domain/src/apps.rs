@@ -1,7 +1,7 @@
 //! Apps: the corporate applications people open from the access panel, who owns them and
 //! who they are assigned to.
 
-use types::{AppDetail, AppSummary};
+use types::{AppDetail, AppPermission, AppSummary};
 
 use crate::audit::{self, Change};
 use crate::store;
@@ -66,6 +66,7 @@ pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<AppDetail
         requestable: store::owners::requestable(&mut *db, &actor.tenant_id, id)
             .await?
             .unwrap_or_default(),
+        api_permissions: store::apps::permissions(&mut *db, id).await?,
         owners: store::apps::owners(&mut *db, id).await?,
         assigned_users: store::apps::assigned_users(&mut *db, id).await?,
         assigned_groups: store::apps::assigned_groups(&mut *db, id).await?,
@@ -295,6 +296,51 @@ pub async fn set_requestable(
         },
     )
     .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Grants the app an application permission (what it may do as itself, with its own
+/// credentials), or takes it back. Takes effect at the app's next request: each request
+/// checks what the app holds then, whatever its token says.
+///
+/// **Permissions:** whoever may manage roles (global administrators): a program with
+/// these permissions acts like an administrator.
+pub async fn set_api_permission(
+    store: &Store,
+    actor: &Principal,
+    app_id: &str,
+    permission: AppPermission,
+    present: bool,
+    now: i64,
+) -> Result<()> {
+    actor.require(Permission::ManageRoles)?;
+    let mut tx = store.begin().await?;
+    let app = find(&mut *tx, actor, app_id).await?;
+    let changed = if present {
+        store::apps::grant(&mut *tx, app_id, permission, now).await?
+    } else {
+        store::apps::revoke(&mut *tx, app_id, permission).await?
+    };
+    if changed {
+        audit::record(
+            &mut tx,
+            actor,
+            now,
+            Change {
+                action: if present {
+                    "Grant application permission"
+                } else {
+                    "Revoke application permission"
+                },
+                target_type: "App",
+                target_id: app_id,
+                target_name: &app.name,
+                detail: permission.as_str().into(),
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -36,7 +36,7 @@ use crate::principal::Permission;
 use crate::sessions::{self, Client, OpenedSession, SessionPolicy};
 use crate::store::{self, federation::Provider};
 use crate::vault::Vault;
-use crate::{Error, Principal, Result, Store, redemption, secrets, validate};
+use crate::{Error, Identity, Principal, Result, Store, redemption, secrets, validate};
 
 /// How long a trip to a provider may take, in seconds.
 pub const REQUEST_LIFETIME: i64 = 600;
@@ -961,16 +961,11 @@ fn unreachable_provider(provider: &Provider) -> Error {
     ))
 }
 
-/// Whether an identity is one a partner's provider vouched for (`oidc:<issuer>#<subject>`).
-pub(crate) fn is_federated(identity: &str) -> bool {
-    identity.starts_with("oidc:")
-}
-
 /// What a provider said about the person, once every check passed.
 #[derive(Clone, Debug)]
 pub(crate) struct Vouched {
     /// `oidc:<issuer>#<subject>`.
-    pub identity: String,
+    pub identity: Identity,
     pub provider_name: String,
     pub email: Option<String>,
     pub email_verified: bool,
@@ -1174,7 +1169,10 @@ async fn exchange(
         email_verified = info.email_verified().unwrap_or(false);
     }
     Ok(Vouched {
-        identity: format!("oidc:{}#{}", provider.issuer, claims.subject().as_str()),
+        identity: Identity::Oidc {
+            issuer: provider.issuer.clone(),
+            subject: claims.subject().as_str().into(),
+        },
         provider_name: provider.name.clone(),
         email,
         email_verified,

@@ -519,6 +519,25 @@ pub async fn list(store: &Store, actor: &Principal, now: i64) -> Result<Vec<Invi
     store::invitations::list(&mut *store.read().await?, &actor.tenant_id, now).await
 }
 
+/// One of the tenant's invitations.
+///
+/// **Permissions:** those who may invite guests.
+pub async fn get(
+    store: &Store,
+    actor: &Principal,
+    id: &str,
+    now: i64,
+) -> Result<Option<InvitationSummary>> {
+    actor.require(Permission::InviteGuests)?;
+    store::invitations::get(&mut *store.read().await?, &actor.tenant_id, id, now).await
+}
+
+/// How many invitations every tenant has made and still keeps, whatever their state
+/// (those of deleted guests go with them): for the operator's figures.
+pub async fn count(store: &Store) -> Result<i64> {
+    store::invitations::count(&mut *store.read().await?).await
+}
+
 /// Revokes a pending invitation: its link stops working; the guest user stays.
 ///
 /// **Permissions:** those who may invite guests.

@@ -10,7 +10,9 @@ pub mod audit;
 pub mod auth_methods;
 pub mod federation;
 pub mod flashes;
+pub mod graph;
 pub mod groups;
+mod identity;
 pub mod invitations;
 pub mod oidc;
 pub mod organizations;
@@ -32,7 +34,8 @@ pub mod users;
 pub mod validate;
 pub mod vault;
 
-pub use principal::{Actor, AppPermission, Permission, Principal};
+pub use identity::Identity;
+pub use principal::{Actor, Permission, Principal};
 pub use store::Store;
 pub use types;
 

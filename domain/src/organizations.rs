@@ -7,7 +7,7 @@ use crate::auth_methods::{AuthMethod, AuthMethods};
 use crate::outbox::{self, Mail, escape_html};
 use crate::sessions::{self, Client, OpenedSession, SessionPolicy, SignedIn};
 use crate::store::Tx;
-use crate::{Error, Result, Store, secrets, store, validate};
+use crate::{Error, Identity, Result, Store, secrets, store, validate};
 
 pub const CODE_LIFETIME: i64 = 600;
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -145,16 +145,6 @@ pub async fn verify_sign_in_code(
     Ok(opened)
 }
 
-/// The member id of a member's own identity (`member:<id>`).
-pub(crate) fn member_of(identity: &str) -> Option<&str> {
-    identity.strip_prefix("member:")
-}
-
-/// A member's own identity, the one [`member_of`] reads.
-pub(crate) fn member_identity(member_id: &str) -> String {
-    format!("member:{member_id}")
-}
-
 /// Whether a session of `identity`, now in the organization `current`, reaches the
 /// organization `place` (the person may switch there, and its apps take the session).
 /// An identity from a partner's provider (`oidc:<issuer>#<subject>`) reaches only the
@@ -163,9 +153,9 @@ pub(crate) fn member_identity(member_id: &str) -> String {
 /// that organization's client alone, and another organization that registered the same
 /// provider needs a sign-in through its own registration. A member's, an account's or an
 /// address's identity reaches every organization it redeemed into.
-pub(crate) fn reaches(identity: Option<&str>, current: &str, place: &str) -> bool {
+pub(crate) fn reaches(identity: Option<&Identity>, current: &str, place: &str) -> bool {
     match identity {
-        Some(identity) if crate::federation::is_federated(identity) => place == current,
+        Some(identity) if identity.is_federated() => place == current,
         _ => true,
     }
 }

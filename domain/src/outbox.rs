@@ -57,6 +57,20 @@ pub async fn list_for_operator(store: &Store, limit: i64) -> Result<Vec<OutboxMa
 
 pub use crate::store::outbox::Due;
 
+/// Mail waiting to leave.
+#[derive(Clone, Copy, Debug)]
+pub struct Backlog {
+    pub unsent: i64,
+    /// Of those, the mail whose delivery failed at least once.
+    pub failing: i64,
+}
+
+/// The mail waiting to leave, every tenant's: for the operator's figures.
+pub async fn backlog(store: &Store) -> Result<Backlog> {
+    let (unsent, failing) = store::outbox::backlog(&mut *store.read().await?).await?;
+    Ok(Backlog { unsent, failing })
+}
+
 /// How long a claimed mail is reserved for the worker that claimed it.
 pub const LEASE: i64 = 120;
 

@@ -1,7 +1,7 @@
 //! Who is acting, in which tenant, and what they may do there.
 
 use crate::{Error, Result};
-use types::{ActorKind, Role};
+use types::{ActorKind, AppPermission, Role};
 
 /// Who acts. Every change names one, and the audit trail records which kind it was: a
 /// program is never taken for the operator, nor Portico's own rules for a person.
@@ -30,60 +30,18 @@ pub enum Actor {
     Portico,
 }
 
-/// An application permission an administrator can grant a program, named as Microsoft
-/// Graph names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AppPermission {
-    UserInviteAll,
-    UserReadAll,
-    UserReadWriteAll,
-    GroupReadAll,
-    GroupMemberReadWriteAll,
-    AppRoleAssignmentReadWriteAll,
-    AuditLogReadAll,
-}
-
-impl AppPermission {
-    pub const ALL: [AppPermission; 7] = [
-        AppPermission::UserInviteAll,
-        AppPermission::UserReadAll,
-        AppPermission::UserReadWriteAll,
-        AppPermission::GroupReadAll,
-        AppPermission::GroupMemberReadWriteAll,
-        AppPermission::AppRoleAssignmentReadWriteAll,
-        AppPermission::AuditLogReadAll,
-    ];
-
-    /// The name tokens carry in their `roles` claim.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppPermission::UserInviteAll => "User.Invite.All",
-            AppPermission::UserReadAll => "User.Read.All",
-            AppPermission::UserReadWriteAll => "User.ReadWrite.All",
-            AppPermission::GroupReadAll => "Group.Read.All",
-            AppPermission::GroupMemberReadWriteAll => "GroupMember.ReadWrite.All",
-            AppPermission::AppRoleAssignmentReadWriteAll => "AppRoleAssignment.ReadWrite.All",
-            AppPermission::AuditLogReadAll => "AuditLog.Read.All",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<AppPermission> {
-        AppPermission::ALL.into_iter().find(|p| p.as_str() == name)
-    }
-
-    /// Whether this permission allows what an operation needs.
-    fn allows(self, permission: Permission) -> bool {
-        use AppPermission::*;
-        use Permission::*;
-        matches!(
-            (self, permission),
-            (UserInviteAll | UserReadWriteAll, InviteGuests)
-                | (UserReadWriteAll, ManageUsers)
-                | (GroupMemberReadWriteAll, ManageGroups)
-                | (AppRoleAssignmentReadWriteAll, ManageApps)
-                | (AuditLogReadAll, ReadAudit)
-        )
-    }
+/// Whether an application permission allows what an operation needs.
+fn app_allows(granted: AppPermission, permission: Permission) -> bool {
+    use AppPermission::*;
+    use Permission::*;
+    matches!(
+        (granted, permission),
+        (UserInviteAll | UserReadWriteAll, InviteGuests)
+            | (UserReadWriteAll, ManageUsers)
+            | (GroupMemberReadWriteAll, ManageGroups)
+            | (AppRoleAssignmentReadWriteAll, ManageApps)
+            | (AuditLogReadAll, ReadAudit)
+    )
 }
 
 /// The acting party of an operation, the tenant it acts in, and the address its request
@@ -215,7 +173,9 @@ impl Principal {
                 )
             }),
             Actor::Operator { .. } => true,
-            Actor::App { permissions, .. } => permissions.iter().any(|p| p.allows(permission)),
+            Actor::App { permissions, .. } => {
+                permissions.iter().any(|p| app_allows(*p, permission))
+            }
             // Portico's rules change what they change without asking anyone's leave, and
             // are never an answer to a request.
             Actor::Portico => false,

@@ -25,7 +25,7 @@ use crate::store::{
     federation::Provider,
     invitations::{Proven, Ticket},
 };
-use crate::{Error, Principal, Result, Store, accounts, secrets};
+use crate::{Error, Identity, Principal, Result, Store, accounts, secrets};
 
 pub const CODE_LIFETIME: i64 = 600;
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
@@ -400,7 +400,7 @@ pub async fn verify_home_password(
         .filter(|m| m.enabled)
         .ok_or_else(|| Error::Conflict("Confirm your address with a code instead.".into()))?;
     let stored = member.password_hash.clone().unwrap_or_default();
-    let identity = crate::organizations::member_identity(&member.id);
+    let identity = Identity::Member(member.id.clone());
     prove_with_password(
         store,
         policy,
@@ -454,7 +454,7 @@ async fn prove_with_password(
     ticket: &Ticket,
     token_hash: &str,
     stored: String,
-    identity: &str,
+    identity: &Identity,
     password: &str,
     now: i64,
 ) -> Result<()> {

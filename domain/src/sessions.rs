@@ -7,7 +7,7 @@ use crate::auth_methods::{AuthMethod, AuthMethods};
 use crate::store;
 use crate::store::Tx;
 use crate::store::sessions::NewSession;
-use crate::{Error, Principal, Result, Store, accounts, password, secrets, validate};
+use crate::{Error, Identity, Principal, Result, Store, accounts, password, secrets, validate};
 
 /// How long sessions last and how many failed sign-ins are tolerated.
 #[derive(Clone, Copy, Debug)]
@@ -85,7 +85,11 @@ pub async fn sign_in_method(store: &Store, email: &str) -> Result<SignInMethod> 
         store::federation::providers_of_guest(&mut *store.read().await?, &email).await?;
     if providers.len() == 1
         && account.is_none()
-        && !store::federation::has_passcode_guests(&mut *store.read().await?, &email).await?
+        && !store::federation::has_guests_of(
+            &mut *store.read().await?,
+            &Identity::Email(email.clone()),
+        )
+        .await?
     {
         return Ok(SignInMethod::IdentityProvider);
     }
@@ -122,13 +126,10 @@ pub async fn sign_in(
     // A member of an organization here, else a Portico account an invited person made.
     let member = store::users::member_credentials(&mut *store.read().await?, &email).await?;
     let holder = match member {
-        Some(m) => m.password_hash.filter(|_| m.enabled).map(|hash| {
-            (
-                crate::organizations::member_identity(&m.id),
-                Some(m.id),
-                hash,
-            )
-        }),
+        Some(m) => m
+            .password_hash
+            .filter(|_| m.enabled)
+            .map(|hash| (Identity::Member(m.id.clone()), Some(m.id), hash)),
         None => store::accounts::by_email(&mut *store.read().await?, &email)
             .await?
             .and_then(|a| Some((accounts::identity(&a.id), None, a.password_hash?))),
@@ -208,7 +209,7 @@ pub(crate) async fn open_in(
     tx: &mut Tx,
     policy: &SessionPolicy,
     user_id: &str,
-    identity: &str,
+    identity: &Identity,
     methods: &AuthMethods,
     client: &Client,
     now: i64,
@@ -238,7 +239,7 @@ pub struct SignedIn {
     pub principal: Principal,
     pub me: Me,
     /// How the person proved who they are (see `organizations`).
-    pub identity: Option<String>,
+    pub identity: Option<Identity>,
     /// The organizations the person can switch between, this one marked current.
     pub organizations: Vec<Organization>,
     /// The person's users behind those organizations.
@@ -327,11 +328,11 @@ fn stands(session: &store::sessions::SessionUser, policy: &SessionPolicy, now: i
 /// Returns how many sessions ended.
 pub(crate) async fn end_identity(
     tx: &mut Tx,
-    identity: &str,
+    identity: &Identity,
     keep: Option<&str>,
     now: i64,
 ) -> Result<u64> {
-    let member = crate::organizations::member_of(identity);
+    let member = identity.member();
     let ended = match keep {
         Some(keep) => {
             store::sessions::delete_for_identity_except(&mut **tx, identity, keep).await?
@@ -359,11 +360,7 @@ fn signed_in_of(session: store::sessions::SessionUser, ip: Option<&str>) -> Sign
         .collect();
     let mut memberships = session.memberships.0;
     memberships.retain(|m| {
-        crate::organizations::reaches(
-            session.identity.as_deref(),
-            &session.tenant_id,
-            &m.tenant_id,
-        )
+        crate::organizations::reaches(session.identity.as_ref(), &session.tenant_id, &m.tenant_id)
     });
     let organizations = memberships
         .iter()
@@ -390,8 +387,8 @@ fn signed_in_of(session: store::sessions::SessionUser, ip: Option<&str>) -> Sign
         me: Me {
             has_account: session
                 .identity
-                .as_deref()
-                .is_some_and(|i| i.starts_with("account:")),
+                .as_ref()
+                .is_some_and(|i| i.account().is_some()),
             guest: session.user_type == types::UserType::Guest,
             user_id: session.user_id,
             display_name: session.display_name,

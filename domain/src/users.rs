@@ -444,7 +444,7 @@ pub async fn set_enabled(
 async fn end_access(tx: &mut Tx, user: &UserSummary, now: i64) -> Result<u64> {
     match user.user_type {
         UserType::Member => {
-            let identity = crate::organizations::member_identity(&user.id);
+            let identity = crate::Identity::Member(user.id.clone());
             crate::sessions::end_identity(tx, &identity, None, now).await
         }
         UserType::Guest => store::sessions::delete_for_user(&mut **tx, &user.id).await,

@@ -31,6 +31,8 @@ pub struct Portico {
     pub listening: String,
     /// The setup link printed at the first start, if any.
     pub setup_link: Option<String>,
+    /// Where it serves `/metrics`, when started with `--metrics-listen`.
+    pub metrics_url: Option<String>,
     http: reqwest::Client,
 }
 
@@ -151,7 +153,11 @@ impl Portico {
         let mut url = None;
         let mut listening = None;
         let mut setup_link = None;
+        let mut metrics_url = None;
         while let Ok(line) = received.recv_timeout(Duration::from_secs(30)) {
+            if let Some(rest) = line.strip_prefix("Metrics for Prometheus at ") {
+                metrics_url = Some(rest.trim().to_string());
+            }
             if let Some(rest) = line.strip_prefix("Portico is running at ") {
                 url = rest.split_whitespace().next().map(String::from);
                 listening = rest
@@ -175,6 +181,7 @@ impl Portico {
             url,
             listening,
             setup_link,
+            metrics_url,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -244,6 +251,56 @@ impl Portico {
         }
         let user = self.cli_json(&args, &format!("{PASSWORD}\n"));
         user["id"].as_str().expect("user id").to_string()
+    }
+
+    /// Creates an app from the command line and gives it a client secret: a program that
+    /// can sign in as itself. Returns (client id, client secret).
+    pub fn app_with_secret(&self, tenant: &str, name: &str) -> (String, String) {
+        let app = self.cli_json(
+            &[
+                "app",
+                "create",
+                "--tenant",
+                tenant,
+                "--name",
+                name,
+                "--launch-url",
+                "https://apps.contoso.example/",
+            ],
+            "",
+        );
+        let id = app["id"].as_str().expect("app id").to_string();
+        let secret = self.cli_json(&["app", "secret", "--tenant", tenant, "--app", name], "")
+            ["client_secret"]
+            .as_str()
+            .expect("client secret")
+            .to_string();
+        (id, secret)
+    }
+
+    /// The SQLite database it runs on.
+    pub fn database(&self) -> PathBuf {
+        self.data.path().join("portico.db")
+    }
+
+    /// Sends it SIGTERM, as a service manager stopping it does.
+    pub fn terminate(&self) {
+        let pid = rustix::process::Pid::from_child(&self.child);
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("send SIGTERM");
+    }
+
+    /// How it exited, if it did within `limit`.
+    pub fn exit_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the process's state") {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= until {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn http(&self) -> &reqwest::Client {

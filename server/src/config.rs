@@ -163,6 +163,16 @@ pub struct Serve {
 
     #[command(flatten)]
     pub smtp: Smtp,
+
+    /// Seconds that requests in flight and the background workers have to finish after
+    /// SIGTERM or Ctrl-C (new connections are refused at once); then Portico exits anyway.
+    #[arg(long, env = "PORTICO_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
+    pub shutdown_grace_seconds: u64,
+
+    /// Serve figures in Prometheus's text format at /metrics on this address, e.g.
+    /// 127.0.0.1:9464; never on the public one. Off unless given.
+    #[arg(long, env = "PORTICO_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -59,13 +59,14 @@ pub fn connections_that_fit(wanted: usize) -> usize {
     usize::try_from(fit).map_or(wanted, |fit| fit.min(wanted))
 }
 
-/// Accepts connections and serves `router` on them until `shutdown`, then lets the open
-/// ones finish their requests.
+/// Accepts connections and serves `router` on them until `shutdown`, then stops listening
+/// and lets the open ones finish the requests they have begun, for `grace` at most.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
+    grace: Duration,
 ) {
     let slots = Arc::new(Slots::new(limits.max_connections));
     let (stop, stopping) = watch::channel(());
@@ -106,7 +107,16 @@ pub async fn serve(
     drop(listener);
     let _ = stop.send(());
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
-    let _ = slots.free.acquire_many(all).await;
+    if tokio::time::timeout(grace, slots.free.acquire_many(all))
+        .await
+        .is_err()
+    {
+        let open = limits.max_connections - slots.free.available_permits();
+        tracing::warn!(
+            "{open} connections were still busy after {} s; they are cut off",
+            grace.as_secs()
+        );
+    }
 }
 
 async fn serve_connection(

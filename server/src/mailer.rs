@@ -12,6 +12,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{Smtp, SmtpTls};
+use crate::shutdown::Stopping;
 
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -73,11 +74,17 @@ impl Mailer {
             .map_err(|e| e.to_string())
     }
 
-    /// Runs for ever: delivers what is due, then looks again a second later.
-    pub async fn run(self, store: Store) {
+    /// Delivers what is due, then looks again a second later, until Portico stops: the
+    /// mail being handed over then is finished, the rest waits for the next start.
+    pub async fn run(self, store: Store, stopping: Stopping) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let stopped = crate::shutdown::stopped(stopping.clone());
+        tokio::pin!(stopped);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = &mut stopped => return,
+            }
             let due = match domain::outbox::claim_due(&store, app::server::now(), 50).await {
                 Ok(due) => due,
                 Err(error) => {
@@ -86,6 +93,10 @@ impl Mailer {
                 }
             };
             for mail in due {
+                if *stopping.borrow() {
+                    // Claimed but not tried: its lease runs out and it is due again.
+                    return;
+                }
                 let now = app::server::now();
                 let outcome = match self.deliver(&mail).await {
                     Ok(()) => domain::outbox::mark_sent(&store, mail.id, now).await,

@@ -8,20 +8,27 @@ mod cli;
 mod config;
 mod connections;
 mod federation;
+mod graph;
+mod health;
 mod mailer;
+mod metrics;
 mod oidc;
+mod shutdown;
 mod web;
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
-use app::server::Portal;
+use app::server::{Cookie, Portal};
 use clap::Parser;
 use config::{Cli, Command, Serve};
 use domain::Store;
 use domain::sessions::SessionPolicy;
 use leptos::config::LeptosOptions;
+use shutdown::Stopping;
+use tokio::task::JoinSet;
 
 /// A faster allocator than the system's for many small, short-lived allocations per request.
 #[global_allocator]
@@ -112,34 +119,36 @@ fn refuse_to_publish(site_root: &Path, what: &str, path: &Path) -> Result<(), St
     Ok(())
 }
 
-/// Picks up a signing key rotated by the command line (or another server).
-fn spawn_key_watcher(
+/// Picks up a signing key rotated by the command line (or another server), until Portico
+/// stops.
+async fn watch_keys(
     store: Store,
-    signer: std::sync::Arc<std::sync::RwLock<domain::oidc::Signer>>,
+    signer: Arc<std::sync::RwLock<domain::oidc::Signer>>,
+    stopping: Stopping,
 ) {
-    tokio::spawn(async move {
-        let every = std::time::Duration::from_secs(domain::oidc::keys::RELOAD_SECONDS);
-        loop {
-            tokio::time::sleep(every).await;
-            let current = match signer.read() {
-                Ok(current) => current.clone(),
-                Err(_) => return,
-            };
-            match domain::oidc::keys::changed_since(&store, &current).await {
-                Ok(Some(newer)) => {
-                    if let Ok(mut current) = signer.write() {
-                        tracing::info!(
-                            "signing ID tokens with keys {:?} from now on",
-                            newer.kids()
-                        );
-                        *current = newer;
-                    }
-                }
-                Ok(None) => {}
-                Err(error) => tracing::warn!("could not look for a rotated signing key: {error}"),
-            }
+    let every = Duration::from_secs(domain::oidc::keys::RELOAD_SECONDS);
+    let stopped = shutdown::stopped(stopping);
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = &mut stopped => return,
         }
-    });
+        let current = match signer.read() {
+            Ok(current) => current.clone(),
+            Err(_) => return,
+        };
+        match domain::oidc::keys::changed_since(&store, &current).await {
+            Ok(Some(newer)) => {
+                if let Ok(mut current) = signer.write() {
+                    tracing::info!("signing ID tokens with keys {:?} from now on", newer.kids());
+                    *current = newer;
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!("could not look for a rotated signing key: {error}"),
+        }
+    }
 }
 
 async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), String> {
@@ -148,6 +157,14 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", serve.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let metrics_listener = match serve.metrics_listen {
+        Some(at) => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| format!("cannot listen for metrics on {at}: {e}"))?,
+        ),
+        None => None,
+    };
     let public_url = serve
         .public_url
         .clone()
@@ -196,8 +213,10 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
     let signer = domain::oidc::keys::load_or_create(&store, app::server::now())
         .await
         .map_err(|e| format!("cannot load or make the token signing key: {e}"))?;
-    let signer = std::sync::Arc::new(std::sync::RwLock::new(signer));
-    spawn_key_watcher(store.clone(), signer.clone());
+    let signer = Arc::new(std::sync::RwLock::new(signer));
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let mut workers = JoinSet::new();
+    workers.spawn(watch_keys(store.clone(), signer.clone(), stopping.clone()));
     let options = LeptosOptions::builder()
         .output_name("portico")
         .site_root(serve.site_root.display().to_string())
@@ -207,9 +226,26 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
     say(&format!(
         "Portico is running at {public_url} (listening on {address})."
     ));
+    let metrics = match metrics_listener {
+        Some(listener) => {
+            let at = listener.local_addr().map_err(|e| e.to_string())?;
+            say(&format!("Metrics for Prometheus at http://{at}/metrics"));
+            let session_cookie = portal.cookie_name(Cookie::Session);
+            let metrics = Arc::new(metrics::Metrics::new(session_cookie));
+            let stopped = shutdown::stopped(stopping.clone());
+            workers.spawn(metrics::serve(
+                listener,
+                metrics.clone(),
+                store.clone(),
+                stopped,
+            ));
+            Some(metrics)
+        }
+        None => None,
+    };
     match mailer::Mailer::from_config(&serve.smtp)? {
         Some(mailer) => {
-            tokio::spawn(mailer.run(store.clone()));
+            workers.spawn(mailer.run(store.clone(), stopping.clone()));
         }
         None => say(
             "No SMTP server is configured (--smtp-host): mail stays in the outbox, where administrators see it.",
@@ -223,11 +259,38 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
         Ok(None) => say(&format!("Sign in at {public_url}/signin")),
         Err(e) => return Err(format!("cannot prepare the setup link: {e}")),
     }
-    spawn_session_sweeper(store.clone(), policy);
+    workers.spawn(sweep(store.clone(), policy, stopping.clone()));
 
     let limits = connection_limits(&serve.connections);
-    let router = web::router(portal, signer, options, guard);
-    connections::serve(listener, router, limits, shutdown_signal()).await;
+    let mut router = web::router(portal, signer, options, guard)
+        .merge(health::router(store.clone(), stopping.clone()));
+    if let Some(metrics) = metrics {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::count,
+        ));
+    }
+    let grace = Duration::from_secs(serve.shutdown_grace_seconds);
+    let shutdown = async move {
+        shutdown::signal().await;
+        say("Portico is shutting down.");
+        let _ = stop.send(true);
+    };
+    // Requests and workers are given the same grace, from the same signal.
+    let stop_workers = async move {
+        shutdown::stopped(stopping).await;
+        let all_stopped = async { while workers.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, all_stopped).await.is_err() {
+            tracing::warn!(
+                "background workers still busy after {} s; they are cut off",
+                grace.as_secs()
+            );
+        }
+    };
+    tokio::join!(
+        connections::serve(listener, router, limits, shutdown, grace),
+        stop_workers
+    );
     Ok(())
 }
 
@@ -249,34 +312,18 @@ fn connection_limits(config: &config::Connections) -> connections::Limits {
 }
 
 /// Removes what has outlived its use (ended sessions, expired codes, tokens, redemptions,
-/// old sent mail) every ten minutes.
-fn spawn_session_sweeper(store: Store, policy: SessionPolicy) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            tick.tick().await;
-            if let Err(error) = domain::sweeper::sweep(&store, &policy, app::server::now()).await {
-                tracing::warn!(%error, "could not remove what has outlived its use");
-            }
+/// old sent mail) every ten minutes, until Portico stops.
+async fn sweep(store: Store, policy: SessionPolicy, stopping: Stopping) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    let stopped = shutdown::stopped(stopping);
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = &mut stopped => return,
         }
-    });
-}
-
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            signal.recv().await;
+        if let Err(error) = domain::sweeper::sweep(&store, &policy, app::server::now()).await {
+            tracing::warn!(%error, "could not remove what has outlived its use");
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate => {},
     }
-    say("Portico is shutting down.");
 }

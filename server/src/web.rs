@@ -75,6 +75,7 @@ pub fn router(
             guard.clone(),
             refuse_cross_site,
         ))
+        .merge(crate::graph::router(provider.clone()))
         .merge(crate::oidc::router(provider, guard.clone()))
         .merge(crate::federation::router(portal_for_federation))
         .layer(middleware::from_fn_with_state(

@@ -113,6 +113,63 @@ impl Role {
     }
 }
 
+/// An application permission an administrator can grant a program (an app acting on its
+/// own, with client credentials), named as Microsoft Graph names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AppPermission {
+    UserInviteAll,
+    UserReadAll,
+    UserReadWriteAll,
+    GroupReadAll,
+    GroupMemberReadWriteAll,
+    AppRoleAssignmentReadWriteAll,
+    AuditLogReadAll,
+}
+
+impl AppPermission {
+    pub const ALL: [AppPermission; 7] = [
+        AppPermission::UserInviteAll,
+        AppPermission::UserReadAll,
+        AppPermission::UserReadWriteAll,
+        AppPermission::GroupReadAll,
+        AppPermission::GroupMemberReadWriteAll,
+        AppPermission::AppRoleAssignmentReadWriteAll,
+        AppPermission::AuditLogReadAll,
+    ];
+
+    /// The name tokens carry in their `roles` claim, and the store keeps.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppPermission::UserInviteAll => "User.Invite.All",
+            AppPermission::UserReadAll => "User.Read.All",
+            AppPermission::UserReadWriteAll => "User.ReadWrite.All",
+            AppPermission::GroupReadAll => "Group.Read.All",
+            AppPermission::GroupMemberReadWriteAll => "GroupMember.ReadWrite.All",
+            AppPermission::AppRoleAssignmentReadWriteAll => "AppRoleAssignment.ReadWrite.All",
+            AppPermission::AuditLogReadAll => "AuditLog.Read.All",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<AppPermission> {
+        AppPermission::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// What it lets a program do, for the administrator who grants it.
+    pub fn description(self) -> &'static str {
+        match self {
+            AppPermission::UserInviteAll => "Invite guests into the organization",
+            AppPermission::UserReadAll => "Read every user's profile",
+            AppPermission::UserReadWriteAll => "Read and change every user, and invite guests",
+            AppPermission::GroupReadAll => "Read every group and its members",
+            AppPermission::GroupMemberReadWriteAll => "Add people to groups and remove them",
+            AppPermission::AppRoleAssignmentReadWriteAll => {
+                "Assign apps to people and groups, and take assignments away"
+            }
+            AppPermission::AuditLogReadAll => "Read the audit log",
+        }
+    }
+}
+
 /// Which kind of actor made a change, as the audit trail records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
@@ -253,6 +310,8 @@ pub struct AppDetail {
     pub app: AppSummary,
     /// Whether the access panel offers "Request access" for it.
     pub requestable: bool,
+    /// What the app may do as itself, with its own credentials.
+    pub api_permissions: Vec<AppPermission>,
     pub owners: Vec<UserRef>,
     pub assigned_users: Vec<UserRef>,
     pub assigned_groups: Vec<GroupRef>,
@@ -531,6 +590,8 @@ pub struct InvitationSummary {
     pub created_at: i64,
     pub expires_at: i64,
     pub redeemed_at: Option<i64>,
+    /// Where the guest lands after accepting; none: the access panel.
+    pub redirect_url: Option<String>,
 }
 
 /// The answer to an invitation: the guest user and the link to hand over.

@@ -9,7 +9,7 @@ use super::clients::redirect_uri_matches;
 use super::{CODE_LIFETIME, issuer};
 use crate::sessions::SignedIn;
 use crate::store::oidc::Grant;
-use crate::{Error, Result, Store, secrets, store};
+use crate::{Error, Identity, Result, Store, secrets, store};
 
 /// Seconds an authorization request waits, kept by Portico, while the person signs in.
 pub const PENDING_LIFETIME: i64 = 15 * 60;
@@ -103,22 +103,14 @@ fn identity_provider(
     public_url: &str,
     guest: bool,
 ) -> String {
-    let identity = person.identity.as_deref().unwrap_or_default();
-    if identity.starts_with("email:") {
-        "mail".into()
-    } else if let Some(federated) = identity.strip_prefix("oidc:") {
+    match &person.identity {
+        Some(Identity::Email(_)) => "mail".into(),
         // Signed in at a partner's provider: `idp` is its issuer.
-        federated
-            .split_once('#')
-            .map(|(i, _)| i)
-            .unwrap_or_default()
-            .into()
-    } else if guest {
-        home_tenant
+        Some(Identity::Oidc { issuer, .. }) => issuer.clone(),
+        _ if guest => home_tenant
             .map(|t| issuer(public_url, t))
-            .unwrap_or_default()
-    } else {
-        String::new()
+            .unwrap_or_default(),
+        _ => String::new(),
     }
 }
 
@@ -358,10 +350,7 @@ pub async fn authorize(
         };
     }
 
-    let member = person
-        .identity
-        .as_deref()
-        .and_then(crate::organizations::member_of);
+    let member = person.identity.as_ref().and_then(Identity::member);
     // Decided on what was read; the one writer only records the decision (and the code),
     // so that sign-ins do not queue behind each other's reads.
     let decision = access::decide(subject.as_ref(), &client);

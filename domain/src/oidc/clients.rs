@@ -268,7 +268,7 @@ pub async fn sign_out_target(
         &mut *store.read().await?,
         tenant_id,
         &client_id,
-        "sign-out",
+        Some(store::oidc::RedirectKind::SignOut),
     )
     .await?
     .is_some_and(|client| {

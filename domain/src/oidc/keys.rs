@@ -209,3 +209,64 @@ pub async fn jwks(store: &Store, now: i64) -> Result<Value> {
             .collect();
     Ok(json!({ "keys": keys }))
 }
+
+/// The claims of a compact JWS that this Portico signed with ES256 (a program's access
+/// token), when its signature checks out against the current key or one still published;
+/// `None` for anything else. Says nothing of the claims themselves: the caller checks
+/// issuer, audience and times.
+pub async fn verified_es256(
+    store: &Store,
+    signer: &Signer,
+    token: &str,
+    now: i64,
+) -> Result<Option<Value>> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Ok(None);
+    };
+    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).ok();
+    let Some(header_json) = decode(header).and_then(|h| serde_json::from_slice::<Value>(&h).ok())
+    else {
+        return Ok(None);
+    };
+    let (Some("ES256"), Some(kid)) = (header_json["alg"].as_str(), header_json["kid"].as_str())
+    else {
+        return Ok(None);
+    };
+    let point = if kid == signer.es256.0 {
+        Some(signer.es256.1.public_key().as_ref().to_vec())
+    } else {
+        published_point(store, kid, now).await?
+    };
+    let (Some(point), Some(signature)) = (point, decode(signature)) else {
+        return Ok(None);
+    };
+    let key = signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point);
+    if key
+        .verify(format!("{header}.{claims}").as_bytes(), &signature)
+        .is_err()
+    {
+        return Ok(None);
+    }
+    Ok(decode(claims).and_then(|c| serde_json::from_slice(&c).ok()))
+}
+
+/// The public point (`0x04 ‖ x ‖ y`) of the published P-256 key `kid`, if there is one.
+async fn published_point(store: &Store, kid: &str, now: i64) -> Result<Option<Vec<u8>>> {
+    let published = store::oidc::published_keys(
+        &mut *store.read().await?,
+        now - super::ACCESS_TOKEN_LIFETIME,
+    )
+    .await?;
+    Ok(published
+        .iter()
+        .filter_map(|jwk| serde_json::from_str::<Value>(jwk).ok())
+        .find(|jwk| jwk["kid"] == kid && jwk["kty"] == "EC" && jwk["crv"] == "P-256")
+        .and_then(|jwk| {
+            let x = URL_SAFE_NO_PAD.decode(jwk["x"].as_str()?).ok()?;
+            let y = URL_SAFE_NO_PAD.decode(jwk["y"].as_str()?).ok()?;
+            (x.len() == 32 && y.len() == 32).then(|| [&[4u8][..], &x, &y].concat())
+        }))
+}

@@ -15,7 +15,7 @@ use super::{
     refuse,
 };
 use crate::auth_methods::AuthMethods;
-use crate::store::oidc::{Client, Grant, Subject, Token};
+use crate::store::oidc::{Client, Grant, Subject, Token, TokenKind};
 use crate::store::{self, Tx};
 use crate::{Store, secrets};
 
@@ -155,7 +155,7 @@ struct Session<'a> {
 struct Minted {
     answer: TokenResponse,
     /// What to store of each random token: kind, its hash, when it expires.
-    kept: Vec<(&'static str, String, i64)>,
+    kept: Vec<(TokenKind, String, i64)>,
 }
 
 fn mint(issuer_of: &Issuer<'_>, session: &Session<'_>, now: i64) -> Result<Minted, Failure> {
@@ -163,13 +163,13 @@ fn mint(issuer_of: &Issuer<'_>, session: &Session<'_>, now: i64) -> Result<Minte
     // A refresh token only for apps that asked to act while the person is away.
     let refresh = grants(session.scope, "offline_access").then(secrets::new_secret);
     let mut kept = vec![(
-        "access",
+        TokenKind::Access,
         secrets::hash_secret(&access),
         now + ACCESS_TOKEN_LIFETIME,
     )];
     if let Some(refresh) = &refresh {
         kept.push((
-            "refresh",
+            TokenKind::Refresh,
             secrets::hash_secret(refresh),
             now + REFRESH_TOKEN_LIFETIME,
         ));
@@ -217,7 +217,7 @@ impl Minted {
     ) -> Result<TokenResponse, Failure> {
         for (kind, hash, expires_at) in &self.kept {
             let token = Token {
-                kind: (*kind).into(),
+                kind: *kind,
                 expires_at: *expires_at,
                 ..session.stored()
             };
@@ -228,10 +228,10 @@ impl Minted {
 }
 
 impl Session<'_> {
-    /// What is stored of each of the session's tokens, but their kind and expiry.
+    /// What is stored of each of the session's tokens; each sets its own kind and expiry.
     fn stored(&self) -> Token {
         Token {
-            kind: String::new(),
+            kind: TokenKind::Access,
             app_id: self.client.id.clone(),
             user_id: Some(self.subject.id.clone()),
             family: self.family.into(),
@@ -305,7 +305,9 @@ pub async fn exchange(
             None => refuse("invalid_request", "code is missing."),
         },
         Some("refresh_token") => refresh(issuer_of, &iss, &client, request, now).await,
-        Some("client_credentials") => client_credentials(issuer_of, &iss, &client, request, now),
+        Some("client_credentials") => {
+            client_credentials(issuer_of, &iss, &client, request, now).await
+        }
         Some(_) => refuse(
             "unsupported_grant_type",
             "Supported: authorization_code, refresh_token, client_credentials.",
@@ -439,7 +441,7 @@ async fn refresh(
     let hash = secrets::hash_secret(presented);
     let store = issuer_of.store;
     let token = match store::oidc::token(&mut *store.read().await?, &hash).await? {
-        Some(t) if t.kind == "refresh" && t.app_id == client.id => t,
+        Some(t) if t.kind == TokenKind::Refresh && t.app_id == client.id => t,
         _ => return refuse("invalid_grant", "Unknown refresh token."),
     };
     if token.revoked_at.is_some() || token.expires_at <= now {
@@ -488,7 +490,11 @@ async fn refresh(
     Ok(answer)
 }
 
-fn client_credentials(
+/// A program's own access token for Portico's Graph-compatible API: asked for with the
+/// API's `.default` scope (or Microsoft Graph's, so that programs written for Graph work
+/// unchanged), it lists in `roles` the application permissions granted to the app now.
+/// The API checks them again at each request.
+async fn client_credentials(
     issuer_of: &Issuer<'_>,
     iss: &str,
     client: &Client,
@@ -502,14 +508,31 @@ fn client_credentials(
         );
     }
     let scope = request.scope.clone().unwrap_or_default();
+    if !crate::graph::is_default_scope(issuer_of.public_url, &scope) {
+        return refuse(
+            "invalid_scope",
+            format!(
+                "Ask for the scope {}/.default (or https://graph.microsoft.com/.default): an app's own token is for Portico's API.",
+                crate::graph::api_identifier(issuer_of.public_url)
+            ),
+        );
+    }
+    let roles: Vec<&str> =
+        store::apps::permissions(&mut *issuer_of.store.read().await?, &client.id)
+            .await?
+            .into_iter()
+            .map(types::AppPermission::as_str)
+            .collect();
     let claims = json!({
         "iss": iss,
-        "aud": format!("{}/api", issuer_of.public_url),
+        "aud": crate::graph::api_identifier(issuer_of.public_url),
         "sub": client.id,
+        "oid": client.id,
         "azp": client.id,
+        "appid": client.id,
         "tid": client.tenant_id,
         "idtyp": "app",
-        "scope": scope,
+        "roles": roles,
         "iat": now,
         "nbf": now,
         "exp": now + ACCESS_TOKEN_LIFETIME,
@@ -544,7 +567,7 @@ pub async fn userinfo(
     else {
         return invalid();
     };
-    if token.kind != "access" || token.revoked_at.is_some() || token.expires_at <= now {
+    if token.kind != TokenKind::Access || token.revoked_at.is_some() || token.expires_at <= now {
         return invalid();
     }
     let Some(user_id) = token.user_id.as_deref() else {

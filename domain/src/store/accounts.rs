@@ -2,7 +2,7 @@
 
 use sqlx::SqliteExecutor;
 
-use crate::Result;
+use crate::{Identity, Result};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Account {
@@ -205,19 +205,20 @@ pub async fn delete_passkey(
     Ok(done.rows_affected() == 1)
 }
 
-/// Guests who proved this address with passcodes belong to the account made for it.
-pub async fn adopt_address_identity(
+/// Guests who proved an identity (an address, by passcodes) now belong to another (the
+/// account made for that address).
+pub async fn adopt_identity(
     db: impl SqliteExecutor<'_>,
-    email: &str,
-    account_identity: &str,
+    from: &Identity,
+    to: &Identity,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE users SET redeemed_identity = ?, updated_at = ? WHERE redeemed_identity = 'email:' || ?",
+        "UPDATE users SET redeemed_identity = ?, updated_at = ? WHERE redeemed_identity = ?",
     )
-    .bind(account_identity)
+    .bind(to)
     .bind(now)
-    .bind(email)
+    .bind(from)
     .execute(db)
     .await?;
     Ok(())

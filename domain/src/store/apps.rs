@@ -1,7 +1,7 @@
 //! SQL for apps, their owners and their assignments.
 
 use sqlx::SqliteExecutor;
-use types::{AppSummary, GroupRef, UserRef};
+use types::{AppPermission, AppSummary, GroupRef, UserRef};
 
 use crate::Result;
 
@@ -172,4 +172,53 @@ pub async fn assigned_groups(db: impl SqliteExecutor<'_>, app_id: &str) -> Resul
     .bind(app_id)
     .fetch_all(db)
     .await?)
+}
+
+/// The application permissions granted to the app, by name; names this Portico no longer
+/// knows are left out.
+pub async fn permissions(db: impl SqliteExecutor<'_>, app_id: &str) -> Result<Vec<AppPermission>> {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT permission FROM app_permissions WHERE app_id = ?")
+            .bind(app_id)
+            .fetch_all(db)
+            .await?;
+    let mut granted: Vec<AppPermission> = names
+        .iter()
+        .filter_map(|n| AppPermission::parse(n))
+        .collect();
+    granted.sort_by_key(|p| AppPermission::ALL.iter().position(|q| q == p));
+    Ok(granted)
+}
+
+/// Grants a permission; false when the app held it already.
+pub async fn grant(
+    db: impl SqliteExecutor<'_>,
+    app_id: &str,
+    permission: AppPermission,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO app_permissions (app_id, permission, granted_at) VALUES (?, ?, ?)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(app_id)
+    .bind(permission.as_str())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Takes a permission back; false when the app did not hold it.
+pub async fn revoke(
+    db: impl SqliteExecutor<'_>,
+    app_id: &str,
+    permission: AppPermission,
+) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM app_permissions WHERE app_id = ? AND permission = ?")
+        .bind(app_id)
+        .bind(permission.as_str())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -2,7 +2,7 @@
 
 use sqlx::SqliteExecutor;
 
-use crate::Result;
+use crate::{Identity, Result};
 
 /// A provider with what Portico needs to talk to it.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -94,14 +94,14 @@ pub async fn providers_of_guest(
     .await?)
 }
 
-/// Whether guests redeemed with passcodes to this address (identity `email:<address>`),
-/// whatever their editable `email` says now.
-pub async fn has_passcode_guests(db: impl SqliteExecutor<'_>, email: &str) -> Result<bool> {
+/// Whether accepted, enabled guests redeemed with this identity, whatever their editable
+/// `email` says now.
+pub async fn has_guests_of(db: impl SqliteExecutor<'_>, identity: &Identity) -> Result<bool> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE redeemed_identity = 'email:' || ?
+        "SELECT EXISTS (SELECT 1 FROM users WHERE redeemed_identity = ?
                          AND user_type = 'Guest' AND enabled = 1 AND external_state = 'Accepted')",
     )
-    .bind(email)
+    .bind(identity)
     .fetch_one(db)
     .await?)
 }
@@ -299,7 +299,7 @@ pub async fn set_redemption_order(
 pub async fn set_pending_identity(
     db: impl SqliteExecutor<'_>,
     redemption_hash: &str,
-    identity: &str,
+    identity: &Identity,
 ) -> Result<()> {
     sqlx::query("UPDATE redemptions SET federated_identity = ? WHERE id_hash = ?")
         .bind(identity)
@@ -312,7 +312,7 @@ pub async fn set_pending_identity(
 pub async fn pending_identity(
     db: impl SqliteExecutor<'_>,
     redemption_hash: &str,
-) -> Result<Option<String>> {
+) -> Result<Option<Identity>> {
     Ok(
         sqlx::query_scalar("SELECT federated_identity FROM redemptions WHERE id_hash = ?")
             .bind(redemption_hash)

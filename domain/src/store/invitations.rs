@@ -3,8 +3,8 @@
 use sqlx::SqliteExecutor;
 use types::{ExternalState, InvitationSummary};
 
-use crate::Result;
 use crate::auth_methods::AuthMethods;
+use crate::{Identity, Result};
 
 pub struct NewInvitation<'a> {
     pub id: &'a str,
@@ -61,7 +61,7 @@ const SUMMARY: &str = "SELECT i.id, i.user_id, i.email, u.display_name,
         CASE WHEN i.status = 'PendingAcceptance' AND i.locked_at IS NOT NULL THEN 'Locked'
              WHEN i.status = 'PendingAcceptance' AND i.expires_at <= ?1 THEN 'Expired'
              ELSE i.status END AS status,
-        i.inviter_name, i.created_at, i.expires_at, i.redeemed_at
+        i.inviter_name, i.created_at, i.expires_at, i.redeemed_at, i.redirect_url
     FROM invitations i JOIN users u ON u.id = i.user_id";
 
 pub async fn list(
@@ -111,7 +111,7 @@ pub async fn revoke(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> R
 /// (the invited one).
 #[derive(Clone, Copy, Debug)]
 pub struct Redeemed<'a> {
-    pub identity: &'a str,
+    pub identity: &'a Identity,
     pub email: &'a str,
 }
 
@@ -171,7 +171,7 @@ pub async fn by_ticket(db: impl SqliteExecutor<'_>, ticket_hash: &str) -> Result
 /// The identity a redemption proved, and how.
 #[derive(Clone, Debug)]
 pub struct Proven {
-    pub identity: String,
+    pub identity: Identity,
     pub methods: AuthMethods,
 }
 
@@ -184,7 +184,7 @@ pub async fn by_redemption(
     struct Row {
         #[sqlx(flatten)]
         ticket: Ticket,
-        proven_identity: Option<String>,
+        proven_identity: Option<Identity>,
         proven_amr: Option<String>,
     }
     let with_proof = TICKET.replacen(
@@ -283,7 +283,7 @@ pub async fn lock(db: &mut sqlx::SqliteConnection, invitation_id: &str, now: i64
 pub async fn set_proven(
     db: impl SqliteExecutor<'_>,
     id_hash: &str,
-    identity: &str,
+    identity: &Identity,
     methods: &AuthMethods,
 ) -> Result<()> {
     sqlx::query("UPDATE redemptions SET proven_identity = ?, proven_amr = ? WHERE id_hash = ?")
@@ -428,4 +428,10 @@ pub async fn inviter_of(
             .fetch_optional(db)
             .await?;
     Ok(row.map(|(inviter,)| inviter))
+}
+
+pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM invitations")
+        .fetch_one(db)
+        .await?)
 }

@@ -52,20 +52,31 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError, mpsc, onesho
 
 use crate::{Error, Result};
 
+/// How long a request waits for a connection before it gives up with an error.
+const WAIT_LIMIT: Duration = Duration::from_secs(30);
+
 /// Connections of one kind (read-only, or the writer), opened when first needed and
 /// handed out and back in order of asking. Unlike sqlx's pool, a connection that comes
 /// back costs no trip to its thread (that pool pings each one on its return, a second
 /// trip per query) and no task of its own. A read left unfinished by a request that went
 /// away needs no tidying: the connection's next command queues behind it. The writer's
 /// transactions tidy up after themselves ([`Tx`]).
-/// How long a request waits for a connection before it gives up with an error.
-const WAIT_LIMIT: Duration = Duration::from_secs(30);
-
 #[derive(Debug)]
 struct Connections {
     options: SqliteConnectOptions,
     idle: Mutex<Vec<SqliteConnection>>,
     permits: Arc<Semaphore>,
+    /// Requests that found every connection in use, and how long (microseconds) they waited.
+    waits: AtomicU64,
+    waited_micros: AtomicU64,
+}
+
+/// How often requests found every connection of a kind in use, and how long they waited
+/// in all, since the store was opened.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionWaits {
+    pub waits: u64,
+    pub waited: Duration,
 }
 
 impl Connections {
@@ -74,6 +85,8 @@ impl Connections {
             options,
             idle: Mutex::new(Vec::with_capacity(size)),
             permits: Arc::new(Semaphore::new(size)),
+            waits: AtomicU64::new(0),
+            waited_micros: AtomicU64::new(0),
         })
     }
 
@@ -91,8 +104,13 @@ impl Connections {
             Err(TryAcquireError::Closed) => return Err(sqlx::Error::PoolClosed.into()),
             // All in use: wait in line, but not forever.
             Err(TryAcquireError::NoPermits) => {
-                tokio::time::timeout(WAIT_LIMIT, self.permits.clone().acquire_owned())
-                    .await
+                let started = Instant::now();
+                let waited =
+                    tokio::time::timeout(WAIT_LIMIT, self.permits.clone().acquire_owned()).await;
+                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.waits.fetch_add(1, Ordering::Relaxed);
+                self.waited_micros.fetch_add(micros, Ordering::Relaxed);
+                waited
                     .map_err(|_| sqlx::Error::PoolTimedOut)?
                     .map_err(|_| sqlx::Error::PoolClosed)?
             }
@@ -107,6 +125,13 @@ impl Connections {
             home: self.clone(),
             _permit: permit,
         })
+    }
+
+    fn waits(&self) -> ConnectionWaits {
+        ConnectionWaits {
+            waits: self.waits.load(Ordering::Relaxed),
+            waited: Duration::from_micros(self.waited_micros.load(Ordering::Relaxed)),
+        }
     }
 
     /// Refuses new requests and closes the idle connections; those in use close when
@@ -420,6 +445,9 @@ impl<V: Clone> Recent<V> {
     }
 }
 
+/// The migrations this build carries, applied at start.
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 /// The connections behind Portico's data.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -453,7 +481,7 @@ impl Store {
         let write = Connections::new(options.clone(), 1);
         {
             let mut conn = write.get().await?;
-            sqlx::migrate!("./migrations").run(&mut *conn).await?;
+            MIGRATIONS.run(&mut *conn).await?;
         }
         let read = Connections::new(options.read_only(true), 8);
         let batches = start_batches(write.clone())?;
@@ -506,6 +534,24 @@ impl Store {
             .send(Job { batch, done })
             .map_err(|_| sqlx::Error::PoolClosed)?;
         rows.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+    }
+
+    /// How many of the migrations this build carries the database lacks (0 when it is
+    /// ready to serve); an error when it does not answer.
+    pub async fn missing_migrations(&self) -> Result<usize> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
+                .fetch_all(&mut *self.read().await?)
+                .await?;
+        Ok(MIGRATIONS
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
+            .count())
+    }
+
+    /// Waits for a connection so far: `(reads, writes)`.
+    pub fn connection_waits(&self) -> (ConnectionWaits, ConnectionWaits) {
+        (self.read.waits(), self.write.waits())
     }
 
     /// Closes the connections, letting running statements finish.

@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::{SqliteConnection, SqliteExecutor};
 use types::{ClientSettings, ClientType, SignInEvent, SigningAlg};
 
-use crate::Result;
+use crate::{Identity, Result};
 
 /// An app seen as an OpenID Connect client.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -20,6 +20,24 @@ pub struct Client {
     /// The addresses registered for it of the kind asked for (see [`client_redirecting`]);
     /// whether one matches is the domain's decision (`oidc::clients::redirect_uri_matches`).
     pub redirect_uris: Json<Vec<String>>,
+}
+
+/// Which of an app's registered addresses: where answers to sign-in go, or where a
+/// sign-out may return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+pub enum RedirectKind {
+    #[sqlx(rename = "sign-in")]
+    SignIn,
+    #[sqlx(rename = "sign-out")]
+    SignOut,
+}
+
+/// What a stored token is: an access token, or a refresh token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[sqlx(rename_all = "lowercase")]
+pub enum TokenKind {
+    Access,
+    Refresh,
 }
 
 /// The query behind [`client_redirecting`]: tenant `?1`, client `?2`, kind `?3`.
@@ -42,16 +60,16 @@ pub async fn client(
     tenant: &str,
     client_id: &str,
 ) -> Result<Option<Client>> {
-    client_redirecting(db, tenant, client_id, "").await
+    client_redirecting(db, tenant, client_id, None).await
 }
 
-/// [`client`], with its addresses of `kind` (sign-in or sign-out) as registered. One
+/// [`client`], with its addresses of `kind` as registered (none without a kind). One
 /// query, because every authorization and sign-out request asks both.
 pub async fn client_redirecting(
     db: impl SqliteExecutor<'_>,
     tenant: &str,
     client_id: &str,
-    kind: &str,
+    kind: Option<RedirectKind>,
 ) -> Result<Option<Client>> {
     Ok(sqlx::query_as(client_select!())
         .bind(tenant)
@@ -69,22 +87,22 @@ pub async fn settings(db: &mut SqliteConnection, app_id: &str) -> Result<ClientS
     .bind(app_id)
     .fetch_one(&mut *db)
     .await?;
-    let uris: Vec<(String, String)> =
+    let uris: Vec<(RedirectKind, String)> =
         sqlx::query_as("SELECT kind, uri FROM app_redirect_uris WHERE app_id = ? ORDER BY uri")
             .bind(app_id)
             .fetch_all(&mut *db)
             .await?;
-    let of = |kind: &str| {
+    let of = |kind: RedirectKind| {
         uris.iter()
-            .filter(|(k, _)| k == kind)
+            .filter(|(k, _)| *k == kind)
             .map(|(_, u)| u.clone())
             .collect()
     };
     Ok(ClientSettings {
         client_type,
         id_token_alg,
-        redirect_uris: of("sign-in"),
-        post_logout_uris: of("sign-out"),
+        redirect_uris: of(RedirectKind::SignIn),
+        post_logout_uris: of(RedirectKind::SignOut),
         has_secret,
     })
 }
@@ -107,7 +125,10 @@ pub async fn set_settings(
         .bind(app_id)
         .execute(&mut *db)
         .await?;
-    for (kind, uris) in [("sign-in", redirect_uris), ("sign-out", post_logout_uris)] {
+    for (kind, uris) in [
+        (RedirectKind::SignIn, redirect_uris),
+        (RedirectKind::SignOut, post_logout_uris),
+    ] {
         for uri in uris {
             sqlx::query(
                 "INSERT OR IGNORE INTO app_redirect_uris (app_id, kind, uri) VALUES (?, ?, ?)",
@@ -332,7 +353,7 @@ pub async fn use_code(db: impl SqliteExecutor<'_>, code_hash: &str, now: i64) ->
 /// A token as stored.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Token {
-    pub kind: String,
+    pub kind: TokenKind,
     pub app_id: String,
     pub user_id: Option<String>,
     pub family: String,
@@ -358,7 +379,7 @@ pub async fn insert_token(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(token_hash)
-    .bind(&token.kind)
+    .bind(token.kind)
     .bind(&token.app_id)
     .bind(&token.user_id)
     .bind(&token.family)
@@ -413,7 +434,7 @@ pub async fn revoke_family(db: impl SqliteExecutor<'_>, family: &str, now: i64) 
 /// `member_id` itself: an identity disabled or reset at home keeps no access anywhere.
 pub async fn revoke_for_identity(
     db: impl SqliteExecutor<'_>,
-    identity: &str,
+    identity: &Identity,
     member_id: Option<&str>,
     now: i64,
 ) -> Result<u64> {
@@ -522,7 +543,7 @@ pub async fn use_code_for_tokens(
     store: &crate::Store,
     code_hash: &str,
     token: &Token,
-    tokens: &[(&'static str, String, i64)],
+    tokens: &[(TokenKind, String, i64)],
     now: i64,
 ) -> Result<bool> {
     // Each token only if the statement before changed a row: the code was ours. Its

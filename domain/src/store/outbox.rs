@@ -113,3 +113,12 @@ pub async fn mark_failed(
         .await?;
     Ok(())
 }
+
+/// Mail not sent yet: how much in all, and how much of it failed at least once.
+pub async fn backlog(db: impl SqliteExecutor<'_>) -> Result<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(attempts > 0), 0) FROM outbox WHERE sent_at IS NULL",
+    )
+    .fetch_one(db)
+    .await?)
+}

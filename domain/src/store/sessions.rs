@@ -3,12 +3,12 @@
 use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
-use crate::Result;
+use crate::{Identity, Result};
 
 pub struct NewSession<'a> {
     pub id_hash: &'a str,
     pub user_id: &'a str,
-    pub identity: &'a str,
+    pub identity: &'a Identity,
     /// See [`crate::auth_methods::AuthMethods`].
     pub amr: &'a str,
     pub expires_at: i64,
@@ -54,7 +54,7 @@ pub struct SessionUser {
     pub created_at: i64,
     /// Comma-separated role names, if any.
     pub roles: Option<String>,
-    pub identity: Option<String>,
+    pub identity: Option<Identity>,
     /// How the person signed in (see [`crate::auth_methods::AuthMethods`]).
     pub amr: String,
     pub user_type: types::UserType,
@@ -133,7 +133,7 @@ pub async fn delete_for_user(db: impl SqliteExecutor<'_>, user_id: &str) -> Resu
 }
 
 /// Ends every session of an identity, whichever organization each is switched to.
-pub async fn delete_for_identity(db: impl SqliteExecutor<'_>, identity: &str) -> Result<u64> {
+pub async fn delete_for_identity(db: impl SqliteExecutor<'_>, identity: &Identity) -> Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE identity = ?")
         .bind(identity)
         .execute(db)
@@ -144,7 +144,7 @@ pub async fn delete_for_identity(db: impl SqliteExecutor<'_>, identity: &str) ->
 /// Ends every session of an identity but one (the one making the change).
 pub async fn delete_for_identity_except(
     db: impl SqliteExecutor<'_>,
-    identity: &str,
+    identity: &Identity,
     keep_hash: &str,
 ) -> Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE identity = ? AND id_hash != ?")
@@ -255,7 +255,7 @@ pub struct Membership {
 
 pub async fn memberships(
     db: impl SqliteExecutor<'_>,
-    identity: &str,
+    identity: &Identity,
     member_id: Option<&str>,
 ) -> Result<Vec<Membership>> {
     Ok(sqlx::query_as(concat!(

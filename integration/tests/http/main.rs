@@ -4,8 +4,11 @@
 mod directory;
 mod edge;
 mod federation;
+mod graph;
 mod invitations;
 mod mail;
 mod oidc;
+mod ops;
 mod owners;
 mod security;
+mod tls;

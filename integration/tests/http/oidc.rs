@@ -815,8 +815,9 @@ async fn clients_authenticate_by_basic_or_post_and_a_wrong_secret_is_refused() {
     // The code is still good for the real client.
     let (status, _) = f.exchange(&code).await;
     assert_eq!(status, 200);
+    let scope = format!("{}/.default", f.portico.url);
     let (status, grant) = f
-        .token(&[("grant_type", "client_credentials"), ("scope", "api")])
+        .token(&[("grant_type", "client_credentials"), ("scope", &scope)])
         .await;
     assert_eq!(status, 200, "{grant}");
     assert!(grant.get("id_token").is_none() && grant.get("refresh_token").is_none());
@@ -835,7 +836,12 @@ async fn clients_authenticate_by_basic_or_post_and_a_wrong_secret_is_refused() {
     assert_eq!(header["alg"], "ES256");
     assert_eq!(claims["sub"], f.client_id.as_str());
     assert_eq!(claims["idtyp"], "app");
-    assert_eq!(claims["scope"], "api");
+    assert_eq!(claims["aud"], f.portico.url.as_str());
+    assert_eq!(
+        claims["roles"],
+        serde_json::json!([]),
+        "nothing granted yet"
+    );
     assert_eq!(
         claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
         3600
@@ -1447,13 +1453,14 @@ async fn a_client_secret_made_without_javascript_is_shown_once_on_the_page_the_f
     let secret = copy_field(&shown, "Client secret").expect("the new secret on the page");
     assert!(!flash.contains(&secret), "the cookie carries only an id");
     // It is the app's secret now; the one before no longer works.
+    let scope = format!("{}/.default", f.portico.url);
     let grant = |secret: String| {
         let request = f
             .portico
             .http()
             .post(format!("{}/{}/oauth2/v2.0/token", f.portico.url, f.tenant))
             .basic_auth(&f.client_id, Some(secret))
-            .form(&[("grant_type", "client_credentials"), ("scope", "api")]);
+            .form(&[("grant_type", "client_credentials"), ("scope", &scope)]);
         async move { request.send().await.unwrap().status().as_u16() }
     };
     assert_eq!(grant(secret).await, 200);

@@ -180,6 +180,7 @@ fn AppView(detail: AppDetail, groups: Vec<GroupSummary>, actions: AppActions) ->
     let AppDetail {
         app,
         requestable,
+        api_permissions,
         owners,
         assigned_users,
         assigned_groups,
@@ -277,6 +278,7 @@ fn AppView(detail: AppDetail, groups: Vec<GroupSummary>, actions: AppActions) ->
                 <button type="submit" class="primary">"Add"</button>
             </ActionForm>
         </section>
+        <super::api_permissions::ApiPermissionsSection id=id.get_value() granted=api_permissions />
         <section class="card danger-zone" aria-labelledby="delete">
             <h2 id="delete">"Delete"</h2>
             <FormError error=delete_error />

@@ -1,6 +1,7 @@
 //! The admin console: users, groups, apps and the audit log of the signed-in
 //! administrator's tenant.
 
+mod api_permissions;
 mod app;
 mod apps;
 mod audit;
