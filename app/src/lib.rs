@@ -18,7 +18,7 @@ use pages::admin::{
     Groups, Invitations, Outbox, Settings, SignIns, UserPage, Users,
 };
 use pages::{
-    Account, Continue, Depart, InviteGuest, NotFound, Panel, Redeem, RedeemAccount, RedeemCode,
+    Account, Continue, Depart, InviteGuest, Manage, NotFound, Panel, Redeem, RedeemAccount, RedeemCode,
     RedeemConsent, RedeemDeclined, Setup, SignIn, SignInWithCode,
 };
 
@@ -90,6 +90,7 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/redeem/account") view=RedeemAccount ssr=SsrMode::Async />
                     <Route path=path!("/account") view=Account ssr=SsrMode::Async />
                     <Route path=path!("/invite") view=InviteGuest ssr=SsrMode::Async />
+                    <Route path=path!("/manage/:kind/:id") view=Manage ssr=SsrMode::Async />
                     <Route path=path!("/redeem/consent") view=RedeemConsent ssr=SsrMode::Async />
                     <Route path=path!("/redeem/declined") view=RedeemDeclined ssr=SsrMode::Async />
                     <ParentRoute path=path!("/admin") view=AdminLayout ssr=SsrMode::Async>

@@ -63,6 +63,9 @@ pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<AppDetail
     let mut db = store.read().await?;
     let app = find(&mut *db, actor, id).await?;
     Ok(AppDetail {
+        requestable: store::owners::requestable(&mut *db, &actor.tenant_id, id)
+            .await?
+            .unwrap_or_default(),
         api_permissions: store::apps::permissions(&mut *db, id).await?,
         owners: store::apps::owners(&mut *db, id).await?,
         assigned_users: store::apps::assigned_users(&mut *db, id).await?,
@@ -257,6 +260,42 @@ pub async fn set_assignment(
         )
         .await?;
     }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets whether the access panel offers "Request access" for the app to members who cannot
+/// open it; its owners decide the requests.
+///
+/// **Permissions:** global administrators.
+pub async fn set_requestable(
+    store: &Store,
+    actor: &Principal,
+    id: &str,
+    requestable: bool,
+    now: i64,
+) -> Result<()> {
+    actor.require(Permission::ManageApps)?;
+    let mut tx = store.begin().await?;
+    let app = find(&mut *tx, actor, id).await?;
+    store::owners::set_requestable(&mut *tx, &actor.tenant_id, id, requestable).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Update application",
+            target_type: "App",
+            target_id: id,
+            target_name: &app.name,
+            detail: if requestable {
+                "members may request access".into()
+            } else {
+                "requests for access closed".into()
+            },
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

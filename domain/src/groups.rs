@@ -1,6 +1,6 @@
 //! Groups: named sets of users, with owners, that apps can be assigned to.
 
-use types::{GroupDetail, GroupSummary};
+use types::{GroupDetail, GroupSummary, JoinPolicy};
 
 use crate::audit::{self, Change};
 use crate::store;
@@ -40,6 +40,9 @@ pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<GroupDeta
     let mut db = store.read().await?;
     let group = find(&mut *db, actor, id).await?;
     Ok(GroupDetail {
+        join_policy: store::owners::join_policy(&mut *db, &actor.tenant_id, id)
+            .await?
+            .unwrap_or_default(),
         owners: store::groups::linked_users(&mut *db, Link::Owner, id).await?,
         members: store::groups::linked_users(&mut *db, Link::Member, id).await?,
         group,
@@ -193,4 +196,36 @@ pub async fn set_link(
     }
     tx.commit().await?;
     Ok(changed)
+}
+
+/// Sets whether members may ask to join the group: closed, with an owner's approval, or
+/// open (they join at once).
+///
+/// **Permissions:** global or user administrators.
+pub async fn set_join_policy(
+    store: &Store,
+    actor: &Principal,
+    id: &str,
+    policy: JoinPolicy,
+    now: i64,
+) -> Result<()> {
+    actor.require(Permission::ManageGroups)?;
+    let mut tx = store.begin().await?;
+    let group = find(&mut *tx, actor, id).await?;
+    store::owners::set_join_policy(&mut *tx, &actor.tenant_id, id, policy).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Update group",
+            target_type: "Group",
+            target_id: id,
+            target_name: &group.name,
+            detail: format!("requests to join: {}", policy.label()),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

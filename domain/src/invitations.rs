@@ -40,7 +40,22 @@ pub async fn invite_guest(
     now: i64,
 ) -> Result<Invited> {
     let mut tx = store.begin().await?;
-    let inviting = Inviting::read(&mut tx, actor, base_url).await?;
+    let invited = invite_guest_in(&mut tx, actor, input, base_url, now).await?;
+    tx.commit().await?;
+    Ok(invited)
+}
+
+/// [`invite_guest`] inside a transaction of the caller's, so that what the invitation is
+/// for (an owner's app or group) is given in the same commit. Every rule of inviting is
+/// checked here: whoever calls this invites on the same terms.
+pub(crate) async fn invite_guest_in(
+    tx: &mut Tx,
+    actor: &Principal,
+    input: InviteInput<'_>,
+    base_url: &str,
+    now: i64,
+) -> Result<Invited> {
+    let inviting = Inviting::read(tx, actor, base_url).await?;
     let Checked {
         email,
         display_name,
@@ -48,7 +63,7 @@ pub async fn invite_guest(
         redirect,
     } = check(&input)?;
     inviting.permit(&email)?;
-    let existing = store::users::by_email(&mut *tx, &actor.tenant_id, &email).await?;
+    let existing = store::users::by_email(&mut **tx, &actor.tenant_id, &email).await?;
     let (user, resent) = match existing {
         Some(user) if user.user_type == UserType::Member => {
             return Err(Error::Conflict(format!(
@@ -61,11 +76,11 @@ pub async fn invite_guest(
             )));
         }
         Some(user) => {
-            store::invitations::supersede_pending(&mut *tx, &user.id).await?;
+            store::invitations::supersede_pending(&mut **tx, &user.id).await?;
             (user, true)
         }
         None => (
-            create_guest(&mut tx, actor, &email, &display_name, now).await?,
+            create_guest(tx, actor, &email, &display_name, now).await?,
             false,
         ),
     };
@@ -75,7 +90,7 @@ pub async fn invite_guest(
         redirect: redirect.as_deref(),
         send_email: input.send_email,
     };
-    let (invitation_id, redeem_url) = issue(&mut tx, &inviting, &user, link, now).await?;
+    let (invitation_id, redeem_url) = issue(tx, &inviting, &user, link, now).await?;
     let detail = format!(
         "{email}{}{}",
         if resent {
@@ -89,8 +104,7 @@ pub async fn invite_guest(
             "; no mail"
         }
     );
-    record_invitation(&mut tx, actor, &user, detail, now).await?;
-    tx.commit().await?;
+    record_invitation(tx, actor, &user, detail, now).await?;
     Ok(Invited {
         user,
         invitation_id,

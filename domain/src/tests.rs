@@ -2439,3 +2439,5 @@ async fn resetting_a_redemption_meets_the_domain_list_and_refusals_change_nothin
         kept
     );
 }
+
+mod owners;

@@ -559,4 +559,72 @@ test.describe.serial("Portico in the browser", () => {
     await expect(page.getByRole("link", { name: /Wiki/ })).toBeVisible();
     await context.close();
   });
+
+  test("an owner who is no admin invites a partner to the app they own from the access panel, and adds them to their group", async ({ page, browser }) => {
+    // Olive, a member, owns the Wiki (given by Ada in the console) and the Design group.
+    const cli = (args: string[], input = "") =>
+      execFileSync(process.env.PORTICO_BIN!, ["--data-dir", process.env.PORTICO_DATA_DIR!, ...args], { input });
+    cli(["user", "create", "--tenant", "contoso.example", "--email", "olive@contoso.example", "--name", "Olive Owner"], `${PASSWORD}\n`);
+    cli(["group", "create", "--tenant", "contoso.example", "--name", "Design"]);
+    cli(["group", "add-member", "--tenant", "contoso.example", "--group", "Design", "--user", "olive@contoso.example", "--owner"]);
+    await signIn(page, "ada@contoso.example", PASSWORD);
+    await expect(page).toHaveURL(/\/$/);
+    await open(page, "/admin/apps");
+    await page.getByRole("link", { name: "Wiki" }).click();
+    await page.getByLabel("Add owner (email address)").fill("olive@contoso.example");
+    await page.locator("form", { has: page.getByLabel("Add owner (email address)") }).getByRole("button", { name: "Add" }).click();
+    await expect(page.getByRole("link", { name: "Olive Owner" })).toBeVisible();
+    await page.getByRole("button", { name: "Sign out" }).click();
+
+    // From her access panel, Olive invites Pat to the Wiki: one step, one mail.
+    await signIn(page, "olive@contoso.example", PASSWORD);
+    await expect(page).toHaveURL(/\/$/);
+    await expect(page.getByRole("heading", { name: "Manage", exact: true })).toBeVisible();
+    await page.getByRole("link", { name: "Manage Wiki" }).click();
+    await expect(page.getByRole("heading", { name: "Manage Wiki" })).toBeVisible();
+    await expect(page.getByText("Mia Member")).toHaveCount(0);
+    await page.getByLabel("Email address").fill("pat@partner.example");
+    await page.getByLabel("Message for a new guest").fill("Our wiki, for the launch.");
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(page.getByRole("status")).toContainText("pat@partner.example was invited by mail");
+    const access = page.getByRole("region", { name: "Who has access" });
+    await expect(access.getByRole("listitem").filter({ hasText: "pat@partner.example" })).toContainText("Guest, pending acceptance");
+    await expect(page.getByRole("region", { name: "Your invitations waiting" })).toContainText("pat@partner.example");
+
+    // Pat redeems from the delivered mail and finds the Wiki.
+    const invitation = await mailTo("pat@partner.example", /invited you/);
+    expect(invitation.subject).toContain("Olive Owner");
+    expect(invitation.text).toContain("Our wiki, for the launch.");
+    const link = invitation.text.match(/(http\S+\/redeem\?ticket=\S+)/)![1];
+    const pat = await (await browser.newContext()).newPage();
+    const patErrors = watchErrors(pat);
+    await open(pat, link);
+    await pat.getByRole("button", { name: "Continue" }).click();
+    const code = (await mailTo("pat@partner.example", /verification code/)).text.match(/\b(\d{8})\b/)![1];
+    await pat.getByLabel("Code").fill(code);
+    await pat.getByRole("button", { name: "Continue" }).click();
+    await pat.getByRole("button", { name: "Accept" }).click();
+    await expect(pat).toHaveURL(/\/$/);
+    await expect(pat.getByRole("link", { name: /Wiki/ })).toBeVisible();
+
+    // Olive adds Pat to the Design group, with plain forms (no JavaScript).
+    const plain = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    await plain.goto(`${process.env.PORTICO_URL}/signin`);
+    await enterPassword(plain, "olive@contoso.example", PASSWORD);
+    await plain.getByRole("link", { name: "Manage Design" }).click();
+    await plain.getByLabel("Email address").fill("pat@partner.example");
+    await plain.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(plain.getByRole("status")).toContainText("was added");
+    await expect(plain.getByRole("region", { name: "Who has access" }).getByRole("listitem")).toContainText("Guest, accepted");
+    await open(pat, "/");
+    await expect(pat.getByText("Design")).toBeVisible();
+    expect(patErrors, "errors in Pat's browser console").toEqual([]);
+
+    // Mia owns nothing: no Manage for her.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signIn(page, "mia@contoso.example", PASSWORD);
+    await expect(page.getByRole("link", { name: /Wiki/ })).toBeVisible();
+    await expect(page.getByRole("heading", { name: "Manage", exact: true })).toHaveCount(0);
+    await expect(page.getByRole("link", { name: /^Manage / })).toHaveCount(0);
+  });
 });

@@ -303,6 +303,7 @@ pub struct GroupSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupDetail {
     pub group: GroupSummary,
+    pub join_policy: JoinPolicy,
     pub owners: Vec<UserRef>,
     pub members: Vec<UserRef>,
 }
@@ -321,6 +322,8 @@ pub struct AppSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppDetail {
     pub app: AppSummary,
+    /// Whether the access panel offers "Request access" for it.
+    pub requestable: bool,
     /// What the app may do as itself, with its own credentials.
     pub api_permissions: Vec<AppPermission>,
     pub owners: Vec<UserRef>,
@@ -356,6 +359,203 @@ impl Me {
 pub struct AccessPanel {
     pub apps: Vec<AppSummary>,
     pub groups: Vec<MyGroup>,
+    /// The apps and groups the person owns, each with its Manage view.
+    #[serde(default)]
+    pub owned: Vec<OwnedRef>,
+    /// Groups the person may join, or ask to join.
+    #[serde(default)]
+    pub joinable: Vec<JoinableGroup>,
+    /// Apps the person cannot open and may ask for.
+    #[serde(default)]
+    pub requestable: Vec<AppRef>,
+    /// The person's own requests, newest first.
+    #[serde(default)]
+    pub requests: Vec<MyRequest>,
+}
+
+/// What an owner manages from the access panel: an app or a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+pub enum ObjectKind {
+    App,
+    Group,
+}
+
+impl ObjectKind {
+    /// Its part of a Manage address: `/manage/apps/…`, `/manage/groups/…`.
+    pub fn path(self) -> &'static str {
+        match self {
+            ObjectKind::App => "apps",
+            ObjectKind::Group => "groups",
+        }
+    }
+
+    pub fn parse_path(text: &str) -> Option<ObjectKind> {
+        match text {
+            "apps" => Some(ObjectKind::App),
+            "groups" => Some(ObjectKind::Group),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ObjectKind::App => "App",
+            ObjectKind::Group => "Group",
+        }
+    }
+}
+
+/// An app or a group the signed-in person owns, with how many requests wait for them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct OwnedRef {
+    pub kind: ObjectKind,
+    pub id: String,
+    pub name: String,
+    pub pending_requests: i64,
+}
+
+/// Whether members may ask to join a group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+pub enum JoinPolicy {
+    /// Only owners and administrators add people.
+    #[default]
+    Closed,
+    /// A request waits until an owner approves or denies it.
+    OwnerApproval,
+    /// A member joins at once.
+    Open,
+}
+
+impl JoinPolicy {
+    pub const ALL: [JoinPolicy; 3] = [
+        JoinPolicy::Closed,
+        JoinPolicy::OwnerApproval,
+        JoinPolicy::Open,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinPolicy::Closed => "Closed",
+            JoinPolicy::OwnerApproval => "OwnerApproval",
+            JoinPolicy::Open => "Open",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<JoinPolicy> {
+        JoinPolicy::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            JoinPolicy::Closed => "Closed — only owners and administrators add people",
+            JoinPolicy::OwnerApproval => "Owner approval — members ask, an owner decides",
+            JoinPolicy::Open => "Open — members join at once",
+        }
+    }
+}
+
+/// Where a request to join a group or to use an app stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+pub enum RequestState {
+    Pending,
+    Approved,
+    Denied,
+}
+
+impl RequestState {
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestState::Pending => "Waiting for an owner",
+            RequestState::Approved => "Approved",
+            RequestState::Denied => "Denied",
+        }
+    }
+}
+
+/// A group the signed-in person is not in and may join or ask to join.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct JoinableGroup {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub join_policy: JoinPolicy,
+}
+
+/// A request the signed-in person made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct MyRequest {
+    pub id: String,
+    pub kind: ObjectKind,
+    pub name: String,
+    pub state: RequestState,
+    pub created_at: i64,
+}
+
+/// A request waiting for an owner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct AccessRequest {
+    pub id: String,
+    pub user_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub created_at: i64,
+}
+
+/// A user who has access to an owned app or group, as its owner sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct Holder {
+    pub id: String,
+    pub display_name: String,
+    pub email: String,
+    pub user_type: UserType,
+    pub enabled: bool,
+    pub external_state: Option<ExternalState>,
+}
+
+impl Holder {
+    /// What the owner is told of them: a member, or a guest and where they stand.
+    pub fn state_label(&self) -> &'static str {
+        match (self.user_type, self.enabled, self.external_state) {
+            (UserType::Member, true, _) => "Member",
+            (UserType::Member, false, _) => "Member, disabled",
+            (UserType::Guest, false, _) => "Guest, disabled",
+            (UserType::Guest, true, Some(ExternalState::Accepted)) => "Guest, accepted",
+            (UserType::Guest, true, _) => "Guest, pending acceptance",
+        }
+    }
+}
+
+/// An owned app or group as its owner manages it from the access panel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Managed {
+    pub kind: ObjectKind,
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// For a group: whether members may ask to join.
+    pub join_policy: Option<JoinPolicy>,
+    pub users: Vec<Holder>,
+    /// For an app: the groups it is assigned to.
+    pub groups: Vec<GroupRef>,
+    /// The owner's own invitations still waiting, of people who have access here.
+    pub invitations: Vec<InvitationSummary>,
+    pub requests: Vec<AccessRequest>,
+}
+
+/// What adding someone by email address did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Added {
+    pub user: UserRef,
+    /// True when the address was new here: a guest was invited by mail.
+    pub invited: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::{AccessPanel, AppSummary, MyGroup};
+use types::{
+    AccessPanel, AppRef, AppSummary, JoinPolicy, JoinableGroup, MyGroup, MyRequest, OwnedRef,
+};
 
 use crate::components::LoadError;
 use crate::error::AppError;
@@ -12,6 +14,35 @@ use crate::error::AppError;
 pub async fn access_panel_data() -> Result<AccessPanel, AppError> {
     let (portal, principal) = crate::server::principal().await?;
     Ok(domain::access::panel(&portal.store, &principal).await?)
+}
+
+/// Joins an open group, or asks its owners when it takes requests with approval.
+///
+/// **Permissions:** members (not guests), for groups that take requests.
+#[leptos::server(prefix = "/fn", endpoint = "panel/join")]
+pub async fn join_group(id: String) -> Result<(), AppError> {
+    use domain::requests::Joining;
+    let (portal, principal) = crate::server::principal().await?;
+    let done =
+        match domain::requests::join_group(&portal.store, &principal, &id, crate::server::now())
+            .await?
+        {
+            Joining::Joined => "You joined the group.",
+            Joining::Requested => "Your request was sent to the group's owners.",
+        };
+    crate::server::flash(done, None).await;
+    Ok(())
+}
+
+/// Asks the owners of a requestable app for access.
+///
+/// **Permissions:** members (not guests), for requestable apps.
+#[leptos::server(prefix = "/fn", endpoint = "panel/request")]
+pub async fn request_app(id: String) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    domain::requests::request_app(&portal.store, &principal, &id, crate::server::now()).await?;
+    crate::server::flash("Your request was sent to the app's owners.", None).await;
+    Ok(())
 }
 
 #[component]
@@ -40,8 +71,16 @@ pub fn Panel() -> impl IntoView {
 
 #[component]
 fn PanelView(panel: AccessPanel) -> impl IntoView {
-    let no_apps = panel.apps.is_empty();
-    let no_groups = panel.groups.is_empty();
+    let AccessPanel {
+        apps,
+        groups,
+        owned,
+        joinable,
+        requestable,
+        requests,
+    } = panel;
+    let no_apps = apps.is_empty();
+    let no_groups = groups.is_empty();
     view! {
         <section aria-labelledby="apps-title">
             <h1 id="apps-title">"My apps"</h1>
@@ -49,14 +88,129 @@ fn PanelView(panel: AccessPanel) -> impl IntoView {
                 <p class="empty">"No apps yet. When an administrator gives you access to an app, it appears here."</p>
             })}
             <ul class="tiles">
-                {panel.apps.into_iter().map(|app| view! { <AppTile app /> }).collect_view()}
+                {apps.into_iter().map(|app| view! { <AppTile app /> }).collect_view()}
             </ul>
         </section>
         <section aria-labelledby="groups-title">
             <h2 id="groups-title">"My groups"</h2>
             {no_groups.then(|| view! { <p class="empty">"You are not in any group."</p> })}
             <ul class="groups">
-                {panel.groups.into_iter().map(|group| view! { <GroupItem group /> }).collect_view()}
+                {groups.into_iter().map(|group| view! { <GroupItem group /> }).collect_view()}
+            </ul>
+        </section>
+        {(!owned.is_empty()).then(|| view! { <Owned owned /> })}
+        <SelfService joinable requestable />
+        {(!requests.is_empty()).then(|| view! { <MyRequests requests /> })}
+    }
+}
+
+/// What the person owns, each with a link to its Manage view. Not shown to someone who
+/// owns nothing.
+#[component]
+fn Owned(owned: Vec<OwnedRef>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="manage-title">
+            <h2 id="manage-title">"Manage"</h2>
+            <p class="muted">"Apps and groups you own: see who has access, add people by email address, decide requests."</p>
+            <ul class="rows">
+                {owned.into_iter().map(|item| {
+                    let href = format!("/manage/{}/{}", item.kind.path(), item.id);
+                    let waiting = match item.pending_requests {
+                        0 => None,
+                        1 => Some("1 request waiting".to_string()),
+                        n => Some(format!("{n} requests waiting")),
+                    };
+                    view! {
+                        <li>
+                            <a href=href>{format!("Manage {}", item.name)}</a>
+                            <span class="badge">{item.kind.label()}</span>
+                            {waiting.map(|w| view! { <strong class="waiting">{w}</strong> })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// Groups the person may join or ask to join, and apps they may ask for.
+#[component]
+fn SelfService(joinable: Vec<JoinableGroup>, requestable: Vec<AppRef>) -> impl IntoView {
+    let join = ServerAction::<JoinGroup>::new();
+    let request = ServerAction::<RequestApp>::new();
+    let join_error = crate::components::action_error(join.value());
+    let request_error = crate::components::action_error(request.value());
+    view! {
+        {(!joinable.is_empty()).then(|| view! {
+            <section class="card" aria-labelledby="join-title">
+                <h2 id="join-title">"Groups you can join"</h2>
+                <crate::components::FormError error=join_error />
+                <ul class="rows">
+                    {joinable.into_iter().map(|group| {
+                        let label = match group.join_policy {
+                            JoinPolicy::Open => format!("Join {}", group.name),
+                            _ => format!("Ask to join {}", group.name),
+                        };
+                        let hint = match group.join_policy {
+                            JoinPolicy::Open => "You join at once.",
+                            _ => "An owner decides; you are told by mail.",
+                        };
+                        view! {
+                            <li>
+                                <strong>{group.name}</strong>
+                                <span class="muted">{group.description}</span>
+                                <span class="muted">{hint}</span>
+                                <ActionForm action=join>
+                                    <input type="hidden" name="id" value=group.id />
+                                    <button type="submit" class="secondary">{label}</button>
+                                </ActionForm>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+        {(!requestable.is_empty()).then(|| view! {
+            <section class="card" aria-labelledby="request-title">
+                <h2 id="request-title">"Apps you can request"</h2>
+                <crate::components::FormError error=request_error />
+                <ul class="rows">
+                    {requestable.into_iter().map(|app| view! {
+                        <li>
+                            <strong>{app.name.clone()}</strong>
+                            <span class="muted">"Its owners decide; you are told by mail."</span>
+                            <ActionForm action=request>
+                                <input type="hidden" name="id" value=app.id />
+                                <button type="submit" class="secondary">{format!("Request access to {}", app.name)}</button>
+                            </ActionForm>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+    }
+}
+
+/// The person's own requests and where each stands.
+#[component]
+fn MyRequests(requests: Vec<MyRequest>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="requests-title">
+            <h2 id="requests-title">"My requests"</h2>
+            <ul class="groups">
+                {requests.into_iter().map(|r| {
+                    let what = match r.kind {
+                        types::ObjectKind::App => format!("Access to {}", r.name),
+                        types::ObjectKind::Group => format!("To join {}", r.name),
+                    };
+                    view! {
+                        <li>
+                            <strong>{what}</strong>
+                            <span class="badge">{r.state.label()}</span>
+                            <span class="muted">{types::format::datetime(r.created_at)}</span>
+                        </li>
+                    }
+                }).collect_view()}
             </ul>
         </section>
     }

@@ -7,14 +7,18 @@ use types::AccessPanel;
 use crate::Result;
 
 /// The apps a user may open (assigned to them, to a group they are a member of, or open to
-/// everyone in the tenant) and the groups they own or belong to, as one row: the access
-/// panel is the page people open most, and one row is one trip to the database thread.
-/// Each branch walks the user's own index entries, so the cost follows the user's apps and
-/// groups, not the tenant's.
+/// everyone in the tenant), the groups they own or belong to, what they own (with the
+/// requests waiting for them) and their own latest requests; and, when `may_ask`, the
+/// groups they may join and the requestable apps they cannot open yet; as one row: the
+/// access panel is the page people open most, and one row is one trip to the database
+/// thread. Each branch walks the user's own index entries, or the tenant's groups that take
+/// requests and apps that are requestable, so the cost follows the user's apps and groups
+/// and what the tenant offers, not the tenant's size.
 pub async fn panel(
     db: impl SqliteExecutor<'_>,
     tenant_id: &str,
     user_id: &str,
+    may_ask: bool,
 ) -> Result<AccessPanel> {
     let (Json(panel),): (Json<AccessPanel>,) = sqlx::query_as(
         "WITH mine(app_id) AS (
@@ -42,10 +46,50 @@ pub async fn panel(
                         'is_member', json(iif(EXISTS (SELECT 1 FROM group_members m
                             WHERE m.group_id = g.id AND m.user_id = ?2), 'true', 'false')))
                         ORDER BY g.name COLLATE NOCASE, g.id)
-                       FROM my_groups CROSS JOIN groups g ON g.id = my_groups.group_id))",
+                       FROM my_groups CROSS JOIN groups g ON g.id = my_groups.group_id),
+            'owned', (SELECT json_group_array(json_object(
+                        'kind', kind, 'id', id, 'name', name, 'pending_requests', pending)
+                        ORDER BY kind, name COLLATE NOCASE, id)
+                      FROM (SELECT 'App' AS kind, a.id, a.name,
+                                   (SELECT COUNT(*) FROM access_requests r
+                                     WHERE r.app_id = a.id AND r.state = 'Pending') AS pending
+                              FROM app_owners o JOIN apps a ON a.id = o.app_id
+                             WHERE o.user_id = ?2 AND a.tenant_id = ?1
+                            UNION ALL
+                            SELECT 'Group', g.id, g.name,
+                                   (SELECT COUNT(*) FROM access_requests r
+                                     WHERE r.group_id = g.id AND r.state = 'Pending')
+                              FROM group_owners o JOIN groups g ON g.id = o.group_id
+                             WHERE o.user_id = ?2 AND g.tenant_id = ?1)),
+            'requests', (SELECT json_group_array(json_object(
+                        'id', r.id, 'kind', iif(r.app_id IS NULL, 'Group', 'App'),
+                        'name', coalesce(a.name, g.name), 'state', r.state, 'created_at', r.created_at)
+                        ORDER BY r.created_at DESC, r.seq DESC)
+                      FROM (SELECT rowid AS seq, id, app_id, group_id, state, created_at
+                              FROM access_requests WHERE user_id = ?2
+                             ORDER BY created_at DESC, rowid DESC LIMIT 20) r
+                      LEFT JOIN apps a ON a.id = r.app_id LEFT JOIN groups g ON g.id = r.group_id),
+            'joinable', (SELECT json_group_array(json_object(
+                        'id', g.id, 'name', g.name, 'description', g.description,
+                        'join_policy', g.join_policy)
+                        ORDER BY g.name COLLATE NOCASE, g.id)
+                      FROM groups g
+                      WHERE ?3 AND g.tenant_id = ?1 AND g.join_policy <> 'Closed'
+                        AND NOT EXISTS (SELECT 1 FROM group_members m
+                                         WHERE m.group_id = g.id AND m.user_id = ?2)
+                        AND NOT EXISTS (SELECT 1 FROM access_requests r
+                                         WHERE r.group_id = g.id AND r.user_id = ?2 AND r.state = 'Pending')),
+            'requestable', (SELECT json_group_array(json_object('id', a.id, 'name', a.name)
+                        ORDER BY a.name COLLATE NOCASE, a.id)
+                      FROM apps a
+                      WHERE ?3 AND a.tenant_id = ?1 AND a.requestable = 1 AND a.assignment_required = 1
+                        AND NOT EXISTS (SELECT 1 FROM mine WHERE mine.app_id = a.id)
+                        AND NOT EXISTS (SELECT 1 FROM access_requests r
+                                         WHERE r.app_id = a.id AND r.user_id = ?2 AND r.state = 'Pending')))",
     )
     .bind(tenant_id)
     .bind(user_id)
+    .bind(may_ask)
     .fetch_one(db)
     .await?;
     Ok(panel)

@@ -389,6 +389,47 @@ pub async fn tenant_settings(
     )
 }
 
+/// The invitations `inviter_id` made that still wait (expired or locked ones too, so that
+/// they can be sent again), of people who hold `object` (see [`super::owners::holds`]).
+pub async fn waiting_by_inviter(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    inviter_id: &str,
+    object: super::owners::Object<'_>,
+    now: i64,
+) -> Result<Vec<InvitationSummary>> {
+    let holders = match object.kind {
+        types::ObjectKind::App => "SELECT user_id FROM app_assignments WHERE app_id = ?4",
+        types::ObjectKind::Group => "SELECT user_id FROM group_members WHERE group_id = ?4",
+    };
+    Ok(sqlx::query_as(&format!(
+        "{SUMMARY} WHERE i.tenant_id = ?2 AND i.inviter_id = ?3 AND i.status = 'PendingAcceptance'
+           AND i.user_id IN ({holders}) ORDER BY i.created_at DESC, i.id"
+    ))
+    .bind(now)
+    .bind(tenant_id)
+    .bind(inviter_id)
+    .bind(object.id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Who made an invitation: `None` when there is no such invitation in the tenant, `Some(None)`
+/// when no person did (the operator, a program).
+pub async fn inviter_of(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<Option<String>>> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT inviter_id FROM invitations WHERE tenant_id = ? AND id = ?")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|(inviter,)| inviter))
+}
+
 pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM invitations")
         .fetch_one(db)

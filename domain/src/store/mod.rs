@@ -30,6 +30,7 @@ pub mod groups;
 pub mod invitations;
 pub mod oidc;
 pub mod outbox;
+pub mod owners;
 pub mod sessions;
 pub mod setup;
 pub mod sweeper;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use integration::{PASSWORD, Portico};
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -14,12 +14,12 @@ fn free_port() -> u16 {
 }
 
 /// aiosmtpd writing every mail it accepts into a Maildir.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
 }
 
 impl SmtpServer {
-    fn start(port: u16, maildir: &std::path::Path) -> SmtpServer {
+    pub(crate) fn start(port: u16, maildir: &std::path::Path) -> SmtpServer {
         for folder in ["tmp", "new", "cur"] {
             std::fs::create_dir_all(maildir.join(folder)).unwrap();
         }
@@ -57,7 +57,7 @@ impl Drop for SmtpServer {
     }
 }
 
-fn delivered(maildir: &std::path::Path) -> Vec<String> {
+pub(crate) fn delivered(maildir: &std::path::Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(maildir.join("new")) else {
         return vec![];
     };

@@ -10,5 +10,6 @@ mod invitations;
 mod mail;
 mod oidc;
 mod ops;
+mod owners;
 mod security;
 mod tls;

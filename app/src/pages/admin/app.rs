@@ -110,12 +110,31 @@ pub async fn change_app_assignment(
     Ok(())
 }
 
+/// Whether the access panel offers "Request access" for the app.
+///
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/app/requestable")]
+pub async fn set_app_requestable(id: String, requestable: Option<String>) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    domain::apps::set_requestable(
+        &portal.store,
+        &principal,
+        &id,
+        requestable.is_some(),
+        crate::server::now(),
+    )
+    .await?;
+    crate::server::flash("Access requests saved.", None).await;
+    Ok(())
+}
+
 #[derive(Clone, Copy)]
 struct AppActions {
     update: ServerAction<UpdateApp>,
     owner: ServerAction<ChangeAppOwner>,
     user: ServerAction<ChangeAppAssignment>,
     group: ServerAction<ChangeAppAssignment>,
+    requestable: ServerAction<SetAppRequestable>,
     delete: ServerAction<DeleteApp>,
 }
 
@@ -128,6 +147,7 @@ pub fn AppPage() -> impl IntoView {
         owner: ServerAction::new(),
         user: ServerAction::new(),
         group: ServerAction::new(),
+        requestable: ServerAction::new(),
         delete: ServerAction::new(),
     };
     let app = Resource::new(id, get_app);
@@ -159,6 +179,7 @@ fn hidden_fields(fields: Vec<(&'static str, String)>) -> impl IntoView {
 fn AppView(detail: AppDetail, groups: Vec<GroupSummary>, actions: AppActions) -> impl IntoView {
     let AppDetail {
         app,
+        requestable,
         api_permissions,
         owners,
         assigned_users,
@@ -181,6 +202,19 @@ fn AppView(detail: AppDetail, groups: Vec<GroupSummary>, actions: AppActions) ->
                 <FormError error=update_error />
                 <AppFields app error=update_error />
                 <Submit label="Save" busy_label="Saving…" pending=actions.update.pending() />
+            </ActionForm>
+        </section>
+        <section class="card" aria-labelledby="requests">
+            <h2 id="requests">"Access requests"</h2>
+            <FormError error=action_error(actions.requestable.value()) />
+            <ActionForm action=actions.requestable>
+                <input type="hidden" name="id" value=id.get_value() />
+                <div class="field check">
+                    <input type="checkbox" id="field-requestable" name="requestable" checked=requestable aria-describedby="requestable-hint" />
+                    <label for="field-requestable">"Members may request access from the access panel"</label>
+                </div>
+                <p class="hint" id="requestable-hint">"The app's owners approve or deny each request from their Manage view; the requester is told by mail."</p>
+                <Submit label="Save" busy_label="Saving…" pending=actions.requestable.pending() />
             </ActionForm>
         </section>
         <section class="card" aria-labelledby="assignments">

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use types::{GroupDetail, UserRef};
+use types::{GroupDetail, JoinPolicy, UserRef};
 
 use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
@@ -71,6 +71,20 @@ pub async fn change_group_user(
     Ok(())
 }
 
+/// Sets whether members may ask to join: `Closed`, `OwnerApproval` or `Open`.
+///
+/// **Permissions:** global or user administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/group/join-policy")]
+pub async fn set_join_policy(id: String, policy: String) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let policy = JoinPolicy::parse(&policy)
+        .ok_or_else(|| AppError::Refused("Choose closed, owner approval or open.".into()))?;
+    domain::groups::set_join_policy(&portal.store, &principal, &id, policy, crate::server::now())
+        .await?;
+    crate::server::flash("Requests to join saved.", None).await;
+    Ok(())
+}
+
 #[component]
 pub fn GroupPage() -> impl IntoView {
     let params = use_params_map();
@@ -79,6 +93,7 @@ pub fn GroupPage() -> impl IntoView {
     let members = ServerAction::<ChangeGroupUser>::new();
     let owners = ServerAction::<ChangeGroupUser>::new();
     let delete = ServerAction::<DeleteGroup>::new();
+    let join = ServerAction::<SetJoinPolicy>::new();
     let group = Resource::new(id, get_group);
     view! {
         <Title text="Group · Portico admin" />
@@ -86,7 +101,7 @@ pub fn GroupPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match group.await {
-                    Ok(detail) => view! { <GroupView detail update members owners delete /> }.into_any(),
+                    Ok(detail) => view! { <GroupView detail update members owners join delete /> }.into_any(),
                     Err(error) => view! { <LoadError error /> }.into_any(),
                 }
             })}
@@ -100,10 +115,12 @@ fn GroupView(
     update: ServerAction<UpdateGroup>,
     members: ServerAction<ChangeGroupUser>,
     owners: ServerAction<ChangeGroupUser>,
+    join: ServerAction<SetJoinPolicy>,
     delete: ServerAction<DeleteGroup>,
 ) -> impl IntoView {
     let GroupDetail {
         group,
+        join_policy,
         owners: owner_list,
         members: member_list,
     } = detail;
@@ -121,6 +138,23 @@ fn GroupView(
                 <Field label="Description" name="description" value=group.description.clone() error=update_error />
                 <Submit label="Save" busy_label="Saving…" pending=update.pending() />
             </ActionForm>
+        </section>
+        <section class="card" aria-labelledby="join-policy">
+            <h2 id="join-policy">"Requests to join"</h2>
+            <FormError error=action_error(join.value()) />
+            <ActionForm action=join attr:class="inline">
+                <input type="hidden" name="id" value=id.get_value() />
+                <div class="field">
+                    <label for="field-policy">"Members may request to join"</label>
+                    <select id="field-policy" name="policy" aria-describedby="policy-hint">
+                        {JoinPolicy::ALL.into_iter().map(|policy| view! {
+                            <option value=policy.as_str() selected=policy == join_policy>{policy.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <Submit label="Save" busy_label="Saving…" pending=join.pending() />
+            </ActionForm>
+            <p class="hint" id="policy-hint">"With owner approval, requests wait in the owners' Manage view on their access panel; the requester is told by mail. Guests do not see the groups they could join."</p>
         </section>
         <UserList title="Members" relation="member" group_id=id.get_value() users=member_list link=members />
         <UserList title="Owners" relation="owner" group_id=id.get_value() users=owner_list link=owners />
