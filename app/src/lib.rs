@@ -18,8 +18,8 @@ use pages::admin::{
     Groups, Invitations, Outbox, Settings, SignIns, UserPage, Users,
 };
 use pages::{
-    Account, Continue, Depart, InviteGuest, Manage, NotFound, Panel, Redeem, RedeemAccount, RedeemCode,
-    RedeemConsent, RedeemDeclined, Setup, SignIn, SignInWithCode,
+    Account, Continue, Depart, InviteGuest, Manage, NotFound, Panel, Redeem, RedeemAccount,
+    RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn, SignInWithCode,
 };
 
 /// The HTML document around every page.

@@ -118,23 +118,10 @@ pub fn check_domain(settings: &ExternalCollaboration, domain: &str) -> Result<()
     }
 }
 
-/// Whether `actor` may look up another person of the tenant (name, address, kind) by
-/// their name or address: members may; guests unless their access is restricted (then
-/// they see their own profile only).
-pub fn may_look_up_other_users(actor: &Actor, level: GuestAccess) -> bool {
-    !is_guest(actor) || level != GuestAccess::Restricted
-}
-
 /// Whether `actor` may see who else is in a group they belong to: members may; guests
 /// unless restricted (then they know only which groups they are in).
 pub fn may_see_members_of_own_groups(actor: &Actor, level: GuestAccess) -> bool {
     !is_guest(actor) || level != GuestAccess::Restricted
-}
-
-/// Whether `actor` may list the people and groups of the tenant, beyond looking one up:
-/// members may; guests only with the same access as members.
-pub fn may_browse_directory(actor: &Actor, level: GuestAccess) -> bool {
-    !is_guest(actor) || level == GuestAccess::SameAsMembers
 }
 
 fn is_guest(actor: &Actor) -> bool {
@@ -476,22 +463,18 @@ mod tests {
             guest,
         };
         let (member, guest) = (person(false), person(true));
-        // (level, look up others, members of own groups, browse the directory)
-        for (level, look_up, members, browse) in [
-            (GuestAccess::SameAsMembers, true, true, true),
-            (GuestAccess::Limited, true, true, false),
-            (GuestAccess::Restricted, false, false, false),
+        // (level, whether a guest sees the members of what they belong to)
+        for (level, members) in [
+            (GuestAccess::SameAsMembers, true),
+            (GuestAccess::Limited, true),
+            (GuestAccess::Restricted, false),
         ] {
-            assert_eq!(may_look_up_other_users(&guest, level), look_up, "{level:?}");
             assert_eq!(
                 may_see_members_of_own_groups(&guest, level),
                 members,
                 "{level:?}"
             );
-            assert_eq!(may_browse_directory(&guest, level), browse, "{level:?}");
-            assert!(may_look_up_other_users(&member, level));
             assert!(may_see_members_of_own_groups(&member, level));
-            assert!(may_browse_directory(&member, level));
         }
     }
 }

@@ -92,6 +92,12 @@ pub async fn manage(
     let mut db = store.read().await?;
     let found = require_owner(&mut db, actor, object).await?;
     let owner_id = actor.user_id().unwrap_or_default();
+    // A guest who owns something sees who else has access as far as the organization's
+    // guest access level lets guests see the members of what they belong to.
+    let level = crate::collaboration::read_in(&mut db, &actor.tenant_id)
+        .await?
+        .guest_access;
+    let people_hidden = !crate::collaboration::may_see_members_of_own_groups(&actor.actor, level);
     Ok(Managed {
         kind: object.kind,
         id: object.id.to_string(),
@@ -103,7 +109,12 @@ pub async fn manage(
             }
             ObjectKind::App => None,
         },
-        users: store::owners::holders(&mut *db, object).await?,
+        users: if people_hidden {
+            Vec::new()
+        } else {
+            store::owners::holders(&mut *db, object).await?
+        },
+        people_hidden,
         groups: match object.kind {
             ObjectKind::App => store::apps::assigned_groups(&mut *db, object.id).await?,
             ObjectKind::Group => Vec::new(),

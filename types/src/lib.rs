@@ -542,7 +542,10 @@ pub struct Managed {
     pub description: String,
     /// For a group: whether members may ask to join.
     pub join_policy: Option<JoinPolicy>,
+    /// Who has access; empty when the organization's guest access level keeps this
+    /// (guest) owner from seeing other people (`people_hidden`).
     pub users: Vec<Holder>,
+    pub people_hidden: bool,
     /// For an app: the groups it is assigned to.
     pub groups: Vec<GroupRef>,
     /// The owner's own invitations still waiting, of people who have access here.

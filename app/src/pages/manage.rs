@@ -224,6 +224,7 @@ fn ManageView(managed: Managed, actions: Actions) -> impl IntoView {
         description,
         join_policy,
         users,
+        people_hidden,
         groups,
         invitations,
         requests,
@@ -234,7 +235,7 @@ fn ManageView(managed: Managed, actions: Actions) -> impl IntoView {
         ObjectKind::App => "App you own",
         ObjectKind::Group => "Group you own",
     };
-    let nobody = users.is_empty() && groups.is_empty();
+    let nobody = users.is_empty() && groups.is_empty() && !people_hidden;
     view! {
         <h1>{format!("Manage {name}")}</h1>
         <p class="muted">{what}{(!description.is_empty()).then(|| format!(" · {description}"))}</p>
@@ -256,6 +257,7 @@ fn ManageView(managed: Managed, actions: Actions) -> impl IntoView {
             <h2 id="access-title">"Who has access"</h2>
             <FormError error=action_error(actions.remove.value()) />
             {nobody.then(|| view! { <p class="empty">"Nobody yet. Add someone by email address above."</p> })}
+            {people_hidden.then(|| view! { <p class="banner">"Your organization lets guests see only their own profile, so who else has access is not shown to you. Its administrators can change this under External collaboration."</p> })}
             <ul class="rows">
                 {users.into_iter().map(|user| view! { <UserRow user actions target /> }).collect_view()}
                 {groups.into_iter().map(|group| view! { <GroupRow group actions target /> }).collect_view()}

@@ -531,7 +531,10 @@ async fn an_owner_who_may_not_invite_adds_no_one_new_and_nothing_is_left_behind(
         T0,
     )
     .await;
-    assert!(matches!(refused, Err(Error::AccessDenied)), "{refused:?}");
+    assert!(
+        matches!(&refused, Err(Error::Forbidden(why)) if why.contains("allowInvitesFrom")),
+        "the refusal names the setting: {refused:?}"
+    );
     assert_eq!(audit_total(&f.store, &o.operator).await, events);
     assert_eq!(mail_count(&f.store).await, mails);
     assert!(
@@ -551,6 +554,19 @@ async fn an_owner_who_may_not_invite_adds_no_one_new_and_nothing_is_left_behind(
     )
     .await
     .unwrap();
+    // What the guest owner sees of who else has access follows the guest access level.
+    let sees = async |level: types::GuestAccess| {
+        crate::collaboration::set_guest_access(&f.store, &o.operator, level.role_id(), T0)
+            .await
+            .unwrap();
+        let managed = crate::owners::manage(&f.store, &as_gus, group_object(&o.design), T0)
+            .await
+            .unwrap();
+        (managed.people_hidden, managed.users.len())
+    };
+    assert_eq!(sees(types::GuestAccess::Limited).await, (false, 1));
+    assert_eq!(sees(types::GuestAccess::Restricted).await, (true, 0));
+    assert_eq!(sees(types::GuestAccess::SameAsMembers).await, (false, 1));
 }
 
 #[tokio::test]

@@ -161,7 +161,7 @@ fn WhatGuestsSee(current: GuestAccess, editable: bool) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="guest-access">
             <h2 id="guest-access">"What guests may see"</h2>
-            <p>"How much of this organization's people and groups guests see wherever Portico shows them."</p>
+            <p>"How much of this organization's people and groups guests see wherever Portico shows them. Today that is one place: the Manage page of an app or group a guest owns, which under Restricted does not show who else has access. Nobody can browse the directory in Portico yet, members included."</p>
             <ActionForm action=save>
                 <FormError error />
                 <fieldset disabled=!editable>
