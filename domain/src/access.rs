@@ -7,7 +7,7 @@ use crate::{Actor, Error, Principal, Result, Store, store};
 
 /// The apps and groups of the signed-in user, in their tenant; the apps and groups they own
 /// (each with its Manage view); their requests; and, for members (not guests), the groups
-/// they may join and the apps they may ask for.
+/// they may join and the apps they may ask for; for guests, their sponsors.
 ///
 /// **Permissions:** any signed-in user, for themselves.
 pub async fn panel(store: &Store, actor: &Principal) -> Result<AccessPanel> {
@@ -15,5 +15,10 @@ pub async fn panel(store: &Store, actor: &Principal) -> Result<AccessPanel> {
         return Err(Error::NotAuthenticated);
     };
     // Guests do not browse the tenant's groups and apps, so they are offered none to ask for.
-    store::access::panel(&mut *store.read().await?, &actor.tenant_id, user_id, !guest).await
+    let mut db = store.read().await?;
+    let mut panel = store::access::panel(&mut *db, &actor.tenant_id, user_id, !guest).await?;
+    if *guest {
+        panel.sponsors = store::sponsors::of_guest(&mut *db, user_id).await?;
+    }
+    Ok(panel)
 }

@@ -24,6 +24,10 @@ pub struct InviteInput<'a> {
     pub redirect_url: &'a str,
     /// Whether Portico mails the link (else the inviter hands it over).
     pub send_email: bool,
+    /// The guest's sponsors: ids or addresses of members. Empty: the inviter when a
+    /// member, else the fallback sponsor (see [`crate::sponsors::choose`]); for a pending
+    /// guest invited again, empty keeps the sponsors they have.
+    pub sponsors: &'a [String],
 }
 
 /// Invites `input.email` into the actor's tenant. An address that is a pending guest
@@ -63,6 +67,7 @@ pub(crate) async fn invite_guest_in(
         redirect,
     } = check(&input)?;
     inviting.permit(&email)?;
+    let sponsors = crate::sponsors::choose(tx, actor, input.sponsors).await?;
     let existing = store::users::by_email(&mut **tx, &actor.tenant_id, &email).await?;
     let (user, resent) = match existing {
         Some(user) if user.user_type == UserType::Member => {
@@ -91,8 +96,14 @@ pub(crate) async fn invite_guest_in(
         send_email: input.send_email,
     };
     let (invitation_id, redeem_url) = issue(tx, &inviting, &user, link, now).await?;
+    let sponsored = if !resent || !input.sponsors.is_empty() {
+        crate::sponsors::replace(tx, &user.id, &sponsors, now).await?;
+        format!("; sponsors: {}", crate::sponsors::describe(&sponsors))
+    } else {
+        String::new()
+    };
     let detail = format!(
-        "{email}{}{}",
+        "{email}{}{}{sponsored}",
         if resent {
             "; new link, the old one no longer works"
         } else {
@@ -156,7 +167,7 @@ fn check(input: &InviteInput<'_>) -> Result<Checked> {
 pub const BULK_ROWS: usize = 100;
 
 /// Invites the rows of a bulk invitation file (columns: email address, display name,
-/// redirect address, personal message) in one transaction. Each row is reported: invited,
+/// redirect address, personal message, sponsors) in one transaction. Each row is reported: invited,
 /// already a user of this tenant (member or guest; left as it is), or invalid with the
 /// reason. Bad rows change nothing; the good ones are created, each with its audit event.
 ///
@@ -200,22 +211,24 @@ async fn invite_row(
     send_email: bool,
     now: i64,
 ) -> Result<BulkOutcome> {
-    if row.fields.len() > 4 {
+    if row.fields.len() > 5 {
         return Ok(BulkOutcome::Invalid {
             reason: format!(
-                "It has {} columns; a row has at most 4: email address, display name, \
-                 redirect address, personal message.",
+                "It has {} columns; a row has at most 5: email address, display name, \
+                 redirect address, personal message, sponsors.",
                 row.fields.len()
             ),
         });
     }
     let column = |i: usize| row.fields.get(i).map(String::as_str).unwrap_or_default();
+    let named = crate::sponsors::parse_list(column(4));
     let valid = match check(&InviteInput {
         email: column(0),
         display_name: column(1),
         redirect_url: column(2),
         message: column(3),
         send_email,
+        sponsors: &named,
     }) {
         Ok(valid) => valid,
         Err(error) => {
@@ -233,7 +246,16 @@ async fn invite_row(
             reason: refused.to_string(),
         });
     }
+    let sponsors = match crate::sponsors::choose(tx, actor, &named).await {
+        Ok(sponsors) => sponsors,
+        Err(error) => {
+            return Ok(BulkOutcome::Invalid {
+                reason: describe_row_error(&error),
+            });
+        }
+    };
     let user = create_guest(tx, actor, &valid.email, &valid.display_name, now).await?;
+    crate::sponsors::replace(tx, &user.id, &sponsors, now).await?;
     let link = Link {
         email: &valid.email,
         message: &valid.message,
@@ -242,10 +264,11 @@ async fn invite_row(
     };
     let (_, redeem_url) = issue(tx, inviting, &user, link, now).await?;
     let detail = format!(
-        "{}; bulk invitation, line {}; {}",
+        "{}; bulk invitation, line {}; {}; sponsors: {}",
         valid.email,
         row.line,
-        if send_email { "mail queued" } else { "no mail" }
+        if send_email { "mail queued" } else { "no mail" },
+        crate::sponsors::describe(&sponsors)
     );
     record_invitation(tx, actor, &user, detail, now).await?;
     Ok(BulkOutcome::Invited {
@@ -264,6 +287,7 @@ fn describe_row_error(error: &Error) -> String {
                     "email" => "Email address",
                     "display_name" => "Display name",
                     "redirect_url" => "Redirect address",
+                    "sponsors" => "Sponsors",
                     _ => "Personal message",
                 };
                 format!("{column}: {}", f.message)
@@ -557,6 +581,7 @@ async fn create_guest(
         enabled: true,
         created_at: now,
         external_state: Some(ExternalState::PendingAcceptance),
+        last_sign_in_at: None,
     })
 }
 

@@ -28,6 +28,7 @@ pub mod requests;
 pub mod secrets;
 pub mod sessions;
 pub mod setup;
+pub mod sponsors;
 pub mod store;
 pub mod sweeper;
 pub mod tenants;

@@ -159,6 +159,7 @@ pub async fn add(
                 message,
                 redirect_url: "",
                 send_email: true,
+                sponsors: &[],
             };
             (
                 invite_guest_in(&mut tx, actor, input, base_url, now)
@@ -329,6 +330,7 @@ pub async fn resend(
         message: "",
         redirect_url: "",
         send_email: true,
+        sponsors: &[],
     };
     let invited = invite_guest_in(&mut tx, actor, input, base_url, now).await?;
     tx.commit().await?;

@@ -230,6 +230,7 @@ pub(crate) async fn open_in(
         now,
     )
     .await?;
+    store::users::signed_in(&mut **tx, user_id, now).await?;
     Ok(OpenedSession { token, expires_at })
 }
 

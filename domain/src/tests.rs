@@ -461,7 +461,7 @@ async fn user_administrators_manage_users_but_not_apps_roles_or_global_admins() 
     assert!(matches!(app, Err(Error::AccessDenied)));
     let nobody = Principal::user(&operator.tenant_id, &helper, "Helper", vec![], false, None);
     assert!(matches!(
-        crate::users::list(&f.store, &nobody, &UserQuery::default()).await,
+        crate::users::list(&f.store, &nobody, &UserQuery::default(), T0).await,
         Err(Error::AccessDenied)
     ));
 }
@@ -779,6 +779,7 @@ mod guests {
             message: "",
             redirect_url: "",
             send_email: true,
+            sponsors: &[],
         };
         let done = crate::invitations::invite_guest(
             &f.store,
@@ -858,6 +859,7 @@ mod guests {
                 user_type: Some(UserType::Guest),
                 ..Default::default()
             },
+            T0,
         )
         .await
         .unwrap();
@@ -957,6 +959,7 @@ mod guests {
                 message: "",
                 redirect_url: "",
                 send_email: false,
+                sponsors: &[],
             },
             "https://portico.example",
             T0,
@@ -1088,6 +1091,7 @@ mod guests {
                 message: "",
                 redirect_url: "",
                 send_email: true,
+                sponsors: &[],
             },
             "https://portico.example",
             later,
@@ -1197,6 +1201,7 @@ mod returning_guests {
             message: "",
             redirect_url: "",
             send_email: false,
+            sponsors: &[],
         };
         let done = crate::invitations::invite_guest(store, inviter, input, "https://p.example", T0)
             .await
@@ -1970,6 +1975,7 @@ mod identity_ends {
                 message: "",
                 redirect_url: "",
                 send_email: false,
+                sponsors: &[],
             },
             "https://portico.example",
             T0,
@@ -2057,6 +2063,7 @@ mod identity_ends {
                 user_type: Some(UserType::Guest),
                 ..Default::default()
             },
+            T0,
         )
         .await
         .unwrap()
@@ -2176,6 +2183,7 @@ async fn the_sweeper_removes_what_has_outlived_its_use() {
             message: "",
             redirect_url: "",
             send_email: true,
+            sponsors: &[],
         },
         "https://portico.example",
         T0,
@@ -2360,6 +2368,7 @@ async fn resetting_a_redemption_meets_the_domain_list_and_refusals_change_nothin
             message: "",
             redirect_url: "",
             send_email: false,
+            sponsors: &[],
         },
         "https://portico.example",
         T0,
@@ -2440,4 +2449,7 @@ async fn resetting_a_redemption_meets_the_domain_list_and_refusals_change_nothin
     );
 }
 
+mod audit_chain;
+mod lifecycle;
 mod owners;
+mod sponsors;

@@ -23,6 +23,9 @@ pub struct UserQuery {
     pub user_type: Option<UserType>,
     /// Guests in this state only.
     pub external_state: Option<types::ExternalState>,
+    /// Only users with no sign-in for this many days (counted from their creation when they
+    /// never signed in).
+    pub inactive_days: Option<u32>,
     pub page: u32,
     pub page_size: u32,
 }
@@ -113,6 +116,7 @@ pub(crate) async fn create_member_in(
         enabled: true,
         created_at: now,
         external_state: None,
+        last_sign_in_at: None,
     })
 }
 
@@ -213,6 +217,21 @@ pub async fn import_members(
     Ok(report)
 }
 
+/// The most days [`UserQuery::inactive_days`] takes: ten years.
+pub const MOST_INACTIVE_DAYS: u32 = 3650;
+
+/// Since when (Unix seconds) a user must not have signed in to count as inactive for
+/// `days` days at `now`.
+pub fn inactive_cutoff(days: u32, now: i64) -> Result<i64> {
+    if !(1..=MOST_INACTIVE_DAYS).contains(&days) {
+        return Err(Error::Invalid(vec![types::FieldError {
+            field: "inactive".into(),
+            message: format!("Give a number of days from 1 to {MOST_INACTIVE_DAYS}."),
+        }]));
+    }
+    Ok(now - i64::from(days) * 86_400)
+}
+
 /// A page of the tenant's users, by display name.
 ///
 /// **Permissions:** global or user administrators.
@@ -220,15 +239,23 @@ pub async fn list(
     store: &Store,
     actor: &Principal,
     query: &UserQuery,
+    now: i64,
 ) -> Result<Page<UserSummary>> {
     actor.require(Permission::ManageUsers)?;
+    let inactive_before = query
+        .inactive_days
+        .map(|days| inactive_cutoff(days, now))
+        .transpose()?;
     let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
     let (items, total) = store::users::list(
         &mut *store.read().await?,
         &actor.tenant_id,
-        query.search.trim(),
-        query.user_type,
-        query.external_state,
+        &store::users::Listing {
+            search: query.search.trim(),
+            user_type: query.user_type,
+            external_state: query.external_state,
+            inactive_before,
+        },
         i64::from(query.page) * i64::from(page_size),
         i64::from(page_size),
     )
@@ -262,6 +289,7 @@ pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<UserDetai
         roles: store::users::roles(&mut *db, &user.id).await?,
         groups: store::users::groups_of(&mut *db, &user.id).await?,
         apps: store::users::apps_assigned_directly(&mut *db, &user.id).await?,
+        sponsors: store::sponsors::of_guest(&mut *db, &user.id).await?,
         user,
     })
 }
@@ -410,6 +438,7 @@ pub async fn set_enabled(
     let ended = if enabled {
         0
     } else {
+        crate::sponsors::step_down(&mut tx, actor, &user, "disabled", now).await?;
         end_access(&mut tx, &user, now).await?
     };
     audit::record(
@@ -525,6 +554,7 @@ pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Res
     let user = find_in_tenant(&mut *tx, actor, id).await?;
     guard_admin_target(&mut tx, actor, id).await?;
     keep_a_global_admin(&mut tx, &actor.tenant_id, &user).await?;
+    crate::sponsors::step_down(&mut tx, actor, &user, "deleted", now).await?;
     end_access(&mut tx, &user, now).await?;
     store::users::delete(&mut *tx, &actor.tenant_id, id).await?;
     audit::record(

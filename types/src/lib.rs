@@ -211,6 +211,41 @@ impl ActorKind {
     }
 }
 
+/// An audit event as the tenant's hash chain covers it, and as `portico audit export`
+/// writes it (one JSON object a line).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+#[serde(deny_unknown_fields)]
+pub struct ChainedEvent {
+    pub id: i64,
+    pub tenant_id: String,
+    /// Unix seconds.
+    pub at: i64,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub actor_kind: ActorKind,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub target_name: String,
+    pub detail: String,
+    pub ip: Option<String>,
+    /// SHA-256 (hex) of the tenant's event before this one; empty for its first.
+    pub prev_hash: String,
+    /// SHA-256 (hex) of this event's canonical encoding, `prev_hash` included.
+    pub hash: String,
+}
+
+/// The newest event of a tenant's audit chain, which an auditor notes to detect events cut
+/// from the end later.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHead {
+    pub id: i64,
+    pub at: i64,
+    pub hash: String,
+    pub events: i64,
+}
+
 /// What the last form did, for the page it leads back to (a flash), shown once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash {
@@ -240,6 +275,10 @@ pub struct UserSummary {
     pub created_at: i64,
     /// For guests only.
     pub external_state: Option<ExternalState>,
+    /// When they last signed in (Unix seconds); never: `None`.
+    #[serde(default)]
+    #[cfg_attr(feature = "sqlx", sqlx(default))]
+    pub last_sign_in_at: Option<i64>,
 }
 
 /// A user as another object (a group, an app) lists it.
@@ -271,6 +310,18 @@ pub struct UserDetail {
     pub roles: Vec<Role>,
     pub groups: Vec<GroupRef>,
     pub apps: Vec<AppRef>,
+    /// A guest's sponsors (members have none).
+    pub sponsors: Vec<UserRef>,
+}
+
+/// The organization's fallback sponsor, who takes the place of a sponsor who is disabled
+/// or deleted, and the guests left without a sponsor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SponsorSettings {
+    pub fallback: Option<UserRef>,
+    /// False when the fallback sponsor is disabled: then nobody takes a leaver's place.
+    pub fallback_enabled: bool,
+    pub unsponsored: Vec<UserRef>,
 }
 
 /// One page of a longer list.
@@ -371,6 +422,9 @@ pub struct AccessPanel {
     /// The person's own requests, newest first.
     #[serde(default)]
     pub requests: Vec<MyRequest>,
+    /// A guest's sponsors: their contacts in the organization.
+    #[serde(default)]
+    pub sponsors: Vec<UserRef>,
 }
 
 /// What an owner manages from the access panel: an app or a group.

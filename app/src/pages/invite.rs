@@ -28,14 +28,17 @@ pub async fn send_invitation(
     email: String,
     display_name: String,
     message: String,
+    sponsors: Option<String>,
 ) -> Result<String, AppError> {
     let (portal, principal) = crate::server::principal().await?;
+    let sponsors = domain::sponsors::parse_list(sponsors.as_deref().unwrap_or_default());
     let input = domain::invitations::InviteInput {
         email: &email,
         display_name: &display_name,
         message: &message,
         redirect_url: "",
         send_email: true,
+        sponsors: &sponsors,
     };
     let invited = domain::invitations::invite_guest(
         &portal.store,
@@ -90,6 +93,7 @@ fn InviteForm() -> impl IntoView {
                 <Field label="Email address" name="email" kind="email" required=true error />
                 <Field label="Display name" name="display_name" hint="Optional." error />
                 <Field label="Personal message" name="message" hint="Optional; quoted in the mail." error />
+                <Field label="Sponsors" name="sponsors" hint="Optional: up to 5 addresses of members who answer for this guest, separated by commas. Empty: you." error />
                 <Submit label="Send the invitation" busy_label="Inviting…" pending=invite.pending() />
             </ActionForm>
             <p><a href="/">"Back to my apps"</a></p>

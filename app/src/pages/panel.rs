@@ -58,9 +58,15 @@ pub fn Panel() -> impl IntoView {
                     Ok(panel) => {
                         let me = session.me.await.ok().flatten();
                         let may_invite = may_invite.await.unwrap_or(false);
+                        let sponsors = panel.sponsors.clone();
                         view! {
                             {may_invite.then(|| view! { <p class="actions"><a href="/invite">"Invite a guest"</a></p> })}
-                            <PanelView panel /> {me.filter(|m| m.guest).map(|me| view! { <LeaveOrganization tenant=me.tenant_name /> })} }.into_any()
+                            <PanelView panel />
+                            {me.filter(|m| m.guest).map(|me| view! {
+                                <Contacts tenant=me.tenant_name.clone() sponsors />
+                                <LeaveOrganization tenant=me.tenant_name />
+                            })}
+                        }.into_any()
                     }
                     Err(error) => view! { <LoadError error /> }.into_any(),
                 }
@@ -78,6 +84,7 @@ fn PanelView(panel: AccessPanel) -> impl IntoView {
         joinable,
         requestable,
         requests,
+        ..
     } = panel;
     let no_apps = apps.is_empty();
     let no_groups = groups.is_empty();
@@ -252,6 +259,29 @@ fn GroupItem(group: MyGroup) -> impl IntoView {
             <span class="badge">{role}</span>
             <span class="muted">{group.description}</span>
         </li>
+    }
+}
+
+/// A guest's sponsors: whom to ask at the organization.
+#[component]
+fn Contacts(tenant: String, sponsors: Vec<types::UserRef>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="contacts">
+            <h2 id="contacts">{format!("Your contacts at {tenant}")}</h2>
+            {if sponsors.is_empty() {
+                view! { <p class="empty">"Nobody is named as your sponsor yet; the person who invited you can help."</p> }.into_any()
+            } else {
+                view! {
+                    <p>"Your sponsors: ask them about your access."</p>
+                    <ul>
+                        {sponsors.into_iter().map(|s| {
+                            let mailto = format!("mailto:{}", s.email);
+                            view! { <li>{s.display_name}" · "<a href=mailto>{s.email}</a></li> }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
     }
 }
 

@@ -33,6 +33,7 @@ pub mod outbox;
 pub mod owners;
 pub mod sessions;
 pub mod setup;
+pub mod sponsors;
 pub mod sweeper;
 pub mod tenants;
 pub mod users;
@@ -486,13 +487,17 @@ impl Store {
         }
         let read = Connections::new(options.read_only(true), 8);
         let batches = start_batches(write.clone())?;
-        Ok(Store {
+        let store = Store {
             read,
             write,
             writes: Arc::new(AtomicU64::new(0)),
             sessions: Arc::default(),
             batches,
-        })
+        };
+        // Events written before the audit chain existed join it before anything else is
+        // written.
+        crate::audit::chain_backlog(&store).await?;
+        Ok(store)
     }
 
     /// How many transactions this process has finished (committed or not; write batches,

@@ -5,8 +5,8 @@ use types::{AppRef, GroupRef, Role, UserSummary, UserType};
 
 use crate::Result;
 
-const SUMMARY: &str =
-    "SELECT id, email, display_name, user_type, enabled, created_at, external_state FROM users";
+const SUMMARY: &str = "SELECT id, email, display_name, user_type, enabled, created_at,
+    external_state, last_sign_in_at FROM users";
 
 pub struct NewUser<'a> {
     pub id: &'a str,
@@ -64,15 +64,28 @@ pub async fn by_email(
 }
 
 /// Users whose display name or email starts with `search` (any case), by name.
+/// Which users a page of the list holds.
+pub struct Listing<'a> {
+    pub search: &'a str,
+    pub user_type: Option<UserType>,
+    pub external_state: Option<types::ExternalState>,
+    /// Only users whose last sign-in (or creation, if they never signed in) is older.
+    pub inactive_before: Option<i64>,
+}
+
 pub async fn list(
     db: &mut SqliteConnection,
     tenant_id: &str,
-    search: &str,
-    user_type: Option<UserType>,
-    external_state: Option<types::ExternalState>,
+    listing: &Listing<'_>,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<UserSummary>, i64)> {
+    let Listing {
+        search,
+        user_type,
+        external_state,
+        inactive_before,
+    } = *listing;
     let filter = |query: &mut QueryBuilder<'_, Sqlite>| {
         query
             .push(" WHERE tenant_id = ")
@@ -97,6 +110,11 @@ pub async fn list(
         if let Some(user_type) = user_type {
             query.push(" AND user_type = ").push_bind(user_type);
         }
+        if let Some(cutoff) = inactive_before {
+            query
+                .push(" AND coalesce(last_sign_in_at, created_at) < ")
+                .push_bind(cutoff);
+        }
     };
     let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM users");
     filter(&mut count);
@@ -115,6 +133,16 @@ pub async fn list(
         .push(" OFFSET ")
         .push_bind(offset);
     Ok((query.build_query_as().fetch_all(&mut *db).await?, total))
+}
+
+/// Notes that the user signed in at `now`.
+pub async fn signed_in(db: impl SqliteExecutor<'_>, user_id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET last_sign_in_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn update(

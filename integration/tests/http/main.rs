@@ -1,6 +1,7 @@
 //! One test binary: the real `portico` binary on a free port, driven over HTTP and through
 //! its command line.
 
+mod audit;
 mod delegation;
 mod directory;
 mod edge;
@@ -12,4 +13,5 @@ mod oidc;
 mod ops;
 mod owners;
 mod security;
+mod sponsors;
 mod tls;

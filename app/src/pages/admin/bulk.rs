@@ -65,7 +65,7 @@ pub fn BulkInvite() -> impl IntoView {
         <section class="card" aria-labelledby="bulk">
             <h2 id="bulk">"Invite from a file"</h2>
             <p class="hint">
-                "A CSV file with one person per line: email address, then optionally display name, redirect address and personal message. "
+                "A CSV file with one person per line: email address, then optionally display name, redirect address, personal message and sponsors (addresses of members separated by semicolons; empty: you). "
                 "A first line starting with \u{201c}email\u{201d} is taken as headings. Rows that are wrong or already users are reported and change nothing."
             </p>
             <noscript><p class="banner error">"Reading a file needs JavaScript; invite people one by one above, or use the command line."</p></noscript>

@@ -1,12 +1,15 @@
 //! `/admin/external-collaboration`: who may invite guests, what guests may see of the
-//! directory, and the domains guests may (or may not) come from. Global administrators
-//! change them; user administrators read them.
+//! directory, the domains guests may (or may not) come from, and guests' sponsors (the
+//! fallback sponsor, and the guests left without one). Global administrators change them;
+//! user administrators read them.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::{AllowInvitesFrom, DomainListKind, ExternalCollaboration, GuestAccess};
+use types::{
+    AllowInvitesFrom, DomainListKind, ExternalCollaboration, GuestAccess, SponsorSettings,
+};
 
-use crate::components::{FormError, LoadError, Submit, action_error};
+use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
 
 /// The settings, and whether the caller may change them.
@@ -94,6 +97,25 @@ pub async fn switch_collaboration_list(
     Ok(saved)
 }
 
+/// **Permissions:** global and user administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/collaboration/sponsors")]
+pub async fn get_sponsor_settings() -> Result<SponsorSettings, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    Ok(domain::sponsors::settings(&portal.store, &principal).await?)
+}
+
+/// `fallback`: an address or user id of a member; empty, none.
+///
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/collaboration/fallback-sponsor")]
+pub async fn set_fallback_sponsor(fallback: String) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    domain::sponsors::set_fallback(&portal.store, &principal, &fallback, crate::server::now())
+        .await?;
+    crate::server::flash("Saved the fallback sponsor.", None).await;
+    Ok(())
+}
+
 #[component]
 pub fn ExternalCollaborationPage() -> impl IntoView {
     let settings = Resource::new(|| (), |_| get_collaboration());
@@ -108,11 +130,80 @@ pub fn ExternalCollaborationPage() -> impl IntoView {
                         <WhoMayInvite current=current.allow_invites_from editable />
                         <WhatGuestsSee current=current.guest_access editable />
                         <DomainList current editable />
+                        <Sponsors editable />
                     }.into_any(),
                     Err(error) => view! { <LoadError error /> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+#[component]
+fn Sponsors(editable: bool) -> impl IntoView {
+    let save = ServerAction::<SetFallbackSponsor>::new();
+    let error = action_error(save.value());
+    let settings = Resource::new(move || save.version().get(), |_| get_sponsor_settings());
+    view! {
+        <section class="card" aria-labelledby="sponsors">
+            <h2 id="sponsors">"Sponsors"</h2>
+            <p>"Every guest has one to five sponsors: members who answer for them, the inviter unless others are named. When a sponsor is disabled or deleted, the fallback sponsor takes their place; it also sponsors guests invited from the command line or by a program that names nobody."</p>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(current) => view! { <SponsorSettingsView current editable save error /> }.into_any(),
+                        Err(error) => view! { <LoadError error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SponsorSettingsView(
+    current: SponsorSettings,
+    editable: bool,
+    save: ServerAction<SetFallbackSponsor>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let now = match (&current.fallback, current.fallback_enabled) {
+        (None, _) => {
+            "No fallback sponsor is set: a guest whose only sponsor leaves is left without one."
+                .to_string()
+        }
+        (Some(user), true) => format!(
+            "The fallback sponsor is {} ({}).",
+            user.display_name, user.email
+        ),
+        (Some(user), false) => format!(
+            "The fallback sponsor is {} ({}), who is disabled and so takes nobody's place: choose another.",
+            user.display_name, user.email
+        ),
+    };
+    let value = current.fallback.map(|u| u.email).unwrap_or_default();
+    let unsponsored = current.unsponsored;
+    view! {
+        <p>{now}</p>
+        {editable.then(|| view! {
+            <ActionForm action=save attr:class="grid">
+                <FormError error />
+                <Field label="Fallback sponsor" name="fallback" kind="email" value hint="The address of a member; empty for none." error />
+                <Submit label="Save the fallback sponsor" busy_label="Saving…" pending=save.pending() />
+            </ActionForm>
+        })}
+        <h3>"Guests without a sponsor"</h3>
+        {if unsponsored.is_empty() {
+            view! { <p class="empty">"None: every guest has a sponsor."</p> }.into_any()
+        } else {
+            view! {
+                <ul>
+                    {unsponsored.into_iter().map(|g| view! {
+                        <li><a href=format!("/admin/users/{}", g.id)>{g.display_name}</a>" "<span class="muted">{g.email}</span></li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
     }
 }
 

@@ -10,7 +10,8 @@ use super::bulk::BulkInvite;
 use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
 
-/// `send_email` is a checkbox: present when ticked.
+/// `send_email` is a checkbox: present when ticked. `sponsors`: addresses of members,
+/// separated by commas or spaces; empty, the inviter.
 ///
 /// **Permissions:** whom the organization's `allowInvitesFrom` lets invite (see
 /// `domain::invitations::may_invite`), to a domain its collaboration restrictions allow.
@@ -21,14 +22,17 @@ pub async fn invite_user(
     message: String,
     redirect_url: String,
     send_email: Option<String>,
+    sponsors: Option<String>,
 ) -> Result<Invited, AppError> {
     let (portal, principal) = crate::server::principal().await?;
+    let sponsors = domain::sponsors::parse_list(sponsors.as_deref().unwrap_or_default());
     let input = domain::invitations::InviteInput {
         email: &email,
         display_name: &display_name,
         message: &message,
         redirect_url: &redirect_url,
         send_email: send_email.is_some(),
+        sponsors: &sponsors,
     };
     let invited = domain::invitations::invite_guest(
         &portal.store,
@@ -82,6 +86,7 @@ pub async fn resend_invitation(email: String) -> Result<Invited, AppError> {
         message: "",
         redirect_url: "",
         send_email: true,
+        sponsors: &[],
     };
     let invited = domain::invitations::invite_guest(
         &portal.store,
@@ -125,6 +130,7 @@ pub fn Invitations() -> impl IntoView {
                 <Field label="Display name" name="display_name" hint="Optional." error />
                 <Field label="Redirect address" name="redirect_url" kind="url" hint="Where they land after accepting; empty: their apps." error />
                 <Field label="Personal message" name="message" error />
+                <Field label="Sponsors" name="sponsors" hint="Members who answer for this guest: up to 5 addresses, separated by commas. Empty: you (or the fallback sponsor, if you are not a member)." error />
                 <div class="field check">
                     <input id="field-send_email" type="checkbox" name="send_email" value="on" checked=true />
                     <label for="field-send_email">"Send the invitation by mail"</label>

@@ -103,6 +103,38 @@ pub async fn reset_redemption(id: String) -> Result<types::Invited, AppError> {
     Ok(invited)
 }
 
+/// `sponsor`: an address or user id of a member.
+///
+/// **Permissions:** global or user administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/user/sponsor/add")]
+pub async fn add_sponsor(id: String, sponsor: String) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    domain::sponsors::add(
+        &portal.store,
+        &principal,
+        &id,
+        &sponsor,
+        crate::server::now(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// **Permissions:** global or user administrators; a guest keeps one sponsor.
+#[leptos::server(prefix = "/fn", endpoint = "admin/user/sponsor/remove")]
+pub async fn remove_sponsor(id: String, sponsor_id: String) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    domain::sponsors::remove(
+        &portal.store,
+        &principal,
+        &id,
+        &sponsor_id,
+        crate::server::now(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// **Permissions:** global or user administrators; not oneself.
 #[leptos::server(prefix = "/fn", endpoint = "admin/user/delete")]
 pub async fn delete_user(id: String) -> Result<(), AppError> {
@@ -122,7 +154,18 @@ pub fn UserPage() -> impl IntoView {
     let role = ServerAction::<SetUserRole>::new();
     let delete = ServerAction::<DeleteUser>::new();
     let reset = ServerAction::<ResetRedemption>::new();
-    let user = Resource::new(id, get_user);
+    let add_sponsor = ServerAction::<AddSponsor>::new();
+    let remove_sponsor = ServerAction::<RemoveSponsor>::new();
+    let user = Resource::new(
+        move || {
+            (
+                id(),
+                add_sponsor.version().get(),
+                remove_sponsor.version().get(),
+            )
+        },
+        |(id, _, _)| get_user(id),
+    );
     let actions = UserActions {
         update,
         enabled,
@@ -130,6 +173,8 @@ pub fn UserPage() -> impl IntoView {
         role,
         delete,
         reset,
+        add_sponsor,
+        remove_sponsor,
     };
     view! {
         <Title text="User · Portico admin" />
@@ -153,6 +198,8 @@ struct UserActions {
     role: ServerAction<SetUserRole>,
     delete: ServerAction<DeleteUser>,
     reset: ServerAction<ResetRedemption>,
+    add_sponsor: ServerAction<AddSponsor>,
+    remove_sponsor: ServerAction<RemoveSponsor>,
 }
 
 #[component]
@@ -162,6 +209,7 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
         roles,
         groups,
         apps,
+        sponsors,
     } = detail;
     let update_error = action_error(actions.update.value());
     let enabled_error = action_error(actions.enabled.value());
@@ -221,6 +269,7 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
                     <Submit label="Reset redemption" busy_label="Resetting…" pending=actions.reset.pending() class="secondary" />
                 </ActionForm>
             </section>
+            <Sponsors id=id.get_value() sponsors=sponsors.clone() add=actions.add_sponsor remove=actions.remove_sponsor />
         })}
         <section class="card" aria-labelledby="roles">
             <h2 id="roles">"Roles"</h2>
@@ -261,6 +310,53 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
                     <Submit label="Delete user" busy_label="Deleting…" pending=actions.delete.pending() class="danger" />
                 </ActionForm>
             </details>
+        </section>
+    }
+}
+
+/// A guest's sponsors, with a form to add one and a button to remove each.
+#[component]
+fn Sponsors(
+    id: String,
+    sponsors: Vec<types::UserRef>,
+    add: ServerAction<AddSponsor>,
+    remove: ServerAction<RemoveSponsor>,
+) -> impl IntoView {
+    let add_error = action_error(add.value());
+    let remove_error = action_error(remove.value());
+    let id = StoredValue::new(id);
+    view! {
+        <section class="card" aria-labelledby="sponsors">
+            <h2 id="sponsors">"Sponsors"</h2>
+            <p class="muted">"Members who answer for this guest (one to five). A sponsor who is disabled or deleted is replaced by the fallback sponsor set under External collaboration."</p>
+            <FormError error=remove_error />
+            {if sponsors.is_empty() {
+                view! { <p class="empty">"None. Add a sponsor below."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="rows">
+                        {sponsors.into_iter().map(|s| {
+                            let label = format!("Remove {} as a sponsor", s.display_name);
+                            view! {
+                                <li>
+                                    <span><a href=format!("/admin/users/{}", s.id)>{s.display_name}</a>" "<span class="muted">{s.email}</span></span>
+                                    <ActionForm action=remove>
+                                        <input type="hidden" name="id" value=id.get_value() />
+                                        <input type="hidden" name="sponsor_id" value=s.id />
+                                        <button type="submit" class="secondary" aria-label=label>"Remove"</button>
+                                    </ActionForm>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <ActionForm action=add attr:class="grid">
+                <input type="hidden" name="id" value=id.get_value() />
+                <FormError error=add_error />
+                <Field label="Add a sponsor" name="sponsor" kind="email" hint="The address of a member." required=true error=add_error />
+                <Submit label="Add sponsor" busy_label="Adding…" pending=add.pending() class="secondary" />
+            </ActionForm>
         </section>
     }
 }

@@ -15,10 +15,12 @@ use types::format::datetime;
 const PAGE_SIZE: u32 = 25;
 
 /// **Permissions:** global or user administrators (checked in the domain).
+/// `inactive`: a number of days without a sign-in, or empty for everyone.
 #[leptos::server(prefix = "/fn", endpoint = "admin/users")]
 pub async fn list_users(
     search: String,
     user_type: String,
+    #[server(default)] inactive: String,
     page: u32,
 ) -> Result<Page<UserSummary>, AppError> {
     let (portal, principal) = crate::server::principal().await?;
@@ -34,10 +36,16 @@ pub async fn list_users(
             "GuestAccepted" => Some(types::ExternalState::Accepted),
             _ => None,
         },
+        inactive_days: match inactive.trim() {
+            "" => None,
+            days => Some(days.parse().map_err(|_| {
+                AppError::Refused("Choose how many days without a sign-in.".into())
+            })?),
+        },
         page,
         page_size: PAGE_SIZE,
     };
-    Ok(domain::users::list(&portal.store, &principal, &query).await?)
+    Ok(domain::users::list(&portal.store, &principal, &query, crate::server::now()).await?)
 }
 
 /// **Permissions:** global or user administrators.
@@ -65,6 +73,7 @@ pub fn Users() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
     let kind = move || query.read().get("type").unwrap_or_default();
+    let inactive = move || query.read().get("inactive").unwrap_or_default();
     let page = move || {
         query
             .read()
@@ -74,8 +83,8 @@ pub fn Users() -> impl IntoView {
     };
     let create = ServerAction::<CreateMember>::new();
     let users = Resource::new(
-        move || (search(), kind(), page()),
-        |(search, kind, page)| list_users(search, kind, page),
+        move || (search(), kind(), inactive(), page()),
+        |(search, kind, inactive, page)| list_users(search, kind, inactive, page),
     );
     view! {
         <Title text="Users · Portico admin" />
@@ -95,13 +104,29 @@ pub fn Users() -> impl IntoView {
                     <option value="GuestAccepted" selected=move || kind() == "GuestAccepted">"Guests who accepted"</option>
                 </select>
             </div>
+            <div class="field">
+                <label for="inactive">"Last sign-in"</label>
+                <select id="inactive" name="inactive">
+                    <option value="" selected=move || inactive().is_empty()>"Any time"</option>
+                    {[30, 60, 90, 180, 365].into_iter().map(|days| {
+                        let value = days.to_string();
+                        let chosen = value.clone();
+                        view! { <option value=value selected=move || inactive() == chosen>{format!("None for {days} days")}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
             <button type="submit">"Search"</button>
         </Form>
         <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
                     Ok(list) => {
-                        let base = format!("/admin/users?q={}&type={}&", encode(&search()), encode(&kind()));
+                        let base = format!(
+                            "/admin/users?q={}&type={}&inactive={}&",
+                            encode(&search()),
+                            encode(&kind()),
+                            encode(&inactive())
+                        );
                         view! { <UserTable list base /> }.into_any()
                     }
                     Err(error) => view! { <LoadError error /> }.into_any(),
@@ -119,7 +144,7 @@ fn UserTable(list: Page<UserSummary>, base: String) -> impl IntoView {
     view! {
         <table>
             <thead>
-                <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Type"</th><th scope="col">"Status"</th><th scope="col">"Created"</th></tr>
+                <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Type"</th><th scope="col">"Status"</th><th scope="col">"Created"</th><th scope="col">"Last sign-in"</th></tr>
             </thead>
             <tbody>
                 {list.items.into_iter().map(|user| view! {
@@ -132,6 +157,7 @@ fn UserTable(list: Page<UserSummary>, base: String) -> impl IntoView {
                         }}</td>
                         <td>{if user.enabled { "Enabled" } else { "Disabled" }}</td>
                         <td>{datetime(user.created_at)}</td>
+                        <td>{user.last_sign_in_at.map_or_else(|| "Never".to_string(), datetime)}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

@@ -1,0 +1,116 @@
+//! SQL for guests' sponsors and the organization's fallback sponsor.
+
+use sqlx::SqliteExecutor;
+use types::UserRef;
+
+use crate::Result;
+
+/// The sponsors of a guest, by name.
+pub async fn of_guest(db: impl SqliteExecutor<'_>, guest_id: &str) -> Result<Vec<UserRef>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.display_name, u.email FROM sponsors s JOIN users u ON u.id = s.sponsor_id
+         WHERE s.guest_id = ? ORDER BY u.display_name, u.id",
+    )
+    .bind(guest_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Makes `sponsor_id` a sponsor of `guest_id`; false when it was one already.
+pub async fn add(
+    db: impl SqliteExecutor<'_>,
+    guest_id: &str,
+    sponsor_id: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO sponsors (guest_id, sponsor_id, added_at) VALUES (?, ?, ?)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(guest_id)
+    .bind(sponsor_id)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// False when `sponsor_id` was not a sponsor of `guest_id`.
+pub async fn remove(db: impl SqliteExecutor<'_>, guest_id: &str, sponsor_id: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM sponsors WHERE guest_id = ? AND sponsor_id = ?")
+        .bind(guest_id)
+        .bind(sponsor_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Every sponsor of `guest_id` goes.
+pub async fn clear(db: impl SqliteExecutor<'_>, guest_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sponsors WHERE guest_id = ?")
+        .bind(guest_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The guests `sponsor_id` sponsors.
+pub async fn guests_of(db: impl SqliteExecutor<'_>, sponsor_id: &str) -> Result<Vec<UserRef>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.display_name, u.email FROM sponsors s JOIN users u ON u.id = s.guest_id
+         WHERE s.sponsor_id = ? ORDER BY u.display_name, u.id",
+    )
+    .bind(sponsor_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The tenant's guests that have no sponsor, by name.
+pub async fn unsponsored(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<UserRef>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.display_name, u.email FROM users u
+         WHERE u.tenant_id = ? AND u.user_type = 'Guest'
+           AND NOT EXISTS (SELECT 1 FROM sponsors s WHERE s.guest_id = u.id)
+         ORDER BY u.display_name, u.id",
+    )
+    .bind(tenant_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The tenant's fallback sponsor and whether they are enabled.
+pub async fn fallback(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+) -> Result<Option<(UserRef, bool)>> {
+    let row: Option<(String, String, String, bool)> = sqlx::query_as(
+        "SELECT u.id, u.display_name, u.email, u.enabled FROM tenants t
+         JOIN users u ON u.id = t.fallback_sponsor_id WHERE t.id = ?",
+    )
+    .bind(tenant_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(id, display_name, email, enabled)| {
+        (
+            UserRef {
+                id,
+                display_name,
+                email,
+            },
+            enabled,
+        )
+    }))
+}
+
+pub async fn set_fallback(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    user_id: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE tenants SET fallback_sponsor_id = ? WHERE id = ?")
+        .bind(user_id)
+        .bind(tenant_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
