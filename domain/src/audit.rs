@@ -1,7 +1,8 @@
 //! The audit trail: every change to directory data writes one event, in the same
 //! transaction as the change, so that a change without its event cannot be committed.
 
-use types::{AuditEvent, Page};
+use sha2::{Digest, Sha256};
+use types::{AuditEvent, ChainHead, ChainedEvent, Page};
 
 pub use crate::store::audit::Filter;
 use crate::store::{self, Tx, audit::NewEvent};
@@ -16,29 +17,204 @@ pub(crate) struct Change<'a> {
     pub detail: String,
 }
 
+/// Writes the event and links it to the tenant's chain.
+///
+/// The chain needs the events of a tenant written one after another: on SQLite the single
+/// writer does that (every `Tx` holds it). A backend with concurrent writers must take a
+/// per-tenant lock here before reading the head.
 pub(crate) async fn record(
     tx: &mut Tx,
     actor: &Principal,
     now: i64,
     change: Change<'_>,
 ) -> Result<()> {
-    store::audit::insert(
-        &mut **tx,
-        NewEvent {
-            tenant_id: &actor.tenant_id,
-            at: now,
-            actor_id: actor.actor_id(),
-            actor_name: actor.name(),
-            actor_kind: actor.kind(),
-            action: change.action,
-            target_type: change.target_type,
-            target_id: change.target_id,
-            target_name: change.target_name,
-            detail: &change.detail,
-            ip: actor.ip.as_deref(),
-        },
+    let prev_hash = store::audit::chain_head(&mut **tx, &actor.tenant_id, None)
+        .await?
+        .map(|head| head.hash)
+        .unwrap_or_default();
+    let event = NewEvent {
+        tenant_id: &actor.tenant_id,
+        at: now,
+        actor_id: actor.actor_id(),
+        actor_name: actor.name(),
+        actor_kind: actor.kind(),
+        action: change.action,
+        target_type: change.target_type,
+        target_id: change.target_id,
+        target_name: change.target_name,
+        detail: &change.detail,
+        ip: actor.ip.as_deref(),
+    };
+    let id = store::audit::insert(&mut **tx, event).await?;
+    let mut chained = ChainedEvent {
+        id,
+        tenant_id: actor.tenant_id.clone(),
+        at: now,
+        actor_id: actor.actor_id().map(str::to_string),
+        actor_name: actor.name().to_string(),
+        actor_kind: actor.kind(),
+        action: change.action.to_string(),
+        target_type: change.target_type.to_string(),
+        target_id: change.target_id.to_string(),
+        target_name: change.target_name.to_string(),
+        detail: change.detail,
+        ip: actor.ip.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    chained.hash = chain_hash(&chained);
+    store::audit::seal(&mut **tx, id, &chained.prev_hash, &chained.hash).await
+}
+
+/// The SHA-256 (lower-case hex) of an event's canonical encoding: a JSON array of the
+/// encoding's version (1) and the event's fields in a fixed order, ending with the hash of
+/// the event before it. serde_json writes it the same way every time (no maps, no white
+/// space), so anyone can recompute it from an export.
+pub fn chain_hash(event: &ChainedEvent) -> String {
+    let canonical = serde_json::json!([
+        1,
+        event.tenant_id,
+        event.id,
+        event.at,
+        event.actor_id,
+        event.actor_name,
+        event.actor_kind,
+        event.action,
+        event.target_type,
+        event.target_id,
+        event.target_name,
+        event.detail,
+        event.ip,
+        event.prev_hash,
+    ]);
+    Sha256::digest(canonical.to_string().as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Chains the events written before the chain existed, oldest first, each after the
+/// newest chained event of its tenant before it. Runs when the store opens; a no-op once
+/// every event is chained.
+pub(crate) async fn chain_backlog(store: &Store) -> Result<()> {
+    loop {
+        let mut tx = store.begin().await?;
+        let backlog = store::audit::unchained(&mut *tx, 1000).await?;
+        if backlog.is_empty() {
+            return Ok(());
+        }
+        for mut event in backlog {
+            event.prev_hash = store::audit::chain_head(&mut *tx, &event.tenant_id, Some(event.id))
+                .await?
+                .map(|head| head.hash)
+                .unwrap_or_default();
+            event.hash = chain_hash(&event);
+            store::audit::seal(&mut *tx, event.id, &event.prev_hash, &event.hash).await?;
+        }
+        tx.commit().await?;
+    }
+}
+
+/// The newest event of the tenant's chain and how many events the chain holds.
+///
+/// **Permissions:** global or user administrators of the tenant.
+pub async fn chain_head(store: &Store, actor: &Principal) -> Result<Option<ChainHead>> {
+    actor.require(Permission::ReadAudit)?;
+    let mut db = store.read().await?;
+    let events = store::audit::count(&mut *db, &actor.tenant_id).await?;
+    Ok(store::audit::chain_head(&mut *db, &actor.tenant_id, None)
+        .await?
+        .map(|head| ChainHead {
+            id: head.id,
+            at: head.at,
+            hash: head.hash,
+            events,
+        }))
+}
+
+/// Events a page of [`export_page`] holds at most.
+pub const EXPORT_PAGE: i64 = 1000;
+
+/// The tenant's events after `after_id`, oldest first, as the chain covers them: an export
+/// is these pages written one after another.
+///
+/// **Permissions:** global or user administrators of the tenant, and the operator.
+pub async fn export_page(
+    store: &Store,
+    actor: &Principal,
+    after_id: i64,
+) -> Result<Vec<ChainedEvent>> {
+    actor.require(Permission::ReadAudit)?;
+    store::audit::chained_page(
+        &mut *store.read().await?,
+        &actor.tenant_id,
+        after_id,
+        EXPORT_PAGE,
     )
     .await
+}
+
+/// A chain that checks out: how many events, and its newest.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub events: u64,
+    pub head: Option<(i64, String)>,
+}
+
+/// Checks a tenant's chain, events in the order given (an export's lines, numbered from
+/// 1), without the database: each event's hash must match its content, follow the one
+/// before it, and the first must start the chain. The error names the first event that
+/// does not, and why. Events cut from the end leave a shorter chain that checks out: compare
+/// the head with one noted earlier (the console shows it).
+pub fn verify(
+    events: impl IntoIterator<Item = std::result::Result<ChainedEvent, String>>,
+) -> std::result::Result<Verified, String> {
+    let mut previous: Option<ChainedEvent> = None;
+    let mut count = 0u64;
+    for (index, event) in events.into_iter().enumerate() {
+        let line = index + 1;
+        let event = event.map_err(|why| format!("line {line}: {why}"))?;
+        let id = event.id;
+        if chain_hash(&event) != event.hash {
+            return Err(format!(
+                "line {line}: event {id} was altered: its content does not match its hash"
+            ));
+        }
+        match &previous {
+            None if !event.prev_hash.is_empty() => {
+                return Err(format!(
+                    "line {line}: event {id} is not the first of its chain: the events before \
+                     it are missing"
+                ));
+            }
+            Some(before) if before.tenant_id != event.tenant_id => {
+                return Err(format!(
+                    "line {line}: event {id} belongs to another organization's chain"
+                ));
+            }
+            Some(before) if event.id <= before.id => {
+                return Err(format!(
+                    "line {line}: event {id} comes after event {}: events are repeated or out \
+                     of order",
+                    before.id
+                ));
+            }
+            Some(before) if event.prev_hash != before.hash => {
+                return Err(format!(
+                    "line {line}: event {id} does not follow event {}: events between them are \
+                     missing or were reordered",
+                    before.id
+                ));
+            }
+            _ => {}
+        }
+        count += 1;
+        previous = Some(event);
+    }
+    Ok(Verified {
+        events: count,
+        head: previous.map(|event| (event.id, event.hash)),
+    })
 }
 
 /// Records a change that Portico itself made by a rule (no person or program asked for it),

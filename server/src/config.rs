@@ -62,8 +62,35 @@ pub enum Command {
     #[command(subcommand)]
     Keys(KeysCommand),
     /// Invite everyone in a CSV file as guests (email address, then optionally display name,
-    /// redirect address, personal message). Each line is reported; bad lines change nothing.
+    /// redirect address, personal message, sponsors). Each line is reported; bad lines
+    /// change nothing.
     Invite(InviteArgs),
+    /// An organization's audit trail, a hash chain: export it, verify it.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Write an organization's audit events, oldest first, as JSON Lines: one event a line,
+    /// with the hash of the event before it and its own.
+    Export {
+        #[arg(long)]
+        tenant: String,
+        /// The file to write; - for standard output.
+        #[arg(long, default_value = "-")]
+        out: std::path::PathBuf,
+    },
+    /// Check a chain and name the first event that was altered, is missing or out of order:
+    /// an export (FILE; read without the database), or with --tenant an organization's
+    /// events in the database.
+    Verify {
+        /// An export made by `portico audit export`; - for standard input.
+        #[arg(required_unless_present = "tenant", conflicts_with = "tenant")]
+        file: Option<std::path::PathBuf>,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

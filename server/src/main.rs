@@ -63,6 +63,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    // An export is verified without the database (an auditor's copy may be anywhere).
+    if let Some(Command::Audit(config::AuditCommand::Verify {
+        file: Some(file), ..
+    })) = &cli.command
+    {
+        return cli::verify_export(file);
+    }
     if cli.storage.database_url.is_none() {
         std::fs::create_dir_all(&cli.storage.data_dir).map_err(|e| {
             format!(
@@ -84,6 +91,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Outbox(command)) => cli::outbox(&store, command).await,
         Some(Command::Keys(command)) => cli::keys(&store, command).await,
         Some(Command::Invite(args)) => cli::invite(&store, args).await,
+        Some(Command::Audit(command)) => cli::audit(&store, command).await,
         None => Err("no command given".into()),
     };
     store.close().await;

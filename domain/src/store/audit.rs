@@ -1,7 +1,7 @@
 //! SQL for the audit trail.
 
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
-use types::{ActorKind, AuditEvent};
+use types::{ActorKind, AuditEvent, ChainedEvent};
 
 use crate::Result;
 
@@ -19,10 +19,11 @@ pub struct NewEvent<'a> {
     pub ip: Option<&'a str>,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, event: NewEvent<'_>) -> Result<()> {
-    sqlx::query(
+/// Writes the event, not yet chained; its id.
+pub async fn insert(db: impl SqliteExecutor<'_>, event: NewEvent<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO audit_events (tenant_id, at, actor_id, actor_name, actor_kind, action, target_type, target_id, target_name, detail, ip)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(event.tenant_id)
     .bind(event.at)
@@ -35,9 +36,76 @@ pub async fn insert(db: impl SqliteExecutor<'_>, event: NewEvent<'_>) -> Result<
     .bind(event.target_name)
     .bind(event.detail)
     .bind(event.ip)
-    .execute(db)
-    .await?;
+    .fetch_one(db)
+    .await?)
+}
+
+const CHAINED: &str =
+    "SELECT id, tenant_id, at, actor_id, actor_name, actor_kind, action, target_type,
+        target_id, target_name, detail, ip, COALESCE(prev_hash, '') AS prev_hash,
+        COALESCE(hash, '') AS hash FROM audit_events";
+
+/// The tenant's newest event that is chained (every event is, once the store has opened).
+pub async fn chain_head(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    before: Option<i64>,
+) -> Result<Option<ChainedEvent>> {
+    Ok(sqlx::query_as(&format!(
+        "{CHAINED} WHERE tenant_id = ? AND hash IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(tenant_id)
+    .bind(before.unwrap_or(i64::MAX))
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Sets an event's place in the chain.
+pub async fn seal(db: impl SqliteExecutor<'_>, id: i64, prev_hash: &str, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?")
+        .bind(prev_hash)
+        .bind(hash)
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(())
+}
+
+/// Events not chained yet (written before the chain existed), oldest first, at most `limit`.
+pub async fn unchained(db: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<ChainedEvent>> {
+    Ok(
+        sqlx::query_as(&format!("{CHAINED} WHERE hash IS NULL ORDER BY id LIMIT ?"))
+            .bind(limit)
+            .fetch_all(db)
+            .await?,
+    )
+}
+
+/// The tenant's events after `after_id`, oldest first, at most `limit`, as chained.
+pub async fn chained_page(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<ChainedEvent>> {
+    Ok(sqlx::query_as(&format!(
+        "{CHAINED} WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?"
+    ))
+    .bind(tenant_id)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// How many events the tenant's trail holds.
+pub async fn count(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE tenant_id = ?")
+            .bind(tenant_id)
+            .fetch_one(db)
+            .await?,
+    )
 }
 
 /// What to look for in the audit trail; empty fields match everything.

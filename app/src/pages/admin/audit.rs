@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
-use types::{ActorKind, AuditEvent, Page};
+use types::{ActorKind, AuditEvent, ChainHead, Page};
 
 use super::{Pager, encode};
 use crate::components::LoadError;
@@ -34,6 +34,8 @@ pub struct AuditQuery {
 pub struct AuditPage {
     pub events: Page<AuditEvent>,
     pub actions: Vec<String>,
+    /// The newest event of the organization's chain, for auditors to note.
+    pub head: Option<ChainHead>,
 }
 
 /// **Permissions:** global or user administrators.
@@ -51,6 +53,7 @@ pub async fn audit_events(query: AuditQuery) -> Result<AuditPage, AppError> {
         events: domain::audit::list(&portal.store, &principal, &filter, query.page, PAGE_SIZE)
             .await?,
         actions: domain::audit::actions(&portal.store, &principal).await?,
+        head: domain::audit::chain_head(&portal.store, &principal).await?,
     })
 }
 
@@ -77,11 +80,31 @@ pub fn Audit() -> impl IntoView {
             {move || Suspend::new(async move {
                 let q = query();
                 match events.await {
-                    Ok(page) => view! { <Filters q=q.clone() actions=page.actions /> <EventTable q events=page.events /> }.into_any(),
+                    Ok(page) => view! {
+                        <Filters q=q.clone() actions=page.actions />
+                        <EventTable q events=page.events />
+                        {page.head.map(|head| view! { <Head head /> })}
+                    }.into_any(),
                     Err(error) => view! { <Filters q actions=vec![] /> <LoadError error /> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// The chain's head: what an auditor notes, to see later that no event was cut from the end.
+#[component]
+fn Head(head: ChainHead) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="chain">
+            <h2 id="chain">"Tamper evidence"</h2>
+            <p>{format!(
+                "Each event carries the hash of the one before it. The chain holds {} events; the newest is event {} of {}, SHA-256:",
+                head.events, head.id, datetime(head.at)
+            )}</p>
+            <p><code class="wrap">{head.hash}</code></p>
+            <p class="hint">"Note it: portico audit export writes the chain and portico audit verify checks it (without the database), naming the first event altered, missing or out of order."</p>
+        </section>
     }
 }
 
