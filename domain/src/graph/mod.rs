@@ -283,6 +283,7 @@ pub(crate) fn select(items: &mut [Value], query: &Query, kind: &str) -> Result<(
 /// A page of a collection as Graph answers it: its items, `@odata.nextLink` while more
 /// remain, and `@odata.count` when it was asked for.
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "{T}Collection")]
 pub struct Collection<T> {
     #[serde(rename = "@odata.context")]
     pub odata_context: String,

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 /// An organization with an app that holds `permissions`, and the app's token.
 struct Organization {
+    tenant: String,
     token: String,
 }
 
@@ -53,7 +54,7 @@ impl Organization {
             .as_str()
             .unwrap_or_else(|| panic!("no token: {answer}"))
             .to_string();
-        Organization { token }
+        Organization { tenant, token }
     }
 }
 
@@ -318,6 +319,27 @@ async fn schemathesis_finds_nothing_against_the_generated_openapi_document() {
     )
     .await;
     assert_eq!(status, 201, "{made}");
+    let group = portico.cli_json(
+        &[
+            "group",
+            "create",
+            "--tenant",
+            &org.tenant,
+            "--name",
+            "Partners",
+        ],
+        "",
+    );
+    let group = group["id"].as_str().expect("group id").to_string();
+    let (status, added) = send_json(
+        &portico,
+        &org.token,
+        Method::POST,
+        &format!("groups/{group}/members/$ref"),
+        &json!({ "@odata.id": format!("{}/v1.0/directoryObjects/{}", portico.url, made["invitedUser"]["id"].as_str().unwrap_or_default()) }),
+    )
+    .await;
+    assert_eq!(status, 204, "{added}");
 
     // The document is anyone's, and describes every route with Graph's errors.
     let document: Value = portico
@@ -347,6 +369,43 @@ async fn schemathesis_finds_nothing_against_the_generated_openapi_document() {
     let schemas = &document["components"]["schemas"];
     assert_eq!(schemas["NewInvitation"]["additionalProperties"], false);
     assert!(schemas["User"]["properties"]["externalUserState"].is_object());
+    assert_eq!(
+        schemas["UserCollection"]["properties"]["value"]["items"]["$ref"],
+        "#/components/schemas/User"
+    );
+    // Links name operations that exist, so the stateful tests follow them.
+    let ids: Vec<&Value> = document["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().expect("path item").values())
+        .map(|operation| &operation["operationId"])
+        .collect();
+    let created = &invite["responses"]["201"]["links"];
+    assert_eq!(
+        created["getUsersId"]["parameters"]["id"],
+        "$response.body#/invitedUser/id"
+    );
+    for operation in document["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().expect("path item").values())
+    {
+        for response in operation["responses"]
+            .as_object()
+            .expect("responses")
+            .values()
+        {
+            for link in response["links"]
+                .as_object()
+                .into_iter()
+                .flat_map(|l| l.values())
+            {
+                assert!(ids.contains(&&link["operationId"]), "{link}");
+            }
+        }
+    }
     for (path, method) in [
         ("/v1.0/users/{id}", "patch"),
         ("/v1.0/groups/{id}/members/$ref", "post"),
@@ -374,15 +433,22 @@ async fn schemathesis_finds_nothing_against_the_generated_openapi_document() {
             "all",
             // Valid-looking data the schema cannot tell from invalid (an address that is
             // not one, a $filter Portico does not take, an id that names nothing) is refused
-            // with a 400, as it should be.
+            // with a 400, as it should be. DELETE /v1.0/invitations/{id} revokes: the
+            // invitation stays readable with status Revoked, so that a program can see what
+            // became of it, which the use-after-free check takes for a deleted resource
+            // still served (deleted users are gone: see graph.rs). Deleting a guest deletes
+            // their invitations, which the resource-availability check, following the links
+            // of a new invitation, takes for an invitation that went missing.
             "--exclude-checks",
-            "positive_data_acceptance",
+            "positive_data_acceptance,use_after_free,ensure_resource_availability",
             "--phases",
-            "examples,coverage,fuzzing",
+            "examples,coverage,fuzzing,stateful",
             "--max-examples",
             "40",
+            // One at a time: the stateful tests of two workers would delete each other's
+            // guests between a step and the next.
             "--workers",
-            "2",
+            "1",
             "--no-color",
             "--report-dir",
         ])
@@ -392,7 +458,6 @@ async fn schemathesis_finds_nothing_against_the_generated_openapi_document() {
         .output()
         .unwrap_or_else(|e| panic!("cannot run {schemathesis} (scripts/test.sh installs it): {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{stdout}");
     assert!(
         output.status.success(),
         "schemathesis found problems:\n{stdout}\n{}",

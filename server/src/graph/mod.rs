@@ -27,7 +27,7 @@ use domain::{Permission, Principal};
 use serde::Serialize;
 
 use crate::oidc::Provider;
-use openapi::{Operation, Parameter};
+use openapi::{Operation, Parameter, link};
 
 /// What the API's handlers share: Portico's state and the request limit.
 #[derive(Clone)]
@@ -54,13 +54,28 @@ pub fn router(provider: Provider, requests_per_minute: u32) -> Router {
 /// is one more entry here (and its handler below).
 fn operations() -> Vec<Operation> {
     use Parameter::{Count, Eventual, Filter, Select, SkipToken, Top};
+    const INVITATION: &[(&str, &str)] = &[("id", "$response.body#/id")];
+    const INVITED_USER: &[(&str, &str)] = &[("id", "$response.body#/invitedUser/id")];
+    const FIRST: &[(&str, &str)] = &[("id", "$response.body#/value/0/id")];
+    const FIRST_MEMBER: &[(&str, &str)] = &[
+        ("id", "$request.path.id"),
+        ("member", "$response.body#/value/0/id"),
+    ];
     let page: &[Parameter] = &[Top, SkipToken, Select, Count, Eventual];
     vec![
         Operation::new(Method::POST, "/v1.0/invitations", create)
             .summary("Invite a guest: the guest user is made at once")
             .needs(Permission::ManageInvitations)
             .takes::<NewInvitation>()
-            .answers::<Invitation>(StatusCode::CREATED),
+            .answers::<Invitation>(StatusCode::CREATED)
+            .links(vec![
+                link(Method::GET, "/v1.0/invitations/{id}", INVITATION),
+                link(Method::POST, "/v1.0/invitations/{id}/resend", INVITATION),
+                link(Method::DELETE, "/v1.0/invitations/{id}", INVITATION),
+                link(Method::GET, "/v1.0/users/{id}", INVITED_USER),
+                link(Method::PATCH, "/v1.0/users/{id}", INVITED_USER),
+                link(Method::DELETE, "/v1.0/users/{id}", INVITED_USER),
+            ]),
         Operation::new(Method::GET, "/v1.0/invitations", list)
             .summary("The organization's invitations (beyond Graph)")
             .needs(Permission::ManageInvitations)
@@ -100,7 +115,12 @@ fn operations() -> Vec<Operation> {
             .summary("The organization's groups, in pages")
             .needs(Permission::ReadGroups)
             .query(page)
-            .answers::<Collection<Group>>(StatusCode::OK),
+            .answers::<Collection<Group>>(StatusCode::OK)
+            .links(vec![
+                link(Method::GET, "/v1.0/groups/{id}", FIRST),
+                link(Method::GET, "/v1.0/groups/{id}/members", FIRST),
+                link(Method::POST, "/v1.0/groups/{id}/members/$ref", FIRST),
+            ]),
         Operation::new(Method::GET, "/v1.0/groups/{id}", group)
             .summary("A group")
             .needs(Permission::ReadGroups)
@@ -109,7 +129,12 @@ fn operations() -> Vec<Operation> {
             .summary("A group's members, in pages")
             .needs(Permission::ReadGroups)
             .query(page)
-            .answers::<Collection<DirectoryObject>>(StatusCode::OK),
+            .answers::<Collection<DirectoryObject>>(StatusCode::OK)
+            .links(vec![link(
+                Method::DELETE,
+                "/v1.0/groups/{id}/members/{member}/$ref",
+                FIRST_MEMBER,
+            )]),
         Operation::new(
             Method::POST,
             "/v1.0/groups/{id}/members/$ref",

@@ -36,7 +36,28 @@ pub(super) struct Operation {
     takes: Option<SchemaOf>,
     /// The status of success, and the schema of its body (none for 204).
     answers: (StatusCode, Option<SchemaOf>),
+    /// Operations its answer supplies a parameter of (OpenAPI links, for stateful tests).
+    links: Vec<Link>,
     route: MethodRouter<Api>,
+}
+
+/// A parameter of another operation taken from this one's answer or request.
+#[derive(Clone, Debug)]
+pub(super) struct Link {
+    pub(super) to: (Method, &'static str),
+    pub(super) parameters: &'static [(&'static str, &'static str)],
+}
+
+/// `to` is given `parameters`: (name, runtime expression such as `$response.body#/id`).
+pub(super) fn link(
+    method: Method,
+    path: &'static str,
+    parameters: &'static [(&'static str, &'static str)],
+) -> Link {
+    Link {
+        to: (method, path),
+        parameters,
+    }
 }
 
 impl Operation {
@@ -60,6 +81,7 @@ impl Operation {
             query: Vec::new(),
             takes: None,
             answers: (StatusCode::NO_CONTENT, None),
+            links: Vec::new(),
             route: on(filter, handler),
         }
     }
@@ -95,6 +117,12 @@ impl Operation {
     /// 204 No Content when it works.
     pub(super) fn answers_nothing(mut self) -> Operation {
         self.answers = (StatusCode::NO_CONTENT, None);
+        self
+    }
+
+    /// Operations that can be called with what this one answers.
+    pub(super) fn links(mut self, links: Vec<Link>) -> Operation {
+        self.links = links;
         self
     }
 
@@ -140,6 +168,27 @@ impl Operation {
             }),
             None => json!({ "description": "Done; nothing to answer." }),
         };
+        let mut success = success;
+        if !self.links.is_empty() {
+            let links: Map<String, Value> = self
+                .links
+                .iter()
+                .map(|link| {
+                    let (method, path) = &link.to;
+                    let id = operation_id(method, path);
+                    let parameters: Map<String, Value> = link
+                        .parameters
+                        .iter()
+                        .map(|(name, from)| ((*name).to_string(), json!(from)))
+                        .collect();
+                    (
+                        id.clone(),
+                        json!({ "operationId": id, "parameters": parameters }),
+                    )
+                })
+                .collect();
+            success["links"] = Value::Object(links);
+        }
         responses.insert(status.as_u16().to_string(), success);
         responses.insert(
             "400".into(),
@@ -191,19 +240,23 @@ impl Operation {
         operation
     }
 
-    /// `getUsers`, `deleteGroupsIdMembersMemberRef`, …: the method and the path's words.
     fn operation_id(&self) -> String {
-        let mut id = self.method.as_str().to_ascii_lowercase();
-        for word in self.path.trim_start_matches("/v1.0/").split('/') {
-            let word = word.trim_matches(|c| matches!(c, '{' | '}' | '$'));
-            let mut chars = word.chars();
-            if let Some(first) = chars.next() {
-                id.push(first.to_ascii_uppercase());
-                id.extend(chars);
-            }
-        }
-        id
+        operation_id(&self.method, self.path)
     }
+}
+
+/// `getUsers`, `deleteGroupsIdMembersMemberRef`, …: the method and the path's words.
+fn operation_id(method: &Method, path: &str) -> String {
+    let mut id = method.as_str().to_ascii_lowercase();
+    for word in path.trim_start_matches("/v1.0/").split('/') {
+        let word = word.trim_matches(|c| matches!(c, '{' | '}' | '$'));
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            id.push(first.to_ascii_uppercase());
+            id.extend(chars);
+        }
+    }
+    id
 }
 
 /// A query option or header an operation reads.
