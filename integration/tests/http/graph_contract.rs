@@ -105,6 +105,40 @@ async fn send_json(
     (status, answer)
 }
 
+/// Posts an invitation whose body is `chunks` chunks of `size` bytes, with
+/// `Transfer-Encoding: chunked`, over a raw connection; stops sending when Portico answers.
+/// (status, JSON answer).
+async fn chunked_post(portico: &Portico, token: &str, size: usize, chunks: usize) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut connection = tokio::net::TcpStream::connect(&portico.listening)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /v1.0/invitations HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        portico.listening
+    );
+    connection.write_all(head.as_bytes()).await.expect("head");
+    let chunk = format!("{size:x}\r\n{}\r\n", " ".repeat(size));
+    for _ in 0..chunks {
+        // Portico may answer and close before every chunk is sent.
+        if connection.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let _ = connection.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = connection.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"));
+    let (_, body) = answer.split_once("\r\n\r\n").unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
 fn refused_with(answer: &Value, status: u16, expected: u16, code: &str, says: &str) {
     assert_eq!(status, expected, "{answer}");
     assert_eq!(answer["error"]["code"], code, "{answer}");
@@ -201,6 +235,10 @@ async fn bodies_with_unknown_properties_not_json_or_too_large_are_refused_and_ch
     .await;
     refused_with(&answer, status, 413, "Request_EntityTooLarge", "64 KiB");
     assert!(headers.contains_key("request-id"));
+    // Sent in chunks with no length given: refused once past 64 KiB, the rest unread.
+    let (status, answer) = chunked_post(&portico, t, 16 * 1024, 8).await;
+    refused_with(&answer, status, 413, "Request_EntityTooLarge", "64 KiB");
+
     // Just under the limit is read (JSON may be padded with spaces).
     let mut kim = invitation.clone();
     kim["invitedUserEmailAddress"] = json!("kim@partner.example");
