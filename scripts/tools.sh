@@ -111,6 +111,23 @@ ensure_graph_sdk() {
   export PORTICO_GRAPH_PYTHON="$venv/bin/python"
 }
 
+# schemathesis, which fuzzes the Graph-compatible API from its OpenAPI document, at a pinned
+# version in a virtual environment of its own.
+SCHEMATHESIS_VERSION=4.32.5
+ensure_schemathesis() {
+  local venv="$TOOLS/schemathesis"
+  if [ "$(cat "$venv/.installed" 2>/dev/null || true)" != "$SCHEMATHESIS_VERSION" ] \
+    || ! "$venv/bin/schemathesis" --version >/dev/null 2>&1; then
+    say "Installing schemathesis $SCHEMATHESIS_VERSION (for the API contract test)"
+    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; } \
+      || die "python3 could not make a virtual environment"
+    "$venv/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION" \
+      || die "pip could not install schemathesis $SCHEMATHESIS_VERSION"
+    echo "$SCHEMATHESIS_VERSION" > "$venv/.installed"
+  fi
+  export PORTICO_SCHEMATHESIS="$venv/bin/schemathesis"
+}
+
 ensure_build_tools() {
   ensure_rust
   ensure_cargo_leptos

@@ -46,6 +46,16 @@ fn app_allows(granted: AppPermission, permission: Permission) -> bool {
     )
 }
 
+impl Permission {
+    /// The application permissions that allow this, for describing the API.
+    pub fn granted_by(self) -> Vec<AppPermission> {
+        AppPermission::ALL
+            .into_iter()
+            .filter(|granted| app_allows(*granted, self))
+            .collect()
+    }
+}
+
 /// The acting party of an operation, the tenant it acts in, and the address its request
 /// came from. Every operation is scoped to `tenant_id`; nothing else is trusted from the
 /// caller.

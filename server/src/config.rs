@@ -148,6 +148,16 @@ pub struct Serve {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
+    /// Requests a minute each organization may make to the Graph-compatible API (`/v1.0`),
+    /// in bursts of as many; past it, 429 with Retry-After. 0 turns the limit off. Counted
+    /// in each process: behind several replicas, each allows this many.
+    #[arg(
+        long,
+        env = "PORTICO_GRAPH_REQUESTS_PER_MINUTE",
+        default_value_t = 6000
+    )]
+    pub graph_requests_per_minute: u32,
+
     /// Minutes after which an unused session ends.
     #[arg(long, env = "PORTICO_IDLE_TIMEOUT_MINUTES", default_value_t = 480)]
     pub idle_timeout_minutes: i64,

@@ -185,6 +185,7 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
             proxies: domain::proxies::TrustedProxies::new(serve.trusted_proxies.clone()),
             header: serve.forwarding_header,
         },
+        graph_requests_per_minute: serve.graph_requests_per_minute,
     };
     let policy = SessionPolicy {
         idle_timeout: serve.idle_timeout_minutes * 60,

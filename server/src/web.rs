@@ -28,6 +28,8 @@ pub struct Guard {
     pub public_origin: String,
     /// Where a request's client address is taken from.
     pub forwarding: Forwarding,
+    /// Requests per minute each organization may make to the Graph-compatible API (0: any).
+    pub graph_requests_per_minute: u32,
 }
 
 /// The reverse proxies whose forwarding header names the client, and that header.
@@ -75,7 +77,10 @@ pub fn router(
             guard.clone(),
             refuse_cross_site,
         ))
-        .merge(crate::graph::router(provider.clone()))
+        .merge(crate::graph::router(
+            provider.clone(),
+            guard.graph_requests_per_minute,
+        ))
         .merge(crate::oidc::router(provider, guard.clone()))
         .merge(crate::federation::router(portal_for_federation))
         .layer(middleware::from_fn_with_state(

@@ -1,32 +1,61 @@
 //! `/v1.0/groups`: the tenant's groups and their members, as Graph shows them.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use types::{GroupSummary, UserRef};
 
-use super::{GraphError, Query, context, page};
+use super::{Collection, GraphError, Query, context, page, values};
 use crate::groups::Link;
 use crate::{Error, Principal, Store};
 
-fn shown(group: &GroupSummary) -> Value {
-    json!({
-        "id": group.id,
-        "displayName": group.name,
-        "description": (!group.description.is_empty()).then_some(&group.description),
-        "mailEnabled": false,
-        "securityEnabled": true,
-        "groupTypes": [],
-    })
+/// A group as Graph shows it: Portico's groups are security groups. `$select` may leave
+/// any property out.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(transform = super::none_required)]
+pub struct Group {
+    #[serde(rename = "@odata.context", skip_serializing_if = "Option::is_none")]
+    pub odata_context: Option<String>,
+    pub id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub mail_enabled: bool,
+    pub security_enabled: bool,
+    pub group_types: Vec<String>,
 }
 
-/// A member, as a directory object.
-fn member(user: &UserRef) -> Value {
-    json!({
-        "@odata.type": "#microsoft.graph.user",
-        "id": user.id,
-        "displayName": user.display_name,
-        "mail": user.email,
-    })
+fn shown(group: &GroupSummary) -> Group {
+    Group {
+        odata_context: None,
+        id: group.id.clone(),
+        display_name: group.name.clone(),
+        description: (!group.description.is_empty()).then(|| group.description.clone()),
+        mail_enabled: false,
+        security_enabled: true,
+        group_types: Vec::new(),
+    }
+}
+
+/// A group's member, as a directory object (a user). `$select` may leave any property out.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(transform = super::none_required)]
+pub struct DirectoryObject {
+    /// `#microsoft.graph.user`.
+    #[serde(rename = "@odata.type")]
+    pub odata_type: String,
+    pub id: String,
+    pub display_name: String,
+    pub mail: String,
+}
+
+fn member(user: &UserRef) -> DirectoryObject {
+    DirectoryObject {
+        odata_type: "#microsoft.graph.user".into(),
+        id: user.id.clone(),
+        display_name: user.display_name.clone(),
+        mail: user.email.clone(),
+    }
 }
 
 /// Which of two ids a "not found" is about.
@@ -45,7 +74,7 @@ pub async fn list(
     query: &Query,
     eventual: bool,
     public_url: &str,
-) -> Result<Value, GraphError> {
+) -> Result<Collection<Group>, GraphError> {
     if query.contains_key("$filter") || query.contains_key("$search") {
         return Err(GraphError::unsupported(
             "Groups are listed whole: $filter and $search are not supported on /groups.",
@@ -56,7 +85,7 @@ pub async fn list(
         public_url,
         "/v1.0/groups",
         "group",
-        groups.iter().map(shown).collect(),
+        values(groups.iter().map(shown)),
         query,
         eventual,
     )
@@ -68,12 +97,12 @@ pub async fn get(
     app: &Principal,
     id: &str,
     public_url: &str,
-) -> Result<Value, GraphError> {
+) -> Result<Group, GraphError> {
     let detail = crate::groups::get(store, app, id)
         .await
         .map_err(|e| missing(e, id, id))?;
     let mut answer = shown(&detail.group);
-    answer["@odata.context"] = json!(context(public_url, "groups/$entity"));
+    answer.odata_context = Some(context(public_url, "groups/$entity"));
     Ok(answer)
 }
 
@@ -85,7 +114,7 @@ pub async fn members(
     query: &Query,
     eventual: bool,
     public_url: &str,
-) -> Result<Value, GraphError> {
+) -> Result<Collection<DirectoryObject>, GraphError> {
     let detail = crate::groups::get(store, app, id)
         .await
         .map_err(|e| missing(e, id, id))?;
@@ -93,14 +122,14 @@ pub async fn members(
         public_url,
         &format!("/v1.0/groups/{id}/members"),
         "directoryObject",
-        detail.members.iter().map(member).collect(),
+        values(detail.members.iter().map(member)),
         query,
         eventual,
     )
 }
 
 /// The body of `POST /v1.0/groups/{id}/members/$ref`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reference {
     #[serde(rename = "@odata.id")]

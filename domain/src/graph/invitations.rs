@@ -1,18 +1,24 @@
 //! `/v1.0/invitations`: Graph's invitation API, and what Portico adds to it.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use types::{InvitationStatus, InvitationSummary};
 
 use super::{GraphError, context};
 use crate::invitations::InviteInput;
 use crate::{Error, Principal, Store, store};
 
-/// `POST /v1.0/invitations`, as Graph documents it.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `POST /v1.0/invitations`, as Graph documents it. A property it does not have is refused.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewInvitation {
+    /// Graph's client libraries may name the type; nothing else is read from it.
+    #[serde(rename = "@odata.type")]
+    pub odata_type: Option<String>,
+    /// Required, as Graph requires it; checked by `invite` so the refusal says so.
+    #[schemars(required, with = "String")]
     pub invited_user_email_address: Option<String>,
+    #[schemars(required, with = "String")]
     pub invite_redirect_url: Option<String>,
     pub invited_user_display_name: Option<String>,
     pub send_invitation_message: Option<bool>,
@@ -23,29 +29,129 @@ pub struct NewInvitation {
     pub invited_user_sponsors: Option<Vec<ObjectRef>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MessageInfo {
+    #[serde(rename = "@odata.type")]
+    pub odata_type: Option<String>,
     pub message_language: Option<String>,
     pub customized_message_body: Option<String>,
     pub cc_recipients: Option<Vec<Recipient>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Recipient {
+    #[serde(rename = "@odata.type")]
+    pub odata_type: Option<String>,
     pub email_address: Option<EmailAddress>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EmailAddress {
+    #[serde(rename = "@odata.type")]
+    pub odata_type: Option<String>,
     pub name: Option<String>,
     pub address: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ObjectRef {
+    #[serde(rename = "@odata.type")]
+    pub odata_type: Option<String>,
     pub id: Option<String>,
+}
+
+/// An invitation as Graph answers `POST /v1.0/invitations` (and Portico its resend): the
+/// request echoed, with the redemption link and the invited user's id.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Invitation {
+    #[serde(rename = "@odata.context")]
+    pub odata_context: String,
+    pub id: String,
+    pub invite_redeem_url: String,
+    pub invited_user_display_name: Option<String>,
+    /// Always `Guest`.
+    pub invited_user_type: String,
+    pub invited_user_email_address: String,
+    pub send_invitation_message: bool,
+    pub reset_redemption: bool,
+    pub invite_redirect_url: String,
+    /// `PendingAcceptance`.
+    pub status: String,
+    pub invited_user_message_info: SentMessageInfo,
+    pub invited_user: InvitedUser,
+}
+
+/// `invitedUserMessageInfo` as Graph echoes it: with one empty cc recipient whatever was sent.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SentMessageInfo {
+    pub message_language: Option<String>,
+    pub customized_message_body: Option<String>,
+    pub cc_recipients: Vec<SentRecipient>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SentRecipient {
+    pub email_address: SentAddress,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SentAddress {
+    pub name: Option<String>,
+    pub address: Option<String>,
+}
+
+/// The user an invitation made or reset.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InvitedUser {
+    pub id: String,
+}
+
+/// An invitation as `GET /v1.0/invitations` shows it (beyond Graph, which lists none).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationRecord {
+    #[serde(rename = "@odata.context", skip_serializing_if = "Option::is_none")]
+    pub odata_context: Option<String>,
+    pub id: String,
+    pub invited_user_email_address: String,
+    pub invited_user_display_name: String,
+    /// Always `Guest`.
+    pub invited_user_type: String,
+    pub invite_redirect_url: Option<String>,
+    /// Graph's `PendingAcceptance` or `Completed`, or Portico's `Expired`, `Revoked`, `Locked`.
+    pub status: String,
+    pub invited_user: InvitedUser,
+    pub created_date_time: String,
+    pub expiration_date_time: String,
+    pub redeemed_date_time: Option<String>,
+}
+
+/// The tenant's invitations, as `GET /v1.0/invitations` lists them (in one page).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InvitationList {
+    #[serde(rename = "@odata.context")]
+    pub odata_context: String,
+    pub value: Vec<InvitationRecord>,
+}
+
+fn sent_message_info(info: &MessageInfo) -> SentMessageInfo {
+    SentMessageInfo {
+        message_language: info.message_language.clone(),
+        customized_message_body: info.customized_message_body.clone(),
+        cc_recipients: vec![SentRecipient {
+            email_address: SentAddress {
+                name: None,
+                address: None,
+            },
+        }],
+    }
 }
 
 /// Invites a guest, as `POST /v1.0/invitations`: the guest user is made at once and the
@@ -57,7 +163,7 @@ pub async fn invite(
     request: NewInvitation,
     public_url: &str,
     now: i64,
-) -> Result<Value, GraphError> {
+) -> Result<Invitation, GraphError> {
     let email = request
         .invited_user_email_address
         .as_deref()
@@ -135,30 +241,27 @@ pub async fn invite(
         )
         .await?
     };
-    Ok(json!({
-        "@odata.context": context(public_url, "invitations/$entity"),
-        "id": invited.invitation_id,
-        "inviteRedeemUrl": invited.redeem_url,
-        "invitedUserDisplayName": display_name,
-        "invitedUserType": "Guest",
-        "invitedUserEmailAddress": invited.user.email,
+    Ok(Invitation {
+        odata_context: context(public_url, "invitations/$entity"),
+        id: invited.invitation_id,
+        invite_redeem_url: invited.redeem_url,
+        invited_user_display_name: display_name,
+        invited_user_type: "Guest".into(),
+        invited_user_email_address: invited.user.email,
         // A reset always mails the new link (see `invitations::reset_redemption`).
-        "sendInvitationMessage": send || reset,
-        "resetRedemption": reset,
-        "inviteRedirectUrl": redirect,
-        "status": "PendingAcceptance",
-        "invitedUserMessageInfo": {
-            "messageLanguage": info.message_language,
-            "customizedMessageBody": info.customized_message_body,
-            "ccRecipients": [{ "emailAddress": { "name": null, "address": null } }],
+        send_invitation_message: send || reset,
+        reset_redemption: reset,
+        invite_redirect_url: redirect.to_string(),
+        status: "PendingAcceptance".into(),
+        invited_user_message_info: sent_message_info(&info),
+        invited_user: InvitedUser {
+            id: invited.user.id,
         },
-        "invitedUser": { "id": invited.user.id },
-    }))
+    })
 }
 
-/// An invitation as `GET /v1.0/invitations` shows it (beyond Graph, which lists none):
 /// Graph's status where it has one (`PendingAcceptance`, `Completed`), Portico's otherwise.
-fn shown(invitation: &InvitationSummary) -> Value {
+fn shown(invitation: &InvitationSummary) -> InvitationRecord {
     let status = match invitation.status {
         InvitationStatus::PendingAcceptance => "PendingAcceptance",
         InvitationStatus::Accepted => "Completed",
@@ -166,18 +269,21 @@ fn shown(invitation: &InvitationSummary) -> Value {
         InvitationStatus::Revoked => "Revoked",
         InvitationStatus::Locked => "Locked",
     };
-    json!({
-        "id": invitation.id,
-        "invitedUserEmailAddress": invitation.email,
-        "invitedUserDisplayName": invitation.display_name,
-        "invitedUserType": "Guest",
-        "inviteRedirectUrl": invitation.redirect_url,
-        "status": status,
-        "invitedUser": { "id": invitation.user_id },
-        "createdDateTime": types::format::rfc3339(invitation.created_at),
-        "expirationDateTime": types::format::rfc3339(invitation.expires_at),
-        "redeemedDateTime": invitation.redeemed_at.map(types::format::rfc3339),
-    })
+    InvitationRecord {
+        odata_context: None,
+        id: invitation.id.clone(),
+        invited_user_email_address: invitation.email.clone(),
+        invited_user_display_name: invitation.display_name.clone(),
+        invited_user_type: "Guest".into(),
+        invite_redirect_url: invitation.redirect_url.clone(),
+        status: status.into(),
+        invited_user: InvitedUser {
+            id: invitation.user_id.clone(),
+        },
+        created_date_time: types::format::rfc3339(invitation.created_at),
+        expiration_date_time: types::format::rfc3339(invitation.expires_at),
+        redeemed_date_time: invitation.redeemed_at.map(types::format::rfc3339),
+    }
 }
 
 pub async fn list(
@@ -185,12 +291,12 @@ pub async fn list(
     app: &Principal,
     public_url: &str,
     now: i64,
-) -> Result<Value, GraphError> {
+) -> Result<InvitationList, GraphError> {
     let invitations = crate::invitations::list(store, app, now).await?;
-    Ok(json!({
-        "@odata.context": context(public_url, "invitations"),
-        "value": invitations.iter().map(shown).collect::<Vec<_>>(),
-    }))
+    Ok(InvitationList {
+        odata_context: context(public_url, "invitations"),
+        value: invitations.iter().map(shown).collect(),
+    })
 }
 
 pub async fn get(
@@ -199,12 +305,12 @@ pub async fn get(
     id: &str,
     public_url: &str,
     now: i64,
-) -> Result<Value, GraphError> {
+) -> Result<InvitationRecord, GraphError> {
     let invitation = crate::invitations::get(store, app, id, now)
         .await?
         .ok_or_else(|| GraphError::not_found(id))?;
     let mut answer = shown(&invitation);
-    answer["@odata.context"] = json!(context(public_url, "invitations/$entity"));
+    answer.odata_context = Some(context(public_url, "invitations/$entity"));
     Ok(answer)
 }
 
@@ -226,7 +332,7 @@ pub async fn resend(
     id: &str,
     public_url: &str,
     now: i64,
-) -> Result<Value, GraphError> {
+) -> Result<Invitation, GraphError> {
     let invitation = crate::invitations::get(store, app, id, now)
         .await?
         .ok_or_else(|| GraphError::not_found(id))?;
@@ -250,12 +356,20 @@ pub async fn resend(
         now,
     )
     .await?;
-    Ok(json!({
-        "@odata.context": context(public_url, "invitations/$entity"),
-        "id": invited.invitation_id,
-        "inviteRedeemUrl": invited.redeem_url,
-        "invitedUserEmailAddress": invited.user.email,
-        "status": "PendingAcceptance",
-        "invitedUser": { "id": invited.user.id },
-    }))
+    Ok(Invitation {
+        odata_context: context(public_url, "invitations/$entity"),
+        id: invited.invitation_id,
+        invite_redeem_url: invited.redeem_url,
+        invited_user_display_name: Some(invitation.display_name),
+        invited_user_type: "Guest".into(),
+        invited_user_email_address: invited.user.email,
+        send_invitation_message: true,
+        reset_redemption: false,
+        invite_redirect_url: invitation.redirect_url.unwrap_or_default(),
+        status: "PendingAcceptance".into(),
+        invited_user_message_info: sent_message_info(&MessageInfo::default()),
+        invited_user: InvitedUser {
+            id: invited.user.id,
+        },
+    })
 }

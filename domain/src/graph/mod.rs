@@ -6,10 +6,14 @@
 
 pub mod groups;
 pub mod invitations;
+pub mod limit;
 pub mod users;
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
 
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::oidc::{Signer, issuer, keys};
@@ -56,6 +60,29 @@ impl GraphError {
         GraphError::new(400, "Request_BadRequest", message)
     }
 
+    /// A body larger than the API reads.
+    pub fn too_large() -> GraphError {
+        GraphError::new(
+            413,
+            "Request_EntityTooLarge",
+            format!(
+                "The request body is larger than {} KiB, the most this API takes.",
+                MAX_BODY_BYTES / 1024
+            ),
+        )
+    }
+
+    /// The organization's request limit is reached (answered with `Retry-After`).
+    pub fn throttled(retry_after_seconds: u64) -> GraphError {
+        GraphError::new(
+            429,
+            "TooManyRequests",
+            format!(
+                "Too many requests for this organization. Retry after {retry_after_seconds} seconds."
+            ),
+        )
+    }
+
     /// A query option this API does not take.
     pub fn unsupported(message: impl Into<String>) -> GraphError {
         GraphError::new(400, "Request_UnsupportedQuery", message)
@@ -70,6 +97,35 @@ impl GraphError {
             ),
         )
     }
+}
+
+/// The body of every error answer, in Graph's envelope.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetail {
+    /// What programs match on: `Request_BadRequest`, `Request_ResourceNotFound`,
+    /// `Authorization_RequestDenied`, `InvalidAuthenticationToken`, `TooManyRequests`, …
+    pub code: String,
+    /// What is wrong, in words.
+    pub message: String,
+    pub inner_error: InnerError,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InnerError {
+    /// When, in UTC, without a zone (`2021-05-18T19:03:10`), as Graph writes it.
+    pub date: String,
+    /// This request's id, also in the `request-id` header.
+    #[serde(rename = "request-id")]
+    pub request_id: String,
+    /// The client's `client-request-id` header, when it sent one.
+    #[serde(rename = "client-request-id")]
+    pub client_request_id: Option<String>,
 }
 
 impl From<Error> for GraphError {
@@ -113,10 +169,54 @@ impl From<crate::oidc::Failure> for GraphError {
     }
 }
 
-/// Reads a request body, or says in Graph's words what is wrong with it.
-pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
-    serde_json::from_slice(body)
-        .map_err(|e| GraphError::bad_request(format!("The request body is not valid: {e}.")))
+/// The largest request body the API reads; a larger one is refused before it is read whole.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Reads a request's JSON body, or says in Graph's words what is wrong with it: none, not
+/// sent as JSON, not JSON, a property the request does not take (named), or a value of the
+/// wrong kind. Nothing is done with a body that is refused.
+pub fn parse_body<T: serde::de::DeserializeOwned>(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<T, GraphError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(GraphError::bad_request(
+            "The request needs a JSON body (Content-Type: application/json).",
+        ));
+    }
+    let media_type = content_type
+        .and_then(|c| c.split(';').next())
+        .map(str::trim)
+        .unwrap_or_default();
+    if !media_type.eq_ignore_ascii_case("application/json") {
+        let sent = if media_type.is_empty() {
+            "none".to_string()
+        } else {
+            format!("'{media_type}'")
+        };
+        return Err(GraphError::bad_request(format!(
+            "Send the body as JSON with Content-Type: application/json (this request's content type: {sent})."
+        )));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        use serde_json::error::Category;
+        let text = e.to_string();
+        match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                GraphError::bad_request(format!("The request body is not valid JSON: {text}."))
+            }
+            Category::Data => match text
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split_once('`'))
+            {
+                Some((name, expected)) => GraphError::bad_request(format!(
+                    "Property '{name}' does not exist here ({}).",
+                    expected.trim_start_matches(',').trim()
+                )),
+                None => GraphError::bad_request(format!("The request body is not valid: {text}.")),
+            },
+        }
+    })
 }
 
 pub(crate) fn context(public_url: &str, what: &str) -> String {
@@ -147,6 +247,18 @@ pub(crate) fn top(query: &Query) -> Result<usize, GraphError> {
     }
 }
 
+/// Whether `$count=true` asks for `@odata.count`: only with `ConsistencyLevel: eventual`
+/// (Graph ignores it otherwise); a value other than `true` or `false` is refused.
+pub(crate) fn count_asked(query: &Query, eventual: bool) -> Result<bool, GraphError> {
+    match query.get("$count").map(String::as_str) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(eventual),
+        Some(other) => Err(GraphError::bad_request(format!(
+            "Invalid $count value '{other}': send true or false."
+        ))),
+    }
+}
+
 /// Keeps only the properties `$select` names (all without it); a name the type does not
 /// have is refused, as Graph refuses it.
 pub(crate) fn select(items: &mut [Value], query: &Query, kind: &str) -> Result<(), GraphError> {
@@ -168,17 +280,59 @@ pub(crate) fn select(items: &mut [Value], query: &Query, kind: &str) -> Result<(
     Ok(())
 }
 
+/// A page of a collection as Graph answers it: its items, `@odata.nextLink` while more
+/// remain, and `@odata.count` when it was asked for.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "{T}Collection")]
+pub struct Collection<T> {
+    #[serde(rename = "@odata.context")]
+    pub odata_context: String,
+    #[serde(rename = "@odata.count", skip_serializing_if = "Option::is_none")]
+    pub odata_count: Option<usize>,
+    #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
+    pub odata_next_link: Option<String>,
+    /// The items, with the properties `$select` kept (so held as JSON, described as `T`).
+    #[schemars(with = "Vec<T>")]
+    pub value: Vec<Value>,
+    #[serde(skip)]
+    item: PhantomData<T>,
+}
+
+impl<T> Collection<T> {
+    pub(crate) fn new(odata_context: String, value: Vec<Value>) -> Collection<T> {
+        Collection {
+            odata_context,
+            odata_count: None,
+            odata_next_link: None,
+            value,
+            item: PhantomData,
+        }
+    }
+}
+
+/// Items as JSON, for `$select` to trim.
+pub(crate) fn values<T: Serialize>(items: impl Iterator<Item = T>) -> Vec<Value> {
+    items
+        .map(|item| serde_json::to_value(item).unwrap_or(Value::Null))
+        .collect()
+}
+
+/// For the schema of a type `$select` applies to: any of its properties may be left out.
+pub(crate) fn none_required(schema: &mut schemars::Schema) {
+    schema.remove("required");
+}
+
 /// One page of a collection held in full: `$top` items from the `$skiptoken` offset on,
 /// with `@odata.nextLink` to the next page while more remain, and `@odata.count` when
 /// `$count=true` came with `ConsistencyLevel: eventual` (Graph ignores it otherwise).
-pub(crate) fn page(
+pub(crate) fn page<T>(
     public_url: &str,
     path: &str,
     what: &str,
     mut items: Vec<Value>,
     query: &Query,
     eventual: bool,
-) -> Result<Value, GraphError> {
+) -> Result<Collection<T>, GraphError> {
     let top = top(query)?;
     let from = match query.get("$skiptoken") {
         None => 0,
@@ -189,14 +343,11 @@ pub(crate) fn page(
     let total = items.len();
     let mut page: Vec<Value> = items.drain(from.min(total)..).take(top).collect();
     select(&mut page, query, what)?;
-    let mut answer = json!({
-        "@odata.context": context(public_url, path.trim_start_matches("/v1.0/")),
-        "value": page,
-    });
-    if eventual && query.get("$count").is_some_and(|c| c == "true") {
-        answer["@odata.count"] = json!(total);
+    let mut answer = Collection::new(context(public_url, path.trim_start_matches("/v1.0/")), page);
+    if count_asked(query, eventual)? {
+        answer.odata_count = Some(total);
     }
-    if from + top < total {
+    if from.saturating_add(top) < total {
         let mut next: Vec<(String, String)> = query
             .iter()
             .filter(|(k, _)| k.as_str() != "$skiptoken")
@@ -208,7 +359,7 @@ pub(crate) fn page(
             .iter()
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
             .collect();
-        answer["@odata.nextLink"] = json!(format!(
+        answer.odata_next_link = Some(format!(
             "{}{path}?{}",
             api_identifier(public_url),
             encoded.join("&")
@@ -312,6 +463,41 @@ mod tests {
         ] {
             assert!(!is_default_scope(public, other), "{other:?}");
         }
+    }
+
+    #[test]
+    fn a_body_must_be_json_sent_as_json_with_only_known_properties() {
+        use invitations::NewInvitation;
+        let json = Some("application/json; charset=utf-8");
+        let refused = |content_type: Option<&str>, body: &str| {
+            let error = parse_body::<NewInvitation>(content_type, body.as_bytes()).unwrap_err();
+            assert_eq!((error.status, error.code), (400, "Request_BadRequest"));
+            error.message
+        };
+        assert!(refused(json, " ").contains("needs a JSON body"));
+        assert!(refused(None, "{}").contains("content type: none"));
+        assert!(refused(Some("text/plain"), "{}").contains("'text/plain'"));
+        assert!(refused(json, "{\"invitedUserEmailAddress\":").contains("not valid JSON"));
+        let unknown = refused(
+            json,
+            r#"{"invitedUserEmailAddress":"a@b.example","colour":"red"}"#,
+        );
+        assert!(
+            unknown.starts_with("Property 'colour' does not exist"),
+            "{unknown}"
+        );
+        let nested = refused(json, r#"{"invitedUserMessageInfo":{"bodyText":"hi"}}"#);
+        assert!(nested.starts_with("Property 'bodyText'"), "{nested}");
+        assert!(refused(json, r#"{"sendInvitationMessage":"yes"}"#).contains("not valid"));
+        let taken: NewInvitation = parse_body(
+            Some("Application/JSON"),
+            br##"{"@odata.type":"#microsoft.graph.invitation","invitedUserEmailAddress":"a@b.example"}"##,
+        )
+        .unwrap();
+        assert_eq!(
+            taken.invited_user_email_address.as_deref(),
+            Some("a@b.example")
+        );
     }
 
     #[test]

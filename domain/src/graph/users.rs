@@ -3,11 +3,12 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use types::{ExternalState, UserType};
 
-use super::{GraphError, Query, api_identifier, context, select, top};
+use super::{Collection, GraphError, Query, api_identifier, context, select, top};
 use crate::store::users::{DirectoryFilter, DirectoryUser};
 use crate::{Error, Identity, Permission, Principal, Store, store};
 
@@ -36,15 +37,55 @@ pub fn user_principal_name(user: &DirectoryUser, tenant_domain: &str) -> String 
     }
 }
 
+/// A user as Graph shows it, with every property Portico has. Without `$select` a listing
+/// keeps Graph's default properties, with it the ones named: any may be left out.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(transform = super::none_required)]
+pub struct User {
+    #[serde(rename = "@odata.context", skip_serializing_if = "Option::is_none")]
+    pub odata_context: Option<String>,
+    pub id: String,
+    pub display_name: String,
+    pub mail: String,
+    pub user_principal_name: String,
+    pub business_phones: Vec<String>,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub job_title: Option<String>,
+    pub mobile_phone: Option<String>,
+    pub office_location: Option<String>,
+    pub preferred_language: Option<String>,
+    pub account_enabled: bool,
+    /// `Member` or `Guest`.
+    pub user_type: String,
+    pub created_date_time: String,
+    /// `Invitation` for a guest.
+    pub creation_type: Option<String>,
+    /// `PendingAcceptance` or `Accepted` for a guest.
+    pub external_user_state: Option<String>,
+    pub external_user_state_change_date_time: Option<String>,
+    pub identities: Vec<ObjectIdentity>,
+}
+
+/// How a user signs in: Graph's `objectIdentity`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectIdentity {
+    pub sign_in_type: String,
+    pub issuer: String,
+    pub issuer_assigned_id: Option<String>,
+}
+
 /// Every property Portico has of a user, by Graph's names.
-fn shown(user: &DirectoryUser, tenant_domain: &str) -> Value {
+fn shown(user: &DirectoryUser, tenant_domain: &str) -> User {
     let upn = user_principal_name(user, tenant_domain);
     let guest = user.user_type == UserType::Guest;
-    let mut identities = vec![json!({
-        "signInType": "userPrincipalName",
-        "issuer": tenant_domain,
-        "issuerAssignedId": upn,
-    })];
+    let mut identities = vec![ObjectIdentity {
+        sign_in_type: "userPrincipalName".into(),
+        issuer: tenant_domain.into(),
+        issuer_assigned_id: Some(upn.clone()),
+    }];
     if let Some(identity) = &user.redeemed_identity {
         let issuer = match identity {
             Identity::Email(_) => "mail".to_string(),
@@ -55,32 +96,37 @@ fn shown(user: &DirectoryUser, tenant_domain: &str) -> Value {
         };
         identities.insert(
             0,
-            json!({ "signInType": "federated", "issuer": issuer, "issuerAssignedId": null }),
+            ObjectIdentity {
+                sign_in_type: "federated".into(),
+                issuer,
+                issuer_assigned_id: None,
+            },
         );
     }
-    json!({
-        "id": user.id,
-        "displayName": user.display_name,
-        "mail": user.email,
-        "userPrincipalName": upn,
-        "businessPhones": [],
-        "givenName": null,
-        "surname": null,
-        "jobTitle": null,
-        "mobilePhone": null,
-        "officeLocation": null,
-        "preferredLanguage": null,
-        "accountEnabled": user.enabled,
-        "userType": user.user_type.as_str(),
-        "createdDateTime": types::format::rfc3339(user.created_at),
-        "creationType": guest.then_some("Invitation"),
-        "externalUserState": user.external_state.map(ExternalState::as_str),
-        "externalUserStateChangeDateTime": user
+    User {
+        odata_context: None,
+        id: user.id.clone(),
+        display_name: user.display_name.clone(),
+        mail: user.email.clone(),
+        user_principal_name: upn,
+        business_phones: Vec::new(),
+        given_name: None,
+        surname: None,
+        job_title: None,
+        mobile_phone: None,
+        office_location: None,
+        preferred_language: None,
+        account_enabled: user.enabled,
+        user_type: user.user_type.as_str().into(),
+        created_date_time: types::format::rfc3339(user.created_at),
+        creation_type: guest.then(|| "Invitation".into()),
+        external_user_state: user.external_state.map(|s| s.as_str().into()),
+        external_user_state_change_date_time: user
             .state_changed_at
             .filter(|_| guest)
             .map(types::format::rfc3339),
-        "identities": identities,
-    })
+        identities,
+    }
 }
 
 /// Keeps the default properties unless `$select` names others (which it checks).
@@ -213,7 +259,7 @@ pub async fn list(
     query: &Query,
     eventual: bool,
     public_url: &str,
-) -> Result<Value, GraphError> {
+) -> Result<Collection<User>, GraphError> {
     app.require(Permission::ReadUsers)?;
     if query.contains_key("$search") || query.contains_key("$orderby") {
         return Err(GraphError::unsupported(
@@ -250,21 +296,19 @@ pub async fn list(
     .await?;
     let more = users.len() > top;
     users.truncate(top);
-    let count = if eventual && query.get("$count").is_some_and(|c| c == "true") {
+    let count = if super::count_asked(query, eventual)? {
         Some(store::users::directory_count(&mut *db, &app.tenant_id, &filter).await?)
     } else {
         None
     };
     drop(db);
     let last = users.last().map(|u| u.id.clone());
-    let value = projected(users.iter().map(|u| shown(u, &domain)).collect(), query)?;
-    let mut answer = json!({
-        "@odata.context": context(public_url, "users"),
-        "value": value,
-    });
-    if let Some(count) = count {
-        answer["@odata.count"] = json!(count);
-    }
+    let value = projected(
+        super::values(users.iter().map(|u| shown(u, &domain))),
+        query,
+    )?;
+    let mut answer = Collection::new(context(public_url, "users"), value);
+    answer.odata_count = count.and_then(|c| usize::try_from(c).ok());
     if let (true, Some(last)) = (more, last) {
         let mut next = url::form_urlencoded::Serializer::new(String::new());
         let mut kept: Vec<(&String, &String)> = query
@@ -276,7 +320,7 @@ pub async fn list(
             next.append_pair(name, value);
         }
         next.append_pair("$skiptoken", &URL_SAFE_NO_PAD.encode(last));
-        answer["@odata.nextLink"] = json!(format!(
+        answer.odata_next_link = Some(format!(
             "{}/v1.0/users?{}",
             api_identifier(public_url),
             next.finish()
@@ -302,15 +346,18 @@ pub async fn get(
     app.require(Permission::ReadUsers)?;
     let user = find(store, app, id).await?;
     let domain = tenant_domain(store, &app.tenant_id).await?;
-    let mut answer = projected(vec![shown(&user, &domain)], query)?.remove(0);
+    let mut answer = projected(super::values([shown(&user, &domain)].into_iter()), query)?;
+    let mut answer = answer.pop().unwrap_or_default();
     answer["@odata.context"] = json!(context(public_url, "users/$entity"));
     Ok(answer)
 }
 
 /// The body of `PATCH /v1.0/users/{id}`: what Portico lets a program change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UserChange {
+    #[serde(rename = "@odata.type")]
+    pub odata_type: Option<String>,
     pub display_name: Option<String>,
     pub account_enabled: Option<bool>,
 }

@@ -7,6 +7,7 @@ mod directory;
 mod edge;
 mod federation;
 mod graph;
+mod graph_contract;
 mod invitations;
 mod mail;
 mod oidc;
