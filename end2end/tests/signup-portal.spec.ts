@@ -258,7 +258,7 @@ test.describe.serial("the self-service sign-up portal", () => {
     // Recorded as the rule's decision.
     await page.goto(`${portal}/history`);
     await enterPassword(page, "abe@tailspin.example");
-    await page.goto(`${portal}/history`);
+    await expect(page.getByRole("heading", { name: "History" })).toBeVisible();
     const row = page.getByRole("table").getByRole("row").filter({ hasText: "lou@litware.example" });
     await expect(row).toContainText("Approved by the rule for litware.example");
     await expect(row.getByRole("cell").nth(2)).toHaveText("Domain rule");

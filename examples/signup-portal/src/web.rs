@@ -36,6 +36,8 @@ pub struct Login {
     nonce: Nonce,
     verifier: PkceCodeVerifier,
     started: Instant,
+    /// The portal page to go back to.
+    next: String,
 }
 
 pub struct Inner {
@@ -582,7 +584,8 @@ fn cookie(headers: &HeaderMap) -> Option<String> {
 
 /// The approver making this request, checked against the approvers group now; or the
 /// answer for anyone else.
-async fn approver(app: &App, headers: &HeaderMap) -> Result<Session, Response> {
+/// `next` is the page asked for, to return to after signing in.
+async fn approver(app: &App, headers: &HeaderMap, next: &str) -> Result<Session, Response> {
     let session = match cookie(headers) {
         Some(id) => app
             .0
@@ -593,7 +596,7 @@ async fn approver(app: &App, headers: &HeaderMap) -> Result<Session, Response> {
         None => None,
     };
     let Some(session) = session else {
-        return Err(Redirect::to("/login").into_response());
+        return Err(Redirect::to(&format!("/login?next={next}")).into_response());
     };
     member_of_approvers(app, &session.user_id).await?;
     Ok(session)
@@ -630,8 +633,24 @@ fn check_csrf(app: &App, session: &Session, given: &str) -> Result<(), Response>
     }
 }
 
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+}
+
+/// A page of the portal's own to go back to: a path here, never another site.
+fn local_path(next: Option<String>) -> String {
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-_".contains(&b))
+    })
+    .unwrap_or_else(|| "/requests".into())
+}
+
 /// `GET /login`: to Portico with PKCE, state and nonce.
-async fn login(State(app): State<App>) -> Response {
+async fn login(State(app): State<App>, Query(query): Query<LoginQuery>) -> Response {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = app
         .0
@@ -653,6 +672,7 @@ async fn login(State(app): State<App>) -> Response {
                 nonce,
                 verifier,
                 started: Instant::now(),
+                next: local_path(query.next),
             },
         );
     }
@@ -743,7 +763,7 @@ async fn callback(
     } else {
         ""
     };
-    let mut response = Redirect::to("/requests").into_response();
+    let mut response = Redirect::to(&login.next).into_response();
     if let Ok(value) = format!(
         "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}{secure}"
     )
@@ -866,7 +886,7 @@ fn queue_page(
 
 /// `GET /requests`: the queue.
 async fn queue(State(app): State<App>, headers: HeaderMap, Query(done): Query<Done>) -> Response {
-    let who = match approver(&app, &headers).await {
+    let who = match approver(&app, &headers, "/requests").await {
         Ok(who) => who,
         Err(response) => return response,
     };
@@ -895,7 +915,7 @@ async fn bulk_approve(
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let who = match approver(&app, &headers).await {
+    let who = match approver(&app, &headers, "/requests").await {
         Ok(who) => who,
         Err(response) => return response,
     };
@@ -1049,7 +1069,7 @@ fn review_page(
 
 /// `GET /requests/{id}`
 async fn review(State(app): State<App>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let who = match approver(&app, &headers).await {
+    let who = match approver(&app, &headers, &format!("/requests/{id}")).await {
         Ok(who) => who,
         Err(response) => return response,
     };
@@ -1082,7 +1102,7 @@ async fn decide(
     Path(id): Path<i64>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    let who = match approver(&app, &headers).await {
+    let who = match approver(&app, &headers, &format!("/requests/{id}")).await {
         Ok(who) => who,
         Err(response) => return response,
     };
@@ -1157,7 +1177,7 @@ async fn decide(
 
 /// `GET /history`: every decision, newest first.
 async fn history(State(app): State<App>, headers: HeaderMap) -> Response {
-    let who = match approver(&app, &headers).await {
+    let who = match approver(&app, &headers, "/history").await {
         Ok(who) => who,
         Err(response) => return response,
     };
@@ -1255,6 +1275,24 @@ mod tests {
                 "Your name must be 100 characters or fewer; it has 101.".to_string()
             )]
         );
+    }
+
+    #[test]
+    fn after_signing_in_an_approver_goes_back_to_a_page_here_and_nowhere_else() {
+        let next = |n: &str| local_path(Some(n.into()));
+        assert_eq!(next("/history"), "/history");
+        assert_eq!(next("/requests/12"), "/requests/12");
+        for elsewhere in [
+            "//evil.example/x",
+            "https://evil.example/",
+            "/\\evil.example",
+            "/a?b=c",
+            "history",
+            "",
+        ] {
+            assert_eq!(next(elsewhere), "/requests", "{elsewhere}");
+        }
+        assert_eq!(local_path(None), "/requests");
     }
 
     #[test]
