@@ -620,17 +620,16 @@ async fn member_of_approvers(app: &App, user_id: &str) -> Result<(), Response> {
     }
 }
 
-fn check_csrf(app: &App, session: &Session, given: &str) -> Result<(), Response> {
-    if given == session.csrf {
-        Ok(())
-    } else {
-        Err(message(
+/// The refusal of a form that does not carry this session's token; `None` when it does.
+fn csrf_refusal(app: &App, session: &Session, given: &str) -> Option<Response> {
+    (given != session.csrf).then(|| {
+        message(
             app,
             StatusCode::FORBIDDEN,
             "Form expired",
             "This form is from an earlier sign-in. Go back, reload the page and try again.",
-        ))
-    }
+        )
+    })
 }
 
 #[derive(Deserialize)]
@@ -926,7 +925,7 @@ async fn bulk_approve(
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
-    if let Err(response) = check_csrf(&app, &who, &field("csrf")) {
+    if let Some(response) = csrf_refusal(&app, &who, &field("csrf")) {
         return response;
     }
     let comment = field("comment");
@@ -1106,7 +1105,7 @@ async fn decide(
         Ok(who) => who,
         Err(response) => return response,
     };
-    if let Err(response) = check_csrf(&app, &who, &form.csrf) {
+    if let Some(response) = csrf_refusal(&app, &who, &form.csrf) {
         return response;
     }
     let _one = app.0.deciding.lock().await;
