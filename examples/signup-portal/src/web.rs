@@ -98,7 +98,7 @@ header nav{display:flex;gap:1rem;flex-wrap:wrap;align-items:center}\
 main{max-width:48rem;margin:0 auto;padding:1rem}\
 label,legend{display:block;font-weight:600;margin-top:1rem}\
 input[type=text],input[type=email],textarea{width:100%;box-sizing:border-box;font:inherit;padding:.5rem;border:2px solid #555;border-radius:4px}\
-[aria-invalid=true]{border-color:#b00020}\
+input[aria-invalid=true],textarea[aria-invalid=true]{border-color:#b00020}\
 .checkbox{display:flex;gap:.5rem;align-items:flex-start;margin-top:1rem}.checkbox label{margin:0;font-weight:400}\
 .checkbox input{width:1.5rem;height:1.5rem;margin:0}\
 .error{color:#b00020;font-weight:600;margin:.25rem 0}\
