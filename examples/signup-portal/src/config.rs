@@ -55,12 +55,15 @@ pub struct Config {
     /// The terms partners accept, linked from the form.
     #[arg(long, env = "PORTAL_TERMS_URL")]
     pub terms_url: Option<String>,
+    /// The SMTP server that carries the portal's mail to requesters.
     #[arg(long, env = "PORTAL_SMTP_HOST")]
     pub smtp_host: String,
     #[arg(long, env = "PORTAL_SMTP_PORT", default_value_t = 587)]
     pub smtp_port: u16,
+    /// How to talk to the SMTP server.
     #[arg(long, env = "PORTAL_SMTP_TLS", value_enum, default_value = "starttls")]
     pub smtp_tls: SmtpTls,
+    /// Sign in to the SMTP server with this name (and --smtp-password).
     #[arg(long, env = "PORTAL_SMTP_USERNAME")]
     pub smtp_username: Option<String>,
     #[arg(long, env = "PORTAL_SMTP_PASSWORD", hide_env_values = true)]
