@@ -78,7 +78,25 @@ pub fn router(app: App) -> Router {
         .route("/requests/approve", post(bulk_approve))
         .route("/requests/{id}", get(review).post(decide))
         .route("/history", get(history))
+        .layer(axum::middleware::map_response(protect))
         .with_state(app)
+}
+
+/// Every page: no scripts, no framing (a hidden approve button), no sniffing.
+async fn protect(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+    response
 }
 
 // ---------------------------------------------------------------------------------------
