@@ -130,7 +130,14 @@ impl Graph {
         while let Some(url) = next.take() {
             let page = self.call(reqwest::Method::GET, &url, None).await?;
             items.extend(page["value"].as_array().cloned().unwrap_or_default());
-            next = page["@odata.nextLink"].as_str().map(str::to_string);
+            // The token goes only to Portico: a next page elsewhere is an error.
+            next = match page["@odata.nextLink"].as_str() {
+                Some(link) if link.starts_with(&format!("{}/", self.base)) => {
+                    Some(link.to_string())
+                }
+                Some(link) => return Err(format!("Portico's next page is elsewhere: {link}")),
+                None => None,
+            };
         }
         Ok(items)
     }
