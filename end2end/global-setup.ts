@@ -61,6 +61,7 @@ export default async function globalSetup() {
   process.env.PORTICO_BIN = binary();
   process.env.PORTICO_SETUP_LINK = found.setup;
   process.env.PORTICO_MAILDIR = maildir;
+  process.env.PORTICO_SMTP_PORT = String(smtpPort);
   return async () => {
     server.kill("SIGTERM");
     smtp.kill("SIGTERM");

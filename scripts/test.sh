@@ -18,6 +18,8 @@ say "Building Portico and its WebAssembly (debug, for the HTTP tests)"
 cargo leptos build || die "the build failed (see above)"
 say "Building the example app that signs in through Portico"
 cargo build -p portico-example-rp || die "the example app did not build (see above)"
+say "Building the example sign-up portal"
+cargo build -p portico-signup-portal || die "the sign-up portal did not build (see above)"
 # The browser tests run the release build, the one people run: some faults (a failed
 # hydration) show only there. It leaves its WebAssembly in target/site.
 ensure_wasm_opt
@@ -27,8 +29,12 @@ cargo leptos build --release || die "the release build failed (see above)"
 say "Domain tests"
 cargo test -p types -p domain --lib
 
+say "Sign-up portal tests (rules, form checks)"
+cargo test -p portico-signup-portal
+
 say "Browser tests (headless Chromium, release build)"
 (cd end2end && PORTICO_BIN="$TARGET/release/portico" PORTICO_RP_BIN="$TARGET/debug/portico-example-rp" \
+  PORTICO_PORTAL_BIN="$TARGET/debug/portico-signup-portal" \
   PORTICO_SITE_ROOT="$ROOT/target/site" npx playwright test)
 
 say "HTTP tests against the real server"
