@@ -14,6 +14,7 @@ use domain::Principal;
 use domain::graph::GraphError;
 use domain::graph::groups::Reference;
 use domain::graph::invitations::NewInvitation;
+use domain::graph::service_principals::NewAssignment;
 use serde_json::{Value, json};
 
 use crate::oidc::Provider;
@@ -36,6 +37,18 @@ pub fn router(provider: Provider) -> Router {
             "/v1.0/groups/{id}/members/{member}/$ref",
             axum::routing::delete(remove_group_member),
         )
+        .route("/v1.0/servicePrincipals", get(service_principals))
+        .route("/v1.0/servicePrincipals/{id}", get(service_principal))
+        .route(
+            "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
+            get(assigned_to).post(assign),
+        )
+        .route(
+            "/v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}",
+            axum::routing::delete(unassign),
+        )
+        .route("/v1.0/auditLogs/directoryAudits", get(directory_audits))
+        .route("/v1.0/auditLogs/signIns", get(sign_ins))
         .with_state(provider)
 }
 
@@ -384,6 +397,118 @@ async fn delete_user(call: Call, Path(id): Path<String>) -> Response {
     call.run(async |call, app| {
         domain::graph::users::delete(call.store(), &app, &id, now()).await?;
         Ok(Reply::Empty)
+    })
+    .await
+}
+
+/// `GET /v1.0/servicePrincipals`
+async fn service_principals(call: Call, Query(query): Query<domain::graph::Query>) -> Response {
+    call.run(async |call, app| {
+        let eventual = call.eventual();
+        Ok(ok(domain::graph::service_principals::list(
+            call.store(),
+            &app,
+            &query,
+            eventual,
+            call.public_url(),
+        )
+        .await?))
+    })
+    .await
+}
+
+/// `GET /v1.0/servicePrincipals/{id}`
+async fn service_principal(
+    call: Call,
+    Path(id): Path<String>,
+    Query(query): Query<domain::graph::Query>,
+) -> Response {
+    call.run(async |call, app| {
+        Ok(ok(domain::graph::service_principals::get(
+            call.store(),
+            &app,
+            &id,
+            &query,
+            call.public_url(),
+        )
+        .await?))
+    })
+    .await
+}
+
+/// `GET /v1.0/servicePrincipals/{id}/appRoleAssignedTo`
+async fn assigned_to(
+    call: Call,
+    Path(id): Path<String>,
+    Query(query): Query<domain::graph::Query>,
+) -> Response {
+    call.run(async |call, app| {
+        let eventual = call.eventual();
+        Ok(ok(domain::graph::service_principals::assigned_to(
+            call.store(),
+            &app,
+            &id,
+            &query,
+            eventual,
+            call.public_url(),
+        )
+        .await?))
+    })
+    .await
+}
+
+/// `POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo`
+async fn assign(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
+    call.run(async |call, app| {
+        let request: NewAssignment = domain::graph::parse_body(&body)?;
+        let made = domain::graph::service_principals::assign(
+            call.store(),
+            &app,
+            &id,
+            request,
+            call.public_url(),
+            now(),
+        )
+        .await?;
+        Ok(Reply::Json(StatusCode::CREATED, made))
+    })
+    .await
+}
+
+/// `DELETE /v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}`
+async fn unassign(call: Call, Path((id, assignment)): Path<(String, String)>) -> Response {
+    call.run(async |call, app| {
+        domain::graph::service_principals::unassign(call.store(), &app, &id, &assignment, now())
+            .await?;
+        Ok(Reply::Empty)
+    })
+    .await
+}
+
+/// `GET /v1.0/auditLogs/directoryAudits`
+async fn directory_audits(call: Call, Query(query): Query<domain::graph::Query>) -> Response {
+    call.run(async |call, app| {
+        Ok(ok(domain::graph::audit_logs::directory_audits(
+            call.store(),
+            &app,
+            &query,
+            call.public_url(),
+        )
+        .await?))
+    })
+    .await
+}
+
+/// `GET /v1.0/auditLogs/signIns`
+async fn sign_ins(call: Call, Query(query): Query<domain::graph::Query>) -> Response {
+    call.run(async |call, app| {
+        Ok(ok(domain::graph::audit_logs::sign_ins(
+            call.store(),
+            &app,
+            &query,
+            call.public_url(),
+        )
+        .await?))
     })
     .await
 }
