@@ -383,10 +383,16 @@ mod tests {
     #[test]
     fn other_log_filters_are_unsupported() {
         for (filter, log) in [
-            ("createdDateTime ge 2026-12-01T00:00:00Z", Log::DirectoryAudits),
+            (
+                "createdDateTime ge 2026-12-01T00:00:00Z",
+                Log::DirectoryAudits,
+            ),
             ("userId eq 'u'", Log::DirectoryAudits),
             ("initiatedBy/user/id eq 'u'", Log::SignIns),
-            ("activityDateTime eq 2026-12-01T00:00:00Z", Log::DirectoryAudits),
+            (
+                "activityDateTime eq 2026-12-01T00:00:00Z",
+                Log::DirectoryAudits,
+            ),
             ("activityDateTime ge yesterday", Log::DirectoryAudits),
             ("category eq 'UserManagement'", Log::DirectoryAudits),
             ("userId eq 'u' or appId eq 'a'", Log::SignIns),

@@ -50,11 +50,10 @@ impl AppFilter {
     fn matches(&self, app: &AppSummary) -> bool {
         self.display_name.as_ref().is_none_or(|n| *n == app.name)
             && self.app_id.as_ref().is_none_or(|id| *id == app.id)
-            && self.display_name_prefix.as_ref().is_none_or(|prefix| {
-                app.name
-                    .to_lowercase()
-                    .starts_with(&prefix.to_lowercase())
-            })
+            && self
+                .display_name_prefix
+                .as_ref()
+                .is_none_or(|prefix| app.name.to_lowercase().starts_with(&prefix.to_lowercase()))
     }
 }
 
@@ -403,12 +402,16 @@ mod tests {
             logo_url: None,
             assignment_required: true,
         };
-        assert!(parse_filter("startswith(displayName,'hr')")
-            .unwrap()
-            .matches(&app));
-        assert!(!parse_filter("displayName eq 'hr onboarding'")
-            .unwrap()
-            .matches(&app));
+        assert!(
+            parse_filter("startswith(displayName,'hr')")
+                .unwrap()
+                .matches(&app)
+        );
+        assert!(
+            !parse_filter("displayName eq 'hr onboarding'")
+                .unwrap()
+                .matches(&app)
+        );
         assert!(!parse_filter("appId eq 'a2'").unwrap().matches(&app));
     }
 }

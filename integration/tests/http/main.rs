@@ -6,6 +6,8 @@ mod directory;
 mod edge;
 mod federation;
 mod graph;
+mod graph_apps;
+mod graph_js;
 mod invitations;
 mod mail;
 mod oidc;
