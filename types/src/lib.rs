@@ -179,11 +179,9 @@ impl AppPermission {
             AppPermission::UserReadWriteAll => "Read and change every user, and invite guests",
             AppPermission::GroupReadAll => "Read every group and its members",
             AppPermission::GroupMemberReadWriteAll => "Add people to groups and remove them",
-            AppPermission::ApplicationReadAll => {
-                "Read every app and who it is assigned to (with the next, needed to assign)"
-            }
+            AppPermission::ApplicationReadAll => "Read every app and who it is assigned to",
             AppPermission::AppRoleAssignmentReadWriteAll => {
-                "Assign apps to people and groups, and take assignments away"
+                "Assign apps to people and groups, and take assignments away (with Application.Read.All, as in Microsoft Graph)"
             }
             AppPermission::AuditLogReadAll => "Read the audit and sign-in logs",
         }
