@@ -11,6 +11,7 @@ ensure_aiosmtpd
 ensure_nginx
 ensure_graph_sdk
 ensure_schemathesis
+ensure_graph_js
 say "Installing the browser-test packages"
 (cd end2end && npm ci --silent --no-audit --no-fund) || die "npm could not install the end2end packages"
 

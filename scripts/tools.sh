@@ -128,6 +128,16 @@ ensure_schemathesis() {
   export PORTICO_SCHEMATHESIS="$venv/bin/schemathesis"
 }
 
+# Microsoft's own JavaScript libraries (MSAL for Node and the Graph JavaScript client), at
+# the versions integration/clients/package-lock.json pins, for the test that drives
+# Portico's Graph-compatible API with them (integration/clients/graph_js.mjs).
+ensure_graph_js() {
+  ensure_node
+  say "Installing Microsoft's MSAL for Node and Graph JavaScript client (for the API tests)"
+  (cd "$ROOT/integration/clients" && npm ci --silent --no-audit --no-fund) \
+    || die "npm could not install the packages of integration/clients"
+}
+
 ensure_build_tools() {
   ensure_rust
   ensure_cargo_leptos

@@ -210,7 +210,8 @@ pub async fn set_owner(
     Ok(())
 }
 
-/// Assigns the app to a user or a group of the tenant, or takes the assignment away.
+/// Assigns the app to a user or a group of the tenant, or takes the assignment away;
+/// whether that changed anything (false: it was so already).
 ///
 /// **Permissions:** global administrators.
 pub async fn set_assignment(
@@ -220,7 +221,7 @@ pub async fn set_assignment(
     assignee: Assignee<'_>,
     present: bool,
     now: i64,
-) -> Result<()> {
+) -> Result<bool> {
     actor.require(Permission::ManageApps)?;
     let mut tx = store.begin().await?;
     let app = find(&mut *tx, actor, app_id).await?;
@@ -261,7 +262,7 @@ pub async fn set_assignment(
         .await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(changed)
 }
 
 /// Sets whether the access panel offers "Request access" for the app to members who cannot

@@ -625,6 +625,54 @@ fn invitation_mail(email: &str, tenant: &str, inviter: &str, message: &str, link
     }
 }
 
+/// The copy of an invitation for someone the inviter named (Graph's `ccRecipients`): who
+/// was invited, by whom, and the inviter's message, but not the link. The link redeems the
+/// invitation: whoever holds it can become the guest, so it goes to the invited address
+/// alone.
+pub(crate) fn invitation_copy_mail(
+    recipient: &str,
+    guest: &UserSummary,
+    tenant: &str,
+    inviter: &str,
+    message: &str,
+) -> Mail {
+    let subject = format!("{inviter} invited {} to {tenant}", guest.display_name);
+    let quoted = if message.is_empty() {
+        String::new()
+    } else {
+        format!("\nMessage from {inviter}:\n{message}\n")
+    };
+    let text = format!(
+        "{inviter} ({tenant}) invited {} <{}> to collaborate with them, and asked that you \
+         get a copy.\n{quoted}\n\
+         The invitation's link went to {} only: this copy cannot be used to accept it.\n",
+        guest.display_name, guest.email, guest.email
+    );
+    let html_message = if message.is_empty() {
+        String::new()
+    } else {
+        format!("<blockquote>{}</blockquote>", escape_html(message))
+    };
+    let html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:sans-serif\">\
+         <p><strong>{inviter}</strong> ({tenant}) invited {name} &lt;{email}&gt; to collaborate \
+         with them, and asked that you get a copy.</p>{html_message}\
+         <p>The invitation's link went to {email} only: this copy cannot be used to accept it.</p>\
+         </body></html>",
+        inviter = escape_html(inviter),
+        tenant = escape_html(tenant),
+        name = escape_html(&guest.display_name),
+        email = escape_html(&guest.email),
+    );
+    Mail {
+        recipient: recipient.into(),
+        subject,
+        text,
+        html,
+        secret: false,
+    }
+}
+
 /// The tenant's invitations, newest first.
 ///
 /// **Permissions:** those who manage invitations (global and user administrators).

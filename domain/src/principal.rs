@@ -41,6 +41,7 @@ fn app_allows(granted: AppPermission, permission: Permission) -> bool {
             | (UserReadWriteAll, ManageUsers)
             | (GroupReadAll | GroupMemberReadWriteAll, ReadGroups)
             | (GroupMemberReadWriteAll, ManageGroups)
+            | (ApplicationReadAll, ReadApps)
             | (AppRoleAssignmentReadWriteAll, ManageApps)
             | (AuditLogReadAll, ReadAudit)
     )
@@ -76,6 +77,8 @@ pub enum Permission {
     /// See every group of the tenant and its members.
     ReadGroups,
     ManageGroups,
+    /// See every app of the tenant and who it is assigned to.
+    ReadApps,
     ManageApps,
     ManageRoles,
     ReadAudit,
@@ -273,6 +276,10 @@ mod tests {
         assert!(reader.may(Permission::ReadGroups) && !reader.may(Permission::ManageGroups));
         let writer = app(vec![AppPermission::GroupMemberReadWriteAll]);
         assert!(writer.may(Permission::ReadGroups) && writer.may(Permission::ManageGroups));
+        let apps = app(vec![AppPermission::ApplicationReadAll]);
+        assert!(apps.may(Permission::ReadApps) && !apps.may(Permission::ManageApps));
+        let assigner = app(vec![AppPermission::AppRoleAssignmentReadWriteAll]);
+        assert!(assigner.may(Permission::ManageApps) && !assigner.may(Permission::ReadApps));
     }
 
     #[test]

@@ -136,17 +136,19 @@ pub enum AppPermission {
     UserReadWriteAll,
     GroupReadAll,
     GroupMemberReadWriteAll,
+    ApplicationReadAll,
     AppRoleAssignmentReadWriteAll,
     AuditLogReadAll,
 }
 
 impl AppPermission {
-    pub const ALL: [AppPermission; 7] = [
+    pub const ALL: [AppPermission; 8] = [
         AppPermission::UserInviteAll,
         AppPermission::UserReadAll,
         AppPermission::UserReadWriteAll,
         AppPermission::GroupReadAll,
         AppPermission::GroupMemberReadWriteAll,
+        AppPermission::ApplicationReadAll,
         AppPermission::AppRoleAssignmentReadWriteAll,
         AppPermission::AuditLogReadAll,
     ];
@@ -159,6 +161,7 @@ impl AppPermission {
             AppPermission::UserReadWriteAll => "User.ReadWrite.All",
             AppPermission::GroupReadAll => "Group.Read.All",
             AppPermission::GroupMemberReadWriteAll => "GroupMember.ReadWrite.All",
+            AppPermission::ApplicationReadAll => "Application.Read.All",
             AppPermission::AppRoleAssignmentReadWriteAll => "AppRoleAssignment.ReadWrite.All",
             AppPermission::AuditLogReadAll => "AuditLog.Read.All",
         }
@@ -176,10 +179,11 @@ impl AppPermission {
             AppPermission::UserReadWriteAll => "Read and change every user, and invite guests",
             AppPermission::GroupReadAll => "Read every group and its members",
             AppPermission::GroupMemberReadWriteAll => "Add people to groups and remove them",
+            AppPermission::ApplicationReadAll => "Read every app and who it is assigned to",
             AppPermission::AppRoleAssignmentReadWriteAll => {
-                "Assign apps to people and groups, and take assignments away"
+                "Assign apps to people and groups, and take assignments away (with Application.Read.All, as in Microsoft Graph)"
             }
-            AppPermission::AuditLogReadAll => "Read the audit log",
+            AppPermission::AuditLogReadAll => "Read the audit and sign-in logs",
         }
     }
 }

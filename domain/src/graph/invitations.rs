@@ -86,7 +86,8 @@ pub struct Invitation {
     pub invited_user: InvitedUser,
 }
 
-/// `invitedUserMessageInfo` as Graph echoes it: with one empty cc recipient whatever was sent.
+/// `invitedUserMessageInfo` as Graph echoes it: with one cc recipient, the one named or an
+/// empty one.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SentMessageInfo {
@@ -141,14 +142,19 @@ pub struct InvitationList {
     pub value: Vec<InvitationRecord>,
 }
 
-fn sent_message_info(info: &MessageInfo) -> SentMessageInfo {
+/// The message info echoed, with the one copy's recipient (both `null` when none was named).
+fn sent_message_info(
+    info: &MessageInfo,
+    cc_name: Option<String>,
+    cc_address: Option<String>,
+) -> SentMessageInfo {
     SentMessageInfo {
         message_language: info.message_language.clone(),
         customized_message_body: info.customized_message_body.clone(),
         cc_recipients: vec![SentRecipient {
             email_address: SentAddress {
-                name: None,
-                address: None,
+                name: cc_name,
+                address: cc_address,
             },
         }],
     }
@@ -178,7 +184,7 @@ pub async fn invite(
         None | Some("Guest") => {}
         Some("Member") => {
             return Err(GraphError::bad_request(
-                "invitedUserType Member is not supported: Portico invites guests. Leave it out or send Guest.",
+                "invitedUserType Member is not supported: Portico has no member-type external users, so everyone invited is a Guest. Leave it out or send Guest.",
             ));
         }
         Some(other) => {
@@ -188,15 +194,7 @@ pub async fn invite(
         }
     }
     let info = request.invited_user_message_info.unwrap_or_default();
-    if info
-        .cc_recipients
-        .as_ref()
-        .is_some_and(|cc| cc.iter().any(|r| r.email_address.is_some()))
-    {
-        return Err(GraphError::bad_request(
-            "ccRecipients is not supported yet: leave it out.",
-        ));
-    }
+    let cc = copy_recipient(&info)?;
     if request
         .invited_user_sponsors
         .as_ref()
@@ -211,6 +209,11 @@ pub async fn invite(
     let display_name = request.invited_user_display_name.clone();
     let message = info.customized_message_body.clone().unwrap_or_default();
     let invited = if reset {
+        if cc.is_some() {
+            return Err(GraphError::bad_request(
+                "ccRecipients is not taken with resetRedemption: the new link goes to the guest alone.",
+            ));
+        }
         let user_id = request
             .invited_user
             .and_then(|u| u.id)
@@ -225,8 +228,9 @@ pub async fn invite(
         }
         crate::invitations::reset_redemption(store, app, &user_id, public_url, now).await?
     } else {
-        crate::invitations::invite_guest(
-            store,
+        let mut tx = store.begin().await?;
+        let invited = crate::invitations::invite_guest_in(
+            &mut tx,
             app,
             InviteInput {
                 email,
@@ -239,8 +243,31 @@ pub async fn invite(
             public_url,
             now,
         )
-        .await?
+        .await?;
+        // The copy goes with the invitation's own mail, in the same commit; it never holds
+        // the link (see `invitations::invitation_copy_mail`).
+        if let (Some(cc), true) = (&cc, send) {
+            let tenant = store::tenants::find(&mut *tx, &app.tenant_id)
+                .await?
+                .map(|t| t.name)
+                .unwrap_or_default();
+            let mail = crate::invitations::invitation_copy_mail(
+                cc,
+                &invited.user,
+                &tenant,
+                app.name(),
+                &message,
+            );
+            crate::outbox::enqueue(&mut tx, Some(&app.tenant_id), &mail, now).await?;
+        }
+        tx.commit().await?;
+        invited
     };
+    let cc_name = info
+        .cc_recipients
+        .iter()
+        .flatten()
+        .find_map(|r| r.email_address.as_ref()?.name.clone());
     Ok(Invitation {
         odata_context: context(public_url, "invitations/$entity"),
         id: invited.invitation_id,
@@ -253,11 +280,32 @@ pub async fn invite(
         reset_redemption: reset,
         invite_redirect_url: redirect.to_string(),
         status: "PendingAcceptance".into(),
-        invited_user_message_info: sent_message_info(&info),
+        invited_user_message_info: sent_message_info(&info, cc_name, cc),
         invited_user: InvitedUser {
             id: invited.user.id,
         },
     })
+}
+
+/// The one address `ccRecipients` may name (Graph takes one), checked; `None` when it
+/// names none (Graph's libraries send an empty recipient).
+fn copy_recipient(info: &MessageInfo) -> Result<Option<String>, GraphError> {
+    let named: Vec<&str> = info
+        .cc_recipients
+        .iter()
+        .flatten()
+        .filter_map(|r| r.email_address.as_ref()?.address.as_deref())
+        .filter(|a| !a.trim().is_empty())
+        .collect();
+    match named.as_slice() {
+        [] => Ok(None),
+        [address] => crate::validate::email("ccRecipients", address)
+            .map(Some)
+            .map_err(|e| GraphError::bad_request(format!("ccRecipients: {}", e.message))),
+        _ => Err(GraphError::bad_request(
+            "ccRecipients takes one recipient, as Graph's invitation manager does.",
+        )),
+    }
 }
 
 /// Graph's status where it has one (`PendingAcceptance`, `Completed`), Portico's otherwise.
@@ -367,7 +415,7 @@ pub async fn resend(
         reset_redemption: false,
         invite_redirect_url: invitation.redirect_url.unwrap_or_default(),
         status: "PendingAcceptance".into(),
-        invited_user_message_info: sent_message_info(&MessageInfo::default()),
+        invited_user_message_info: sent_message_info(&MessageInfo::default(), None, None),
         invited_user: InvitedUser {
             id: invited.user.id,
         },

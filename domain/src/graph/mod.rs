@@ -4,9 +4,11 @@
 //! permissions granted to it, read again at every request: a token cannot be revoked, so
 //! what it says is not trusted beyond who the app is.
 
+pub mod audit_logs;
 pub mod groups;
 pub mod invitations;
 pub mod limit;
+pub mod service_principals;
 pub mod users;
 
 use std::collections::HashMap;

@@ -144,7 +144,7 @@ fn projected(mut users: Vec<Value>, query: &Query) -> Result<Vec<Value>, GraphEr
 }
 
 /// A quoted OData string: `'it''s'` is `it's`.
-fn literal(text: &str) -> Option<String> {
+pub(super) fn literal(text: &str) -> Option<String> {
     let inner = text.trim().strip_prefix('\'')?.strip_suffix('\'')?;
     if inner.replace("''", "").contains('\'') {
         return None;
@@ -153,7 +153,7 @@ fn literal(text: &str) -> Option<String> {
 }
 
 /// Splits at top-level ` and ` (outside quotes and parentheses).
-fn clauses(filter: &str) -> Vec<&str> {
+pub(super) fn clauses(filter: &str) -> Vec<&str> {
     let (mut parts, mut depth, mut quoted, mut start) = (Vec::new(), 0i32, false, 0);
     let bytes = filter.as_bytes();
     let mut i = 0;

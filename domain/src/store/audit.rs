@@ -197,3 +197,49 @@ pub async fn actions(db: impl sqlx::SqliteExecutor<'_>, tenant_id: &str) -> Resu
     .fetch_all(db)
     .await?)
 }
+
+/// What a listing of Graph's `/auditLogs` asks for, newest first. Empty fields match
+/// everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogQuery {
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub until: Option<i64>,
+    /// The audit trail: who acted. Sign-ins: the user (`actor_kind` unused).
+    pub actor: Option<(ActorKind, String)>,
+    /// Sign-ins only: the app signed in to.
+    pub app_id: Option<String>,
+    /// Only events older than this one (the id of the last of the previous page).
+    pub before: Option<i64>,
+}
+
+/// A page of the tenant's audit events, newest first.
+pub async fn log_page(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    query: &LogQuery,
+    limit: i64,
+) -> Result<Vec<AuditEvent>> {
+    let mut sql = QueryBuilder::<Sqlite>::new(
+        "SELECT id, at, actor_id, actor_name, actor_kind, action, target_type, target_id, target_name, detail, ip FROM audit_events WHERE tenant_id = ",
+    );
+    sql.push_bind(tenant_id.to_string());
+    if let Some(from) = query.from {
+        sql.push(" AND at >= ").push_bind(from);
+    }
+    if let Some(until) = query.until {
+        sql.push(" AND at < ").push_bind(until);
+    }
+    if let Some((kind, id)) = &query.actor {
+        sql.push(" AND actor_kind = ")
+            .push_bind(*kind)
+            .push(" AND actor_id = ")
+            .push_bind(id.clone());
+    }
+    if let Some(before) = query.before {
+        sql.push(" AND id < ").push_bind(before);
+    }
+    sql.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+    Ok(sql.build_query_as().fetch_all(db).await?)
+}

@@ -624,6 +624,36 @@ pub async fn sign_ins(
     .await?)
 }
 
+/// A page of the tenant's sign-in events, newest first, as Graph's
+/// `/auditLogs/signIns` asks for it (`query.actor` is the user).
+pub async fn sign_in_page(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    query: &crate::store::audit::LogQuery,
+    limit: i64,
+) -> Result<Vec<SignInEvent>> {
+    let mut sql = sqlx::QueryBuilder::<sqlx::Sqlite>::new(SIGN_IN);
+    sql.push(" WHERE tenant_id = ")
+        .push_bind(tenant_id.to_string());
+    if let Some(from) = query.from {
+        sql.push(" AND created_at >= ").push_bind(from);
+    }
+    if let Some(until) = query.until {
+        sql.push(" AND created_at < ").push_bind(until);
+    }
+    if let Some((_, user_id)) = &query.actor {
+        sql.push(" AND user_id = ").push_bind(user_id.clone());
+    }
+    if let Some(app_id) = &query.app_id {
+        sql.push(" AND app_id = ").push_bind(app_id.clone());
+    }
+    if let Some(before) = query.before {
+        sql.push(" AND id < ").push_bind(before);
+    }
+    sql.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+    Ok(sql.build_query_as().fetch_all(db).await?)
+}
+
 /// What tokens say about a user, and whether the user is assigned to the app a token is
 /// for (directly or through a group).
 #[derive(Clone, Debug)]

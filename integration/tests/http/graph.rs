@@ -12,8 +12,8 @@ use crate::tls::{Nginx, free_port};
 /// Contoso, with an app that has a client secret, and its global administrator signed in.
 pub(crate) struct Fixture {
     pub(crate) portico: Portico,
-    tenant: String,
-    client_id: String,
+    pub(crate) tenant: String,
+    pub(crate) client_id: String,
     secret: String,
     /// Ada's session: a global administrator.
     pub(crate) ada: String,

@@ -8,6 +8,8 @@ mod edge;
 mod federation;
 mod graph;
 mod graph_contract;
+mod graph_apps;
+mod graph_js;
 mod invitations;
 mod mail;
 mod oidc;

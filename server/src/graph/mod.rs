@@ -18,9 +18,11 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use domain::graph::audit_logs::{DirectoryAudit, SignIn};
 use domain::graph::groups::{DirectoryObject, Group, Reference};
 use domain::graph::invitations::{Invitation, InvitationList, InvitationRecord, NewInvitation};
 use domain::graph::limit::RequestLimit;
+use domain::graph::service_principals::{AppRoleAssignment, NewAssignment, ServicePrincipal};
 use domain::graph::users::{User, UserChange};
 use domain::graph::{Collection, ErrorDetail, ErrorEnvelope, GraphError, InnerError};
 use domain::{Permission, Principal};
@@ -53,13 +55,23 @@ pub fn router(provider: Provider, requests_per_minute: u32) -> Router {
 /// Every operation of the API: its route, what it needs, takes and answers. A new endpoint
 /// is one more entry here (and its handler below).
 fn operations() -> Vec<Operation> {
-    use Parameter::{Count, Eventual, Filter, Select, SkipToken, Top};
+    use Parameter::{
+        AppFilter, AuditFilter, Count, Eventual, Select, SignInFilter, SkipToken, Top, UserFilter,
+    };
     const INVITATION: &[(&str, &str)] = &[("id", "$response.body#/id")];
     const INVITED_USER: &[(&str, &str)] = &[("id", "$response.body#/invitedUser/id")];
     const FIRST: &[(&str, &str)] = &[("id", "$response.body#/value/0/id")];
     const FIRST_MEMBER: &[(&str, &str)] = &[
         ("id", "$request.path.id"),
         ("member", "$response.body#/value/0/id"),
+    ];
+    const FIRST_ASSIGNMENT: &[(&str, &str)] = &[
+        ("id", "$request.path.id"),
+        ("assignment", "$response.body#/value/0/id"),
+    ];
+    const ASSIGNMENT: &[(&str, &str)] = &[
+        ("id", "$request.path.id"),
+        ("assignment", "$response.body#/id"),
     ];
     let page: &[Parameter] = &[Top, SkipToken, Select, Count, Eventual];
     vec![
@@ -95,7 +107,7 @@ fn operations() -> Vec<Operation> {
         Operation::new(Method::GET, "/v1.0/users", users)
             .summary("The organization's users, in pages")
             .needs(Permission::ReadUsers)
-            .query(&[Top, SkipToken, Select, Filter, Count, Eventual])
+            .query(&[Top, SkipToken, Select, UserFilter, Count, Eventual])
             .answers::<Collection<User>>(StatusCode::OK),
         Operation::new(Method::GET, "/v1.0/users/{id}", user)
             .summary("A user, with the guest properties")
@@ -152,6 +164,85 @@ fn operations() -> Vec<Operation> {
         .summary("Takes a user out of a group")
         .needs(Permission::ManageGroups)
         .answers_nothing(),
+        Operation::new(Method::GET, "/v1.0/servicePrincipals", service_principals)
+            .summary("The organization's apps, as service principals, in pages")
+            .needs(Permission::ReadApps)
+            .query(&[Top, SkipToken, Select, AppFilter, Count, Eventual])
+            .answers::<Collection<ServicePrincipal>>(StatusCode::OK)
+            .links(vec![
+                link(Method::GET, "/v1.0/servicePrincipals/{id}", FIRST),
+                link(
+                    Method::GET,
+                    "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
+                    FIRST,
+                ),
+                link(
+                    Method::POST,
+                    "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
+                    FIRST,
+                ),
+            ]),
+        Operation::new(
+            Method::GET,
+            "/v1.0/servicePrincipals/{id}",
+            service_principal,
+        )
+        .summary("An app, as a service principal")
+        .needs(Permission::ReadApps)
+        .query(&[Select])
+        .answers::<ServicePrincipal>(StatusCode::OK),
+        Operation::new(
+            Method::GET,
+            "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
+            assigned_to,
+        )
+        .summary("The users and groups an app is assigned to, in pages")
+        .needs(Permission::ReadApps)
+        .query(page)
+        .answers::<Collection<AppRoleAssignment>>(StatusCode::OK)
+        .links(vec![link(
+            Method::DELETE,
+            "/v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}",
+            FIRST_ASSIGNMENT,
+        )]),
+        Operation::new(
+            Method::POST,
+            "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
+            assign,
+        )
+        .summary("Assigns an app to a user or group of the organization (default access)")
+        .needs(Permission::ManageApps)
+        .needs(Permission::ReadApps)
+        .takes::<NewAssignment>()
+        .answers::<AppRoleAssignment>(StatusCode::CREATED)
+        .links(vec![link(
+            Method::DELETE,
+            "/v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}",
+            ASSIGNMENT,
+        )]),
+        Operation::new(
+            Method::DELETE,
+            "/v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}",
+            unassign,
+        )
+        .summary("Takes an app's assignment away")
+        .needs(Permission::ManageApps)
+        .needs(Permission::ReadApps)
+        .answers_nothing(),
+        Operation::new(
+            Method::GET,
+            "/v1.0/auditLogs/directoryAudits",
+            directory_audits,
+        )
+        .summary("The organization's audit trail, newest first, in pages")
+        .needs(Permission::ReadAudit)
+        .query(&[Top, SkipToken, Select, AuditFilter])
+        .answers::<Collection<DirectoryAudit>>(StatusCode::OK),
+        Operation::new(Method::GET, "/v1.0/auditLogs/signIns", sign_ins)
+            .summary("The organization's sign-ins, newest first, in pages")
+            .needs(Permission::ReadAudit)
+            .query(&[Top, SkipToken, Select, SignInFilter])
+            .answers::<Collection<SignIn>>(StatusCode::OK),
     ]
 }
 
@@ -565,6 +656,107 @@ async fn delete_user(call: Call) -> Response {
     call.run(async |call, app| {
         domain::graph::users::delete(call.store(), &app, call.path("id")?, now()).await?;
         Ok(Reply::Empty)
+    })
+    .await
+}
+
+/// `GET /v1.0/servicePrincipals`
+async fn service_principals(call: Call) -> Response {
+    call.run(async |call, app| {
+        ok(domain::graph::service_principals::list(
+            call.store(),
+            &app,
+            &call.query,
+            call.eventual(),
+            call.public_url(),
+        )
+        .await?)
+    })
+    .await
+}
+
+/// `GET /v1.0/servicePrincipals/{id}`
+async fn service_principal(call: Call) -> Response {
+    call.run(async |call, app| {
+        let id = call.path("id")?;
+        ok(domain::graph::service_principals::get(
+            call.store(),
+            &app,
+            id,
+            &call.query,
+            call.public_url(),
+        )
+        .await?)
+    })
+    .await
+}
+
+/// `GET /v1.0/servicePrincipals/{id}/appRoleAssignedTo`
+async fn assigned_to(call: Call) -> Response {
+    call.run(async |call, app| {
+        ok(domain::graph::service_principals::assigned_to(
+            call.store(),
+            &app,
+            call.path("id")?,
+            &call.query,
+            call.eventual(),
+            call.public_url(),
+        )
+        .await?)
+    })
+    .await
+}
+
+/// `POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo`
+async fn assign(call: Call) -> Response {
+    call.run(async |call, app| {
+        let request: NewAssignment = call.body()?;
+        let made = domain::graph::service_principals::assign(
+            call.store(),
+            &app,
+            call.path("id")?,
+            request,
+            call.public_url(),
+            now(),
+        )
+        .await?;
+        json(StatusCode::CREATED, made)
+    })
+    .await
+}
+
+/// `DELETE /v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}`
+async fn unassign(call: Call) -> Response {
+    call.run(async |call, app| {
+        let (id, assignment) = (call.path("id")?, call.path("assignment")?);
+        domain::graph::service_principals::unassign(call.store(), &app, id, assignment, now())
+            .await?;
+        Ok(Reply::Empty)
+    })
+    .await
+}
+
+/// `GET /v1.0/auditLogs/directoryAudits`
+async fn directory_audits(call: Call) -> Response {
+    call.run(async |call, app| {
+        ok(domain::graph::audit_logs::directory_audits(
+            call.store(),
+            &app,
+            &call.query,
+            call.public_url(),
+        )
+        .await?)
+    })
+    .await
+}
+
+/// `GET /v1.0/auditLogs/signIns`
+async fn sign_ins(call: Call) -> Response {
+    call.run(async |call, app| {
+        ok(
+            domain::graph::audit_logs::sign_ins(call.store(), &app, &call.query, call.public_url())
+                .await?,
+        )
     })
     .await
 }

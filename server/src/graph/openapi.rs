@@ -31,7 +31,8 @@ pub(super) struct Operation {
     method: Method,
     path: &'static str,
     summary: &'static str,
-    needs: Option<Permission>,
+    /// What the app must be allowed: each of these, each by any permission that grants it.
+    needs: Vec<Permission>,
     query: Vec<Parameter>,
     takes: Option<SchemaOf>,
     /// The status of success, and the schema of its body (none for 204).
@@ -77,7 +78,7 @@ impl Operation {
             method,
             path,
             summary: "",
-            needs: None,
+            needs: Vec::new(),
             query: Vec::new(),
             takes: None,
             answers: (StatusCode::NO_CONTENT, None),
@@ -91,9 +92,11 @@ impl Operation {
         self
     }
 
-    /// What the app must be allowed (any application permission that grants it).
+    /// What the app must be allowed (any application permission that grants it); called
+    /// again, something it must be allowed as well (as Graph asks `Application.Read.All`
+    /// beside `AppRoleAssignment.ReadWrite.All`).
     pub(super) fn needs(mut self, permission: Permission) -> Operation {
-        self.needs = Some(permission);
+        self.needs.push(permission);
         self
     }
 
@@ -135,10 +138,12 @@ impl Operation {
     }
 
     fn describe(&self, generator: &mut SchemaGenerator) -> Value {
-        let permissions: Vec<&str> = self
+        // Per need, the application permissions that grant it.
+        let needs: Vec<Vec<&str>> = self
             .needs
+            .iter()
             .map(|p| p.granted_by().into_iter().map(|g| g.as_str()).collect())
-            .unwrap_or_default();
+            .collect();
         let mut parameters: Vec<Value> = self
             .path_parameters()
             .into_iter()
@@ -218,19 +223,27 @@ impl Operation {
             }
         });
         responses.insert("429".into(), throttled);
-        let needs = if permissions.is_empty() {
+        let said: Vec<String> = needs
+            .iter()
+            .map(|any| format!("one of: {}", any.join(", ")))
+            .collect();
+        let needs_said = if said.is_empty() {
             String::new()
         } else {
-            format!(" Needs one of: {}.", permissions.join(", "))
+            format!(" Needs {}.", said.join("; and "))
         };
         let mut operation = json!({
             "operationId": self.operation_id(),
             "summary": self.summary,
-            "description": format!("{}.{needs}", self.summary),
-            "x-permissions": permissions,
+            "description": format!("{}.{needs_said}", self.summary),
+            "x-permissions": needs.first().cloned().unwrap_or_default(),
             "parameters": parameters,
             "responses": responses,
         });
+        if needs.len() > 1 {
+            // Each further need, any of its permissions as well as one of `x-permissions`.
+            operation["x-permissions-also"] = json!(needs[1..]);
+        }
         if let Some(schema) = self.takes {
             operation["requestBody"] = json!({
                 "required": true,
@@ -265,7 +278,14 @@ pub(super) enum Parameter {
     Top,
     SkipToken,
     Select,
-    Filter,
+    /// `$filter` on `/users`.
+    UserFilter,
+    /// `$filter` on `/servicePrincipals`.
+    AppFilter,
+    /// `$filter` on `/auditLogs/directoryAudits`.
+    AuditFilter,
+    /// `$filter` on `/auditLogs/signIns`.
+    SignInFilter,
     Count,
     /// The `ConsistencyLevel` header.
     Eventual,
@@ -292,10 +312,28 @@ impl Parameter {
                 "The properties to return, comma-separated",
                 json!({ "type": "string" }),
             ),
-            Parameter::Filter => (
+            Parameter::UserFilter => (
                 "$filter",
                 "query",
                 "eq and in on userType, mail and externalUserState; startswith on displayName and mail; joined with and",
+                json!({ "type": "string" }),
+            ),
+            Parameter::AppFilter => (
+                "$filter",
+                "query",
+                "eq on displayName, appId and id; startswith on displayName; joined with and",
+                json!({ "type": "string" }),
+            ),
+            Parameter::AuditFilter => (
+                "$filter",
+                "query",
+                "ge, gt, le and lt on activityDateTime; eq on initiatedBy/user/id and initiatedBy/app/appId; joined with and",
+                json!({ "type": "string" }),
+            ),
+            Parameter::SignInFilter => (
+                "$filter",
+                "query",
+                "ge, gt, le and lt on createdDateTime; eq on userId and appId; joined with and",
                 json!({ "type": "string" }),
             ),
             Parameter::Count => (
@@ -364,7 +402,7 @@ pub(super) fn document(operations: &[Operation], public_url: &str) -> Value {
         "info": {
             "title": "Portico's Microsoft Graph-compatible API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Graph's invitation, user and group API for programs signed in as themselves (client credentials). Errors come in Graph's envelope.",
+            "description": "Graph's invitation, user, group, service principal and audit log API for programs signed in as themselves (client credentials). Errors come in Graph's envelope.",
         },
         "servers": [{ "url": domain::graph::api_identifier(public_url) }],
         "security": [{ "bearer": [] }],

@@ -106,7 +106,7 @@ pub async fn change_app_assignment(
             .await?
         }
         _ => return Err(AppError::Refused("Choose a user or a group.".into())),
-    }
+    };
     Ok(())
 }
 
