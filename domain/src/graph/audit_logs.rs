@@ -390,7 +390,10 @@ fn answer<T: Serialize>(
     let last = items.last().map(|(id, _)| *id);
     let mut value = values(items.into_iter().map(|(_, v)| v));
     select(&mut value, query, kind)?;
-    let mut answer = Collection::new(context(public_url, path.trim_start_matches("/v1.0/")), value);
+    let mut answer = Collection::new(
+        context(public_url, path.trim_start_matches("/v1.0/")),
+        value,
+    );
     if let (true, Some(last)) = (more, last) {
         let mut next = url::form_urlencoded::Serializer::new(String::new());
         let mut kept: Vec<(&String, &String)> = query
