@@ -341,10 +341,14 @@ async fn schemathesis_finds_nothing_against_the_generated_openapi_document() {
             "User.Invite.All",
             "User.ReadWrite.All",
             "GroupMember.ReadWrite.All",
+            "Application.Read.All",
+            "AppRoleAssignment.ReadWrite.All",
+            "AuditLog.Read.All",
         ],
     )
     .await;
-    // Something to find: a guest and a group.
+    // Something to find: a guest, a group, an app assigned to the guest, and the audit trail
+    // of all that.
     let (status, made) = send_json(
         &portico,
         &org.token,
@@ -378,6 +382,29 @@ async fn schemathesis_finds_nothing_against_the_generated_openapi_document() {
     )
     .await;
     assert_eq!(status, 204, "{added}");
+    let (status, apps) = send_json(
+        &portico,
+        &org.token,
+        Method::GET,
+        "servicePrincipals",
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{apps}");
+    let app = apps["value"][0]["id"].as_str().expect("an app").to_string();
+    let (status, assigned) = send_json(
+        &portico,
+        &org.token,
+        Method::POST,
+        &format!("servicePrincipals/{app}/appRoleAssignedTo"),
+        &json!({
+            "principalId": made["invitedUser"]["id"],
+            "resourceId": app,
+            "appRoleId": "00000000-0000-0000-0000-000000000000",
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{assigned}");
 
     // The document is anyone's, and describes every route with Graph's errors.
     let document: Value = portico
@@ -404,8 +431,23 @@ async fn schemathesis_finds_nothing_against_the_generated_openapi_document() {
         invite["responses"]["400"]["content"]["application/json"]["schema"]["$ref"],
         "#/components/schemas/ErrorEnvelope"
     );
+    // Assigning needs two permissions, as Graph.
+    let assign = &document["paths"]["/v1.0/servicePrincipals/{id}/appRoleAssignedTo"]["post"];
+    assert_eq!(
+        assign["x-permissions"],
+        json!(["AppRoleAssignment.ReadWrite.All"])
+    );
+    assert_eq!(
+        assign["x-permissions-also"],
+        json!([["Application.Read.All"]])
+    );
     let schemas = &document["components"]["schemas"];
     assert_eq!(schemas["NewInvitation"]["additionalProperties"], false);
+    assert_eq!(schemas["NewAssignment"]["additionalProperties"], false);
+    assert_eq!(
+        schemas["DirectoryAuditCollection"]["properties"]["value"]["items"]["$ref"],
+        "#/components/schemas/DirectoryAudit"
+    );
     assert!(schemas["User"]["properties"]["externalUserState"].is_object());
     assert_eq!(
         schemas["UserCollection"]["properties"]["value"]["items"]["$ref"],
@@ -449,6 +491,13 @@ async fn schemathesis_finds_nothing_against_the_generated_openapi_document() {
         ("/v1.0/groups/{id}/members/$ref", "post"),
         ("/v1.0/groups/{id}/members/{member}/$ref", "delete"),
         ("/v1.0/invitations/{id}/resend", "post"),
+        ("/v1.0/servicePrincipals/{id}", "get"),
+        (
+            "/v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}",
+            "delete",
+        ),
+        ("/v1.0/auditLogs/directoryAudits", "get"),
+        ("/v1.0/auditLogs/signIns", "get"),
     ] {
         assert!(
             document["paths"][path][method].is_object(),
@@ -501,5 +550,5 @@ async fn schemathesis_finds_nothing_against_the_generated_openapi_document() {
         "schemathesis found problems:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("14 selected"), "{stdout}");
+    assert!(stdout.contains("21 selected"), "{stdout}");
 }
