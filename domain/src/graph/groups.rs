@@ -49,7 +49,7 @@ pub struct DirectoryObject {
     pub mail: String,
 }
 
-fn member(user: &UserRef) -> DirectoryObject {
+pub(super) fn member(user: &UserRef) -> DirectoryObject {
     DirectoryObject {
         odata_type: "#microsoft.graph.user".into(),
         id: user.id.clone(),

@@ -195,20 +195,28 @@ pub async fn invite(
     }
     let info = request.invited_user_message_info.unwrap_or_default();
     let cc = copy_recipient(&info)?;
-    if request
+    // Sponsors by user id, as Graph takes them; Portico's rule decides who may sponsor.
+    let sponsors = request
         .invited_user_sponsors
-        .as_ref()
-        .is_some_and(|s| !s.is_empty())
-    {
-        return Err(GraphError::bad_request(
-            "invitedUserSponsors is not supported yet: leave it out.",
-        ));
-    }
+        .iter()
+        .flatten()
+        .map(|sponsor| {
+            sponsor.id.clone().ok_or_else(|| {
+                GraphError::bad_request("Each of invitedUserSponsors needs the id of a user.")
+            })
+        })
+        .collect::<Result<Vec<String>, GraphError>>()?;
     let send = request.send_invitation_message.unwrap_or(false);
     let reset = request.reset_redemption.unwrap_or(false);
     let display_name = request.invited_user_display_name.clone();
     let message = info.customized_message_body.clone().unwrap_or_default();
     let invited = if reset {
+        if !sponsors.is_empty() {
+            return Err(GraphError::bad_request(
+                "invitedUserSponsors is not taken with resetRedemption: the guest keeps their \
+                 sponsors (change them with the guest in the console).",
+            ));
+        }
         if cc.is_some() {
             return Err(GraphError::bad_request(
                 "ccRecipients is not taken with resetRedemption: the new link goes to the guest alone.",
@@ -238,7 +246,7 @@ pub async fn invite(
                 message: &message,
                 redirect_url: redirect,
                 send_email: send,
-                sponsors: &[],
+                sponsors: &sponsors,
             },
             public_url,
             now,

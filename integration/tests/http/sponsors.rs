@@ -119,3 +119,98 @@ async fn sponsors_are_named_at_invitation_shown_to_the_guest_and_replaced_when_t
         .await;
     assert!(!refused.ok(), "{refused:?}");
 }
+
+#[tokio::test]
+async fn a_program_names_sponsors_by_id_and_reads_them_back() {
+    use reqwest::Method;
+    let f = crate::graph::fixture().await;
+    for permission in ["User.Invite.All", "User.Read.All"] {
+        let granted = f.set_permission(permission, true).await;
+        assert!(granted.ok(), "{granted:?}");
+    }
+    let token = f.api_token().await;
+    let sam = f.portico.create_user(&f.tenant, "sam@contoso.example", &[]);
+    let invite = |email: &str, sponsors: Value| {
+        serde_json::json!({
+            "invitedUserEmailAddress": email,
+            "inviteRedirectUrl": "https://wiki.contoso.example/welcome",
+            "invitedUserSponsors": sponsors,
+        })
+    };
+
+    let (status, body) = f
+        .api(
+            Method::POST,
+            "invitations",
+            Some(&token),
+            Some(invite(
+                "pat@partner.example",
+                serde_json::json!([{ "id": sam }]),
+            )),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let pat = body["invitedUser"]["id"].as_str().unwrap().to_string();
+    let (status, list) = f
+        .api(
+            Method::GET,
+            &format!("users/{pat}/sponsors"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["value"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["value"][0]["id"], sam.as_str());
+    assert_eq!(list["value"][0]["mail"], "sam@contoso.example");
+
+    // A guest cannot sponsor: 400 naming why, and nobody is invited.
+    let (status, body) = f
+        .api(
+            Method::POST,
+            "invitations",
+            Some(&token),
+            Some(invite(
+                "quinn@partner.example",
+                serde_json::json!([{ "id": pat }]),
+            )),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("is a guest"), "{message}");
+    let (_, users) = f
+        .api(
+            Method::GET,
+            "users?$filter=mail eq 'quinn@partner.example'",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(users["value"], serde_json::json!([]), "{users}");
+
+    // Without sponsors a program's guest gets the fallback sponsor, here none.
+    let (status, body) = f
+        .api(
+            Method::POST,
+            "invitations",
+            Some(&token),
+            Some(invite("rae@partner.example", serde_json::json!([]))),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let rae = body["invitedUser"]["id"].as_str().unwrap();
+    let (_, list) = f
+        .api(
+            Method::GET,
+            &format!("users/{rae}/sponsors"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(list["value"], serde_json::json!([]), "{list}");
+    let (status, _) = f
+        .api(Method::GET, "users/nobody/sponsors", Some(&token), None)
+        .await;
+    assert_eq!(status, 404);
+}

@@ -114,6 +114,11 @@ fn operations() -> Vec<Operation> {
             .needs(Permission::ReadUsers)
             .query(&[Select])
             .answers::<User>(StatusCode::OK),
+        Operation::new(Method::GET, "/v1.0/users/{id}/sponsors", user_sponsors)
+            .summary("A guest's sponsors: the members who answer for them")
+            .needs(Permission::ReadUsers)
+            .query(page)
+            .answers::<Collection<DirectoryObject>>(StatusCode::OK),
         Operation::new(Method::PATCH, "/v1.0/users/{id}", update_user)
             .summary("Changes a user's name or whether the account may sign in")
             .needs(Permission::ManageUsers)
@@ -637,6 +642,22 @@ async fn user(call: Call) -> Response {
             domain::graph::users::get(call.store(), &app, id, &call.query, call.public_url())
                 .await?,
         )
+    })
+    .await
+}
+
+/// `GET /v1.0/users/{id}/sponsors`
+async fn user_sponsors(call: Call) -> Response {
+    call.run(async |call, app| {
+        ok(domain::graph::users::sponsors(
+            call.store(),
+            &app,
+            call.path("id")?,
+            &call.query,
+            call.eventual(),
+            call.public_url(),
+        )
+        .await?)
     })
     .await
 }
