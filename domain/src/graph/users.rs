@@ -399,6 +399,33 @@ pub async fn delete(store: &Store, app: &Principal, id: &str, now: i64) -> Resul
         })
 }
 
+/// `GET /v1.0/users/{id}/sponsors`: the user's sponsors, as Graph lists them (members have
+/// none).
+pub async fn sponsors(
+    store: &Store,
+    app: &Principal,
+    id: &str,
+    query: &Query,
+    eventual: bool,
+    public_url: &str,
+) -> Result<Collection<super::groups::DirectoryObject>, GraphError> {
+    let sponsors =
+        crate::sponsors::of_guest(store, app, id)
+            .await
+            .map_err(|error| match error {
+                Error::NotFound(_) => GraphError::not_found(id),
+                other => other.into(),
+            })?;
+    super::page(
+        public_url,
+        &format!("/v1.0/users/{id}/sponsors"),
+        "directoryObject",
+        super::values(sponsors.iter().map(super::groups::member)),
+        query,
+        eventual,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,31 +480,4 @@ mod tests {
             "ann_partner.example#EXT#@contoso.example"
         );
     }
-}
-
-/// `GET /v1.0/users/{id}/sponsors`: the user's sponsors, as Graph lists them (members have
-/// none).
-pub async fn sponsors(
-    store: &Store,
-    app: &Principal,
-    id: &str,
-    query: &Query,
-    eventual: bool,
-    public_url: &str,
-) -> Result<Collection<super::groups::DirectoryObject>, GraphError> {
-    let sponsors =
-        crate::sponsors::of_guest(store, app, id)
-            .await
-            .map_err(|error| match error {
-                Error::NotFound(_) => GraphError::not_found(id),
-                other => other.into(),
-            })?;
-    super::page(
-        public_url,
-        &format!("/v1.0/users/{id}/sponsors"),
-        "directoryObject",
-        super::values(sponsors.iter().map(super::groups::member)),
-        query,
-        eventual,
-    )
 }
