@@ -14,11 +14,14 @@ CREATE INDEX sponsors_by_sponsor ON sponsors (sponsor_id);
 -- line or a program without a sponsor named.
 ALTER TABLE tenants ADD COLUMN fallback_sponsor_id TEXT REFERENCES users(id) ON DELETE SET NULL;
 
--- Guests invited before sponsors existed: their inviter, where that is a member of the
--- guest's organization.
+-- Guests invited before sponsors existed: the latest of their inviters who is an enabled
+-- member of the guest's organization (one sponsor each; SQLite takes the bare columns from
+-- the row of the max).
 INSERT OR IGNORE INTO sponsors (guest_id, sponsor_id, added_at)
-SELECT i.user_id, i.inviter_id, i.created_at
+SELECT i.user_id, i.inviter_id, max(i.created_at)
 FROM invitations i
 JOIN users g ON g.id = i.user_id
 JOIN users s ON s.id = i.inviter_id
-WHERE g.user_type = 'Guest' AND s.user_type = 'Member' AND s.tenant_id = g.tenant_id;
+WHERE g.user_type = 'Guest' AND s.user_type = 'Member' AND s.enabled = 1
+  AND s.tenant_id = g.tenant_id
+GROUP BY i.user_id;

@@ -4,3 +4,5 @@
 -- chained when the store opens, in the order they were written.
 ALTER TABLE audit_events ADD COLUMN prev_hash TEXT;
 ALTER TABLE audit_events ADD COLUMN hash TEXT;
+-- Finds the events not chained yet without reading the whole trail at each start.
+CREATE INDEX audit_unchained ON audit_events (id) WHERE hash IS NULL;

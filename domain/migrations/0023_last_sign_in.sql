@@ -1,5 +1,6 @@
 -- When each user last signed in (a session opened: password, code, passkey, a partner's
--- provider, accepting an invitation, switching organization), for finding inactive users.
+-- provider, accepting an invitation; switching organization; signing in to an app), for
+-- finding inactive users.
 ALTER TABLE users ADD COLUMN last_sign_in_at INTEGER;
 UPDATE users SET last_sign_in_at = (SELECT max(s.created_at) FROM sessions s WHERE s.user_id = users.id);
 -- "No sign-in for N days" counts from the creation of those who never signed in.

@@ -81,6 +81,15 @@ pub(crate) async fn invite_guest_in(
             )));
         }
         Some(user) => {
+            // A new link is anyone's who may invite; changing who answers for a guest is
+            // an administrator's (as adding and removing sponsors is).
+            if !input.sponsors.is_empty() && !actor.may(Permission::ManageUsers) {
+                return Err(Error::Forbidden(format!(
+                    "{email} is a pending guest already: sending a new link keeps their \
+                     sponsors, and only user administrators change them. Invite again without \
+                     naming sponsors."
+                )));
+            }
             store::invitations::supersede_pending(&mut **tx, &user.id).await?;
             (user, true)
         }

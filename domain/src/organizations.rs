@@ -160,12 +160,14 @@ pub(crate) fn reaches(identity: Option<&Identity>, current: &str, place: &str) -
     }
 }
 
-/// Moves the session to the person's user in `tenant_id`.
+/// Moves the session to the person's user in `tenant_id`, which counts as that user's
+/// sign-in there.
 pub async fn switch(
     store: &Store,
     signed_in: &SignedIn,
     token: &str,
     tenant_id: &str,
+    now: i64,
 ) -> Result<()> {
     // The places the session reaches were read with it (see `sessions::signed_in_of`).
     let target = signed_in
@@ -175,6 +177,7 @@ pub async fn switch(
         .ok_or(Error::NotFound("organization"))?;
     let mut tx = store.begin().await?;
     store::sessions::switch_user(&mut *tx, &secrets::hash_secret(token), &target.user_id).await?;
+    store::users::signed_in(&mut *tx, &target.user_id, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -33,13 +33,23 @@ fn invalid(message: String) -> Error {
 }
 
 /// The member that `key` (a user id, or an address) names in the actor's tenant, if it
-/// may sponsor: a member who is enabled.
-async fn sponsor_named(tx: &mut Tx, tenant_id: &str, key: &str) -> Result<UserRef> {
+/// may sponsor: a member who is enabled. Why someone cannot is said only to those who may
+/// read the directory (`reveal`); others are told what a sponsor must be, and not whether
+/// the address is a guest, a disabled member or nobody here.
+async fn sponsor_named(tx: &mut Tx, tenant_id: &str, key: &str, reveal: bool) -> Result<UserRef> {
     let found = if key.contains('@') {
         store::users::by_email(&mut **tx, tenant_id, key).await?
     } else {
         store::users::get(&mut **tx, tenant_id, key).await?
     };
+    let usable = found
+        .as_ref()
+        .is_some_and(|user| user.user_type == UserType::Member && user.enabled);
+    if !usable && !reveal {
+        return Err(invalid(format!(
+            "{key} cannot sponsor: sponsors are enabled members of this organization."
+        )));
+    }
     let Some(user) = found else {
         return Err(invalid(format!(
             "{key} is not a user of this organization; sponsors are its members."
@@ -83,6 +93,12 @@ pub(crate) async fn choose(
     actor: &Principal,
     named: &[String],
 ) -> Result<Vec<UserRef>> {
+    if named.len() > MOST {
+        return Err(invalid(format!(
+            "Name at most {MOST} sponsors; {} were named.",
+            named.len()
+        )));
+    }
     if named.is_empty() {
         if let Actor::User {
             user_id,
@@ -100,18 +116,13 @@ pub(crate) async fn choose(
             .into_iter()
             .collect());
     }
+    let reveal = actor.may(Permission::ReadUsers);
     let mut chosen: Vec<UserRef> = Vec::with_capacity(named.len());
     for key in named {
-        let sponsor = sponsor_named(tx, &actor.tenant_id, key.trim()).await?;
+        let sponsor = sponsor_named(tx, &actor.tenant_id, key.trim(), reveal).await?;
         if !chosen.iter().any(|s| s.id == sponsor.id) {
             chosen.push(sponsor);
         }
-    }
-    if chosen.len() > MOST {
-        return Err(invalid(format!(
-            "Name at most {MOST} sponsors; {} were named.",
-            chosen.len()
-        )));
     }
     Ok(chosen)
 }
@@ -152,6 +163,29 @@ pub(crate) async fn step_down(
     why: &str,
     now: i64,
 ) -> Result<()> {
+    let was_fallback = store::sponsors::fallback(&mut **tx, &actor.tenant_id)
+        .await?
+        .is_some_and(|(fallback, _)| fallback.id == leaving.id);
+    if was_fallback && why == "deleted" {
+        // The setting empties itself with the user (ON DELETE SET NULL): say so.
+        let tenant = crate::collaboration::read_in(tx, &actor.tenant_id).await?;
+        audit::record(
+            tx,
+            actor,
+            now,
+            Change {
+                action: "Set fallback sponsor",
+                target_type: "Tenant",
+                target_id: &actor.tenant_id,
+                target_name: &tenant.tenant_name,
+                detail: format!(
+                    "none: {} ({}) was deleted",
+                    leaving.display_name, leaving.email
+                ),
+            },
+        )
+        .await?;
+    }
     let guests = store::sponsors::guests_of(&mut **tx, &leaving.id).await?;
     if guests.is_empty() {
         return Ok(());
@@ -223,7 +257,7 @@ pub async fn add(
     actor.require(Permission::ManageUsers)?;
     let mut tx = store.begin().await?;
     let guest = guest_in_tenant(&mut tx, actor, guest_id).await?;
-    let sponsor = sponsor_named(&mut tx, &actor.tenant_id, sponsor.trim()).await?;
+    let sponsor = sponsor_named(&mut tx, &actor.tenant_id, sponsor.trim(), true).await?;
     let current = store::sponsors::of_guest(&mut *tx, guest_id).await?;
     if current.iter().any(|s| s.id == sponsor.id) {
         return Err(Error::Conflict(format!(
@@ -342,7 +376,7 @@ pub async fn set_fallback(store: &Store, actor: &Principal, who: &str, now: i64)
     let chosen = if who.is_empty() {
         None
     } else {
-        Some(sponsor_named(&mut tx, &actor.tenant_id, who).await?)
+        Some(sponsor_named(&mut tx, &actor.tenant_id, who, true).await?)
     };
     store::sponsors::set_fallback(
         &mut *tx,

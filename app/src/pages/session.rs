@@ -26,7 +26,14 @@ pub async fn switch_organization(tenant_id: String) -> Result<(), AppError> {
     use crate::server::{session_token, signed_in};
     let (portal, signed_in) = signed_in().await?;
     let token = session_token(&portal).ok_or(AppError::NotAuthenticated)?;
-    domain::organizations::switch(&portal.store, &signed_in, &token, &tenant_id).await?;
+    domain::organizations::switch(
+        &portal.store,
+        &signed_in,
+        &token,
+        &tenant_id,
+        crate::server::now(),
+    )
+    .await?;
     leptos_axum::redirect("/");
     Ok(())
 }

@@ -517,7 +517,9 @@ pub async fn insert_sign_in_with_code(
         insert_sign_in_sql!(),
         "INSERT INTO authorization_codes (code_hash, app_id, user_id, redirect_uri, scope, nonce,
             code_challenge, auth_time, amr, idp, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);",
+        // Signing in to an app counts as the user's sign-in (for finding inactive users).
+        "UPDATE users SET last_sign_in_at = ? WHERE id = ?;"
     );
     let query = bind_sign_in(sqlx::query(batch), event, now)
         .bind(code_hash.to_string())
@@ -531,7 +533,9 @@ pub async fn insert_sign_in_with_code(
         .bind(grant.amr.clone())
         .bind(grant.idp.clone())
         .bind(now)
-        .bind(grant.expires_at);
+        .bind(grant.expires_at)
+        .bind(now)
+        .bind(grant.user_id.clone());
     store.write_batch(query).await?;
     Ok(())
 }

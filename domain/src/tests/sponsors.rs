@@ -122,7 +122,17 @@ async fn a_guest_is_sponsored_by_the_member_who_invites_unless_others_are_named(
         sponsors_of(&f.store, &operator, &pat.user.id).await,
         ["olive@contoso.example"]
     );
-    invite(&f.store, &olive, "pat@partner.example", &[&sam])
+    // Naming others for a pending guest changes who answers for them: an administrator's.
+    let refused = invite(&f.store, &olive, "pat@partner.example", &[&sam]).await;
+    assert!(
+        matches!(&refused, Err(Error::Forbidden(m)) if m.contains("only user administrators")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        sponsors_of(&f.store, &operator, &pat.user.id).await,
+        ["olive@contoso.example"]
+    );
+    invite(&f.store, &operator, "pat@partner.example", &[&sam])
         .await
         .unwrap();
     assert_eq!(
@@ -190,11 +200,24 @@ async fn sponsors_are_one_to_five_enabled_members_and_a_refusal_invites_nobody()
         (&["gone@contoso.example"], "disabled"),
     ];
     for (named, why) in cases {
-        let refused = invite(&f.store, &olive, "quinn@partner.example", named)
+        // The operator reads the directory, so is told why.
+        let refused = invite(&f.store, &operator, "quinn@partner.example", named)
             .await
             .unwrap_err();
         let message = sponsors_field(refused);
         assert!(message.contains(why), "{message}");
+        // A member is told what a sponsor must be, not who is a guest or disabled here.
+        let refused = invite(&f.store, &olive, "quinn@partner.example", named)
+            .await
+            .unwrap_err();
+        let message = sponsors_field(refused);
+        assert!(
+            message.contains("at most 5")
+                || message.ends_with(
+                    "cannot sponsor: sponsors are enabled members of this organization."
+                ),
+            "{message}"
+        );
     }
     assert_no_user(&f.store, &operator, "quinn@partner.example").await;
 
@@ -405,5 +428,19 @@ async fn a_sponsor_who_leaves_is_replaced_by_the_fallback_sponsor() {
     assert!(
         sponsors_of(&f.store, &operator, &pat).await.is_empty(),
         "a disabled fallback sponsor is not given guests"
+    );
+    // Deleting the fallback sponsor empties the setting, and says so.
+    crate::users::delete(&f.store, &operator, &fred, T0)
+        .await
+        .unwrap();
+    let settings = crate::sponsors::settings(&f.store, &operator)
+        .await
+        .unwrap();
+    assert_eq!(settings.fallback, None);
+    let set = audited(&f.store, &operator, "Set fallback sponsor").await;
+    assert!(
+        set.iter()
+            .any(|d| d.starts_with("none: fred@contoso.example") && d.ends_with("was deleted")),
+        "{set:?}"
     );
 }
