@@ -2,7 +2,7 @@
 //! transaction as the change, so that a change without its event cannot be committed.
 
 use sha2::{Digest, Sha256};
-use types::{AuditEvent, ChainHead, ChainedEvent, Page};
+use types::{AuditCheckpoint, AuditEvent, ChainHead, ChainedEvent, Page};
 
 pub use crate::store::audit::Filter;
 use crate::store::{self, Tx, audit::NewEvent};
@@ -28,10 +28,7 @@ pub(crate) async fn record(
     now: i64,
     change: Change<'_>,
 ) -> Result<()> {
-    let prev_hash = store::audit::chain_head(&mut **tx, &actor.tenant_id, None)
-        .await?
-        .map(|head| head.hash)
-        .unwrap_or_default();
+    let prev_hash = previous_hash(tx, &actor.tenant_id).await?;
     let event = NewEvent {
         tenant_id: &actor.tenant_id,
         at: now,
@@ -64,6 +61,18 @@ pub(crate) async fn record(
     };
     chained.hash = chain_hash(&chained);
     store::audit::seal(&mut **tx, id, &chained.prev_hash, &chained.hash).await
+}
+
+/// The hash the tenant's next event follows: its newest event's, or, when pruning removed
+/// every event, the checkpoint's; empty for a chain not begun.
+async fn previous_hash(tx: &mut Tx, tenant_id: &str) -> Result<String> {
+    if let Some(head) = store::audit::chain_head(&mut **tx, tenant_id, None).await? {
+        return Ok(head.hash);
+    }
+    Ok(store::audit::latest_checkpoint(&mut **tx, tenant_id)
+        .await?
+        .map(|checkpoint| checkpoint.event_hash)
+        .unwrap_or_default())
 }
 
 /// The SHA-256 (lower-case hex) of an event's canonical encoding: a JSON array of the
@@ -132,6 +141,35 @@ pub async fn chain_head(store: &Store, actor: &Principal) -> Result<Option<Chain
         }))
 }
 
+/// Where the tenant's chain starts when older events were pruned: the newest checkpoint.
+///
+/// **Permissions:** global or user administrators of the tenant.
+pub async fn checkpoint(store: &Store, actor: &Principal) -> Result<Option<AuditCheckpoint>> {
+    actor.require(Permission::ReadAudit)?;
+    store::audit::latest_checkpoint(&mut *store.read().await?, &actor.tenant_id).await
+}
+
+/// The start of an export: the checkpoint the chain starts from (if events were pruned)
+/// and the first page of events, read together so that a pruning in between cannot part
+/// them. Further pages come from [`export_page`].
+///
+/// **Permissions:** global or user administrators of the tenant, and the operator.
+pub async fn export_start(
+    store: &Store,
+    actor: &Principal,
+) -> Result<(Option<AuditCheckpoint>, Vec<ChainedEvent>)> {
+    use sqlx::Connection;
+    actor.require(Permission::ReadAudit)?;
+    let mut db = store.read().await?;
+    let mut snapshot = db.begin().await?;
+    let checkpoint = store::audit::latest_checkpoint(&mut *snapshot, &actor.tenant_id).await?;
+    let after = checkpoint.as_ref().map_or(0, |c| c.event_id);
+    let events =
+        store::audit::chained_page(&mut *snapshot, &actor.tenant_id, after, EXPORT_PAGE).await?;
+    snapshot.rollback().await?;
+    Ok((checkpoint, events))
+}
+
 /// Events a page of [`export_page`] holds at most.
 pub const EXPORT_PAGE: i64 = 1000;
 
@@ -159,20 +197,65 @@ pub async fn export_page(
 pub struct Verified {
     pub events: u64,
     pub head: Option<(i64, String)>,
+    /// Where it starts when older events were pruned: the checkpoint, and the id and
+    /// thumbprint of the key that signed it.
+    pub checkpoint: Option<CheckedCheckpoint>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct CheckedCheckpoint {
+    pub event_id: i64,
+    pub events_removed: i64,
+    pub cutoff: i64,
+    pub kid: String,
+    pub thumbprint: String,
 }
 
 /// Checks a tenant's chain, events in the order given (an export's lines, numbered from
-/// 1), without the database: each event's hash must match its content, follow the one
-/// before it, and the first must start the chain. The error names the first event that
-/// does not, and why. Events cut from the end leave a shorter chain that checks out: compare
-/// the head with one noted earlier (the console shows it).
+/// 1, after its checkpoint if it has one), without the database: each event's hash must
+/// match its content, follow the one before it, and the first must start the chain — or,
+/// when older events were pruned, follow the checkpoint, whose signature must hold. The
+/// error names the first event that does not, and why. Events cut from the end leave a
+/// shorter chain that checks out: compare the head with one noted earlier (the console
+/// shows it).
 pub fn verify(
+    checkpoint: Option<&AuditCheckpoint>,
     events: impl IntoIterator<Item = std::result::Result<ChainedEvent, String>>,
 ) -> std::result::Result<Verified, String> {
-    let mut previous: Option<ChainedEvent> = None;
+    let checked = checkpoint
+        .map(|c| {
+            crate::retention::verify_checkpoint(c)
+                .map(|(kid, thumbprint)| CheckedCheckpoint {
+                    event_id: c.event_id,
+                    events_removed: c.events_removed,
+                    cutoff: c.cutoff,
+                    kid,
+                    thumbprint,
+                })
+                .map_err(|why| format!("line 1: the checkpoint does not hold: {why}"))
+        })
+        .transpose()?;
+    // The checkpoint stands in for the last event removed.
+    let mut previous: Option<ChainedEvent> = checkpoint.map(|c| ChainedEvent {
+        id: c.event_id,
+        tenant_id: c.tenant_id.clone(),
+        at: c.cutoff,
+        actor_id: None,
+        actor_name: String::new(),
+        actor_kind: types::ActorKind::Portico,
+        action: String::new(),
+        target_type: String::new(),
+        target_id: String::new(),
+        target_name: String::new(),
+        detail: String::new(),
+        ip: None,
+        prev_hash: String::new(),
+        hash: c.event_hash.clone(),
+    });
+    let first_line = usize::from(checkpoint.is_some()) + 1;
     let mut count = 0u64;
     for (index, event) in events.into_iter().enumerate() {
-        let line = index + 1;
+        let line = index + first_line;
         let event = event.map_err(|why| format!("line {line}: {why}"))?;
         let id = event.id;
         if chain_hash(&event) != event.hash {
@@ -213,7 +296,10 @@ pub fn verify(
     }
     Ok(Verified {
         events: count,
-        head: previous.map(|event| (event.id, event.hash)),
+        head: previous
+            .filter(|_| count > 0)
+            .map(|event| (event.id, event.hash)),
+        checkpoint: checked,
     })
 }
 

@@ -25,6 +25,7 @@ mod principal;
 pub mod proxies;
 pub mod redemption;
 pub mod requests;
+pub mod retention;
 pub mod secrets;
 pub mod sessions;
 pub mod setup;

@@ -4,11 +4,12 @@
 //! requests waiting for a sign-in, redemptions with
 //! their passcodes, passkey ceremonies and requests to partners' providers; sign-in codes
 //! and redemption starts once no limit counts them; and mail sent more than
-//! [`SENT_MAIL_KEPT`] seconds ago. Audit and sign-in events stay: they are the record.
+//! [`SENT_MAIL_KEPT`] seconds ago. Audit and sign-in events stay as long as the organization
+//! keeps them ([`retention::prune`]).
 
 use crate::sessions::{self, SessionPolicy};
 use crate::store::sweeper::Cutoffs;
-use crate::{Result, Store, organizations, redemption, store};
+use crate::{Result, Store, organizations, redemption, retention, store};
 
 /// How long sent mail stays in the outbox for administrators to see (30 days).
 pub const SENT_MAIL_KEPT: i64 = 30 * 86_400;
@@ -26,5 +27,13 @@ pub async fn sweep(store: &Store, policy: &SessionPolicy, now: i64) -> Result<u6
     let mut tx = store.begin().await?;
     let rest = store::sweeper::sweep(&mut tx, &cutoffs).await?;
     tx.commit().await?;
-    Ok(sessions + rest)
+    Ok(sessions + rest + lifecycle(store, now).await?)
+}
+
+/// The rules that act on directory data as time passes, each audited with the actor
+/// Portico: audit and sign-in events past the organization's retention are pruned. The
+/// server runs it with [`sweep`]; `portico lifecycle` runs it once. Answers how many
+/// things it changed or removed.
+pub async fn lifecycle(store: &Store, now: i64) -> Result<u64> {
+    retention::prune(store, now).await
 }

@@ -374,19 +374,24 @@ pub async fn audit(store: &Store, command: AuditCommand) -> Result<(), String> {
                     .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
                 Box::new(std::io::BufWriter::new(file))
             };
-            let mut after = 0;
+            let (checkpoint, mut page) = domain::audit::export_start(store, &actor)
+                .await
+                .map_err(failed)?;
+            if let Some(checkpoint) = checkpoint {
+                let line = serde_json::json!({ "checkpoint": checkpoint });
+                writeln!(writer, "{line}").map_err(|e| format!("cannot write: {e}"))?;
+            }
             let mut written = 0u64;
-            loop {
-                let page = domain::audit::export_page(store, &actor, after)
-                    .await
-                    .map_err(failed)?;
-                let Some(last) = page.last() else { break };
-                after = last.id;
+            while let Some(last) = page.last() {
+                let after = last.id;
                 for event in &page {
                     let line = serde_json::to_string(event).map_err(|e| e.to_string())?;
                     writeln!(writer, "{line}").map_err(|e| format!("cannot write: {e}"))?;
                     written += 1;
                 }
+                page = domain::audit::export_page(store, &actor, after)
+                    .await
+                    .map_err(failed)?;
             }
             writer.flush().map_err(|e| format!("cannot write: {e}"))?;
             if out.as_os_str() != "-" {
@@ -397,10 +402,11 @@ pub async fn audit(store: &Store, command: AuditCommand) -> Result<(), String> {
         AuditCommand::Verify { tenant, .. } => {
             let tenant = tenant.ok_or("name an export file or --tenant")?;
             let actor = operator(store, &tenant).await?;
-            let mut events = Vec::new();
-            loop {
-                let after = events.last().map_or(0, |e: &types::ChainedEvent| e.id);
-                let page = domain::audit::export_page(store, &actor, after)
+            let (checkpoint, mut events) = domain::audit::export_start(store, &actor)
+                .await
+                .map_err(failed)?;
+            while let Some(last) = events.last() {
+                let page = domain::audit::export_page(store, &actor, last.id)
                     .await
                     .map_err(failed)?;
                 if page.is_empty() {
@@ -408,23 +414,67 @@ pub async fn audit(store: &Store, command: AuditCommand) -> Result<(), String> {
                 }
                 events.extend(page);
             }
-            report(domain::audit::verify(events.into_iter().map(Ok)))
+            report(domain::audit::verify(
+                checkpoint.as_ref(),
+                events.into_iter().map(Ok),
+            ))
         }
     }
+}
+
+/// Applies the rules that act as time passes, once, as of `as_of` or now.
+pub async fn lifecycle(store: &Store, as_of: Option<i64>) -> Result<(), String> {
+    let changed = domain::sweeper::lifecycle(store, as_of.unwrap_or_else(now))
+        .await
+        .map_err(failed)?;
+    println!("{changed} changed or removed.");
+    Ok(())
 }
 
 /// Verifies an export, line by line, without the database.
 pub fn verify_export(file: &std::path::Path) -> Result<(), String> {
     let text = read_input(file)?;
-    let events = text.lines().map(|line| {
+    let mut lines = text.lines().peekable();
+    // An export of a pruned chain starts with the checkpoint it goes on from.
+    let checkpoint = match lines.peek() {
+        Some(first) if first.starts_with(r#"{"checkpoint""#) => {
+            let line: Checkpointed = serde_json::from_str(first).map_err(|e| {
+                format!("the audit chain is broken: line 1: not a checkpoint ({e})")
+            })?;
+            lines.next();
+            Some(line.checkpoint)
+        }
+        _ => None,
+    };
+    let events = lines.map(|line| {
         serde_json::from_str::<types::ChainedEvent>(line)
             .map_err(|e| format!("not an exported audit event ({e})"))
     });
-    report(domain::audit::verify(events))
+    report(domain::audit::verify(checkpoint.as_ref(), events))
+}
+
+/// The first line of an export whose older events were pruned.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Checkpointed {
+    checkpoint: types::AuditCheckpoint,
 }
 
 fn report(verified: Result<domain::audit::Verified, String>) -> Result<(), String> {
     let verified = verified.map_err(|why| format!("the audit chain is broken: {why}"))?;
+    if let Some(checkpoint) = &verified.checkpoint {
+        println!(
+            "The chain starts from a checkpoint: {} older events (up to event {}, written \
+             before {}) were removed by the retention setting; the checkpoint is signed by \
+             key {} (RFC 7638 thumbprint {}). Compare the key with the organization's \
+             published keys you hold.",
+            checkpoint.events_removed,
+            checkpoint.event_id,
+            types::format::datetime(checkpoint.cutoff),
+            checkpoint.kid,
+            checkpoint.thumbprint
+        );
+    }
     match verified.head {
         Some((id, hash)) => println!(
             "The chain holds: {} events; the newest is event {id}, sha256 {hash}. Compare it \

@@ -68,6 +68,15 @@ pub enum Command {
     /// An organization's audit trail, a hash chain: export it, verify it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Apply once, in every organization, the rules a running server applies every ten
+    /// minutes as time passes (pruning events past the retention setting, …), and say how
+    /// many things changed.
+    Lifecycle {
+        /// Apply them as of this time (Unix seconds) instead of now: to rehearse what will
+        /// happen. What they do is real and audited.
+        #[arg(long)]
+        as_of: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -92,6 +92,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Keys(command)) => cli::keys(&store, command).await,
         Some(Command::Invite(args)) => cli::invite(&store, args).await,
         Some(Command::Audit(command)) => cli::audit(&store, command).await,
+        Some(Command::Lifecycle { as_of }) => cli::lifecycle(&store, as_of).await,
         None => Err("no command given".into()),
     };
     store.close().await;

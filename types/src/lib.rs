@@ -250,6 +250,30 @@ pub struct ChainHead {
     pub events: i64,
 }
 
+/// What pruning leaves where the removed audit events were: the newest removed event and
+/// its hash, from which the chain goes on, signed by Portico. An export begins with it, so
+/// that the events after the cut still verify.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+#[serde(deny_unknown_fields)]
+pub struct AuditCheckpoint {
+    pub tenant_id: String,
+    /// The newest event removed.
+    pub event_id: i64,
+    /// Its hash: the first event kept names it as the one before.
+    pub event_hash: String,
+    /// Events removed in all, by this pruning and every one before it.
+    pub events_removed: i64,
+    /// Events written before this time (Unix seconds) were removed.
+    pub cutoff: i64,
+    /// When the events were removed (Unix seconds).
+    pub at: i64,
+    /// A compact JWS (ES256) whose payload holds the fields above.
+    pub signature: String,
+    /// The public key (a JWK) the signature verifies with.
+    pub public_jwk: String,
+}
+
 /// What the last form did, for the page it leads back to (a flash), shown once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash {

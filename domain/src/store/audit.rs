@@ -1,7 +1,7 @@
 //! SQL for the audit trail.
 
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
-use types::{ActorKind, AuditEvent, ChainedEvent};
+use types::{ActorKind, AuditCheckpoint, AuditEvent, ChainedEvent};
 
 use crate::Result;
 
@@ -242,4 +242,124 @@ pub async fn log_page(
     }
     sql.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
     Ok(sql.build_query_as().fetch_all(db).await?)
+}
+
+/// Each organization that keeps its events for a limited time, and for how many days.
+pub async fn retention_settings(db: impl SqliteExecutor<'_>) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, audit_retention_days FROM tenants WHERE audit_retention_days IS NOT NULL",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// How many days the organization keeps its events; `None` keeps them for good.
+pub async fn retention_days(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT audit_retention_days FROM tenants WHERE id = ?")
+            .bind(tenant_id)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}
+
+pub async fn set_retention_days(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    days: Option<i64>,
+) -> Result<()> {
+    sqlx::query("UPDATE tenants SET audit_retention_days = ? WHERE id = ?")
+        .bind(days)
+        .bind(tenant_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Where the next pruning of at most `limit` events cuts: the newest of the tenant's
+/// oldest `limit` events written before `cutoff`.
+pub async fn prune_cut(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    cutoff: i64,
+    limit: i64,
+) -> Result<Option<ChainedEvent>> {
+    Ok(sqlx::query_as(&format!(
+        "{CHAINED} WHERE id = (SELECT MAX(id) FROM (SELECT id FROM audit_events
+                                WHERE tenant_id = ?1 AND at < ?2 ORDER BY id LIMIT ?3))
+                     AND tenant_id = ?1"
+    ))
+    .bind(tenant_id)
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Removes the tenant's events up to and including `id`; how many went.
+pub async fn delete_through(db: impl SqliteExecutor<'_>, tenant_id: &str, id: i64) -> Result<i64> {
+    let done = sqlx::query("DELETE FROM audit_events WHERE tenant_id = ? AND id <= ?")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(i64::try_from(done.rows_affected()).unwrap_or(i64::MAX))
+}
+
+/// Removes at most `limit` of the tenant's sign-in events written before `cutoff`; how
+/// many went.
+pub async fn delete_sign_ins_before(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+    cutoff: i64,
+    limit: i64,
+) -> Result<i64> {
+    let done = sqlx::query(
+        "DELETE FROM sign_in_events WHERE id IN
+            (SELECT id FROM sign_in_events WHERE tenant_id = ? AND created_at < ? ORDER BY id LIMIT ?)",
+    )
+    .bind(tenant_id)
+    .bind(cutoff)
+    .bind(limit)
+    .execute(db)
+    .await?;
+    Ok(i64::try_from(done.rows_affected()).unwrap_or(i64::MAX))
+}
+
+const CHECKPOINT: &str = "SELECT tenant_id, event_id, event_hash, events_removed, cutoff, at,
+        signature, public_jwk FROM audit_checkpoints";
+
+/// The tenant's newest checkpoint: where its chain now starts.
+pub async fn latest_checkpoint(
+    db: impl SqliteExecutor<'_>,
+    tenant_id: &str,
+) -> Result<Option<AuditCheckpoint>> {
+    Ok(sqlx::query_as(&format!(
+        "{CHECKPOINT} WHERE tenant_id = ? ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(tenant_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn insert_checkpoint(
+    db: impl SqliteExecutor<'_>,
+    checkpoint: &AuditCheckpoint,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_checkpoints (tenant_id, event_id, event_hash, events_removed, cutoff, at, signature, public_jwk)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&checkpoint.tenant_id)
+    .bind(checkpoint.event_id)
+    .bind(&checkpoint.event_hash)
+    .bind(checkpoint.events_removed)
+    .bind(checkpoint.cutoff)
+    .bind(checkpoint.at)
+    .bind(&checkpoint.signature)
+    .bind(&checkpoint.public_jwk)
+    .execute(db)
+    .await?;
+    Ok(())
 }

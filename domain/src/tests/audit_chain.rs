@@ -21,7 +21,7 @@ async fn export(store: &Store, actor: &Principal) -> Vec<ChainedEvent> {
 }
 
 fn verify(events: &[ChainedEvent]) -> Result<crate::audit::Verified, String> {
-    crate::audit::verify(events.iter().cloned().map(Ok))
+    crate::audit::verify(None, events.iter().cloned().map(Ok))
 }
 
 async fn execute(store: &Store, sql: &str) {

@@ -6,10 +6,10 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
-use types::{ActorKind, AuditEvent, ChainHead, Page};
+use types::{ActorKind, AuditCheckpoint, AuditEvent, ChainHead, Page};
 
 use super::{Pager, encode};
-use crate::components::LoadError;
+use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
 use types::format::datetime;
 
@@ -36,6 +36,12 @@ pub struct AuditPage {
     pub actions: Vec<String>,
     /// The newest event of the organization's chain, for auditors to note.
     pub head: Option<ChainHead>,
+    /// Where the chain starts when older events were pruned.
+    pub checkpoint: Option<AuditCheckpoint>,
+    /// How many days events are kept; `None`: for good.
+    pub retention_days: Option<i64>,
+    /// Whether the viewer may change it.
+    pub may_set_retention: bool,
 }
 
 /// **Permissions:** global or user administrators.
@@ -54,7 +60,23 @@ pub async fn audit_events(query: AuditQuery) -> Result<AuditPage, AppError> {
             .await?,
         actions: domain::audit::actions(&portal.store, &principal).await?,
         head: domain::audit::chain_head(&portal.store, &principal).await?,
+        checkpoint: domain::audit::checkpoint(&portal.store, &principal).await?,
+        retention_days: domain::retention::retention(&portal.store, &principal).await?,
+        may_set_retention: domain::retention::may_set(&principal),
     })
+}
+
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/audit/retention")]
+pub async fn set_audit_retention(retention_days: String) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let days = domain::retention::parse_days(&retention_days)?;
+    domain::retention::set_retention(&portal.store, &principal, days, crate::server::now()).await?;
+    let said = days.map_or("Events are now kept for good.".to_string(), |days| {
+        format!("Events are now kept {days} days; older ones are removed within ten minutes.")
+    });
+    crate::server::flash(&said, None).await;
+    Ok(())
 }
 
 #[component]
@@ -83,7 +105,8 @@ pub fn Audit() -> impl IntoView {
                     Ok(page) => view! {
                         <Filters q=q.clone() actions=page.actions />
                         <EventTable q events=page.events />
-                        {page.head.map(|head| view! { <Head head /> })}
+                        {page.head.map(|head| view! { <Head head checkpoint=page.checkpoint /> })}
+                        <Retention days=page.retention_days may_set=page.may_set_retention />
                     }.into_any(),
                     Err(error) => view! { <Filters q actions=vec![] /> <LoadError error /> }.into_any(),
                 }
@@ -94,7 +117,7 @@ pub fn Audit() -> impl IntoView {
 
 /// The chain's head: what an auditor notes, to see later that no event was cut from the end.
 #[component]
-fn Head(head: ChainHead) -> impl IntoView {
+fn Head(head: ChainHead, checkpoint: Option<AuditCheckpoint>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="chain">
             <h2 id="chain">"Tamper evidence"</h2>
@@ -104,6 +127,40 @@ fn Head(head: ChainHead) -> impl IntoView {
             )}</p>
             <p><code class="wrap">{head.hash}</code></p>
             <p class="hint">"Note it: portico audit export writes the chain and portico audit verify checks it (without the database), naming the first event altered, missing or out of order."</p>
+            {checkpoint.map(|c| view! {
+                <p>{format!(
+                    "Events written before {} were removed by the retention setting ({} in all). The chain goes on from a checkpoint Portico signed at {}: event {}, SHA-256:",
+                    datetime(c.cutoff), c.events_removed, datetime(c.at), c.event_id
+                )}</p>
+                <p><code class="wrap">{c.event_hash}</code></p>
+            })}
+        </section>
+    }
+}
+
+/// How long events are kept.
+#[component]
+fn Retention(days: Option<i64>, may_set: bool) -> impl IntoView {
+    let save = ServerAction::<SetAuditRetention>::new();
+    let error = action_error(save.value());
+    let kept = days.map_or("Events are kept for good.".to_string(), |days| {
+        format!("Audit and sign-in events are kept {days} days.")
+    });
+    view! {
+        <section class="card" aria-labelledby="retention">
+            <h2 id="retention">"Retention"</h2>
+            <p>{kept}</p>
+            {if may_set {
+                view! {
+                    <ActionForm action=save attr:class="grid">
+                        <FormError error />
+                        <Field label="Keep audit and sign-in events for (days)" name="retention_days" kind="number" value=days.map(|d| d.to_string()).unwrap_or_default() hint="30 to 3650; empty keeps them for good. Older events are removed every day; a signed checkpoint keeps the chain verifiable." error />
+                        <Submit label="Save retention" busy_label="Saving…" pending=save.pending() />
+                    </ActionForm>
+                }.into_any()
+            } else {
+                view! { <p class="hint">"A global administrator can change this."</p> }.into_any()
+            }}
         </section>
     }
 }
