@@ -25,6 +25,7 @@ mod principal;
 pub mod proxies;
 pub mod redemption;
 pub mod requests;
+pub mod reviews;
 pub mod secrets;
 pub mod sessions;
 pub mod setup;

@@ -2452,4 +2452,5 @@ async fn resetting_a_redemption_meets_the_domain_list_and_refusals_change_nothin
 mod audit_chain;
 mod lifecycle;
 mod owners;
+mod reviews;
 mod sponsors;

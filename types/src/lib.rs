@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod format;
+pub mod reviews;
 
 use serde::{Deserialize, Serialize};
 

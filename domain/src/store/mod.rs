@@ -31,6 +31,7 @@ pub mod invitations;
 pub mod oidc;
 pub mod outbox;
 pub mod owners;
+pub mod reviews;
 pub mod sessions;
 pub mod setup;
 pub mod sponsors;
