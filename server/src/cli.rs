@@ -14,7 +14,7 @@ use types::Role;
 
 use crate::config::{
     AppCommand, AuditCommand, DomainArgs, GroupCommand, InviteArgs, KeysCommand, OutboxCommand,
-    Output, RoleArg, TenantCommand, UserCommand,
+    Output, ReviewsCommand, RoleArg, TenantCommand, UserCommand,
 };
 
 fn now() -> i64 {
@@ -475,4 +475,17 @@ pub async fn invite(store: &Store, args: InviteArgs) -> Result<(), String> {
         })
         .collect();
     show(&args.output, &results, lines.join("\n"))
+}
+
+/// Access reviews: applies those that ended now, as Portico.
+pub async fn reviews(store: &Store, command: ReviewsCommand) -> Result<(), String> {
+    match command {
+        ReviewsCommand::Conclude => {
+            let applied = domain::reviews::conclude_due(store, now())
+                .await
+                .map_err(failed)?;
+            println!("Applied the decisions of {applied} access reviews that ended.");
+            Ok(())
+        }
+    }
 }

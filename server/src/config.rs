@@ -68,6 +68,16 @@ pub enum Command {
     /// An organization's audit trail, a hash chain: export it, verify it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Access reviews of guests (all organizations).
+    #[command(subcommand)]
+    Reviews(ReviewsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewsCommand {
+    /// Apply the decisions of the reviews that ended and apply them automatically, and send
+    /// the reminders that are due, now, as the server does every ten minutes.
+    Conclude,
 }
 
 #[derive(Debug, Subcommand)]

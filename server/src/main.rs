@@ -13,6 +13,7 @@ mod health;
 mod mailer;
 mod metrics;
 mod oidc;
+mod reviews;
 mod shutdown;
 mod web;
 
@@ -92,6 +93,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Keys(command)) => cli::keys(&store, command).await,
         Some(Command::Invite(args)) => cli::invite(&store, args).await,
         Some(Command::Audit(command)) => cli::audit(&store, command).await,
+        Some(Command::Reviews(command)) => cli::reviews(&store, command).await,
         None => Err("no command given".into()),
     };
     store.close().await;

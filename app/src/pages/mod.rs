@@ -9,6 +9,7 @@ mod not_found;
 mod panel;
 pub mod passkey;
 mod redeem;
+pub mod reviews;
 pub mod session;
 mod setup;
 mod signin;
