@@ -737,6 +737,14 @@ pub async fn accept(
     )
     .await?;
     store::invitations::delete_redemption(&mut *tx, &token_hash).await?;
+    crate::guest_access::start(
+        &mut tx,
+        &ticket.tenant_id,
+        &ticket.user_id,
+        &ticket.invitation_id,
+        now,
+    )
+    .await?;
     let guest = Principal::user(
         &ticket.tenant_id,
         &ticket.user_id,

@@ -434,6 +434,16 @@ pub async fn set_enabled(
     if !enabled {
         keep_a_global_admin(&mut tx, &actor.tenant_id, &user).await?;
     }
+    if enabled && user.user_type == UserType::Guest {
+        // A guest whose access ended comes back as a restore does: deletion called off,
+        // a new period from now.
+        let access = crate::guest_access::of_user_in(&mut tx, &actor.tenant_id, id).await?;
+        if access.delete_after.is_some() {
+            crate::guest_access::restore_in(&mut tx, actor, id, now).await?;
+            tx.commit().await?;
+            return Ok(UserSummary { enabled, ..user });
+        }
+    }
     store::users::set_enabled(&mut *tx, &actor.tenant_id, id, enabled, now).await?;
     let ended = if enabled {
         0

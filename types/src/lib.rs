@@ -1283,3 +1283,31 @@ pub struct AppSignIn {
     pub discovery_url: String,
     pub settings: ClientSettings,
 }
+
+/// A tenant's rules for how long guests keep access (see `domain::guest_access`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct GuestAccessSettings {
+    /// Days a guest's access lasts from acceptance, unless renewed; `None`: it never ends.
+    pub access_days: Option<i64>,
+    /// Days before the end the sponsors and the guest are told.
+    pub notice_days: i64,
+    /// Days a guest whose access ended stays, disabled and restorable, before deletion.
+    pub grace_days: i64,
+}
+
+/// Where a guest's access stands (all times Unix seconds).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct GuestAccessState {
+    /// When access ends unless renewed; `None`: never (or not accepted yet).
+    pub ends_at: Option<i64>,
+    /// The end the sponsors were told about, if they were.
+    pub notice_for: Option<i64>,
+    /// When access ended (the guest was disabled), if it did.
+    pub ended_at: Option<i64>,
+    /// Why it ended: the period ran out, an access review, …
+    pub end_reason: Option<String>,
+    /// When the guest is deleted unless restored; set while access has ended.
+    pub delete_after: Option<i64>,
+}

@@ -17,6 +17,8 @@ pub struct NewInvitation<'a> {
     pub inviter_name: &'a str,
     pub ticket_hash: &'a str,
     pub expires_at: i64,
+    /// Days the guest's access lasts from acceptance; `None`: it never ends.
+    pub access_days: Option<i64>,
 }
 
 pub async fn insert(
@@ -26,8 +28,8 @@ pub async fn insert(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO invitations (id, tenant_id, user_id, email, redirect_url, message, inviter_id, inviter_name,
-                                  status, ticket_hash, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PendingAcceptance', ?, ?, ?)",
+                                  status, ticket_hash, created_at, expires_at, access_days)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PendingAcceptance', ?, ?, ?, ?)",
     )
     .bind(invitation.id)
     .bind(invitation.tenant_id)
@@ -40,6 +42,7 @@ pub async fn insert(
     .bind(invitation.ticket_hash)
     .bind(now)
     .bind(invitation.expires_at)
+    .bind(invitation.access_days)
     .execute(db)
     .await?;
     Ok(())

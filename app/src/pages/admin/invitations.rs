@@ -33,6 +33,7 @@ pub async fn invite_user(
         redirect_url: &redirect_url,
         send_email: send_email.is_some(),
         sponsors: &sponsors,
+        access_days: None,
     };
     let invited = domain::invitations::invite_guest(
         &portal.store,
@@ -87,6 +88,7 @@ pub async fn resend_invitation(email: String) -> Result<Invited, AppError> {
         redirect_url: "",
         send_email: true,
         sponsors: &[],
+        access_days: None,
     };
     let invited = domain::invitations::invite_guest(
         &portal.store,
