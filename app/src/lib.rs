@@ -19,7 +19,7 @@ use pages::admin::{
 };
 use pages::{
     Account, Continue, Depart, InviteGuest, Manage, NotFound, Panel, Redeem, RedeemAccount,
-    RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn, SignInWithCode,
+    RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn, SignInWithCode, SponsorGuest,
 };
 
 /// The HTML document around every page.
@@ -91,6 +91,7 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/account") view=Account ssr=SsrMode::Async />
                     <Route path=path!("/invite") view=InviteGuest ssr=SsrMode::Async />
                     <Route path=path!("/manage/:kind/:id") view=Manage ssr=SsrMode::Async />
+                    <Route path=path!("/sponsor/:id") view=SponsorGuest ssr=SsrMode::Async />
                     <Route path=path!("/redeem/consent") view=RedeemConsent ssr=SsrMode::Async />
                     <Route path=path!("/redeem/declined") view=RedeemDeclined ssr=SsrMode::Async />
                     <ParentRoute path=path!("/admin") view=AdminLayout ssr=SsrMode::Async>

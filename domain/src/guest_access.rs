@@ -17,7 +17,9 @@
 //! The periodic part is [`sweep`], which the server runs with the sweeper; `now` is a
 //! parameter so tests drive the clock.
 
-use types::{FieldError, GuestAccessSettings, GuestAccessState, UserSummary, UserType, format};
+use types::{
+    FieldError, GuestAccessSettings, GuestAccessState, Sponsored, UserSummary, UserType, format,
+};
 
 use crate::audit::{self, Change};
 use crate::outbox::{self, Mail, escape_html};
@@ -168,16 +170,31 @@ pub fn describe_period(days: Option<i64>) -> String {
 }
 
 /// The period a new invitation carries: `typed` when the inviter chose one (see
-/// [`parse_period`]; `None` or empty text: the tenant's default).
+/// [`parse_period`]; `None` or empty text: the tenant's default). A period longer than the
+/// tenant's (or none when the tenant has one) takes someone who manages users: inviters
+/// may shorten a guest's access, not stretch the organization's rule.
 pub(crate) async fn period_for_invitation(
     tx: &mut Tx,
-    tenant_id: &str,
+    actor: &Principal,
     typed: Option<&str>,
 ) -> Result<Option<i64>> {
-    match typed.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(typed) => parse_period("access_days", typed),
-        None => Ok(settings_in(&mut **tx, tenant_id).await?.access_days),
+    let default = settings_in(&mut **tx, &actor.tenant_id).await?.access_days;
+    let Some(typed) = typed.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(default);
+    };
+    let chosen = parse_period("access_days", typed)?;
+    let longer = match (chosen, default) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(chosen), Some(default)) => chosen > default,
+    };
+    if longer && !actor.may(Permission::ManageUsers) {
+        return Err(Error::Forbidden(format!(
+            "Guest access here ends after {} at most; only user administrators give longer.",
+            describe_period(default)
+        )));
     }
+    Ok(chosen)
 }
 
 /// Starts the period of the invitation `invitation_id`, which `user_id` accepted at `now`.
@@ -338,16 +355,6 @@ pub async fn of_guest(
         may_answer_for(&mut tx, actor, guest_id).await?;
     }
     access_of(&mut tx, &actor.tenant_id, guest_id).await
-}
-
-/// A guest as a sponsor's page shows them: who, where their access stands, the period a
-/// renewal gives.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Sponsored {
-    pub guest: UserSummary,
-    pub access: GuestAccessState,
-    /// Days a renewal or a restore gives (`None`: the access would never end).
-    pub renewal_days: Option<i64>,
 }
 
 /// The guest and their access, for the page the notice links to.

@@ -457,7 +457,7 @@ async fn issue(
     let ticket = secrets::new_secret();
     let invitation_id = crate::new_id();
     let access_days =
-        crate::guest_access::period_for_invitation(tx, &actor.tenant_id, link.access_days).await?;
+        crate::guest_access::period_for_invitation(tx, actor, link.access_days).await?;
     store::invitations::insert(
         &mut **tx,
         NewInvitation {

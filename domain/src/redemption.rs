@@ -53,6 +53,7 @@ fn info(ticket: &Ticket) -> InvitationInfo {
         email: ticket.email.clone(),
         display_name: ticket.display_name.clone(),
         message: ticket.message.clone(),
+        access_days: ticket.access_days,
     }
 }
 

@@ -290,6 +290,9 @@ pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<UserDetai
         groups: store::users::groups_of(&mut *db, &user.id).await?,
         apps: store::users::apps_assigned_directly(&mut *db, &user.id).await?,
         sponsors: store::sponsors::of_guest(&mut *db, &user.id).await?,
+        access: store::guest_access::of_user(&mut *db, &actor.tenant_id, &user.id)
+            .await?
+            .unwrap_or_default(),
         user,
     })
 }

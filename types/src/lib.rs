@@ -316,6 +316,9 @@ pub struct UserDetail {
     pub apps: Vec<AppRef>,
     /// A guest's sponsors (members have none).
     pub sponsors: Vec<UserRef>,
+    /// Where a guest's access stands: when it ends, or when they are deleted.
+    #[serde(default)]
+    pub access: GuestAccessState,
 }
 
 /// The organization's fallback sponsor, who takes the place of a sponsor who is disabled
@@ -689,6 +692,10 @@ pub struct InvitationInfo {
     pub email: String,
     pub display_name: String,
     pub message: String,
+    /// Days the guest's access lasts from acceptance unless a sponsor renews it; `None`:
+    /// it does not end.
+    #[serde(default)]
+    pub access_days: Option<i64>,
 }
 
 /// What a redemption link leads to.
@@ -1310,4 +1317,14 @@ pub struct GuestAccessState {
     pub end_reason: Option<String>,
     /// When the guest is deleted unless restored; set while access has ended.
     pub delete_after: Option<i64>,
+}
+
+/// A guest as their sponsor's page shows them: who, where their access stands, and the
+/// period a renewal or a restore gives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sponsored {
+    pub guest: UserSummary,
+    pub access: GuestAccessState,
+    /// Days a renewal or a restore gives (`None`: the access would no longer end).
+    pub renewal_days: Option<i64>,
 }

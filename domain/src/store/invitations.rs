@@ -157,11 +157,13 @@ pub struct Ticket {
     pub expires_at: i64,
     /// Locked after too many wrong passcodes (see [`count_wrong_code`]).
     pub locked: bool,
+    /// Days the guest's access lasts from acceptance; `None`: it never ends.
+    pub access_days: Option<i64>,
 }
 
 const TICKET: &str = "SELECT i.id AS invitation_id, i.tenant_id, t.name AS tenant_name, t.primary_domain AS tenant_domain,
         t.privacy_url, i.user_id, u.display_name, i.email, i.message, i.inviter_name, i.redirect_url, i.status, i.expires_at,
-        i.locked_at IS NOT NULL AS locked
+        i.locked_at IS NOT NULL AS locked, i.access_days
     FROM invitations i JOIN tenants t ON t.id = i.tenant_id JOIN users u ON u.id = i.user_id";
 
 pub async fn by_ticket(db: impl SqliteExecutor<'_>, ticket_hash: &str) -> Result<Option<Ticket>> {

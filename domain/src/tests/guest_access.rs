@@ -142,9 +142,29 @@ async fn accepting_starts_the_invitations_period_and_existing_guests_never_end()
         Some(T0 + 200 + 30 * DAY),
         "the invitation's own period"
     );
+    // A member may shorten the period, not stretch it: that takes a user administrator.
+    for longer in ["365", "never"] {
+        let refused = crate::invitations::invite_guest(
+            &f.store,
+            &olive,
+            InviteInput {
+                email: "rae@partner.example",
+                display_name: "",
+                message: "",
+                redirect_url: "",
+                send_email: false,
+                sponsors: &[],
+                access_days: Some(longer),
+            },
+            BASE,
+            T0,
+        )
+        .await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    }
     let (rae, _) = accepted_guest(
         &f.store,
-        &olive,
+        &operator,
         "rae@partner.example",
         Some("never"),
         T0 + 300,
