@@ -21,7 +21,7 @@ use pages::admin::{ReviewPage, Reviews};
 use pages::reviews::ReviewQueuePage;
 use pages::{
     Account, Continue, Depart, InviteGuest, Manage, NotFound, Panel, Redeem, RedeemAccount,
-    RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn, SignInWithCode,
+    RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn, SignInWithCode, SponsorGuest,
 };
 
 /// The HTML document around every page.
@@ -94,6 +94,7 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/invite") view=InviteGuest ssr=SsrMode::Async />
                     <Route path=path!("/manage/:kind/:id") view=Manage ssr=SsrMode::Async />
                     <Route path=path!("/reviews/:id") view=ReviewQueuePage ssr=SsrMode::Async />
+                    <Route path=path!("/sponsor/:id") view=SponsorGuest ssr=SsrMode::Async />
                     <Route path=path!("/redeem/consent") view=RedeemConsent ssr=SsrMode::Async />
                     <Route path=path!("/redeem/declined") view=RedeemDeclined ssr=SsrMode::Async />
                     <ParentRoute path=path!("/admin") view=AdminLayout ssr=SsrMode::Async>

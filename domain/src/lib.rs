@@ -13,6 +13,7 @@ pub mod federation;
 pub mod flashes;
 pub mod graph;
 pub mod groups;
+pub mod guest_access;
 mod identity;
 pub mod invitations;
 pub mod oidc;

@@ -32,9 +32,6 @@ pub const LONGEST_DAYS: u32 = 180;
 pub const REMIND_BEFORE: i64 = 3 * 86_400;
 /// The most users a review names as reviewers.
 pub const MOST_NAMED: usize = 10;
-/// How long a guest whose sign-in a review blocked stays before being deleted (Entra's 30
-/// days).
-pub const DELETE_AFTER: i64 = 30 * 86_400;
 const DAY: i64 = 86_400;
 
 /// A review as an administrator sets it up.
@@ -801,7 +798,9 @@ async fn deny(
     }
 }
 
-/// Blocks a denied guest's sign-in and ends their sessions at once.
+/// Ends a denied guest's access with the shared core (see
+/// [`crate::guest_access::end_access`]): sign-in blocked, sessions and tokens ended now, the
+/// guest deleted after the organization's grace period unless restored meanwhile.
 async fn block_sign_in(
     tx: &mut Tx,
     actor: &Principal,
@@ -809,28 +808,18 @@ async fn block_sign_in(
     why: &str,
     now: i64,
 ) -> Result<String> {
-    let Some(guest) = store::users::get(&mut **tx, &actor.tenant_id, &row.guest_id).await? else {
-        return Ok("The guest no longer exists".into());
-    };
-    if !guest.enabled {
-        return Ok("Sign-in was blocked already".into());
+    match crate::guest_access::end_access(tx, actor, &row.guest_id, now, why).await {
+        Ok(ended) if ended.newly => Ok(format!(
+            "Sign-in blocked; deleted after {} unless restored",
+            format::datetime(ended.delete_after)
+        )),
+        Ok(ended) => Ok(format!(
+            "Access had ended already; deleted after {}",
+            format::datetime(ended.delete_after)
+        )),
+        Err(Error::NotFound(_)) => Ok("The guest no longer exists".into()),
+        Err(other) => Err(other),
     }
-    store::users::set_enabled(&mut **tx, &actor.tenant_id, &guest.id, false, now).await?;
-    let ended = store::sessions::delete_for_user(&mut **tx, &guest.id).await?;
-    audit::record(
-        tx,
-        actor,
-        now,
-        Change {
-            action: "Disable account",
-            target_type: "User",
-            target_id: &guest.id,
-            target_name: &guest.display_name,
-            detail: format!("{why}; {ended} sessions ended"),
-        },
-    )
-    .await?;
-    Ok("Sign-in blocked".into())
 }
 
 /// Portico's part at the end of reviews (from the sweeper): applies the decisions of the

@@ -13,8 +13,8 @@ use serde::Serialize;
 use types::Role;
 
 use crate::config::{
-    AppCommand, AuditCommand, DomainArgs, GroupCommand, InviteArgs, KeysCommand, OutboxCommand,
-    Output, ReviewsCommand, RoleArg, TenantCommand, UserCommand,
+    AppCommand, AuditCommand, DomainArgs, GroupCommand, GuestsCommand, InviteArgs, KeysCommand,
+    OutboxCommand, Output, ReviewsCommand, RoleArg, TenantCommand, UserCommand,
 };
 
 fn now() -> i64 {
@@ -343,6 +343,25 @@ pub async fn outbox(store: &Store, command: OutboxCommand) -> Result<(), String>
                 .collect::<Vec<_>>()
                 .join("\n");
             show(&output, &mail, text)
+        }
+    }
+}
+
+pub async fn guests(store: &Store, command: GuestsCommand) -> Result<(), String> {
+    match command {
+        GuestsCommand::Sweep {
+            public_url,
+            at,
+            output,
+        } => {
+            let swept = domain::guest_access::sweep(store, &public_url, at.unwrap_or_else(now))
+                .await
+                .map_err(failed)?;
+            let text = format!(
+                "{} notices sent, {} guests' access ended, {} guests deleted",
+                swept.noticed, swept.ended, swept.deleted
+            );
+            show(&output, &swept, text)
         }
     }
 }

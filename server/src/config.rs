@@ -71,6 +71,9 @@ pub enum Command {
     /// Access reviews of guests (all organizations).
     #[command(subcommand)]
     Reviews(ReviewsCommand),
+    /// Guests' access periods (all organizations).
+    #[command(subcommand)]
+    Guests(GuestsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +81,23 @@ pub enum ReviewsCommand {
     /// Apply the decisions of the reviews that ended and apply them automatically, and send
     /// the reminders that are due, now, as the server does every ten minutes.
     Conclude,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuestsCommand {
+    /// Do now what the server does every ten minutes: tell sponsors whose guests' access ends
+    /// soon, end the access whose end has come, delete guests whose grace period is over.
+    Sweep {
+        /// How people reach Portico, for the link in the notices.
+        #[arg(long, env = "PORTICO_PUBLIC_URL")]
+        public_url: String,
+        /// Act as if it were this moment (Unix seconds) rather than now: to see ahead what
+        /// is due, and for tests. Past ends stay past.
+        #[arg(long)]
+        at: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]

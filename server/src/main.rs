@@ -94,6 +94,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Invite(args)) => cli::invite(&store, args).await,
         Some(Command::Audit(command)) => cli::audit(&store, command).await,
         Some(Command::Reviews(command)) => cli::reviews(&store, command).await,
+        Some(Command::Guests(command)) => cli::guests(&store, command).await,
         None => Err("no command given".into()),
     };
     store.close().await;
@@ -270,7 +271,12 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
         Ok(None) => say(&format!("Sign in at {public_url}/signin")),
         Err(e) => return Err(format!("cannot prepare the setup link: {e}")),
     }
-    workers.spawn(sweep(store.clone(), policy, stopping.clone()));
+    workers.spawn(sweep(
+        store.clone(),
+        policy,
+        public_url.clone(),
+        stopping.clone(),
+    ));
 
     let limits = connection_limits(&serve.connections);
     let mut router = web::router(portal, signer, options, guard)
@@ -323,8 +329,9 @@ fn connection_limits(config: &config::Connections) -> connections::Limits {
 }
 
 /// Removes what has outlived its use (ended sessions, expired codes, tokens, redemptions,
-/// old sent mail) every ten minutes, until Portico stops.
-async fn sweep(store: Store, policy: SessionPolicy, stopping: Stopping) {
+/// old sent mail) and does what guests' access periods call for (notices, ends, deletions;
+/// see `domain::guest_access`) every ten minutes, until Portico stops.
+async fn sweep(store: Store, policy: SessionPolicy, public_url: String, stopping: Stopping) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     let stopped = shutdown::stopped(stopping);
     tokio::pin!(stopped);
@@ -335,6 +342,16 @@ async fn sweep(store: Store, policy: SessionPolicy, stopping: Stopping) {
         }
         if let Err(error) = domain::sweeper::sweep(&store, &policy, app::server::now()).await {
             tracing::warn!(%error, "could not remove what has outlived its use");
+        }
+        match domain::guest_access::sweep(&store, &public_url, app::server::now()).await {
+            Ok(swept) if swept != domain::guest_access::Swept::default() => tracing::info!(
+                noticed = swept.noticed,
+                ended = swept.ended,
+                deleted = swept.deleted,
+                "guests' access periods"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not apply guests' access periods"),
         }
     }
 }

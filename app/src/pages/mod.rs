@@ -13,6 +13,7 @@ pub mod reviews;
 pub mod session;
 mod setup;
 mod signin;
+pub mod sponsor;
 
 pub use account::Account;
 pub use continue_page::{Continue, Depart, continue_to, decode_hex, hex, local_path};
@@ -23,3 +24,4 @@ pub use panel::Panel;
 pub use redeem::{Redeem, RedeemAccount, RedeemCode, RedeemConsent, RedeemDeclined};
 pub use setup::Setup;
 pub use signin::{SignIn, SignInWithCode};
+pub use sponsor::SponsorGuest;

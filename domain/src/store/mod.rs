@@ -27,6 +27,7 @@ pub mod collaboration;
 pub mod federation;
 pub mod flashes;
 pub mod groups;
+pub mod guest_access;
 pub mod invitations;
 pub mod oidc;
 pub mod outbox;

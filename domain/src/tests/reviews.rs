@@ -41,6 +41,7 @@ async fn invite(store: &Store, sam: &Principal, email: &str) -> String {
             redirect_url: "",
             send_email: false,
             sponsors: &[],
+            access_days: None,
         },
         "https://portico.example",
         T0,
@@ -555,7 +556,32 @@ async fn a_review_of_inactive_guests_blocks_the_sign_in_of_those_denied() {
     assert!(!pat.user.enabled);
     let quinn = crate::users::get(&f.store, &c.ada, &c.quinn).await.unwrap();
     assert!(quinn.user.enabled, "not reviewed, and the review keeps them");
-    let disabled = audited(&f.store, &c, "Disable account").await;
-    assert_eq!(disabled.len(), 1);
-    assert_eq!(disabled[0].0, ActorKind::Portico);
+    // The shared core ended Pat's access: deleted after the grace period.
+    let ended = audited(&f.store, &c, "End guest access").await;
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].0, ActorKind::Portico);
+    assert!(ended[0].1.starts_with("denied in the access review"), "{ended:?}");
+    let state = crate::guest_access::of_guest(&f.store, &c.ada, &c.pat).await.unwrap();
+    assert_eq!(state.delete_after, Some(now + DAY + 30 * DAY));
+    let rows = crate::reviews::results(&f.store, &c.ada, &started.id, now + DAY)
+        .await
+        .unwrap()
+        .rows;
+    assert!(
+        rows[0].outcome.as_deref().unwrap().starts_with("Sign-in blocked; deleted after"),
+        "{rows:?}"
+    );
+    // After the grace period the guest is gone; the results keep their name.
+    crate::guest_access::sweep(&f.store, "https://portico.example", now + 32 * DAY)
+        .await
+        .unwrap();
+    assert!(matches!(
+        crate::users::get(&f.store, &c.ada, &c.pat).await,
+        Err(Error::NotFound(_))
+    ));
+    let rows = crate::reviews::results(&f.store, &c.ada, &started.id, now + 32 * DAY)
+        .await
+        .unwrap()
+        .rows;
+    assert_eq!(rows[0].guest_email, "pat@partner.example");
 }

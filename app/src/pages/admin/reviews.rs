@@ -341,7 +341,7 @@ fn StartForm(
                 <Field label="Named reviewers (for named users)" name="named" error hint="Addresses of users of your organization, separated by commas; at most 10." />
                 <Field label="Duration in days" name="duration" kind="number" value="14" required=true error hint="From 1 to 180; reviewers are mailed at the start and again before the end." />
                 <Choice label="When a reviewer denies" name="deny_action" options=deny error
-                    hint="Removing takes a group or an app; blocking sign-in keeps the guest for 30 days, during which an administrator can enable them again." />
+                    hint="Removing takes a group or an app. Blocking sign-in keeps the guest for the grace period set under External collaboration (30 days unless changed), during which an administrator or a sponsor can restore them." />
                 <Choice label="When nobody decides (or only \"don't know\")" name="not_reviewed" options=not_reviewed error
                     hint="The recommendation denies guests with no sign-in for 30 days." />
                 <div class="field check">

@@ -151,7 +151,7 @@ fn ReviewInactive(days: String) -> impl IntoView {
     let explained = format!(
         "Each guest with no sign-in for {days} days is reviewed by their sponsors for {INACTIVE_REVIEW_DAYS} days; \
          sponsors are told by mail. A guest a sponsor denies cannot sign in from the end of the review and is \
-         deleted 30 days later; a guest nobody decides about keeps their access. Members are not reviewed."
+         deleted after the grace period set under External collaboration (30 days unless changed), unless restored meanwhile; a guest nobody decides about keeps their access. Members are not reviewed."
     );
     let label = format!("Start a review of guests with no sign-in for {days} days");
     view! {
