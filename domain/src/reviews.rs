@@ -119,7 +119,10 @@ async fn named_reviewer(tx: &mut Tx, tenant_id: &str, key: &str) -> Result<UserR
         }),
         Some(user) => Err(invalid(
             "named",
-            format!("{} cannot sign in (disabled), so cannot review.", user.email),
+            format!(
+                "{} cannot sign in (disabled), so cannot review.",
+                user.email
+            ),
         )),
         None => Err(invalid(
             "named",
@@ -175,11 +178,12 @@ pub async fn start(
         field: "deny_action".into(),
         message: "Removing access takes a group or an app to remove guests from; choose blocking sign-in for all or inactive guests.".into(),
     });
-    let owners_without_object = (input.reviewers == ReviewerKind::Owners && object.is_none())
-        .then(|| FieldError {
+    let owners_without_object =
+        (input.reviewers == ReviewerKind::Owners && object.is_none()).then(|| FieldError {
             field: "reviewers".into(),
-            message: "Owners review the guests of a group or an app; choose sponsors or named users."
-                .into(),
+            message:
+                "Owners review the guests of a group or an app; choose sponsors or named users."
+                    .into(),
         });
     let named_count = match input.reviewers {
         ReviewerKind::Named if input.named.is_empty() => Err(FieldError {
@@ -193,18 +197,17 @@ pub async fn start(
         _ => Ok(()),
     };
     let cutoff = match input.scope {
-        ReviewScope::InactiveGuests => crate::users::inactive_cutoff(
-            input.inactive_days.unwrap_or_default(),
-            now,
-        )
-        .map(Some)
-        .map_err(|_| FieldError {
-            field: "inactive".into(),
-            message: format!(
-                "Give a number of days from 1 to {}.",
-                crate::users::MOST_INACTIVE_DAYS
-            ),
-        }),
+        ReviewScope::InactiveGuests => {
+            crate::users::inactive_cutoff(input.inactive_days.unwrap_or_default(), now)
+                .map(Some)
+                .map_err(|_| FieldError {
+                    field: "inactive".into(),
+                    message: format!(
+                        "Give a number of days from 1 to {}.",
+                        crate::users::MOST_INACTIVE_DAYS
+                    ),
+                })
+        }
         _ => Ok(None),
     };
     validate::report([
@@ -389,7 +392,8 @@ async fn remind(
     again: bool,
     now: i64,
 ) -> Result<()> {
-    for (email, reviewer, waiting) in store::reviews::reviewers_waiting(&mut **tx, review_id).await?
+    for (email, reviewer, waiting) in
+        store::reviews::reviewers_waiting(&mut **tx, review_id).await?
     {
         let subject = if again {
             format!("Reminder: guests wait for your review in \"{name}\"")
@@ -494,10 +498,7 @@ pub async fn decide(
 ) -> Result<()> {
     let user_id = actor.user_id().ok_or(Error::AccessDenied)?;
     if decision == Decision::NotReviewed {
-        return Err(invalid(
-            "decision",
-            "Choose approve, deny or don't know.",
-        ));
+        return Err(invalid("decision", "Choose approve, deny or don't know."));
     }
     let reason = validate::text("reason", reason, 500)?;
     if decision == Decision::Deny && reason.is_empty() {
@@ -670,12 +671,7 @@ fn outcome_of(review: &ReviewSummary, row: &store::reviews::QueueRow, now: i64) 
     }
 }
 
-async fn apply_in(
-    tx: &mut Tx,
-    actor: &Principal,
-    review: &ReviewSummary,
-    now: i64,
-) -> Result<u64> {
+async fn apply_in(tx: &mut Tx, actor: &Principal, review: &ReviewSummary, now: i64) -> Result<u64> {
     if !store::reviews::set_applied(&mut **tx, &review.id, now).await? {
         return Err(Error::Conflict(format!(
             "The decisions of \"{}\" were applied already.",
@@ -690,7 +686,16 @@ async fn apply_in(
             Decision::Deny if row.created_at.is_none() => "The guest no longer exists".to_string(),
             Decision::Deny => {
                 denied += 1;
-                deny(tx, actor, review, scope_id.as_deref(), &row, by_default, now).await?
+                deny(
+                    tx,
+                    actor,
+                    review,
+                    scope_id.as_deref(),
+                    &row,
+                    by_default,
+                    now,
+                )
+                .await?
             }
             _ => {
                 kept += 1;

@@ -3,8 +3,8 @@
 
 use app::server::{ClientAddress, Cookie, Portal};
 use axum::extract::{Path, State};
-use axum::http::header::{self, HeaderMap};
 use axum::http::StatusCode;
+use axum::http::header::{self, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};

@@ -7,8 +7,8 @@ use types::{
 };
 
 use crate::components::LoadError;
-use crate::pages::reviews::ReviewsForYou;
 use crate::error::AppError;
+use crate::pages::reviews::ReviewsForYou;
 
 /// The signed-in user's apps and groups.
 #[leptos::server(prefix = "/fn", endpoint = "panel")]

@@ -52,7 +52,10 @@ pub async fn decide_guest(
     )
     .await?;
     crate::server::flash(
-        format!("Saved: {}. You can change it until the review ends.", decision.label()),
+        format!(
+            "Saved: {}. You can change it until the review ends.",
+            decision.label()
+        ),
         None,
     )
     .await;
@@ -148,9 +151,10 @@ fn GuestItem(
         recommendation_reason,
     } = item;
     let base = format!("decide-{guest_id}");
-    let last = last_sign_in_at.map_or_else(|| "Never signed in".to_string(), |at| {
-        format!("Last sign-in {}", format::datetime(at))
-    });
+    let last = last_sign_in_at.map_or_else(
+        || "Never signed in".to_string(),
+        |at| format!("Last sign-in {}", format::datetime(at)),
+    );
     let current = match (decision, decided_by) {
         (Decision::NotReviewed, _) => "Not reviewed yet".to_string(),
         (decision, Some(by)) => format!("{} (by {by})", decision.label()),

@@ -69,7 +69,8 @@ pub async fn guests(
     tenant_id: &str,
     guests: Guests<'_>,
 ) -> Result<Vec<UserRef>> {
-    let mut query = QueryBuilder::<Sqlite>::new("SELECT u.id, u.display_name, u.email FROM users u");
+    let mut query =
+        QueryBuilder::<Sqlite>::new("SELECT u.id, u.display_name, u.email FROM users u");
     match guests {
         Guests::GroupMembers(group) => {
             query
@@ -328,13 +329,12 @@ pub async fn set_outcome(
 
 /// Marks the review applied; false when it was already (someone else applied it first).
 pub async fn set_applied(db: impl SqliteExecutor<'_>, id: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE access_reviews SET applied_at = ? WHERE id = ? AND applied_at IS NULL",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(db)
-    .await?;
+    let done =
+        sqlx::query("UPDATE access_reviews SET applied_at = ? WHERE id = ? AND applied_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 

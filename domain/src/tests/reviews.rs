@@ -199,18 +199,32 @@ async fn a_review_snapshots_the_guests_in_scope_when_it_starts() {
     assert_eq!(started.scope_name, "Partners");
     assert_eq!(started.ends_at, T0 + 14 * DAY);
     // Quinn joins later: not in the review.
-    crate::groups::set_link(&f.store, &c.operator, &group, &c.quinn, Link::Member, true, T0)
-        .await
-        .unwrap();
+    crate::groups::set_link(
+        &f.store,
+        &c.operator,
+        &group,
+        &c.quinn,
+        Link::Member,
+        true,
+        T0,
+    )
+    .await
+    .unwrap();
     let results = crate::reviews::results(&f.store, &c.ada, &started.id, T0 + 1)
         .await
         .unwrap();
-    let guests: Vec<_> = results.rows.iter().map(|r| r.guest_email.as_str()).collect();
+    let guests: Vec<_> = results
+        .rows
+        .iter()
+        .map(|r| r.guest_email.as_str())
+        .collect();
     assert_eq!(guests, ["pat@partner.example"]);
     assert_eq!(results.rows[0].reviewers, "fred@contoso.example");
     assert_eq!(results.rows[0].decision, Decision::NotReviewed);
     // Fred is told by mail, and sees the review in his panel.
-    let mine = crate::reviews::mine(&f.store, &c.fred, T0 + 1).await.unwrap();
+    let mine = crate::reviews::mine(&f.store, &c.fred, T0 + 1)
+        .await
+        .unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].undecided, 1);
     let mail = crate::outbox::list(&f.store, &c.operator).await.unwrap();
@@ -238,7 +252,10 @@ async fn a_review_snapshots_the_guests_in_scope_when_it_starts() {
         .unwrap()
         .rows;
     assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|r| r.reviewers == "sam@contoso.example"), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r.reviewers == "sam@contoso.example"),
+        "{rows:?}"
+    );
 }
 
 #[tokio::test]
@@ -298,7 +315,11 @@ async fn bad_reviews_are_refused_and_change_nothing() {
             .unwrap()
             .is_empty()
     );
-    assert!(audited(&f.store, &c, "Start access review").await.is_empty());
+    assert!(
+        audited(&f.store, &c, "Start access review")
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -320,9 +341,7 @@ async fn only_a_guests_reviewers_decide_and_only_until_the_review_ends() {
     let decide = |actor: &Principal, decision, reason: &'static str, now| {
         let (store, actor) = (f.store.clone(), actor.clone());
         let guest = c.pat.clone();
-        async move {
-            crate::reviews::decide(&store, &actor, id, &guest, decision, reason, now).await
-        }
+        async move { crate::reviews::decide(&store, &actor, id, &guest, decision, reason, now).await }
     };
     // Fred is no reviewer of Pat; the administrator is no reviewer either.
     for outsider in [&c.fred, &c.ada] {
@@ -369,7 +388,11 @@ async fn only_a_guests_reviewers_decide_and_only_until_the_review_ends() {
     let decisions = audited(&f.store, &c, "Review guest access").await;
     assert_eq!(decisions.len(), 2, "{decisions:?}");
     assert!(decisions.iter().all(|(kind, _)| *kind == ActorKind::User));
-    assert!(decisions.iter().any(|(_, d)| d.contains("Deny") && d.contains("Project over")));
+    assert!(
+        decisions
+            .iter()
+            .any(|(_, d)| d.contains("Deny") && d.contains("Project over"))
+    );
 }
 
 #[tokio::test]
@@ -393,9 +416,17 @@ async fn at_the_end_portico_applies_denials_and_not_reviewed_and_the_guests_lose
         (&c.pat, Decision::Deny, "Left the project"),
         (&rae, Decision::Approve, ""),
     ] {
-        crate::reviews::decide(&f.store, &c.fred, &started.id, guest, decision, reason, T0 + 5)
-            .await
-            .unwrap();
+        crate::reviews::decide(
+            &f.store,
+            &c.fred,
+            &started.id,
+            guest,
+            decision,
+            reason,
+            T0 + 5,
+        )
+        .await
+        .unwrap();
     }
     // Quinn: nobody decides.
 
@@ -408,7 +439,10 @@ async fn at_the_end_portico_applies_denials_and_not_reviewed_and_the_guests_lose
     crate::sweeper::sweep(&f.store, &Default::default(), T0 + 14 * DAY)
         .await
         .unwrap();
-    assert_eq!(members_of(&f.store, &c, &group).await, ["rae@partner.example"]);
+    assert_eq!(
+        members_of(&f.store, &c, &group).await,
+        ["rae@partner.example"]
+    );
     let results = crate::reviews::results(&f.store, &c.ada, &started.id, T0 + 14 * DAY)
         .await
         .unwrap();
@@ -432,7 +466,13 @@ async fn at_the_end_portico_applies_denials_and_not_reviewed_and_the_guests_lose
     assert!(removed.iter().all(|(kind, _)| *kind == ActorKind::Portico));
     assert!(removed.iter().any(|(_, d)| d.contains("not reviewed")));
     let applied = audited(&f.store, &c, "Apply access review").await;
-    assert_eq!(applied, [(ActorKind::Portico, "2 guests lost access; 1 kept it".to_string())]);
+    assert_eq!(
+        applied,
+        [(
+            ActorKind::Portico,
+            "2 guests lost access; 1 kept it".to_string()
+        )]
+    );
     // Applied once: a later sweep changes nothing, and an administrator cannot apply again.
     crate::sweeper::sweep(&f.store, &Default::default(), T0 + 15 * DAY)
         .await
@@ -514,7 +554,10 @@ async fn an_administrator_applies_a_review_by_hand_and_a_denied_guest_loses_the_
             .await
             .unwrap(),
     );
-    assert!(csv.starts_with("guest,email,reviewers,decision,reason"), "{csv}");
+    assert!(
+        csv.starts_with("guest,email,reviewers,decision,reason"),
+        "{csv}"
+    );
     assert!(
         csv.contains("pat@partner.example,fred@contoso.example,Deny,No longer a partner,Fred,"),
         "{csv}"
@@ -542,9 +585,17 @@ async fn a_review_of_inactive_guests_blocks_the_sign_in_of_those_denied() {
     .unwrap();
     assert_eq!(started.guests, 2);
     assert_eq!(started.scope_name, "No sign-in for 90 days");
-    crate::reviews::decide(&f.store, &c.sam, &started.id, &c.pat, Decision::Deny, "Gone", now)
-        .await
-        .unwrap();
+    crate::reviews::decide(
+        &f.store,
+        &c.sam,
+        &started.id,
+        &c.pat,
+        Decision::Deny,
+        "Gone",
+        now,
+    )
+    .await
+    .unwrap();
     // Stopped early, then applied by the sweeper.
     crate::reviews::stop(&f.store, &c.ada, &started.id, now + DAY)
         .await
@@ -555,20 +606,32 @@ async fn a_review_of_inactive_guests_blocks_the_sign_in_of_those_denied() {
     let pat = crate::users::get(&f.store, &c.ada, &c.pat).await.unwrap();
     assert!(!pat.user.enabled);
     let quinn = crate::users::get(&f.store, &c.ada, &c.quinn).await.unwrap();
-    assert!(quinn.user.enabled, "not reviewed, and the review keeps them");
+    assert!(
+        quinn.user.enabled,
+        "not reviewed, and the review keeps them"
+    );
     // The shared core ended Pat's access: deleted after the grace period.
     let ended = audited(&f.store, &c, "End guest access").await;
     assert_eq!(ended.len(), 1);
     assert_eq!(ended[0].0, ActorKind::Portico);
-    assert!(ended[0].1.starts_with("denied in the access review"), "{ended:?}");
-    let state = crate::guest_access::of_guest(&f.store, &c.ada, &c.pat).await.unwrap();
+    assert!(
+        ended[0].1.starts_with("denied in the access review"),
+        "{ended:?}"
+    );
+    let state = crate::guest_access::of_guest(&f.store, &c.ada, &c.pat)
+        .await
+        .unwrap();
     assert_eq!(state.delete_after, Some(now + DAY + 30 * DAY));
     let rows = crate::reviews::results(&f.store, &c.ada, &started.id, now + DAY)
         .await
         .unwrap()
         .rows;
     assert!(
-        rows[0].outcome.as_deref().unwrap().starts_with("Sign-in blocked; deleted after"),
+        rows[0]
+            .outcome
+            .as_deref()
+            .unwrap()
+            .starts_with("Sign-in blocked; deleted after"),
         "{rows:?}"
     );
     // After the grace period the guest is gone; the results keep their name.

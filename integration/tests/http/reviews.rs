@@ -85,8 +85,22 @@ async fn a_sponsor_denies_a_guest_from_the_panel_and_the_guest_loses_the_app_whe
         .expect("app id")
         .to_string();
     for args in [
-        vec!["app", "sign-in", "--app", "Wiki", "--redirect-uri", CALLBACK],
-        vec!["app", "assign", "--app", "Wiki", "--user", "pat@partner.example"],
+        vec![
+            "app",
+            "sign-in",
+            "--app",
+            "Wiki",
+            "--redirect-uri",
+            CALLBACK,
+        ],
+        vec![
+            "app",
+            "assign",
+            "--app",
+            "Wiki",
+            "--user",
+            "pat@partner.example",
+        ],
     ] {
         let mut args = args;
         args.extend(["--tenant", &tenant]);
@@ -115,8 +129,15 @@ async fn a_sponsor_denies_a_guest_from_the_panel_and_the_guest_loses_the_app_whe
     let mut bad = form("Everyone");
     bad[1] = ("scope", "AllGuests");
     let refused = portico.call("admin/reviews/start", &bad, Some(&ada)).await;
-    assert_eq!(refused.error_kind().as_deref(), Some("Invalid"), "{refused:?}");
-    assert!(refused.body.to_string().contains("deny_action"), "{refused:?}");
+    assert_eq!(
+        refused.error_kind().as_deref(),
+        Some("Invalid"),
+        "{refused:?}"
+    );
+    assert!(
+        refused.body.to_string().contains("deny_action"),
+        "{refused:?}"
+    );
     // A member may not start one.
     let refused = portico
         .call("admin/reviews/start", &form("Wiki guests"), Some(&sam))
@@ -125,11 +146,21 @@ async fn a_sponsor_denies_a_guest_from_the_panel_and_the_guest_loses_the_app_whe
     let started = portico
         .call("admin/reviews/start", &form("Wiki guests"), Some(&ada))
         .await;
-    assert!(started.status == 200 || started.status == 302, "{started:?}");
+    assert!(
+        started.status == 200 || started.status == 302,
+        "{started:?}"
+    );
     let reviews = portico.call("admin/reviews", &[], Some(&ada)).await;
     assert!(reviews.ok(), "{reviews:?}");
-    assert_eq!(reviews.body["reviews"].as_array().unwrap().len(), 1, "{reviews:?}");
-    let review = reviews.body["reviews"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        reviews.body["reviews"].as_array().unwrap().len(),
+        1,
+        "{reviews:?}"
+    );
+    let review = reviews.body["reviews"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(reviews.body["reviews"][0]["guests"], 1);
     // Sam is told by mail.
     let mail = portico.outbox();
@@ -148,12 +179,18 @@ async fn a_sponsor_denies_a_guest_from_the_panel_and_the_guest_loses_the_app_whe
     );
     let (status, _, page) = get_page(&portico, &format!("/reviews/{review}"), &sam).await;
     assert_eq!(status, 200);
-    assert!(page.contains("pat@partner.example") && page.contains("Recommended: Approve"), "{page}");
+    assert!(
+        page.contains("pat@partner.example") && page.contains("Recommended: Approve"),
+        "{page}"
+    );
     let queue = portico
         .call("reviews/queue", &[("id", &review)], Some(&sam))
         .await;
     assert!(queue.ok(), "{queue:?}");
-    let pat_id = queue.body["items"][0]["guest_id"].as_str().unwrap().to_string();
+    let pat_id = queue.body["items"][0]["guest_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(queue.body["items"][0]["recommendation"], "Approve");
 
     let decide = |decision: &'static str, reason: &'static str| {
@@ -178,7 +215,11 @@ async fn a_sponsor_denies_a_guest_from_the_panel_and_the_guest_loses_the_app_whe
     }
     // A denial says why.
     let refused = call_decide(sam.clone(), decide("Deny", "")).await;
-    assert_eq!(refused.error_kind().as_deref(), Some("Invalid"), "{refused:?}");
+    assert_eq!(
+        refused.error_kind().as_deref(),
+        Some("Invalid"),
+        "{refused:?}"
+    );
     let denied = call_decide(sam.clone(), decide("Deny", "The project ended")).await;
     assert!(denied.status == 200 || denied.status == 302, "{denied:?}");
     // Until the end Pat keeps the app.
@@ -249,8 +290,16 @@ async fn the_users_list_offers_a_review_of_inactive_guests_and_starts_it_after_c
     let refused = portico
         .call("admin/reviews/inactive", &[("inactive", "90")], Some(&ada))
         .await;
-    assert_eq!(refused.error_kind().as_deref(), Some("Refused"), "{refused:?}");
+    assert_eq!(
+        refused.error_kind().as_deref(),
+        Some("Refused"),
+        "{refused:?}"
+    );
     assert!(refused.message().contains("No guest"), "{refused:?}");
     let reviews = portico.call("admin/reviews", &[], Some(&ada)).await;
-    assert_eq!(reviews.body["reviews"], serde_json::json!([]), "{reviews:?}");
+    assert_eq!(
+        reviews.body["reviews"],
+        serde_json::json!([]),
+        "{reviews:?}"
+    );
 }

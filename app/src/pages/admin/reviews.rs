@@ -296,7 +296,10 @@ fn StartForm(
 ) -> impl IntoView {
     let error = action_error(start.value());
     let query = use_query_map();
-    let inactive = query.read_untracked().get("inactive").unwrap_or_else(|| "90".into());
+    let inactive = query
+        .read_untracked()
+        .get("inactive")
+        .unwrap_or_else(|| "90".into());
     let pair = |value: &str, text: &str| (value.to_string(), text.to_string());
     let scopes = ReviewScope::ALL
         .into_iter()
