@@ -648,3 +648,63 @@ async fn a_review_of_inactive_guests_blocks_the_sign_in_of_those_denied() {
         .rows;
     assert_eq!(rows[0].guest_email, "pat@partner.example");
 }
+
+#[tokio::test]
+async fn reviewers_with_guests_undecided_are_reminded_once_three_days_before_the_end() {
+    let f = fixture().await;
+    let c = contoso(&f.store).await;
+    // Fred invites (so sponsors) Rae; Sam sponsors Pat.
+    let rae = invite(&f.store, &c.fred, "rae@partner.example").await;
+    let group = group_of(&f.store, &c, &[&c.pat, &rae]).await;
+    let started = crate::reviews::start(
+        &f.store,
+        &c.ada,
+        review(ReviewScope::GroupGuests, &group, ReviewerKind::Sponsors),
+        T0,
+    )
+    .await
+    .unwrap();
+    let mail_with = |prefix: &'static str| {
+        let store = f.store.clone();
+        let operator = c.operator.clone();
+        async move {
+            let mut to: Vec<String> = crate::outbox::list(&store, &operator)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.subject.starts_with(prefix))
+                .map(|m| m.recipient)
+                .collect();
+            to.sort();
+            to
+        }
+    };
+    assert_eq!(
+        mail_with("Please review").await,
+        ["fred@contoso.example", "sam@contoso.example"]
+    );
+    crate::reviews::decide(
+        &f.store,
+        &c.sam,
+        &started.id,
+        &c.pat,
+        Decision::Approve,
+        "",
+        T0 + DAY,
+    )
+    .await
+    .unwrap();
+    crate::sweeper::sweep(&f.store, &Default::default(), T0 + 11 * DAY - 1)
+        .await
+        .unwrap();
+    assert!(mail_with("Reminder:").await.is_empty());
+    // Three days before the end: Fred, whose guest waits; not Sam, who decided.
+    crate::sweeper::sweep(&f.store, &Default::default(), T0 + 11 * DAY)
+        .await
+        .unwrap();
+    assert_eq!(mail_with("Reminder:").await, ["fred@contoso.example"]);
+    crate::sweeper::sweep(&f.store, &Default::default(), T0 + 12 * DAY)
+        .await
+        .unwrap();
+    assert_eq!(mail_with("Reminder:").await.len(), 1, "once");
+}
