@@ -17,9 +17,11 @@ use pages::admin::{
     AdminLayout, AppPage, Apps, Audit, ExternalCollaborationPage, ExternalIdentities, GroupPage,
     Groups, Invitations, Outbox, Settings, SignIns, UserPage, Users,
 };
+use pages::admin::{ReviewPage, Reviews};
+use pages::reviews::ReviewQueuePage;
 use pages::{
     Account, Continue, Depart, InviteGuest, Manage, NotFound, Panel, Redeem, RedeemAccount,
-    RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn, SignInWithCode,
+    RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn, SignInWithCode, SponsorGuest,
 };
 
 /// The HTML document around every page.
@@ -91,6 +93,8 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/account") view=Account ssr=SsrMode::Async />
                     <Route path=path!("/invite") view=InviteGuest ssr=SsrMode::Async />
                     <Route path=path!("/manage/:kind/:id") view=Manage ssr=SsrMode::Async />
+                    <Route path=path!("/reviews/:id") view=ReviewQueuePage ssr=SsrMode::Async />
+                    <Route path=path!("/sponsor/:id") view=SponsorGuest ssr=SsrMode::Async />
                     <Route path=path!("/redeem/consent") view=RedeemConsent ssr=SsrMode::Async />
                     <Route path=path!("/redeem/declined") view=RedeemDeclined ssr=SsrMode::Async />
                     <ParentRoute path=path!("/admin") view=AdminLayout ssr=SsrMode::Async>
@@ -108,6 +112,8 @@ fn Frame() -> impl IntoView {
                         <Route path=path!("settings") view=Settings ssr=SsrMode::Async />
                         <Route path=path!("external-identities") view=ExternalIdentities ssr=SsrMode::Async />
                         <Route path=path!("external-collaboration") view=ExternalCollaborationPage ssr=SsrMode::Async />
+                        <Route path=path!("reviews") view=Reviews ssr=SsrMode::Async />
+                        <Route path=path!("reviews/:id") view=ReviewPage ssr=SsrMode::Async />
                     </ParentRoute>
                 </Routes>
             </main>

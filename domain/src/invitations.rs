@@ -28,6 +28,9 @@ pub struct InviteInput<'a> {
     /// member, else the fallback sponsor (see [`crate::sponsors::choose`]); for a pending
     /// guest invited again, empty keeps the sponsors they have.
     pub sponsors: &'a [String],
+    /// How long the guest's access lasts from acceptance, as typed (days, or `never`; see
+    /// [`crate::guest_access::parse_period`]). `None` or empty: the organization's default.
+    pub access_days: Option<&'a str>,
 }
 
 /// Invites `input.email` into the actor's tenant. An address that is a pending guest
@@ -103,6 +106,7 @@ pub(crate) async fn invite_guest_in(
         message: &message,
         redirect: redirect.as_deref(),
         send_email: input.send_email,
+        access_days: input.access_days,
     };
     let (invitation_id, redeem_url) = issue(tx, &inviting, &user, link, now).await?;
     let sponsored = if !resent || !input.sponsors.is_empty() {
@@ -238,6 +242,7 @@ async fn invite_row(
         message: column(3),
         send_email,
         sponsors: &named,
+        access_days: None,
     }) {
         Ok(valid) => valid,
         Err(error) => {
@@ -270,6 +275,7 @@ async fn invite_row(
         message: &valid.message,
         redirect: valid.redirect.as_deref(),
         send_email,
+        access_days: None,
     };
     let (_, redeem_url) = issue(tx, inviting, &user, link, now).await?;
     let detail = format!(
@@ -313,6 +319,8 @@ struct Link<'a> {
     message: &'a str,
     redirect: Option<&'a str>,
     send_email: bool,
+    /// The guest's access period as the inviter typed it; `None`: the tenant's.
+    access_days: Option<&'a str>,
 }
 
 /// Who invites and into what: read once per transaction, by someone who may invite
@@ -448,6 +456,8 @@ async fn issue(
     let actor = inviting.actor;
     let ticket = secrets::new_secret();
     let invitation_id = crate::new_id();
+    let access_days =
+        crate::guest_access::period_for_invitation(tx, actor, link.access_days).await?;
     store::invitations::insert(
         &mut **tx,
         NewInvitation {
@@ -461,6 +471,7 @@ async fn issue(
             inviter_name: actor.name(),
             ticket_hash: &secrets::hash_secret(&ticket),
             expires_at: now + inviting.lifetime_days * 86_400,
+            access_days,
         },
         now,
     )
@@ -525,6 +536,7 @@ pub async fn reset_redemption(
         message: "",
         redirect: None,
         send_email: true,
+        access_days: None,
     };
     let (invitation_id, redeem_url) = issue(&mut tx, &inviting, &user, link, now).await?;
     audit::record(

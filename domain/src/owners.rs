@@ -160,6 +160,7 @@ pub async fn add(
                 redirect_url: "",
                 send_email: true,
                 sponsors: &[],
+                access_days: None,
             };
             (
                 invite_guest_in(&mut tx, actor, input, base_url, now)
@@ -331,6 +332,7 @@ pub async fn resend(
         redirect_url: "",
         send_email: true,
         sponsors: &[],
+        access_days: None,
     };
     let invited = invite_guest_in(&mut tx, actor, input, base_url, now).await?;
     tx.commit().await?;

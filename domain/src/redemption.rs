@@ -53,6 +53,7 @@ fn info(ticket: &Ticket) -> InvitationInfo {
         email: ticket.email.clone(),
         display_name: ticket.display_name.clone(),
         message: ticket.message.clone(),
+        access_days: ticket.access_days,
     }
 }
 
@@ -737,6 +738,14 @@ pub async fn accept(
     )
     .await?;
     store::invitations::delete_redemption(&mut *tx, &token_hash).await?;
+    crate::guest_access::start(
+        &mut tx,
+        &ticket.tenant_id,
+        &ticket.user_id,
+        &ticket.invitation_id,
+        now,
+    )
+    .await?;
     let guest = Principal::user(
         &ticket.tenant_id,
         &ticket.user_id,

@@ -9,7 +9,7 @@
 
 use crate::sessions::{self, SessionPolicy};
 use crate::store::sweeper::Cutoffs;
-use crate::{Result, Store, organizations, redemption, retention, store};
+use crate::{Result, Store, guest_access, organizations, redemption, retention, reviews, store};
 
 /// How long sent mail stays in the outbox for administrators to see (30 days).
 pub const SENT_MAIL_KEPT: i64 = 30 * 86_400;
@@ -27,13 +27,31 @@ pub async fn sweep(store: &Store, policy: &SessionPolicy, now: i64) -> Result<u6
     let mut tx = store.begin().await?;
     let rest = store::sweeper::sweep(&mut tx, &cutoffs).await?;
     tx.commit().await?;
-    Ok(sessions + rest + lifecycle(store, now).await?)
+    Ok(sessions + rest)
 }
 
-/// The rules that act on directory data as time passes, each audited with the actor
-/// Portico: audit and sign-in events past the organization's retention are pruned. The
-/// server runs it with [`sweep`]; `portico lifecycle` runs it once. Answers how many
-/// things it changed or removed.
-pub async fn lifecycle(store: &Store, now: i64) -> Result<u64> {
-    retention::prune(store, now).await
+/// What the rules that act as time passes did in one [`lifecycle`] run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Lifecycle {
+    /// Audit and sign-in events pruned past their organization's retention.
+    pub pruned: u64,
+    /// Guests' access periods: notices sent, access ended, guests deleted.
+    pub guests: guest_access::Swept,
+    /// Access reviews whose decisions were applied.
+    pub reviews_applied: u64,
+}
+
+/// The rules that act on directory data as time passes, in every organization, each
+/// change audited with the actor Portico: audit and sign-in events past the retention are
+/// pruned ([`retention::prune`]); access reviews that ended are applied and reminders sent
+/// ([`reviews::conclude_due`]); guests whose access ends soon are announced to their
+/// sponsors, ended, and deleted after the grace period ([`guest_access::sweep`]; `base_url`
+/// is Portico's public address, for the links in its mail). The server runs it every ten
+/// minutes after [`sweep`]; `portico lifecycle` runs it once.
+pub async fn lifecycle(store: &Store, base_url: &str, now: i64) -> Result<Lifecycle> {
+    Ok(Lifecycle {
+        pruned: retention::prune(store, now).await?,
+        reviews_applied: reviews::conclude_due(store, now).await?,
+        guests: guest_access::sweep(store, base_url, now).await?,
+    })
 }

@@ -780,6 +780,7 @@ mod guests {
             redirect_url: "",
             send_email: true,
             sponsors: &[],
+            access_days: None,
         };
         let done = crate::invitations::invite_guest(
             &f.store,
@@ -960,6 +961,7 @@ mod guests {
                 redirect_url: "",
                 send_email: false,
                 sponsors: &[],
+                access_days: None,
             },
             "https://portico.example",
             T0,
@@ -1092,6 +1094,7 @@ mod guests {
                 redirect_url: "",
                 send_email: true,
                 sponsors: &[],
+                access_days: None,
             },
             "https://portico.example",
             later,
@@ -1202,6 +1205,7 @@ mod returning_guests {
             redirect_url: "",
             send_email: false,
             sponsors: &[],
+            access_days: None,
         };
         let done = crate::invitations::invite_guest(store, inviter, input, "https://p.example", T0)
             .await
@@ -1976,6 +1980,7 @@ mod identity_ends {
                 redirect_url: "",
                 send_email: false,
                 sponsors: &[],
+                access_days: None,
             },
             "https://portico.example",
             T0,
@@ -2184,6 +2189,7 @@ async fn the_sweeper_removes_what_has_outlived_its_use() {
             redirect_url: "",
             send_email: true,
             sponsors: &[],
+            access_days: None,
         },
         "https://portico.example",
         T0,
@@ -2369,6 +2375,7 @@ async fn resetting_a_redemption_meets_the_domain_list_and_refusals_change_nothin
             redirect_url: "",
             send_email: false,
             sponsors: &[],
+            access_days: None,
         },
         "https://portico.example",
         T0,
@@ -2450,7 +2457,9 @@ async fn resetting_a_redemption_meets_the_domain_list_and_refusals_change_nothin
 }
 
 mod audit_chain;
+mod guest_access;
 mod lifecycle;
 mod owners;
 mod retention;
+mod reviews;
 mod sponsors;

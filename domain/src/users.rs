@@ -290,6 +290,9 @@ pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<UserDetai
         groups: store::users::groups_of(&mut *db, &user.id).await?,
         apps: store::users::apps_assigned_directly(&mut *db, &user.id).await?,
         sponsors: store::sponsors::of_guest(&mut *db, &user.id).await?,
+        access: store::guest_access::of_user(&mut *db, &actor.tenant_id, &user.id)
+            .await?
+            .unwrap_or_default(),
         user,
     })
 }
@@ -433,6 +436,16 @@ pub async fn set_enabled(
     guard_admin_target(&mut tx, actor, id).await?;
     if !enabled {
         keep_a_global_admin(&mut tx, &actor.tenant_id, &user).await?;
+    }
+    if enabled && user.user_type == UserType::Guest {
+        // A guest whose access ended comes back as a restore does: deletion called off,
+        // a new period from now.
+        let access = crate::guest_access::of_user_in(&mut tx, &actor.tenant_id, id).await?;
+        if access.delete_after.is_some() {
+            crate::guest_access::restore_in(&mut tx, actor, id, now).await?;
+            tx.commit().await?;
+            return Ok(UserSummary { enabled, ..user });
+        }
     }
     store::users::set_enabled(&mut *tx, &actor.tenant_id, id, enabled, now).await?;
     let ended = if enabled {

@@ -423,12 +423,25 @@ pub async fn audit(store: &Store, command: AuditCommand) -> Result<(), String> {
 }
 
 /// Applies the rules that act as time passes, once, as of `as_of` or now.
-pub async fn lifecycle(store: &Store, as_of: Option<i64>) -> Result<(), String> {
-    let changed = domain::sweeper::lifecycle(store, as_of.unwrap_or_else(now))
+pub async fn lifecycle(
+    store: &Store,
+    public_url: &str,
+    as_of: Option<i64>,
+    output: &Output,
+) -> Result<(), String> {
+    let done = domain::sweeper::lifecycle(store, public_url, as_of.unwrap_or_else(now))
         .await
         .map_err(failed)?;
-    println!("{changed} changed or removed.");
-    Ok(())
+    let text = format!(
+        "{} old audit and sign-in events pruned; {} notices sent, {} guests' access ended, {} \
+         guests deleted; {} access reviews applied.",
+        done.pruned,
+        done.guests.noticed,
+        done.guests.ended,
+        done.guests.deleted,
+        done.reviews_applied
+    );
+    show(output, &done, text)
 }
 
 /// Verifies an export, line by line, without the database.
@@ -526,3 +539,4 @@ pub async fn invite(store: &Store, args: InviteArgs) -> Result<(), String> {
         .collect();
     show(&args.output, &results, lines.join("\n"))
 }
+

@@ -69,13 +69,20 @@ pub enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Apply once, in every organization, the rules a running server applies every ten
-    /// minutes as time passes (pruning events past the retention setting, …), and say how
-    /// many things changed.
+    /// minutes as time passes — prune audit and sign-in events past the retention setting,
+    /// apply the access reviews that ended and send their reminders, tell sponsors whose
+    /// guests' access ends soon, end the access whose end has come and delete guests whose
+    /// grace period is over — and say what was done.
     Lifecycle {
-        /// Apply them as of this time (Unix seconds) instead of now: to rehearse what will
-        /// happen. What they do is real and audited.
+        /// How people reach Portico, for the links in the mail.
+        #[arg(long, env = "PORTICO_PUBLIC_URL")]
+        public_url: String,
+        /// Apply them as of this moment (Unix seconds) instead of now: to see ahead what is
+        /// due, and for tests. What they do is real and audited.
         #[arg(long)]
         as_of: Option<i64>,
+        #[command(flatten)]
+        output: Output,
     },
 }
 

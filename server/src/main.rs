@@ -13,6 +13,7 @@ mod health;
 mod mailer;
 mod metrics;
 mod oidc;
+mod reviews;
 mod shutdown;
 mod web;
 
@@ -92,7 +93,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Keys(command)) => cli::keys(&store, command).await,
         Some(Command::Invite(args)) => cli::invite(&store, args).await,
         Some(Command::Audit(command)) => cli::audit(&store, command).await,
-        Some(Command::Lifecycle { as_of }) => cli::lifecycle(&store, as_of).await,
+        Some(Command::Lifecycle {
+            public_url,
+            as_of,
+            output,
+        }) => cli::lifecycle(&store, &public_url, as_of, &output).await,
         None => Err("no command given".into()),
     };
     store.close().await;
@@ -269,7 +274,12 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
         Ok(None) => say(&format!("Sign in at {public_url}/signin")),
         Err(e) => return Err(format!("cannot prepare the setup link: {e}")),
     }
-    workers.spawn(sweep(store.clone(), policy, stopping.clone()));
+    workers.spawn(sweep(
+        store.clone(),
+        policy,
+        public_url.clone(),
+        stopping.clone(),
+    ));
 
     let limits = connection_limits(&serve.connections);
     let mut router = web::router(portal, signer, options, guard)
@@ -322,8 +332,10 @@ fn connection_limits(config: &config::Connections) -> connections::Limits {
 }
 
 /// Removes what has outlived its use (ended sessions, expired codes, tokens, redemptions,
-/// old sent mail) every ten minutes, until Portico stops.
-async fn sweep(store: Store, policy: SessionPolicy, stopping: Stopping) {
+/// old sent mail) and applies the rules that act as time passes (audit retention, access
+/// reviews, guests' access periods: `domain::sweeper::lifecycle`) every ten minutes, until
+/// Portico stops.
+async fn sweep(store: Store, policy: SessionPolicy, public_url: String, stopping: Stopping) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     let stopped = shutdown::stopped(stopping);
     tokio::pin!(stopped);
@@ -334,6 +346,18 @@ async fn sweep(store: Store, policy: SessionPolicy, stopping: Stopping) {
         }
         if let Err(error) = domain::sweeper::sweep(&store, &policy, app::server::now()).await {
             tracing::warn!(%error, "could not remove what has outlived its use");
+        }
+        match domain::sweeper::lifecycle(&store, &public_url, app::server::now()).await {
+            Ok(done) if done != domain::sweeper::Lifecycle::default() => tracing::info!(
+                pruned = done.pruned,
+                noticed = done.guests.noticed,
+                ended = done.guests.ended,
+                deleted = done.guests.deleted,
+                reviews_applied = done.reviews_applied,
+                "rules that act as time passes"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not apply the rules that act as time passes"),
         }
     }
 }

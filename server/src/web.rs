@@ -57,6 +57,7 @@ pub fn router(
         signer,
     };
     let portal_for_federation = portal.clone();
+    let portal_for_reviews = portal.clone();
     let flash_portal = portal.clone();
     let context = move || {
         provide_context(portal.clone());
@@ -83,6 +84,7 @@ pub fn router(
         ))
         .merge(crate::oidc::router(provider, guard.clone()))
         .merge(crate::federation::router(portal_for_federation))
+        .merge(crate::reviews::router(portal_for_reviews))
         .layer(middleware::from_fn_with_state(
             guard.forwarding.clone(),
             client_address,

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod format;
+pub mod reviews;
 
 use serde::{Deserialize, Serialize};
 
@@ -340,6 +341,9 @@ pub struct UserDetail {
     pub apps: Vec<AppRef>,
     /// A guest's sponsors (members have none).
     pub sponsors: Vec<UserRef>,
+    /// Where a guest's access stands: when it ends, or when they are deleted.
+    #[serde(default)]
+    pub access: GuestAccessState,
 }
 
 /// The organization's fallback sponsor, who takes the place of a sponsor who is disabled
@@ -713,6 +717,10 @@ pub struct InvitationInfo {
     pub email: String,
     pub display_name: String,
     pub message: String,
+    /// Days the guest's access lasts from acceptance unless a sponsor renews it; `None`:
+    /// it does not end.
+    #[serde(default)]
+    pub access_days: Option<i64>,
 }
 
 /// What a redemption link leads to.
@@ -1306,4 +1314,42 @@ pub struct AppSignIn {
     pub issuer: String,
     pub discovery_url: String,
     pub settings: ClientSettings,
+}
+
+/// A tenant's rules for how long guests keep access (see `domain::guest_access`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct GuestAccessSettings {
+    /// Days a guest's access lasts from acceptance, unless renewed; `None`: it never ends.
+    pub access_days: Option<i64>,
+    /// Days before the end the sponsors and the guest are told.
+    pub notice_days: i64,
+    /// Days a guest whose access ended stays, disabled and restorable, before deletion.
+    pub grace_days: i64,
+}
+
+/// Where a guest's access stands (all times Unix seconds).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct GuestAccessState {
+    /// When access ends unless renewed; `None`: never (or not accepted yet).
+    pub ends_at: Option<i64>,
+    /// The end the sponsors were told about, if they were.
+    pub notice_for: Option<i64>,
+    /// When access ended (the guest was disabled), if it did.
+    pub ended_at: Option<i64>,
+    /// Why it ended: the period ran out, an access review, …
+    pub end_reason: Option<String>,
+    /// When the guest is deleted unless restored; set while access has ended.
+    pub delete_after: Option<i64>,
+}
+
+/// A guest as their sponsor's page shows them: who, where their access stands, and the
+/// period a renewal or a restore gives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sponsored {
+    pub guest: UserSummary,
+    pub access: GuestAccessState,
+    /// Days a renewal or a restore gives (`None`: the access would no longer end).
+    pub renewal_days: Option<i64>,
 }

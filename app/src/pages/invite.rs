@@ -39,6 +39,7 @@ pub async fn send_invitation(
         redirect_url: "",
         send_email: true,
         sponsors: &sponsors,
+        access_days: None,
     };
     let invited = domain::invitations::invite_guest(
         &portal.store,

@@ -9,9 +9,11 @@ mod not_found;
 mod panel;
 pub mod passkey;
 mod redeem;
+pub mod reviews;
 pub mod session;
 mod setup;
 mod signin;
+pub mod sponsor;
 
 pub use account::Account;
 pub use continue_page::{Continue, Depart, continue_to, decode_hex, hex, local_path};
@@ -22,3 +24,4 @@ pub use panel::Panel;
 pub use redeem::{Redeem, RedeemAccount, RedeemCode, RedeemConsent, RedeemDeclined};
 pub use setup::Setup;
 pub use signin::{SignIn, SignInWithCode};
+pub use sponsor::SponsorGuest;

@@ -8,6 +8,7 @@ use types::{
 
 use crate::components::LoadError;
 use crate::error::AppError;
+use crate::pages::reviews::ReviewsForYou;
 
 /// The signed-in user's apps and groups.
 #[leptos::server(prefix = "/fn", endpoint = "panel")]
@@ -62,6 +63,7 @@ pub fn Panel() -> impl IntoView {
                         view! {
                             {may_invite.then(|| view! { <p class="actions"><a href="/invite">"Invite a guest"</a></p> })}
                             <PanelView panel />
+                            <ReviewsForYou />
                             {me.filter(|m| m.guest).map(|me| view! {
                                 <Contacts tenant=me.tenant_name.clone() sponsors />
                                 <LeaveOrganization tenant=me.tenant_name />

@@ -363,6 +363,10 @@ pub fn RedeemConsent() -> impl IntoView {
                                 <li>{format!("Know your name ({}) and email address ({})", info.display_name, info.email)}</li>
                                 <li>"Let you use the apps and groups they give you"</li>
                             </ul>
+                            <p id="access-ends">{match info.access_days {
+                                Some(days) => format!("Your access ends {days} days after you accept, unless one of your sponsors at {} renews it.", info.tenant_name),
+                                None => "Your access does not end unless they end it.".to_string(),
+                            }}</p>
                             {match info.privacy_url.clone() {
                                 Some(url) => view! { <p>"Read their " <a href=url rel="noopener noreferrer">"privacy statement"</a> "."</p> }.into_any(),
                                 None => view! { <p class="muted">"This organization has not published a privacy statement here."</p> }.into_any(),

@@ -17,6 +17,8 @@ pub struct NewInvitation<'a> {
     pub inviter_name: &'a str,
     pub ticket_hash: &'a str,
     pub expires_at: i64,
+    /// Days the guest's access lasts from acceptance; `None`: it never ends.
+    pub access_days: Option<i64>,
 }
 
 pub async fn insert(
@@ -26,8 +28,8 @@ pub async fn insert(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO invitations (id, tenant_id, user_id, email, redirect_url, message, inviter_id, inviter_name,
-                                  status, ticket_hash, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PendingAcceptance', ?, ?, ?)",
+                                  status, ticket_hash, created_at, expires_at, access_days)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PendingAcceptance', ?, ?, ?, ?)",
     )
     .bind(invitation.id)
     .bind(invitation.tenant_id)
@@ -40,6 +42,7 @@ pub async fn insert(
     .bind(invitation.ticket_hash)
     .bind(now)
     .bind(invitation.expires_at)
+    .bind(invitation.access_days)
     .execute(db)
     .await?;
     Ok(())
@@ -154,11 +157,13 @@ pub struct Ticket {
     pub expires_at: i64,
     /// Locked after too many wrong passcodes (see [`count_wrong_code`]).
     pub locked: bool,
+    /// Days the guest's access lasts from acceptance; `None`: it never ends.
+    pub access_days: Option<i64>,
 }
 
 const TICKET: &str = "SELECT i.id AS invitation_id, i.tenant_id, t.name AS tenant_name, t.primary_domain AS tenant_domain,
         t.privacy_url, i.user_id, u.display_name, i.email, i.message, i.inviter_name, i.redirect_url, i.status, i.expires_at,
-        i.locked_at IS NOT NULL AS locked
+        i.locked_at IS NOT NULL AS locked, i.access_days
     FROM invitations i JOIN tenants t ON t.id = i.tenant_id JOIN users u ON u.id = i.user_id";
 
 pub async fn by_ticket(db: impl SqliteExecutor<'_>, ticket_hash: &str) -> Result<Option<Ticket>> {

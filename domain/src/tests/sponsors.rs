@@ -34,6 +34,7 @@ async fn invite(
             redirect_url: "",
             send_email: false,
             sponsors: &sponsors,
+            access_days: None,
         },
         BASE,
         T0,

@@ -15,6 +15,7 @@ mod mail;
 mod oidc;
 mod ops;
 mod owners;
+mod reviews;
 mod security;
 mod sponsors;
 mod tls;

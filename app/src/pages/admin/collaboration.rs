@@ -1,7 +1,7 @@
 //! `/admin/external-collaboration`: who may invite guests, what guests may see of the
 //! directory, the domains guests may (or may not) come from, and guests' sponsors (the
-//! fallback sponsor, and the guests left without one). Global administrators change them;
-//! user administrators read them.
+//! fallback sponsor, and the guests left without one), and how long guests' access lasts.
+//! Global administrators change them; user administrators read them.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -131,6 +131,7 @@ pub fn ExternalCollaborationPage() -> impl IntoView {
                         <WhatGuestsSee current=current.guest_access editable />
                         <DomainList current editable />
                         <Sponsors editable />
+                        <AccessPeriods editable />
                     }.into_any(),
                     Err(error) => view! { <LoadError error /> }.into_any(),
                 }
@@ -320,6 +321,74 @@ fn DomainList(current: ExternalCollaboration, editable: bool) -> impl IntoView {
                     <Submit label=other_is busy_label="Switching…" pending=switch.pending() class="secondary" />
                 </ActionForm>
             })}
+        </section>
+    }
+}
+
+/// **Permissions:** global and user administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/collaboration/guest-access-period")]
+pub async fn get_guest_access_settings() -> Result<types::GuestAccessSettings, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    Ok(domain::guest_access::settings(&portal.store, &principal).await?)
+}
+
+/// `access_days`: days, or empty / `never`; `notice_days` and `grace_days`: days.
+///
+/// **Permissions:** global administrators.
+#[leptos::server(
+    prefix = "/fn",
+    endpoint = "admin/collaboration/guest-access-period/set"
+)]
+pub async fn set_guest_access_settings(
+    access_days: String,
+    notice_days: String,
+    grace_days: String,
+) -> Result<types::GuestAccessSettings, AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let saved = domain::guest_access::set_settings(
+        &portal.store,
+        &principal,
+        &access_days,
+        &notice_days,
+        &grace_days,
+        crate::server::now(),
+    )
+    .await?;
+    crate::server::flash("Saved how long guests' access lasts.", None).await;
+    Ok(saved)
+}
+
+#[component]
+fn AccessPeriods(editable: bool) -> impl IntoView {
+    let save = ServerAction::<SetGuestAccessSettings>::new();
+    let error = action_error(save.value());
+    let settings = Resource::new(
+        move || save.version().get(),
+        |_| get_guest_access_settings(),
+    );
+    view! {
+        <section class="card" aria-labelledby="access-period">
+            <h2 id="access-period">"How long guests' access lasts"</h2>
+            <p>"A guest's access ends this many days after they accept, unless one of their sponsors renews it (an inviter may choose another period for one invitation). Sponsors and the guest are told by mail before the end; at the end the guest is disabled, and deleted after the grace period unless a sponsor or an administrator restores them. Guests who accepted before a period was set keep access that does not end."</p>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(current) => view! {
+                            <ActionForm action=save attr:class="grid">
+                                <FormError error />
+                                <fieldset disabled=!editable>
+                                    <legend>"Guest access"</legend>
+                                    <Field label="Guest access ends after (days)" name="access_days" value=current.access_days.map(|d| d.to_string()).unwrap_or_else(|| "never".into()) hint="For example 180; never, or empty, for access that does not end." error />
+                                    <Field label="Tell sponsors this many days before the end" name="notice_days" kind="number" value=current.notice_days.to_string() required=true error />
+                                    <Field label="Delete this many days after the end" name="grace_days" kind="number" value=current.grace_days.to_string() required=true hint="Until then the guest is disabled and can be restored; 0 deletes at the next sweep." error />
+                                </fieldset>
+                                {editable.then(|| view! { <Submit label="Save guest access" busy_label="Saving…" pending=save.pending() /> })}
+                            </ActionForm>
+                        }.into_any(),
+                        Err(error) => view! { <LoadError error /> }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }

@@ -11,7 +11,8 @@ use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
 
 /// `send_email` is a checkbox: present when ticked. `sponsors`: addresses of members,
-/// separated by commas or spaces; empty, the inviter.
+/// separated by commas or spaces; empty, the inviter. `access_days`: days, or `never`;
+/// empty, the organization's period.
 ///
 /// **Permissions:** whom the organization's `allowInvitesFrom` lets invite (see
 /// `domain::invitations::may_invite`), to a domain its collaboration restrictions allow.
@@ -23,6 +24,7 @@ pub async fn invite_user(
     redirect_url: String,
     send_email: Option<String>,
     sponsors: Option<String>,
+    access_days: Option<String>,
 ) -> Result<Invited, AppError> {
     let (portal, principal) = crate::server::principal().await?;
     let sponsors = domain::sponsors::parse_list(sponsors.as_deref().unwrap_or_default());
@@ -33,6 +35,7 @@ pub async fn invite_user(
         redirect_url: &redirect_url,
         send_email: send_email.is_some(),
         sponsors: &sponsors,
+        access_days: access_days.as_deref(),
     };
     let invited = domain::invitations::invite_guest(
         &portal.store,
@@ -87,6 +90,7 @@ pub async fn resend_invitation(email: String) -> Result<Invited, AppError> {
         redirect_url: "",
         send_email: true,
         sponsors: &[],
+        access_days: None,
     };
     let invited = domain::invitations::invite_guest(
         &portal.store,
@@ -131,6 +135,7 @@ pub fn Invitations() -> impl IntoView {
                 <Field label="Redirect address" name="redirect_url" kind="url" hint="Where they land after accepting; empty: their apps." error />
                 <Field label="Personal message" name="message" error />
                 <Field label="Sponsors" name="sponsors" hint="Members who answer for this guest: up to 5 addresses, separated by commas. Empty: you (or the fallback sponsor, if you are not a member)." error />
+                <Field label="Guest access ends after (days)" name="access_days" hint="Days from acceptance, or never. Empty: the organization's period (set under External collaboration). Longer than that takes a user administrator." error />
                 <div class="field check">
                     <input id="field-send_email" type="checkbox" name="send_email" value="on" checked=true />
                     <label for="field-send_email">"Send the invitation by mail"</label>

@@ -11,6 +11,7 @@ mod group;
 mod groups;
 mod identities;
 mod invitations;
+mod reviews;
 mod settings;
 mod sso;
 mod user;
@@ -24,6 +25,7 @@ pub use group::GroupPage;
 pub use groups::Groups;
 pub use identities::ExternalIdentities;
 pub use invitations::{Invitations, Outbox};
+pub use reviews::{ReviewPage, Reviews};
 pub use settings::Settings;
 pub use sso::SignIns;
 pub use user::UserPage;
@@ -76,6 +78,7 @@ fn Console(global: bool) -> impl IntoView {
                 {global.then(|| view! { <A href="/admin/apps">"Apps"</A> <A href="/admin/sign-ins">"Sign-ins"</A> <A href="/admin/external-identities">"External identities"</A> })}
                 <A href="/admin/invitations">"Invitations"</A>
                 <A href="/admin/external-collaboration">"External collaboration"</A>
+                <A href="/admin/reviews">"Access reviews"</A>
                 <A href="/admin/outbox">"Outbox"</A>
                 <A href="/admin/audit">"Audit log"</A>
                 <A href="/admin/settings">"Settings"</A>

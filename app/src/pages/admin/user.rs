@@ -156,15 +156,17 @@ pub fn UserPage() -> impl IntoView {
     let reset = ServerAction::<ResetRedemption>::new();
     let add_sponsor = ServerAction::<AddSponsor>::new();
     let remove_sponsor = ServerAction::<RemoveSponsor>::new();
+    let restore = ServerAction::<crate::pages::sponsor::RestoreAccess>::new();
     let user = Resource::new(
         move || {
             (
                 id(),
                 add_sponsor.version().get(),
                 remove_sponsor.version().get(),
+                restore.version().get(),
             )
         },
-        |(id, _, _)| get_user(id),
+        |(id, _, _, _)| get_user(id),
     );
     let actions = UserActions {
         update,
@@ -175,6 +177,7 @@ pub fn UserPage() -> impl IntoView {
         reset,
         add_sponsor,
         remove_sponsor,
+        restore,
     };
     view! {
         <Title text="User · Portico admin" />
@@ -200,6 +203,7 @@ struct UserActions {
     reset: ServerAction<ResetRedemption>,
     add_sponsor: ServerAction<AddSponsor>,
     remove_sponsor: ServerAction<RemoveSponsor>,
+    restore: ServerAction<crate::pages::sponsor::RestoreAccess>,
 }
 
 #[component]
@@ -210,6 +214,7 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
         groups,
         apps,
         sponsors,
+        access,
     } = detail;
     let update_error = action_error(actions.update.value());
     let enabled_error = action_error(actions.enabled.value());
@@ -262,6 +267,7 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
             <section class="card" aria-labelledby="guest">
                 <h2 id="guest">"Guest"</h2>
                 <p>{format!("Invitation: {}.", state.label().to_lowercase())}</p>
+                <GuestAccessState id=id.get_value() access=access.clone() restore=actions.restore />
                 <FormError error=reset_error />
                 <ActionForm action=actions.reset>
                     <input type="hidden" name="id" value=id.get_value() />
@@ -358,5 +364,43 @@ fn Sponsors(
                 <Submit label="Add sponsor" busy_label="Adding…" pending=add.pending() class="secondary" />
             </ActionForm>
         </section>
+    }
+}
+
+/// When a guest's access ends, or, once it ended, when they are deleted, with the action to
+/// restore them meanwhile.
+#[component]
+fn GuestAccessState(
+    id: String,
+    access: types::GuestAccessState,
+    restore: ServerAction<crate::pages::sponsor::RestoreAccess>,
+) -> impl IntoView {
+    let error = action_error(restore.value());
+    let state = match (access.delete_after, access.ends_at) {
+        (Some(delete_after), _) => format!(
+            "Access ended on {} ({}); scheduled for deletion on {}.",
+            access.ended_at.map(datetime).unwrap_or_default(),
+            access.end_reason.clone().unwrap_or_default(),
+            datetime(delete_after)
+        ),
+        (None, Some(ends_at)) => format!(
+            "Access ends on {} unless a sponsor renews it.",
+            datetime(ends_at)
+        ),
+        (None, None) => "Access does not end.".to_string(),
+    };
+    let ended = access.delete_after.is_some();
+    view! {
+        <p id="guest-access-state">{state}</p>
+        {(!ended && access.ends_at.is_some()).then(|| view! {
+            <p><a href=format!("/sponsor/{id}")>"Renew or let it end"</a></p>
+        })}
+        {ended.then(|| view! {
+            <FormError error />
+            <ActionForm action=restore>
+                <input type="hidden" name="id" value=id.clone() />
+                <Submit label="Restore access" busy_label="Restoring…" pending=restore.pending() />
+            </ActionForm>
+        })}
     }
 }

@@ -6,6 +6,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use types::{Page, UserSummary};
 
+use super::reviews::{INACTIVE_REVIEW_DAYS, ReviewInactiveGuests};
 use super::{Pager, encode};
 use crate::components::{Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
@@ -133,7 +134,39 @@ pub fn Users() -> impl IntoView {
                 }
             })}
         </Transition>
+        {move || {
+            let days = inactive();
+            (!days.is_empty()).then(|| view! { <ReviewInactive days /> })
+        }}
         <CreateMemberForm create />
+    }
+}
+
+/// Beside the "no sign-in for N days" filter: a review of those guests by their sponsors,
+/// after a confirmation.
+#[component]
+fn ReviewInactive(days: String) -> impl IntoView {
+    let start = ServerAction::<ReviewInactiveGuests>::new();
+    let error = action_error(start.value());
+    let explained = format!(
+        "Each guest with no sign-in for {days} days is reviewed by their sponsors for {INACTIVE_REVIEW_DAYS} days; \
+         sponsors are told by mail. A guest a sponsor denies cannot sign in from the end of the review and is \
+         deleted after the grace period set under External collaboration (30 days unless changed), unless restored meanwhile; a guest nobody decides about keeps their access. Members are not reviewed."
+    );
+    let label = format!("Start a review of guests with no sign-in for {days} days");
+    view! {
+        <section class="card" aria-labelledby="review-inactive">
+            <h2 id="review-inactive">"Review inactive guests"</h2>
+            <FormError error />
+            <details class="confirm">
+                <summary>{format!("Review the guests with no sign-in for {days} days…")}</summary>
+                <p>{explained}</p>
+                <ActionForm action=start>
+                    <input type="hidden" name="inactive" value=days />
+                    <button type="submit" class="danger">{label}</button>
+                </ActionForm>
+            </details>
+        </section>
     }
 }
 
