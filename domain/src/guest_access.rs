@@ -350,10 +350,10 @@ pub async fn of_guest(
     guest_id: &str,
 ) -> Result<GuestAccessState> {
     let mut tx = store.begin().await?;
-    guest(&mut tx, &actor.tenant_id, guest_id).await?;
     if !actor.is_user(guest_id) && !actor.may(Permission::ReadUsers) {
         may_answer_for(&mut tx, actor, guest_id).await?;
     }
+    guest(&mut tx, &actor.tenant_id, guest_id).await?;
     access_of(&mut tx, &actor.tenant_id, guest_id).await
 }
 
@@ -362,8 +362,9 @@ pub async fn of_guest(
 /// **Permissions:** global or user administrators, and the guest's sponsors.
 pub async fn sponsored(store: &Store, actor: &Principal, guest_id: &str) -> Result<Sponsored> {
     let mut tx = store.begin().await?;
-    let user = guest(&mut tx, &actor.tenant_id, guest_id).await?;
+    // Who may act first: whether the id is a user, or a member, is not told to others.
     may_answer_for(&mut tx, actor, guest_id).await?;
+    let user = guest(&mut tx, &actor.tenant_id, guest_id).await?;
     Ok(Sponsored {
         access: access_of(&mut tx, &actor.tenant_id, guest_id).await?,
         renewal_days: period_of(&mut tx, &actor.tenant_id, guest_id).await?,
@@ -383,8 +384,9 @@ pub async fn renew(
     now: i64,
 ) -> Result<GuestAccessState> {
     let mut tx = store.begin().await?;
-    let user = guest(&mut tx, &actor.tenant_id, guest_id).await?;
+    // Who may act first: whether the id is a user, or a member, is not told to others.
     may_answer_for(&mut tx, actor, guest_id).await?;
+    let user = guest(&mut tx, &actor.tenant_id, guest_id).await?;
     let access = access_of(&mut tx, &actor.tenant_id, guest_id).await?;
     if access.delete_after.is_some() {
         return Err(Error::Conflict(format!(
@@ -429,8 +431,9 @@ pub async fn renew(
 /// **Permissions:** global or user administrators, and the guest's sponsors.
 pub async fn let_end(store: &Store, actor: &Principal, guest_id: &str, now: i64) -> Result<()> {
     let mut tx = store.begin().await?;
-    let user = guest(&mut tx, &actor.tenant_id, guest_id).await?;
+    // Who may act first: whether the id is a user, or a member, is not told to others.
     may_answer_for(&mut tx, actor, guest_id).await?;
+    let user = guest(&mut tx, &actor.tenant_id, guest_id).await?;
     let access = access_of(&mut tx, &actor.tenant_id, guest_id).await?;
     let Some(ends_at) = access.ends_at.filter(|_| access.delete_after.is_none()) else {
         return Err(Error::Conflict(format!(
@@ -471,7 +474,6 @@ pub async fn restore(
     now: i64,
 ) -> Result<GuestAccessState> {
     let mut tx = store.begin().await?;
-    guest(&mut tx, &actor.tenant_id, guest_id).await?;
     may_answer_for(&mut tx, actor, guest_id).await?;
     let access = restore_in(&mut tx, actor, guest_id, now).await?;
     tx.commit().await?;
