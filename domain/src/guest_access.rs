@@ -520,6 +520,41 @@ pub(crate) async fn restore_in(
     access_of(tx, &actor.tenant_id, guest_id).await
 }
 
+/// For a guest enabled by hand whose end has passed (disabled by hand, not ended): a new
+/// period from now, audited as a renewal, so that the next sweep does not end what an
+/// administrator just allowed. Nothing for an end still ahead, or none.
+pub(crate) async fn renew_if_past(
+    tx: &mut Tx,
+    actor: &Principal,
+    guest_id: &str,
+    access: &GuestAccessState,
+    now: i64,
+) -> Result<()> {
+    let Some(ends_at) = access.ends_at.filter(|at| *at <= now) else {
+        return Ok(());
+    };
+    let user = guest(tx, &actor.tenant_id, guest_id).await?;
+    let new_end = end_of(now, period_of(tx, &actor.tenant_id, guest_id).await?);
+    store::guest_access::set_end(&mut **tx, &actor.tenant_id, guest_id, new_end, now).await?;
+    audit::record(
+        tx,
+        actor,
+        now,
+        Change {
+            action: "Renew guest access",
+            target_type: "User",
+            target_id: guest_id,
+            target_name: &user.display_name,
+            detail: format!(
+                "enabled after the end had passed; ends {} (was {})",
+                describe_end(new_end),
+                format::datetime(ends_at)
+            ),
+        },
+    )
+    .await
+}
+
 /// What a [`sweep`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Swept {
