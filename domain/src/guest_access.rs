@@ -350,10 +350,10 @@ pub async fn of_guest(
     guest_id: &str,
 ) -> Result<GuestAccessState> {
     let mut tx = store.begin().await?;
-    guest(&mut tx, &actor.tenant_id, guest_id).await?;
     if !actor.is_user(guest_id) && !actor.may(Permission::ReadUsers) {
         may_answer_for(&mut tx, actor, guest_id).await?;
     }
+    guest(&mut tx, &actor.tenant_id, guest_id).await?;
     access_of(&mut tx, &actor.tenant_id, guest_id).await
 }
 
@@ -362,8 +362,9 @@ pub async fn of_guest(
 /// **Permissions:** global or user administrators, and the guest's sponsors.
 pub async fn sponsored(store: &Store, actor: &Principal, guest_id: &str) -> Result<Sponsored> {
     let mut tx = store.begin().await?;
-    let user = guest(&mut tx, &actor.tenant_id, guest_id).await?;
+    // Who may act first: whether the id is a user, or a member, is not told to others.
     may_answer_for(&mut tx, actor, guest_id).await?;
+    let user = guest(&mut tx, &actor.tenant_id, guest_id).await?;
     Ok(Sponsored {
         access: access_of(&mut tx, &actor.tenant_id, guest_id).await?,
         renewal_days: period_of(&mut tx, &actor.tenant_id, guest_id).await?,
@@ -383,8 +384,9 @@ pub async fn renew(
     now: i64,
 ) -> Result<GuestAccessState> {
     let mut tx = store.begin().await?;
-    let user = guest(&mut tx, &actor.tenant_id, guest_id).await?;
+    // Who may act first: whether the id is a user, or a member, is not told to others.
     may_answer_for(&mut tx, actor, guest_id).await?;
+    let user = guest(&mut tx, &actor.tenant_id, guest_id).await?;
     let access = access_of(&mut tx, &actor.tenant_id, guest_id).await?;
     if access.delete_after.is_some() {
         return Err(Error::Conflict(format!(
@@ -429,8 +431,9 @@ pub async fn renew(
 /// **Permissions:** global or user administrators, and the guest's sponsors.
 pub async fn let_end(store: &Store, actor: &Principal, guest_id: &str, now: i64) -> Result<()> {
     let mut tx = store.begin().await?;
-    let user = guest(&mut tx, &actor.tenant_id, guest_id).await?;
+    // Who may act first: whether the id is a user, or a member, is not told to others.
     may_answer_for(&mut tx, actor, guest_id).await?;
+    let user = guest(&mut tx, &actor.tenant_id, guest_id).await?;
     let access = access_of(&mut tx, &actor.tenant_id, guest_id).await?;
     let Some(ends_at) = access.ends_at.filter(|_| access.delete_after.is_none()) else {
         return Err(Error::Conflict(format!(
@@ -471,7 +474,6 @@ pub async fn restore(
     now: i64,
 ) -> Result<GuestAccessState> {
     let mut tx = store.begin().await?;
-    guest(&mut tx, &actor.tenant_id, guest_id).await?;
     may_answer_for(&mut tx, actor, guest_id).await?;
     let access = restore_in(&mut tx, actor, guest_id, now).await?;
     tx.commit().await?;
@@ -516,6 +518,41 @@ pub(crate) async fn restore_in(
     )
     .await?;
     access_of(tx, &actor.tenant_id, guest_id).await
+}
+
+/// For a guest enabled by hand whose end has passed (disabled by hand, not ended): a new
+/// period from now, audited as a renewal, so that the next sweep does not end what an
+/// administrator just allowed. Nothing for an end still ahead, or none.
+pub(crate) async fn renew_if_past(
+    tx: &mut Tx,
+    actor: &Principal,
+    guest_id: &str,
+    access: &GuestAccessState,
+    now: i64,
+) -> Result<()> {
+    let Some(ends_at) = access.ends_at.filter(|at| *at <= now) else {
+        return Ok(());
+    };
+    let user = guest(tx, &actor.tenant_id, guest_id).await?;
+    let new_end = end_of(now, period_of(tx, &actor.tenant_id, guest_id).await?);
+    store::guest_access::set_end(&mut **tx, &actor.tenant_id, guest_id, new_end, now).await?;
+    audit::record(
+        tx,
+        actor,
+        now,
+        Change {
+            action: "Renew guest access",
+            target_type: "User",
+            target_id: guest_id,
+            target_name: &user.display_name,
+            detail: format!(
+                "enabled after the end had passed; ends {} (was {})",
+                describe_end(new_end),
+                format::datetime(ends_at)
+            ),
+        },
+    )
+    .await
 }
 
 /// What a [`sweep`] did.

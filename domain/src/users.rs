@@ -446,6 +446,9 @@ pub async fn set_enabled(
             tx.commit().await?;
             return Ok(UserSummary { enabled, ..user });
         }
+        // Disabled by hand past their end: enabled, they get a new period rather than
+        // being disabled again by the next sweep.
+        crate::guest_access::renew_if_past(&mut tx, actor, id, &access, now).await?;
     }
     store::users::set_enabled(&mut *tx, &actor.tenant_id, id, enabled, now).await?;
     let ended = if enabled {

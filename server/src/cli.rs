@@ -539,4 +539,3 @@ pub async fn invite(store: &Store, args: InviteArgs) -> Result<(), String> {
         .collect();
     show(&args.output, &results, lines.join("\n"))
 }
-

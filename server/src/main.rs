@@ -357,7 +357,9 @@ async fn sweep(store: Store, policy: SessionPolicy, public_url: String, stopping
                 "rules that act as time passes"
             ),
             Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "could not apply the rules that act as time passes"),
+            Err(error) => {
+                tracing::warn!(%error, "could not apply the rules that act as time passes")
+            }
         }
     }
 }

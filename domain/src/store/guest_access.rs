@@ -3,7 +3,7 @@
 //! `crate::guest_access`).
 
 use sqlx::SqliteExecutor;
-use types::{GuestAccessSettings, GuestAccessState, UserRef};
+use types::{GuestAccessSettings, GuestAccessState};
 
 use crate::Result;
 
@@ -170,20 +170,6 @@ pub async fn invitation_period(
     )
 }
 
-/// Sets the period (days; `None`: never) of an invitation.
-pub async fn set_invitation_period(
-    db: impl SqliteExecutor<'_>,
-    invitation_id: &str,
-    days: Option<i64>,
-) -> Result<()> {
-    sqlx::query("UPDATE invitations SET access_days = ? WHERE id = ?")
-        .bind(days)
-        .bind(invitation_id)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
 /// A guest whose notice, end or deletion is due.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Due {
@@ -239,21 +225,6 @@ pub async fn past_grace(db: impl SqliteExecutor<'_>, now: i64) -> Result<Vec<Due
         "{DUE} AND u.enabled = 0 AND u.delete_after <= ? ORDER BY u.delete_after LIMIT 500"
     ))
     .bind(now)
-    .fetch_all(db)
-    .await?)
-}
-
-/// The guests a member sponsors whose access ends, or ended and may be restored.
-pub async fn sponsored_ending(
-    db: impl SqliteExecutor<'_>,
-    sponsor_id: &str,
-) -> Result<Vec<UserRef>> {
-    Ok(sqlx::query_as(
-        "SELECT u.id, u.display_name, u.email FROM sponsors s JOIN users u ON u.id = s.guest_id
-         WHERE s.sponsor_id = ? AND (u.access_ends_at IS NOT NULL OR u.delete_after IS NOT NULL)
-         ORDER BY u.display_name, u.id",
-    )
-    .bind(sponsor_id)
     .fetch_all(db)
     .await?)
 }

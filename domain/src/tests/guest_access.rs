@@ -542,3 +542,36 @@ async fn the_settings_take_days_in_range_and_refusals_change_nothing() {
         .unwrap();
     assert_eq!(set.access_days, None);
 }
+
+#[tokio::test]
+async fn a_guest_disabled_by_hand_and_enabled_after_their_end_gets_a_new_period() {
+    let f = fixture().await;
+    let (operator, olive) = contoso(&f.store).await;
+    let (pat, _) = accepted_guest(&f.store, &olive, "pat@partner.example", None, T0).await;
+    let end = T0 + 180 * DAY;
+    crate::users::set_enabled(&f.store, &operator, &pat, false, end - DAY)
+        .await
+        .unwrap();
+    // Disabled by hand, the end passing changes nothing: only enabled guests are ended.
+    assert_eq!(
+        guest_access::sweep(&f.store, BASE, end + DAY)
+            .await
+            .unwrap(),
+        guest_access::Swept::default()
+    );
+    crate::users::set_enabled(&f.store, &operator, &pat, true, end + 2 * DAY)
+        .await
+        .unwrap();
+    assert_eq!(
+        access(&f.store, &operator, &pat).await.ends_at,
+        Some(end + 2 * DAY + 180 * DAY)
+    );
+    assert_eq!(
+        guest_access::sweep(&f.store, BASE, end + 3 * DAY)
+            .await
+            .unwrap()
+            .ended,
+        0,
+        "not disabled again at once"
+    );
+}

@@ -5,6 +5,7 @@ mod audit;
 mod delegation;
 mod directory;
 mod edge;
+mod expiry;
 mod federation;
 mod graph;
 mod graph_apps;
