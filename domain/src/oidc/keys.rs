@@ -133,7 +133,7 @@ pub fn verify_es256(jws: &str, jwk: &Value) -> std::result::Result<Value, String
     point.extend(coordinate("y")?);
     let input_len = jws.len() - signature.len() - 1;
     signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-        .verify(jws[..input_len].as_bytes(), &decode(signature)?)
+        .verify(&jws.as_bytes()[..input_len], &decode(signature)?)
         .map_err(|_| "the signature does not verify with the key".to_string())?;
     serde_json::from_slice(&decode(payload)?).map_err(|_| "the signed payload is not JSON".into())
 }
