@@ -32,11 +32,12 @@ pub(crate) async fn record(
         .await?
         .map(|head| head.hash)
         .unwrap_or_default();
+    let actor_name = actor.audit_name();
     let event = NewEvent {
         tenant_id: &actor.tenant_id,
         at: now,
         actor_id: actor.actor_id(),
-        actor_name: actor.name(),
+        actor_name: &actor_name,
         actor_kind: actor.kind(),
         action: change.action,
         target_type: change.target_type,
@@ -51,7 +52,7 @@ pub(crate) async fn record(
         tenant_id: actor.tenant_id.clone(),
         at: now,
         actor_id: actor.actor_id().map(str::to_string),
-        actor_name: actor.name().to_string(),
+        actor_name,
         actor_kind: actor.kind(),
         action: change.action.to_string(),
         target_type: change.target_type.to_string(),
