@@ -547,7 +547,7 @@ pub async fn authenticate(
     let subject = store::oidc::subject(&mut *db, &user_id, &client.id)
         .await?
         .filter(|s| s.tenant_id == tenant.id)
-        .filter(|s| crate::oidc::tokens::may_hold_tokens(s))
+        .filter(crate::oidc::tokens::may_hold_tokens)
         .filter(|s| s.assigned || !client.assignment_required)
         .ok_or_else(|| invalid("The user can no longer sign in to this app."))?;
     let allowed = store::apps::delegated_permissions(&mut *db, &client.id).await?;
