@@ -6,6 +6,7 @@ use types::{AppDetail, AppPermission, AppSummary};
 use crate::audit::{self, Change};
 use crate::store;
 pub use crate::store::apps::Assignee;
+use crate::store::apps::PermissionKind;
 use crate::users::find_in_tenant;
 use crate::{Error, Permission, Principal, Result, Store, validate};
 
@@ -67,6 +68,7 @@ pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<AppDetail
             .await?
             .unwrap_or_default(),
         api_permissions: store::apps::permissions(&mut *db, id).await?,
+        delegated_permissions: store::apps::delegated_permissions(&mut *db, id).await?,
         owners: store::apps::owners(&mut *db, id).await?,
         assigned_users: store::apps::assigned_users(&mut *db, id).await?,
         assigned_groups: store::apps::assigned_groups(&mut *db, id).await?,
@@ -315,25 +317,76 @@ pub async fn set_api_permission(
     present: bool,
     now: i64,
 ) -> Result<()> {
+    set_permission(
+        store,
+        actor,
+        app_id,
+        PermissionKind::Application,
+        permission,
+        present,
+        now,
+    )
+    .await
+}
+
+/// Allows the app to ask people who sign in to it for a delegated permission (a scope of
+/// the Graph-compatible API, with which it acts as that person, never beyond their own
+/// rights), or takes that back. A request for a scope the app is not allowed is refused
+/// (`invalid_scope`); taking one back takes effect at the app's next API request, whatever
+/// its tokens say.
+///
+/// **Permissions:** whoever may manage roles (global administrators), as for application
+/// permissions.
+pub async fn set_delegated_permission(
+    store: &Store,
+    actor: &Principal,
+    app_id: &str,
+    permission: AppPermission,
+    present: bool,
+    now: i64,
+) -> Result<()> {
+    set_permission(
+        store,
+        actor,
+        app_id,
+        PermissionKind::Delegated,
+        permission,
+        present,
+        now,
+    )
+    .await
+}
+
+async fn set_permission(
+    store: &Store,
+    actor: &Principal,
+    app_id: &str,
+    kind: PermissionKind,
+    permission: AppPermission,
+    present: bool,
+    now: i64,
+) -> Result<()> {
     actor.require(Permission::ManageRoles)?;
     let mut tx = store.begin().await?;
     let app = find(&mut *tx, actor, app_id).await?;
     let changed = if present {
-        store::apps::grant(&mut *tx, app_id, permission, now).await?
+        store::apps::grant(&mut *tx, app_id, kind, permission, now).await?
     } else {
-        store::apps::revoke(&mut *tx, app_id, permission).await?
+        store::apps::revoke(&mut *tx, app_id, kind, permission).await?
     };
     if changed {
+        let action = match (kind, present) {
+            (PermissionKind::Application, true) => "Grant application permission",
+            (PermissionKind::Application, false) => "Revoke application permission",
+            (PermissionKind::Delegated, true) => "Grant delegated permission",
+            (PermissionKind::Delegated, false) => "Revoke delegated permission",
+        };
         audit::record(
             &mut tx,
             actor,
             now,
             Change {
-                action: if present {
-                    "Grant application permission"
-                } else {
-                    "Revoke application permission"
-                },
+                action,
                 target_type: "App",
                 target_id: app_id,
                 target_name: &app.name,

@@ -29,11 +29,12 @@ pub(crate) async fn record(
     change: Change<'_>,
 ) -> Result<()> {
     let prev_hash = previous_hash(tx, &actor.tenant_id).await?;
+    let actor_name = actor.audit_name();
     let event = NewEvent {
         tenant_id: &actor.tenant_id,
         at: now,
         actor_id: actor.actor_id(),
-        actor_name: actor.name(),
+        actor_name: &actor_name,
         actor_kind: actor.kind(),
         action: change.action,
         target_type: change.target_type,
@@ -48,7 +49,7 @@ pub(crate) async fn record(
         tenant_id: actor.tenant_id.clone(),
         at: now,
         actor_id: actor.actor_id().map(str::to_string),
-        actor_name: actor.name().to_string(),
+        actor_name,
         actor_kind: actor.kind(),
         action: change.action.to_string(),
         target_type: change.target_type.to_string(),

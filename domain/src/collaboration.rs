@@ -461,6 +461,7 @@ mod tests {
             name: "Pat".into(),
             roles: vec![],
             guest,
+            via: None,
         };
         let (member, guest) = (person(false), person(true));
         // (level, whether a guest sees the members of what they belong to)

@@ -368,9 +368,14 @@ impl<'a> Inviting<'a> {
 /// operator at the command line always may: the setting is about the organization's own
 /// people, and the operator is who repairs it. A program may with the permission it was
 /// granted (User.Invite.All), whatever the setting (as in Entra, where the setting does
-/// not limit applications). A refusal names the setting.
+/// not limit applications). A person acting through an app (a delegated token) may only
+/// if they may themselves and the app's scopes allow inviting (User.Invite.All). A refusal
+/// names the setting.
 pub fn may_invite(actor: &Principal, settings: &ExternalCollaboration) -> Result<()> {
     use AllowInvitesFrom::*;
+    if !actor.delegation_allows(Permission::ManageInvitations) {
+        return Err(Error::AccessDenied);
+    }
     let (roles, guest) = match &actor.actor {
         Actor::Operator { .. } => return Ok(()),
         Actor::App { .. } => return actor.require(Permission::ManageInvitations),
@@ -837,5 +842,34 @@ mod tests {
         };
         assert!(may_invite(&app(vec![AppPermission::UserInviteAll]), &none).is_ok());
         assert!(may_invite(&app(vec![AppPermission::UserReadAll]), &none).is_err());
+    }
+
+    #[test]
+    fn a_person_through_an_app_invites_only_with_the_scope_and_their_own_right() {
+        let through = |roles, scopes| {
+            person(roles, false).through(crate::Delegation {
+                app_id: "a".into(),
+                app_name: "Portal".into(),
+                scopes,
+            })
+        };
+        let strict = under(AllowInvitesFrom::AdminsAndGuestInviters);
+        let inviter = through(vec![Role::GuestInviter], vec![AppPermission::UserInviteAll]);
+        assert!(may_invite(&inviter, &strict).is_ok());
+        // The scope alone is not enough: the setting still decides for the person.
+        let member = through(vec![], vec![AppPermission::UserInviteAll]);
+        assert!(matches!(
+            may_invite(&member, &strict),
+            Err(Error::Forbidden(_))
+        ));
+        // Nor the person's right alone: the app was not given the scope.
+        let unscoped = through(
+            vec![Role::GlobalAdministrator],
+            vec![AppPermission::UserReadAll],
+        );
+        assert!(matches!(
+            may_invite(&unscoped, &strict),
+            Err(Error::AccessDenied)
+        ));
     }
 }

@@ -40,7 +40,7 @@ pub mod validate;
 pub mod vault;
 
 pub use identity::Identity;
-pub use principal::{Actor, Permission, Principal};
+pub use principal::{Actor, Delegation, Permission, Principal};
 pub use store::Store;
 pub use types;
 

@@ -14,6 +14,9 @@ pub enum Actor {
         roles: Vec<Role>,
         /// Whether they are a guest of the tenant (not a member).
         guest: bool,
+        /// The app they act through, with the delegated scopes of its token; `None` in the
+        /// console. Through an app they may only what both allow.
+        via: Option<Delegation>,
     },
     /// Whoever runs `portico` commands on the server itself, or first-run setup: acts as a
     /// global administrator, and alone may do what no organization decides for itself.
@@ -28,6 +31,24 @@ pub enum Actor {
     /// Portico itself, applying a rule that nobody asked for at that moment (expiry,
     /// clean-up).
     Portico,
+}
+
+/// An app a signed-in person acts through (a delegated token of the Graph-compatible API):
+/// it may do only what its scopes allow, and only what the person may do themselves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delegation {
+    pub app_id: String,
+    pub app_name: String,
+    /// The token's scopes that the app is still allowed to ask for.
+    pub scopes: Vec<AppPermission>,
+}
+
+impl Delegation {
+    /// Whether the scopes allow what an operation needs (the same names, with the same
+    /// reach, as the application permissions).
+    pub fn allows(&self, permission: Permission) -> bool {
+        self.scopes.iter().any(|s| app_allows(*s, permission))
+    }
 }
 
 /// Whether an application permission allows what an operation needs.
@@ -124,6 +145,7 @@ impl Principal {
                 name: name.into(),
                 roles,
                 guest,
+                via: None,
             },
             ip: ip.map(String::from),
         }
@@ -183,9 +205,43 @@ impl Principal {
         self.roles().contains(&role)
     }
 
+    /// The app a person acts through, if they do (a delegated token).
+    pub fn via(&self) -> Option<&Delegation> {
+        match &self.actor {
+            Actor::User { via, .. } => via.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The same person acting through `app` with its token's scopes.
+    pub fn through(mut self, app: Delegation) -> Principal {
+        if let Actor::User { via, .. } = &mut self.actor {
+            *via = Some(app);
+        }
+        self
+    }
+
+    /// Whether the app a person acts through (if any) is allowed what an operation needs;
+    /// true in the console.
+    pub fn delegation_allows(&self, permission: Permission) -> bool {
+        self.via().is_none_or(|app| app.allows(permission))
+    }
+
+    /// The actor's name as the audit trail records it: a person acting through an app is
+    /// named with the app.
+    pub fn audit_name(&self) -> String {
+        match self.via() {
+            Some(app) => format!("{} (via {})", self.name(), app.app_name),
+            None => self.name().to_string(),
+        }
+    }
+
     pub fn may(&self, permission: Permission) -> bool {
         use Permission::*;
         use Role::*;
+        if !self.delegation_allows(permission) {
+            return false;
+        }
         match &self.actor {
             Actor::User { roles, .. } => roles.iter().any(|role| {
                 matches!(
@@ -290,6 +346,46 @@ mod tests {
         assert!(matches!(admin.require_operator(), Err(Error::AccessDenied)));
         assert!(!Principal::portico("t").may(Permission::ReadAudit));
         assert_eq!(Principal::portico("t").kind(), ActorKind::Portico);
+    }
+
+    #[test]
+    fn a_person_through_an_app_may_only_what_both_their_roles_and_its_scopes_allow() {
+        let through = |roles: Vec<Role>, scopes: Vec<AppPermission>| {
+            Principal::user("t", "u", "Uma", roles, false, None).through(Delegation {
+                app_id: "a".into(),
+                app_name: "Portal".into(),
+                scopes,
+            })
+        };
+        let admin_reading = through(
+            vec![Role::UserAdministrator],
+            vec![AppPermission::UserReadAll],
+        );
+        assert!(admin_reading.may(Permission::ReadUsers));
+        assert!(
+            !admin_reading.may(Permission::ManageUsers),
+            "no scope for it"
+        );
+        let member_reading = through(vec![], vec![AppPermission::UserReadWriteAll]);
+        assert!(!member_reading.may(Permission::ReadUsers), "no role for it");
+        // A global administrator's token is still only as wide as its scopes.
+        let global = through(
+            vec![Role::GlobalAdministrator],
+            vec![AppPermission::UserInviteAll],
+        );
+        assert!(global.may(Permission::ManageInvitations));
+        assert!(!global.may(Permission::ManageRoles));
+        assert!(!global.may(Permission::ReadAudit));
+        assert_eq!(global.kind(), ActorKind::User);
+        assert_eq!(global.actor_id(), Some("u"));
+        assert_eq!(global.via().map(|d| d.app_id.as_str()), Some("a"));
+        // Only a person acts through an app.
+        let app = app(vec![AppPermission::UserReadAll]).through(Delegation {
+            app_id: "b".into(),
+            app_name: "Other".into(),
+            scopes: vec![],
+        });
+        assert!(app.via().is_none() && app.may(Permission::ReadUsers));
     }
 
     #[test]

@@ -409,6 +409,8 @@ pub struct AppDetail {
     pub requestable: bool,
     /// What the app may do as itself, with its own credentials.
     pub api_permissions: Vec<AppPermission>,
+    /// What the app may ask a person signing in to let it do as them (scopes of the API).
+    pub delegated_permissions: Vec<AppPermission>,
     pub owners: Vec<UserRef>,
     pub assigned_users: Vec<UserRef>,
     pub assigned_groups: Vec<GroupRef>,

@@ -2,7 +2,10 @@
 //! API work here by changing only the base address and the token authority. A program signs
 //! in as itself (client credentials) and acts as [`Actor::App`] with the application
 //! permissions granted to it, read again at every request: a token cannot be revoked, so
-//! what it says is not trusted beyond who the app is.
+//! what it says is not trusted beyond who the app is. Or a person signs in to the program
+//! (the authorization code flow) and gives it delegated scopes: it then acts as that
+//! person ([`Actor::User`] through a [`Delegation`]), with only what both the scopes and the
+//! person's own rights allow, each read again at every request.
 
 pub mod audit_logs;
 pub mod groups;
@@ -19,7 +22,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::oidc::{Signer, issuer, keys};
-use crate::{Actor, Error, Principal, Store, store};
+use crate::{Actor, Delegation, Error, Permission, Principal, Store, store};
+use types::AppPermission;
 
 /// The scope Microsoft Graph's client libraries ask for; taken as this API's.
 pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -34,6 +38,93 @@ pub fn api_identifier(public_url: &str) -> String {
 pub fn is_default_scope(public_url: &str, scope: &str) -> bool {
     let scope = scope.trim();
     scope == GRAPH_DEFAULT_SCOPE || scope == format!("{}/.default", api_identifier(public_url))
+}
+
+/// Microsoft Graph's resource prefix of a delegated scope (`https://graph.microsoft.com/User.Invite.All`).
+const GRAPH_RESOURCE: &str = "https://graph.microsoft.com/";
+
+/// What one scope of an authorization request asks of this API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Asked {
+    /// A delegated permission, by the same name as the application permission.
+    One(AppPermission),
+    /// `.default`: every delegated permission the app is allowed.
+    Default,
+    /// A scope of this API (by its prefix) that it does not have.
+    Unknown,
+}
+
+/// What `scope` asks of this API: with Graph's prefix or this API's identifier, or a
+/// permission's bare name (Microsoft's identity platform reads an unprefixed scope as
+/// Microsoft Graph's, as in `scope=openid User.Read`); `None` for any other scope
+/// (`openid`, `profile`, an app's own).
+fn asked(public_url: &str, scope: &str) -> Option<Asked> {
+    let ours = format!("{}/", api_identifier(public_url));
+    let name = scope
+        .strip_prefix(GRAPH_RESOURCE)
+        .or_else(|| scope.strip_prefix(ours.as_str()));
+    match name {
+        Some(".default") => Some(Asked::Default),
+        Some(name) => Some(AppPermission::parse(name).map_or(Asked::Unknown, Asked::One)),
+        None => AppPermission::parse(scope).map(Asked::One),
+    }
+}
+
+/// Whether an authorization request's scopes (space-separated) ask anything of this API.
+pub fn asks_api(public_url: &str, scope: &str) -> bool {
+    scope.split(' ').any(|s| asked(public_url, s).is_some())
+}
+
+/// The scopes an authorization request is granted, when it asks for this API's: its other
+/// scopes as asked, then the delegated permissions by their bare names (as Microsoft Graph
+/// answers them), each of which the app must be `allowed` to ask for. The refusal
+/// (`invalid_scope`) names the scope.
+pub fn grant_delegated(
+    public_url: &str,
+    scope: &str,
+    allowed: &[AppPermission],
+) -> Result<String, String> {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut granted: Vec<AppPermission> = Vec::new();
+    for s in scope.split(' ').filter(|s| !s.is_empty()) {
+        let wanted = match asked(public_url, s) {
+            None => {
+                kept.push(s);
+                continue;
+            }
+            Some(Asked::Unknown) => {
+                return Err(format!(
+                    "The scope {s} is not one of this API's delegated permissions."
+                ));
+            }
+            Some(Asked::Default) if allowed.is_empty() => {
+                return Err(format!(
+                    "{s}: this app is allowed no delegated permissions (an administrator allows them under API permissions)."
+                ));
+            }
+            Some(Asked::Default) => allowed.to_vec(),
+            Some(Asked::One(permission)) if allowed.contains(&permission) => vec![permission],
+            Some(Asked::One(_)) => {
+                return Err(format!(
+                    "This app may not ask for the scope {s}: an administrator has not allowed it under the app's API permissions."
+                ));
+            }
+        };
+        for permission in wanted {
+            if !granted.contains(&permission) {
+                granted.push(permission);
+            }
+        }
+    }
+    granted.sort_by_key(|p| AppPermission::ALL.iter().position(|q| q == p));
+    kept.extend(granted.iter().map(|p| p.as_str()));
+    Ok(kept.join(" "))
+}
+
+/// The delegated permissions among a granted scope (as [`grant_delegated`] wrote it), in
+/// the order written: a token that has any is a token for this API.
+pub fn delegated_in(scope: &str) -> Vec<AppPermission> {
+    scope.split(' ').filter_map(AppPermission::parse).collect()
 }
 
 /// An error as Graph reports it: an HTTP status, a code programs match on, and a message.
@@ -375,10 +466,17 @@ fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-/// The app behind a bearer token, as the actor of this request: the token must be one this
-/// Portico signed for this API and not expired, of an app that still exists as a
-/// confidential client of the tenant the token names, with the permissions that app holds
-/// now.
+/// Who a bearer token acts for, as the actor of this request: the token must be one this
+/// Portico signed for this API and not expired, issued by the tenant it names.
+///
+/// An app's own token (`idtyp` app) acts as [`Actor::App`]: the app must still exist as a
+/// confidential client of that tenant, with the application permissions it holds now.
+///
+/// A delegated token (`idtyp` user, with `scp`) acts as the person who signed in to the
+/// app, through it: the app must still exist, the person must still be able to sign in to
+/// it (enabled, a guest still accepted, still assigned when the app requires it), and only
+/// the token's scopes the app is still allowed to ask for count; the person's roles are
+/// read now.
 pub async fn authenticate(
     store: &Store,
     signer: &Signer,
@@ -399,11 +497,15 @@ pub async fn authenticate(
     if claims["aud"] != json!(api_identifier(public_url)) {
         return Err(invalid("Invalid audience."));
     }
-    if claims["idtyp"] != "app" {
-        return Err(invalid(
-            "Only an app's own token (client credentials) is accepted.",
-        ));
-    }
+    let delegated = match claims["idtyp"].as_str() {
+        Some("app") => false,
+        Some("user") if claims["scp"].is_string() => true,
+        _ => {
+            return Err(invalid(
+                "Only an app's own token or a delegated token for this API is accepted.",
+            ));
+        }
+    };
     let (Some(exp), Some(nbf)) = (claims["exp"].as_i64(), claims["nbf"].as_i64()) else {
         return Err(invalid("The token has no lifetime."));
     };
@@ -411,7 +513,8 @@ pub async fn authenticate(
     if exp <= now || nbf > now + 60 {
         return Err(invalid("The token is expired or not yet valid."));
     }
-    let (tid, app_id) = (text("tid"), text("sub"));
+    let tid = text("tid");
+    let app_id = if delegated { text("azp") } else { text("sub") };
     let mut db = store.read().await?;
     let tenant = store::tenants::find(&mut *db, &tid)
         .await?
@@ -426,18 +529,58 @@ pub async fn authenticate(
     }
     let client = store::oidc::client(&mut *db, &tenant.id, &app_id)
         .await?
-        .filter(|c| c.client_type == types::ClientType::Confidential)
+        .filter(|c| delegated || c.client_type == types::ClientType::Confidential)
         .ok_or_else(|| invalid("The app no longer exists or no longer signs in as itself."))?;
-    let permissions = store::apps::permissions(&mut *db, &client.id).await?;
-    Ok(Principal {
-        tenant_id: tenant.id,
-        actor: Actor::App {
-            app_id: client.id,
-            name: client.name,
-            permissions,
-        },
-        ip: ip.map(String::from),
-    })
+    if !delegated {
+        let permissions = store::apps::permissions(&mut *db, &client.id).await?;
+        return Ok(Principal {
+            tenant_id: tenant.id,
+            actor: Actor::App {
+                app_id: client.id,
+                name: client.name,
+                permissions,
+            },
+            ip: ip.map(String::from),
+        });
+    }
+    let user_id = text("oid");
+    let subject = store::oidc::subject(&mut *db, &user_id, &client.id)
+        .await?
+        .filter(|s| s.tenant_id == tenant.id)
+        .filter(crate::oidc::tokens::may_hold_tokens)
+        .filter(|s| s.assigned || !client.assignment_required)
+        .ok_or_else(|| invalid("The user can no longer sign in to this app."))?;
+    let allowed = store::apps::delegated_permissions(&mut *db, &client.id).await?;
+    let scopes = delegated_in(&text("scp"))
+        .into_iter()
+        .filter(|s| allowed.contains(s))
+        .collect();
+    let roles = store::users::roles(&mut *db, &subject.id).await?;
+    let person = Principal::user(
+        tenant.id,
+        subject.id,
+        subject.display_name,
+        roles,
+        subject.user_type == types::UserType::Guest,
+        ip,
+    );
+    Ok(person.through(Delegation {
+        app_id: client.id,
+        app_name: client.name,
+        scopes,
+    }))
+}
+
+/// Whether the caller may attempt an operation that needs `needs` (each of them): a person
+/// acting through an app needs a scope that allows each (their own rights are checked by
+/// the operation); an app's own token and the console are not limited here. Refused as
+/// Graph refuses a token without the scope.
+pub fn scopes_allow(caller: &Principal, needs: &[Permission]) -> Result<(), GraphError> {
+    if needs.iter().all(|p| caller.delegation_allows(*p)) {
+        Ok(())
+    } else {
+        Err(GraphError::from(Error::AccessDenied))
+    }
 }
 
 #[cfg(test)]
@@ -465,6 +608,79 @@ mod tests {
         ] {
             assert!(!is_default_scope(public, other), "{other:?}");
         }
+    }
+
+    #[test]
+    fn delegated_scopes_are_granted_only_as_the_app_was_allowed() {
+        use AppPermission::{UserInviteAll, UserReadAll};
+        let public = "https://portico.contoso.example/";
+        let allowed = [UserInviteAll, UserReadAll];
+        let granted = |scope: &str| grant_delegated(public, scope, &allowed);
+        // Graph's prefix, this API's, and the bare name (Graph's, as Entra reads it) are
+        // the same scope; the grant names it bare, after the other scopes.
+        assert_eq!(
+            granted("openid https://graph.microsoft.com/User.Invite.All offline_access"),
+            Ok("openid offline_access User.Invite.All".into())
+        );
+        assert_eq!(
+            granted("openid https://portico.contoso.example/User.Read.All User.Invite.All"),
+            Ok("openid User.Invite.All User.Read.All".into())
+        );
+        assert_eq!(
+            granted("openid https://graph.microsoft.com/.default User.Read.All"),
+            Ok("openid User.Invite.All User.Read.All".into())
+        );
+        for refused in [
+            "openid https://graph.microsoft.com/User.ReadWrite.All",
+            "openid GroupMember.ReadWrite.All",
+            "openid https://graph.microsoft.com/Mail.Read",
+            "openid https://portico.contoso.example/Nothing",
+        ] {
+            assert!(granted(refused).is_err(), "{refused}");
+        }
+        assert!(
+            grant_delegated(public, "openid https://graph.microsoft.com/.default", &[]).is_err()
+        );
+        // Scopes of nobody else's API are not this API's business.
+        assert!(!asks_api(
+            public,
+            "openid profile email offline_access api://other/x"
+        ));
+        assert!(asks_api(public, "openid User.Read.All"));
+        assert!(asks_api(
+            public,
+            "openid https://graph.microsoft.com/Mail.Read"
+        ));
+        assert_eq!(
+            delegated_in("openid offline_access User.Invite.All User.Read.All"),
+            vec![UserInviteAll, UserReadAll]
+        );
+        assert!(delegated_in("openid profile").is_empty());
+    }
+
+    #[test]
+    fn a_delegated_token_is_held_to_its_scopes_for_every_operation() {
+        let person = |via: Option<Vec<AppPermission>>| {
+            let p = Principal::user("t", "u", "Gia", vec![], false, None);
+            match via {
+                Some(scopes) => p.through(Delegation {
+                    app_id: "a".into(),
+                    app_name: "Portal".into(),
+                    scopes,
+                }),
+                None => p,
+            }
+        };
+        let needs = [Permission::ReadApps, Permission::ManageApps];
+        assert!(scopes_allow(&person(None), &needs).is_ok());
+        let refused = scopes_allow(&person(Some(vec![AppPermission::UserInviteAll])), &needs);
+        assert_eq!(refused.unwrap_err().code, "Authorization_RequestDenied");
+        let both = person(Some(vec![
+            AppPermission::ApplicationReadAll,
+            AppPermission::AppRoleAssignmentReadWriteAll,
+        ]));
+        assert!(scopes_allow(&both, &needs).is_ok());
+        assert_eq!(both.audit_name(), "Gia (via Portal)");
     }
 
     #[test]

@@ -276,9 +276,19 @@ pub async fn authorize(
     {
         return error("invalid_request", "Only response_mode=query is supported.");
     }
-    let scope = request.scope.as_deref().unwrap_or_default();
+    let mut scope = request.scope.clone().unwrap_or_default();
     if !scope.split(' ').any(|s| s == "openid") {
         return error("invalid_scope", "The openid scope is required.");
+    }
+    // Scopes of the Graph-compatible API: only those an administrator allowed the app to
+    // ask for (the organization's consent); the grant names them by their bare names.
+    if crate::graph::asks_api(public_url, &scope) {
+        let allowed =
+            store::apps::delegated_permissions(&mut *store.read().await?, &client.id).await?;
+        match crate::graph::grant_delegated(public_url, &scope, &allowed) {
+            Ok(granted) => scope = granted,
+            Err(why) => return error("invalid_scope", &why),
+        }
     }
     let challenge = request.code_challenge.as_deref();
     match (challenge, request.code_challenge_method.as_deref()) {
@@ -392,7 +402,7 @@ pub async fn authorize(
         app_id: client.id.clone(),
         user_id: subject.id.clone(),
         redirect_uri: redirect_uri.to_string(),
-        scope: scope.to_string(),
+        scope,
         nonce: request.nonce.clone(),
         code_challenge: challenge.map(str::to_string),
         auth_time: person.auth_time,

@@ -159,7 +159,10 @@ struct Minted {
 }
 
 fn mint(issuer_of: &Issuer<'_>, session: &Session<'_>, now: i64) -> Result<Minted, Failure> {
-    let access = secrets::new_secret();
+    let access = match delegated_access_token(issuer_of, session, now)? {
+        Some(token) => token,
+        None => secrets::new_secret(),
+    };
     // A refresh token only for apps that asked to act while the person is away.
     let refresh = grants(session.scope, "offline_access").then(secrets::new_secret);
     let mut kept = vec![(
@@ -207,6 +210,42 @@ fn mint(issuer_of: &Issuer<'_>, session: &Session<'_>, now: i64) -> Result<Minte
     })
 }
 
+/// When the session was granted scopes of the Graph-compatible API, its access token is
+/// one the API takes: a JWT signed as an app's own tokens are, for the same audience (the
+/// API's identifier), naming the person (`oid`, and `sub` as the app sees them), the
+/// tenant and the app (`azp`, `appid`), with the delegated scopes in `scp`. It is kept
+/// (hashed) as any access token is, so `userinfo` takes it too. `None` otherwise: an
+/// opaque access token for `userinfo` alone.
+fn delegated_access_token(
+    issuer_of: &Issuer<'_>,
+    session: &Session<'_>,
+    now: i64,
+) -> Result<Option<String>, Failure> {
+    let scopes = crate::graph::delegated_in(session.scope);
+    if scopes.is_empty() {
+        return Ok(None);
+    }
+    let scp: Vec<&str> = scopes.iter().map(|p| p.as_str()).collect();
+    let claims = json!({
+        "iss": session.iss,
+        "aud": crate::graph::api_identifier(issuer_of.public_url),
+        "sub": pairwise_sub(&session.client.id, &session.subject.id),
+        "oid": session.subject.id,
+        "tid": session.subject.tenant_id,
+        "azp": session.client.id,
+        "appid": session.client.id,
+        "idtyp": "user",
+        "scp": scp.join(" "),
+        "iat": now,
+        "nbf": now,
+        "exp": now + ACCESS_TOKEN_LIFETIME,
+        "jti": secrets::new_secret(),
+    });
+    Ok(Some(
+        issuer_of.signer.sign(types::SigningAlg::ES256, &claims)?,
+    ))
+}
+
 impl Minted {
     /// Stores the tokens in `tx` and hands out the answer.
     async fn keep(
@@ -249,7 +288,7 @@ impl Session<'_> {
 
 /// Whether a user may still hold tokens: enabled, and (for guests) still accepted, with
 /// the home member or account they redeemed with still there and enabled.
-fn may_hold_tokens(s: &Subject) -> bool {
+pub(crate) fn may_hold_tokens(s: &Subject) -> bool {
     s.enabled
         && s.holder_enabled
         && (s.user_type == types::UserType::Member

@@ -174,14 +174,50 @@ pub async fn assigned_groups(db: impl SqliteExecutor<'_>, app_id: &str) -> Resul
     .await?)
 }
 
+/// Which of an app's permissions: what it may do as itself (application permissions), or
+/// what it may ask a person signing in to give it (delegated permissions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PermissionKind {
+    Application,
+    Delegated,
+}
+
+impl PermissionKind {
+    fn table(self) -> &'static str {
+        match self {
+            PermissionKind::Application => "app_permissions",
+            PermissionKind::Delegated => "app_delegated_permissions",
+        }
+    }
+}
+
 /// The application permissions granted to the app, by name; names this Portico no longer
 /// knows are left out.
 pub async fn permissions(db: impl SqliteExecutor<'_>, app_id: &str) -> Result<Vec<AppPermission>> {
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT permission FROM app_permissions WHERE app_id = ?")
-            .bind(app_id)
-            .fetch_all(db)
-            .await?;
+    permissions_of(db, app_id, PermissionKind::Application).await
+}
+
+/// The delegated permissions the app may ask for, by name.
+pub async fn delegated_permissions(
+    db: impl SqliteExecutor<'_>,
+    app_id: &str,
+) -> Result<Vec<AppPermission>> {
+    permissions_of(db, app_id, PermissionKind::Delegated).await
+}
+
+/// The permissions of one kind the app holds, in [`AppPermission::ALL`]'s order.
+pub async fn permissions_of(
+    db: impl SqliteExecutor<'_>,
+    app_id: &str,
+    kind: PermissionKind,
+) -> Result<Vec<AppPermission>> {
+    let names: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT permission FROM {} WHERE app_id = ?",
+        kind.table()
+    ))
+    .bind(app_id)
+    .fetch_all(db)
+    .await?;
     let mut granted: Vec<AppPermission> = names
         .iter()
         .filter_map(|n| AppPermission::parse(n))
@@ -194,13 +230,14 @@ pub async fn permissions(db: impl SqliteExecutor<'_>, app_id: &str) -> Result<Ve
 pub async fn grant(
     db: impl SqliteExecutor<'_>,
     app_id: &str,
+    kind: PermissionKind,
     permission: AppPermission,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO app_permissions (app_id, permission, granted_at) VALUES (?, ?, ?)
-         ON CONFLICT DO NOTHING",
-    )
+    let done = sqlx::query(&format!(
+        "INSERT INTO {} (app_id, permission, granted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        kind.table()
+    ))
     .bind(app_id)
     .bind(permission.as_str())
     .bind(now)
@@ -213,12 +250,16 @@ pub async fn grant(
 pub async fn revoke(
     db: impl SqliteExecutor<'_>,
     app_id: &str,
+    kind: PermissionKind,
     permission: AppPermission,
 ) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM app_permissions WHERE app_id = ? AND permission = ?")
-        .bind(app_id)
-        .bind(permission.as_str())
-        .execute(db)
-        .await?;
+    let done = sqlx::query(&format!(
+        "DELETE FROM {} WHERE app_id = ? AND permission = ?",
+        kind.table()
+    ))
+    .bind(app_id)
+    .bind(permission.as_str())
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -10,6 +10,7 @@ mod federation;
 mod graph;
 mod graph_apps;
 mod graph_contract;
+mod graph_delegated;
 mod graph_js;
 mod invitations;
 mod mail;

@@ -1,5 +1,6 @@
 //! The Microsoft Graph-compatible API under `/v1.0`, for programs signed in as themselves
-//! (client credentials). Thin adapters: who the caller is and what it may do is decided in
+//! (client credentials) or acting for a person signed in to them (delegated tokens, from the
+//! authorization code flow). Thin adapters: who the caller is and what it may do is decided in
 //! `domain::graph`, and errors come back in Graph's envelope. Every operation is one entry
 //! of [`operations`], which both registers its route and describes it in the OpenAPI
 //! document (`GET /v1.0/openapi.json`, see `openapi`).
@@ -346,7 +347,14 @@ struct Call {
     path: Result<HashMap<String, String>, GraphError>,
     query: domain::graph::Query,
     body: Result<Bytes, GraphError>,
+    /// What the operation needs (its entry of [`operations`]): a delegated token must have
+    /// scopes that allow each.
+    needs: Needs,
 }
+
+/// What an operation needs, as its route carries it to the handler.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Needs(pub(crate) Vec<Permission>);
 
 impl Call {
     fn store(&self) -> &domain::Store {
@@ -405,6 +413,9 @@ impl Call {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             return response;
         }
+        if let Err(error) = domain::graph::scopes_allow(&app, &self.needs.0) {
+            return ids.error(error);
+        }
         if let Err(error) = &self.body {
             return ids.error(error.clone());
         }
@@ -444,6 +455,7 @@ impl FromRequest<Api> for Call {
         };
         Ok(Call {
             api: api.clone(),
+            needs: parts.extensions.get::<Needs>().cloned().unwrap_or_default(),
             address: parts.extensions.get::<ClientAddress>().cloned(),
             headers: parts.headers,
             path,

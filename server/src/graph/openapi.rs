@@ -357,9 +357,13 @@ impl Parameter {
 pub(super) fn routes(operations: Vec<Operation>) -> Router<Api> {
     let mut paths: BTreeMap<&'static str, MethodRouter<Api>> = BTreeMap::new();
     for operation in operations {
+        // The handler learns what the operation needs, to hold delegated tokens to it.
+        let own = operation
+            .route
+            .layer(axum::Extension(super::Needs(operation.needs.clone())));
         let route = match paths.remove(operation.path) {
-            Some(methods) => methods.merge(operation.route),
-            None => operation.route,
+            Some(methods) => methods.merge(own),
+            None => own,
         };
         paths.insert(operation.path, route);
     }
@@ -413,7 +417,7 @@ pub(super) fn document(operations: &[Operation], public_url: &str) -> Value {
                     "type": "http",
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
-                    "description": "A client-credentials token for scope {public URL}/.default",
+                    "description": "A client-credentials token for scope {public URL}/.default (x-permissions: the application permissions in its roles), or a delegated token from the authorization code flow with scopes of the same names (in its scp), acting as the signed-in person within their own rights",
                 }
             },
             "schemas": generator.take_definitions(true),

@@ -1,5 +1,6 @@
-//! An app's application permissions: what it may do as itself through Portico's
-//! Graph-compatible API, granted one by one by a global administrator.
+//! An app's permissions for Portico's Graph-compatible API, granted one by one by a global
+//! administrator: application permissions (what it may do as itself) and delegated
+//! permissions (the scopes it may ask a person signing in for, to act as that person).
 
 use leptos::prelude::*;
 use types::AppPermission;
@@ -39,6 +40,92 @@ pub async fn change_api_permission(
     )
     .await?;
     Ok(())
+}
+
+/// Allows (`present`) the app to ask for one delegated permission, by its Graph name, or
+/// takes that back.
+///
+/// **Permissions:** global administrators.
+#[leptos::server(prefix = "/fn", endpoint = "admin/app/delegated-permission")]
+pub async fn change_delegated_permission(
+    id: String,
+    permission: String,
+    present: bool,
+) -> Result<(), AppError> {
+    let (portal, principal) = crate::server::principal().await?;
+    let Some(permission) = AppPermission::parse(&permission) else {
+        return Err(AppError::Refused(
+            "Choose a permission from the list.".into(),
+        ));
+    };
+    domain::apps::set_delegated_permission(
+        &portal.store,
+        &principal,
+        &id,
+        permission,
+        present,
+        crate::server::now(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The delegated permissions the app may ask for when a person signs in to it.
+#[component]
+pub fn DelegatedPermissionsSection(id: String, allowed: Vec<AppPermission>) -> impl IntoView {
+    let change = ServerAction::<ChangeDelegatedPermission>::new();
+    let error = action_error(change.value());
+    let allowable: Vec<AppPermission> = AppPermission::ALL
+        .into_iter()
+        .filter(|p| !allowed.contains(p))
+        .collect();
+    let id = StoredValue::new(id);
+    view! {
+        <section class="card" aria-labelledby="delegated-permissions">
+            <h2 id="delegated-permissions">"Delegated permissions"</h2>
+            <p>
+                "When a person signs in to this app, it may ask for these scopes of the API (for example "
+                <code>"https://graph.microsoft.com/User.Invite.All"</code>
+                ") and then act as that person: never beyond what the person may do in this console. Allowing one here consents for the whole organization; a request for a scope not allowed is refused."
+            </p>
+            <FormError error />
+            {if allowed.is_empty() {
+                view! { <p class="empty">"None allowed."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="rows">
+                        {allowed.into_iter().map(|p| view! {
+                            <li>
+                                <code>{p.as_str()}</code>
+                                <span class="muted">{p.description()}" (as the signed-in person)"</span>
+                                <ActionForm action=change>
+                                    <input type="hidden" name="id" value=id.get_value() />
+                                    <input type="hidden" name="permission" value=p.as_str() />
+                                    <input type="hidden" name="present" value="false" />
+                                    <button type="submit" class="secondary" aria-label=format!("Disallow delegated {}", p.as_str())>"Disallow"</button>
+                                </ActionForm>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {(!allowable.is_empty()).then(|| view! {
+                <ActionForm action=change attr:class="grid">
+                    <input type="hidden" name="id" value=id.get_value() />
+                    <input type="hidden" name="present" value="true" />
+                    <div class="field">
+                        <label for="allow-delegated">"Delegated permission to allow"</label>
+                        <select id="allow-delegated" name="permission" required=true>
+                            {allowable.into_iter().map(|p| view! {
+                                <option value=p.as_str()>{format!("{} — {}", p.as_str(), p.description())}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <Submit label="Allow" busy_label="Allowing…" pending=change.pending() />
+                </ActionForm>
+            })}
+        </section>
+    }
 }
 
 #[component]

@@ -181,6 +181,7 @@ fn AppView(detail: AppDetail, groups: Vec<GroupSummary>, actions: AppActions) ->
         app,
         requestable,
         api_permissions,
+        delegated_permissions,
         owners,
         assigned_users,
         assigned_groups,
@@ -279,6 +280,7 @@ fn AppView(detail: AppDetail, groups: Vec<GroupSummary>, actions: AppActions) ->
             </ActionForm>
         </section>
         <super::api_permissions::ApiPermissionsSection id=id.get_value() granted=api_permissions />
+        <super::api_permissions::DelegatedPermissionsSection id=id.get_value() allowed=delegated_permissions />
         <section class="card danger-zone" aria-labelledby="delete">
             <h2 id="delete">"Delete"</h2>
             <FormError error=delete_error />
