@@ -297,7 +297,10 @@ pub async fn principal(
         tx.commit().await?;
         last_seen_at = now;
     }
-    let expires_at = session.expires_at;
+    // A guest's session ends with their access period, even before the sweep ends it.
+    let expires_at = session
+        .expires_at
+        .min(session.access_ends_at.unwrap_or(i64::MAX));
     let signed_in = signed_in_of(session, ip);
     // Remembered as of the count before the read (a touch since counts as a write, and
     // then the next request reads it afresh).
@@ -313,13 +316,15 @@ pub async fn principal(
     Ok(Some(signed_in))
 }
 
-/// Whether a session as read still lets its person in: within both timeouts, its user
+/// Whether a session as read still lets its person in: within both timeouts and, for a
+/// guest, their access period (the sweep that ends it may come minutes later), its user
 /// enabled, and the member or account behind its identity still there and enabled at home
 /// (a member disabled in their own organization loses the sessions they switched to
 /// partner organizations too).
 fn stands(session: &store::sessions::SessionUser, policy: &SessionPolicy, now: i64) -> bool {
     let timed_out = session.expires_at <= now || session.last_seen_at + policy.idle_timeout <= now;
-    !timed_out && session.enabled && session.holder_enabled == Some(true)
+    let access_ended = session.access_ends_at.is_some_and(|end| end <= now);
+    !timed_out && !access_ended && session.enabled && session.holder_enabled == Some(true)
 }
 
 /// Ends everything an identity holds, in whatever organization: every session opened with

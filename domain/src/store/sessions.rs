@@ -45,6 +45,8 @@ pub struct SessionUser {
     pub display_name: String,
     pub email: String,
     pub enabled: bool,
+    /// When a guest's access period ends (Unix seconds); `None`: it does not.
+    pub access_ends_at: Option<i64>,
     /// Whether the home member or account behind the session's identity is still there
     /// and enabled (see `identity_holder_enabled`); `None` when the member is gone.
     pub holder_enabled: Option<bool>,
@@ -82,7 +84,7 @@ pub async fn load(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<Option<S
     Ok(sqlx::query_as(
         concat!(
             "SELECT s.user_id, u.tenant_id, t.name AS tenant_name, u.display_name, u.email, u.enabled,
-                ",
+                u.access_ends_at, ",
             identity_holder_enabled!("s.identity"),
             " AS holder_enabled,
                 s.last_seen_at, s.expires_at, s.created_at,

@@ -575,3 +575,40 @@ async fn a_guest_disabled_by_hand_and_enabled_after_their_end_gets_a_new_period(
         "not disabled again at once"
     );
 }
+
+#[tokio::test]
+async fn a_guests_session_ends_with_their_access_period_before_any_sweep() {
+    let f = fixture().await;
+    let (_, olive) = contoso(&f.store).await;
+    let (pat, token) = accepted_guest(&f.store, &olive, "pat@partner.example", None, T0).await;
+    // An end an hour after acceptance (periods are whole days; a session lasts a day).
+    {
+        let mut tx = f.store.begin().await.unwrap();
+        sqlx::query("UPDATE users SET access_ends_at = ? WHERE id = ?")
+            .bind(T0 + 3600)
+            .bind(&pat)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let policy = SessionPolicy::default();
+    let before = crate::sessions::principal(&f.store, &policy, &token, None, T0 + 1800)
+        .await
+        .unwrap();
+    assert_eq!(
+        before.map(|s| s.principal.user_id().map(str::to_string)),
+        Some(Some(pat.clone()))
+    );
+    // At the end, with no sweep run, the session (remembered or read afresh) no longer lets
+    // Pat in.
+    let after = crate::sessions::principal(&f.store, &policy, &token, None, T0 + 3600)
+        .await
+        .unwrap();
+    assert!(after.is_none());
+    assert_eq!(
+        sessions_of(&f.store, &pat).await,
+        0,
+        "the session is signed out"
+    );
+}
