@@ -26,7 +26,6 @@ cleanup() {
 }
 trap cleanup EXIT
 portico() { "$BIN" --data-dir "$WORK/data" --log-level warn "$@"; }
-field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p" <<<"$2"; }
 PASSWORD="correct horse battery staple"
 REDIRECT="https://app.bench.example/callback"
 

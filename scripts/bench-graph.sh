@@ -29,7 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 portico() { "$BIN" --data-dir "$WORK/data" --log-level warn "$@"; }
-field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p" <<<"$2"; }
 PASSWORD="correct horse battery staple"
 
 say "Seeding $GUESTS guests"
@@ -95,16 +94,6 @@ invite_script a /v1.0/invitations application/json \
   '{"invitedUserEmailAddress":"a%d-%d@load.example","inviteRedirectUrl":"https://wiki.bench.example/","sendInvitationMessage":true}' \
   Authorization "Bearer $TOKEN" >"$WORK/api.lua"
 
-report() { # name, wrk output
-  local rps p50 p99
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$2")
-  p50=$(awk '$1 == "50%" {print $2}' <<<"$2")
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$2")
-  printf '%-40s %10s req/s   p50 %8s   p99 %8s\n' "$1" "$rps" "$p50" "$p99"
-  grep -q "Non-2xx" <<<"$2" && printf '   (%s)\n' "$(grep Non-2xx <<<"$2")"
-  return 0
-}
-
 say "Invitations (wrk, 2 threads, 64 connections, ${DURATION}s each, loopback, in turn)"
 console=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/console.lua" "$URL")
 api=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/api.lua" "$URL")
@@ -133,9 +122,9 @@ pages=$(wc -l <"$WORK/pages")
 percentile() { sort -n "$WORK/pages" | awk -v p="$1" '{ a[NR] = $1 } END { i = int(NR * p / 100 + 0.999); if (i < 1) i = 1; printf "%.1f ms", a[i] * 1000 }'; }
 
 say "Figures ($(nproc) cores, $GUESTS guests seeded, request limit off)"
-report "console invitations (64 conns)" "$console"
-report "API invitations (64 conns)" "$api"
-report "console invitations, again" "$console2"
-report "API invitations, again" "$api2"
+wrk_report "console invitations (64 conns)" "$console"
+wrk_report "API invitations (64 conns)" "$api"
+wrk_report "console invitations, again" "$console2"
+wrk_report "API invitations, again" "$api2"
 printf '%-40s %d pages of up to 999 (guests now: %s): p50 %s, p99 %s, max %s\n' "GET /v1.0/users paging" \
   "$pages" "$TOTAL" "$(percentile 50)" "$(percentile 99)" "$(percentile 100)"

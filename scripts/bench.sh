@@ -118,16 +118,6 @@ wrk.headers["Authorization"] = "Basic $BASIC"
 wrk.body = "grant_type=client_credentials&scope=api"
 LUA
 
-report() { # name, wrk output
-  local rps p50 p99
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$2")
-  p50=$(awk '$1 == "50%" {print $2}' <<<"$2")
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$2")
-  printf '%-38s %10s req/s   p50 %8s   p99 %8s\n' "$1" "$rps" "$p50" "$p99"
-  grep -q "Non-2xx" <<<"$2" && printf '   (%s)\n' "$(grep Non-2xx <<<"$2")"
-  return 0
-}
-
 say "Load (wrk, 2 threads, 64 connections, ${DURATION}s each, loopback)"
 panel=$(wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: $MEMBER" "$URL/")
 search=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/search.lua" "$URL")
@@ -155,12 +145,12 @@ js=$(( $(gzip -9c "$ROOT/target/site/pkg/portico.js" | wc -c) + $(gzip -9c "$ROO
 css=$(gzip -9c "$ROOT/target/site/pkg/portico.css" | wc -c)
 
 say "Figures ($(nproc) cores, $USERS users, $APPS apps, member with $PANEL_APPS apps)"
-report "access panel GET / (64 conns)" "$panel"
-report "admin user search (64 conns)" "$search"
-report "admin user search (1 conn)" "$search1"
-report "invitations (64 conns)" "$invites"
-report "client_credentials, Portico (64 conns)" "$grants"
-report "client_credentials, oidc-provider" "$op_grants"
+wrk_report "access panel GET / (64 conns)" "$panel"
+wrk_report "admin user search (64 conns)" "$search"
+wrk_report "admin user search (1 conn)" "$search1"
+wrk_report "invitations (64 conns)" "$invites"
+wrk_report "client_credentials, Portico (64 conns)" "$grants"
+wrk_report "client_credentials, oidc-provider" "$op_grants"
 ratio=$(echo "scale=2; $(awk '/Requests\/sec/ {print $2}' <<<"$grants") / $(awk '/Requests\/sec/ {print $2}' <<<"$op_grants")" | bc)
 printf '%-38s %10s\n' "client_credentials Portico/oidc-provider" "${ratio}x"
 printf '%-38s %s\n' "code flows, RS256 (32 clients, verified)" "$flows"

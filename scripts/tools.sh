@@ -11,6 +11,17 @@ export PATH="$HOME/.cargo/bin:$TOOLS/node_modules/.bin:$PATH"
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { printf '\nerror: %s\n' "$*" >&2; exit 1; }
+# For the benchmarks: a string field of a JSON answer, and a line of figures from wrk.
+field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p" <<<"$2"; }
+wrk_report() { # name, wrk output
+  local rps p50 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$2")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$2")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$2")
+  printf '%-40s %10s req/s   p50 %8s   p99 %8s\n' "$1" "$rps" "$p50" "$p99"
+  grep -q "Non-2xx" <<<"$2" && printf '   (%s)\n' "$(grep Non-2xx <<<"$2")"
+  return 0
+}
 
 # cargo install builds in a temporary folder of its own, never in the project's target.
 install_crate() { env -u CARGO_TARGET_DIR cargo install "$@" || die "could not install $1 with cargo"; }

@@ -209,6 +209,19 @@ pub fn session_token(portal: &Portal) -> Option<String> {
     cookie(portal, Cookie::Session)
 }
 
+/// Who is signed in, from a request's session cookie: for the handlers that answer
+/// outside Leptos (the OpenID Connect endpoints, file downloads).
+pub async fn signed_in_by_cookie(
+    portal: &Portal,
+    headers: &http::HeaderMap,
+    ip: Option<&str>,
+) -> domain::Result<Option<SignedIn>> {
+    let Some(token) = cookie_in(headers, &portal.cookie_name(Cookie::Session)) else {
+        return Ok(None);
+    };
+    domain::sessions::principal(&portal.store, &portal.policy, &token, ip, now()).await
+}
+
 /// Who is signed in, read once per request: a page's resources start together and each
 /// asks; the first reads the session, the others wait for its answer. Given to every
 /// request as context by the server.

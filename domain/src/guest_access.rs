@@ -69,6 +69,11 @@ pub fn end_of(from: i64, days: Option<i64>) -> Option<i64> {
     days.map(|days| from + days * DAY)
 }
 
+/// Whether access that ends at `ends_at` (`None`: never) has ended at `now`.
+pub fn has_ended(ends_at: Option<i64>, now: i64) -> bool {
+    ends_at.is_some_and(|end| end <= now)
+}
+
 /// Whether the notice for an access ending at `ends_at` is due at `now`.
 pub fn notice_due(ends_at: i64, notice_days: i64, now: i64) -> bool {
     now < ends_at && ends_at - notice_days * DAY <= now
@@ -530,7 +535,7 @@ pub(crate) async fn renew_if_past(
     access: &GuestAccessState,
     now: i64,
 ) -> Result<()> {
-    let Some(ends_at) = access.ends_at.filter(|at| *at <= now) else {
+    let Some(ends_at) = access.ends_at.filter(|_| has_ended(access.ends_at, now)) else {
         return Ok(());
     };
     let user = guest(tx, &actor.tenant_id, guest_id).await?;

@@ -33,9 +33,12 @@ pub async fn retention(store: &Store, actor: &Principal) -> Result<Option<i64>> 
     store::audit::retention_days(&mut *store.read().await?, &actor.tenant_id).await
 }
 
-/// Whether the actor may change how long events are kept (global administrators).
+/// Who may change how long events are kept: global administrators (and the operator).
+const SETS_RETENTION: Permission = Permission::ManageRoles;
+
+/// Whether the actor may change how long events are kept.
 pub fn may_set(actor: &Principal) -> bool {
-    actor.require(Permission::ManageRoles).is_ok()
+    actor.require(SETS_RETENTION).is_ok()
 }
 
 /// The days as typed: empty keeps events for good, otherwise a whole number of days from
@@ -45,15 +48,26 @@ pub fn parse_days(typed: &str) -> Result<Option<i64>> {
     if typed.is_empty() {
         return Ok(None);
     }
-    match typed.parse::<i64>() {
-        Ok(days) if (MIN_DAYS..=MAX_DAYS).contains(&days) => Ok(Some(days)),
-        _ => Err(crate::Error::Invalid(vec![types::FieldError {
-            field: "retention_days".into(),
-            message: format!(
-                "Enter a number of days from {MIN_DAYS} to {MAX_DAYS}, or leave it empty to keep events for good."
-            ),
-        }])),
+    typed
+        .parse::<i64>()
+        .map_or_else(|_| Err(bad_days()), |days| check_days(Some(days)))
+}
+
+/// A retention in range, or `None` (for good).
+fn check_days(days: Option<i64>) -> Result<Option<i64>> {
+    match days {
+        Some(days) if !(MIN_DAYS..=MAX_DAYS).contains(&days) => Err(bad_days()),
+        days => Ok(days),
     }
+}
+
+fn bad_days() -> crate::Error {
+    crate::Error::Invalid(vec![types::FieldError {
+        field: "retention_days".into(),
+        message: format!(
+            "Enter a number of days from {MIN_DAYS} to {MAX_DAYS}, or leave it empty to keep events for good."
+        ),
+    }])
 }
 
 /// Sets how long the organization keeps its events; audited. The next sweep removes what
@@ -66,10 +80,8 @@ pub async fn set_retention(
     days: Option<i64>,
     now: i64,
 ) -> Result<()> {
-    actor.require(Permission::ManageRoles)?;
-    if let Some(days) = days {
-        parse_days(&days.to_string())?;
-    }
+    actor.require(SETS_RETENTION)?;
+    let days = check_days(days)?;
     let mut tx = store.begin().await?;
     let before = store::audit::retention_days(&mut *tx, &actor.tenant_id).await?;
     store::audit::set_retention_days(&mut *tx, &actor.tenant_id, days).await?;
@@ -112,16 +124,21 @@ pub async fn prune(store: &Store, now: i64) -> Result<u64> {
         let mut events = 0i64;
         let mut checkpoint = None;
         loop {
-            let due = store::audit::prune_cut(&mut *store.read().await?, &tenant_id, cutoff, 1)
-                .await?
-                .is_some();
-            if !due {
-                break;
-            }
-            // Loaded (which may write a first key) before the writer is taken.
+            // Loaded (which may write a first key) before the writer is taken, once
+            // something is due.
             let signer = match &signer {
                 Some(signer) => signer,
-                None => signer.insert(keys::load_or_create(store, now).await?),
+                None => {
+                    let mut db = store.read().await?;
+                    if store::audit::prune_cut(&mut *db, &tenant_id, cutoff, 1)
+                        .await?
+                        .is_none()
+                    {
+                        break;
+                    }
+                    drop(db);
+                    signer.insert(keys::load_or_create(store, now).await?)
+                }
             };
             let mut tx = store.begin().await?;
             let Some(cut) = store::audit::prune_cut(&mut *tx, &tenant_id, cutoff, BATCH).await?

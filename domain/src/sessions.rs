@@ -323,8 +323,10 @@ pub async fn principal(
 /// partner organizations too).
 fn stands(session: &store::sessions::SessionUser, policy: &SessionPolicy, now: i64) -> bool {
     let timed_out = session.expires_at <= now || session.last_seen_at + policy.idle_timeout <= now;
-    let access_ended = session.access_ends_at.is_some_and(|end| end <= now);
-    !timed_out && !access_ended && session.enabled && session.holder_enabled == Some(true)
+    !timed_out
+        && !crate::guest_access::has_ended(session.access_ends_at, now)
+        && session.enabled
+        && session.holder_enabled == Some(true)
 }
 
 /// Ends everything an identity holds, in whatever organization: every session opened with

@@ -163,9 +163,7 @@ fn session_token(portal: &Portal, headers: &HeaderMap) -> Option<String> {
 
 /// Who is signed in, from the session cookie.
 async fn signed_in(provider: &Provider, headers: &HeaderMap, ip: Option<&str>) -> Option<SignedIn> {
-    let portal = &provider.portal;
-    let token = session_token(portal, headers)?;
-    domain::sessions::principal(&portal.store, &portal.policy, &token, ip, now())
+    app::server::signed_in_by_cookie(&provider.portal, headers, ip)
         .await
         .ok()
         .flatten()

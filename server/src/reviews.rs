@@ -1,7 +1,7 @@
 //! `GET /admin/reviews/{id}/results.csv`: an access review's results as a CSV file, for
 //! administrators. A thin adapter over `domain::reviews::results`.
 
-use app::server::{ClientAddress, Cookie, Portal};
+use app::server::{ClientAddress, Portal};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap};
@@ -25,13 +25,7 @@ async fn results_csv(
 ) -> Response {
     let now = app::server::now();
     let ip = address.map(|Extension(a)| a.0);
-    let signed_in = match app::server::cookie_in(&headers, &portal.cookie_name(Cookie::Session)) {
-        Some(token) => {
-            domain::sessions::principal(&portal.store, &portal.policy, &token, ip.as_deref(), now)
-                .await
-        }
-        None => Ok(None),
-    };
+    let signed_in = app::server::signed_in_by_cookie(&portal, &headers, ip.as_deref()).await;
     let principal = match signed_in {
         Ok(Some(signed_in)) => signed_in.principal,
         Ok(None) => return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response(),
