@@ -43,7 +43,7 @@ fn check(id: String, input: &AppInput<'_>) -> Result<AppSummary> {
 }
 
 async fn find(
-    db: impl sqlx::SqliteExecutor<'_>,
+    db: impl sqlx::AnyExecutor<'_>,
     actor: &Principal,
     id: &str,
 ) -> Result<AppSummary> {

@@ -5,7 +5,7 @@
 //! not. The list is checked at every invitation and again when a pending invitation is
 //! redeemed; guests who have accepted already are not affected.
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use types::{AllowInvitesFrom, DomainListKind, ExternalCollaboration, FieldError, GuestAccess};
 use unicode_normalization::UnicodeNormalization;
 
@@ -130,7 +130,7 @@ fn is_guest(actor: &Actor) -> bool {
 
 /// The tenant's external collaboration settings, inside a transaction or a read.
 pub(crate) async fn read_in(
-    db: &mut SqliteConnection,
+    db: &mut AnyConnection,
     tenant_id: &str,
 ) -> Result<ExternalCollaboration> {
     store::collaboration::read(db, tenant_id)

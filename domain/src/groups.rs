@@ -25,7 +25,7 @@ pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<GroupSummary>>
 }
 
 async fn find(
-    db: impl sqlx::SqliteExecutor<'_>,
+    db: impl sqlx::AnyExecutor<'_>,
     actor: &Principal,
     id: &str,
 ) -> Result<GroupSummary> {

@@ -4,9 +4,9 @@
 
 use std::fmt;
 
+use sqlx::any::{AnyTypeInfo, AnyValueRef};
 use sqlx::error::BoxDynError;
-use sqlx::sqlite::{SqliteArgumentValue, SqliteTypeInfo, SqliteValueRef};
-use sqlx::{Decode, Encode, Sqlite, Type, encode::IsNull};
+use sqlx::{Any, Database, Decode, Encode, Type, encode::IsNull};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Identity {
@@ -76,25 +76,28 @@ impl fmt::Display for Identity {
     }
 }
 
-impl Type<Sqlite> for Identity {
-    fn type_info() -> SqliteTypeInfo {
-        <String as Type<Sqlite>>::type_info()
+impl Type<Any> for Identity {
+    fn type_info() -> AnyTypeInfo {
+        <String as Type<Any>>::type_info()
     }
 
-    fn compatible(ty: &SqliteTypeInfo) -> bool {
-        <String as Type<Sqlite>>::compatible(ty)
-    }
-}
-
-impl<'q> Encode<'q, Sqlite> for Identity {
-    fn encode_by_ref(&self, buf: &mut Vec<SqliteArgumentValue<'q>>) -> Result<IsNull, BoxDynError> {
-        <String as Encode<'q, Sqlite>>::encode(self.to_string(), buf)
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        <String as Type<Any>>::compatible(ty)
     }
 }
 
-impl<'r> Decode<'r, Sqlite> for Identity {
-    fn decode(value: SqliteValueRef<'r>) -> Result<Identity, BoxDynError> {
-        let text = <&str as Decode<'r, Sqlite>>::decode(value)?;
+impl<'q> Encode<'q, Any> for Identity {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Any as Database>::ArgumentBuffer<'q>,
+    ) -> Result<IsNull, BoxDynError> {
+        <String as Encode<'q, Any>>::encode(self.to_string(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Any> for Identity {
+    fn decode(value: AnyValueRef<'r>) -> Result<Identity, BoxDynError> {
+        let text = <&str as Decode<'r, Any>>::decode(value)?;
         Identity::parse(text).ok_or_else(|| format!("not an identity: {text:?}").into())
     }
 }

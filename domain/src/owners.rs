@@ -5,7 +5,7 @@
 //! against the object's owners, whatever roles the actor holds elsewhere (administrators
 //! have the console).
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use types::{Added, InvitationStatus, InvitationSummary, Invited, Managed, ObjectKind, UserRef};
 
 use crate::audit::{self, Change};
@@ -32,7 +32,7 @@ fn noun(kind: ObjectKind) -> &'static str {
 /// `NotFound` when it is not in the tenant, `AccessDenied` when the actor does not own it
 /// (or is not a signed-in person at all).
 pub(crate) async fn require_owner(
-    db: &mut SqliteConnection,
+    db: &mut AnyConnection,
     actor: &Principal,
     object: Object<'_>,
 ) -> Result<Found> {
@@ -48,7 +48,7 @@ pub(crate) async fn require_owner(
 
 /// Gives the user the app, or makes them a member of the group; false when they had it.
 pub(crate) async fn grant(
-    db: &mut SqliteConnection,
+    db: &mut AnyConnection,
     object: Object<'_>,
     user_id: &str,
 ) -> Result<bool> {

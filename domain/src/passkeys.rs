@@ -166,7 +166,7 @@ pub async fn begin_adding(
 
 /// An account's passkeys as (credential id, passkey), as webauthn-rs reads them.
 async fn stored(
-    db: impl sqlx::SqliteExecutor<'_>,
+    db: impl sqlx::AnyExecutor<'_>,
     account_id: &str,
 ) -> Result<Vec<(String, Passkey)>> {
     Ok(store::accounts::passkeys(db, account_id)

@@ -11,7 +11,7 @@
 //! mailbox are shared with sign-in, and after [`MAX_WRONG_CODES`] wrong codes in all the
 //! invitation is locked until an administrator sends a new one.
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use types::{
     ExternalState, InvitationInfo, ProofMethod, RedemptionMethod, RedemptionStatus, TicketState,
 };
@@ -98,7 +98,7 @@ pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketStat
 /// changed after it was sent). Guests who accepted before are not affected: only pending
 /// invitations come here.
 async fn blocked_by(
-    db: &mut SqliteConnection,
+    db: &mut AnyConnection,
     ticket: &Ticket,
 ) -> Result<Option<(String, String)>> {
     let settings = crate::collaboration::read_in(db, &ticket.tenant_id).await?;

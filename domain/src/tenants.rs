@@ -1,6 +1,6 @@
 //! Tenants: the organizations that use Portico.
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 use types::{FieldError, Tenant, TenantSettings};
 
 use crate::audit::{self, Change};
@@ -79,7 +79,7 @@ pub async fn find(store: &Store, key: &str) -> Result<Tenant> {
 }
 
 /// The tenant's settings, with the domains it holds.
-async fn settings_in(db: &mut SqliteConnection, tenant_id: &str) -> Result<TenantSettings> {
+async fn settings_in(db: &mut AnyConnection, tenant_id: &str) -> Result<TenantSettings> {
     let settings = store::tenants::settings(&mut *db, tenant_id)
         .await?
         .ok_or(Error::NotFound("organization"))?;
@@ -170,7 +170,7 @@ pub(crate) struct Domains {
 }
 
 impl Domains {
-    pub(crate) async fn of(db: &mut SqliteConnection, tenant_id: &str) -> Result<Domains> {
+    pub(crate) async fn of(db: &mut AnyConnection, tenant_id: &str) -> Result<Domains> {
         Ok(Domains {
             held: store::tenants::domains_within(db, tenant_id).await?,
         })

@@ -30,7 +30,7 @@ async fn fixture() -> Fixture {
 impl Fixture {
     /// A connection of its own to the fixture's file, as another process would open it,
     /// that gives up at once when the file is locked.
-    async fn other_process(&self) -> sqlx::SqliteConnection {
+    async fn other_process(&self) -> sqlx::AnyConnection {
         let options = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(self._dir.path().join("test.db"))
             .busy_timeout(std::time::Duration::ZERO);
@@ -678,14 +678,14 @@ async fn an_organization_makes_members_only_at_the_domains_the_operator_gave_it(
     // members at domains their organization does not hold. The most specific domain
     // decides whose an address is, and a domain with others' members is not given away.
     let mut db = f.other_process().await;
-    sqlx::query("INSERT INTO tenant_domains (domain, tenant_id, added_at) VALUES ('eu.contoso.example', ?, 0)")
+    sqlx::query("INSERT INTO tenant_domains (domain, tenant_id, added_at) VALUES ('eu.contoso.example', $1, 0)")
         .bind(&b.tenant_id)
         .execute(&mut db)
         .await
         .unwrap();
     sqlx::query(
         "INSERT INTO users (id, tenant_id, user_type, email, display_name, created_at, updated_at)
-         VALUES ('early', ?, 'Member', 'early@northwind.example', 'Early', 0, 0)",
+         VALUES ('early', $1, 'Member', 'early@northwind.example', 'Early', 0, 0)",
     )
     .bind(&a.tenant_id)
     .execute(&mut db)
@@ -1720,7 +1720,7 @@ async fn a_session_read_lately_gives_way_to_any_change() {
     let token = open().await;
     assert!(who(token.clone()).await.is_some());
     let mut other = f.other_process().await;
-    sqlx::query("UPDATE users SET enabled = 0 WHERE id = ?")
+    sqlx::query("UPDATE users SET enabled = 0 WHERE id = $1")
         .bind(&bob)
         .execute(&mut other)
         .await
@@ -1754,7 +1754,7 @@ async fn a_commit_whose_request_went_away_still_sets_sessions_aside() {
         "the session is not there to remember"
     );
     let mut tx = f.store.begin().await.unwrap();
-    sqlx::query("UPDATE users SET enabled = 0 WHERE id = ?")
+    sqlx::query("UPDATE users SET enabled = 0 WHERE id = $1")
         .bind(&bob)
         .execute(&mut *tx)
         .await
@@ -1770,7 +1770,7 @@ async fn a_commit_whose_request_went_away_still_sets_sessions_aside() {
     let mut disabled = false;
     for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        disabled = sqlx::query_scalar("SELECT enabled = 0 FROM users WHERE id = ?")
+        disabled = sqlx::query_scalar("SELECT enabled = 0 FROM users WHERE id = $1")
             .bind(&bob)
             .fetch_one(&mut *f.store.read().await.unwrap())
             .await
@@ -2094,7 +2094,7 @@ mod identity_ends {
 
     /// The operator of the tenant with this domain.
     async fn tenant_admin(f: &Fixture, domain: &str) -> Principal {
-        let id: String = sqlx::query_scalar("SELECT id FROM tenants WHERE primary_domain = ?")
+        let id: String = sqlx::query_scalar("SELECT id FROM tenants WHERE primary_domain = $1")
             .bind(domain)
             .fetch_one(&mut *f.store.read().await.unwrap())
             .await
@@ -2156,7 +2156,7 @@ mod identity_ends {
         crate::store::users::add_role(&mut *tx, &signed_in.me.user_id, Role::GlobalAdministrator)
             .await
             .unwrap();
-        sqlx::query("UPDATE users SET enabled = 0 WHERE tenant_id = ? AND user_type = 'Member'")
+        sqlx::query("UPDATE users SET enabled = 0 WHERE tenant_id = $1 AND user_type = 'Member'")
             .bind(&fabrikam.tenant_id)
             .execute(&mut *tx)
             .await
@@ -2240,7 +2240,7 @@ async fn the_sweeper_removes_what_has_outlived_its_use() {
     }
     // Sent mail stays for a month, then goes; mail not sent yet stays.
     let mut tx = f.store.begin().await.unwrap();
-    sqlx::query("UPDATE outbox SET sent_at = ? WHERE subject LIKE '%invited you%'")
+    sqlx::query("UPDATE outbox SET sent_at = $1 WHERE subject LIKE '%invited you%'")
         .bind(T0)
         .execute(&mut *tx)
         .await

@@ -1,6 +1,46 @@
 //! Plain data that Portico shows: what the domain returns, what server functions send to
 //! the browser and what the command line prints. No rules live here, only shapes.
 
+/// Stores an enum as the text of its variant, on any database (sqlx's `Any` driver, which
+/// its derive does not cover).
+#[cfg(feature = "sqlx")]
+macro_rules! stored_as_text {
+    ($ty:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        impl sqlx::Type<sqlx::Any> for $ty {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <&str as sqlx::Type<sqlx::Any>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <&str as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, sqlx::Any> for $ty {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                let text: &'q str = match self {
+                    $($ty::$variant => $text,)+
+                };
+                <&str as sqlx::Encode<'q, sqlx::Any>>::encode_by_ref(&text, buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $ty {
+            fn decode(
+                value: <sqlx::Any as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                match <&str as sqlx::Decode<'r, sqlx::Any>>::decode(value)? {
+                    $($text => Ok($ty::$variant),)+
+                    other => Err(format!("not a {}: {other:?}", stringify!($ty)).into()),
+                }
+            }
+        }
+    };
+}
+
 pub mod csv;
 pub mod format;
 pub mod reviews;
@@ -9,11 +49,13 @@ use serde::{Deserialize, Serialize};
 
 /// Whether a user belongs to the tenant or was invited from outside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 pub enum UserType {
     Member,
     Guest,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(UserType { Member = "Member", Guest = "Guest" });
 
 impl UserType {
     pub fn as_str(self) -> &'static str {
@@ -34,11 +76,13 @@ impl UserType {
 
 /// Where a guest is in accepting their invitation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 pub enum ExternalState {
     PendingAcceptance,
     Accepted,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(ExternalState { PendingAcceptance = "PendingAcceptance", Accepted = "Accepted" });
 
 impl ExternalState {
     /// As Graph and the store write it.
@@ -65,7 +109,6 @@ impl ExternalState {
 
 /// Where an invitation stands. `Expired` is a pending invitation past its lifetime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 pub enum InvitationStatus {
     PendingAcceptance,
     Accepted,
@@ -74,6 +117,9 @@ pub enum InvitationStatus {
     /// Pending, but too many wrong one-time codes were typed: only a new invitation helps.
     Locked,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(InvitationStatus { PendingAcceptance = "PendingAcceptance", Accepted = "Accepted", Expired = "Expired", Revoked = "Revoked", Locked = "Locked" });
 
 impl InvitationStatus {
     pub fn label(self) -> &'static str {
@@ -89,7 +135,6 @@ impl InvitationStatus {
 
 /// A tenant-wide administrative role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 pub enum Role {
     /// Everything in the tenant, including roles and apps.
     GlobalAdministrator,
@@ -98,6 +143,9 @@ pub enum Role {
     /// May invite guests (used by the invitations feature).
     GuestInviter,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(Role { GlobalAdministrator = "GlobalAdministrator", UserAdministrator = "UserAdministrator", GuestInviter = "GuestInviter" });
 
 impl Role {
     pub const ALL: [Role; 3] = [
@@ -191,8 +239,6 @@ impl AppPermission {
 
 /// Which kind of actor made a change, as the audit trail records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
-#[cfg_attr(feature = "sqlx", sqlx(rename_all = "lowercase"))]
 pub enum ActorKind {
     /// A signed-in person.
     User,
@@ -203,6 +249,9 @@ pub enum ActorKind {
     /// Portico itself, applying a rule.
     Portico,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(ActorKind { User = "user", Operator = "operator", App = "app", Portico = "portico" });
 
 impl ActorKind {
     /// How the audit trail shows it beside the actor's name.
@@ -463,11 +512,13 @@ pub struct AccessPanel {
 
 /// What an owner manages from the access panel: an app or a group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 pub enum ObjectKind {
     App,
     Group,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(ObjectKind { App = "App", Group = "Group" });
 
 impl ObjectKind {
     /// Its part of a Manage address: `/manage/apps/…`, `/manage/groups/…`.
@@ -506,7 +557,6 @@ pub struct OwnedRef {
 
 /// Whether members may ask to join a group.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 pub enum JoinPolicy {
     /// Only owners and administrators add people.
     #[default]
@@ -516,6 +566,9 @@ pub enum JoinPolicy {
     /// A member joins at once.
     Open,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(JoinPolicy { Closed = "Closed", OwnerApproval = "OwnerApproval", Open = "Open" });
 
 impl JoinPolicy {
     pub const ALL: [JoinPolicy; 3] = [
@@ -547,12 +600,14 @@ impl JoinPolicy {
 
 /// Where a request to join a group or to use an app stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 pub enum RequestState {
     Pending,
     Approved,
     Denied,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(RequestState { Pending = "Pending", Approved = "Approved", Denied = "Denied" });
 
 impl RequestState {
     pub fn label(self) -> &'static str {
@@ -1227,13 +1282,14 @@ pub struct BulkInviteResult {
 /// Whether an app can keep a secret: a server-side web app can (confidential); a browser or
 /// mobile app cannot (public) and must prove itself with PKCE.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
-#[cfg_attr(feature = "sqlx", sqlx(rename_all = "lowercase"))]
 pub enum ClientType {
     #[default]
     Confidential,
     Public,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(ClientType { Confidential = "confidential", Public = "public" });
 
 impl ClientType {
     pub fn parse(text: &str) -> Option<ClientType> {
@@ -1254,7 +1310,6 @@ impl ClientType {
 
 /// How an app's ID tokens are signed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 #[allow(clippy::upper_case_acronyms)]
 pub enum SigningAlg {
     /// RSA with SHA-256, what every client understands.
@@ -1263,6 +1318,9 @@ pub enum SigningAlg {
     /// ECDSA P-256 with SHA-256: smaller tokens, faster to sign.
     ES256,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(SigningAlg { RS256 = "RS256", ES256 = "ES256" });
 
 impl SigningAlg {
     pub fn parse(text: &str) -> Option<SigningAlg> {

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 /// Which guests a review covers (snapshotted when it starts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 pub enum ReviewScope {
     /// Every guest of the organization.
     AllGuests,
@@ -16,6 +15,9 @@ pub enum ReviewScope {
     /// The guests with no sign-in for a number of days.
     InactiveGuests,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(ReviewScope { AllGuests = "AllGuests", GroupGuests = "GroupGuests", AppGuests = "AppGuests", InactiveGuests = "InactiveGuests" });
 
 impl ReviewScope {
     pub const ALL: [ReviewScope; 4] = [
@@ -50,7 +52,6 @@ impl ReviewScope {
 
 /// Who decides about each guest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 pub enum ReviewerKind {
     /// Each guest's sponsors.
     Sponsors,
@@ -59,6 +60,9 @@ pub enum ReviewerKind {
     /// Users named when the review starts.
     Named,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(ReviewerKind { Sponsors = "Sponsors", Owners = "Owners", Named = "Named" });
 
 impl ReviewerKind {
     pub const ALL: [ReviewerKind; 3] = [
@@ -90,13 +94,15 @@ impl ReviewerKind {
 
 /// What a denial does when it is applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 pub enum DenyAction {
     /// The guest leaves the group, or loses the app; their account stays.
     RemoveAccess,
     /// The guest cannot sign in from then on, and is deleted after the grace period.
     DisableThenDelete,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(DenyAction { RemoveAccess = "RemoveAccess", DisableThenDelete = "DisableThenDelete" });
 
 impl DenyAction {
     pub fn as_str(self) -> &'static str {
@@ -122,7 +128,6 @@ impl DenyAction {
 
 /// What happens to a guest nobody decided about (or only with "don't know").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 pub enum NotReviewedAction {
     /// Nothing: the guest keeps their access.
     Keep,
@@ -131,6 +136,9 @@ pub enum NotReviewedAction {
     /// The recommendation at the end: a denial for a guest inactive then.
     Recommendation,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(NotReviewedAction { Keep = "Keep", Deny = "Deny", Recommendation = "Recommendation" });
 
 impl NotReviewedAction {
     pub fn as_str(self) -> &'static str {
@@ -162,13 +170,15 @@ impl NotReviewedAction {
 
 /// A reviewer's decision about one guest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
 pub enum Decision {
     NotReviewed,
     Approve,
     Deny,
     DontKnow,
 }
+
+#[cfg(feature = "sqlx")]
+stored_as_text!(Decision { NotReviewed = "NotReviewed", Approve = "Approve", Deny = "Deny", DontKnow = "DontKnow" });
 
 impl Decision {
     pub fn as_str(self) -> &'static str {

@@ -1,7 +1,7 @@
 //! SQL for what a signed-in person may use.
 
-use sqlx::SqliteExecutor;
-use sqlx::types::Json;
+use sqlx::AnyExecutor;
+use crate::store::Json;
 use types::AccessPanel;
 
 use crate::Result;
@@ -15,21 +15,21 @@ use crate::Result;
 /// requests and apps that are requestable, so the cost follows the user's apps and groups
 /// and what the tenant offers, not the tenant's size.
 pub async fn panel(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     user_id: &str,
     may_ask: bool,
 ) -> Result<AccessPanel> {
     let (Json(panel),): (Json<AccessPanel>,) = sqlx::query_as(
         "WITH mine(app_id) AS (
-            SELECT id FROM apps WHERE tenant_id = ?1 AND assignment_required = 0
-            UNION SELECT app_id FROM app_assignments WHERE user_id = ?2
+            SELECT id FROM apps WHERE tenant_id = $1 AND assignment_required = 0
+            UNION SELECT app_id FROM app_assignments WHERE user_id = $2
             UNION SELECT s.app_id FROM group_members m
-                  JOIN app_assignments s ON s.group_id = m.group_id WHERE m.user_id = ?2
+                  JOIN app_assignments s ON s.group_id = m.group_id WHERE m.user_id = $2
          ),
          my_groups(group_id) AS (
-            SELECT group_id FROM group_owners WHERE user_id = ?2
-            UNION SELECT group_id FROM group_members WHERE user_id = ?2
+            SELECT group_id FROM group_owners WHERE user_id = $2
+            UNION SELECT group_id FROM group_members WHERE user_id = $2
          )
          SELECT json_object(
             'apps', (SELECT json_group_array(json_object(
@@ -38,13 +38,13 @@ pub async fn panel(
                         'assignment_required', json(iif(a.assignment_required, 'true', 'false')))
                         ORDER BY a.name COLLATE NOCASE, a.id)
                      FROM mine CROSS JOIN apps a ON a.id = mine.app_id
-                     WHERE a.tenant_id = ?1),
+                     WHERE a.tenant_id = $1),
             'groups', (SELECT json_group_array(json_object(
                         'id', g.id, 'name', g.name, 'description', g.description,
                         'is_owner', json(iif(EXISTS (SELECT 1 FROM group_owners o
-                            WHERE o.group_id = g.id AND o.user_id = ?2), 'true', 'false')),
+                            WHERE o.group_id = g.id AND o.user_id = $2), 'true', 'false')),
                         'is_member', json(iif(EXISTS (SELECT 1 FROM group_members m
-                            WHERE m.group_id = g.id AND m.user_id = ?2), 'true', 'false')))
+                            WHERE m.group_id = g.id AND m.user_id = $2), 'true', 'false')))
                         ORDER BY g.name COLLATE NOCASE, g.id)
                        FROM my_groups CROSS JOIN groups g ON g.id = my_groups.group_id),
             'owned', (SELECT json_group_array(json_object(
@@ -54,19 +54,19 @@ pub async fn panel(
                                    (SELECT COUNT(*) FROM access_requests r
                                      WHERE r.app_id = a.id AND r.state = 'Pending') AS pending
                               FROM app_owners o JOIN apps a ON a.id = o.app_id
-                             WHERE o.user_id = ?2 AND a.tenant_id = ?1
+                             WHERE o.user_id = $2 AND a.tenant_id = $1
                             UNION ALL
                             SELECT 'Group', g.id, g.name,
                                    (SELECT COUNT(*) FROM access_requests r
                                      WHERE r.group_id = g.id AND r.state = 'Pending')
                               FROM group_owners o JOIN groups g ON g.id = o.group_id
-                             WHERE o.user_id = ?2 AND g.tenant_id = ?1)),
+                             WHERE o.user_id = $2 AND g.tenant_id = $1)),
             'requests', (SELECT json_group_array(json_object(
                         'id', r.id, 'kind', iif(r.app_id IS NULL, 'Group', 'App'),
                         'name', coalesce(a.name, g.name), 'state', r.state, 'created_at', r.created_at)
                         ORDER BY r.created_at DESC, r.seq DESC)
                       FROM (SELECT rowid AS seq, id, app_id, group_id, state, created_at
-                              FROM access_requests WHERE user_id = ?2
+                              FROM access_requests WHERE user_id = $2
                              ORDER BY created_at DESC, rowid DESC LIMIT 20) r
                       LEFT JOIN apps a ON a.id = r.app_id LEFT JOIN groups g ON g.id = r.group_id),
             'joinable', (SELECT json_group_array(json_object(
@@ -74,18 +74,18 @@ pub async fn panel(
                         'join_policy', g.join_policy)
                         ORDER BY g.name COLLATE NOCASE, g.id)
                       FROM groups g
-                      WHERE ?3 AND g.tenant_id = ?1 AND g.join_policy <> 'Closed'
+                      WHERE $3 AND g.tenant_id = $1 AND g.join_policy <> 'Closed'
                         AND NOT EXISTS (SELECT 1 FROM group_members m
-                                         WHERE m.group_id = g.id AND m.user_id = ?2)
+                                         WHERE m.group_id = g.id AND m.user_id = $2)
                         AND NOT EXISTS (SELECT 1 FROM access_requests r
-                                         WHERE r.group_id = g.id AND r.user_id = ?2 AND r.state = 'Pending')),
+                                         WHERE r.group_id = g.id AND r.user_id = $2 AND r.state = 'Pending')),
             'requestable', (SELECT json_group_array(json_object('id', a.id, 'name', a.name)
                         ORDER BY a.name COLLATE NOCASE, a.id)
                       FROM apps a
-                      WHERE ?3 AND a.tenant_id = ?1 AND a.requestable = 1 AND a.assignment_required = 1
+                      WHERE $3 AND a.tenant_id = $1 AND a.requestable = 1 AND a.assignment_required = 1
                         AND NOT EXISTS (SELECT 1 FROM mine WHERE mine.app_id = a.id)
                         AND NOT EXISTS (SELECT 1 FROM access_requests r
-                                         WHERE r.app_id = a.id AND r.user_id = ?2 AND r.state = 'Pending')))",
+                                         WHERE r.app_id = a.id AND r.user_id = $2 AND r.state = 'Pending')))",
     )
     .bind(tenant_id)
     .bind(user_id)

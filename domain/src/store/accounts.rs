@@ -1,6 +1,6 @@
 //! Portico accounts of invited people.
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 
 use crate::{Identity, Result};
 
@@ -11,9 +11,9 @@ pub struct Account {
     pub password_hash: Option<String>,
 }
 
-pub async fn by_email(db: impl SqliteExecutor<'_>, email: &str) -> Result<Option<Account>> {
+pub async fn by_email(db: impl AnyExecutor<'_>, email: &str) -> Result<Option<Account>> {
     Ok(
-        sqlx::query_as("SELECT id, email, password_hash FROM accounts WHERE email = ?")
+        sqlx::query_as("SELECT id, email, password_hash FROM accounts WHERE email = $1")
             .bind(email)
             .fetch_optional(db)
             .await?,
@@ -21,14 +21,14 @@ pub async fn by_email(db: impl SqliteExecutor<'_>, email: &str) -> Result<Option
 }
 
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: &str,
     email: &str,
     password_hash: Option<&str>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO accounts (id, email, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO accounts (id, email, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id)
     .bind(email)
@@ -40,17 +40,17 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn confirm_address(db: impl SqliteExecutor<'_>, redemption_hash: &str) -> Result<()> {
-    sqlx::query("UPDATE redemptions SET address_confirmed = 1 WHERE id_hash = ?")
+pub async fn confirm_address(db: impl AnyExecutor<'_>, redemption_hash: &str) -> Result<()> {
+    sqlx::query("UPDATE redemptions SET address_confirmed = 1 WHERE id_hash = $1")
         .bind(redemption_hash)
         .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn address_confirmed(db: impl SqliteExecutor<'_>, redemption_hash: &str) -> Result<bool> {
+pub async fn address_confirmed(db: impl AnyExecutor<'_>, redemption_hash: &str) -> Result<bool> {
     Ok(
-        sqlx::query_scalar("SELECT address_confirmed FROM redemptions WHERE id_hash = ?")
+        sqlx::query_scalar("SELECT address_confirmed FROM redemptions WHERE id_hash = $1")
             .bind(redemption_hash)
             .fetch_optional(db)
             .await?
@@ -60,11 +60,11 @@ pub async fn address_confirmed(db: impl SqliteExecutor<'_>, redemption_hash: &st
 
 /// An account's passkeys as (credential id, webauthn-rs JSON).
 pub async fn passkeys(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     account_id: &str,
 ) -> Result<Vec<(String, String)>> {
     Ok(
-        sqlx::query_as("SELECT id, passkey FROM passkeys WHERE account_id = ? ORDER BY created_at")
+        sqlx::query_as("SELECT id, passkey FROM passkeys WHERE account_id = $1 ORDER BY created_at")
             .bind(account_id)
             .fetch_all(db)
             .await?,
@@ -72,13 +72,13 @@ pub async fn passkeys(
 }
 
 pub async fn insert_passkey(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: &str,
     account_id: &str,
     passkey: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO passkeys (id, account_id, passkey, created_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO passkeys (id, account_id, passkey, created_at) VALUES ($1, $2, $3, $4)")
         .bind(id)
         .bind(account_id)
         .bind(passkey)
@@ -90,13 +90,13 @@ pub async fn insert_passkey(
 
 /// Keeps a passkey's new signature counter, and when it was last used.
 pub async fn used_passkey(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: &str,
     passkey: Option<&str>,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE passkeys SET passkey = coalesce(?, passkey), last_used_at = ? WHERE id = ?",
+        "UPDATE passkeys SET passkey = coalesce($1, passkey), last_used_at = $2 WHERE id = $3",
     )
     .bind(passkey)
     .bind(now)
@@ -117,13 +117,13 @@ pub struct Ceremony {
 }
 
 pub async fn insert_ceremony(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id_hash: &str,
     ceremony: &Ceremony,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO passkey_ceremonies (id_hash, kind, account_id, redemption_hash, next, state, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(id_hash)
     .bind(&ceremony.kind)
@@ -139,16 +139,16 @@ pub async fn insert_ceremony(
 
 /// Takes a ceremony out: it is found once at most. Old ones are forgotten on the way.
 pub async fn take_ceremony(
-    db: &mut sqlx::SqliteConnection,
+    db: &mut sqlx::AnyConnection,
     id_hash: &str,
     now: i64,
 ) -> Result<Option<Ceremony>> {
-    sqlx::query("DELETE FROM passkey_ceremonies WHERE expires_at <= ?")
+    sqlx::query("DELETE FROM passkey_ceremonies WHERE expires_at <= $1")
         .bind(now)
         .execute(&mut *db)
         .await?;
     Ok(sqlx::query_as(
-        "DELETE FROM passkey_ceremonies WHERE id_hash = ?
+        "DELETE FROM passkey_ceremonies WHERE id_hash = $1
          RETURNING kind, account_id, redemption_hash, next, state, expires_at",
     )
     .bind(id_hash)
@@ -156,9 +156,9 @@ pub async fn take_ceremony(
     .await?)
 }
 
-pub async fn by_id(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<Account>> {
+pub async fn by_id(db: impl AnyExecutor<'_>, id: &str) -> Result<Option<Account>> {
     Ok(
-        sqlx::query_as("SELECT id, email, password_hash FROM accounts WHERE id = ?")
+        sqlx::query_as("SELECT id, email, password_hash FROM accounts WHERE id = $1")
             .bind(id)
             .fetch_optional(db)
             .await?,
@@ -166,11 +166,11 @@ pub async fn by_id(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<Accou
 }
 
 pub async fn passkey_list(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     account_id: &str,
 ) -> Result<Vec<types::PasskeySummary>> {
     Ok(sqlx::query_as(
-        "SELECT id, created_at, last_used_at FROM passkeys WHERE account_id = ? ORDER BY created_at",
+        "SELECT id, created_at, last_used_at FROM passkeys WHERE account_id = $1 ORDER BY created_at",
     )
     .bind(account_id)
     .fetch_all(db)
@@ -178,12 +178,12 @@ pub async fn passkey_list(
 }
 
 pub async fn set_password(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: &str,
     password_hash: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query("UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(password_hash)
         .bind(now)
         .bind(id)
@@ -193,11 +193,11 @@ pub async fn set_password(
 }
 
 pub async fn delete_passkey(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     account_id: &str,
     id: &str,
 ) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM passkeys WHERE account_id = ? AND id = ?")
+    let done = sqlx::query("DELETE FROM passkeys WHERE account_id = $1 AND id = $2")
         .bind(account_id)
         .bind(id)
         .execute(db)
@@ -208,13 +208,13 @@ pub async fn delete_passkey(
 /// Guests who proved an identity (an address, by passcodes) now belong to another (the
 /// account made for that address).
 pub async fn adopt_identity(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     from: &Identity,
     to: &Identity,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE users SET redeemed_identity = ?, updated_at = ? WHERE redeemed_identity = ?",
+        "UPDATE users SET redeemed_identity = $1, updated_at = $2 WHERE redeemed_identity = $3",
     )
     .bind(to)
     .bind(now)

@@ -1,6 +1,6 @@
 //! SQL for apps, their owners and their assignments.
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 use types::{AppPermission, AppSummary, GroupRef, UserRef};
 
 use crate::Result;
@@ -9,14 +9,14 @@ const SUMMARY: &str =
     "SELECT id, name, description, launch_url, logo_url, assignment_required FROM apps";
 
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     app: &AppSummary,
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO apps (id, tenant_id, name, description, launch_url, logo_url, assignment_required, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&app.id)
     .bind(tenant_id)
@@ -32,12 +32,12 @@ pub async fn insert(
 }
 
 pub async fn get(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<AppSummary>> {
     Ok(
-        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? AND id = ?"))
+        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = $1 AND id = $2"))
             .bind(tenant_id)
             .bind(id)
             .fetch_optional(db)
@@ -45,9 +45,9 @@ pub async fn get(
     )
 }
 
-pub async fn list(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<AppSummary>> {
+pub async fn list(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<AppSummary>> {
     Ok(
-        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? ORDER BY name"))
+        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = $1 ORDER BY name"))
             .bind(tenant_id)
             .fetch_all(db)
             .await?,
@@ -55,13 +55,13 @@ pub async fn list(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<Ap
 }
 
 pub async fn update(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     app: &AppSummary,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE apps SET name = ?, description = ?, launch_url = ?, logo_url = ?, assignment_required = ?
-         WHERE tenant_id = ? AND id = ?",
+        "UPDATE apps SET name = $1, description = $2, launch_url = $3, logo_url = $4, assignment_required = $5
+         WHERE tenant_id = $6 AND id = $7",
     )
     .bind(&app.name)
     .bind(&app.description)
@@ -75,8 +75,8 @@ pub async fn update(
     .map(|_| ())
 }
 
-pub async fn delete(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM apps WHERE tenant_id = ? AND id = ?")
+pub async fn delete(db: impl AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM apps WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
         .execute(db)
@@ -84,8 +84,8 @@ pub async fn delete(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> R
     Ok(())
 }
 
-pub async fn add_owner(db: impl SqliteExecutor<'_>, app_id: &str, user_id: &str) -> Result<bool> {
-    let done = sqlx::query("INSERT OR IGNORE INTO app_owners (app_id, user_id) VALUES (?, ?)")
+pub async fn add_owner(db: impl AnyExecutor<'_>, app_id: &str, user_id: &str) -> Result<bool> {
+    let done = sqlx::query("INSERT OR IGNORE INTO app_owners (app_id, user_id) VALUES ($1, $2)")
         .bind(app_id)
         .bind(user_id)
         .execute(db)
@@ -94,11 +94,11 @@ pub async fn add_owner(db: impl SqliteExecutor<'_>, app_id: &str, user_id: &str)
 }
 
 pub async fn remove_owner(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     app_id: &str,
     user_id: &str,
 ) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM app_owners WHERE app_id = ? AND user_id = ?")
+    let done = sqlx::query("DELETE FROM app_owners WHERE app_id = $1 AND user_id = $2")
         .bind(app_id)
         .bind(user_id)
         .execute(db)
@@ -106,10 +106,10 @@ pub async fn remove_owner(
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn owners(db: impl SqliteExecutor<'_>, app_id: &str) -> Result<Vec<UserRef>> {
+pub async fn owners(db: impl AnyExecutor<'_>, app_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM users u JOIN app_owners o ON o.user_id = u.id
-         WHERE o.app_id = ? ORDER BY u.display_name",
+         WHERE o.app_id = $1 ORDER BY u.display_name",
     )
     .bind(app_id)
     .fetch_all(db)
@@ -133,41 +133,41 @@ impl Assignee<'_> {
 }
 
 pub async fn assign(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     app_id: &str,
     assignee: Assignee<'_>,
 ) -> Result<bool> {
     let (column, id) = assignee.column_and_id();
-    let sql = format!("INSERT OR IGNORE INTO app_assignments (app_id, {column}) VALUES (?, ?)");
+    let sql = format!("INSERT OR IGNORE INTO app_assignments (app_id, {column}) VALUES ($1, $2)");
     let done = sqlx::query(&sql).bind(app_id).bind(id).execute(db).await?;
     Ok(done.rows_affected() > 0)
 }
 
 pub async fn unassign(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     app_id: &str,
     assignee: Assignee<'_>,
 ) -> Result<bool> {
     let (column, id) = assignee.column_and_id();
-    let sql = format!("DELETE FROM app_assignments WHERE app_id = ? AND {column} = ?");
+    let sql = format!("DELETE FROM app_assignments WHERE app_id = $1 AND {column} = $2");
     let done = sqlx::query(&sql).bind(app_id).bind(id).execute(db).await?;
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn assigned_users(db: impl SqliteExecutor<'_>, app_id: &str) -> Result<Vec<UserRef>> {
+pub async fn assigned_users(db: impl AnyExecutor<'_>, app_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM users u JOIN app_assignments s ON s.user_id = u.id
-         WHERE s.app_id = ? ORDER BY u.display_name",
+         WHERE s.app_id = $1 ORDER BY u.display_name",
     )
     .bind(app_id)
     .fetch_all(db)
     .await?)
 }
 
-pub async fn assigned_groups(db: impl SqliteExecutor<'_>, app_id: &str) -> Result<Vec<GroupRef>> {
+pub async fn assigned_groups(db: impl AnyExecutor<'_>, app_id: &str) -> Result<Vec<GroupRef>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name FROM groups g JOIN app_assignments s ON s.group_id = g.id
-         WHERE s.app_id = ? ORDER BY g.name",
+         WHERE s.app_id = $1 ORDER BY g.name",
     )
     .bind(app_id)
     .fetch_all(db)
@@ -193,13 +193,13 @@ impl PermissionKind {
 
 /// The application permissions granted to the app, by name; names this Portico no longer
 /// knows are left out.
-pub async fn permissions(db: impl SqliteExecutor<'_>, app_id: &str) -> Result<Vec<AppPermission>> {
+pub async fn permissions(db: impl AnyExecutor<'_>, app_id: &str) -> Result<Vec<AppPermission>> {
     permissions_of(db, app_id, PermissionKind::Application).await
 }
 
 /// The delegated permissions the app may ask for, by name.
 pub async fn delegated_permissions(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     app_id: &str,
 ) -> Result<Vec<AppPermission>> {
     permissions_of(db, app_id, PermissionKind::Delegated).await
@@ -207,12 +207,12 @@ pub async fn delegated_permissions(
 
 /// The permissions of one kind the app holds, in [`AppPermission::ALL`]'s order.
 pub async fn permissions_of(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     app_id: &str,
     kind: PermissionKind,
 ) -> Result<Vec<AppPermission>> {
     let names: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT permission FROM {} WHERE app_id = ?",
+        "SELECT permission FROM {} WHERE app_id = $1",
         kind.table()
     ))
     .bind(app_id)
@@ -228,14 +228,14 @@ pub async fn permissions_of(
 
 /// Grants a permission; false when the app held it already.
 pub async fn grant(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     app_id: &str,
     kind: PermissionKind,
     permission: AppPermission,
     now: i64,
 ) -> Result<bool> {
     let done = sqlx::query(&format!(
-        "INSERT INTO {} (app_id, permission, granted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO {} (app_id, permission, granted_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         kind.table()
     ))
     .bind(app_id)
@@ -248,13 +248,13 @@ pub async fn grant(
 
 /// Takes a permission back; false when the app did not hold it.
 pub async fn revoke(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     app_id: &str,
     kind: PermissionKind,
     permission: AppPermission,
 ) -> Result<bool> {
     let done = sqlx::query(&format!(
-        "DELETE FROM {} WHERE app_id = ? AND permission = ?",
+        "DELETE FROM {} WHERE app_id = $1 AND permission = $2",
         kind.table()
     ))
     .bind(app_id)

@@ -1,6 +1,7 @@
 //! SQL for the audit trail.
 
-use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
+use super::sql::Sql;
+use sqlx::{AnyExecutor};
 use types::{ActorKind, AuditCheckpoint, AuditEvent, ChainedEvent};
 
 use crate::Result;
@@ -20,10 +21,10 @@ pub struct NewEvent<'a> {
 }
 
 /// Writes the event, not yet chained; its id.
-pub async fn insert(db: impl SqliteExecutor<'_>, event: NewEvent<'_>) -> Result<i64> {
+pub async fn insert(db: impl AnyExecutor<'_>, event: NewEvent<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO audit_events (tenant_id, at, actor_id, actor_name, actor_kind, action, target_type, target_id, target_name, detail, ip)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(event.tenant_id)
     .bind(event.at)
@@ -47,12 +48,12 @@ const CHAINED: &str =
 
 /// The tenant's newest event that is chained (every event is, once the store has opened).
 pub async fn chain_head(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     before: Option<i64>,
 ) -> Result<Option<ChainedEvent>> {
     Ok(sqlx::query_as(&format!(
-        "{CHAINED} WHERE tenant_id = ? AND hash IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1"
+        "{CHAINED} WHERE tenant_id = $1 AND hash IS NOT NULL AND id < $2 ORDER BY id DESC LIMIT 1"
     ))
     .bind(tenant_id)
     .bind(before.unwrap_or(i64::MAX))
@@ -61,8 +62,8 @@ pub async fn chain_head(
 }
 
 /// Sets an event's place in the chain.
-pub async fn seal(db: impl SqliteExecutor<'_>, id: i64, prev_hash: &str, hash: &str) -> Result<()> {
-    sqlx::query("UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?")
+pub async fn seal(db: impl AnyExecutor<'_>, id: i64, prev_hash: &str, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE audit_events SET prev_hash = $1, hash = $2 WHERE id = $3")
         .bind(prev_hash)
         .bind(hash)
         .bind(id)
@@ -72,9 +73,9 @@ pub async fn seal(db: impl SqliteExecutor<'_>, id: i64, prev_hash: &str, hash: &
 }
 
 /// Events not chained yet (written before the chain existed), oldest first, at most `limit`.
-pub async fn unchained(db: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<ChainedEvent>> {
+pub async fn unchained(db: impl AnyExecutor<'_>, limit: i64) -> Result<Vec<ChainedEvent>> {
     Ok(
-        sqlx::query_as(&format!("{CHAINED} WHERE hash IS NULL ORDER BY id LIMIT ?"))
+        sqlx::query_as(&format!("{CHAINED} WHERE hash IS NULL ORDER BY id LIMIT $1"))
             .bind(limit)
             .fetch_all(db)
             .await?,
@@ -83,13 +84,13 @@ pub async fn unchained(db: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<Ch
 
 /// The tenant's events after `after_id`, oldest first, at most `limit`, as chained.
 pub async fn chained_page(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<ChainedEvent>> {
     Ok(sqlx::query_as(&format!(
-        "{CHAINED} WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?"
+        "{CHAINED} WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
     ))
     .bind(tenant_id)
     .bind(after_id)
@@ -99,9 +100,9 @@ pub async fn chained_page(
 }
 
 /// How many events the tenant's trail holds.
-pub async fn count(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<i64> {
+pub async fn count(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<i64> {
     Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE tenant_id = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE tenant_id = $1")
             .bind(tenant_id)
             .fetch_one(db)
             .await?,
@@ -123,7 +124,7 @@ pub struct Filter {
     pub until: Option<i64>,
 }
 
-fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, tenant_id: &str, filter: &Filter) {
+fn push_filter(query: &mut Sql, tenant_id: &str, filter: &Filter) {
     query
         .push(" WHERE tenant_id = ")
         .push_bind(tenant_id.to_string());
@@ -167,16 +168,16 @@ pub(crate) fn escape_like(text: &str) -> String {
 }
 
 pub async fn list(
-    db: &mut sqlx::SqliteConnection,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     filter: &Filter,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<AuditEvent>, i64)> {
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM audit_events");
+    let mut count = Sql::new("SELECT COUNT(*) FROM audit_events");
     push_filter(&mut count, tenant_id, filter);
     let total: i64 = count.build_query_scalar().fetch_one(&mut *db).await?;
-    let mut query = QueryBuilder::<Sqlite>::new(
+    let mut query = Sql::new(
         "SELECT id, at, actor_id, actor_name, actor_kind, action, target_type, target_id, target_name, detail, ip FROM audit_events",
     );
     push_filter(&mut query, tenant_id, filter);
@@ -189,9 +190,9 @@ pub async fn list(
     Ok((events, total))
 }
 
-pub async fn actions(db: impl sqlx::SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<String>> {
+pub async fn actions(db: impl sqlx::AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT DISTINCT action FROM audit_events WHERE tenant_id = ? ORDER BY action",
+        "SELECT DISTINCT action FROM audit_events WHERE tenant_id = $1 ORDER BY action",
     )
     .bind(tenant_id)
     .fetch_all(db)
@@ -216,12 +217,12 @@ pub struct LogQuery {
 
 /// A page of the tenant's audit events, newest first.
 pub async fn log_page(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     query: &LogQuery,
     limit: i64,
 ) -> Result<Vec<AuditEvent>> {
-    let mut sql = QueryBuilder::<Sqlite>::new(
+    let mut sql = Sql::new(
         "SELECT id, at, actor_id, actor_name, actor_kind, action, target_type, target_id, target_name, detail, ip FROM audit_events WHERE tenant_id = ",
     );
     sql.push_bind(tenant_id.to_string());
@@ -245,7 +246,7 @@ pub async fn log_page(
 }
 
 /// Each organization that keeps its events for a limited time, and for how many days.
-pub async fn retention_settings(db: impl SqliteExecutor<'_>) -> Result<Vec<(String, i64)>> {
+pub async fn retention_settings(db: impl AnyExecutor<'_>) -> Result<Vec<(String, i64)>> {
     Ok(sqlx::query_as(
         "SELECT id, audit_retention_days FROM tenants WHERE audit_retention_days IS NOT NULL",
     )
@@ -254,9 +255,9 @@ pub async fn retention_settings(db: impl SqliteExecutor<'_>) -> Result<Vec<(Stri
 }
 
 /// How many days the organization keeps its events; `None` keeps them for good.
-pub async fn retention_days(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Option<i64>> {
+pub async fn retention_days(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Option<i64>> {
     Ok(
-        sqlx::query_scalar("SELECT audit_retention_days FROM tenants WHERE id = ?")
+        sqlx::query_scalar("SELECT audit_retention_days FROM tenants WHERE id = $1")
             .bind(tenant_id)
             .fetch_optional(db)
             .await?
@@ -265,11 +266,11 @@ pub async fn retention_days(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Res
 }
 
 pub async fn set_retention_days(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     days: Option<i64>,
 ) -> Result<()> {
-    sqlx::query("UPDATE tenants SET audit_retention_days = ? WHERE id = ?")
+    sqlx::query("UPDATE tenants SET audit_retention_days = $1 WHERE id = $2")
         .bind(days)
         .bind(tenant_id)
         .execute(db)
@@ -280,15 +281,15 @@ pub async fn set_retention_days(
 /// Where the next pruning of at most `limit` events cuts: the newest of the tenant's
 /// oldest `limit` events written before `cutoff`.
 pub async fn prune_cut(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     cutoff: i64,
     limit: i64,
 ) -> Result<Option<ChainedEvent>> {
     Ok(sqlx::query_as(&format!(
         "{CHAINED} WHERE id = (SELECT MAX(id) FROM (SELECT id FROM audit_events
-                                WHERE tenant_id = ?1 AND at < ?2 ORDER BY id LIMIT ?3))
-                     AND tenant_id = ?1"
+                                WHERE tenant_id = $1 AND at < $2 ORDER BY id LIMIT $3))
+                     AND tenant_id = $1"
     ))
     .bind(tenant_id)
     .bind(cutoff)
@@ -298,8 +299,8 @@ pub async fn prune_cut(
 }
 
 /// Removes the tenant's events up to and including `id`; how many went.
-pub async fn delete_through(db: impl SqliteExecutor<'_>, tenant_id: &str, id: i64) -> Result<i64> {
-    let done = sqlx::query("DELETE FROM audit_events WHERE tenant_id = ? AND id <= ?")
+pub async fn delete_through(db: impl AnyExecutor<'_>, tenant_id: &str, id: i64) -> Result<i64> {
+    let done = sqlx::query("DELETE FROM audit_events WHERE tenant_id = $1 AND id <= $2")
         .bind(tenant_id)
         .bind(id)
         .execute(db)
@@ -310,14 +311,14 @@ pub async fn delete_through(db: impl SqliteExecutor<'_>, tenant_id: &str, id: i6
 /// Removes at most `limit` of the tenant's sign-in events written before `cutoff`; how
 /// many went.
 pub async fn delete_sign_ins_before(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     cutoff: i64,
     limit: i64,
 ) -> Result<i64> {
     let done = sqlx::query(
         "DELETE FROM sign_in_events WHERE id IN
-            (SELECT id FROM sign_in_events WHERE tenant_id = ? AND created_at < ? ORDER BY id LIMIT ?)",
+            (SELECT id FROM sign_in_events WHERE tenant_id = $1 AND created_at < $2 ORDER BY id LIMIT $3)",
     )
     .bind(tenant_id)
     .bind(cutoff)
@@ -332,11 +333,11 @@ const CHECKPOINT: &str = "SELECT tenant_id, event_id, event_hash, events_removed
 
 /// The tenant's newest checkpoint: where its chain now starts.
 pub async fn latest_checkpoint(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
 ) -> Result<Option<AuditCheckpoint>> {
     Ok(sqlx::query_as(&format!(
-        "{CHECKPOINT} WHERE tenant_id = ? ORDER BY id DESC LIMIT 1"
+        "{CHECKPOINT} WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1"
     ))
     .bind(tenant_id)
     .fetch_optional(db)
@@ -344,12 +345,12 @@ pub async fn latest_checkpoint(
 }
 
 pub async fn insert_checkpoint(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     checkpoint: &AuditCheckpoint,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_checkpoints (tenant_id, event_id, event_hash, events_removed, cutoff, at, signature, public_jwk)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&checkpoint.tenant_id)
     .bind(checkpoint.event_id)

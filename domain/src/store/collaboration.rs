@@ -1,6 +1,6 @@
 //! SQL for the external collaboration settings and the collaboration restrictions' list.
 
-use sqlx::{SqliteConnection, SqliteExecutor};
+use sqlx::{AnyConnection, AnyExecutor};
 use types::{AllowInvitesFrom, DomainListKind, ExternalCollaboration, GuestAccess};
 
 use crate::{Error, Result};
@@ -8,12 +8,12 @@ use crate::{Error, Result};
 /// The tenant's settings and list, or `None` for an unknown tenant. A value the schema's
 /// checks let through but this build does not know is an error, not a silent default.
 pub async fn read(
-    db: &mut SqliteConnection,
+    db: &mut AnyConnection,
     tenant_id: &str,
 ) -> Result<Option<ExternalCollaboration>> {
     let row: Option<(String, String, String, String)> = sqlx::query_as(
         "SELECT name, allow_invites_from, guest_user_role_id, collaboration_list
-         FROM tenants WHERE id = ?",
+         FROM tenants WHERE id = $1",
     )
     .bind(tenant_id)
     .fetch_optional(&mut *db)
@@ -27,7 +27,7 @@ pub async fn read(
         ))
     };
     let domains = sqlx::query_scalar(
-        "SELECT entry FROM collaboration_domains WHERE tenant_id = ? ORDER BY entry",
+        "SELECT entry FROM collaboration_domains WHERE tenant_id = $1 ORDER BY entry",
     )
     .bind(tenant_id)
     .fetch_all(&mut *db)
@@ -44,11 +44,11 @@ pub async fn read(
 }
 
 pub async fn set_allow_invites_from(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     value: AllowInvitesFrom,
 ) -> Result<()> {
-    sqlx::query("UPDATE tenants SET allow_invites_from = ? WHERE id = ?")
+    sqlx::query("UPDATE tenants SET allow_invites_from = $1 WHERE id = $2")
         .bind(value.as_str())
         .bind(tenant_id)
         .execute(db)
@@ -57,11 +57,11 @@ pub async fn set_allow_invites_from(
 }
 
 pub async fn set_guest_access(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     value: GuestAccess,
 ) -> Result<()> {
-    sqlx::query("UPDATE tenants SET guest_user_role_id = ? WHERE id = ?")
+    sqlx::query("UPDATE tenants SET guest_user_role_id = $1 WHERE id = $2")
         .bind(value.role_id())
         .bind(tenant_id)
         .execute(db)
@@ -71,24 +71,24 @@ pub async fn set_guest_access(
 
 /// Replaces the list with `entries` (already checked), of `kind`.
 pub async fn replace_list(
-    db: &mut SqliteConnection,
+    db: &mut AnyConnection,
     tenant_id: &str,
     kind: DomainListKind,
     entries: &[String],
 ) -> Result<()> {
-    sqlx::query("UPDATE tenants SET collaboration_list = ? WHERE id = ?")
+    sqlx::query("UPDATE tenants SET collaboration_list = $1 WHERE id = $2")
         .bind(kind.as_str())
         .bind(tenant_id)
         .execute(&mut *db)
         .await?;
-    sqlx::query("DELETE FROM collaboration_domains WHERE tenant_id = ?")
+    sqlx::query("DELETE FROM collaboration_domains WHERE tenant_id = $1")
         .bind(tenant_id)
         .execute(&mut *db)
         .await?;
     let entries = serde_json::to_string(entries).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
         "INSERT INTO collaboration_domains (tenant_id, entry)
-         SELECT ?, value FROM json_each(?)",
+         SELECT $1, value FROM json_each($2)",
     )
     .bind(tenant_id)
     .bind(entries)

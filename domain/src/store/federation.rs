@@ -1,6 +1,6 @@
 //! Partners' identity providers, trips to them on their way, and the redemption order.
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 
 use crate::{Identity, Result};
 
@@ -26,9 +26,9 @@ const PROVIDER: &str = "SELECT p.id, p.tenant_id, p.name, p.issuer, p.client_id,
         coalesce((SELECT group_concat(d.domain, ',') FROM identity_provider_domains d WHERE d.provider_id = p.id), '') AS domains
     FROM identity_providers p";
 
-pub async fn providers(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<Provider>> {
+pub async fn providers(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<Provider>> {
     Ok(sqlx::query_as(&format!(
-        "{PROVIDER} WHERE p.tenant_id = ? ORDER BY p.name, p.id"
+        "{PROVIDER} WHERE p.tenant_id = $1 ORDER BY p.name, p.id"
     ))
     .bind(tenant_id)
     .fetch_all(db)
@@ -36,12 +36,12 @@ pub async fn providers(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<V
 }
 
 pub async fn provider(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<Provider>> {
     Ok(
-        sqlx::query_as(&format!("{PROVIDER} WHERE p.tenant_id = ? AND p.id = ?"))
+        sqlx::query_as(&format!("{PROVIDER} WHERE p.tenant_id = $1 AND p.id = $2"))
             .bind(tenant_id)
             .bind(id)
             .fetch_optional(db)
@@ -50,8 +50,8 @@ pub async fn provider(
 }
 
 /// A provider by its id alone (ids are unique across organizations).
-pub async fn provider_by_id(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<Provider>> {
-    Ok(sqlx::query_as(&format!("{PROVIDER} WHERE p.id = ?"))
+pub async fn provider_by_id(db: impl AnyExecutor<'_>, id: &str) -> Result<Option<Provider>> {
+    Ok(sqlx::query_as(&format!("{PROVIDER} WHERE p.id = $1"))
         .bind(id)
         .fetch_optional(db)
         .await?)
@@ -59,13 +59,13 @@ pub async fn provider_by_id(db: impl SqliteExecutor<'_>, id: &str) -> Result<Opt
 
 /// The provider `tenant_id` set up for an email domain.
 pub async fn provider_for_domain(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     domain: &str,
 ) -> Result<Option<Provider>> {
     Ok(sqlx::query_as(&format!(
         "{PROVIDER} JOIN identity_provider_domains pd ON pd.provider_id = p.id
-         WHERE pd.tenant_id = ? AND pd.domain = ?"
+         WHERE pd.tenant_id = $1 AND pd.domain = $2"
     ))
     .bind(tenant_id)
     .bind(domain)
@@ -78,14 +78,14 @@ pub async fn provider_for_domain(
 /// organization), with those organizations' names. Keyed on the address redemption proved,
 /// never on the user's editable `email`.
 pub async fn providers_of_guest(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     email: &str,
 ) -> Result<Vec<types::ProviderChoice>> {
     Ok(sqlx::query_as(
         "SELECT DISTINCT p.id, p.name, t.name AS tenant_name
          FROM users u JOIN identity_providers p ON p.tenant_id = u.tenant_id
               JOIN tenants t ON t.id = u.tenant_id
-         WHERE u.redeemed_email = ? AND u.user_type = 'Guest' AND u.enabled = 1 AND u.external_state = 'Accepted'
+         WHERE u.redeemed_email = $1 AND u.user_type = 'Guest' AND u.enabled = 1 AND u.external_state = 'Accepted'
            AND substr(u.redeemed_identity, 1, length(p.issuer) + 6) = 'oidc:' || p.issuer || '#'
          ORDER BY t.name, p.name",
     )
@@ -96,9 +96,9 @@ pub async fn providers_of_guest(
 
 /// Whether accepted, enabled guests redeemed with this identity, whatever their editable
 /// `email` says now.
-pub async fn has_guests_of(db: impl SqliteExecutor<'_>, identity: &Identity) -> Result<bool> {
+pub async fn has_guests_of(db: impl AnyExecutor<'_>, identity: &Identity) -> Result<bool> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE redeemed_identity = ?
+        "SELECT EXISTS (SELECT 1 FROM users WHERE redeemed_identity = $1
                          AND user_type = 'Guest' AND enabled = 1 AND external_state = 'Accepted')",
     )
     .bind(identity)
@@ -108,7 +108,7 @@ pub async fn has_guests_of(db: impl SqliteExecutor<'_>, identity: &Identity) -> 
 
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_provider(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: &str,
     tenant_id: &str,
     name: &str,
@@ -121,7 +121,7 @@ pub async fn insert_provider(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO identity_providers (id, tenant_id, name, issuer, client_id, client_secret, scopes, token_auth_method, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(id)
     .bind(tenant_id)
@@ -140,7 +140,7 @@ pub async fn insert_provider(
 
 /// Every provider's id and client secret as stored (of every organization: for sealing
 /// those an earlier release kept as given).
-pub async fn client_secrets(db: impl SqliteExecutor<'_>) -> Result<Vec<(String, String)>> {
+pub async fn client_secrets(db: impl AnyExecutor<'_>) -> Result<Vec<(String, String)>> {
     Ok(
         sqlx::query_as("SELECT id, client_secret FROM identity_providers")
             .fetch_all(db)
@@ -148,8 +148,8 @@ pub async fn client_secrets(db: impl SqliteExecutor<'_>) -> Result<Vec<(String, 
     )
 }
 
-pub async fn set_secret(db: impl SqliteExecutor<'_>, id: &str, secret: &str) -> Result<()> {
-    sqlx::query("UPDATE identity_providers SET client_secret = ? WHERE id = ?")
+pub async fn set_secret(db: impl AnyExecutor<'_>, id: &str, secret: &str) -> Result<()> {
+    sqlx::query("UPDATE identity_providers SET client_secret = $1 WHERE id = $2")
         .bind(secret)
         .bind(id)
         .execute(db)
@@ -158,13 +158,13 @@ pub async fn set_secret(db: impl SqliteExecutor<'_>, id: &str, secret: &str) -> 
 }
 
 pub async fn insert_domain(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     domain: &str,
     provider_id: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO identity_provider_domains (tenant_id, domain, provider_id) VALUES (?, ?, ?)",
+        "INSERT INTO identity_provider_domains (tenant_id, domain, provider_id) VALUES ($1, $2, $3)",
     )
     .bind(tenant_id)
     .bind(domain)
@@ -176,14 +176,14 @@ pub async fn insert_domain(
 
 /// False when the organization has no such provider.
 pub async fn set_token_auth_method(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
     method: &str,
     now: i64,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE identity_providers SET token_auth_method = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+        "UPDATE identity_providers SET token_auth_method = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
     )
     .bind(method)
     .bind(now)
@@ -195,11 +195,11 @@ pub async fn set_token_auth_method(
 }
 
 pub async fn delete_provider(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
 ) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM identity_providers WHERE tenant_id = ? AND id = ?")
+    let done = sqlx::query("DELETE FROM identity_providers WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
         .execute(db)
@@ -221,7 +221,7 @@ pub struct Request {
 
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_request(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     state_hash: &str,
     provider_id: &str,
     redemption_hash: Option<&str>,
@@ -233,7 +233,7 @@ pub async fn insert_request(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO federation_requests (state_hash, provider_id, redemption_hash, nonce, pkce_verifier, next, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(state_hash)
     .bind(provider_id)
@@ -250,11 +250,11 @@ pub async fn insert_request(
 
 /// Takes the trip with this state out: it is found once at most.
 pub async fn take_request(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     state_hash: &str,
 ) -> Result<Option<Request>> {
     Ok(sqlx::query_as(
-        "DELETE FROM federation_requests WHERE state_hash = ?
+        "DELETE FROM federation_requests WHERE state_hash = $1
          RETURNING provider_id, (SELECT tenant_id FROM identity_providers WHERE id = provider_id) AS tenant_id,
                    redemption_hash, nonce, pkce_verifier, next, expires_at",
     )
@@ -264,17 +264,17 @@ pub async fn take_request(
 }
 
 /// Forgets trips that were never finished.
-pub async fn delete_expired_requests(db: impl SqliteExecutor<'_>, now: i64) -> Result<()> {
-    sqlx::query("DELETE FROM federation_requests WHERE expires_at <= ?")
+pub async fn delete_expired_requests(db: impl AnyExecutor<'_>, now: i64) -> Result<()> {
+    sqlx::query("DELETE FROM federation_requests WHERE expires_at <= $1")
         .bind(now)
         .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn redemption_order(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<String> {
+pub async fn redemption_order(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<String> {
     Ok(
-        sqlx::query_scalar("SELECT redemption_order FROM tenants WHERE id = ?")
+        sqlx::query_scalar("SELECT redemption_order FROM tenants WHERE id = $1")
             .bind(tenant_id)
             .fetch_optional(db)
             .await?
@@ -283,11 +283,11 @@ pub async fn redemption_order(db: impl SqliteExecutor<'_>, tenant_id: &str) -> R
 }
 
 pub async fn set_redemption_order(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     order: &str,
 ) -> Result<()> {
-    sqlx::query("UPDATE tenants SET redemption_order = ? WHERE id = ?")
+    sqlx::query("UPDATE tenants SET redemption_order = $1 WHERE id = $2")
         .bind(order)
         .bind(tenant_id)
         .execute(db)
@@ -297,11 +297,11 @@ pub async fn set_redemption_order(
 
 /// Keeps an identity a provider vouched for until a passcode confirms the address.
 pub async fn set_pending_identity(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     redemption_hash: &str,
     identity: &Identity,
 ) -> Result<()> {
-    sqlx::query("UPDATE redemptions SET federated_identity = ? WHERE id_hash = ?")
+    sqlx::query("UPDATE redemptions SET federated_identity = $1 WHERE id_hash = $2")
         .bind(identity)
         .bind(redemption_hash)
         .execute(db)
@@ -310,11 +310,11 @@ pub async fn set_pending_identity(
 }
 
 pub async fn pending_identity(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     redemption_hash: &str,
 ) -> Result<Option<Identity>> {
     Ok(
-        sqlx::query_scalar("SELECT federated_identity FROM redemptions WHERE id_hash = ?")
+        sqlx::query_scalar("SELECT federated_identity FROM redemptions WHERE id_hash = $1")
             .bind(redemption_hash)
             .fetch_optional(db)
             .await?

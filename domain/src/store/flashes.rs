@@ -1,18 +1,18 @@
 //! SQL for flashes (see [`crate::flashes`]).
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 
 use crate::Result;
 
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id_hash: &str,
     session_hash: Option<&str>,
     sealed: &[u8],
     expires_at: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO flashes (id_hash, session_hash, sealed, expires_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO flashes (id_hash, session_hash, sealed, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(id_hash)
     .bind(session_hash)
@@ -23,9 +23,9 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn exists(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<bool> {
+pub async fn exists(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<bool> {
     Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM flashes WHERE id_hash = ?)")
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM flashes WHERE id_hash = $1)")
             .bind(id_hash)
             .fetch_one(db)
             .await?,
@@ -35,27 +35,27 @@ pub async fn exists(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<bool> 
 /// Removes the flash and gives what it held: the session it was made in, its sealed
 /// content and its expiry.
 pub async fn take(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id_hash: &str,
 ) -> Result<Option<(Option<String>, Vec<u8>, i64)>> {
     Ok(sqlx::query_as(
-        "DELETE FROM flashes WHERE id_hash = ? RETURNING session_hash, sealed, expires_at",
+        "DELETE FROM flashes WHERE id_hash = $1 RETURNING session_hash, sealed, expires_at",
     )
     .bind(id_hash)
     .fetch_optional(db)
     .await?)
 }
 
-pub async fn delete_for_session(db: impl SqliteExecutor<'_>, session_hash: &str) -> Result<()> {
-    sqlx::query("DELETE FROM flashes WHERE session_hash = ?")
+pub async fn delete_for_session(db: impl AnyExecutor<'_>, session_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM flashes WHERE session_hash = $1")
         .bind(session_hash)
         .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn delete_expired(db: impl SqliteExecutor<'_>, now: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM flashes WHERE expires_at <= ?")
+pub async fn delete_expired(db: impl AnyExecutor<'_>, now: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM flashes WHERE expires_at <= $1")
         .bind(now)
         .execute(db)
         .await?;

@@ -1,6 +1,6 @@
 //! SQL for groups, their owners and their members.
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 use types::{GroupSummary, UserRef};
 
 use crate::Result;
@@ -11,7 +11,7 @@ const SUMMARY: &str = "SELECT g.id, g.name, g.description,
     FROM groups g";
 
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: &str,
     tenant_id: &str,
     name: &str,
@@ -19,7 +19,7 @@ pub async fn insert(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO groups (id, tenant_id, name, description, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO groups (id, tenant_id, name, description, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id)
     .bind(tenant_id)
@@ -32,12 +32,12 @@ pub async fn insert(
 }
 
 pub async fn get(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<GroupSummary>> {
     Ok(
-        sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = ? AND g.id = ?"))
+        sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = $1 AND g.id = $2"))
             .bind(tenant_id)
             .bind(id)
             .fetch_optional(db)
@@ -45,9 +45,9 @@ pub async fn get(
     )
 }
 
-pub async fn list(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<GroupSummary>> {
+pub async fn list(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<GroupSummary>> {
     Ok(
-        sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = ? ORDER BY g.name"))
+        sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = $1 ORDER BY g.name"))
             .bind(tenant_id)
             .fetch_all(db)
             .await?,
@@ -55,13 +55,13 @@ pub async fn list(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<Gr
 }
 
 pub async fn update(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
     name: &str,
     description: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE groups SET name = ?, description = ? WHERE tenant_id = ? AND id = ?")
+    sqlx::query("UPDATE groups SET name = $1, description = $2 WHERE tenant_id = $3 AND id = $4")
         .bind(name)
         .bind(description)
         .bind(tenant_id)
@@ -71,8 +71,8 @@ pub async fn update(
         .map(|_| ())
 }
 
-pub async fn delete(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM groups WHERE tenant_id = ? AND id = ?")
+pub async fn delete(db: impl AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM groups WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
         .execute(db)
@@ -98,13 +98,13 @@ impl Link {
 
 /// Returns whether a row was added (false: it was there already).
 pub async fn add_link(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     link: Link,
     group_id: &str,
     user_id: &str,
 ) -> Result<bool> {
     let sql = format!(
-        "INSERT OR IGNORE INTO {} (group_id, user_id) VALUES (?, ?)",
+        "INSERT OR IGNORE INTO {} (group_id, user_id) VALUES ($1, $2)",
         link.table()
     );
     let done = sqlx::query(&sql)
@@ -117,13 +117,13 @@ pub async fn add_link(
 
 /// Returns whether a row was removed.
 pub async fn remove_link(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     link: Link,
     group_id: &str,
     user_id: &str,
 ) -> Result<bool> {
     let sql = format!(
-        "DELETE FROM {} WHERE group_id = ? AND user_id = ?",
+        "DELETE FROM {} WHERE group_id = $1 AND user_id = $2",
         link.table()
     );
     let done = sqlx::query(&sql)
@@ -135,13 +135,13 @@ pub async fn remove_link(
 }
 
 pub async fn linked_users(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     link: Link,
     group_id: &str,
 ) -> Result<Vec<UserRef>> {
     let sql = format!(
         "SELECT u.id, u.display_name, u.email FROM users u JOIN {} l ON l.user_id = u.id
-         WHERE l.group_id = ? ORDER BY u.display_name",
+         WHERE l.group_id = $1 ORDER BY u.display_name",
         link.table()
     );
     Ok(sqlx::query_as(&sql).bind(group_id).fetch_all(db).await?)

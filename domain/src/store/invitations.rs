@@ -1,6 +1,6 @@
 //! SQL for invitations, guests' state, and redemptions with their one-time passcodes.
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 use types::{ExternalState, InvitationSummary};
 
 use crate::auth_methods::AuthMethods;
@@ -22,14 +22,14 @@ pub struct NewInvitation<'a> {
 }
 
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     invitation: NewInvitation<'_>,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO invitations (id, tenant_id, user_id, email, redirect_url, message, inviter_id, inviter_name,
                                   status, ticket_hash, created_at, expires_at, access_days)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PendingAcceptance', ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'PendingAcceptance', $9, $10, $11, $12)",
     )
     .bind(invitation.id)
     .bind(invitation.tenant_id)
@@ -49,10 +49,10 @@ pub async fn insert(
 }
 
 /// Withdraws a user's pending invitations: a new one replaces them.
-pub async fn supersede_pending(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<u64> {
+pub async fn supersede_pending(db: impl AnyExecutor<'_>, user_id: &str) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE invitations SET status = 'Revoked'
-         WHERE user_id = ? AND status = 'PendingAcceptance'",
+         WHERE user_id = $1 AND status = 'PendingAcceptance'",
     )
     .bind(user_id)
     .execute(db)
@@ -62,18 +62,18 @@ pub async fn supersede_pending(db: impl SqliteExecutor<'_>, user_id: &str) -> Re
 
 const SUMMARY: &str = "SELECT i.id, i.user_id, i.email, u.display_name,
         CASE WHEN i.status = 'PendingAcceptance' AND i.locked_at IS NOT NULL THEN 'Locked'
-             WHEN i.status = 'PendingAcceptance' AND i.expires_at <= ?1 THEN 'Expired'
+             WHEN i.status = 'PendingAcceptance' AND i.expires_at <= $1 THEN 'Expired'
              ELSE i.status END AS status,
         i.inviter_name, i.created_at, i.expires_at, i.redeemed_at, i.redirect_url
     FROM invitations i JOIN users u ON u.id = i.user_id";
 
 pub async fn list(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     now: i64,
 ) -> Result<Vec<InvitationSummary>> {
     Ok(sqlx::query_as(&format!(
-        "{SUMMARY} WHERE i.tenant_id = ?2 ORDER BY i.created_at DESC, i.id LIMIT 500"
+        "{SUMMARY} WHERE i.tenant_id = $2 ORDER BY i.created_at DESC, i.id LIMIT 500"
     ))
     .bind(now)
     .bind(tenant_id)
@@ -82,13 +82,13 @@ pub async fn list(
 }
 
 pub async fn get(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
     now: i64,
 ) -> Result<Option<InvitationSummary>> {
     Ok(
-        sqlx::query_as(&format!("{SUMMARY} WHERE i.tenant_id = ?2 AND i.id = ?3"))
+        sqlx::query_as(&format!("{SUMMARY} WHERE i.tenant_id = $2 AND i.id = $3"))
             .bind(now)
             .bind(tenant_id)
             .bind(id)
@@ -98,10 +98,10 @@ pub async fn get(
 }
 
 /// Revokes a pending invitation; false when it was not pending.
-pub async fn revoke(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<bool> {
+pub async fn revoke(db: impl AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE invitations SET status = 'Revoked'
-         WHERE tenant_id = ? AND id = ? AND status = 'PendingAcceptance'",
+         WHERE tenant_id = $1 AND id = $2 AND status = 'PendingAcceptance'",
     )
     .bind(tenant_id)
     .bind(id)
@@ -119,15 +119,15 @@ pub struct Redeemed<'a> {
 }
 
 pub async fn set_external_state(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     user_id: &str,
     state: ExternalState,
     redeemed: Option<Redeemed<'_>>,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE users SET external_state = ?, redeemed_identity = ?, redeemed_email = ?, updated_at = ?
-         WHERE id = ?",
+        "UPDATE users SET external_state = $1, redeemed_identity = $2, redeemed_email = $3, updated_at = $4
+         WHERE id = $5",
     )
     .bind(state)
     .bind(redeemed.map(|r| r.identity))
@@ -166,8 +166,8 @@ const TICKET: &str = "SELECT i.id AS invitation_id, i.tenant_id, t.name AS tenan
         i.locked_at IS NOT NULL AS locked, i.access_days
     FROM invitations i JOIN tenants t ON t.id = i.tenant_id JOIN users u ON u.id = i.user_id";
 
-pub async fn by_ticket(db: impl SqliteExecutor<'_>, ticket_hash: &str) -> Result<Option<Ticket>> {
-    Ok(sqlx::query_as(&format!("{TICKET} WHERE i.ticket_hash = ?"))
+pub async fn by_ticket(db: impl AnyExecutor<'_>, ticket_hash: &str) -> Result<Option<Ticket>> {
+    Ok(sqlx::query_as(&format!("{TICKET} WHERE i.ticket_hash = $1"))
         .bind(ticket_hash)
         .fetch_optional(db)
         .await?)
@@ -181,7 +181,7 @@ pub struct Proven {
 }
 
 pub async fn by_redemption(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     redemption_hash: &str,
     now: i64,
 ) -> Result<Option<(Ticket, Option<Proven>)>> {
@@ -198,7 +198,7 @@ pub async fn by_redemption(
         1,
     );
     let row: Option<Row> = sqlx::query_as(&format!(
-        "{with_proof} JOIN redemptions r ON r.invitation_id = i.id WHERE r.id_hash = ? AND r.expires_at > ?"
+        "{with_proof} JOIN redemptions r ON r.invitation_id = i.id WHERE r.id_hash = $1 AND r.expires_at > $2"
     ))
     .bind(redemption_hash)
     .bind(now)
@@ -214,13 +214,13 @@ pub async fn by_redemption(
 }
 
 pub async fn insert_redemption(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id_hash: &str,
     invitation_id: &str,
     now: i64,
     expires_at: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO redemptions (id_hash, invitation_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO redemptions (id_hash, invitation_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(id_hash)
         .bind(invitation_id)
         .bind(now)
@@ -232,11 +232,11 @@ pub async fn insert_redemption(
 
 /// Counts a start of a redemption of the invitation (kept when the redemption ends).
 pub async fn record_start(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     invitation_id: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO redemption_starts (invitation_id, started_at) VALUES (?, ?)")
+    sqlx::query("INSERT INTO redemption_starts (invitation_id, started_at) VALUES ($1, $2)")
         .bind(invitation_id)
         .bind(now)
         .execute(db)
@@ -246,12 +246,12 @@ pub async fn record_start(
 
 /// Redemptions of an invitation started after `since`, whether they ended or not.
 pub async fn starts_since(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     invitation_id: &str,
     since: i64,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM redemption_starts WHERE invitation_id = ? AND started_at > ?",
+        "SELECT COUNT(*) FROM redemption_starts WHERE invitation_id = $1 AND started_at > $2",
     )
     .bind(invitation_id)
     .bind(since)
@@ -261,9 +261,9 @@ pub async fn starts_since(
 
 /// Counts one wrong passcode against the invitation, across all its redemptions; returns
 /// the count so far, counted atomically.
-pub async fn count_wrong_code(db: impl SqliteExecutor<'_>, invitation_id: &str) -> Result<i64> {
+pub async fn count_wrong_code(db: impl AnyExecutor<'_>, invitation_id: &str) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "UPDATE invitations SET wrong_codes = wrong_codes + 1 WHERE id = ? RETURNING wrong_codes",
+        "UPDATE invitations SET wrong_codes = wrong_codes + 1 WHERE id = $1 RETURNING wrong_codes",
     )
     .bind(invitation_id)
     .fetch_one(db)
@@ -272,13 +272,13 @@ pub async fn count_wrong_code(db: impl SqliteExecutor<'_>, invitation_id: &str) 
 
 /// Locks the invitation (its link stays pending but can no longer be redeemed) and ends
 /// every redemption of it in progress.
-pub async fn lock(db: &mut sqlx::SqliteConnection, invitation_id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE invitations SET locked_at = ? WHERE id = ? AND locked_at IS NULL")
+pub async fn lock(db: &mut sqlx::AnyConnection, invitation_id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE invitations SET locked_at = $1 WHERE id = $2 AND locked_at IS NULL")
         .bind(now)
         .bind(invitation_id)
         .execute(&mut *db)
         .await?;
-    sqlx::query("DELETE FROM redemptions WHERE invitation_id = ?")
+    sqlx::query("DELETE FROM redemptions WHERE invitation_id = $1")
         .bind(invitation_id)
         .execute(&mut *db)
         .await?;
@@ -286,12 +286,12 @@ pub async fn lock(db: &mut sqlx::SqliteConnection, invitation_id: &str, now: i64
 }
 
 pub async fn set_proven(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id_hash: &str,
     identity: &Identity,
     methods: &AuthMethods,
 ) -> Result<()> {
-    sqlx::query("UPDATE redemptions SET proven_identity = ?, proven_amr = ? WHERE id_hash = ?")
+    sqlx::query("UPDATE redemptions SET proven_identity = $1, proven_amr = $2 WHERE id_hash = $3")
         .bind(identity)
         .bind(methods.to_string())
         .bind(id_hash)
@@ -300,8 +300,8 @@ pub async fn set_proven(
     Ok(())
 }
 
-pub async fn delete_redemption(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<()> {
-    sqlx::query("DELETE FROM redemptions WHERE id_hash = ?")
+pub async fn delete_redemption(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM redemptions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(db)
         .await?;
@@ -311,13 +311,13 @@ pub async fn delete_redemption(db: impl SqliteExecutor<'_>, id_hash: &str) -> Re
 /// Marks the invitation accepted, which ends its link; false when another redemption (or a
 /// revocation) got there first, so only one ever succeeds.
 pub async fn mark_accepted(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     invitation_id: &str,
     now: i64,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE invitations SET status = 'Accepted', redeemed_at = ?1
-         WHERE id = ?2 AND status = 'PendingAcceptance' AND expires_at > ?1",
+        "UPDATE invitations SET status = 'Accepted', redeemed_at = $1
+         WHERE id = $2 AND status = 'PendingAcceptance' AND expires_at > $1",
     )
     .bind(now)
     .bind(invitation_id)
@@ -328,15 +328,15 @@ pub async fn mark_accepted(
 
 /// Replaces the passcode of a redemption.
 pub async fn put_code(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     redemption_hash: &str,
     code_hash: &str,
     now: i64,
     expires_at: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO one_time_codes (redemption_hash, code_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (redemption_hash) DO UPDATE SET code_hash = ?2, created_at = ?3, expires_at = ?4, attempts = 0, used_at = NULL",
+        "INSERT INTO one_time_codes (redemption_hash, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (redemption_hash) DO UPDATE SET code_hash = $2, created_at = $3, expires_at = $4, attempts = 0, used_at = NULL",
     )
     .bind(redemption_hash)
     .bind(code_hash)
@@ -356,25 +356,25 @@ pub struct Code {
     pub used_at: Option<i64>,
 }
 
-pub async fn code(db: impl SqliteExecutor<'_>, redemption_hash: &str) -> Result<Option<Code>> {
-    Ok(sqlx::query_as("SELECT code_hash, created_at, expires_at, attempts, used_at FROM one_time_codes WHERE redemption_hash = ?")
+pub async fn code(db: impl AnyExecutor<'_>, redemption_hash: &str) -> Result<Option<Code>> {
+    Ok(sqlx::query_as("SELECT code_hash, created_at, expires_at, attempts, used_at FROM one_time_codes WHERE redemption_hash = $1")
         .bind(redemption_hash)
         .fetch_optional(db)
         .await?)
 }
 
 /// Counts one attempt; returns the attempts so far, counted atomically.
-pub async fn count_attempt(db: impl SqliteExecutor<'_>, redemption_hash: &str) -> Result<i64> {
+pub async fn count_attempt(db: impl AnyExecutor<'_>, redemption_hash: &str) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "UPDATE one_time_codes SET attempts = attempts + 1 WHERE redemption_hash = ? RETURNING attempts",
+        "UPDATE one_time_codes SET attempts = attempts + 1 WHERE redemption_hash = $1 RETURNING attempts",
     )
     .bind(redemption_hash)
     .fetch_one(db)
     .await?)
 }
 
-pub async fn use_code(db: impl SqliteExecutor<'_>, redemption_hash: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE one_time_codes SET used_at = ? WHERE redemption_hash = ?")
+pub async fn use_code(db: impl AnyExecutor<'_>, redemption_hash: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE one_time_codes SET used_at = $1 WHERE redemption_hash = $2")
         .bind(now)
         .bind(redemption_hash)
         .execute(db)
@@ -383,11 +383,11 @@ pub async fn use_code(db: impl SqliteExecutor<'_>, redemption_hash: &str, now: i
 }
 
 pub async fn tenant_settings(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
 ) -> Result<(String, i64)> {
     Ok(
-        sqlx::query_as("SELECT name, invitation_lifetime_days FROM tenants WHERE id = ?")
+        sqlx::query_as("SELECT name, invitation_lifetime_days FROM tenants WHERE id = $1")
             .bind(tenant_id)
             .fetch_one(db)
             .await?,
@@ -397,18 +397,18 @@ pub async fn tenant_settings(
 /// The invitations `inviter_id` made that still wait (expired or locked ones too, so that
 /// they can be sent again), of people who hold `object` (see [`super::owners::holds`]).
 pub async fn waiting_by_inviter(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     inviter_id: &str,
     object: super::owners::Object<'_>,
     now: i64,
 ) -> Result<Vec<InvitationSummary>> {
     let holders = match object.kind {
-        types::ObjectKind::App => "SELECT user_id FROM app_assignments WHERE app_id = ?4",
-        types::ObjectKind::Group => "SELECT user_id FROM group_members WHERE group_id = ?4",
+        types::ObjectKind::App => "SELECT user_id FROM app_assignments WHERE app_id = $4",
+        types::ObjectKind::Group => "SELECT user_id FROM group_members WHERE group_id = $4",
     };
     Ok(sqlx::query_as(&format!(
-        "{SUMMARY} WHERE i.tenant_id = ?2 AND i.inviter_id = ?3 AND i.status = 'PendingAcceptance'
+        "{SUMMARY} WHERE i.tenant_id = $2 AND i.inviter_id = $3 AND i.status = 'PendingAcceptance'
            AND i.user_id IN ({holders}) ORDER BY i.created_at DESC, i.id"
     ))
     .bind(now)
@@ -422,12 +422,12 @@ pub async fn waiting_by_inviter(
 /// Who made an invitation: `None` when there is no such invitation in the tenant, `Some(None)`
 /// when no person did (the operator, a program).
 pub async fn inviter_of(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<Option<String>>> {
     let row: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT inviter_id FROM invitations WHERE tenant_id = ? AND id = ?")
+        sqlx::query_as("SELECT inviter_id FROM invitations WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)
             .bind(id)
             .fetch_optional(db)
@@ -435,7 +435,7 @@ pub async fn inviter_of(
     Ok(row.map(|(inviter,)| inviter))
 }
 
-pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64> {
+pub async fn count(db: impl AnyExecutor<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM invitations")
         .fetch_one(db)
         .await?)

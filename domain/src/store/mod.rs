@@ -1,7 +1,18 @@
-//! The store: every SQL statement Portico runs lives below this module, so that a second
-//! backend (PostgreSQL) is added in one place. SQLite runs in WAL mode with foreign keys
-//! on; writes go through a single connection so that they queue instead of failing with
-//! "database is locked", while reads use connections of their own.
+//! The store: every SQL statement Portico runs lives below this module. The statements are
+//! written once, in SQL that SQLite and PostgreSQL both read (`$N` parameters, integers for
+//! flags, no functions of one of them alone; where they must differ, [`Backend`] picks), and
+//! run through sqlx's `Any` driver on either.
+//!
+//! SQLite (the default) runs in WAL mode with foreign keys on; writes go through a single
+//! connection so that they queue instead of failing with "database is locked", reads use
+//! connections of their own, and small writes on the hot path are grouped into one
+//! transaction by a writer thread ([`Store::write_batch`]). PostgreSQL uses sqlx's pool and
+//! plain transactions; several Portico processes may share one database. Rules of the
+//! form "check, then act" run in write transactions, which on SQLite are serial (one
+//! writer, `BEGIN IMMEDIATE`); on PostgreSQL each write transaction takes one
+//! transaction-scoped advisory lock first ([`POSTGRES_BEGIN`]), so they are serial there too,
+//! across processes, while reads and the grouped writes (codes, tokens, sign-in events,
+//! which decide nothing by reading first) run beside them.
 
 /// Whether whoever holds the identity (the SQL expression its parts make) at home on this
 /// Portico still does: for `member:<id>` that member exists and is enabled, for
@@ -35,6 +46,7 @@ pub mod owners;
 pub mod reviews;
 pub mod sessions;
 pub mod setup;
+mod sql;
 pub mod sponsors;
 pub mod sweeper;
 pub mod tenants;
@@ -47,11 +59,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::{Connection, Sqlite};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError, mpsc, oneshot};
 
 use crate::{Error, Result};
@@ -67,8 +77,11 @@ const WAIT_LIMIT: Duration = Duration::from_secs(30);
 /// transactions tidy up after themselves ([`Tx`]).
 #[derive(Debug)]
 struct Connections {
-    options: SqliteConnectOptions,
-    idle: Mutex<Vec<SqliteConnection>>,
+    options: AnyConnectOptions,
+    /// Run on each connection once it is opened (the SQLite settings that live with a
+    /// connection, not with the file).
+    setup: &'static str,
+    idle: Mutex<Vec<AnyConnection>>,
     permits: Arc<Semaphore>,
     /// Requests that found every connection in use, and how long (microseconds) they waited.
     waits: AtomicU64,
@@ -84,9 +97,10 @@ pub struct ConnectionWaits {
 }
 
 impl Connections {
-    fn new(options: SqliteConnectOptions, size: usize) -> Arc<Connections> {
+    fn new(options: AnyConnectOptions, setup: &'static str, size: usize) -> Arc<Connections> {
         Arc::new(Connections {
             options,
+            setup,
             idle: Mutex::new(Vec::with_capacity(size)),
             permits: Arc::new(Semaphore::new(size)),
             waits: AtomicU64::new(0),
@@ -94,7 +108,7 @@ impl Connections {
         })
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<SqliteConnection>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<AnyConnection>> {
         // The list is only pushed to and popped from: a panic elsewhere cannot leave it
         // half-changed.
         self.idle
@@ -122,13 +136,17 @@ impl Connections {
         let idle = self.idle().pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => SqliteConnection::connect_with(&self.options).await?,
+            None => {
+                let mut conn = AnyConnection::connect_with(&self.options).await?;
+                sqlx::raw_sql(self.setup).execute(&mut conn).await?;
+                conn
+            }
         };
-        Ok(Conn {
+        Ok(Conn::Own(OwnConn {
             conn: Some(conn),
             home: self.clone(),
             _permit: permit,
-        })
+        }))
     }
 
     fn waits(&self) -> ConnectionWaits {
@@ -150,36 +168,52 @@ impl Connections {
     }
 }
 
-/// A connection taken from [`Connections`]; it goes back when dropped.
-pub(crate) struct Conn {
-    conn: Option<SqliteConnection>,
+/// A connection: SQLite's from [`Connections`], PostgreSQL's from sqlx's pool. It goes
+/// back when dropped.
+pub(crate) enum Conn {
+    Own(OwnConn),
+    Pooled(PoolConnection<Any>),
+}
+
+/// A connection taken from [`Connections`].
+pub(crate) struct OwnConn {
+    conn: Option<AnyConnection>,
     home: Arc<Connections>,
     _permit: OwnedSemaphorePermit,
 }
 
 impl Conn {
     /// Closes the connection instead of handing it on; the next to ask opens a new one.
-    fn discard(mut self) {
-        // Dropping the connection ends its thread, which closes it.
-        self.conn = None;
+    fn discard(self) {
+        match self {
+            // Dropping the connection ends its thread, which closes it.
+            Conn::Own(mut own) => own.conn = None,
+            Conn::Pooled(pooled) => drop(pooled.detach()),
+        }
     }
 }
 
 impl Deref for Conn {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
-        // Only `discard` and `drop`, which end the Conn, take the connection.
-        self.conn.as_ref().unwrap_or_else(|| unreachable!())
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            // Only `discard` and `drop`, which end the Conn, take the connection.
+            Conn::Own(own) => own.conn.as_ref().unwrap_or_else(|| unreachable!()),
+            Conn::Pooled(pooled) => pooled,
+        }
     }
 }
 
 impl DerefMut for Conn {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        self.conn.as_mut().unwrap_or_else(|| unreachable!())
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            Conn::Own(own) => own.conn.as_mut().unwrap_or_else(|| unreachable!()),
+            Conn::Pooled(pooled) => pooled,
+        }
     }
 }
 
-impl Drop for Conn {
+impl Drop for OwnConn {
     fn drop(&mut self) {
         // Back before the permit (a field, dropped after this) lets the next one in.
         if let Some(conn) = self.conn.take()
@@ -217,15 +251,15 @@ impl Tx {
 }
 
 impl Deref for Tx {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
         // Only `commit` (which consumes the Tx) and `drop` take the connection.
         self.conn.as_deref().unwrap_or_else(|| unreachable!())
     }
 }
 
 impl DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
         self.conn.as_deref_mut().unwrap_or_else(|| unreachable!())
     }
 }
@@ -275,10 +309,10 @@ macro_rules! batch_sql {
 pub(crate) use batch_sql;
 
 /// Statements written with [`batch_sql`], and their arguments.
-pub(crate) type Batch = sqlx::query::Query<'static, Sqlite, SqliteArguments<'static>>;
+pub(crate) type Batch = sqlx::query::Query<'static, Any, AnyArguments<'static>>;
 
 /// Where a batch's rows go once they are committed, or its error.
-type Answer = oneshot::Sender<Result<Vec<SqliteRow>>>;
+type Answer = oneshot::Sender<Result<Vec<AnyRow>>>;
 
 /// A batch waiting for the writer.
 struct Job {
@@ -369,7 +403,7 @@ async fn write_group(write: &Arc<Connections>, mut jobs: std::vec::Drain<'_, Job
 /// Answers the batches of a group whose transaction was not committed: those that ran
 /// (`ran`, with their own outcome) and those that did not (`waiting`).
 fn fail(
-    ran: Vec<(Answer, Result<Vec<SqliteRow>>)>,
+    ran: Vec<(Answer, Result<Vec<AnyRow>>)>,
     waiting: impl Iterator<Item = Job>,
     error: &Error,
 ) {
@@ -449,57 +483,173 @@ impl<V: Clone> Recent<V> {
     }
 }
 
-/// The migrations this build carries, applied at start.
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// A column holding JSON text, read into `T` (sqlx's own `Json` does not work through the
+/// `Any` driver). Queries give JSON as text on both backends.
+#[derive(Clone, Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> sqlx::Type<Any> for Json<T> {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <&str as sqlx::Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <&str as sqlx::Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r, T: serde::de::DeserializeOwned> sqlx::Decode<'r, Any> for Json<T> {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> std::result::Result<Self, sqlx::error::BoxDynError> {
+        let text = <&str as sqlx::Decode<'r, Any>>::decode(value)?;
+        Ok(Json(serde_json::from_str(text)?))
+    }
+}
+
+/// Whether `db` is a PostgreSQL connection, for the few statements the two backends do not
+/// share.
+pub(crate) fn is_postgres(db: &AnyConnection) -> bool {
+    db.backend_name() == "PostgreSQL"
+}
+
+/// The migrations this build carries for each backend, applied at start. PostgreSQL's
+/// start from the schema SQLite's reached when PostgreSQL came: what a migration adds
+/// later is written for both.
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database holds Portico's data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, or why it names none.
+    pub fn of(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(Error::Conflict(format!(
+                "Unsupported database URL '{url}': use sqlite://path/to/portico.db (the default) or postgres://user@host/database"
+            )))
+        }
+    }
+
+    fn migrations(self) -> &'static sqlx::migrate::Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+}
+
+/// How a write transaction starts on PostgreSQL: it takes a transaction-scoped advisory
+/// lock (the key is "PORTICO" in ASCII), so that rules which read and then write (the last
+/// global administrator, sign-in throttles, single-use codes and tickets, domain overlap)
+/// see no other writer between the two, in this process or another, as on SQLite. Sent as
+/// one simple query: one trip, and a request dropped after it leaves nothing half-begun
+/// that the transaction's drop does not roll back.
+const POSTGRES_BEGIN: &str = "BEGIN; SELECT pg_advisory_xact_lock(22605213156852559)";
+
+/// SQLite's settings that live with a connection rather than the file.
+const SQLITE_SETUP: &str = "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;
+    PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY;";
+
+/// Where connections come from.
+#[derive(Clone, Debug)]
+enum Source {
+    /// SQLite: read-only connections, and the single writer with its batch thread.
+    Sqlite {
+        read: Arc<Connections>,
+        write: Arc<Connections>,
+        batches: mpsc::UnboundedSender<Job>,
+    },
+    /// PostgreSQL: sqlx's pool, with how often and how long requests waited for it.
+    Postgres {
+        pool: AnyPool,
+        waits: Arc<(AtomicU64, AtomicU64)>,
+    },
+}
+
+/// How many connections a PostgreSQL pool keeps at most.
+const POSTGRES_CONNECTIONS: u32 = 16;
 
 /// The connections behind Portico's data.
 #[derive(Clone, Debug)]
 pub struct Store {
-    read: Arc<Connections>,
-    write: Arc<Connections>,
+    backend: Backend,
+    source: Source,
     /// Counts the transactions this process has made, so that what was read before one is
     /// known to be old (see [`Store::writes`]).
     writes: Arc<AtomicU64>,
     /// Sessions read lately, by the hash of their id (see `sessions::principal`).
     pub(crate) sessions: Arc<Recent<crate::sessions::Remembered>>,
-    /// Hands batches to the thread that writes them (see [`Store::write_batch`]).
-    batches: mpsc::UnboundedSender<Job>,
+}
+
+/// `url` with its options replaced by `mode` (SQLite's `ro` or `rwc`).
+fn sqlite_url(url: &str, mode: &str) -> Result<AnyConnectOptions> {
+    let path = url.split_once('?').map_or(url, |(path, _)| path);
+    Ok(AnyConnectOptions::from_str(&format!("{path}?mode={mode}"))?)
 }
 
 impl Store {
-    /// Opens (creating it if needed) the SQLite database at `url`
-    /// (`sqlite://path/to/file.db`) and applies the embedded migrations.
+    /// Opens the database at `url` (`sqlite://path/to/file.db`, created if missing, or
+    /// `postgres://…`, which must exist) and applies the embedded migrations.
     pub async fn open(url: &str) -> Result<Store> {
-        if !url.starts_with("sqlite:") {
-            return Err(Error::Conflict(format!(
-                "Unsupported database URL '{url}': this build stores data in SQLite; use sqlite://path/to/portico.db"
-            )));
-        }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("temp_store", "memory");
-        let write = Connections::new(options.clone(), 1);
-        {
-            let mut conn = write.get().await?;
-            MIGRATIONS.run(&mut *conn).await?;
-        }
-        let read = Connections::new(options.read_only(true), 8);
-        let batches = start_batches(write.clone())?;
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of(url)?;
+        let source = match backend {
+            Backend::Sqlite => {
+                let write = Connections::new(sqlite_url(url, "rwc")?, SQLITE_SETUP, 1);
+                {
+                    let mut conn = write.get().await?;
+                    sqlx::raw_sql("PRAGMA journal_mode = WAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    SQLITE_MIGRATIONS.run(&mut *conn).await?;
+                }
+                let read = Connections::new(sqlite_url(url, "ro")?, SQLITE_SETUP, 8);
+                let batches = start_batches(write.clone())?;
+                Source::Sqlite {
+                    read,
+                    write,
+                    batches,
+                }
+            }
+            Backend::Postgres => {
+                let options = AnyConnectOptions::from_str(url)?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(POSTGRES_CONNECTIONS)
+                    .acquire_timeout(WAIT_LIMIT)
+                    .connect_with(options)
+                    .await?;
+                // Replicas starting together: sqlx's migrator holds an advisory lock while
+                // it applies migrations, so one applies them and the others wait.
+                POSTGRES_MIGRATIONS.run(&pool).await?;
+                Source::Postgres {
+                    pool,
+                    waits: Arc::default(),
+                }
+            }
+        };
         let store = Store {
-            read,
-            write,
+            backend,
+            source,
             writes: Arc::new(AtomicU64::new(0)),
             sessions: Arc::default(),
-            batches,
         };
         // Events written before the audit chain existed join it before anything else is
         // written.
         crate::audit::chain_backlog(&store).await?;
         Ok(store)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// How many transactions this process has finished (committed or not; write batches,
@@ -509,19 +659,40 @@ impl Store {
         self.writes.load(Ordering::Acquire)
     }
 
-    /// A read-only connection, for one query or a few in a row: hold it no longer.
-    pub(crate) async fn read(&self) -> Result<Conn> {
-        self.read.get().await
+    /// A connection from PostgreSQL's pool, counting the wait when there was none idle.
+    async fn pooled(pool: &AnyPool, waits: &(AtomicU64, AtomicU64)) -> Result<Conn> {
+        if pool.num_idle() > 0 || pool.size() < POSTGRES_CONNECTIONS {
+            return Ok(Conn::Pooled(pool.acquire().await?));
+        }
+        let started = Instant::now();
+        let conn = pool.acquire().await;
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        waits.0.fetch_add(1, Ordering::Relaxed);
+        waits.1.fetch_add(micros, Ordering::Relaxed);
+        Ok(Conn::Pooled(conn?))
     }
 
-    /// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock at once, so a
-    /// transaction never fails half-way because another process wrote first.
+    /// A connection for reading, for one query or a few in a row: hold it no longer.
+    pub(crate) async fn read(&self) -> Result<Conn> {
+        match &self.source {
+            Source::Sqlite { read, .. } => read.get().await,
+            Source::Postgres { pool, waits } => Self::pooled(pool, waits).await,
+        }
+    }
+
+    /// Starts a write transaction. On SQLite `BEGIN IMMEDIATE` takes the write lock at
+    /// once, so a transaction never fails half-way because another process wrote first; on
+    /// PostgreSQL the transaction takes the lock of [`POSTGRES_BEGIN`] first, with the same effect.
     pub(crate) async fn begin(&self) -> Result<Tx> {
+        let (conn, begin) = match &self.source {
+            Source::Sqlite { write, .. } => (write.get().await?, "BEGIN IMMEDIATE"),
+            Source::Postgres { pool, waits } => (Self::pooled(pool, waits).await?, POSTGRES_BEGIN),
+        };
         let mut tx = Tx {
-            conn: Some(self.write.get().await?),
+            conn: Some(conn),
             writes: self.writes.clone(),
         };
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *tx).await?;
+        sqlx::raw_sql(begin).execute(&mut *tx).await?;
         Ok(tx)
     }
 
@@ -536,35 +707,77 @@ impl Store {
     /// aside the sessions read lately (see [`Store::writes`]), so an app's sign-ins do not
     /// make every page read its session again. What changes a session, its users, their
     /// roles or organizations goes through [`Store::begin`].
-    pub(crate) async fn write_batch(&self, batch: Batch) -> Result<Vec<SqliteRow>> {
+    ///
+    /// SQLite only: on PostgreSQL the same writes run in a transaction of their own
+    /// ([`Store::begin_plain`]), as statements one by one.
+    pub(crate) async fn write_batch(&self, batch: Batch) -> Result<Vec<AnyRow>> {
+        let Source::Sqlite { batches, .. } = &self.source else {
+            return Err(Error::Conflict(
+                "write batches are for SQLite; PostgreSQL writes these in a transaction".into(),
+            ));
+        };
         let (done, rows) = oneshot::channel();
-        self.batches
+        batches
             .send(Job { batch, done })
             .map_err(|_| sqlx::Error::PoolClosed)?;
         rows.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+    }
+
+    /// A write transaction that takes no lock beyond the rows it writes: for writes that
+    /// decide nothing by what they read first (PostgreSQL's way of writing a batch).
+    pub(crate) async fn begin_plain(&self) -> Result<Tx> {
+        if self.backend == Backend::Sqlite {
+            return self.begin().await;
+        }
+        let mut tx = Tx {
+            conn: Some(self.read().await?),
+            writes: self.writes.clone(),
+        };
+        sqlx::raw_sql("BEGIN").execute(&mut *tx).await?;
+        Ok(tx)
     }
 
     /// How many of the migrations this build carries the database lacks (0 when it is
     /// ready to serve); an error when it does not answer.
     pub async fn missing_migrations(&self) -> Result<usize> {
         let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
                 .fetch_all(&mut *self.read().await?)
                 .await?;
-        Ok(MIGRATIONS
+        Ok(self
+            .backend
+            .migrations()
             .iter()
             .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
             .count())
     }
 
-    /// Waits for a connection so far: `(reads, writes)`.
+    /// Waits for a connection so far: `(reads, writes)`. PostgreSQL's one pool serves
+    /// both, and its waits are given as reads.
     pub fn connection_waits(&self) -> (ConnectionWaits, ConnectionWaits) {
-        (self.read.waits(), self.write.waits())
+        match &self.source {
+            Source::Sqlite { read, write, .. } => (read.waits(), write.waits()),
+            Source::Postgres { waits, .. } => (
+                ConnectionWaits {
+                    waits: waits.0.load(Ordering::Relaxed),
+                    waited: Duration::from_micros(waits.1.load(Ordering::Relaxed)),
+                },
+                ConnectionWaits {
+                    waits: 0,
+                    waited: Duration::ZERO,
+                },
+            ),
+        }
     }
 
     /// Closes the connections, letting running statements finish.
     pub async fn close(&self) {
-        self.read.close().await;
-        self.write.close().await;
+        match &self.source {
+            Source::Sqlite { read, write, .. } => {
+                read.close().await;
+                write.close().await;
+            }
+            Source::Postgres { pool, .. } => pool.close().await,
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! SQL for Portico as an OpenID Connect provider: clients, signing keys, codes, tokens and
 //! sign-in events.
 
-use sqlx::types::Json;
-use sqlx::{SqliteConnection, SqliteExecutor};
+use crate::store::Json;
+use sqlx::{AnyConnection, AnyExecutor};
 use types::{ClientSettings, ClientType, SignInEvent, SigningAlg};
 
 use crate::{Identity, Result};
@@ -46,17 +46,17 @@ macro_rules! client_select {
         "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
                 s.secret_hash,
                 (SELECT json_group_array(r.uri) FROM app_redirect_uris r
-                 WHERE r.app_id = a.id AND r.kind = ?3) AS redirect_uris
+                 WHERE r.app_id = a.id AND r.kind = $3) AS redirect_uris
          FROM apps a JOIN tenants t ON t.id = a.tenant_id
               LEFT JOIN client_secrets s ON s.app_id = a.id
-         WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)"
+         WHERE a.id = $2 AND (t.id = $1 OR t.slug = $1 OR t.primary_domain = $1)"
     };
 }
 
 /// The app `client_id` of the tenant named by `tenant` (its id, slug or primary domain,
 /// as in the endpoints' paths), in one query.
 pub async fn client(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant: &str,
     client_id: &str,
 ) -> Result<Option<Client>> {
@@ -66,7 +66,7 @@ pub async fn client(
 /// [`client`], with its addresses of `kind` as registered (none without a kind). One
 /// query, because every authorization and sign-out request asks both.
 pub async fn client_redirecting(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant: &str,
     client_id: &str,
     kind: Option<RedirectKind>,
@@ -79,16 +79,16 @@ pub async fn client_redirecting(
         .await?)
 }
 
-pub async fn settings(db: &mut SqliteConnection, app_id: &str) -> Result<ClientSettings> {
+pub async fn settings(db: &mut AnyConnection, app_id: &str) -> Result<ClientSettings> {
     let (client_type, id_token_alg, has_secret): (ClientType, SigningAlg, bool) = sqlx::query_as(
         "SELECT client_type, id_token_alg, EXISTS (SELECT 1 FROM client_secrets WHERE app_id = a.id)
-         FROM apps a WHERE id = ?",
+         FROM apps a WHERE id = $1",
     )
     .bind(app_id)
     .fetch_one(&mut *db)
     .await?;
     let uris: Vec<(RedirectKind, String)> =
-        sqlx::query_as("SELECT kind, uri FROM app_redirect_uris WHERE app_id = ? ORDER BY uri")
+        sqlx::query_as("SELECT kind, uri FROM app_redirect_uris WHERE app_id = $1 ORDER BY uri")
             .bind(app_id)
             .fetch_all(&mut *db)
             .await?;
@@ -108,20 +108,20 @@ pub async fn settings(db: &mut SqliteConnection, app_id: &str) -> Result<ClientS
 }
 
 pub async fn set_settings(
-    db: &mut SqliteConnection,
+    db: &mut AnyConnection,
     app_id: &str,
     client_type: ClientType,
     id_token_alg: SigningAlg,
     redirect_uris: &[String],
     post_logout_uris: &[String],
 ) -> Result<()> {
-    sqlx::query("UPDATE apps SET client_type = ?, id_token_alg = ? WHERE id = ?")
+    sqlx::query("UPDATE apps SET client_type = $1, id_token_alg = $2 WHERE id = $3")
         .bind(client_type)
         .bind(id_token_alg)
         .bind(app_id)
         .execute(&mut *db)
         .await?;
-    sqlx::query("DELETE FROM app_redirect_uris WHERE app_id = ?")
+    sqlx::query("DELETE FROM app_redirect_uris WHERE app_id = $1")
         .bind(app_id)
         .execute(&mut *db)
         .await?;
@@ -131,7 +131,7 @@ pub async fn set_settings(
     ] {
         for uri in uris {
             sqlx::query(
-                "INSERT OR IGNORE INTO app_redirect_uris (app_id, kind, uri) VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO app_redirect_uris (app_id, kind, uri) VALUES ($1, $2, $3)",
             )
             .bind(app_id)
             .bind(kind)
@@ -144,13 +144,13 @@ pub async fn set_settings(
 }
 
 pub async fn set_secret(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     app_id: &str,
     secret_hash: &str,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO client_secrets (app_id, secret_hash, created_at) VALUES (?, ?, ?)
+        "INSERT INTO client_secrets (app_id, secret_hash, created_at) VALUES ($1, $2, $3)
          ON CONFLICT (app_id) DO UPDATE SET secret_hash = excluded.secret_hash,
                                             created_at = excluded.created_at",
     )
@@ -181,7 +181,7 @@ struct AuthorizingRow {
 }
 
 pub async fn authorizing(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant: &str,
     client_id: &str,
     user_ids: &[&str],
@@ -199,9 +199,9 @@ pub async fn authorizing(
               -- The person's users are looked up by id, one by one (CROSS JOIN keeps that
               -- order): never by tenant, which would walk all of a large tenant's users.
               LEFT JOIN users u ON u.id = (
-                  SELECT x.id FROM json_each(?3) j CROSS JOIN users x ON x.id = j.value
+                  SELECT x.id FROM json_each($3) j CROSS JOIN users x ON x.id = j.value
                   WHERE x.tenant_id = a.tenant_id ORDER BY x.user_type DESC LIMIT 1)
-         WHERE a.id = ?2 AND (t.id = ?1 OR t.slug = ?1 OR t.primary_domain = ?1)"
+         WHERE a.id = $2 AND (t.id = $1 OR t.slug = $1 OR t.primary_domain = $1)"
     ))
     .bind(tenant)
     .bind(client_id)
@@ -225,19 +225,19 @@ pub struct StoredKey {
 }
 
 /// The key that signs with `alg` now: the newest one not retired.
-pub async fn current_key(db: impl SqliteExecutor<'_>, alg: &str) -> Result<Option<StoredKey>> {
+pub async fn current_key(db: impl AnyExecutor<'_>, alg: &str) -> Result<Option<StoredKey>> {
     Ok(sqlx::query_as(
         "SELECT kid, alg, private_der, public_jwk FROM signing_keys
-         WHERE retired_at IS NULL AND alg = ? ORDER BY created_at DESC, kid LIMIT 1",
+         WHERE retired_at IS NULL AND alg = $1 ORDER BY created_at DESC, kid LIMIT 1",
     )
     .bind(alg)
     .fetch_optional(db)
     .await?)
 }
 
-pub async fn insert_key(db: impl SqliteExecutor<'_>, key: &StoredKey, now: i64) -> Result<()> {
+pub async fn insert_key(db: impl AnyExecutor<'_>, key: &StoredKey, now: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&key.kid)
     .bind(&key.alg)
@@ -249,8 +249,8 @@ pub async fn insert_key(db: impl SqliteExecutor<'_>, key: &StoredKey, now: i64) 
     Ok(())
 }
 
-pub async fn retire_keys(db: impl SqliteExecutor<'_>, now: i64) -> Result<()> {
-    sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL")
+pub async fn retire_keys(db: impl AnyExecutor<'_>, now: i64) -> Result<()> {
+    sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
         .bind(now)
         .execute(db)
         .await?;
@@ -259,11 +259,11 @@ pub async fn retire_keys(db: impl SqliteExecutor<'_>, now: i64) -> Result<()> {
 
 /// Public keys to publish: every key not retired, and retired ones until `retired_after`.
 pub async fn published_keys(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     retired_after: i64,
 ) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT public_jwk FROM signing_keys WHERE retired_at IS NULL OR retired_at > ?
+        "SELECT public_jwk FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1
          ORDER BY created_at DESC, kid",
     )
     .bind(retired_after)
@@ -303,7 +303,7 @@ macro_rules! code_select {
                     c.auth_time, c.amr, c.idp, c.expires_at, c.used_at, ",
             subject_columns!("u", "c.app_id"),
             " FROM authorization_codes c LEFT JOIN users u ON u.id = c.user_id
-             WHERE c.code_hash = ?",
+             WHERE c.code_hash = $1",
             $n
         )
     };
@@ -312,7 +312,7 @@ macro_rules! code_select {
 /// A code exchange's client (as [`client`]) and its code with the code's user, in one trip
 /// to the read connection's thread: every exchange asks both.
 pub async fn client_and_code(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant: &str,
     client_id: &str,
     code_hash: &str,
@@ -339,9 +339,9 @@ pub async fn client_and_code(
 }
 
 /// Marks a code used; false when it was used already.
-pub async fn use_code(db: impl SqliteExecutor<'_>, code_hash: &str, now: i64) -> Result<bool> {
+pub async fn use_code(db: impl AnyExecutor<'_>, code_hash: &str, now: i64) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
+        "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
     )
     .bind(now)
     .bind(code_hash)
@@ -368,7 +368,7 @@ pub struct Token {
 }
 
 pub async fn insert_token(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     token_hash: &str,
     token: &Token,
     now: i64,
@@ -376,7 +376,7 @@ pub async fn insert_token(
     sqlx::query(
         "INSERT INTO oauth_tokens (token_hash, kind, app_id, user_id, family, scope, nonce,
             auth_time, amr, idp, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(token_hash)
     .bind(token.kind)
@@ -395,11 +395,11 @@ pub async fn insert_token(
     Ok(())
 }
 
-pub async fn token(db: impl SqliteExecutor<'_>, token_hash: &str) -> Result<Option<Token>> {
+pub async fn token(db: impl AnyExecutor<'_>, token_hash: &str) -> Result<Option<Token>> {
     Ok(sqlx::query_as(
         "SELECT kind, app_id, user_id, family, scope, nonce, auth_time, amr, idp, expires_at,
                 used_at, revoked_at
-         FROM oauth_tokens WHERE token_hash = ?",
+         FROM oauth_tokens WHERE token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(db)
@@ -407,9 +407,9 @@ pub async fn token(db: impl SqliteExecutor<'_>, token_hash: &str) -> Result<Opti
 }
 
 /// Marks a refresh token used (rotated); false when it was used already.
-pub async fn use_token(db: impl SqliteExecutor<'_>, token_hash: &str, now: i64) -> Result<bool> {
+pub async fn use_token(db: impl AnyExecutor<'_>, token_hash: &str, now: i64) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE oauth_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL
+        "UPDATE oauth_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL
                                               AND revoked_at IS NULL",
     )
     .bind(now)
@@ -419,9 +419,9 @@ pub async fn use_token(db: impl SqliteExecutor<'_>, token_hash: &str, now: i64) 
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn revoke_family(db: impl SqliteExecutor<'_>, family: &str, now: i64) -> Result<u64> {
+pub async fn revoke_family(db: impl AnyExecutor<'_>, family: &str, now: i64) -> Result<u64> {
     let done = sqlx::query(
-        "UPDATE oauth_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL",
+        "UPDATE oauth_tokens SET revoked_at = $1 WHERE family = $2 AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(family)
@@ -433,15 +433,15 @@ pub async fn revoke_family(db: impl SqliteExecutor<'_>, family: &str, now: i64) 
 /// Revokes every token of the users whose redemption used `identity`, and of the member
 /// `member_id` itself: an identity disabled or reset at home keeps no access anywhere.
 pub async fn revoke_for_identity(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     identity: &Identity,
     member_id: Option<&str>,
     now: i64,
 ) -> Result<u64> {
     let done = sqlx::query(
-        "UPDATE oauth_tokens SET revoked_at = ?1
+        "UPDATE oauth_tokens SET revoked_at = $1
          WHERE revoked_at IS NULL
-           AND (user_id IN (SELECT id FROM users WHERE redeemed_identity = ?2) OR user_id = ?3)",
+           AND (user_id IN (SELECT id FROM users WHERE redeemed_identity = $2) OR user_id = $3)",
     )
     .bind(now)
     .bind(identity)
@@ -468,7 +468,7 @@ macro_rules! insert_sign_in_sql {
     () => {
         "INSERT INTO sign_in_events (tenant_id, user_id, user_name, user_email, app_id, app_name,
             success, reason, ip, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);"
     };
 }
 
@@ -494,7 +494,7 @@ fn bind_sign_in(
 }
 
 pub async fn insert_sign_in(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     event: &NewSignIn<'_>,
     now: i64,
 ) -> Result<()> {
@@ -517,9 +517,9 @@ pub async fn insert_sign_in_with_code(
         insert_sign_in_sql!(),
         "INSERT INTO authorization_codes (code_hash, app_id, user_id, redirect_uri, scope, nonce,
             code_challenge, auth_time, amr, idp, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12);",
         // Signing in to an app counts as the user's sign-in (for finding inactive users).
-        "UPDATE users SET last_sign_in_at = ? WHERE id = ?;"
+        "UPDATE users SET last_sign_in_at = $1 WHERE id = $2;"
     );
     let query = bind_sign_in(sqlx::query(batch), event, now)
         .bind(code_hash.to_string())
@@ -559,7 +559,7 @@ pub async fn use_code_for_tokens(
             concat!(
                 "INSERT INTO oauth_tokens (token_hash, kind, app_id, user_id, family, scope,
                     nonce, auth_time, amr, idp, created_at, expires_at)
-                 SELECT ?",
+                 SELECT $1",
                 $hash,
                 ", ?",
                 $kind,
@@ -572,12 +572,12 @@ pub async fn use_code_for_tokens(
     }
     macro_rules! use_code {
         () => {
-            "UPDATE authorization_codes SET used_at = ?1 WHERE code_hash = ?2 AND used_at IS NULL;"
+            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL;"
         };
     }
     macro_rules! kept {
         () => {
-            "SELECT EXISTS (SELECT 1 FROM oauth_tokens WHERE token_hash = ?10);"
+            "SELECT EXISTS (SELECT 1 FROM oauth_tokens WHERE token_hash = $10);"
         };
     }
     let batch: &'static str = if tokens.len() == 1 {
@@ -615,12 +615,12 @@ const SIGN_IN: &str = "SELECT id, user_id, user_name, user_email, app_id, app_na
                        FROM sign_in_events";
 
 pub async fn sign_ins(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     limit: i64,
 ) -> Result<Vec<SignInEvent>> {
     Ok(sqlx::query_as(&format!(
-        "{SIGN_IN} WHERE tenant_id = ? ORDER BY id DESC LIMIT ?"
+        "{SIGN_IN} WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2"
     ))
     .bind(tenant_id)
     .bind(limit)
@@ -631,12 +631,12 @@ pub async fn sign_ins(
 /// A page of the tenant's sign-in events, newest first, as Graph's
 /// `/auditLogs/signIns` asks for it (`query.actor` is the user).
 pub async fn sign_in_page(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     query: &crate::store::audit::LogQuery,
     limit: i64,
 ) -> Result<Vec<SignInEvent>> {
-    let mut sql = sqlx::QueryBuilder::<sqlx::Sqlite>::new(SIGN_IN);
+    let mut sql = super::sql::Sql::new(SIGN_IN);
     sql.push(" WHERE tenant_id = ")
         .push_bind(tenant_id.to_string());
     if let Some(from) = query.from {
@@ -726,14 +726,14 @@ impl JoinedSubject {
 
 /// The user `user_id`, seen from the app `app_id`.
 pub async fn subject(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     user_id: &str,
     app_id: &str,
 ) -> Result<Option<Subject>> {
     let row: Option<JoinedSubject> = sqlx::query_as(concat!(
         "SELECT ",
         subject_columns!("u", "?2"),
-        " FROM users u WHERE u.id = ?1"
+        " FROM users u WHERE u.id = $1"
     ))
     .bind(user_id)
     .bind(app_id)
@@ -745,7 +745,7 @@ pub async fn subject(
 /// Keeps an authorization request while the person signs in (see
 /// `oidc::authorize::park`).
 pub async fn insert_pending(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id_hash: &str,
     request: &str,
     ip: Option<&str>,
@@ -754,7 +754,7 @@ pub async fn insert_pending(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO pending_authorizations (id_hash, request, ip, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id_hash)
     .bind(request)
@@ -769,13 +769,13 @@ pub async fn insert_pending(
 /// How many requests made from `ip` are kept at `now`, and when the oldest of them
 /// expires.
 pub async fn pending_from(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     ip: Option<&str>,
     now: i64,
 ) -> Result<(i64, Option<i64>)> {
     Ok(sqlx::query_as(
         "SELECT COUNT(*), MIN(expires_at) FROM pending_authorizations
-         WHERE ip IS ? AND expires_at > ?",
+         WHERE ip IS $1 AND expires_at > $2",
     )
     .bind(ip)
     .bind(now)
@@ -785,12 +785,12 @@ pub async fn pending_from(
 
 /// The request kept under `id_hash`, unless it expired by `now`.
 pub async fn pending(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id_hash: &str,
     now: i64,
 ) -> Result<Option<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT request FROM pending_authorizations WHERE id_hash = ? AND expires_at > ?",
+        "SELECT request FROM pending_authorizations WHERE id_hash = $1 AND expires_at > $2",
     )
     .bind(id_hash)
     .bind(now)

@@ -1,6 +1,6 @@
 //! SQL for the mail outbox.
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 use types::OutboxMail;
 
 use crate::Result;
@@ -14,10 +14,10 @@ pub struct NewMail<'a> {
     pub secret: bool,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, mail: NewMail<'_>, now: i64) -> Result<i64> {
+pub async fn insert(db: impl AnyExecutor<'_>, mail: NewMail<'_>, now: i64) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO outbox (tenant_id, recipient, subject, text_body, html_body, secret, created_at, next_attempt_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(mail.tenant_id)
     .bind(mail.recipient)
@@ -33,13 +33,13 @@ pub async fn insert(db: impl SqliteExecutor<'_>, mail: NewMail<'_>, now: i64) ->
 
 /// A tenant's newest mail; the text of mail carrying a secret (a one-time code, an
 /// invitation link) is withheld.
-pub async fn list(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<OutboxMail>> {
+pub async fn list(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<OutboxMail>> {
     Ok(sqlx::query_as(
         "SELECT id, recipient, subject,
                 CASE WHEN secret THEN '(This mail carries a one-time code or an invitation link, which only its recipient may see, so its text is not shown.)'
                      ELSE text_body END AS text_body,
                 created_at, attempts, sent_at, last_error
-         FROM outbox WHERE tenant_id = ? ORDER BY id DESC LIMIT 200",
+         FROM outbox WHERE tenant_id = $1 ORDER BY id DESC LIMIT 200",
     )
     .bind(tenant_id)
     .fetch_all(db)
@@ -47,10 +47,10 @@ pub async fn list(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<Ou
 }
 
 /// All newest mail in full, for the operator on the server itself.
-pub async fn list_all(db: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<OutboxMail>> {
+pub async fn list_all(db: impl AnyExecutor<'_>, limit: i64) -> Result<Vec<OutboxMail>> {
     Ok(sqlx::query_as(
         "SELECT id, recipient, subject, text_body, created_at, attempts, sent_at, last_error
-         FROM outbox ORDER BY id DESC LIMIT ?",
+         FROM outbox ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(db)
@@ -71,14 +71,14 @@ pub struct Due {
 /// Claims up to `limit` mails that are due: each is leased until `lease_until`, so that
 /// another worker (another replica) does not send it meanwhile.
 pub async fn claim_due(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     now: i64,
     lease_until: i64,
     limit: i64,
 ) -> Result<Vec<Due>> {
     Ok(sqlx::query_as(
-        "UPDATE outbox SET next_attempt_at = ?2
-         WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?1 ORDER BY id LIMIT ?3)
+        "UPDATE outbox SET next_attempt_at = $2
+         WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $3)
          RETURNING id, recipient, subject, text_body, html_body, attempts",
     )
     .bind(now)
@@ -88,9 +88,9 @@ pub async fn claim_due(
     .await?)
 }
 
-pub async fn mark_sent(db: impl SqliteExecutor<'_>, id: i64, now: i64) -> Result<()> {
+pub async fn mark_sent(db: impl AnyExecutor<'_>, id: i64, now: i64) -> Result<()> {
     sqlx::query(
-        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+        "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2",
     )
     .bind(now)
     .bind(id)
@@ -100,12 +100,12 @@ pub async fn mark_sent(db: impl SqliteExecutor<'_>, id: i64, now: i64) -> Result
 }
 
 pub async fn mark_failed(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: i64,
     error: &str,
     retry_at: i64,
 ) -> Result<()> {
-    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?")
+    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3")
         .bind(error)
         .bind(retry_at)
         .bind(id)
@@ -115,7 +115,7 @@ pub async fn mark_failed(
 }
 
 /// Mail not sent yet: how much in all, and how much of it failed at least once.
-pub async fn backlog(db: impl SqliteExecutor<'_>) -> Result<(i64, i64)> {
+pub async fn backlog(db: impl AnyExecutor<'_>) -> Result<(i64, i64)> {
     Ok(sqlx::query_as(
         "SELECT COUNT(*), COALESCE(SUM(attempts > 0), 0) FROM outbox WHERE sent_at IS NULL",
     )

@@ -1,7 +1,7 @@
 //! SQL for what owners manage from the access panel (the apps and groups they own, who has
 //! access to them) and for requests to join a group or to use an app.
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 use types::{AccessRequest, Holder, JoinPolicy, ObjectKind, RequestState};
 
 use crate::Result;
@@ -45,12 +45,12 @@ pub struct Found {
 }
 
 pub async fn find(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     object: Object<'_>,
 ) -> Result<Option<Found>> {
     let sql = format!(
-        "SELECT name, description FROM {} WHERE tenant_id = ? AND id = ?",
+        "SELECT name, description FROM {} WHERE tenant_id = $1 AND id = $2",
         object.table()
     );
     Ok(sqlx::query_as(&sql)
@@ -61,12 +61,12 @@ pub async fn find(
 }
 
 pub async fn is_owner(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     object: Object<'_>,
     user_id: &str,
 ) -> Result<bool> {
     let sql = format!(
-        "SELECT EXISTS (SELECT 1 FROM {} WHERE {} = ? AND user_id = ?)",
+        "SELECT EXISTS (SELECT 1 FROM {} WHERE {} = $1 AND user_id = $2)",
         object.owners_table(),
         object.column()
     );
@@ -79,10 +79,10 @@ pub async fn is_owner(
 }
 
 /// The users given the app directly, or the group's members.
-pub async fn holders(db: impl SqliteExecutor<'_>, object: Object<'_>) -> Result<Vec<Holder>> {
+pub async fn holders(db: impl AnyExecutor<'_>, object: Object<'_>) -> Result<Vec<Holder>> {
     let link = match object.kind {
-        ObjectKind::App => "app_assignments l ON l.user_id = u.id AND l.app_id = ?",
-        ObjectKind::Group => "group_members l ON l.user_id = u.id AND l.group_id = ?",
+        ObjectKind::App => "app_assignments l ON l.user_id = u.id AND l.app_id = $1",
+        ObjectKind::Group => "group_members l ON l.user_id = u.id AND l.group_id = $1",
     };
     let sql = format!(
         "SELECT u.id, u.display_name, u.email, u.user_type, u.enabled, u.external_state
@@ -92,13 +92,13 @@ pub async fn holders(db: impl SqliteExecutor<'_>, object: Object<'_>) -> Result<
 }
 
 /// Whether the user is given the app directly, or is a member of the group.
-pub async fn holds(db: impl SqliteExecutor<'_>, object: Object<'_>, user_id: &str) -> Result<bool> {
+pub async fn holds(db: impl AnyExecutor<'_>, object: Object<'_>, user_id: &str) -> Result<bool> {
     let sql = match object.kind {
         ObjectKind::App => {
-            "SELECT EXISTS (SELECT 1 FROM app_assignments WHERE app_id = ? AND user_id = ?)"
+            "SELECT EXISTS (SELECT 1 FROM app_assignments WHERE app_id = $1 AND user_id = $2)"
         }
         ObjectKind::Group => {
-            "SELECT EXISTS (SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?)"
+            "SELECT EXISTS (SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2)"
         }
     };
     let (holds,): (bool,) = sqlx::query_as(sql)
@@ -112,16 +112,16 @@ pub async fn holds(db: impl SqliteExecutor<'_>, object: Object<'_>, user_id: &st
 /// Whether the user may open the app: open to everyone, given to them, or to a group of
 /// theirs.
 pub async fn may_open(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     app_id: &str,
     user_id: &str,
 ) -> Result<bool> {
     let (open,): (bool,) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM apps WHERE tenant_id = ?1 AND id = ?2 AND assignment_required = 0)
-             OR EXISTS (SELECT 1 FROM app_assignments WHERE app_id = ?2 AND user_id = ?3)
+        "SELECT EXISTS (SELECT 1 FROM apps WHERE tenant_id = $1 AND id = $2 AND assignment_required = 0)
+             OR EXISTS (SELECT 1 FROM app_assignments WHERE app_id = $2 AND user_id = $3)
              OR EXISTS (SELECT 1 FROM app_assignments s JOIN group_members m ON m.group_id = s.group_id
-                         WHERE s.app_id = ?2 AND m.user_id = ?3)",
+                         WHERE s.app_id = $2 AND m.user_id = $3)",
     )
     .bind(tenant_id)
     .bind(app_id)
@@ -132,12 +132,12 @@ pub async fn may_open(
 }
 
 pub async fn join_policy(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     group_id: &str,
 ) -> Result<Option<JoinPolicy>> {
     let row: Option<(JoinPolicy,)> =
-        sqlx::query_as("SELECT join_policy FROM groups WHERE tenant_id = ? AND id = ?")
+        sqlx::query_as("SELECT join_policy FROM groups WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)
             .bind(group_id)
             .fetch_optional(db)
@@ -146,12 +146,12 @@ pub async fn join_policy(
 }
 
 pub async fn set_join_policy(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     group_id: &str,
     policy: JoinPolicy,
 ) -> Result<()> {
-    sqlx::query("UPDATE groups SET join_policy = ? WHERE tenant_id = ? AND id = ?")
+    sqlx::query("UPDATE groups SET join_policy = $1 WHERE tenant_id = $2 AND id = $3")
         .bind(policy)
         .bind(tenant_id)
         .bind(group_id)
@@ -161,12 +161,12 @@ pub async fn set_join_policy(
 }
 
 pub async fn requestable(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     app_id: &str,
 ) -> Result<Option<bool>> {
     let row: Option<(bool,)> =
-        sqlx::query_as("SELECT requestable FROM apps WHERE tenant_id = ? AND id = ?")
+        sqlx::query_as("SELECT requestable FROM apps WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)
             .bind(app_id)
             .fetch_optional(db)
@@ -175,12 +175,12 @@ pub async fn requestable(
 }
 
 pub async fn set_requestable(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     app_id: &str,
     requestable: bool,
 ) -> Result<()> {
-    sqlx::query("UPDATE apps SET requestable = ? WHERE tenant_id = ? AND id = ?")
+    sqlx::query("UPDATE apps SET requestable = $1 WHERE tenant_id = $2 AND id = $3")
         .bind(requestable)
         .bind(tenant_id)
         .bind(app_id)
@@ -191,7 +191,7 @@ pub async fn set_requestable(
 
 /// Files a request; a conflict (unique violation) when one is waiting already.
 pub async fn insert_request(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: &str,
     tenant_id: &str,
     user_id: &str,
@@ -200,7 +200,7 @@ pub async fn insert_request(
 ) -> sqlx::Result<()> {
     let sql = format!(
         "INSERT INTO access_requests (id, tenant_id, user_id, {}, state, created_at)
-         VALUES (?, ?, ?, ?, 'Pending', ?)",
+         VALUES ($1, $2, $3, $4, 'Pending', $5)",
         object.column()
     );
     sqlx::query(&sql)
@@ -227,7 +227,7 @@ pub struct Request {
 }
 
 pub async fn request(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<Request>> {
@@ -238,7 +238,7 @@ pub async fn request(
                 coalesce(a.name, g.name) AS object_name, r.state
            FROM access_requests r JOIN users u ON u.id = r.user_id
            LEFT JOIN apps a ON a.id = r.app_id LEFT JOIN groups g ON g.id = r.group_id
-          WHERE r.tenant_id = ? AND r.id = ?",
+          WHERE r.tenant_id = $1 AND r.id = $2",
     )
     .bind(tenant_id)
     .bind(id)
@@ -248,15 +248,15 @@ pub async fn request(
 
 /// Records the decision on a waiting request; false when it was not waiting.
 pub async fn decide(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: &str,
     state: RequestState,
     by_name: &str,
     now: i64,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE access_requests SET state = ?, decided_at = ?, decided_by_name = ?
-          WHERE id = ? AND state = 'Pending'",
+        "UPDATE access_requests SET state = $1, decided_at = $2, decided_by_name = $3
+          WHERE id = $4 AND state = 'Pending'",
     )
     .bind(state)
     .bind(now)
@@ -269,13 +269,13 @@ pub async fn decide(
 
 /// The requests waiting for the owners of an app or a group, oldest first.
 pub async fn pending_requests(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     object: Object<'_>,
 ) -> Result<Vec<AccessRequest>> {
     let sql = format!(
         "SELECT r.id, r.user_id, u.display_name, u.email, r.created_at
            FROM access_requests r JOIN users u ON u.id = r.user_id
-          WHERE r.{} = ? AND r.state = 'Pending' ORDER BY r.created_at, r.id",
+          WHERE r.{} = $1 AND r.state = 'Pending' ORDER BY r.created_at, r.id",
         object.column()
     );
     Ok(sqlx::query_as(&sql).bind(object.id).fetch_all(db).await?)

@@ -1,7 +1,8 @@
 //! SQL for access reviews: the review, one decision row per guest, and each guest's
 //! reviewers (see `crate::reviews`).
 
-use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
+use super::sql::Sql;
+use sqlx::{AnyExecutor};
 use types::UserRef;
 use types::reviews::{
     Decision, DenyAction, MyReview, NotReviewedAction, ReviewResult, ReviewScope, ReviewSummary,
@@ -28,11 +29,11 @@ pub struct NewReview<'a> {
     pub remind_at: i64,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, review: NewReview<'_>) -> Result<()> {
+pub async fn insert(db: impl AnyExecutor<'_>, review: NewReview<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO access_reviews (id, tenant_id, name, scope, scope_id, scope_name, reviewers,
              deny_action, not_reviewed, auto_apply, started_by, starts_at, ends_at, remind_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(review.id)
     .bind(review.tenant_id)
@@ -65,12 +66,12 @@ pub enum Guests<'a> {
 
 /// The enabled guests of the tenant that `guests` names, by name.
 pub async fn guests(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     guests: Guests<'_>,
 ) -> Result<Vec<UserRef>> {
     let mut query =
-        QueryBuilder::<Sqlite>::new("SELECT u.id, u.display_name, u.email FROM users u");
+        Sql::new("SELECT u.id, u.display_name, u.email FROM users u");
     match guests {
         Guests::GroupMembers(group) => {
             query
@@ -98,13 +99,13 @@ pub async fn guests(
 }
 
 pub async fn insert_guest(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     review_id: &str,
     guest: &UserRef,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO access_review_decisions (review_id, guest_id, guest_name, guest_email)
-         VALUES (?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4)",
     )
     .bind(review_id)
     .bind(&guest.id)
@@ -116,14 +117,14 @@ pub async fn insert_guest(
 }
 
 pub async fn add_reviewer(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     review_id: &str,
     guest_id: &str,
     reviewer: &UserRef,
 ) -> Result<()> {
     sqlx::query(
         "INSERT OR IGNORE INTO access_review_reviewers (review_id, guest_id, reviewer_id, reviewer_name)
-         VALUES (?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4)",
     )
     .bind(review_id)
     .bind(guest_id)
@@ -142,12 +143,12 @@ const SUMMARY: &str = "SELECT r.id, r.name, r.scope, r.scope_name, r.reviewers, 
     FROM access_reviews r";
 
 pub async fn get(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<ReviewSummary>> {
     Ok(
-        sqlx::query_as(&format!("{SUMMARY} WHERE r.tenant_id = ? AND r.id = ?"))
+        sqlx::query_as(&format!("{SUMMARY} WHERE r.tenant_id = $1 AND r.id = $2"))
             .bind(tenant_id)
             .bind(id)
             .fetch_optional(db)
@@ -156,9 +157,9 @@ pub async fn get(
 }
 
 /// The group or app a review covers.
-pub async fn scope_id(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<String>> {
+pub async fn scope_id(db: impl AnyExecutor<'_>, id: &str) -> Result<Option<String>> {
     Ok(
-        sqlx::query_scalar("SELECT scope_id FROM access_reviews WHERE id = ?")
+        sqlx::query_scalar("SELECT scope_id FROM access_reviews WHERE id = $1")
             .bind(id)
             .fetch_one(db)
             .await?,
@@ -166,9 +167,9 @@ pub async fn scope_id(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<St
 }
 
 /// The tenant's reviews, newest first.
-pub async fn list(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<ReviewSummary>> {
+pub async fn list(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<ReviewSummary>> {
     Ok(sqlx::query_as(&format!(
-        "{SUMMARY} WHERE r.tenant_id = ? ORDER BY r.starts_at DESC, r.id LIMIT 200"
+        "{SUMMARY} WHERE r.tenant_id = $1 ORDER BY r.starts_at DESC, r.id LIMIT 200"
     ))
     .bind(tenant_id)
     .fetch_all(db)
@@ -177,7 +178,7 @@ pub async fn list(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<Re
 
 /// The running reviews in which the reviewer decides about someone, ending first.
 pub async fn of_reviewer(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     reviewer_id: &str,
     now: i64,
@@ -188,7 +189,7 @@ pub async fn of_reviewer(
            FROM access_review_reviewers v
            JOIN access_reviews r ON r.id = v.review_id
            JOIN access_review_decisions d ON d.review_id = v.review_id AND d.guest_id = v.guest_id
-          WHERE v.reviewer_id = ? AND r.tenant_id = ? AND r.ends_at > ? AND r.applied_at IS NULL
+          WHERE v.reviewer_id = $1 AND r.tenant_id = $2 AND r.ends_at > $3 AND r.applied_at IS NULL
           GROUP BY r.id ORDER BY r.ends_at, r.id",
     )
     .bind(reviewer_id)
@@ -218,13 +219,13 @@ const QUEUE: &str = "SELECT d.guest_id, d.guest_name, d.guest_email, u.last_sign
 
 /// The guests of a review the reviewer decides about, by name.
 pub async fn queue(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     review_id: &str,
     reviewer_id: &str,
 ) -> Result<Vec<QueueRow>> {
     Ok(sqlx::query_as(&format!(
         "{QUEUE} JOIN access_review_reviewers v ON v.review_id = d.review_id AND v.guest_id = d.guest_id
-         WHERE d.review_id = ? AND v.reviewer_id = ? ORDER BY d.guest_name, d.guest_id"
+         WHERE d.review_id = $1 AND v.reviewer_id = $2 ORDER BY d.guest_name, d.guest_id"
     ))
     .bind(review_id)
     .bind(reviewer_id)
@@ -233,9 +234,9 @@ pub async fn queue(
 }
 
 /// Every guest of a review whose outcome is not applied yet.
-pub async fn unapplied(db: impl SqliteExecutor<'_>, review_id: &str) -> Result<Vec<QueueRow>> {
+pub async fn unapplied(db: impl AnyExecutor<'_>, review_id: &str) -> Result<Vec<QueueRow>> {
     Ok(sqlx::query_as(&format!(
-        "{QUEUE} WHERE d.review_id = ? AND d.applied_at IS NULL ORDER BY d.guest_name, d.guest_id"
+        "{QUEUE} WHERE d.review_id = $1 AND d.applied_at IS NULL ORDER BY d.guest_name, d.guest_id"
     ))
     .bind(review_id)
     .fetch_all(db)
@@ -243,14 +244,14 @@ pub async fn unapplied(db: impl SqliteExecutor<'_>, review_id: &str) -> Result<V
 }
 
 pub async fn is_reviewer(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     review_id: &str,
     guest_id: &str,
     reviewer_id: &str,
 ) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM access_review_reviewers
-                         WHERE review_id = ? AND guest_id = ? AND reviewer_id = ?)",
+                         WHERE review_id = $1 AND guest_id = $2 AND reviewer_id = $3)",
     )
     .bind(review_id)
     .bind(guest_id)
@@ -269,15 +270,15 @@ pub struct Decided<'a> {
 }
 
 pub async fn decide(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     review_id: &str,
     guest_id: &str,
     decided: Decided<'_>,
 ) -> Result<()> {
     sqlx::query(
         "UPDATE access_review_decisions
-            SET decision = ?, reason = ?, decided_by_id = ?, decided_by = ?, decided_at = ?
-          WHERE review_id = ? AND guest_id = ?",
+            SET decision = $1, reason = $2, decided_by_id = $3, decided_by = $4, decided_at = $5
+          WHERE review_id = $6 AND guest_id = $7",
     )
     .bind(decided.decision)
     .bind(decided.reason)
@@ -292,13 +293,13 @@ pub async fn decide(
 }
 
 /// Every guest of a review with their reviewers and decision, by name.
-pub async fn results(db: impl SqliteExecutor<'_>, review_id: &str) -> Result<Vec<ReviewResult>> {
+pub async fn results(db: impl AnyExecutor<'_>, review_id: &str) -> Result<Vec<ReviewResult>> {
     Ok(sqlx::query_as(
         "SELECT d.guest_id, d.guest_name, d.guest_email,
                 coalesce((SELECT group_concat(v.reviewer_name, ', ') FROM access_review_reviewers v
                            WHERE v.review_id = d.review_id AND v.guest_id = d.guest_id), '') AS reviewers,
                 d.decision, d.reason, d.decided_by, d.decided_at, d.outcome, d.applied_at
-           FROM access_review_decisions d WHERE d.review_id = ?
+           FROM access_review_decisions d WHERE d.review_id = $1
           ORDER BY d.guest_name, d.guest_id",
     )
     .bind(review_id)
@@ -308,15 +309,15 @@ pub async fn results(db: impl SqliteExecutor<'_>, review_id: &str) -> Result<Vec
 
 /// Records what applying did to one guest.
 pub async fn set_outcome(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     review_id: &str,
     guest_id: &str,
     outcome: &str,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE access_review_decisions SET outcome = ?, applied_at = ?
-          WHERE review_id = ? AND guest_id = ?",
+        "UPDATE access_review_decisions SET outcome = $1, applied_at = $2
+          WHERE review_id = $3 AND guest_id = $4",
     )
     .bind(outcome)
     .bind(now)
@@ -328,9 +329,9 @@ pub async fn set_outcome(
 }
 
 /// Marks the review applied; false when it was already (someone else applied it first).
-pub async fn set_applied(db: impl SqliteExecutor<'_>, id: &str, now: i64) -> Result<bool> {
+pub async fn set_applied(db: impl AnyExecutor<'_>, id: &str, now: i64) -> Result<bool> {
     let done =
-        sqlx::query("UPDATE access_reviews SET applied_at = ? WHERE id = ? AND applied_at IS NULL")
+        sqlx::query("UPDATE access_reviews SET applied_at = $1 WHERE id = $2 AND applied_at IS NULL")
             .bind(now)
             .bind(id)
             .execute(db)
@@ -339,8 +340,8 @@ pub async fn set_applied(db: impl SqliteExecutor<'_>, id: &str, now: i64) -> Res
 }
 
 /// Ends a running review now.
-pub async fn stop(db: impl SqliteExecutor<'_>, id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE access_reviews SET ends_at = ? WHERE id = ? AND ends_at > ?")
+pub async fn stop(db: impl AnyExecutor<'_>, id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE access_reviews SET ends_at = $1 WHERE id = $2 AND ends_at > $3")
         .bind(now)
         .bind(id)
         .bind(now)
@@ -352,12 +353,12 @@ pub async fn stop(db: impl SqliteExecutor<'_>, id: &str, now: i64) -> Result<()>
 /// Reviews (tenant, id) that ended by `now`, apply their decisions automatically and have
 /// not been applied.
 pub async fn due_for_auto_apply(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     now: i64,
 ) -> Result<Vec<(String, String)>> {
     Ok(sqlx::query_as(
         "SELECT tenant_id, id FROM access_reviews
-          WHERE applied_at IS NULL AND ends_at <= ? AND auto_apply = 1 ORDER BY ends_at, id",
+          WHERE applied_at IS NULL AND ends_at <= $1 AND auto_apply = 1 ORDER BY ends_at, id",
     )
     .bind(now)
     .fetch_all(db)
@@ -366,12 +367,12 @@ pub async fn due_for_auto_apply(
 
 /// Running reviews (tenant, id) whose reminder is due and not sent.
 pub async fn due_for_reminder(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     now: i64,
 ) -> Result<Vec<(String, String)>> {
     Ok(sqlx::query_as(
         "SELECT tenant_id, id FROM access_reviews
-          WHERE applied_at IS NULL AND reminded_at IS NULL AND remind_at <= ?1 AND ends_at > ?1
+          WHERE applied_at IS NULL AND reminded_at IS NULL AND remind_at <= $1 AND ends_at > $1
           ORDER BY remind_at, id",
     )
     .bind(now)
@@ -379,8 +380,8 @@ pub async fn due_for_reminder(
     .await?)
 }
 
-pub async fn set_reminded(db: impl SqliteExecutor<'_>, id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE access_reviews SET reminded_at = ? WHERE id = ?")
+pub async fn set_reminded(db: impl AnyExecutor<'_>, id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE access_reviews SET reminded_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
         .execute(db)
@@ -390,7 +391,7 @@ pub async fn set_reminded(db: impl SqliteExecutor<'_>, id: &str, now: i64) -> Re
 
 /// The reviewers of a review who have guests undecided: address, name, how many.
 pub async fn reviewers_waiting(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     review_id: &str,
 ) -> Result<Vec<(String, String, i64)>> {
     Ok(sqlx::query_as(
@@ -398,7 +399,7 @@ pub async fn reviewers_waiting(
            FROM access_review_reviewers v
            JOIN access_review_decisions d ON d.review_id = v.review_id AND d.guest_id = v.guest_id
            JOIN users u ON u.id = v.reviewer_id
-          WHERE v.review_id = ? AND d.decision = 'NotReviewed' AND u.enabled = 1
+          WHERE v.review_id = $1 AND d.decision = 'NotReviewed' AND u.enabled = 1
           GROUP BY u.id ORDER BY u.email",
     )
     .bind(review_id)

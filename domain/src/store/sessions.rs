@@ -1,7 +1,7 @@
 //! SQL for sessions and sign-in throttling.
 
-use sqlx::SqliteExecutor;
-use sqlx::types::Json;
+use sqlx::AnyExecutor;
+use crate::store::Json;
 
 use crate::{Identity, Result};
 
@@ -16,10 +16,10 @@ pub struct NewSession<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, session: NewSession<'_>, now: i64) -> Result<()> {
+pub async fn insert(db: impl AnyExecutor<'_>, session: NewSession<'_>, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, identity, amr, created_at, last_seen_at, expires_at, ip, user_agent)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(session.id_hash)
     .bind(session.user_id)
@@ -80,7 +80,7 @@ macro_rules! users_of_person {
     };
 }
 
-pub async fn load(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<Option<SessionUser>> {
+pub async fn load(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<Option<SessionUser>> {
     Ok(sqlx::query_as(
         concat!(
             "SELECT s.user_id, u.tenant_id, t.name AS tenant_name, u.display_name, u.email, u.enabled,
@@ -101,7 +101,7 @@ pub async fn load(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<Option<S
             ),
             ") AS memberships
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = u.tenant_id
-         WHERE s.id_hash = ?"
+         WHERE s.id_hash = $1"
         ),
     )
     .bind(id_hash)
@@ -109,8 +109,8 @@ pub async fn load(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<Option<S
     .await?)
 }
 
-pub async fn touch(db: impl SqliteExecutor<'_>, id_hash: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
+pub async fn touch(db: impl AnyExecutor<'_>, id_hash: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
         .bind(now)
         .bind(id_hash)
         .execute(db)
@@ -118,16 +118,16 @@ pub async fn touch(db: impl SqliteExecutor<'_>, id_hash: &str, now: i64) -> Resu
     Ok(())
 }
 
-pub async fn delete(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+pub async fn delete(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn delete_for_user(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+pub async fn delete_for_user(db: impl AnyExecutor<'_>, user_id: &str) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(db)
         .await?;
@@ -135,8 +135,8 @@ pub async fn delete_for_user(db: impl SqliteExecutor<'_>, user_id: &str) -> Resu
 }
 
 /// Ends every session of an identity, whichever organization each is switched to.
-pub async fn delete_for_identity(db: impl SqliteExecutor<'_>, identity: &Identity) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE identity = ?")
+pub async fn delete_for_identity(db: impl AnyExecutor<'_>, identity: &Identity) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE identity = $1")
         .bind(identity)
         .execute(db)
         .await?;
@@ -145,11 +145,11 @@ pub async fn delete_for_identity(db: impl SqliteExecutor<'_>, identity: &Identit
 
 /// Ends every session of an identity but one (the one making the change).
 pub async fn delete_for_identity_except(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     identity: &Identity,
     keep_hash: &str,
 ) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE identity = ? AND id_hash != ?")
+    let done = sqlx::query("DELETE FROM sessions WHERE identity = $1 AND id_hash != $2")
         .bind(identity)
         .bind(keep_hash)
         .execute(db)
@@ -158,8 +158,8 @@ pub async fn delete_for_identity_except(
 }
 
 /// Removes sessions that ended by either timeout.
-pub async fn delete_expired(db: impl SqliteExecutor<'_>, now: i64, idle_limit: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
+pub async fn delete_expired(db: impl AnyExecutor<'_>, now: i64, idle_limit: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)
         .bind(now - idle_limit)
         .execute(db)
@@ -169,11 +169,11 @@ pub async fn delete_expired(db: impl SqliteExecutor<'_>, now: i64, idle_limit: i
 
 /// Forgets failure counts whose window has closed.
 pub async fn delete_closed_windows(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     now: i64,
     window: i64,
 ) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM signin_throttle WHERE window_start <= ?")
+    let done = sqlx::query("DELETE FROM signin_throttle WHERE window_start <= $1")
         .bind(now - window)
         .execute(db)
         .await?;
@@ -182,13 +182,13 @@ pub async fn delete_closed_windows(
 
 /// Failures counted for `key` in the window that is still open at `now`.
 pub async fn failures(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     key: &str,
     now: i64,
     window: i64,
 ) -> Result<(i64, i64)> {
     let row: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT failures, window_start FROM signin_throttle WHERE key = ? AND window_start > ?",
+        "SELECT failures, window_start FROM signin_throttle WHERE key = $1 AND window_start > $2",
     )
     .bind(key)
     .bind(now - window)
@@ -199,16 +199,16 @@ pub async fn failures(
 
 /// Counts one more failure for `key`, opening a new window if the last one has closed.
 pub async fn record_failure(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     key: &str,
     now: i64,
     window: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO signin_throttle (key, failures, window_start) VALUES (?1, 1, ?2)
+        "INSERT INTO signin_throttle (key, failures, window_start) VALUES ($1, 1, $2)
          ON CONFLICT (key) DO UPDATE SET
-            failures = CASE WHEN window_start > ?2 - ?3 THEN failures + 1 ELSE 1 END,
-            window_start = CASE WHEN window_start > ?2 - ?3 THEN window_start ELSE ?2 END",
+            failures = CASE WHEN window_start > $2 - $3 THEN failures + 1 ELSE 1 END,
+            window_start = CASE WHEN window_start > $2 - $3 THEN window_start ELSE $2 END",
     )
     .bind(key)
     .bind(now)
@@ -219,16 +219,16 @@ pub async fn record_failure(
 }
 
 /// Takes back one failure counted in advance for an attempt that succeeded.
-pub async fn forgive_one(db: impl SqliteExecutor<'_>, key: &str) -> Result<()> {
-    sqlx::query("UPDATE signin_throttle SET failures = max(failures - 1, 0) WHERE key = ?")
+pub async fn forgive_one(db: impl AnyExecutor<'_>, key: &str) -> Result<()> {
+    sqlx::query("UPDATE signin_throttle SET failures = max(failures - 1, 0) WHERE key = $1")
         .bind(key)
         .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn clear_failures(db: impl SqliteExecutor<'_>, key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM signin_throttle WHERE key = ?")
+pub async fn clear_failures(db: impl AnyExecutor<'_>, key: &str) -> Result<()> {
+    sqlx::query("DELETE FROM signin_throttle WHERE key = $1")
         .bind(key)
         .execute(db)
         .await?;
@@ -236,8 +236,8 @@ pub async fn clear_failures(db: impl SqliteExecutor<'_>, key: &str) -> Result<()
 }
 
 /// Moves a session to another user of the same person (another organization).
-pub async fn switch_user(db: impl SqliteExecutor<'_>, id_hash: &str, user_id: &str) -> Result<()> {
-    sqlx::query("UPDATE sessions SET user_id = ? WHERE id_hash = ?")
+pub async fn switch_user(db: impl AnyExecutor<'_>, id_hash: &str, user_id: &str) -> Result<()> {
+    sqlx::query("UPDATE sessions SET user_id = $1 WHERE id_hash = $2")
         .bind(user_id)
         .bind(id_hash)
         .execute(db)
@@ -256,7 +256,7 @@ pub struct Membership {
 }
 
 pub async fn memberships(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     identity: &Identity,
     member_id: Option<&str>,
 ) -> Result<Vec<Membership>> {
@@ -274,7 +274,7 @@ pub async fn memberships(
 }
 
 pub async fn insert_sign_in_code(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id_hash: &str,
     email: &str,
     code_hash: &str,
@@ -282,7 +282,7 @@ pub async fn insert_sign_in_code(
     now: i64,
     expires_at: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO sign_in_codes (id_hash, email, code_hash, ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO sign_in_codes (id_hash, email, code_hash, ip, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id_hash)
         .bind(email)
         .bind(code_hash)
@@ -296,12 +296,12 @@ pub async fn insert_sign_in_code(
 
 /// Codes asked for from one address of origin since `since`, to throttle sending.
 pub async fn codes_asked_from_since(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     ip: &str,
     since: i64,
 ) -> Result<i64> {
     Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_codes WHERE ip = ? AND created_at > ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_codes WHERE ip = $1 AND created_at > $2")
             .bind(ip)
             .bind(since)
             .fetch_one(db)
@@ -310,8 +310,8 @@ pub async fn codes_asked_from_since(
 }
 
 /// Counts a one-time code made for a mailbox (for a sign-in or a redemption).
-pub async fn record_mailbox_code(db: impl SqliteExecutor<'_>, email: &str, now: i64) -> Result<()> {
-    sqlx::query("INSERT INTO mailbox_codes (email, created_at) VALUES (?, ?)")
+pub async fn record_mailbox_code(db: impl AnyExecutor<'_>, email: &str, now: i64) -> Result<()> {
+    sqlx::query("INSERT INTO mailbox_codes (email, created_at) VALUES ($1, $2)")
         .bind(email)
         .bind(now)
         .execute(db)
@@ -321,12 +321,12 @@ pub async fn record_mailbox_code(db: impl SqliteExecutor<'_>, email: &str, now: 
 
 /// One-time codes made for a mailbox since `since`, for sign-in and redemption alike.
 pub async fn mailbox_codes_since(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     email: &str,
     since: i64,
 ) -> Result<i64> {
     Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM mailbox_codes WHERE email = ? AND created_at > ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM mailbox_codes WHERE email = $1 AND created_at > $2")
             .bind(email)
             .bind(since)
             .fetch_one(db)
@@ -344,26 +344,26 @@ pub struct SignInCode {
 }
 
 pub async fn sign_in_code(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id_hash: &str,
 ) -> Result<Option<SignInCode>> {
-    Ok(sqlx::query_as("SELECT email, code_hash, expires_at, attempts, used_at FROM sign_in_codes WHERE id_hash = ?")
+    Ok(sqlx::query_as("SELECT email, code_hash, expires_at, attempts, used_at FROM sign_in_codes WHERE id_hash = $1")
         .bind(id_hash)
         .fetch_optional(db)
         .await?)
 }
 
-pub async fn count_sign_in_attempt(db: impl SqliteExecutor<'_>, id_hash: &str) -> Result<i64> {
+pub async fn count_sign_in_attempt(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "UPDATE sign_in_codes SET attempts = attempts + 1 WHERE id_hash = ? RETURNING attempts",
+        "UPDATE sign_in_codes SET attempts = attempts + 1 WHERE id_hash = $1 RETURNING attempts",
     )
     .bind(id_hash)
     .fetch_one(db)
     .await?)
 }
 
-pub async fn use_sign_in_code(db: impl SqliteExecutor<'_>, id_hash: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE sign_in_codes SET used_at = ? WHERE id_hash = ?")
+pub async fn use_sign_in_code(db: impl AnyExecutor<'_>, id_hash: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE sign_in_codes SET used_at = $1 WHERE id_hash = $2")
         .bind(now)
         .bind(id_hash)
         .execute(db)

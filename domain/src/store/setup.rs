@@ -1,16 +1,16 @@
 //! SQL for the one-time setup link.
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 
 use crate::Result;
 
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     token_hash: &str,
     now: i64,
     expires_at: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO setup_tokens (token_hash, created_at, expires_at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO setup_tokens (token_hash, created_at, expires_at) VALUES ($1, $2, $3)")
         .bind(token_hash)
         .bind(now)
         .bind(expires_at)
@@ -20,9 +20,9 @@ pub async fn insert(
 }
 
 /// Whether an unused, unexpired link with this hash exists.
-pub async fn is_open(db: impl SqliteExecutor<'_>, token_hash: &str, now: i64) -> Result<bool> {
+pub async fn is_open(db: impl AnyExecutor<'_>, token_hash: &str, now: i64) -> Result<bool> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?)",
+        "SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2)",
     )
     .bind(token_hash)
     .bind(now)
@@ -31,9 +31,9 @@ pub async fn is_open(db: impl SqliteExecutor<'_>, token_hash: &str, now: i64) ->
 }
 
 /// Marks the link used; false when it was not open, so only one caller ever succeeds.
-pub async fn consume(db: impl SqliteExecutor<'_>, token_hash: &str, now: i64) -> Result<bool> {
+pub async fn consume(db: impl AnyExecutor<'_>, token_hash: &str, now: i64) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE setup_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1",
+        "UPDATE setup_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
     )
     .bind(now)
     .bind(token_hash)
@@ -43,8 +43,8 @@ pub async fn consume(db: impl SqliteExecutor<'_>, token_hash: &str, now: i64) ->
 }
 
 /// Ends every link still open, once the instance has been set up.
-pub async fn close_all(db: impl SqliteExecutor<'_>, now: i64) -> Result<()> {
-    sqlx::query("UPDATE setup_tokens SET used_at = ? WHERE used_at IS NULL")
+pub async fn close_all(db: impl AnyExecutor<'_>, now: i64) -> Result<()> {
+    sqlx::query("UPDATE setup_tokens SET used_at = $1 WHERE used_at IS NULL")
         .bind(now)
         .execute(db)
         .await?;

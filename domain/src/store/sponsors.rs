@@ -1,15 +1,15 @@
 //! SQL for guests' sponsors and the organization's fallback sponsor.
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 use types::UserRef;
 
 use crate::Result;
 
 /// The sponsors of a guest, by name.
-pub async fn of_guest(db: impl SqliteExecutor<'_>, guest_id: &str) -> Result<Vec<UserRef>> {
+pub async fn of_guest(db: impl AnyExecutor<'_>, guest_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM sponsors s JOIN users u ON u.id = s.sponsor_id
-         WHERE s.guest_id = ? ORDER BY u.display_name, u.id",
+         WHERE s.guest_id = $1 ORDER BY u.display_name, u.id",
     )
     .bind(guest_id)
     .fetch_all(db)
@@ -18,13 +18,13 @@ pub async fn of_guest(db: impl SqliteExecutor<'_>, guest_id: &str) -> Result<Vec
 
 /// Makes `sponsor_id` a sponsor of `guest_id`; false when it was one already.
 pub async fn add(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     guest_id: &str,
     sponsor_id: &str,
     now: i64,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO sponsors (guest_id, sponsor_id, added_at) VALUES (?, ?, ?)
+        "INSERT INTO sponsors (guest_id, sponsor_id, added_at) VALUES ($1, $2, $3)
          ON CONFLICT DO NOTHING",
     )
     .bind(guest_id)
@@ -36,8 +36,8 @@ pub async fn add(
 }
 
 /// False when `sponsor_id` was not a sponsor of `guest_id`.
-pub async fn remove(db: impl SqliteExecutor<'_>, guest_id: &str, sponsor_id: &str) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM sponsors WHERE guest_id = ? AND sponsor_id = ?")
+pub async fn remove(db: impl AnyExecutor<'_>, guest_id: &str, sponsor_id: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM sponsors WHERE guest_id = $1 AND sponsor_id = $2")
         .bind(guest_id)
         .bind(sponsor_id)
         .execute(db)
@@ -46,8 +46,8 @@ pub async fn remove(db: impl SqliteExecutor<'_>, guest_id: &str, sponsor_id: &st
 }
 
 /// Every sponsor of `guest_id` goes.
-pub async fn clear(db: impl SqliteExecutor<'_>, guest_id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sponsors WHERE guest_id = ?")
+pub async fn clear(db: impl AnyExecutor<'_>, guest_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sponsors WHERE guest_id = $1")
         .bind(guest_id)
         .execute(db)
         .await?;
@@ -55,10 +55,10 @@ pub async fn clear(db: impl SqliteExecutor<'_>, guest_id: &str) -> Result<()> {
 }
 
 /// The guests `sponsor_id` sponsors.
-pub async fn guests_of(db: impl SqliteExecutor<'_>, sponsor_id: &str) -> Result<Vec<UserRef>> {
+pub async fn guests_of(db: impl AnyExecutor<'_>, sponsor_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM sponsors s JOIN users u ON u.id = s.guest_id
-         WHERE s.sponsor_id = ? ORDER BY u.display_name, u.id",
+         WHERE s.sponsor_id = $1 ORDER BY u.display_name, u.id",
     )
     .bind(sponsor_id)
     .fetch_all(db)
@@ -66,10 +66,10 @@ pub async fn guests_of(db: impl SqliteExecutor<'_>, sponsor_id: &str) -> Result<
 }
 
 /// The tenant's guests that have no sponsor, by name.
-pub async fn unsponsored(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<UserRef>> {
+pub async fn unsponsored(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM users u
-         WHERE u.tenant_id = ? AND u.user_type = 'Guest'
+         WHERE u.tenant_id = $1 AND u.user_type = 'Guest'
            AND NOT EXISTS (SELECT 1 FROM sponsors s WHERE s.guest_id = u.id)
          ORDER BY u.display_name, u.id",
     )
@@ -80,12 +80,12 @@ pub async fn unsponsored(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result
 
 /// The tenant's fallback sponsor and whether they are enabled.
 pub async fn fallback(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
 ) -> Result<Option<(UserRef, bool)>> {
     let row: Option<(String, String, String, bool)> = sqlx::query_as(
         "SELECT u.id, u.display_name, u.email, u.enabled FROM tenants t
-         JOIN users u ON u.id = t.fallback_sponsor_id WHERE t.id = ?",
+         JOIN users u ON u.id = t.fallback_sponsor_id WHERE t.id = $1",
     )
     .bind(tenant_id)
     .fetch_optional(db)
@@ -103,11 +103,11 @@ pub async fn fallback(
 }
 
 pub async fn set_fallback(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     user_id: Option<&str>,
 ) -> Result<()> {
-    sqlx::query("UPDATE tenants SET fallback_sponsor_id = ? WHERE id = ?")
+    sqlx::query("UPDATE tenants SET fallback_sponsor_id = $1 WHERE id = $2")
         .bind(user_id)
         .bind(tenant_id)
         .execute(db)

@@ -1,7 +1,7 @@
 //! SQL for removing what has outlived its use: each statement removes rows older than the
 //! cut-off the domain passes (see `crate::sweeper`).
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::Result;
 
@@ -19,46 +19,46 @@ pub struct Cutoffs {
 }
 
 /// Deletes what the cut-offs name; answers how many rows went.
-pub async fn sweep(db: &mut SqliteConnection, cutoffs: &Cutoffs) -> Result<u64> {
+pub async fn sweep(db: &mut AnyConnection, cutoffs: &Cutoffs) -> Result<u64> {
     let statements: [(&str, i64); 10] = [
         (
-            "DELETE FROM authorization_codes WHERE expires_at <= ?",
+            "DELETE FROM authorization_codes WHERE expires_at <= $1",
             cutoffs.expired,
         ),
         (
-            "DELETE FROM oauth_tokens WHERE expires_at <= ?",
+            "DELETE FROM oauth_tokens WHERE expires_at <= $1",
             cutoffs.expired,
         ),
         (
-            "DELETE FROM pending_authorizations WHERE expires_at <= ?",
+            "DELETE FROM pending_authorizations WHERE expires_at <= $1",
             cutoffs.expired,
         ),
         (
-            "DELETE FROM redemptions WHERE expires_at <= ?",
+            "DELETE FROM redemptions WHERE expires_at <= $1",
             cutoffs.expired,
         ),
         (
-            "DELETE FROM passkey_ceremonies WHERE expires_at <= ?",
+            "DELETE FROM passkey_ceremonies WHERE expires_at <= $1",
             cutoffs.expired,
         ),
         (
-            "DELETE FROM federation_requests WHERE expires_at <= ?",
+            "DELETE FROM federation_requests WHERE expires_at <= $1",
             cutoffs.expired,
         ),
         (
-            "DELETE FROM sign_in_codes WHERE created_at <= ?",
+            "DELETE FROM sign_in_codes WHERE created_at <= $1",
             cutoffs.codes,
         ),
         (
-            "DELETE FROM mailbox_codes WHERE created_at <= ?",
+            "DELETE FROM mailbox_codes WHERE created_at <= $1",
             cutoffs.codes,
         ),
         (
-            "DELETE FROM redemption_starts WHERE started_at <= ?",
+            "DELETE FROM redemption_starts WHERE started_at <= $1",
             cutoffs.starts,
         ),
         (
-            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at <= ?",
+            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at <= $1",
             cutoffs.sent_mail,
         ),
     ];

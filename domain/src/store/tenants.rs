@@ -1,13 +1,13 @@
 //! SQL for tenants.
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 use types::{Tenant, TenantSettings};
 
 use crate::Result;
 
-pub async fn insert(db: impl SqliteExecutor<'_>, tenant: &Tenant, now: i64) -> sqlx::Result<()> {
+pub async fn insert(db: impl AnyExecutor<'_>, tenant: &Tenant, now: i64) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO tenants (id, name, slug, primary_domain, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO tenants (id, name, slug, primary_domain, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&tenant.id)
     .bind(&tenant.name)
@@ -19,7 +19,7 @@ pub async fn insert(db: impl SqliteExecutor<'_>, tenant: &Tenant, now: i64) -> s
     .map(|_| ())
 }
 
-pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64> {
+pub async fn count(db: impl AnyExecutor<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
         .fetch_one(db)
         .await?)
@@ -27,25 +27,25 @@ pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64> {
 
 /// A tenant by its id, its slug or its primary domain: how operators name it on the
 /// command line.
-pub async fn find(db: impl SqliteExecutor<'_>, key: &str) -> Result<Option<Tenant>> {
+pub async fn find(db: impl AnyExecutor<'_>, key: &str) -> Result<Option<Tenant>> {
     Ok(sqlx::query_as(
-        "SELECT id, name, slug, primary_domain FROM tenants WHERE id = ?1 OR slug = ?1 OR primary_domain = ?1",
+        "SELECT id, name, slug, primary_domain FROM tenants WHERE id = $1 OR slug = $1 OR primary_domain = $1",
     )
     .bind(key)
     .fetch_optional(db)
     .await?)
 }
 
-pub async fn slug_taken(db: impl SqliteExecutor<'_>, slug: &str) -> Result<bool> {
+pub async fn slug_taken(db: impl AnyExecutor<'_>, slug: &str) -> Result<bool> {
     Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = ?)")
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1)")
             .bind(slug)
             .fetch_one(db)
             .await?,
     )
 }
 
-pub async fn settings(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<TenantSettings>> {
+pub async fn settings(db: impl AnyExecutor<'_>, id: &str) -> Result<Option<TenantSettings>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -54,7 +54,7 @@ pub async fn settings(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<Te
     }
     let row: Option<Row> = sqlx::query_as(
         "SELECT name, primary_domain, invitation_lifetime_days, privacy_url, redemption_order
-         FROM tenants WHERE id = ?",
+         FROM tenants WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
@@ -66,12 +66,12 @@ pub async fn settings(db: impl SqliteExecutor<'_>, id: &str) -> Result<Option<Te
 }
 
 pub async fn update_settings(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: &str,
     lifetime_days: i64,
     privacy_url: Option<&str>,
 ) -> Result<()> {
-    sqlx::query("UPDATE tenants SET invitation_lifetime_days = ?, privacy_url = ? WHERE id = ?")
+    sqlx::query("UPDATE tenants SET invitation_lifetime_days = $1, privacy_url = $2 WHERE id = $3")
         .bind(lifetime_days)
         .bind(privacy_url)
         .bind(id)
@@ -81,9 +81,9 @@ pub async fn update_settings(
 }
 
 /// The domains a tenant holds, in order.
-pub async fn domains(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<String>> {
+pub async fn domains(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<String>> {
     Ok(
-        sqlx::query_scalar("SELECT domain FROM tenant_domains WHERE tenant_id = ? ORDER BY domain")
+        sqlx::query_scalar("SELECT domain FROM tenant_domains WHERE tenant_id = $1 ORDER BY domain")
             .bind(tenant_id)
             .fetch_all(db)
             .await?,
@@ -93,14 +93,14 @@ pub async fn domains(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec
 /// The domains a tenant holds, and those other tenants hold under them; with whether the
 /// tenant holds each.
 pub async fn domains_within(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
 ) -> Result<Vec<(String, bool)>> {
     Ok(sqlx::query_as(
-        "SELECT d.domain, d.tenant_id = ?1 FROM tenant_domains d
-         WHERE d.tenant_id = ?1
+        "SELECT d.domain, d.tenant_id = $1 FROM tenant_domains d
+         WHERE d.tenant_id = $1
             OR EXISTS (SELECT 1 FROM tenant_domains m
-                       WHERE m.tenant_id = ?1 AND d.domain LIKE '%.' || m.domain)
+                       WHERE m.tenant_id = $1 AND d.domain LIKE '%.' || m.domain)
          ORDER BY d.domain",
     )
     .bind(tenant_id)
@@ -111,7 +111,7 @@ pub async fn domains_within(
 /// Domains held by any tenant that are `domain`, above it (in `parents`) or under it, with
 /// the tenant holding each.
 pub async fn overlapping_domains(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     domain: &str,
     parents: &[&str],
 ) -> Result<Vec<(String, String)>> {
@@ -119,7 +119,7 @@ pub async fn overlapping_domains(
     // Domain names hold no `%` or `_` (validated), so LIKE matches the suffix literally.
     Ok(sqlx::query_as(
         "SELECT domain, tenant_id FROM tenant_domains
-         WHERE domain = ?1 OR domain IN (SELECT value FROM json_each(?2)) OR domain LIKE '%.' || ?1
+         WHERE domain = $1 OR domain IN (SELECT value FROM json_each($2)) OR domain LIKE '%.' || $1
          ORDER BY domain",
     )
     .bind(domain)
@@ -129,12 +129,12 @@ pub async fn overlapping_domains(
 }
 
 pub async fn insert_domain(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     domain: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO tenant_domains (domain, tenant_id, added_at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO tenant_domains (domain, tenant_id, added_at) VALUES ($1, $2, $3)")
         .bind(domain)
         .bind(tenant_id)
         .bind(now)
@@ -144,11 +144,11 @@ pub async fn insert_domain(
 }
 
 pub async fn delete_domain(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     domain: &str,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM tenant_domains WHERE tenant_id = ? AND domain = ?")
+    sqlx::query("DELETE FROM tenant_domains WHERE tenant_id = $1 AND domain = $2")
         .bind(tenant_id)
         .bind(domain)
         .execute(db)
@@ -157,13 +157,13 @@ pub async fn delete_domain(
 }
 
 /// How many of the tenant's members have addresses at `domain` or under it.
-pub async fn members_at(db: impl SqliteExecutor<'_>, tenant_id: &str, domain: &str) -> Result<i64> {
+pub async fn members_at(db: impl AnyExecutor<'_>, tenant_id: &str, domain: &str) -> Result<i64> {
     count_members(db, tenant_id, domain, true).await
 }
 
 /// How many members of other tenants have addresses at `domain` or under it.
 pub async fn members_elsewhere(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     domain: &str,
 ) -> Result<i64> {
@@ -172,14 +172,14 @@ pub async fn members_elsewhere(
 
 /// Members at `domain` or under it, of the tenant (`own`) or of the others.
 async fn count_members(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     domain: &str,
     own: bool,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM users WHERE (tenant_id = ?1) = ?3 AND user_type = 'Member'
-         AND (email LIKE '%@' || ?2 OR email LIKE '%.' || ?2)",
+        "SELECT COUNT(*) FROM users WHERE (tenant_id = $1) = $3 AND user_type = 'Member'
+         AND (email LIKE '%@' || $2 OR email LIKE '%.' || $2)",
     )
     .bind(tenant_id)
     .bind(domain)

@@ -1,6 +1,7 @@
 //! SQL for users and their tenant roles.
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+use super::sql::Sql;
+use sqlx::{AnyConnection, AnyExecutor};
 use types::{AppRef, GroupRef, Role, UserSummary, UserType};
 
 use crate::Result;
@@ -17,10 +18,10 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, user: NewUser<'_>, now: i64) -> sqlx::Result<()> {
+pub async fn insert(db: impl AnyExecutor<'_>, user: NewUser<'_>, now: i64) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO users (id, tenant_id, user_type, email, display_name, password_hash, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(user.id)
     .bind(user.tenant_id)
@@ -36,12 +37,12 @@ pub async fn insert(db: impl SqliteExecutor<'_>, user: NewUser<'_>, now: i64) ->
 }
 
 pub async fn get(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<UserSummary>> {
     Ok(
-        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? AND id = ?"))
+        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = $1 AND id = $2"))
             .bind(tenant_id)
             .bind(id)
             .fetch_optional(db)
@@ -50,12 +51,12 @@ pub async fn get(
 }
 
 pub async fn by_email(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     email: &str,
 ) -> Result<Option<UserSummary>> {
     Ok(
-        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = ? AND email = ?"))
+        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = $1 AND email = $2"))
             .bind(tenant_id)
             .bind(email)
             .fetch_optional(db)
@@ -74,7 +75,7 @@ pub struct Listing<'a> {
 }
 
 pub async fn list(
-    db: &mut SqliteConnection,
+    db: &mut AnyConnection,
     tenant_id: &str,
     listing: &Listing<'_>,
     offset: i64,
@@ -86,7 +87,7 @@ pub async fn list(
         external_state,
         inactive_before,
     } = *listing;
-    let filter = |query: &mut QueryBuilder<'_, Sqlite>| {
+    let filter = |query: &mut Sql| {
         query
             .push(" WHERE tenant_id = ")
             .push_bind(tenant_id.to_string());
@@ -116,10 +117,10 @@ pub async fn list(
                 .push_bind(cutoff);
         }
     };
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM users");
+    let mut count = Sql::new("SELECT COUNT(*) FROM users");
     filter(&mut count);
     let total: i64 = count.build_query_scalar().fetch_one(&mut *db).await?;
-    let mut query = QueryBuilder::<Sqlite>::new(SUMMARY);
+    let mut query = Sql::new(SUMMARY);
     filter(&mut query);
     query
         // With a search, ranges on two indexes find the few rows fastest; ordering by the
@@ -136,8 +137,8 @@ pub async fn list(
 }
 
 /// Notes that the user signed in at `now`.
-pub async fn signed_in(db: impl SqliteExecutor<'_>, user_id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET last_sign_in_at = ? WHERE id = ?")
+pub async fn signed_in(db: impl AnyExecutor<'_>, user_id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
         .bind(now)
         .bind(user_id)
         .execute(db)
@@ -146,7 +147,7 @@ pub async fn signed_in(db: impl SqliteExecutor<'_>, user_id: &str, now: i64) -> 
 }
 
 pub async fn update(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
     email: &str,
@@ -154,7 +155,7 @@ pub async fn update(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE users SET email = ?, display_name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+        "UPDATE users SET email = $1, display_name = $2, updated_at = $3 WHERE tenant_id = $4 AND id = $5",
     )
     .bind(email)
     .bind(display_name)
@@ -167,13 +168,13 @@ pub async fn update(
 }
 
 pub async fn set_enabled(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
     enabled: bool,
     now: i64,
 ) -> Result<()> {
-    sqlx::query("UPDATE users SET enabled = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+    sqlx::query("UPDATE users SET enabled = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
         .bind(enabled)
         .bind(now)
         .bind(tenant_id)
@@ -184,14 +185,14 @@ pub async fn set_enabled(
 }
 
 pub async fn set_password_hash(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
     hash: &str,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE users SET password_hash = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
     )
     .bind(hash)
     .bind(now)
@@ -202,8 +203,8 @@ pub async fn set_password_hash(
     Ok(())
 }
 
-pub async fn delete(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM users WHERE tenant_id = ? AND id = ?")
+pub async fn delete(db: impl AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
         .execute(db)
@@ -211,17 +212,17 @@ pub async fn delete(db: impl SqliteExecutor<'_>, tenant_id: &str, id: &str) -> R
     Ok(())
 }
 
-pub async fn roles(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<Vec<Role>> {
+pub async fn roles(db: impl AnyExecutor<'_>, user_id: &str) -> Result<Vec<Role>> {
     Ok(
-        sqlx::query_scalar("SELECT role FROM tenant_roles WHERE user_id = ? ORDER BY role")
+        sqlx::query_scalar("SELECT role FROM tenant_roles WHERE user_id = $1 ORDER BY role")
             .bind(user_id)
             .fetch_all(db)
             .await?,
     )
 }
 
-pub async fn add_role(db: impl SqliteExecutor<'_>, user_id: &str, role: Role) -> Result<()> {
-    sqlx::query("INSERT OR IGNORE INTO tenant_roles (user_id, role) VALUES (?, ?)")
+pub async fn add_role(db: impl AnyExecutor<'_>, user_id: &str, role: Role) -> Result<()> {
+    sqlx::query("INSERT OR IGNORE INTO tenant_roles (user_id, role) VALUES ($1, $2)")
         .bind(user_id)
         .bind(role)
         .execute(db)
@@ -229,8 +230,8 @@ pub async fn add_role(db: impl SqliteExecutor<'_>, user_id: &str, role: Role) ->
     Ok(())
 }
 
-pub async fn remove_role(db: impl SqliteExecutor<'_>, user_id: &str, role: Role) -> Result<()> {
-    sqlx::query("DELETE FROM tenant_roles WHERE user_id = ? AND role = ?")
+pub async fn remove_role(db: impl AnyExecutor<'_>, user_id: &str, role: Role) -> Result<()> {
+    sqlx::query("DELETE FROM tenant_roles WHERE user_id = $1 AND role = $2")
         .bind(user_id)
         .bind(role)
         .execute(db)
@@ -240,22 +241,22 @@ pub async fn remove_role(db: impl SqliteExecutor<'_>, user_id: &str, role: Role)
 
 /// Enabled global administrators of a tenant: a tenant never loses its last one.
 pub async fn count_active_global_admins(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM tenant_roles r JOIN users u ON u.id = r.user_id
-         WHERE u.tenant_id = ? AND u.enabled = 1 AND r.role = 'GlobalAdministrator'",
+         WHERE u.tenant_id = $1 AND u.enabled = 1 AND r.role = 'GlobalAdministrator'",
     )
     .bind(tenant_id)
     .fetch_one(db)
     .await?)
 }
 
-pub async fn groups_of(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<Vec<GroupRef>> {
+pub async fn groups_of(db: impl AnyExecutor<'_>, user_id: &str) -> Result<Vec<GroupRef>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name FROM groups g JOIN group_members m ON m.group_id = g.id
-         WHERE m.user_id = ? ORDER BY g.name",
+         WHERE m.user_id = $1 ORDER BY g.name",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -263,12 +264,12 @@ pub async fn groups_of(db: impl SqliteExecutor<'_>, user_id: &str) -> Result<Vec
 }
 
 pub async fn apps_assigned_directly(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     user_id: &str,
 ) -> Result<Vec<AppRef>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.name FROM apps a JOIN app_assignments s ON s.app_id = a.id
-         WHERE s.user_id = ? ORDER BY a.name",
+         WHERE s.user_id = $1 ORDER BY a.name",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -285,11 +286,11 @@ pub struct Credentials {
 }
 
 pub async fn member_credentials(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     email: &str,
 ) -> Result<Option<Credentials>> {
     Ok(sqlx::query_as(
-        "SELECT id, tenant_id, password_hash, enabled FROM users WHERE email = ? AND user_type = 'Member'",
+        "SELECT id, tenant_id, password_hash, enabled FROM users WHERE email = $1 AND user_type = 'Member'",
     )
     .bind(email)
     .fetch_optional(db)
@@ -322,7 +323,7 @@ pub struct DirectoryUser {
 }
 
 fn push_directory_filter(
-    query: &mut QueryBuilder<'_, Sqlite>,
+    query: &mut Sql,
     tenant_id: &str,
     filter: &DirectoryFilter,
 ) {
@@ -332,10 +333,7 @@ fn push_directory_filter(
     let mut any_of = |column: &str, values: Vec<String>| {
         if !values.is_empty() {
             query.push(format!(" AND {column} IN ("));
-            let mut list = query.separated(", ");
-            for value in values {
-                list.push_bind(value);
-            }
+            query.push_binds(values, ", ");
             query.push(")");
         }
     };
@@ -379,12 +377,12 @@ const DIRECTORY_USER: &str = "SELECT u.id, u.email, u.display_name, u.user_type,
 
 /// One user of the tenant, as the directory API shows them.
 pub async fn directory_user(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<DirectoryUser>> {
     Ok(sqlx::query_as(&format!(
-        "{DIRECTORY_USER} WHERE u.tenant_id = ? AND u.id = ?"
+        "{DIRECTORY_USER} WHERE u.tenant_id = $1 AND u.id = $2"
     ))
     .bind(tenant_id)
     .bind(id)
@@ -394,13 +392,13 @@ pub async fn directory_user(
 
 /// Up to `limit` users matching `filter`, in id order, after the id `after`.
 pub async fn directory_page(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     filter: &DirectoryFilter,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<DirectoryUser>> {
-    let mut query = QueryBuilder::<Sqlite>::new(DIRECTORY_USER);
+    let mut query = Sql::new(DIRECTORY_USER);
     push_directory_filter(&mut query, tenant_id, filter);
     if let Some(after) = after {
         query.push(" AND u.id > ").push_bind(after.to_string());
@@ -411,11 +409,11 @@ pub async fn directory_page(
 
 /// How many users match `filter`.
 pub async fn directory_count(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     tenant_id: &str,
     filter: &DirectoryFilter,
 ) -> Result<i64> {
-    let mut query = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM users u");
+    let mut query = Sql::new("SELECT COUNT(*) FROM users u");
     push_directory_filter(&mut query, tenant_id, filter);
     Ok(query.build_query_scalar().fetch_one(db).await?)
 }

@@ -85,7 +85,7 @@ async fn accepted_guest(
 }
 
 async fn sessions_of(store: &Store, user_id: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id = ?")
+    sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .fetch_one(&mut *store.read().await.unwrap())
         .await
@@ -584,7 +584,7 @@ async fn a_guests_session_ends_with_their_access_period_before_any_sweep() {
     // An end an hour after acceptance (periods are whole days; a session lasts a day).
     {
         let mut tx = f.store.begin().await.unwrap();
-        sqlx::query("UPDATE users SET access_ends_at = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET access_ends_at = $1 WHERE id = $2")
             .bind(T0 + 3600)
             .bind(&pat)
             .execute(&mut *tx)

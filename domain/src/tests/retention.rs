@@ -52,7 +52,7 @@ async fn sign_in(store: &Store, tenant_id: &str, at: i64) {
 }
 
 async fn sign_ins(store: &Store, tenant_id: &str) -> Vec<i64> {
-    sqlx::query_scalar("SELECT created_at FROM sign_in_events WHERE tenant_id = ? ORDER BY id")
+    sqlx::query_scalar("SELECT created_at FROM sign_in_events WHERE tenant_id = $1 ORDER BY id")
         .bind(tenant_id)
         .fetch_all(&mut *store.read().await.unwrap())
         .await
