@@ -25,7 +25,7 @@ pub(crate) async fn by_email(store: &Store, email: &str) -> Result<Option<Accoun
 /// is one (the passcode recovers it), else the address itself. Read on `db`: inside a
 /// write transaction, that transaction.
 pub(crate) async fn identity_of_address(
-    db: impl sqlx::AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     email: &str,
 ) -> Result<Identity> {
     Ok(match store::accounts::by_email(db, email).await? {

@@ -42,11 +42,7 @@ fn check(id: String, input: &AppInput<'_>) -> Result<AppSummary> {
     })
 }
 
-async fn find(
-    db: impl sqlx::AnyExecutor<'_>,
-    actor: &Principal,
-    id: &str,
-) -> Result<AppSummary> {
+async fn find(db: &mut sqlx::AnyConnection, actor: &Principal, id: &str) -> Result<AppSummary> {
     store::apps::get(db, &actor.tenant_id, id)
         .await?
         .ok_or(Error::NotFound("app"))

@@ -24,11 +24,7 @@ pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<GroupSummary>>
     store::groups::list(&mut *store.read().await?, &actor.tenant_id).await
 }
 
-async fn find(
-    db: impl sqlx::AnyExecutor<'_>,
-    actor: &Principal,
-    id: &str,
-) -> Result<GroupSummary> {
+async fn find(db: &mut sqlx::AnyConnection, actor: &Principal, id: &str) -> Result<GroupSummary> {
     store::groups::get(db, &actor.tenant_id, id)
         .await?
         .ok_or(Error::NotFound("group"))

@@ -81,7 +81,7 @@ pub fn notice_due(ends_at: i64, notice_days: i64, now: i64) -> bool {
 
 /// The tenant's settings.
 pub(crate) async fn settings_in(
-    db: impl sqlx::AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
 ) -> Result<GuestAccessSettings> {
     store::guest_access::settings(db, tenant_id)

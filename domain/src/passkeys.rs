@@ -165,10 +165,7 @@ pub async fn begin_adding(
 }
 
 /// An account's passkeys as (credential id, passkey), as webauthn-rs reads them.
-async fn stored(
-    db: impl sqlx::AnyExecutor<'_>,
-    account_id: &str,
-) -> Result<Vec<(String, Passkey)>> {
+async fn stored(db: &mut sqlx::AnyConnection, account_id: &str) -> Result<Vec<(String, Passkey)>> {
     Ok(store::accounts::passkeys(db, account_id)
         .await?
         .into_iter()

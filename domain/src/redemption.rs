@@ -97,10 +97,7 @@ pub async fn look_up(store: &Store, ticket: &str, now: i64) -> Result<TicketStat
 /// organization's collaboration restrictions no longer let guests come from there (they
 /// changed after it was sent). Guests who accepted before are not affected: only pending
 /// invitations come here.
-async fn blocked_by(
-    db: &mut AnyConnection,
-    ticket: &Ticket,
-) -> Result<Option<(String, String)>> {
+async fn blocked_by(db: &mut AnyConnection, ticket: &Ticket) -> Result<Option<(String, String)>> {
     let settings = crate::collaboration::read_in(db, &ticket.tenant_id).await?;
     let domain = crate::tenants::domain_of(&ticket.email);
     Ok(crate::collaboration::check_domain(&settings, domain)

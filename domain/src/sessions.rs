@@ -326,7 +326,7 @@ fn stands(session: &store::sessions::SessionUser, policy: &SessionPolicy, now: i
     !timed_out
         && !crate::guest_access::has_ended(session.access_ends_at, now)
         && session.enabled
-        && session.holder_enabled == Some(true)
+        && session.holder_enabled == Some(types::SqlFlag(true))
 }
 
 /// Ends everything an identity holds, in whatever organization: every session opened with

@@ -15,26 +15,123 @@ const PASSWORD: &str = "correct horse battery staple";
 
 struct Fixture {
     store: Store,
-    _dir: tempfile::TempDir,
+    place: TestDatabase,
+}
+
+/// Where a test's database lives: a SQLite file in a folder of its own, or a PostgreSQL
+/// database of its own (made for the test and dropped after it). `PORTICO_TEST_DATABASE`
+/// picks: `sqlite` (the default) or `postgres`, on the server `PORTICO_TEST_POSTGRES_URL`
+/// names (default `postgres://postgres@127.0.0.1:5432`).
+enum TestDatabase {
+    Sqlite(tempfile::TempDir),
+    Postgres { server: String, name: String },
+}
+
+impl TestDatabase {
+    async fn new() -> TestDatabase {
+        match std::env::var("PORTICO_TEST_DATABASE").as_deref() {
+            Ok("postgres") => {
+                let server = std::env::var("PORTICO_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+                let random = crate::secrets::random_bytes::<8>();
+                let name = format!("portico_test_{}", u64::from_le_bytes(random));
+                let mut admin = Self::admin(&server).await;
+                sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                TestDatabase::Postgres { server, name }
+            }
+            Ok("sqlite") | Err(_) => TestDatabase::Sqlite(tempfile::tempdir().unwrap()),
+            Ok(other) => panic!("PORTICO_TEST_DATABASE is sqlite or postgres, not {other:?}"),
+        }
+    }
+
+    async fn admin(server: &str) -> sqlx::postgres::PgConnection {
+        use sqlx::Connection;
+        sqlx::postgres::PgConnection::connect(&format!("{server}/postgres"))
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot reach PostgreSQL at {server} ({e}): start one, or set PORTICO_TEST_POSTGRES_URL to postgres://user@host:port of a server where that user may create databases"
+                )
+            })
+    }
+
+    fn url(&self) -> String {
+        match self {
+            TestDatabase::Sqlite(dir) => {
+                format!("sqlite://{}", dir.path().join("test.db").display())
+            }
+            TestDatabase::Postgres { server, name } => format!("{server}/{name}"),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let TestDatabase::Postgres { server, name } = self else {
+            return;
+        };
+        let (server, name) = (server.clone(), name.clone());
+        // A runtime of its own: a test's runtime is busy ending.
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async move {
+                    let mut admin = TestDatabase::admin(&server).await;
+                    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await
+                })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(_))) && !std::thread::panicking() {
+            panic!(
+                "the test database {} was not dropped: {dropped:?}",
+                self.url()
+            );
+        }
+    }
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let place = TestDatabase::new().await;
     Fixture {
-        store: Store::open(&url).await.unwrap(),
-        _dir: dir,
+        store: Store::open(&place.url()).await.unwrap(),
+        place,
     }
 }
 
 impl Fixture {
-    /// A connection of its own to the fixture's file, as another process would open it,
-    /// that gives up at once when the file is locked.
+    fn is_postgres(&self) -> bool {
+        matches!(self.place, TestDatabase::Postgres { .. })
+    }
+
+    /// A connection of its own to the fixture's database, as another process would open
+    /// it; on SQLite it gives up at once when the file is locked.
     async fn other_process(&self) -> sqlx::AnyConnection {
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(self._dir.path().join("test.db"))
-            .busy_timeout(std::time::Duration::ZERO);
-        sqlx::Connection::connect_with(&options).await.unwrap()
+        use sqlx::ConnectOptions;
+        sqlx::any::install_default_drivers();
+        let url = match &self.place {
+            TestDatabase::Sqlite(_) => format!("{}?mode=rw", self.place.url()),
+            TestDatabase::Postgres { .. } => self.place.url(),
+        };
+        let mut conn = url
+            .parse::<sqlx::any::AnyConnectOptions>()
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        if !self.is_postgres() {
+            sqlx::raw_sql("PRAGMA busy_timeout = 0")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        conn
     }
 }
 
@@ -1770,11 +1867,13 @@ async fn a_commit_whose_request_went_away_still_sets_sessions_aside() {
     let mut disabled = false;
     for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        disabled = sqlx::query_scalar("SELECT enabled = 0 FROM users WHERE id = $1")
-            .bind(&bob)
-            .fetch_one(&mut *f.store.read().await.unwrap())
-            .await
-            .unwrap();
+        disabled =
+            sqlx::query_scalar::<_, types::SqlFlag>("SELECT enabled = 0 FROM users WHERE id = $1")
+                .bind(&bob)
+                .fetch_one(&mut *f.store.read().await.unwrap())
+                .await
+                .unwrap()
+                .into();
         if disabled {
             break;
         }
@@ -1914,7 +2013,8 @@ async fn partners_client_secrets_are_sealed_at_rest_under_a_key_file_of_their_ow
     .unwrap();
     tx.commit().await.unwrap();
 
-    let path = f._dir.path().join("keys").join("secret.key");
+    let tempdir = tempfile::tempdir().unwrap();
+    let path = tempdir.path().join("keys").join("secret.key");
     let federation = Federation::new(
         "https://portico.example",
         false,
@@ -1953,7 +2053,7 @@ async fn partners_client_secrets_are_sealed_at_rest_under_a_key_file_of_their_ow
     assert_eq!(again.open("p1", &altered), None);
     assert_eq!(Vault::with_key(&[7; 32]).unwrap().open("p1", &stored), None);
     // A file that holds no key is refused, not replaced.
-    let bad = f._dir.path().join("bad.key");
+    let bad = tempdir.path().join("bad.key");
     std::fs::write(&bad, b"not a key").unwrap();
     assert!(Vault::load_or_create(&bad).is_err());
     assert_eq!(std::fs::read(&bad).unwrap(), b"not a key");

@@ -269,7 +269,7 @@ pub async fn list(
 }
 
 pub(crate) async fn find_in_tenant(
-    db: impl sqlx::AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     actor: &Principal,
     id: &str,
 ) -> Result<UserSummary> {

@@ -4,6 +4,7 @@
 /// Stores an enum as the text of its variant, on any database (sqlx's `Any` driver, which
 /// its derive does not cover).
 #[cfg(feature = "sqlx")]
+#[macro_export]
 macro_rules! stored_as_text {
     ($ty:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         impl sqlx::Type<sqlx::Any> for $ty {
@@ -39,6 +40,46 @@ macro_rules! stored_as_text {
             }
         }
     };
+}
+
+/// A yes-or-no column or expression as a database gives it: SQLite gives an integer (0 or
+/// 1), PostgreSQL an integer for a stored flag and a boolean for a comparison or
+/// `EXISTS`. Read into `bool` through `From` (in a row, `#[sqlx(try_from = "SqlFlag")]`).
+#[cfg(feature = "sqlx")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SqlFlag(pub bool);
+
+#[cfg(feature = "sqlx")]
+impl From<SqlFlag> for bool {
+    fn from(flag: SqlFlag) -> bool {
+        flag.0
+    }
+}
+
+#[cfg(feature = "sqlx")]
+impl sqlx::Type<sqlx::Any> for SqlFlag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
+            || <bool as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+#[cfg(feature = "sqlx")]
+impl<'r> sqlx::Decode<'r, sqlx::Any> for SqlFlag {
+    fn decode(
+        value: <sqlx::Any as sqlx::Database>::ValueRef<'r>,
+    ) -> Result<Self, sqlx::error::BoxDynError> {
+        match <bool as sqlx::Decode<'r, sqlx::Any>>::decode(value.clone()) {
+            Ok(flag) => Ok(SqlFlag(flag)),
+            Err(_) => Ok(SqlFlag(
+                <i64 as sqlx::Decode<'r, sqlx::Any>>::decode(value)? != 0,
+            )),
+        }
+    }
 }
 
 pub mod csv;
@@ -348,6 +389,7 @@ pub struct UserSummary {
     pub email: String,
     pub display_name: String,
     pub user_type: UserType,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "SqlFlag"))]
     pub enabled: bool,
     /// Unix seconds.
     pub created_at: i64,
@@ -448,6 +490,7 @@ pub struct AppSummary {
     pub description: String,
     pub launch_url: String,
     pub logo_url: Option<String>,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "SqlFlag"))]
     pub assignment_required: bool,
 }
 
@@ -659,6 +702,7 @@ pub struct Holder {
     pub display_name: String,
     pub email: String,
     pub user_type: UserType,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "SqlFlag"))]
     pub enabled: bool,
     pub external_state: Option<ExternalState>,
 }
@@ -710,7 +754,9 @@ pub struct MyGroup {
     pub id: String,
     pub name: String,
     pub description: String,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "SqlFlag"))]
     pub is_owner: bool,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "SqlFlag"))]
     pub is_member: bool,
 }
 
@@ -1361,6 +1407,7 @@ pub struct SignInEvent {
     pub user_email: String,
     pub app_id: Option<String>,
     pub app_name: String,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "SqlFlag"))]
     pub success: bool,
     pub reason: String,
     pub ip: Option<String>,

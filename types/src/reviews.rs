@@ -1,6 +1,8 @@
 //! Access reviews of guests: what a review covers, who reviews, what its decisions do, and
 //! what reviewers and administrators see of it.
 
+#[cfg(feature = "sqlx")]
+use crate::SqlFlag;
 use serde::{Deserialize, Serialize};
 
 /// Which guests a review covers (snapshotted when it starts).
@@ -223,6 +225,7 @@ pub struct ReviewSummary {
     pub reviewers: ReviewerKind,
     pub deny_action: DenyAction,
     pub not_reviewed: NotReviewedAction,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "SqlFlag"))]
     pub auto_apply: bool,
     pub started_by: String,
     pub starts_at: i64,

@@ -1,6 +1,5 @@
 //! SQL for what a signed-in person may use.
 
-use sqlx::AnyExecutor;
 use crate::store::Json;
 use types::AccessPanel;
 
@@ -15,7 +14,7 @@ use crate::Result;
 /// requests and apps that are requestable, so the cost follows the user's apps and groups
 /// and what the tenant offers, not the tenant's size.
 pub async fn panel(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     user_id: &str,
     may_ask: bool,

@@ -1,7 +1,5 @@
 //! Portico accounts of invited people.
 
-use sqlx::AnyExecutor;
-
 use crate::{Identity, Result};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -11,7 +9,7 @@ pub struct Account {
     pub password_hash: Option<String>,
 }
 
-pub async fn by_email(db: impl AnyExecutor<'_>, email: &str) -> Result<Option<Account>> {
+pub async fn by_email(db: &mut sqlx::AnyConnection, email: &str) -> Result<Option<Account>> {
     Ok(
         sqlx::query_as("SELECT id, email, password_hash FROM accounts WHERE email = $1")
             .bind(email)
@@ -21,7 +19,7 @@ pub async fn by_email(db: impl AnyExecutor<'_>, email: &str) -> Result<Option<Ac
 }
 
 pub async fn insert(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id: &str,
     email: &str,
     password_hash: Option<&str>,
@@ -40,7 +38,7 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn confirm_address(db: impl AnyExecutor<'_>, redemption_hash: &str) -> Result<()> {
+pub async fn confirm_address(db: &mut sqlx::AnyConnection, redemption_hash: &str) -> Result<()> {
     sqlx::query("UPDATE redemptions SET address_confirmed = 1 WHERE id_hash = $1")
         .bind(redemption_hash)
         .execute(db)
@@ -48,49 +46,56 @@ pub async fn confirm_address(db: impl AnyExecutor<'_>, redemption_hash: &str) ->
     Ok(())
 }
 
-pub async fn address_confirmed(db: impl AnyExecutor<'_>, redemption_hash: &str) -> Result<bool> {
-    Ok(
-        sqlx::query_scalar("SELECT address_confirmed FROM redemptions WHERE id_hash = $1")
-            .bind(redemption_hash)
-            .fetch_optional(db)
-            .await?
-            .unwrap_or(false),
+pub async fn address_confirmed(
+    db: &mut sqlx::AnyConnection,
+    redemption_hash: &str,
+) -> Result<bool> {
+    Ok(sqlx::query_scalar::<_, types::SqlFlag>(
+        "SELECT address_confirmed FROM redemptions WHERE id_hash = $1",
     )
+    .bind(redemption_hash)
+    .fetch_optional(db)
+    .await?
+    .is_some_and(bool::from))
 }
 
 /// An account's passkeys as (credential id, webauthn-rs JSON).
 pub async fn passkeys(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     account_id: &str,
 ) -> Result<Vec<(String, String)>> {
     Ok(
-        sqlx::query_as("SELECT id, passkey FROM passkeys WHERE account_id = $1 ORDER BY created_at")
-            .bind(account_id)
-            .fetch_all(db)
-            .await?,
+        sqlx::query_as(
+            "SELECT id, passkey FROM passkeys WHERE account_id = $1 ORDER BY created_at",
+        )
+        .bind(account_id)
+        .fetch_all(db)
+        .await?,
     )
 }
 
 pub async fn insert_passkey(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id: &str,
     account_id: &str,
     passkey: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO passkeys (id, account_id, passkey, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(account_id)
-        .bind(passkey)
-        .bind(now)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "INSERT INTO passkeys (id, account_id, passkey, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(account_id)
+    .bind(passkey)
+    .bind(now)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 /// Keeps a passkey's new signature counter, and when it was last used.
 pub async fn used_passkey(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id: &str,
     passkey: Option<&str>,
     now: i64,
@@ -117,7 +122,7 @@ pub struct Ceremony {
 }
 
 pub async fn insert_ceremony(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id_hash: &str,
     ceremony: &Ceremony,
 ) -> Result<()> {
@@ -156,7 +161,7 @@ pub async fn take_ceremony(
     .await?)
 }
 
-pub async fn by_id(db: impl AnyExecutor<'_>, id: &str) -> Result<Option<Account>> {
+pub async fn by_id(db: &mut sqlx::AnyConnection, id: &str) -> Result<Option<Account>> {
     Ok(
         sqlx::query_as("SELECT id, email, password_hash FROM accounts WHERE id = $1")
             .bind(id)
@@ -166,7 +171,7 @@ pub async fn by_id(db: impl AnyExecutor<'_>, id: &str) -> Result<Option<Account>
 }
 
 pub async fn passkey_list(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     account_id: &str,
 ) -> Result<Vec<types::PasskeySummary>> {
     Ok(sqlx::query_as(
@@ -178,7 +183,7 @@ pub async fn passkey_list(
 }
 
 pub async fn set_password(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id: &str,
     password_hash: &str,
     now: i64,
@@ -193,7 +198,7 @@ pub async fn set_password(
 }
 
 pub async fn delete_passkey(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     account_id: &str,
     id: &str,
 ) -> Result<bool> {
@@ -208,7 +213,7 @@ pub async fn delete_passkey(
 /// Guests who proved an identity (an address, by passcodes) now belong to another (the
 /// account made for that address).
 pub async fn adopt_identity(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     from: &Identity,
     to: &Identity,
     now: i64,

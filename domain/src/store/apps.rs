@@ -1,6 +1,5 @@
 //! SQL for apps, their owners and their assignments.
 
-use sqlx::AnyExecutor;
 use types::{AppPermission, AppSummary, GroupRef, UserRef};
 
 use crate::Result;
@@ -9,7 +8,7 @@ const SUMMARY: &str =
     "SELECT id, name, description, launch_url, logo_url, assignment_required FROM apps";
 
 pub async fn insert(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     app: &AppSummary,
     now: i64,
@@ -32,7 +31,7 @@ pub async fn insert(
 }
 
 pub async fn get(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<AppSummary>> {
@@ -45,7 +44,7 @@ pub async fn get(
     )
 }
 
-pub async fn list(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<AppSummary>> {
+pub async fn list(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<AppSummary>> {
     Ok(
         sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = $1 ORDER BY name"))
             .bind(tenant_id)
@@ -55,7 +54,7 @@ pub async fn list(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<AppSu
 }
 
 pub async fn update(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     app: &AppSummary,
 ) -> sqlx::Result<()> {
@@ -75,7 +74,7 @@ pub async fn update(
     .map(|_| ())
 }
 
-pub async fn delete(db: impl AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &mut sqlx::AnyConnection, tenant_id: &str, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM apps WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
@@ -84,7 +83,7 @@ pub async fn delete(db: impl AnyExecutor<'_>, tenant_id: &str, id: &str) -> Resu
     Ok(())
 }
 
-pub async fn add_owner(db: impl AnyExecutor<'_>, app_id: &str, user_id: &str) -> Result<bool> {
+pub async fn add_owner(db: &mut sqlx::AnyConnection, app_id: &str, user_id: &str) -> Result<bool> {
     let done = sqlx::query("INSERT OR IGNORE INTO app_owners (app_id, user_id) VALUES ($1, $2)")
         .bind(app_id)
         .bind(user_id)
@@ -94,7 +93,7 @@ pub async fn add_owner(db: impl AnyExecutor<'_>, app_id: &str, user_id: &str) ->
 }
 
 pub async fn remove_owner(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     app_id: &str,
     user_id: &str,
 ) -> Result<bool> {
@@ -106,7 +105,7 @@ pub async fn remove_owner(
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn owners(db: impl AnyExecutor<'_>, app_id: &str) -> Result<Vec<UserRef>> {
+pub async fn owners(db: &mut sqlx::AnyConnection, app_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM users u JOIN app_owners o ON o.user_id = u.id
          WHERE o.app_id = $1 ORDER BY u.display_name",
@@ -133,7 +132,7 @@ impl Assignee<'_> {
 }
 
 pub async fn assign(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     app_id: &str,
     assignee: Assignee<'_>,
 ) -> Result<bool> {
@@ -144,7 +143,7 @@ pub async fn assign(
 }
 
 pub async fn unassign(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     app_id: &str,
     assignee: Assignee<'_>,
 ) -> Result<bool> {
@@ -154,7 +153,7 @@ pub async fn unassign(
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn assigned_users(db: impl AnyExecutor<'_>, app_id: &str) -> Result<Vec<UserRef>> {
+pub async fn assigned_users(db: &mut sqlx::AnyConnection, app_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM users u JOIN app_assignments s ON s.user_id = u.id
          WHERE s.app_id = $1 ORDER BY u.display_name",
@@ -164,7 +163,7 @@ pub async fn assigned_users(db: impl AnyExecutor<'_>, app_id: &str) -> Result<Ve
     .await?)
 }
 
-pub async fn assigned_groups(db: impl AnyExecutor<'_>, app_id: &str) -> Result<Vec<GroupRef>> {
+pub async fn assigned_groups(db: &mut sqlx::AnyConnection, app_id: &str) -> Result<Vec<GroupRef>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name FROM groups g JOIN app_assignments s ON s.group_id = g.id
          WHERE s.app_id = $1 ORDER BY g.name",
@@ -193,13 +192,13 @@ impl PermissionKind {
 
 /// The application permissions granted to the app, by name; names this Portico no longer
 /// knows are left out.
-pub async fn permissions(db: impl AnyExecutor<'_>, app_id: &str) -> Result<Vec<AppPermission>> {
+pub async fn permissions(db: &mut sqlx::AnyConnection, app_id: &str) -> Result<Vec<AppPermission>> {
     permissions_of(db, app_id, PermissionKind::Application).await
 }
 
 /// The delegated permissions the app may ask for, by name.
 pub async fn delegated_permissions(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     app_id: &str,
 ) -> Result<Vec<AppPermission>> {
     permissions_of(db, app_id, PermissionKind::Delegated).await
@@ -207,7 +206,7 @@ pub async fn delegated_permissions(
 
 /// The permissions of one kind the app holds, in [`AppPermission::ALL`]'s order.
 pub async fn permissions_of(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     app_id: &str,
     kind: PermissionKind,
 ) -> Result<Vec<AppPermission>> {
@@ -228,7 +227,7 @@ pub async fn permissions_of(
 
 /// Grants a permission; false when the app held it already.
 pub async fn grant(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     app_id: &str,
     kind: PermissionKind,
     permission: AppPermission,
@@ -248,7 +247,7 @@ pub async fn grant(
 
 /// Takes a permission back; false when the app did not hold it.
 pub async fn revoke(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     app_id: &str,
     kind: PermissionKind,
     permission: AppPermission,

@@ -1,7 +1,7 @@
 //! SQL for the audit trail.
 
 use super::sql::Sql;
-use sqlx::{AnyExecutor};
+
 use types::{ActorKind, AuditCheckpoint, AuditEvent, ChainedEvent};
 
 use crate::Result;
@@ -21,7 +21,7 @@ pub struct NewEvent<'a> {
 }
 
 /// Writes the event, not yet chained; its id.
-pub async fn insert(db: impl AnyExecutor<'_>, event: NewEvent<'_>) -> Result<i64> {
+pub async fn insert(db: &mut sqlx::AnyConnection, event: NewEvent<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO audit_events (tenant_id, at, actor_id, actor_name, actor_kind, action, target_type, target_id, target_name, detail, ip)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -48,7 +48,7 @@ const CHAINED: &str =
 
 /// The tenant's newest event that is chained (every event is, once the store has opened).
 pub async fn chain_head(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     before: Option<i64>,
 ) -> Result<Option<ChainedEvent>> {
@@ -62,7 +62,12 @@ pub async fn chain_head(
 }
 
 /// Sets an event's place in the chain.
-pub async fn seal(db: impl AnyExecutor<'_>, id: i64, prev_hash: &str, hash: &str) -> Result<()> {
+pub async fn seal(
+    db: &mut sqlx::AnyConnection,
+    id: i64,
+    prev_hash: &str,
+    hash: &str,
+) -> Result<()> {
     sqlx::query("UPDATE audit_events SET prev_hash = $1, hash = $2 WHERE id = $3")
         .bind(prev_hash)
         .bind(hash)
@@ -73,18 +78,18 @@ pub async fn seal(db: impl AnyExecutor<'_>, id: i64, prev_hash: &str, hash: &str
 }
 
 /// Events not chained yet (written before the chain existed), oldest first, at most `limit`.
-pub async fn unchained(db: impl AnyExecutor<'_>, limit: i64) -> Result<Vec<ChainedEvent>> {
-    Ok(
-        sqlx::query_as(&format!("{CHAINED} WHERE hash IS NULL ORDER BY id LIMIT $1"))
-            .bind(limit)
-            .fetch_all(db)
-            .await?,
-    )
+pub async fn unchained(db: &mut sqlx::AnyConnection, limit: i64) -> Result<Vec<ChainedEvent>> {
+    Ok(sqlx::query_as(&format!(
+        "{CHAINED} WHERE hash IS NULL ORDER BY id LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
 }
 
 /// The tenant's events after `after_id`, oldest first, at most `limit`, as chained.
 pub async fn chained_page(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     after_id: i64,
     limit: i64,
@@ -100,7 +105,7 @@ pub async fn chained_page(
 }
 
 /// How many events the tenant's trail holds.
-pub async fn count(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<i64> {
+pub async fn count(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<i64> {
     Ok(
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE tenant_id = $1")
             .bind(tenant_id)
@@ -190,7 +195,7 @@ pub async fn list(
     Ok((events, total))
 }
 
-pub async fn actions(db: impl sqlx::AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<String>> {
+pub async fn actions(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT DISTINCT action FROM audit_events WHERE tenant_id = $1 ORDER BY action",
     )
@@ -217,7 +222,7 @@ pub struct LogQuery {
 
 /// A page of the tenant's audit events, newest first.
 pub async fn log_page(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     query: &LogQuery,
     limit: i64,
@@ -246,7 +251,7 @@ pub async fn log_page(
 }
 
 /// Each organization that keeps its events for a limited time, and for how many days.
-pub async fn retention_settings(db: impl AnyExecutor<'_>) -> Result<Vec<(String, i64)>> {
+pub async fn retention_settings(db: &mut sqlx::AnyConnection) -> Result<Vec<(String, i64)>> {
     Ok(sqlx::query_as(
         "SELECT id, audit_retention_days FROM tenants WHERE audit_retention_days IS NOT NULL",
     )
@@ -255,7 +260,7 @@ pub async fn retention_settings(db: impl AnyExecutor<'_>) -> Result<Vec<(String,
 }
 
 /// How many days the organization keeps its events; `None` keeps them for good.
-pub async fn retention_days(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Option<i64>> {
+pub async fn retention_days(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Option<i64>> {
     Ok(
         sqlx::query_scalar("SELECT audit_retention_days FROM tenants WHERE id = $1")
             .bind(tenant_id)
@@ -266,7 +271,7 @@ pub async fn retention_days(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result
 }
 
 pub async fn set_retention_days(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     days: Option<i64>,
 ) -> Result<()> {
@@ -281,7 +286,7 @@ pub async fn set_retention_days(
 /// Where the next pruning of at most `limit` events cuts: the newest of the tenant's
 /// oldest `limit` events written before `cutoff`.
 pub async fn prune_cut(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     cutoff: i64,
     limit: i64,
@@ -299,7 +304,7 @@ pub async fn prune_cut(
 }
 
 /// Removes the tenant's events up to and including `id`; how many went.
-pub async fn delete_through(db: impl AnyExecutor<'_>, tenant_id: &str, id: i64) -> Result<i64> {
+pub async fn delete_through(db: &mut sqlx::AnyConnection, tenant_id: &str, id: i64) -> Result<i64> {
     let done = sqlx::query("DELETE FROM audit_events WHERE tenant_id = $1 AND id <= $2")
         .bind(tenant_id)
         .bind(id)
@@ -311,7 +316,7 @@ pub async fn delete_through(db: impl AnyExecutor<'_>, tenant_id: &str, id: i64) 
 /// Removes at most `limit` of the tenant's sign-in events written before `cutoff`; how
 /// many went.
 pub async fn delete_sign_ins_before(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     cutoff: i64,
     limit: i64,
@@ -333,7 +338,7 @@ const CHECKPOINT: &str = "SELECT tenant_id, event_id, event_hash, events_removed
 
 /// The tenant's newest checkpoint: where its chain now starts.
 pub async fn latest_checkpoint(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
 ) -> Result<Option<AuditCheckpoint>> {
     Ok(sqlx::query_as(&format!(
@@ -345,7 +350,7 @@ pub async fn latest_checkpoint(
 }
 
 pub async fn insert_checkpoint(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     checkpoint: &AuditCheckpoint,
 ) -> Result<()> {
     sqlx::query(

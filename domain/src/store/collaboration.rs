@@ -1,6 +1,6 @@
 //! SQL for the external collaboration settings and the collaboration restrictions' list.
 
-use sqlx::{AnyConnection, AnyExecutor};
+use sqlx::AnyConnection;
 use types::{AllowInvitesFrom, DomainListKind, ExternalCollaboration, GuestAccess};
 
 use crate::{Error, Result};
@@ -44,7 +44,7 @@ pub async fn read(
 }
 
 pub async fn set_allow_invites_from(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     value: AllowInvitesFrom,
 ) -> Result<()> {
@@ -57,7 +57,7 @@ pub async fn set_allow_invites_from(
 }
 
 pub async fn set_guest_access(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     value: GuestAccess,
 ) -> Result<()> {

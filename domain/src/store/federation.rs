@@ -1,7 +1,5 @@
 //! Partners' identity providers, trips to them on their way, and the redemption order.
 
-use sqlx::AnyExecutor;
-
 use crate::{Identity, Result};
 
 /// A provider with what Portico needs to talk to it.
@@ -26,7 +24,7 @@ const PROVIDER: &str = "SELECT p.id, p.tenant_id, p.name, p.issuer, p.client_id,
         coalesce((SELECT group_concat(d.domain, ',') FROM identity_provider_domains d WHERE d.provider_id = p.id), '') AS domains
     FROM identity_providers p";
 
-pub async fn providers(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<Provider>> {
+pub async fn providers(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<Provider>> {
     Ok(sqlx::query_as(&format!(
         "{PROVIDER} WHERE p.tenant_id = $1 ORDER BY p.name, p.id"
     ))
@@ -36,7 +34,7 @@ pub async fn providers(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<
 }
 
 pub async fn provider(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<Provider>> {
@@ -50,7 +48,7 @@ pub async fn provider(
 }
 
 /// A provider by its id alone (ids are unique across organizations).
-pub async fn provider_by_id(db: impl AnyExecutor<'_>, id: &str) -> Result<Option<Provider>> {
+pub async fn provider_by_id(db: &mut sqlx::AnyConnection, id: &str) -> Result<Option<Provider>> {
     Ok(sqlx::query_as(&format!("{PROVIDER} WHERE p.id = $1"))
         .bind(id)
         .fetch_optional(db)
@@ -59,7 +57,7 @@ pub async fn provider_by_id(db: impl AnyExecutor<'_>, id: &str) -> Result<Option
 
 /// The provider `tenant_id` set up for an email domain.
 pub async fn provider_for_domain(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     domain: &str,
 ) -> Result<Option<Provider>> {
@@ -78,7 +76,7 @@ pub async fn provider_for_domain(
 /// organization), with those organizations' names. Keyed on the address redemption proved,
 /// never on the user's editable `email`.
 pub async fn providers_of_guest(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     email: &str,
 ) -> Result<Vec<types::ProviderChoice>> {
     Ok(sqlx::query_as(
@@ -96,19 +94,20 @@ pub async fn providers_of_guest(
 
 /// Whether accepted, enabled guests redeemed with this identity, whatever their editable
 /// `email` says now.
-pub async fn has_guests_of(db: impl AnyExecutor<'_>, identity: &Identity) -> Result<bool> {
-    Ok(sqlx::query_scalar(
+pub async fn has_guests_of(db: &mut sqlx::AnyConnection, identity: &Identity) -> Result<bool> {
+    Ok(sqlx::query_scalar::<_, types::SqlFlag>(
         "SELECT EXISTS (SELECT 1 FROM users WHERE redeemed_identity = $1
                          AND user_type = 'Guest' AND enabled = 1 AND external_state = 'Accepted')",
     )
     .bind(identity)
     .fetch_one(db)
-    .await?)
+    .await?
+    .0)
 }
 
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_provider(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id: &str,
     tenant_id: &str,
     name: &str,
@@ -140,7 +139,7 @@ pub async fn insert_provider(
 
 /// Every provider's id and client secret as stored (of every organization: for sealing
 /// those an earlier release kept as given).
-pub async fn client_secrets(db: impl AnyExecutor<'_>) -> Result<Vec<(String, String)>> {
+pub async fn client_secrets(db: &mut sqlx::AnyConnection) -> Result<Vec<(String, String)>> {
     Ok(
         sqlx::query_as("SELECT id, client_secret FROM identity_providers")
             .fetch_all(db)
@@ -148,7 +147,7 @@ pub async fn client_secrets(db: impl AnyExecutor<'_>) -> Result<Vec<(String, Str
     )
 }
 
-pub async fn set_secret(db: impl AnyExecutor<'_>, id: &str, secret: &str) -> Result<()> {
+pub async fn set_secret(db: &mut sqlx::AnyConnection, id: &str, secret: &str) -> Result<()> {
     sqlx::query("UPDATE identity_providers SET client_secret = $1 WHERE id = $2")
         .bind(secret)
         .bind(id)
@@ -158,7 +157,7 @@ pub async fn set_secret(db: impl AnyExecutor<'_>, id: &str, secret: &str) -> Res
 }
 
 pub async fn insert_domain(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     domain: &str,
     provider_id: &str,
@@ -176,7 +175,7 @@ pub async fn insert_domain(
 
 /// False when the organization has no such provider.
 pub async fn set_token_auth_method(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
     method: &str,
@@ -195,7 +194,7 @@ pub async fn set_token_auth_method(
 }
 
 pub async fn delete_provider(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
 ) -> Result<bool> {
@@ -221,7 +220,7 @@ pub struct Request {
 
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_request(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     state_hash: &str,
     provider_id: &str,
     redemption_hash: Option<&str>,
@@ -250,7 +249,7 @@ pub async fn insert_request(
 
 /// Takes the trip with this state out: it is found once at most.
 pub async fn take_request(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     state_hash: &str,
 ) -> Result<Option<Request>> {
     Ok(sqlx::query_as(
@@ -264,7 +263,7 @@ pub async fn take_request(
 }
 
 /// Forgets trips that were never finished.
-pub async fn delete_expired_requests(db: impl AnyExecutor<'_>, now: i64) -> Result<()> {
+pub async fn delete_expired_requests(db: &mut sqlx::AnyConnection, now: i64) -> Result<()> {
     sqlx::query("DELETE FROM federation_requests WHERE expires_at <= $1")
         .bind(now)
         .execute(db)
@@ -272,7 +271,7 @@ pub async fn delete_expired_requests(db: impl AnyExecutor<'_>, now: i64) -> Resu
     Ok(())
 }
 
-pub async fn redemption_order(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<String> {
+pub async fn redemption_order(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<String> {
     Ok(
         sqlx::query_scalar("SELECT redemption_order FROM tenants WHERE id = $1")
             .bind(tenant_id)
@@ -283,7 +282,7 @@ pub async fn redemption_order(db: impl AnyExecutor<'_>, tenant_id: &str) -> Resu
 }
 
 pub async fn set_redemption_order(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     order: &str,
 ) -> Result<()> {
@@ -297,7 +296,7 @@ pub async fn set_redemption_order(
 
 /// Keeps an identity a provider vouched for until a passcode confirms the address.
 pub async fn set_pending_identity(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     redemption_hash: &str,
     identity: &Identity,
 ) -> Result<()> {
@@ -310,7 +309,7 @@ pub async fn set_pending_identity(
 }
 
 pub async fn pending_identity(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     redemption_hash: &str,
 ) -> Result<Option<Identity>> {
     Ok(

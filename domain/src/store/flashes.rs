@@ -1,11 +1,9 @@
 //! SQL for flashes (see [`crate::flashes`]).
 
-use sqlx::AnyExecutor;
-
 use crate::Result;
 
 pub async fn insert(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id_hash: &str,
     session_hash: Option<&str>,
     sealed: &[u8],
@@ -23,19 +21,20 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn exists(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<bool> {
-    Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM flashes WHERE id_hash = $1)")
-            .bind(id_hash)
-            .fetch_one(db)
-            .await?,
+pub async fn exists(db: &mut sqlx::AnyConnection, id_hash: &str) -> Result<bool> {
+    Ok(sqlx::query_scalar::<_, types::SqlFlag>(
+        "SELECT EXISTS (SELECT 1 FROM flashes WHERE id_hash = $1)",
     )
+    .bind(id_hash)
+    .fetch_one(db)
+    .await?
+    .0)
 }
 
 /// Removes the flash and gives what it held: the session it was made in, its sealed
 /// content and its expiry.
 pub async fn take(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id_hash: &str,
 ) -> Result<Option<(Option<String>, Vec<u8>, i64)>> {
     Ok(sqlx::query_as(
@@ -46,7 +45,7 @@ pub async fn take(
     .await?)
 }
 
-pub async fn delete_for_session(db: impl AnyExecutor<'_>, session_hash: &str) -> Result<()> {
+pub async fn delete_for_session(db: &mut sqlx::AnyConnection, session_hash: &str) -> Result<()> {
     sqlx::query("DELETE FROM flashes WHERE session_hash = $1")
         .bind(session_hash)
         .execute(db)
@@ -54,7 +53,7 @@ pub async fn delete_for_session(db: impl AnyExecutor<'_>, session_hash: &str) ->
     Ok(())
 }
 
-pub async fn delete_expired(db: impl AnyExecutor<'_>, now: i64) -> Result<u64> {
+pub async fn delete_expired(db: &mut sqlx::AnyConnection, now: i64) -> Result<u64> {
     let done = sqlx::query("DELETE FROM flashes WHERE expires_at <= $1")
         .bind(now)
         .execute(db)

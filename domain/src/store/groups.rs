@@ -1,6 +1,5 @@
 //! SQL for groups, their owners and their members.
 
-use sqlx::AnyExecutor;
 use types::{GroupSummary, UserRef};
 
 use crate::Result;
@@ -11,7 +10,7 @@ const SUMMARY: &str = "SELECT g.id, g.name, g.description,
     FROM groups g";
 
 pub async fn insert(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id: &str,
     tenant_id: &str,
     name: &str,
@@ -32,7 +31,7 @@ pub async fn insert(
 }
 
 pub async fn get(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<GroupSummary>> {
@@ -45,7 +44,7 @@ pub async fn get(
     )
 }
 
-pub async fn list(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<GroupSummary>> {
+pub async fn list(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<GroupSummary>> {
     Ok(
         sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = $1 ORDER BY g.name"))
             .bind(tenant_id)
@@ -55,7 +54,7 @@ pub async fn list(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<Group
 }
 
 pub async fn update(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
     name: &str,
@@ -71,7 +70,7 @@ pub async fn update(
         .map(|_| ())
 }
 
-pub async fn delete(db: impl AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &mut sqlx::AnyConnection, tenant_id: &str, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM groups WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
@@ -98,7 +97,7 @@ impl Link {
 
 /// Returns whether a row was added (false: it was there already).
 pub async fn add_link(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     link: Link,
     group_id: &str,
     user_id: &str,
@@ -117,7 +116,7 @@ pub async fn add_link(
 
 /// Returns whether a row was removed.
 pub async fn remove_link(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     link: Link,
     group_id: &str,
     user_id: &str,
@@ -135,7 +134,7 @@ pub async fn remove_link(
 }
 
 pub async fn linked_users(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     link: Link,
     group_id: &str,
 ) -> Result<Vec<UserRef>> {

@@ -2,14 +2,13 @@
 //! and the guests whose notice, end or deletion is due (the rules are in
 //! `crate::guest_access`).
 
-use sqlx::AnyExecutor;
 use types::{GuestAccessSettings, GuestAccessState};
 
 use crate::Result;
 
 /// The tenant's settings, or `None` for an unknown tenant.
 pub async fn settings(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
 ) -> Result<Option<GuestAccessSettings>> {
     Ok(sqlx::query_as(
@@ -23,7 +22,7 @@ pub async fn settings(
 }
 
 pub async fn set_settings(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     settings: &GuestAccessSettings,
 ) -> Result<()> {
@@ -43,7 +42,7 @@ pub async fn set_settings(
 
 /// Where the access of the user `user_id` of the tenant stands; `None`: no such user.
 pub async fn of_user(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     user_id: &str,
 ) -> Result<Option<GuestAccessState>> {
@@ -61,7 +60,7 @@ pub async fn of_user(
 /// Sets when the user's access ends (`None`: never) and forgets any notice sent for the end
 /// before.
 pub async fn set_end(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     user_id: &str,
     ends_at: Option<i64>,
@@ -82,7 +81,7 @@ pub async fn set_end(
 
 /// Notes that the notice for the end `ends_at` was sent.
 pub async fn set_notice_sent(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     user_id: &str,
     ends_at: i64,
 ) -> Result<()> {
@@ -96,7 +95,7 @@ pub async fn set_notice_sent(
 
 /// Disables the user, noting when and why access ended and when they go.
 pub async fn set_ended(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     user_id: &str,
     reason: &str,
@@ -120,7 +119,7 @@ pub async fn set_ended(
 
 /// Enables the user again with a new end (`None`: never), forgetting the ended access.
 pub async fn set_restored(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     user_id: &str,
     ends_at: Option<i64>,
@@ -144,7 +143,7 @@ pub async fn set_restored(
 /// The period (days; `None`: never) of the guest's newest accepted invitation, and whether
 /// there is one.
 pub async fn accepted_period(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     user_id: &str,
 ) -> Result<Option<Option<i64>>> {
     Ok(sqlx::query_scalar(
@@ -158,7 +157,7 @@ pub async fn accepted_period(
 
 /// The period (days; `None`: never) of an invitation.
 pub async fn invitation_period(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     invitation_id: &str,
 ) -> Result<Option<i64>> {
     Ok(
@@ -192,7 +191,7 @@ const DUE: &str = "SELECT u.tenant_id, t.name AS tenant_name, u.id, u.display_na
 /// longest notice any tenant gives), and whose notice for that end has not gone. The
 /// domain decides which of them are within their tenant's notice.
 pub async fn ending_unnoticed(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     now: i64,
     latest_end: i64,
 ) -> Result<Vec<Due>> {
@@ -209,7 +208,7 @@ pub async fn ending_unnoticed(
 }
 
 /// Enabled guests whose access ended at or before `now` and was not ended yet.
-pub async fn ended_unhandled(db: impl AnyExecutor<'_>, now: i64) -> Result<Vec<Due>> {
+pub async fn ended_unhandled(db: &mut sqlx::AnyConnection, now: i64) -> Result<Vec<Due>> {
     Ok(sqlx::query_as(&format!(
         "{DUE} AND u.enabled = 1 AND u.delete_after IS NULL AND u.access_ends_at <= $1
          ORDER BY u.access_ends_at LIMIT 500"
@@ -220,7 +219,7 @@ pub async fn ended_unhandled(db: impl AnyExecutor<'_>, now: i64) -> Result<Vec<D
 }
 
 /// Disabled guests whose grace ended at or before `now`.
-pub async fn past_grace(db: impl AnyExecutor<'_>, now: i64) -> Result<Vec<Due>> {
+pub async fn past_grace(db: &mut sqlx::AnyConnection, now: i64) -> Result<Vec<Due>> {
     Ok(sqlx::query_as(&format!(
         "{DUE} AND u.enabled = 0 AND u.delete_after <= $1 ORDER BY u.delete_after LIMIT 500"
     ))
@@ -231,7 +230,7 @@ pub async fn past_grace(db: impl AnyExecutor<'_>, now: i64) -> Result<Vec<Due>> 
 
 /// Whether `sponsor_id` sponsors `guest_id`.
 pub async fn is_sponsor(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     guest_id: &str,
     sponsor_id: &str,
 ) -> Result<bool> {
@@ -246,7 +245,7 @@ pub async fn is_sponsor(
 }
 
 /// Revokes every token issued to the user.
-pub async fn revoke_tokens(db: impl AnyExecutor<'_>, user_id: &str, now: i64) -> Result<u64> {
+pub async fn revoke_tokens(db: &mut sqlx::AnyConnection, user_id: &str, now: i64) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE oauth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
     )

@@ -1,6 +1,5 @@
 //! SQL for invitations, guests' state, and redemptions with their one-time passcodes.
 
-use sqlx::AnyExecutor;
 use types::{ExternalState, InvitationSummary};
 
 use crate::auth_methods::AuthMethods;
@@ -22,7 +21,7 @@ pub struct NewInvitation<'a> {
 }
 
 pub async fn insert(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     invitation: NewInvitation<'_>,
     now: i64,
 ) -> Result<()> {
@@ -49,7 +48,7 @@ pub async fn insert(
 }
 
 /// Withdraws a user's pending invitations: a new one replaces them.
-pub async fn supersede_pending(db: impl AnyExecutor<'_>, user_id: &str) -> Result<u64> {
+pub async fn supersede_pending(db: &mut sqlx::AnyConnection, user_id: &str) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE invitations SET status = 'Revoked'
          WHERE user_id = $1 AND status = 'PendingAcceptance'",
@@ -68,7 +67,7 @@ const SUMMARY: &str = "SELECT i.id, i.user_id, i.email, u.display_name,
     FROM invitations i JOIN users u ON u.id = i.user_id";
 
 pub async fn list(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     now: i64,
 ) -> Result<Vec<InvitationSummary>> {
@@ -82,7 +81,7 @@ pub async fn list(
 }
 
 pub async fn get(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
     now: i64,
@@ -98,7 +97,7 @@ pub async fn get(
 }
 
 /// Revokes a pending invitation; false when it was not pending.
-pub async fn revoke(db: impl AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<bool> {
+pub async fn revoke(db: &mut sqlx::AnyConnection, tenant_id: &str, id: &str) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE invitations SET status = 'Revoked'
          WHERE tenant_id = $1 AND id = $2 AND status = 'PendingAcceptance'",
@@ -119,7 +118,7 @@ pub struct Redeemed<'a> {
 }
 
 pub async fn set_external_state(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     user_id: &str,
     state: ExternalState,
     redeemed: Option<Redeemed<'_>>,
@@ -156,6 +155,7 @@ pub struct Ticket {
     pub status: String,
     pub expires_at: i64,
     /// Locked after too many wrong passcodes (see [`count_wrong_code`]).
+    #[sqlx(try_from = "types::SqlFlag")]
     pub locked: bool,
     /// Days the guest's access lasts from acceptance; `None`: it never ends.
     pub access_days: Option<i64>,
@@ -166,11 +166,13 @@ const TICKET: &str = "SELECT i.id AS invitation_id, i.tenant_id, t.name AS tenan
         i.locked_at IS NOT NULL AS locked, i.access_days
     FROM invitations i JOIN tenants t ON t.id = i.tenant_id JOIN users u ON u.id = i.user_id";
 
-pub async fn by_ticket(db: impl AnyExecutor<'_>, ticket_hash: &str) -> Result<Option<Ticket>> {
-    Ok(sqlx::query_as(&format!("{TICKET} WHERE i.ticket_hash = $1"))
-        .bind(ticket_hash)
-        .fetch_optional(db)
-        .await?)
+pub async fn by_ticket(db: &mut sqlx::AnyConnection, ticket_hash: &str) -> Result<Option<Ticket>> {
+    Ok(
+        sqlx::query_as(&format!("{TICKET} WHERE i.ticket_hash = $1"))
+            .bind(ticket_hash)
+            .fetch_optional(db)
+            .await?,
+    )
 }
 
 /// The identity a redemption proved, and how.
@@ -181,7 +183,7 @@ pub struct Proven {
 }
 
 pub async fn by_redemption(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     redemption_hash: &str,
     now: i64,
 ) -> Result<Option<(Ticket, Option<Proven>)>> {
@@ -214,7 +216,7 @@ pub async fn by_redemption(
 }
 
 pub async fn insert_redemption(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id_hash: &str,
     invitation_id: &str,
     now: i64,
@@ -232,7 +234,7 @@ pub async fn insert_redemption(
 
 /// Counts a start of a redemption of the invitation (kept when the redemption ends).
 pub async fn record_start(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     invitation_id: &str,
     now: i64,
 ) -> Result<()> {
@@ -246,7 +248,7 @@ pub async fn record_start(
 
 /// Redemptions of an invitation started after `since`, whether they ended or not.
 pub async fn starts_since(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     invitation_id: &str,
     since: i64,
 ) -> Result<i64> {
@@ -261,7 +263,7 @@ pub async fn starts_since(
 
 /// Counts one wrong passcode against the invitation, across all its redemptions; returns
 /// the count so far, counted atomically.
-pub async fn count_wrong_code(db: impl AnyExecutor<'_>, invitation_id: &str) -> Result<i64> {
+pub async fn count_wrong_code(db: &mut sqlx::AnyConnection, invitation_id: &str) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "UPDATE invitations SET wrong_codes = wrong_codes + 1 WHERE id = $1 RETURNING wrong_codes",
     )
@@ -286,7 +288,7 @@ pub async fn lock(db: &mut sqlx::AnyConnection, invitation_id: &str, now: i64) -
 }
 
 pub async fn set_proven(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id_hash: &str,
     identity: &Identity,
     methods: &AuthMethods,
@@ -300,7 +302,7 @@ pub async fn set_proven(
     Ok(())
 }
 
-pub async fn delete_redemption(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<()> {
+pub async fn delete_redemption(db: &mut sqlx::AnyConnection, id_hash: &str) -> Result<()> {
     sqlx::query("DELETE FROM redemptions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(db)
@@ -311,7 +313,7 @@ pub async fn delete_redemption(db: impl AnyExecutor<'_>, id_hash: &str) -> Resul
 /// Marks the invitation accepted, which ends its link; false when another redemption (or a
 /// revocation) got there first, so only one ever succeeds.
 pub async fn mark_accepted(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     invitation_id: &str,
     now: i64,
 ) -> Result<bool> {
@@ -328,7 +330,7 @@ pub async fn mark_accepted(
 
 /// Replaces the passcode of a redemption.
 pub async fn put_code(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     redemption_hash: &str,
     code_hash: &str,
     now: i64,
@@ -356,7 +358,7 @@ pub struct Code {
     pub used_at: Option<i64>,
 }
 
-pub async fn code(db: impl AnyExecutor<'_>, redemption_hash: &str) -> Result<Option<Code>> {
+pub async fn code(db: &mut sqlx::AnyConnection, redemption_hash: &str) -> Result<Option<Code>> {
     Ok(sqlx::query_as("SELECT code_hash, created_at, expires_at, attempts, used_at FROM one_time_codes WHERE redemption_hash = $1")
         .bind(redemption_hash)
         .fetch_optional(db)
@@ -364,7 +366,7 @@ pub async fn code(db: impl AnyExecutor<'_>, redemption_hash: &str) -> Result<Opt
 }
 
 /// Counts one attempt; returns the attempts so far, counted atomically.
-pub async fn count_attempt(db: impl AnyExecutor<'_>, redemption_hash: &str) -> Result<i64> {
+pub async fn count_attempt(db: &mut sqlx::AnyConnection, redemption_hash: &str) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "UPDATE one_time_codes SET attempts = attempts + 1 WHERE redemption_hash = $1 RETURNING attempts",
     )
@@ -373,7 +375,7 @@ pub async fn count_attempt(db: impl AnyExecutor<'_>, redemption_hash: &str) -> R
     .await?)
 }
 
-pub async fn use_code(db: impl AnyExecutor<'_>, redemption_hash: &str, now: i64) -> Result<()> {
+pub async fn use_code(db: &mut sqlx::AnyConnection, redemption_hash: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE one_time_codes SET used_at = $1 WHERE redemption_hash = $2")
         .bind(now)
         .bind(redemption_hash)
@@ -383,7 +385,7 @@ pub async fn use_code(db: impl AnyExecutor<'_>, redemption_hash: &str, now: i64)
 }
 
 pub async fn tenant_settings(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
 ) -> Result<(String, i64)> {
     Ok(
@@ -397,7 +399,7 @@ pub async fn tenant_settings(
 /// The invitations `inviter_id` made that still wait (expired or locked ones too, so that
 /// they can be sent again), of people who hold `object` (see [`super::owners::holds`]).
 pub async fn waiting_by_inviter(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     inviter_id: &str,
     object: super::owners::Object<'_>,
@@ -422,7 +424,7 @@ pub async fn waiting_by_inviter(
 /// Who made an invitation: `None` when there is no such invitation in the tenant, `Some(None)`
 /// when no person did (the operator, a program).
 pub async fn inviter_of(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<Option<String>>> {
@@ -435,7 +437,7 @@ pub async fn inviter_of(
     Ok(row.map(|(inviter,)| inviter))
 }
 
-pub async fn count(db: impl AnyExecutor<'_>) -> Result<i64> {
+pub async fn count(db: &mut sqlx::AnyConnection) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM invitations")
         .fetch_one(db)
         .await?)

@@ -46,8 +46,8 @@ pub mod owners;
 pub mod reviews;
 pub mod sessions;
 pub mod setup;
-mod sql;
 pub mod sponsors;
+mod sql;
 pub mod sweeper;
 pub mod tenants;
 pub mod users;
@@ -138,7 +138,9 @@ impl Connections {
             Some(conn) => conn,
             None => {
                 let mut conn = AnyConnection::connect_with(&self.options).await?;
-                sqlx::raw_sql(self.setup).execute(&mut conn).await?;
+                // A statement's text alone, so that PostgreSQL takes it as a simple query (which
+                // may hold several) and the future stays Send (sqlx's `raw_sql` is not, here).
+                sqlx::Executor::execute(&mut conn, self.setup).await?;
                 conn
             }
         };
@@ -488,6 +490,13 @@ impl<V: Clone> Recent<V> {
 #[derive(Clone, Debug)]
 pub struct Json<T>(pub T);
 
+impl<T> Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 impl<T> sqlx::Type<Any> for Json<T> {
     fn type_info() -> sqlx::any::AnyTypeInfo {
         <&str as sqlx::Type<Any>>::type_info()
@@ -499,7 +508,9 @@ impl<T> sqlx::Type<Any> for Json<T> {
 }
 
 impl<'r, T: serde::de::DeserializeOwned> sqlx::Decode<'r, Any> for Json<T> {
-    fn decode(value: sqlx::any::AnyValueRef<'r>) -> std::result::Result<Self, sqlx::error::BoxDynError> {
+    fn decode(
+        value: sqlx::any::AnyValueRef<'r>,
+    ) -> std::result::Result<Self, sqlx::error::BoxDynError> {
         let text = <&str as sqlx::Decode<'r, Any>>::decode(value)?;
         Ok(Json(serde_json::from_str(text)?))
     }
@@ -606,9 +617,7 @@ impl Store {
                 let write = Connections::new(sqlite_url(url, "rwc")?, SQLITE_SETUP, 1);
                 {
                     let mut conn = write.get().await?;
-                    sqlx::raw_sql("PRAGMA journal_mode = WAL")
-                        .execute(&mut *conn)
-                        .await?;
+                    sqlx::Executor::execute(&mut *conn, "PRAGMA journal_mode = WAL").await?;
                     SQLITE_MIGRATIONS.run(&mut *conn).await?;
                 }
                 let read = Connections::new(sqlite_url(url, "ro")?, SQLITE_SETUP, 8);
@@ -692,7 +701,7 @@ impl Store {
             conn: Some(conn),
             writes: self.writes.clone(),
         };
-        sqlx::raw_sql(begin).execute(&mut *tx).await?;
+        sqlx::Executor::execute(&mut *tx, begin).await?;
         Ok(tx)
     }
 
@@ -733,7 +742,7 @@ impl Store {
             conn: Some(self.read().await?),
             writes: self.writes.clone(),
         };
-        sqlx::raw_sql("BEGIN").execute(&mut *tx).await?;
+        sqlx::Executor::execute(&mut *tx, "BEGIN").await?;
         Ok(tx)
     }
 

@@ -2,7 +2,7 @@
 //! sign-in events.
 
 use crate::store::Json;
-use sqlx::{AnyConnection, AnyExecutor};
+use sqlx::AnyConnection;
 use types::{ClientSettings, ClientType, SignInEvent, SigningAlg};
 
 use crate::{Identity, Result};
@@ -15,6 +15,7 @@ pub struct Client {
     pub name: String,
     pub client_type: ClientType,
     pub id_token_alg: SigningAlg,
+    #[sqlx(try_from = "types::SqlFlag")]
     pub assignment_required: bool,
     pub secret_hash: Option<String>,
     /// The addresses registered for it of the kind asked for (see [`client_redirecting`]);
@@ -24,21 +25,22 @@ pub struct Client {
 
 /// Which of an app's registered addresses: where answers to sign-in go, or where a
 /// sign-out may return.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RedirectKind {
-    #[sqlx(rename = "sign-in")]
     SignIn,
-    #[sqlx(rename = "sign-out")]
     SignOut,
 }
 
+types::stored_as_text!(RedirectKind { SignIn = "sign-in", SignOut = "sign-out" });
+
 /// What a stored token is: an access token, or a refresh token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
-#[sqlx(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
     Access,
     Refresh,
 }
+
+types::stored_as_text!(TokenKind { Access = "access", Refresh = "refresh" });
 
 /// The query behind [`client_redirecting`]: tenant `?1`, client `?2`, kind `?3`.
 macro_rules! client_select {
@@ -56,7 +58,7 @@ macro_rules! client_select {
 /// The app `client_id` of the tenant named by `tenant` (its id, slug or primary domain,
 /// as in the endpoints' paths), in one query.
 pub async fn client(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant: &str,
     client_id: &str,
 ) -> Result<Option<Client>> {
@@ -66,7 +68,7 @@ pub async fn client(
 /// [`client`], with its addresses of `kind` as registered (none without a kind). One
 /// query, because every authorization and sign-out request asks both.
 pub async fn client_redirecting(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant: &str,
     client_id: &str,
     kind: Option<RedirectKind>,
@@ -80,7 +82,8 @@ pub async fn client_redirecting(
 }
 
 pub async fn settings(db: &mut AnyConnection, app_id: &str) -> Result<ClientSettings> {
-    let (client_type, id_token_alg, has_secret): (ClientType, SigningAlg, bool) = sqlx::query_as(
+    let (client_type, id_token_alg, has_secret): (ClientType, SigningAlg, types::SqlFlag) =
+        sqlx::query_as(
         "SELECT client_type, id_token_alg, EXISTS (SELECT 1 FROM client_secrets WHERE app_id = a.id)
          FROM apps a WHERE id = $1",
     )
@@ -103,7 +106,7 @@ pub async fn settings(db: &mut AnyConnection, app_id: &str) -> Result<ClientSett
         id_token_alg,
         redirect_uris: of(RedirectKind::SignIn),
         post_logout_uris: of(RedirectKind::SignOut),
-        has_secret,
+        has_secret: has_secret.into(),
     })
 }
 
@@ -144,7 +147,7 @@ pub async fn set_settings(
 }
 
 pub async fn set_secret(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     app_id: &str,
     secret_hash: &str,
     now: i64,
@@ -181,7 +184,7 @@ struct AuthorizingRow {
 }
 
 pub async fn authorizing(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant: &str,
     client_id: &str,
     user_ids: &[&str],
@@ -225,7 +228,7 @@ pub struct StoredKey {
 }
 
 /// The key that signs with `alg` now: the newest one not retired.
-pub async fn current_key(db: impl AnyExecutor<'_>, alg: &str) -> Result<Option<StoredKey>> {
+pub async fn current_key(db: &mut sqlx::AnyConnection, alg: &str) -> Result<Option<StoredKey>> {
     Ok(sqlx::query_as(
         "SELECT kid, alg, private_der, public_jwk FROM signing_keys
          WHERE retired_at IS NULL AND alg = $1 ORDER BY created_at DESC, kid LIMIT 1",
@@ -235,7 +238,7 @@ pub async fn current_key(db: impl AnyExecutor<'_>, alg: &str) -> Result<Option<S
     .await?)
 }
 
-pub async fn insert_key(db: impl AnyExecutor<'_>, key: &StoredKey, now: i64) -> Result<()> {
+pub async fn insert_key(db: &mut sqlx::AnyConnection, key: &StoredKey, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -249,7 +252,7 @@ pub async fn insert_key(db: impl AnyExecutor<'_>, key: &StoredKey, now: i64) -> 
     Ok(())
 }
 
-pub async fn retire_keys(db: impl AnyExecutor<'_>, now: i64) -> Result<()> {
+pub async fn retire_keys(db: &mut sqlx::AnyConnection, now: i64) -> Result<()> {
     sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
         .bind(now)
         .execute(db)
@@ -259,7 +262,7 @@ pub async fn retire_keys(db: impl AnyExecutor<'_>, now: i64) -> Result<()> {
 
 /// Public keys to publish: every key not retired, and retired ones until `retired_after`.
 pub async fn published_keys(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     retired_after: i64,
 ) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
@@ -303,7 +306,7 @@ macro_rules! code_select {
                     c.auth_time, c.amr, c.idp, c.expires_at, c.used_at, ",
             subject_columns!("u", "c.app_id"),
             " FROM authorization_codes c LEFT JOIN users u ON u.id = c.user_id
-             WHERE c.code_hash = $1",
+             WHERE c.code_hash = $",
             $n
         )
     };
@@ -312,7 +315,7 @@ macro_rules! code_select {
 /// A code exchange's client (as [`client`]) and its code with the code's user, in one trip
 /// to the read connection's thread: every exchange asks both.
 pub async fn client_and_code(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant: &str,
     client_id: &str,
     code_hash: &str,
@@ -339,7 +342,7 @@ pub async fn client_and_code(
 }
 
 /// Marks a code used; false when it was used already.
-pub async fn use_code(db: impl AnyExecutor<'_>, code_hash: &str, now: i64) -> Result<bool> {
+pub async fn use_code(db: &mut sqlx::AnyConnection, code_hash: &str, now: i64) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
     )
@@ -368,7 +371,7 @@ pub struct Token {
 }
 
 pub async fn insert_token(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     token_hash: &str,
     token: &Token,
     now: i64,
@@ -395,7 +398,7 @@ pub async fn insert_token(
     Ok(())
 }
 
-pub async fn token(db: impl AnyExecutor<'_>, token_hash: &str) -> Result<Option<Token>> {
+pub async fn token(db: &mut sqlx::AnyConnection, token_hash: &str) -> Result<Option<Token>> {
     Ok(sqlx::query_as(
         "SELECT kind, app_id, user_id, family, scope, nonce, auth_time, amr, idp, expires_at,
                 used_at, revoked_at
@@ -407,7 +410,7 @@ pub async fn token(db: impl AnyExecutor<'_>, token_hash: &str) -> Result<Option<
 }
 
 /// Marks a refresh token used (rotated); false when it was used already.
-pub async fn use_token(db: impl AnyExecutor<'_>, token_hash: &str, now: i64) -> Result<bool> {
+pub async fn use_token(db: &mut sqlx::AnyConnection, token_hash: &str, now: i64) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE oauth_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL
                                               AND revoked_at IS NULL",
@@ -419,7 +422,7 @@ pub async fn use_token(db: impl AnyExecutor<'_>, token_hash: &str, now: i64) -> 
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn revoke_family(db: impl AnyExecutor<'_>, family: &str, now: i64) -> Result<u64> {
+pub async fn revoke_family(db: &mut sqlx::AnyConnection, family: &str, now: i64) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE oauth_tokens SET revoked_at = $1 WHERE family = $2 AND revoked_at IS NULL",
     )
@@ -433,7 +436,7 @@ pub async fn revoke_family(db: impl AnyExecutor<'_>, family: &str, now: i64) -> 
 /// Revokes every token of the users whose redemption used `identity`, and of the member
 /// `member_id` itself: an identity disabled or reset at home keeps no access anywhere.
 pub async fn revoke_for_identity(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     identity: &Identity,
     member_id: Option<&str>,
     now: i64,
@@ -472,13 +475,25 @@ macro_rules! insert_sign_in_sql {
     };
 }
 
+/// The authorization code of [`insert_sign_in_with_code`], with the twelve parameters its
+/// values are.
+macro_rules! insert_code_sql {
+    ($values:literal) => {
+        concat!(
+            "INSERT INTO authorization_codes (code_hash, app_id, user_id, redirect_uri, scope,
+                nonce, code_challenge, auth_time, amr, idp, created_at, expires_at)
+             VALUES (",
+            $values,
+            ");"
+        )
+    };
+}
+
+type Statement = sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments<'static>>;
+
 /// `query` with the event's values bound, owned, so that the query can also run as a
 /// batch on the writer's own task.
-fn bind_sign_in(
-    query: sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'static>>,
-    event: &NewSignIn<'_>,
-    now: i64,
-) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'static>> {
+fn bind_sign_in(query: Statement, event: &NewSignIn<'_>, now: i64) -> Statement {
     let owned = |s: &str| s.to_string();
     query
         .bind(owned(event.tenant_id))
@@ -487,41 +502,15 @@ fn bind_sign_in(
         .bind(owned(event.user_email))
         .bind(owned(event.app_id))
         .bind(owned(event.app_name))
-        .bind(event.success)
+        .bind(i64::from(event.success))
         .bind(owned(event.reason))
         .bind(event.ip.map(owned))
         .bind(now)
 }
 
-pub async fn insert_sign_in(
-    db: impl AnyExecutor<'_>,
-    event: &NewSignIn<'_>,
-    now: i64,
-) -> Result<()> {
-    bind_sign_in(sqlx::query(insert_sign_in_sql!()), event, now)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-/// An allowed sign-in and the authorization code it gives, committed together in one
-/// trip to the writer (see [`crate::Store::write_batch`]).
-pub async fn insert_sign_in_with_code(
-    store: &crate::Store,
-    event: &NewSignIn<'_>,
-    code_hash: &str,
-    grant: &Grant,
-    now: i64,
-) -> Result<()> {
-    let batch = super::batch_sql!(
-        insert_sign_in_sql!(),
-        "INSERT INTO authorization_codes (code_hash, app_id, user_id, redirect_uri, scope, nonce,
-            code_challenge, auth_time, amr, idp, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12);",
-        // Signing in to an app counts as the user's sign-in (for finding inactive users).
-        "UPDATE users SET last_sign_in_at = $1 WHERE id = $2;"
-    );
-    let query = bind_sign_in(sqlx::query(batch), event, now)
+/// `query` with the code's values bound.
+fn bind_code(query: Statement, code_hash: &str, grant: &Grant, now: i64) -> Statement {
+    query
         .bind(code_hash.to_string())
         .bind(grant.app_id.clone())
         .bind(grant.user_id.clone())
@@ -534,63 +523,73 @@ pub async fn insert_sign_in_with_code(
         .bind(grant.idp.clone())
         .bind(now)
         .bind(grant.expires_at)
-        .bind(now)
-        .bind(grant.user_id.clone());
-    store.write_batch(query).await?;
+}
+
+pub async fn insert_sign_in(
+    db: &mut sqlx::AnyConnection,
+    event: &NewSignIn<'_>,
+    now: i64,
+) -> Result<()> {
+    bind_sign_in(sqlx::query(insert_sign_in_sql!()), event, now)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
-/// Uses the code `code_hash` up and keeps the tokens it gives (`tokens`: kind, hash,
-/// expiry; all of one family, the code's), committed together in one trip to the writer.
-/// False, and nothing kept, when the code was used already.
-pub async fn use_code_for_tokens(
+/// Signing in to an app counts as the user's sign-in (for finding inactive users).
+const LAST_SIGN_IN: &str = "UPDATE users SET last_sign_in_at = $1 WHERE id = $2";
+
+/// An allowed sign-in and the authorization code it gives, committed together: on SQLite
+/// in one trip to the writer (see [`crate::Store::write_batch`]).
+pub async fn insert_sign_in_with_code(
     store: &crate::Store,
+    event: &NewSignIn<'_>,
     code_hash: &str,
-    token: &Token,
-    tokens: &[(TokenKind, String, i64)],
+    grant: &Grant,
     now: i64,
-) -> Result<bool> {
-    // Each token only if the statement before changed a row: the code was ours. Its
-    // hash, kind and expiry are parameters 10 to 12, and 13 to 15 for a second token.
-    // Every parameter here is numbered (`?N`): a plain `?` in a batch takes arguments in
-    // turn across its statements, and would not mix with these.
-    macro_rules! token_if_ours {
-        ($hash:literal, $kind:literal, $expires:literal) => {
-            concat!(
-                "INSERT INTO oauth_tokens (token_hash, kind, app_id, user_id, family, scope,
-                    nonce, auth_time, amr, idp, created_at, expires_at)
-                 SELECT $1",
-                $hash,
-                ", ?",
-                $kind,
-                ", ?3, ?4, ?2, ?5, ?6, ?7, ?8, ?9, ?1, ?",
-                $expires,
-                "
-                 WHERE changes() = 1;"
-            )
-        };
-    }
-    macro_rules! use_code {
-        () => {
-            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL;"
-        };
-    }
-    macro_rules! kept {
-        () => {
-            "SELECT EXISTS (SELECT 1 FROM oauth_tokens WHERE token_hash = $10);"
-        };
-    }
-    let batch: &'static str = if tokens.len() == 1 {
-        super::batch_sql!(use_code!(), token_if_ours!("10", "11", "12"), kept!())
-    } else {
-        super::batch_sql!(
-            use_code!(),
-            token_if_ours!("10", "11", "12"),
-            token_if_ours!("13", "14", "15"),
-            kept!()
+) -> Result<()> {
+    if store.backend() == crate::store::Backend::Postgres {
+        let mut tx = store.begin_plain().await?;
+        bind_sign_in(sqlx::query(insert_sign_in_sql!()), event, now)
+            .execute(&mut *tx)
+            .await?;
+        bind_code(
+            sqlx::query(insert_code_sql!(
+                "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
+            )),
+            code_hash,
+            grant,
+            now,
         )
-    };
-    let mut query = sqlx::query(batch)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(LAST_SIGN_IN)
+            .bind(now)
+            .bind(grant.user_id.clone())
+            .execute(&mut *tx)
+            .await?;
+        return tx.commit().await;
+    }
+    let batch = super::batch_sql!(
+        insert_sign_in_sql!(),
+        insert_code_sql!("$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22"),
+        "UPDATE users SET last_sign_in_at = $23 WHERE id = $24;"
+    );
+    let query = bind_code(
+        bind_sign_in(sqlx::query(batch), event, now),
+        code_hash,
+        grant,
+        now,
+    )
+    .bind(now)
+    .bind(grant.user_id.clone());
+    store.write_batch(query).await?;
+    Ok(())
+}
+/// `query` with the time, the code (the tokens' family) and the grant bound to its
+/// parameters 1 to 9.
+fn bind_token(query: Statement, code_hash: &str, token: &Token, now: i64) -> Statement {
+    query
         .bind(now)
         .bind(code_hash.to_string())
         .bind(token.app_id.clone())
@@ -599,15 +598,92 @@ pub async fn use_code_for_tokens(
         .bind(token.nonce.clone())
         .bind(token.auth_time)
         .bind(token.amr.clone())
-        .bind(token.idp.clone());
+        .bind(token.idp.clone())
+}
+
+/// Uses the code `code_hash` up and keeps the tokens it gives (`tokens`: kind, hash,
+/// expiry; all of one family, the code's), committed together: on SQLite in one trip to
+/// the writer. False, and nothing kept, when the code was used already.
+pub async fn use_code_for_tokens(
+    store: &crate::Store,
+    code_hash: &str,
+    token: &Token,
+    tokens: &[(TokenKind, String, i64)],
+    now: i64,
+) -> Result<bool> {
+    // The token's columns, and where each comes from: parameters 1 to 9 are the time,
+    // the code (the tokens' family) and the grant, as [`bind_token`] binds them.
+    macro_rules! insert_token {
+        ($hash:literal, $kind:literal, $expires:literal) => {
+            concat!(
+                "INSERT INTO oauth_tokens (token_hash, kind, app_id, user_id, family, scope,
+                    nonce, auth_time, amr, idp, created_at, expires_at)
+                 SELECT $",
+                $hash,
+                ", $",
+                $kind,
+                ", $3, $4, $2, $5, $6, $7, $8, $9, $1, $",
+                $expires
+            )
+        };
+    }
+    const USE_CODE: &str =
+        "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL";
+    if store.backend() == crate::store::Backend::Postgres {
+        let mut tx = store.begin_plain().await?;
+        // A second exchange of the same code waits for this one's row lock, then finds
+        // the code used: exactly one of them goes on.
+        let used = sqlx::query(USE_CODE)
+            .bind(now)
+            .bind(code_hash.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if used.rows_affected() != 1 {
+            return Ok(false);
+        }
+        for (kind, hash, expires_at) in tokens {
+            bind_token(
+                sqlx::query(insert_token!("10", "11", "12")),
+                code_hash,
+                token,
+                now,
+            )
+            .bind(hash.clone())
+            .bind(*kind)
+            .bind(*expires_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        return Ok(true);
+    }
+    // Each token only if the statement before changed a row: the code was ours. Its
+    // hash, kind and expiry are parameters 10 to 12, and 13 to 15 for a second token.
+    let batch: &'static str = if tokens.len() == 1 {
+        super::batch_sql!(
+            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL;",
+            insert_token!("10", "11", "12"),
+            " WHERE changes() = 1;",
+            "SELECT EXISTS (SELECT 1 FROM oauth_tokens WHERE token_hash = $10);"
+        )
+    } else {
+        super::batch_sql!(
+            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL;",
+            insert_token!("10", "11", "12"),
+            " WHERE changes() = 1;",
+            insert_token!("13", "14", "15"),
+            " WHERE changes() = 1;",
+            "SELECT EXISTS (SELECT 1 FROM oauth_tokens WHERE token_hash = $10);"
+        )
+    };
+    let mut query = bind_token(sqlx::query(batch), code_hash, token, now);
     for (kind, hash, expires_at) in tokens {
         query = query.bind(hash.clone()).bind(*kind).bind(*expires_at);
     }
     let rows = store.write_batch(query).await?;
     Ok(rows
         .first()
-        .map(|row| sqlx::Row::get::<bool, _>(row, 0))
-        .unwrap_or(false))
+        .is_some_and(|row| sqlx::Row::get::<i64, _>(row, 0) == 1))
 }
 
 const SIGN_IN: &str = "SELECT id, user_id, user_name, user_email, app_id, app_name, success,
@@ -615,7 +691,7 @@ const SIGN_IN: &str = "SELECT id, user_id, user_name, user_email, app_id, app_na
                        FROM sign_in_events";
 
 pub async fn sign_ins(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     limit: i64,
 ) -> Result<Vec<SignInEvent>> {
@@ -631,7 +707,7 @@ pub async fn sign_ins(
 /// A page of the tenant's sign-in events, newest first, as Graph's
 /// `/auditLogs/signIns` asks for it (`query.actor` is the user).
 pub async fn sign_in_page(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     query: &crate::store::audit::LogQuery,
     limit: i64,
@@ -702,9 +778,10 @@ struct JoinedSubject {
     s_display_name: Option<String>,
     s_email: Option<String>,
     s_user_type: Option<types::UserType>,
-    s_enabled: Option<bool>,
+    s_enabled: Option<types::SqlFlag>,
     s_external_state: Option<types::ExternalState>,
-    s_holder_enabled: Option<bool>,
+    s_holder_enabled: Option<types::SqlFlag>,
+    #[sqlx(try_from = "types::SqlFlag")]
     s_assigned: bool,
 }
 
@@ -716,9 +793,9 @@ impl JoinedSubject {
             display_name: self.s_display_name?,
             email: self.s_email?,
             user_type: self.s_user_type?,
-            enabled: self.s_enabled?,
+            enabled: self.s_enabled?.into(),
             external_state: self.s_external_state,
-            holder_enabled: self.s_holder_enabled.unwrap_or(false),
+            holder_enabled: self.s_holder_enabled.is_some_and(bool::from),
             assigned: self.s_assigned,
         })
     }
@@ -726,7 +803,7 @@ impl JoinedSubject {
 
 /// The user `user_id`, seen from the app `app_id`.
 pub async fn subject(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     user_id: &str,
     app_id: &str,
 ) -> Result<Option<Subject>> {
@@ -745,7 +822,7 @@ pub async fn subject(
 /// Keeps an authorization request while the person signs in (see
 /// `oidc::authorize::park`).
 pub async fn insert_pending(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id_hash: &str,
     request: &str,
     ip: Option<&str>,
@@ -769,7 +846,7 @@ pub async fn insert_pending(
 /// How many requests made from `ip` are kept at `now`, and when the oldest of them
 /// expires.
 pub async fn pending_from(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     ip: Option<&str>,
     now: i64,
 ) -> Result<(i64, Option<i64>)> {
@@ -785,7 +862,7 @@ pub async fn pending_from(
 
 /// The request kept under `id_hash`, unless it expired by `now`.
 pub async fn pending(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id_hash: &str,
     now: i64,
 ) -> Result<Option<String>> {

@@ -1,6 +1,5 @@
 //! SQL for the mail outbox.
 
-use sqlx::AnyExecutor;
 use types::OutboxMail;
 
 use crate::Result;
@@ -14,7 +13,7 @@ pub struct NewMail<'a> {
     pub secret: bool,
 }
 
-pub async fn insert(db: impl AnyExecutor<'_>, mail: NewMail<'_>, now: i64) -> Result<i64> {
+pub async fn insert(db: &mut sqlx::AnyConnection, mail: NewMail<'_>, now: i64) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO outbox (tenant_id, recipient, subject, text_body, html_body, secret, created_at, next_attempt_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -33,7 +32,7 @@ pub async fn insert(db: impl AnyExecutor<'_>, mail: NewMail<'_>, now: i64) -> Re
 
 /// A tenant's newest mail; the text of mail carrying a secret (a one-time code, an
 /// invitation link) is withheld.
-pub async fn list(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<OutboxMail>> {
+pub async fn list(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<OutboxMail>> {
     Ok(sqlx::query_as(
         "SELECT id, recipient, subject,
                 CASE WHEN secret THEN '(This mail carries a one-time code or an invitation link, which only its recipient may see, so its text is not shown.)'
@@ -47,7 +46,7 @@ pub async fn list(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<Outbo
 }
 
 /// All newest mail in full, for the operator on the server itself.
-pub async fn list_all(db: impl AnyExecutor<'_>, limit: i64) -> Result<Vec<OutboxMail>> {
+pub async fn list_all(db: &mut sqlx::AnyConnection, limit: i64) -> Result<Vec<OutboxMail>> {
     Ok(sqlx::query_as(
         "SELECT id, recipient, subject, text_body, created_at, attempts, sent_at, last_error
          FROM outbox ORDER BY id DESC LIMIT $1",
@@ -71,7 +70,7 @@ pub struct Due {
 /// Claims up to `limit` mails that are due: each is leased until `lease_until`, so that
 /// another worker (another replica) does not send it meanwhile.
 pub async fn claim_due(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     now: i64,
     lease_until: i64,
     limit: i64,
@@ -88,7 +87,7 @@ pub async fn claim_due(
     .await?)
 }
 
-pub async fn mark_sent(db: impl AnyExecutor<'_>, id: i64, now: i64) -> Result<()> {
+pub async fn mark_sent(db: &mut sqlx::AnyConnection, id: i64, now: i64) -> Result<()> {
     sqlx::query(
         "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2",
     )
@@ -100,7 +99,7 @@ pub async fn mark_sent(db: impl AnyExecutor<'_>, id: i64, now: i64) -> Result<()
 }
 
 pub async fn mark_failed(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id: i64,
     error: &str,
     retry_at: i64,
@@ -115,7 +114,7 @@ pub async fn mark_failed(
 }
 
 /// Mail not sent yet: how much in all, and how much of it failed at least once.
-pub async fn backlog(db: impl AnyExecutor<'_>) -> Result<(i64, i64)> {
+pub async fn backlog(db: &mut sqlx::AnyConnection) -> Result<(i64, i64)> {
     Ok(sqlx::query_as(
         "SELECT COUNT(*), COALESCE(SUM(attempts > 0), 0) FROM outbox WHERE sent_at IS NULL",
     )

@@ -1,7 +1,6 @@
 //! SQL for what owners manage from the access panel (the apps and groups they own, who has
 //! access to them) and for requests to join a group or to use an app.
 
-use sqlx::AnyExecutor;
 use types::{AccessRequest, Holder, JoinPolicy, ObjectKind, RequestState};
 
 use crate::Result;
@@ -45,7 +44,7 @@ pub struct Found {
 }
 
 pub async fn find(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     object: Object<'_>,
 ) -> Result<Option<Found>> {
@@ -61,7 +60,7 @@ pub async fn find(
 }
 
 pub async fn is_owner(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     object: Object<'_>,
     user_id: &str,
 ) -> Result<bool> {
@@ -70,16 +69,16 @@ pub async fn is_owner(
         object.owners_table(),
         object.column()
     );
-    let (owner,): (bool,) = sqlx::query_as(&sql)
+    let (owner,): (types::SqlFlag,) = sqlx::query_as(&sql)
         .bind(object.id)
         .bind(user_id)
         .fetch_one(db)
         .await?;
-    Ok(owner)
+    Ok(owner.into())
 }
 
 /// The users given the app directly, or the group's members.
-pub async fn holders(db: impl AnyExecutor<'_>, object: Object<'_>) -> Result<Vec<Holder>> {
+pub async fn holders(db: &mut sqlx::AnyConnection, object: Object<'_>) -> Result<Vec<Holder>> {
     let link = match object.kind {
         ObjectKind::App => "app_assignments l ON l.user_id = u.id AND l.app_id = $1",
         ObjectKind::Group => "group_members l ON l.user_id = u.id AND l.group_id = $1",
@@ -92,7 +91,11 @@ pub async fn holders(db: impl AnyExecutor<'_>, object: Object<'_>) -> Result<Vec
 }
 
 /// Whether the user is given the app directly, or is a member of the group.
-pub async fn holds(db: impl AnyExecutor<'_>, object: Object<'_>, user_id: &str) -> Result<bool> {
+pub async fn holds(
+    db: &mut sqlx::AnyConnection,
+    object: Object<'_>,
+    user_id: &str,
+) -> Result<bool> {
     let sql = match object.kind {
         ObjectKind::App => {
             "SELECT EXISTS (SELECT 1 FROM app_assignments WHERE app_id = $1 AND user_id = $2)"
@@ -101,23 +104,23 @@ pub async fn holds(db: impl AnyExecutor<'_>, object: Object<'_>, user_id: &str) 
             "SELECT EXISTS (SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2)"
         }
     };
-    let (holds,): (bool,) = sqlx::query_as(sql)
+    let (holds,): (types::SqlFlag,) = sqlx::query_as(sql)
         .bind(object.id)
         .bind(user_id)
         .fetch_one(db)
         .await?;
-    Ok(holds)
+    Ok(holds.into())
 }
 
 /// Whether the user may open the app: open to everyone, given to them, or to a group of
 /// theirs.
 pub async fn may_open(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     app_id: &str,
     user_id: &str,
 ) -> Result<bool> {
-    let (open,): (bool,) = sqlx::query_as(
+    let (open,): (types::SqlFlag,) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM apps WHERE tenant_id = $1 AND id = $2 AND assignment_required = 0)
              OR EXISTS (SELECT 1 FROM app_assignments WHERE app_id = $2 AND user_id = $3)
              OR EXISTS (SELECT 1 FROM app_assignments s JOIN group_members m ON m.group_id = s.group_id
@@ -128,11 +131,11 @@ pub async fn may_open(
     .bind(user_id)
     .fetch_one(db)
     .await?;
-    Ok(open)
+    Ok(open.into())
 }
 
 pub async fn join_policy(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     group_id: &str,
 ) -> Result<Option<JoinPolicy>> {
@@ -146,7 +149,7 @@ pub async fn join_policy(
 }
 
 pub async fn set_join_policy(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     group_id: &str,
     policy: JoinPolicy,
@@ -161,21 +164,21 @@ pub async fn set_join_policy(
 }
 
 pub async fn requestable(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     app_id: &str,
 ) -> Result<Option<bool>> {
-    let row: Option<(bool,)> =
+    let row: Option<(types::SqlFlag,)> =
         sqlx::query_as("SELECT requestable FROM apps WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)
             .bind(app_id)
             .fetch_optional(db)
             .await?;
-    Ok(row.map(|(requestable,)| requestable))
+    Ok(row.map(|(requestable,)| requestable.into()))
 }
 
 pub async fn set_requestable(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     app_id: &str,
     requestable: bool,
@@ -191,7 +194,7 @@ pub async fn set_requestable(
 
 /// Files a request; a conflict (unique violation) when one is waiting already.
 pub async fn insert_request(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id: &str,
     tenant_id: &str,
     user_id: &str,
@@ -227,7 +230,7 @@ pub struct Request {
 }
 
 pub async fn request(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<Request>> {
@@ -248,7 +251,7 @@ pub async fn request(
 
 /// Records the decision on a waiting request; false when it was not waiting.
 pub async fn decide(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id: &str,
     state: RequestState,
     by_name: &str,
@@ -269,7 +272,7 @@ pub async fn decide(
 
 /// The requests waiting for the owners of an app or a group, oldest first.
 pub async fn pending_requests(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     object: Object<'_>,
 ) -> Result<Vec<AccessRequest>> {
     let sql = format!(

@@ -2,7 +2,7 @@
 //! reviewers (see `crate::reviews`).
 
 use super::sql::Sql;
-use sqlx::{AnyExecutor};
+
 use types::UserRef;
 use types::reviews::{
     Decision, DenyAction, MyReview, NotReviewedAction, ReviewResult, ReviewScope, ReviewSummary,
@@ -29,7 +29,7 @@ pub struct NewReview<'a> {
     pub remind_at: i64,
 }
 
-pub async fn insert(db: impl AnyExecutor<'_>, review: NewReview<'_>) -> Result<()> {
+pub async fn insert(db: &mut sqlx::AnyConnection, review: NewReview<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO access_reviews (id, tenant_id, name, scope, scope_id, scope_name, reviewers,
              deny_action, not_reviewed, auto_apply, started_by, starts_at, ends_at, remind_at)
@@ -66,12 +66,11 @@ pub enum Guests<'a> {
 
 /// The enabled guests of the tenant that `guests` names, by name.
 pub async fn guests(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     guests: Guests<'_>,
 ) -> Result<Vec<UserRef>> {
-    let mut query =
-        Sql::new("SELECT u.id, u.display_name, u.email FROM users u");
+    let mut query = Sql::new("SELECT u.id, u.display_name, u.email FROM users u");
     match guests {
         Guests::GroupMembers(group) => {
             query
@@ -99,7 +98,7 @@ pub async fn guests(
 }
 
 pub async fn insert_guest(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     review_id: &str,
     guest: &UserRef,
 ) -> Result<()> {
@@ -117,7 +116,7 @@ pub async fn insert_guest(
 }
 
 pub async fn add_reviewer(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     review_id: &str,
     guest_id: &str,
     reviewer: &UserRef,
@@ -143,7 +142,7 @@ const SUMMARY: &str = "SELECT r.id, r.name, r.scope, r.scope_name, r.reviewers, 
     FROM access_reviews r";
 
 pub async fn get(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<ReviewSummary>> {
@@ -157,7 +156,7 @@ pub async fn get(
 }
 
 /// The group or app a review covers.
-pub async fn scope_id(db: impl AnyExecutor<'_>, id: &str) -> Result<Option<String>> {
+pub async fn scope_id(db: &mut sqlx::AnyConnection, id: &str) -> Result<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT scope_id FROM access_reviews WHERE id = $1")
             .bind(id)
@@ -167,7 +166,7 @@ pub async fn scope_id(db: impl AnyExecutor<'_>, id: &str) -> Result<Option<Strin
 }
 
 /// The tenant's reviews, newest first.
-pub async fn list(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<ReviewSummary>> {
+pub async fn list(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<ReviewSummary>> {
     Ok(sqlx::query_as(&format!(
         "{SUMMARY} WHERE r.tenant_id = $1 ORDER BY r.starts_at DESC, r.id LIMIT 200"
     ))
@@ -178,7 +177,7 @@ pub async fn list(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<Revie
 
 /// The running reviews in which the reviewer decides about someone, ending first.
 pub async fn of_reviewer(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     reviewer_id: &str,
     now: i64,
@@ -219,7 +218,7 @@ const QUEUE: &str = "SELECT d.guest_id, d.guest_name, d.guest_email, u.last_sign
 
 /// The guests of a review the reviewer decides about, by name.
 pub async fn queue(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     review_id: &str,
     reviewer_id: &str,
 ) -> Result<Vec<QueueRow>> {
@@ -234,7 +233,7 @@ pub async fn queue(
 }
 
 /// Every guest of a review whose outcome is not applied yet.
-pub async fn unapplied(db: impl AnyExecutor<'_>, review_id: &str) -> Result<Vec<QueueRow>> {
+pub async fn unapplied(db: &mut sqlx::AnyConnection, review_id: &str) -> Result<Vec<QueueRow>> {
     Ok(sqlx::query_as(&format!(
         "{QUEUE} WHERE d.review_id = $1 AND d.applied_at IS NULL ORDER BY d.guest_name, d.guest_id"
     ))
@@ -244,12 +243,12 @@ pub async fn unapplied(db: impl AnyExecutor<'_>, review_id: &str) -> Result<Vec<
 }
 
 pub async fn is_reviewer(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     review_id: &str,
     guest_id: &str,
     reviewer_id: &str,
 ) -> Result<bool> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar::<_, types::SqlFlag>(
         "SELECT EXISTS (SELECT 1 FROM access_review_reviewers
                          WHERE review_id = $1 AND guest_id = $2 AND reviewer_id = $3)",
     )
@@ -257,7 +256,8 @@ pub async fn is_reviewer(
     .bind(guest_id)
     .bind(reviewer_id)
     .fetch_one(db)
-    .await?)
+    .await?
+    .0)
 }
 
 /// A reviewer's decision.
@@ -270,7 +270,7 @@ pub struct Decided<'a> {
 }
 
 pub async fn decide(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     review_id: &str,
     guest_id: &str,
     decided: Decided<'_>,
@@ -293,7 +293,7 @@ pub async fn decide(
 }
 
 /// Every guest of a review with their reviewers and decision, by name.
-pub async fn results(db: impl AnyExecutor<'_>, review_id: &str) -> Result<Vec<ReviewResult>> {
+pub async fn results(db: &mut sqlx::AnyConnection, review_id: &str) -> Result<Vec<ReviewResult>> {
     Ok(sqlx::query_as(
         "SELECT d.guest_id, d.guest_name, d.guest_email,
                 coalesce((SELECT group_concat(v.reviewer_name, ', ') FROM access_review_reviewers v
@@ -309,7 +309,7 @@ pub async fn results(db: impl AnyExecutor<'_>, review_id: &str) -> Result<Vec<Re
 
 /// Records what applying did to one guest.
 pub async fn set_outcome(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     review_id: &str,
     guest_id: &str,
     outcome: &str,
@@ -329,18 +329,19 @@ pub async fn set_outcome(
 }
 
 /// Marks the review applied; false when it was already (someone else applied it first).
-pub async fn set_applied(db: impl AnyExecutor<'_>, id: &str, now: i64) -> Result<bool> {
-    let done =
-        sqlx::query("UPDATE access_reviews SET applied_at = $1 WHERE id = $2 AND applied_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(db)
-            .await?;
+pub async fn set_applied(db: &mut sqlx::AnyConnection, id: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE access_reviews SET applied_at = $1 WHERE id = $2 AND applied_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Ends a running review now.
-pub async fn stop(db: impl AnyExecutor<'_>, id: &str, now: i64) -> Result<()> {
+pub async fn stop(db: &mut sqlx::AnyConnection, id: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE access_reviews SET ends_at = $1 WHERE id = $2 AND ends_at > $3")
         .bind(now)
         .bind(id)
@@ -353,7 +354,7 @@ pub async fn stop(db: impl AnyExecutor<'_>, id: &str, now: i64) -> Result<()> {
 /// Reviews (tenant, id) that ended by `now`, apply their decisions automatically and have
 /// not been applied.
 pub async fn due_for_auto_apply(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     now: i64,
 ) -> Result<Vec<(String, String)>> {
     Ok(sqlx::query_as(
@@ -367,7 +368,7 @@ pub async fn due_for_auto_apply(
 
 /// Running reviews (tenant, id) whose reminder is due and not sent.
 pub async fn due_for_reminder(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     now: i64,
 ) -> Result<Vec<(String, String)>> {
     Ok(sqlx::query_as(
@@ -380,7 +381,7 @@ pub async fn due_for_reminder(
     .await?)
 }
 
-pub async fn set_reminded(db: impl AnyExecutor<'_>, id: &str, now: i64) -> Result<()> {
+pub async fn set_reminded(db: &mut sqlx::AnyConnection, id: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE access_reviews SET reminded_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
@@ -391,7 +392,7 @@ pub async fn set_reminded(db: impl AnyExecutor<'_>, id: &str, now: i64) -> Resul
 
 /// The reviewers of a review who have guests undecided: address, name, how many.
 pub async fn reviewers_waiting(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     review_id: &str,
 ) -> Result<Vec<(String, String, i64)>> {
     Ok(sqlx::query_as(

@@ -1,6 +1,5 @@
 //! SQL for sessions and sign-in throttling.
 
-use sqlx::AnyExecutor;
 use crate::store::Json;
 
 use crate::{Identity, Result};
@@ -16,7 +15,7 @@ pub struct NewSession<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-pub async fn insert(db: impl AnyExecutor<'_>, session: NewSession<'_>, now: i64) -> Result<()> {
+pub async fn insert(db: &mut sqlx::AnyConnection, session: NewSession<'_>, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, identity, amr, created_at, last_seen_at, expires_at, ip, user_agent)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -44,12 +43,13 @@ pub struct SessionUser {
     pub tenant_name: String,
     pub display_name: String,
     pub email: String,
+    #[sqlx(try_from = "types::SqlFlag")]
     pub enabled: bool,
     /// When a guest's access period ends (Unix seconds); `None`: it does not.
     pub access_ends_at: Option<i64>,
     /// Whether the home member or account behind the session's identity is still there
     /// and enabled (see `identity_holder_enabled`); `None` when the member is gone.
-    pub holder_enabled: Option<bool>,
+    pub holder_enabled: Option<types::SqlFlag>,
     pub last_seen_at: i64,
     pub expires_at: i64,
     /// When the person signed in (a session is made anew at each sign-in).
@@ -80,7 +80,7 @@ macro_rules! users_of_person {
     };
 }
 
-pub async fn load(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<Option<SessionUser>> {
+pub async fn load(db: &mut sqlx::AnyConnection, id_hash: &str) -> Result<Option<SessionUser>> {
     Ok(sqlx::query_as(
         concat!(
             "SELECT s.user_id, u.tenant_id, t.name AS tenant_name, u.display_name, u.email, u.enabled,
@@ -109,7 +109,7 @@ pub async fn load(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<Option<Sess
     .await?)
 }
 
-pub async fn touch(db: impl AnyExecutor<'_>, id_hash: &str, now: i64) -> Result<()> {
+pub async fn touch(db: &mut sqlx::AnyConnection, id_hash: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
         .bind(now)
         .bind(id_hash)
@@ -118,7 +118,7 @@ pub async fn touch(db: impl AnyExecutor<'_>, id_hash: &str, now: i64) -> Result<
     Ok(())
 }
 
-pub async fn delete(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<()> {
+pub async fn delete(db: &mut sqlx::AnyConnection, id_hash: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(db)
@@ -126,7 +126,7 @@ pub async fn delete(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn delete_for_user(db: impl AnyExecutor<'_>, user_id: &str) -> Result<u64> {
+pub async fn delete_for_user(db: &mut sqlx::AnyConnection, user_id: &str) -> Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(db)
@@ -135,7 +135,7 @@ pub async fn delete_for_user(db: impl AnyExecutor<'_>, user_id: &str) -> Result<
 }
 
 /// Ends every session of an identity, whichever organization each is switched to.
-pub async fn delete_for_identity(db: impl AnyExecutor<'_>, identity: &Identity) -> Result<u64> {
+pub async fn delete_for_identity(db: &mut sqlx::AnyConnection, identity: &Identity) -> Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE identity = $1")
         .bind(identity)
         .execute(db)
@@ -145,7 +145,7 @@ pub async fn delete_for_identity(db: impl AnyExecutor<'_>, identity: &Identity) 
 
 /// Ends every session of an identity but one (the one making the change).
 pub async fn delete_for_identity_except(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     identity: &Identity,
     keep_hash: &str,
 ) -> Result<u64> {
@@ -158,7 +158,11 @@ pub async fn delete_for_identity_except(
 }
 
 /// Removes sessions that ended by either timeout.
-pub async fn delete_expired(db: impl AnyExecutor<'_>, now: i64, idle_limit: i64) -> Result<u64> {
+pub async fn delete_expired(
+    db: &mut sqlx::AnyConnection,
+    now: i64,
+    idle_limit: i64,
+) -> Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)
         .bind(now - idle_limit)
@@ -169,7 +173,7 @@ pub async fn delete_expired(db: impl AnyExecutor<'_>, now: i64, idle_limit: i64)
 
 /// Forgets failure counts whose window has closed.
 pub async fn delete_closed_windows(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     now: i64,
     window: i64,
 ) -> Result<u64> {
@@ -182,7 +186,7 @@ pub async fn delete_closed_windows(
 
 /// Failures counted for `key` in the window that is still open at `now`.
 pub async fn failures(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     key: &str,
     now: i64,
     window: i64,
@@ -199,7 +203,7 @@ pub async fn failures(
 
 /// Counts one more failure for `key`, opening a new window if the last one has closed.
 pub async fn record_failure(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     key: &str,
     now: i64,
     window: i64,
@@ -219,7 +223,7 @@ pub async fn record_failure(
 }
 
 /// Takes back one failure counted in advance for an attempt that succeeded.
-pub async fn forgive_one(db: impl AnyExecutor<'_>, key: &str) -> Result<()> {
+pub async fn forgive_one(db: &mut sqlx::AnyConnection, key: &str) -> Result<()> {
     sqlx::query("UPDATE signin_throttle SET failures = max(failures - 1, 0) WHERE key = $1")
         .bind(key)
         .execute(db)
@@ -227,7 +231,7 @@ pub async fn forgive_one(db: impl AnyExecutor<'_>, key: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn clear_failures(db: impl AnyExecutor<'_>, key: &str) -> Result<()> {
+pub async fn clear_failures(db: &mut sqlx::AnyConnection, key: &str) -> Result<()> {
     sqlx::query("DELETE FROM signin_throttle WHERE key = $1")
         .bind(key)
         .execute(db)
@@ -236,7 +240,7 @@ pub async fn clear_failures(db: impl AnyExecutor<'_>, key: &str) -> Result<()> {
 }
 
 /// Moves a session to another user of the same person (another organization).
-pub async fn switch_user(db: impl AnyExecutor<'_>, id_hash: &str, user_id: &str) -> Result<()> {
+pub async fn switch_user(db: &mut sqlx::AnyConnection, id_hash: &str, user_id: &str) -> Result<()> {
     sqlx::query("UPDATE sessions SET user_id = $1 WHERE id_hash = $2")
         .bind(user_id)
         .bind(id_hash)
@@ -256,7 +260,7 @@ pub struct Membership {
 }
 
 pub async fn memberships(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     identity: &Identity,
     member_id: Option<&str>,
 ) -> Result<Vec<Membership>> {
@@ -274,7 +278,7 @@ pub async fn memberships(
 }
 
 pub async fn insert_sign_in_code(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id_hash: &str,
     email: &str,
     code_hash: &str,
@@ -296,7 +300,7 @@ pub async fn insert_sign_in_code(
 
 /// Codes asked for from one address of origin since `since`, to throttle sending.
 pub async fn codes_asked_from_since(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     ip: &str,
     since: i64,
 ) -> Result<i64> {
@@ -310,7 +314,11 @@ pub async fn codes_asked_from_since(
 }
 
 /// Counts a one-time code made for a mailbox (for a sign-in or a redemption).
-pub async fn record_mailbox_code(db: impl AnyExecutor<'_>, email: &str, now: i64) -> Result<()> {
+pub async fn record_mailbox_code(
+    db: &mut sqlx::AnyConnection,
+    email: &str,
+    now: i64,
+) -> Result<()> {
     sqlx::query("INSERT INTO mailbox_codes (email, created_at) VALUES ($1, $2)")
         .bind(email)
         .bind(now)
@@ -321,17 +329,17 @@ pub async fn record_mailbox_code(db: impl AnyExecutor<'_>, email: &str, now: i64
 
 /// One-time codes made for a mailbox since `since`, for sign-in and redemption alike.
 pub async fn mailbox_codes_since(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     email: &str,
     since: i64,
 ) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM mailbox_codes WHERE email = $1 AND created_at > $2")
-            .bind(email)
-            .bind(since)
-            .fetch_one(db)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mailbox_codes WHERE email = $1 AND created_at > $2",
     )
+    .bind(email)
+    .bind(since)
+    .fetch_one(db)
+    .await?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -344,7 +352,7 @@ pub struct SignInCode {
 }
 
 pub async fn sign_in_code(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id_hash: &str,
 ) -> Result<Option<SignInCode>> {
     Ok(sqlx::query_as("SELECT email, code_hash, expires_at, attempts, used_at FROM sign_in_codes WHERE id_hash = $1")
@@ -353,7 +361,7 @@ pub async fn sign_in_code(
         .await?)
 }
 
-pub async fn count_sign_in_attempt(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<i64> {
+pub async fn count_sign_in_attempt(db: &mut sqlx::AnyConnection, id_hash: &str) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "UPDATE sign_in_codes SET attempts = attempts + 1 WHERE id_hash = $1 RETURNING attempts",
     )
@@ -362,7 +370,7 @@ pub async fn count_sign_in_attempt(db: impl AnyExecutor<'_>, id_hash: &str) -> R
     .await?)
 }
 
-pub async fn use_sign_in_code(db: impl AnyExecutor<'_>, id_hash: &str, now: i64) -> Result<()> {
+pub async fn use_sign_in_code(db: &mut sqlx::AnyConnection, id_hash: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE sign_in_codes SET used_at = $1 WHERE id_hash = $2")
         .bind(now)
         .bind(id_hash)

@@ -1,12 +1,11 @@
 //! SQL for guests' sponsors and the organization's fallback sponsor.
 
-use sqlx::AnyExecutor;
 use types::UserRef;
 
 use crate::Result;
 
 /// The sponsors of a guest, by name.
-pub async fn of_guest(db: impl AnyExecutor<'_>, guest_id: &str) -> Result<Vec<UserRef>> {
+pub async fn of_guest(db: &mut sqlx::AnyConnection, guest_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM sponsors s JOIN users u ON u.id = s.sponsor_id
          WHERE s.guest_id = $1 ORDER BY u.display_name, u.id",
@@ -18,7 +17,7 @@ pub async fn of_guest(db: impl AnyExecutor<'_>, guest_id: &str) -> Result<Vec<Us
 
 /// Makes `sponsor_id` a sponsor of `guest_id`; false when it was one already.
 pub async fn add(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     guest_id: &str,
     sponsor_id: &str,
     now: i64,
@@ -36,7 +35,11 @@ pub async fn add(
 }
 
 /// False when `sponsor_id` was not a sponsor of `guest_id`.
-pub async fn remove(db: impl AnyExecutor<'_>, guest_id: &str, sponsor_id: &str) -> Result<bool> {
+pub async fn remove(
+    db: &mut sqlx::AnyConnection,
+    guest_id: &str,
+    sponsor_id: &str,
+) -> Result<bool> {
     let done = sqlx::query("DELETE FROM sponsors WHERE guest_id = $1 AND sponsor_id = $2")
         .bind(guest_id)
         .bind(sponsor_id)
@@ -46,7 +49,7 @@ pub async fn remove(db: impl AnyExecutor<'_>, guest_id: &str, sponsor_id: &str) 
 }
 
 /// Every sponsor of `guest_id` goes.
-pub async fn clear(db: impl AnyExecutor<'_>, guest_id: &str) -> Result<()> {
+pub async fn clear(db: &mut sqlx::AnyConnection, guest_id: &str) -> Result<()> {
     sqlx::query("DELETE FROM sponsors WHERE guest_id = $1")
         .bind(guest_id)
         .execute(db)
@@ -55,7 +58,7 @@ pub async fn clear(db: impl AnyExecutor<'_>, guest_id: &str) -> Result<()> {
 }
 
 /// The guests `sponsor_id` sponsors.
-pub async fn guests_of(db: impl AnyExecutor<'_>, sponsor_id: &str) -> Result<Vec<UserRef>> {
+pub async fn guests_of(db: &mut sqlx::AnyConnection, sponsor_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM sponsors s JOIN users u ON u.id = s.guest_id
          WHERE s.sponsor_id = $1 ORDER BY u.display_name, u.id",
@@ -66,7 +69,7 @@ pub async fn guests_of(db: impl AnyExecutor<'_>, sponsor_id: &str) -> Result<Vec
 }
 
 /// The tenant's guests that have no sponsor, by name.
-pub async fn unsponsored(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<UserRef>> {
+pub async fn unsponsored(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM users u
          WHERE u.tenant_id = $1 AND u.user_type = 'Guest'
@@ -80,10 +83,10 @@ pub async fn unsponsored(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Ve
 
 /// The tenant's fallback sponsor and whether they are enabled.
 pub async fn fallback(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
 ) -> Result<Option<(UserRef, bool)>> {
-    let row: Option<(String, String, String, bool)> = sqlx::query_as(
+    let row: Option<(String, String, String, types::SqlFlag)> = sqlx::query_as(
         "SELECT u.id, u.display_name, u.email, u.enabled FROM tenants t
          JOIN users u ON u.id = t.fallback_sponsor_id WHERE t.id = $1",
     )
@@ -97,13 +100,13 @@ pub async fn fallback(
                 display_name,
                 email,
             },
-            enabled,
+            enabled.into(),
         )
     }))
 }
 
 pub async fn set_fallback(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     user_id: Option<&str>,
 ) -> Result<()> {

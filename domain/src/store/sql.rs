@@ -5,7 +5,7 @@
 use std::fmt::{Display, Write};
 
 use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::query::{Query, QueryAs, QueryScalar};
+use sqlx::query::{QueryAs, QueryScalar};
 use sqlx::{Any, Arguments, Encode, FromRow, Type};
 
 pub(crate) struct Sql {
@@ -65,12 +65,7 @@ impl Sql {
         (&self.text, std::mem::take(&mut self.args))
     }
 
-    pub(crate) fn build(&mut self) -> Query<'_, Any, AnyArguments<'static>> {
-        let (text, args) = self.take();
-        sqlx::query_with(text, args)
-    }
-
-    pub(crate) fn build_query_as<T>(&mut self) -> QueryAs<'_, Any, T, AnyArguments<'static>>
+    pub(crate) fn build_query_as<T>(&mut self) -> QueryAs<'_, Any, T, AnyArguments<'_>>
     where
         T: for<'r> FromRow<'r, AnyRow>,
     {
@@ -78,9 +73,7 @@ impl Sql {
         sqlx::query_as_with(text, args)
     }
 
-    pub(crate) fn build_query_scalar<T>(
-        &mut self,
-    ) -> QueryScalar<'_, Any, T, AnyArguments<'static>>
+    pub(crate) fn build_query_scalar<T>(&mut self) -> QueryScalar<'_, Any, T, AnyArguments<'_>>
     where
         (T,): for<'r> FromRow<'r, AnyRow>,
     {

@@ -1,11 +1,10 @@
 //! SQL for tenants.
 
-use sqlx::AnyExecutor;
 use types::{Tenant, TenantSettings};
 
 use crate::Result;
 
-pub async fn insert(db: impl AnyExecutor<'_>, tenant: &Tenant, now: i64) -> sqlx::Result<()> {
+pub async fn insert(db: &mut sqlx::AnyConnection, tenant: &Tenant, now: i64) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO tenants (id, name, slug, primary_domain, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -19,7 +18,7 @@ pub async fn insert(db: impl AnyExecutor<'_>, tenant: &Tenant, now: i64) -> sqlx
     .map(|_| ())
 }
 
-pub async fn count(db: impl AnyExecutor<'_>) -> Result<i64> {
+pub async fn count(db: &mut sqlx::AnyConnection) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
         .fetch_one(db)
         .await?)
@@ -27,7 +26,7 @@ pub async fn count(db: impl AnyExecutor<'_>) -> Result<i64> {
 
 /// A tenant by its id, its slug or its primary domain: how operators name it on the
 /// command line.
-pub async fn find(db: impl AnyExecutor<'_>, key: &str) -> Result<Option<Tenant>> {
+pub async fn find(db: &mut sqlx::AnyConnection, key: &str) -> Result<Option<Tenant>> {
     Ok(sqlx::query_as(
         "SELECT id, name, slug, primary_domain FROM tenants WHERE id = $1 OR slug = $1 OR primary_domain = $1",
     )
@@ -36,16 +35,17 @@ pub async fn find(db: impl AnyExecutor<'_>, key: &str) -> Result<Option<Tenant>>
     .await?)
 }
 
-pub async fn slug_taken(db: impl AnyExecutor<'_>, slug: &str) -> Result<bool> {
-    Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1)")
-            .bind(slug)
-            .fetch_one(db)
-            .await?,
+pub async fn slug_taken(db: &mut sqlx::AnyConnection, slug: &str) -> Result<bool> {
+    Ok(sqlx::query_scalar::<_, types::SqlFlag>(
+        "SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1)",
     )
+    .bind(slug)
+    .fetch_one(db)
+    .await?
+    .0)
 }
 
-pub async fn settings(db: impl AnyExecutor<'_>, id: &str) -> Result<Option<TenantSettings>> {
+pub async fn settings(db: &mut sqlx::AnyConnection, id: &str) -> Result<Option<TenantSettings>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -66,7 +66,7 @@ pub async fn settings(db: impl AnyExecutor<'_>, id: &str) -> Result<Option<Tenan
 }
 
 pub async fn update_settings(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     id: &str,
     lifetime_days: i64,
     privacy_url: Option<&str>,
@@ -81,22 +81,24 @@ pub async fn update_settings(
 }
 
 /// The domains a tenant holds, in order.
-pub async fn domains(db: impl AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<String>> {
+pub async fn domains(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<String>> {
     Ok(
-        sqlx::query_scalar("SELECT domain FROM tenant_domains WHERE tenant_id = $1 ORDER BY domain")
-            .bind(tenant_id)
-            .fetch_all(db)
-            .await?,
+        sqlx::query_scalar(
+            "SELECT domain FROM tenant_domains WHERE tenant_id = $1 ORDER BY domain",
+        )
+        .bind(tenant_id)
+        .fetch_all(db)
+        .await?,
     )
 }
 
 /// The domains a tenant holds, and those other tenants hold under them; with whether the
 /// tenant holds each.
 pub async fn domains_within(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
 ) -> Result<Vec<(String, bool)>> {
-    Ok(sqlx::query_as(
+    let domains: Vec<(String, types::SqlFlag)> = sqlx::query_as(
         "SELECT d.domain, d.tenant_id = $1 FROM tenant_domains d
          WHERE d.tenant_id = $1
             OR EXISTS (SELECT 1 FROM tenant_domains m
@@ -105,13 +107,17 @@ pub async fn domains_within(
     )
     .bind(tenant_id)
     .fetch_all(db)
-    .await?)
+    .await?;
+    Ok(domains
+        .into_iter()
+        .map(|(domain, own)| (domain, own.into()))
+        .collect())
 }
 
 /// Domains held by any tenant that are `domain`, above it (in `parents`) or under it, with
 /// the tenant holding each.
 pub async fn overlapping_domains(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     domain: &str,
     parents: &[&str],
 ) -> Result<Vec<(String, String)>> {
@@ -129,7 +135,7 @@ pub async fn overlapping_domains(
 }
 
 pub async fn insert_domain(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     domain: &str,
     now: i64,
@@ -144,7 +150,7 @@ pub async fn insert_domain(
 }
 
 pub async fn delete_domain(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     domain: &str,
 ) -> Result<()> {
@@ -157,13 +163,17 @@ pub async fn delete_domain(
 }
 
 /// How many of the tenant's members have addresses at `domain` or under it.
-pub async fn members_at(db: impl AnyExecutor<'_>, tenant_id: &str, domain: &str) -> Result<i64> {
+pub async fn members_at(
+    db: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    domain: &str,
+) -> Result<i64> {
     count_members(db, tenant_id, domain, true).await
 }
 
 /// How many members of other tenants have addresses at `domain` or under it.
 pub async fn members_elsewhere(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     domain: &str,
 ) -> Result<i64> {
@@ -172,7 +182,7 @@ pub async fn members_elsewhere(
 
 /// Members at `domain` or under it, of the tenant (`own`) or of the others.
 async fn count_members(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     domain: &str,
     own: bool,

@@ -1,7 +1,7 @@
 //! SQL for users and their tenant roles.
 
 use super::sql::Sql;
-use sqlx::{AnyConnection, AnyExecutor};
+use sqlx::AnyConnection;
 use types::{AppRef, GroupRef, Role, UserSummary, UserType};
 
 use crate::Result;
@@ -18,7 +18,7 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
 }
 
-pub async fn insert(db: impl AnyExecutor<'_>, user: NewUser<'_>, now: i64) -> sqlx::Result<()> {
+pub async fn insert(db: &mut sqlx::AnyConnection, user: NewUser<'_>, now: i64) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO users (id, tenant_id, user_type, email, display_name, password_hash, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -37,7 +37,7 @@ pub async fn insert(db: impl AnyExecutor<'_>, user: NewUser<'_>, now: i64) -> sq
 }
 
 pub async fn get(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<UserSummary>> {
@@ -51,7 +51,7 @@ pub async fn get(
 }
 
 pub async fn by_email(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     email: &str,
 ) -> Result<Option<UserSummary>> {
@@ -137,7 +137,7 @@ pub async fn list(
 }
 
 /// Notes that the user signed in at `now`.
-pub async fn signed_in(db: impl AnyExecutor<'_>, user_id: &str, now: i64) -> Result<()> {
+pub async fn signed_in(db: &mut sqlx::AnyConnection, user_id: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
         .bind(now)
         .bind(user_id)
@@ -147,7 +147,7 @@ pub async fn signed_in(db: impl AnyExecutor<'_>, user_id: &str, now: i64) -> Res
 }
 
 pub async fn update(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
     email: &str,
@@ -168,7 +168,7 @@ pub async fn update(
 }
 
 pub async fn set_enabled(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
     enabled: bool,
@@ -185,7 +185,7 @@ pub async fn set_enabled(
 }
 
 pub async fn set_password_hash(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
     hash: &str,
@@ -203,7 +203,7 @@ pub async fn set_password_hash(
     Ok(())
 }
 
-pub async fn delete(db: impl AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &mut sqlx::AnyConnection, tenant_id: &str, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
@@ -212,7 +212,7 @@ pub async fn delete(db: impl AnyExecutor<'_>, tenant_id: &str, id: &str) -> Resu
     Ok(())
 }
 
-pub async fn roles(db: impl AnyExecutor<'_>, user_id: &str) -> Result<Vec<Role>> {
+pub async fn roles(db: &mut sqlx::AnyConnection, user_id: &str) -> Result<Vec<Role>> {
     Ok(
         sqlx::query_scalar("SELECT role FROM tenant_roles WHERE user_id = $1 ORDER BY role")
             .bind(user_id)
@@ -221,7 +221,7 @@ pub async fn roles(db: impl AnyExecutor<'_>, user_id: &str) -> Result<Vec<Role>>
     )
 }
 
-pub async fn add_role(db: impl AnyExecutor<'_>, user_id: &str, role: Role) -> Result<()> {
+pub async fn add_role(db: &mut sqlx::AnyConnection, user_id: &str, role: Role) -> Result<()> {
     sqlx::query("INSERT OR IGNORE INTO tenant_roles (user_id, role) VALUES ($1, $2)")
         .bind(user_id)
         .bind(role)
@@ -230,7 +230,7 @@ pub async fn add_role(db: impl AnyExecutor<'_>, user_id: &str, role: Role) -> Re
     Ok(())
 }
 
-pub async fn remove_role(db: impl AnyExecutor<'_>, user_id: &str, role: Role) -> Result<()> {
+pub async fn remove_role(db: &mut sqlx::AnyConnection, user_id: &str, role: Role) -> Result<()> {
     sqlx::query("DELETE FROM tenant_roles WHERE user_id = $1 AND role = $2")
         .bind(user_id)
         .bind(role)
@@ -241,7 +241,7 @@ pub async fn remove_role(db: impl AnyExecutor<'_>, user_id: &str, role: Role) ->
 
 /// Enabled global administrators of a tenant: a tenant never loses its last one.
 pub async fn count_active_global_admins(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
@@ -253,7 +253,7 @@ pub async fn count_active_global_admins(
     .await?)
 }
 
-pub async fn groups_of(db: impl AnyExecutor<'_>, user_id: &str) -> Result<Vec<GroupRef>> {
+pub async fn groups_of(db: &mut sqlx::AnyConnection, user_id: &str) -> Result<Vec<GroupRef>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name FROM groups g JOIN group_members m ON m.group_id = g.id
          WHERE m.user_id = $1 ORDER BY g.name",
@@ -264,7 +264,7 @@ pub async fn groups_of(db: impl AnyExecutor<'_>, user_id: &str) -> Result<Vec<Gr
 }
 
 pub async fn apps_assigned_directly(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     user_id: &str,
 ) -> Result<Vec<AppRef>> {
     Ok(sqlx::query_as(
@@ -282,11 +282,12 @@ pub struct Credentials {
     pub id: String,
     pub tenant_id: String,
     pub password_hash: Option<String>,
+    #[sqlx(try_from = "types::SqlFlag")]
     pub enabled: bool,
 }
 
 pub async fn member_credentials(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     email: &str,
 ) -> Result<Option<Credentials>> {
     Ok(sqlx::query_as(
@@ -314,6 +315,7 @@ pub struct DirectoryUser {
     pub email: String,
     pub display_name: String,
     pub user_type: UserType,
+    #[sqlx(try_from = "types::SqlFlag")]
     pub enabled: bool,
     pub created_at: i64,
     pub external_state: Option<types::ExternalState>,
@@ -322,11 +324,7 @@ pub struct DirectoryUser {
     pub redeemed_identity: Option<crate::Identity>,
 }
 
-fn push_directory_filter(
-    query: &mut Sql,
-    tenant_id: &str,
-    filter: &DirectoryFilter,
-) {
+fn push_directory_filter(query: &mut Sql, tenant_id: &str, filter: &DirectoryFilter) {
     query
         .push(" WHERE u.tenant_id = ")
         .push_bind(tenant_id.to_string());
@@ -377,7 +375,7 @@ const DIRECTORY_USER: &str = "SELECT u.id, u.email, u.display_name, u.user_type,
 
 /// One user of the tenant, as the directory API shows them.
 pub async fn directory_user(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<DirectoryUser>> {
@@ -392,7 +390,7 @@ pub async fn directory_user(
 
 /// Up to `limit` users matching `filter`, in id order, after the id `after`.
 pub async fn directory_page(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     filter: &DirectoryFilter,
     after: Option<&str>,
@@ -409,7 +407,7 @@ pub async fn directory_page(
 
 /// How many users match `filter`.
 pub async fn directory_count(
-    db: impl AnyExecutor<'_>,
+    db: &mut sqlx::AnyConnection,
     tenant_id: &str,
     filter: &DirectoryFilter,
 ) -> Result<i64> {

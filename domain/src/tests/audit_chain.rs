@@ -195,8 +195,7 @@ async fn events_written_before_the_chain_join_it_when_the_store_opens() {
         "UPDATE audit_events SET prev_hash = NULL, hash = NULL",
     )
     .await;
-    let url = format!("sqlite://{}", f._dir.path().join("test.db").display());
-    let reopened = Store::open(&url).await.unwrap();
+    let reopened = Store::open(&f.place.url()).await.unwrap();
     let again = export(&reopened, &contoso).await;
     assert_eq!(again, chained, "chained as they were written");
     verify(&again).unwrap();
