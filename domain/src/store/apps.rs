@@ -23,7 +23,7 @@ pub async fn insert(
     .bind(&app.description)
     .bind(&app.launch_url)
     .bind(&app.logo_url)
-    .bind(app.assignment_required)
+    .bind(i64::from(app.assignment_required))
     .bind(now)
     .execute(db)
     .await
@@ -45,12 +45,12 @@ pub async fn get(
 }
 
 pub async fn list(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<AppSummary>> {
-    Ok(
-        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = $1 ORDER BY name"))
-            .bind(tenant_id)
-            .fetch_all(db)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!(
+        "{SUMMARY} WHERE tenant_id = $1 ORDER BY lower(name), id"
+    ))
+    .bind(tenant_id)
+    .fetch_all(db)
+    .await?)
 }
 
 pub async fn update(
@@ -66,7 +66,7 @@ pub async fn update(
     .bind(&app.description)
     .bind(&app.launch_url)
     .bind(&app.logo_url)
-    .bind(app.assignment_required)
+    .bind(i64::from(app.assignment_required))
     .bind(tenant_id)
     .bind(&app.id)
     .execute(db)
@@ -84,11 +84,13 @@ pub async fn delete(db: &mut sqlx::AnyConnection, tenant_id: &str, id: &str) -> 
 }
 
 pub async fn add_owner(db: &mut sqlx::AnyConnection, app_id: &str, user_id: &str) -> Result<bool> {
-    let done = sqlx::query("INSERT OR IGNORE INTO app_owners (app_id, user_id) VALUES ($1, $2)")
-        .bind(app_id)
-        .bind(user_id)
-        .execute(db)
-        .await?;
+    let done = sqlx::query(
+        "INSERT INTO app_owners (app_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(app_id)
+    .bind(user_id)
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -108,7 +110,7 @@ pub async fn remove_owner(
 pub async fn owners(db: &mut sqlx::AnyConnection, app_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM users u JOIN app_owners o ON o.user_id = u.id
-         WHERE o.app_id = $1 ORDER BY u.display_name",
+         WHERE o.app_id = $1 ORDER BY lower(u.display_name), u.id",
     )
     .bind(app_id)
     .fetch_all(db)
@@ -137,7 +139,9 @@ pub async fn assign(
     assignee: Assignee<'_>,
 ) -> Result<bool> {
     let (column, id) = assignee.column_and_id();
-    let sql = format!("INSERT OR IGNORE INTO app_assignments (app_id, {column}) VALUES ($1, $2)");
+    let sql = format!(
+        "INSERT INTO app_assignments (app_id, {column}) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+    );
     let done = sqlx::query(&sql).bind(app_id).bind(id).execute(db).await?;
     Ok(done.rows_affected() > 0)
 }
@@ -156,7 +160,7 @@ pub async fn unassign(
 pub async fn assigned_users(db: &mut sqlx::AnyConnection, app_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM users u JOIN app_assignments s ON s.user_id = u.id
-         WHERE s.app_id = $1 ORDER BY u.display_name",
+         WHERE s.app_id = $1 ORDER BY lower(u.display_name), u.id",
     )
     .bind(app_id)
     .fetch_all(db)
@@ -166,7 +170,7 @@ pub async fn assigned_users(db: &mut sqlx::AnyConnection, app_id: &str) -> Resul
 pub async fn assigned_groups(db: &mut sqlx::AnyConnection, app_id: &str) -> Result<Vec<GroupRef>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name FROM groups g JOIN app_assignments s ON s.group_id = g.id
-         WHERE s.app_id = $1 ORDER BY g.name",
+         WHERE s.app_id = $1 ORDER BY lower(g.name), g.id",
     )
     .bind(app_id)
     .fetch_all(db)

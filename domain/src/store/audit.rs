@@ -293,7 +293,7 @@ pub async fn prune_cut(
 ) -> Result<Option<ChainedEvent>> {
     Ok(sqlx::query_as(&format!(
         "{CHAINED} WHERE id = (SELECT MAX(id) FROM (SELECT id FROM audit_events
-                                WHERE tenant_id = $1 AND at < $2 ORDER BY id LIMIT $3))
+                                WHERE tenant_id = $1 AND at < $2 ORDER BY id LIMIT $3) oldest)
                      AND tenant_id = $1"
     ))
     .bind(tenant_id)

@@ -1,6 +1,8 @@
 //! SQL for the external collaboration settings and the collaboration restrictions' list.
 
 use sqlx::AnyConnection;
+
+use super::sql::Sql;
 use types::{AllowInvitesFrom, DomainListKind, ExternalCollaboration, GuestAccess};
 
 use crate::{Error, Result};
@@ -85,14 +87,14 @@ pub async fn replace_list(
         .bind(tenant_id)
         .execute(&mut *db)
         .await?;
-    let entries = serde_json::to_string(entries).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
-        "INSERT INTO collaboration_domains (tenant_id, entry)
-         SELECT $1, value FROM json_each($2)",
-    )
-    .bind(tenant_id)
-    .bind(entries)
-    .execute(&mut *db)
-    .await?;
+    if !entries.is_empty() {
+        let mut insert = Sql::new("INSERT INTO collaboration_domains (tenant_id, entry) VALUES ");
+        for (i, entry) in entries.iter().enumerate() {
+            insert.push(if i == 0 { "(" } else { ", (" });
+            insert.push_bind(tenant_id.to_string()).push(", ");
+            insert.push_bind(entry.to_string()).push(")");
+        }
+        insert.build().execute(&mut *db).await?;
+    }
     Ok(())
 }

@@ -21,7 +21,7 @@ pub struct Provider {
 
 const PROVIDER: &str = "SELECT p.id, p.tenant_id, p.name, p.issuer, p.client_id, p.client_secret, p.scopes,
         p.token_auth_method, p.created_at,
-        coalesce((SELECT group_concat(d.domain, ',') FROM identity_provider_domains d WHERE d.provider_id = p.id), '') AS domains
+        coalesce((SELECT string_agg(d.domain, ',') FROM identity_provider_domains d WHERE d.provider_id = p.id), '') AS domains
     FROM identity_providers p";
 
 pub async fn providers(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<Provider>> {
@@ -66,7 +66,7 @@ pub async fn provider_for_domain(
          WHERE pd.tenant_id = $1 AND pd.domain = $2"
     ))
     .bind(tenant_id)
-    .bind(domain)
+    .bind(domain.to_ascii_lowercase())
     .fetch_optional(db)
     .await?)
 }
@@ -87,7 +87,7 @@ pub async fn providers_of_guest(
            AND substr(u.redeemed_identity, 1, length(p.issuer) + 6) = 'oidc:' || p.issuer || '#'
          ORDER BY t.name, p.name",
     )
-    .bind(email)
+    .bind(email.to_ascii_lowercase())
     .fetch_all(db)
     .await?)
 }

@@ -45,12 +45,12 @@ pub async fn get(
 }
 
 pub async fn list(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<GroupSummary>> {
-    Ok(
-        sqlx::query_as(&format!("{SUMMARY} WHERE g.tenant_id = $1 ORDER BY g.name"))
-            .bind(tenant_id)
-            .fetch_all(db)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!(
+        "{SUMMARY} WHERE g.tenant_id = $1 ORDER BY lower(g.name), g.id"
+    ))
+    .bind(tenant_id)
+    .fetch_all(db)
+    .await?)
 }
 
 pub async fn update(
@@ -103,7 +103,7 @@ pub async fn add_link(
     user_id: &str,
 ) -> Result<bool> {
     let sql = format!(
-        "INSERT OR IGNORE INTO {} (group_id, user_id) VALUES ($1, $2)",
+        "INSERT INTO {} (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         link.table()
     );
     let done = sqlx::query(&sql)
@@ -140,7 +140,7 @@ pub async fn linked_users(
 ) -> Result<Vec<UserRef>> {
     let sql = format!(
         "SELECT u.id, u.display_name, u.email FROM users u JOIN {} l ON l.user_id = u.id
-         WHERE l.group_id = $1 ORDER BY u.display_name",
+         WHERE l.group_id = $1 ORDER BY lower(u.display_name), u.id",
         link.table()
     );
     Ok(sqlx::query_as(&sql).bind(group_id).fetch_all(db).await?)

@@ -24,9 +24,110 @@ macro_rules! identity_holder_enabled {
             "CASE WHEN substr(", $($identity),+, ", 1, 7) = 'member:'
                   THEN (SELECT h.enabled FROM users h WHERE h.id = substr(", $($identity),+, ", 8))
                   WHEN substr(", $($identity),+, ", 1, 8) = 'account:'
-                  THEN EXISTS (SELECT 1 FROM accounts h WHERE h.id = substr(", $($identity),+, ", 9))
+                  THEN (SELECT COUNT(*) FROM accounts h WHERE h.id = substr(", $($identity),+, ", 9))
                   ELSE 1 END"
         )
+    };
+}
+
+/// SQL that the two backends spell differently, for the few statements that build JSON,
+/// take a list or hint the planner: each takes `sqlite` or `postgres` first. A statement
+/// that needs them is a macro of the backend, and [`for_backend`] picks its text.
+macro_rules! json_object {
+    (sqlite) => {
+        "json_object("
+    };
+    (postgres) => {
+        "json_build_object("
+    };
+}
+
+/// A JSON array of `$value` over the rows of the enclosing `SELECT`, in `$order`; `[]`
+/// when there are none.
+macro_rules! json_array_of {
+    (sqlite, $value:expr, $order:expr) => {
+        concat!("json_group_array(", $value, " ORDER BY ", $order, ")")
+    };
+    (postgres, $value:expr, $order:expr) => {
+        concat!(
+            "coalesce(json_agg(",
+            $value,
+            " ORDER BY ",
+            $order,
+            "), '[]')"
+        )
+    };
+}
+
+/// A JSON `true` or `false`, as `$condition` is.
+macro_rules! json_bool {
+    (sqlite, $condition:expr) => {
+        concat!(
+            "json(CASE WHEN ",
+            $condition,
+            " THEN 'true' ELSE 'false' END)"
+        )
+    };
+    (postgres, $condition:expr) => {
+        concat!("(", $condition, ")")
+    };
+}
+
+/// JSON given as text (what [`Json`] reads).
+macro_rules! json_text {
+    (sqlite, $json:expr) => {
+        $json
+    };
+    (postgres, $json:expr) => {
+        concat!("CAST(", $json, " AS TEXT)")
+    };
+}
+
+/// The strings of the JSON array `$list` (a parameter) as rows of a table `j` with one
+/// column, `value`.
+macro_rules! json_values {
+    (sqlite, $list:literal) => {
+        concat!("json_each(", $list, ") j")
+    };
+    (postgres, $list:literal) => {
+        concat!(
+            "json_array_elements_text(CAST(",
+            $list,
+            " AS json)) AS j(value)"
+        )
+    };
+}
+
+/// A join that SQLite's planner must keep in the order written (PostgreSQL's plans
+/// without being told).
+macro_rules! ordered_join {
+    (sqlite) => {
+        "CROSS JOIN"
+    };
+    (postgres) => {
+        "JOIN"
+    };
+}
+
+/// `$column = $value` for a column SQLite compares without regard to ASCII case (declared
+/// `COLLATE NOCASE`, and indexed so); PostgreSQL's is indexed on `lower(column)`.
+macro_rules! nocase_eq {
+    (sqlite, $column:literal, $value:literal) => {
+        concat!($column, " = ", $value)
+    };
+    (postgres, $column:literal, $value:literal) => {
+        concat!("lower(", $column, ") = lower(", $value, ")")
+    };
+}
+
+/// The text of `$sql!` (a statement macro taking the backend) for `$db`'s backend.
+macro_rules! for_backend {
+    ($db:expr, $sql:ident) => {
+        if $crate::store::is_postgres($db) {
+            $sql!(postgres)
+        } else {
+            $sql!(sqlite)
+        }
     };
 }
 

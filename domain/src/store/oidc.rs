@@ -42,16 +42,21 @@ pub enum TokenKind {
 
 types::stored_as_text!(TokenKind { Access = "access", Refresh = "refresh" });
 
-/// The query behind [`client_redirecting`]: tenant `?1`, client `?2`, kind `?3`.
+/// The query behind [`client_redirecting`]: tenant `$1`, client `$2`, kind `$3`.
 macro_rules! client_select {
-    () => {
-        "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
-                s.secret_hash,
-                (SELECT json_group_array(r.uri) FROM app_redirect_uris r
-                 WHERE r.app_id = a.id AND r.kind = $3) AS redirect_uris
-         FROM apps a JOIN tenants t ON t.id = a.tenant_id
-              LEFT JOIN client_secrets s ON s.app_id = a.id
-         WHERE a.id = $2 AND (t.id = $1 OR t.slug = $1 OR t.primary_domain = $1)"
+    ($db:ident) => {
+        concat!(
+            "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
+                    s.secret_hash,
+                    (SELECT ",
+            json_text!($db, json_array_of!($db, "r.uri", "r.uri")),
+            " FROM app_redirect_uris r WHERE r.app_id = a.id AND r.kind = $3) AS redirect_uris
+             FROM apps a JOIN tenants t ON t.id = a.tenant_id
+                  LEFT JOIN client_secrets s ON s.app_id = a.id
+             WHERE a.id = $2 AND (t.id = $1 OR t.slug = $1 OR ",
+            nocase_eq!($db, "t.primary_domain", "$1"),
+            ")"
+        )
     };
 }
 
@@ -73,7 +78,7 @@ pub async fn client_redirecting(
     client_id: &str,
     kind: Option<RedirectKind>,
 ) -> Result<Option<Client>> {
-    Ok(sqlx::query_as(client_select!())
+    Ok(sqlx::query_as(for_backend!(&*db, client_select))
         .bind(tenant)
         .bind(client_id)
         .bind(kind)
@@ -134,7 +139,7 @@ pub async fn set_settings(
     ] {
         for uri in uris {
             sqlx::query(
-                "INSERT OR IGNORE INTO app_redirect_uris (app_id, kind, uri) VALUES ($1, $2, $3)",
+                "INSERT INTO app_redirect_uris (app_id, kind, uri) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             )
             .bind(app_id)
             .bind(kind)
@@ -183,6 +188,37 @@ struct AuthorizingRow {
     subject: JoinedSubject,
 }
 
+/// The query behind [`authorizing`]: tenant `$1`, client `$2`, the person's user ids `$3`
+/// (a JSON array).
+macro_rules! authorizing_sql {
+    ($db:ident) => {
+        concat!(
+            "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
+                    s.secret_hash,
+                    (SELECT ",
+            json_text!($db, json_array_of!($db, "r.uri", "r.uri")),
+            " FROM app_redirect_uris r
+                     WHERE r.app_id = a.id AND r.kind = 'sign-in') AS redirect_uris,
+                    t.name AS tenant_name, ",
+            subject_columns!("u", "a.id"),
+            " FROM apps a JOIN tenants t ON t.id = a.tenant_id
+                  LEFT JOIN client_secrets s ON s.app_id = a.id
+                  -- The person's users are looked up by id, one by one (in the order
+                  -- written): never by tenant, which would walk all of a large tenant's users.
+                  LEFT JOIN users u ON u.id = (
+                      SELECT x.id FROM ",
+            json_values!($db, "$3"),
+            " ",
+            ordered_join!($db),
+            " users x ON x.id = j.value
+                      WHERE x.tenant_id = a.tenant_id ORDER BY x.user_type DESC LIMIT 1)
+             WHERE a.id = $2 AND (t.id = $1 OR t.slug = $1 OR ",
+            nocase_eq!($db, "t.primary_domain", "$1"),
+            ")"
+        )
+    };
+}
+
 pub async fn authorizing(
     db: &mut sqlx::AnyConnection,
     tenant: &str,
@@ -190,27 +226,12 @@ pub async fn authorizing(
     user_ids: &[&str],
 ) -> Result<Option<Authorizing>> {
     let user_ids = serde_json::to_string(user_ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let row: Option<AuthorizingRow> = sqlx::query_as(concat!(
-        "SELECT a.id, a.tenant_id, a.name, a.client_type, a.id_token_alg, a.assignment_required,
-                s.secret_hash,
-                (SELECT json_group_array(r.uri) FROM app_redirect_uris r
-                 WHERE r.app_id = a.id AND r.kind = 'sign-in') AS redirect_uris,
-                t.name AS tenant_name, ",
-        subject_columns!("u", "a.id"),
-        " FROM apps a JOIN tenants t ON t.id = a.tenant_id
-              LEFT JOIN client_secrets s ON s.app_id = a.id
-              -- The person's users are looked up by id, one by one (CROSS JOIN keeps that
-              -- order): never by tenant, which would walk all of a large tenant's users.
-              LEFT JOIN users u ON u.id = (
-                  SELECT x.id FROM json_each($3) j CROSS JOIN users x ON x.id = j.value
-                  WHERE x.tenant_id = a.tenant_id ORDER BY x.user_type DESC LIMIT 1)
-         WHERE a.id = $2 AND (t.id = $1 OR t.slug = $1 OR t.primary_domain = $1)"
-    ))
-    .bind(tenant)
-    .bind(client_id)
-    .bind(user_ids)
-    .fetch_optional(db)
-    .await?;
+    let row: Option<AuthorizingRow> = sqlx::query_as(for_backend!(&*db, authorizing_sql))
+        .bind(tenant)
+        .bind(client_id)
+        .bind(user_ids)
+        .fetch_optional(db)
+        .await?;
     Ok(row.map(|row| Authorizing {
         client: row.client,
         tenant_name: row.tenant_name,
@@ -321,7 +342,19 @@ pub async fn client_and_code(
     code_hash: &str,
 ) -> Result<(Option<Client>, Option<(Grant, Option<Subject>)>)> {
     use sqlx::{FromRow, Row};
-    let rows = sqlx::query(concat!(client_select!(), ";", code_select!("4"), ";"))
+    if super::is_postgres(db) {
+        let client = client(&mut *db, tenant, client_id).await?;
+        let code: Option<ExchangeRow> = sqlx::query_as(code_select!("1"))
+            .bind(code_hash)
+            .fetch_optional(db)
+            .await?;
+        return Ok((
+            client,
+            code.map(|found| (found.grant, found.subject.subject())),
+        ));
+    }
+    // SQLite: both statements in one query, one trip to the connection's thread.
+    let rows = sqlx::query(concat!(client_select!(sqlite), ";", code_select!("4"), ";"))
         .bind(tenant)
         .bind(client_id)
         .bind("")
@@ -809,7 +842,7 @@ pub async fn subject(
 ) -> Result<Option<Subject>> {
     let row: Option<JoinedSubject> = sqlx::query_as(concat!(
         "SELECT ",
-        subject_columns!("u", "?2"),
+        subject_columns!("u", "$2"),
         " FROM users u WHERE u.id = $1"
     ))
     .bind(user_id)
@@ -852,7 +885,7 @@ pub async fn pending_from(
 ) -> Result<(i64, Option<i64>)> {
     Ok(sqlx::query_as(
         "SELECT COUNT(*), MIN(expires_at) FROM pending_authorizations
-         WHERE ip IS $1 AND expires_at > $2",
+         WHERE ip IS NOT DISTINCT FROM $1 AND expires_at > $2",
     )
     .bind(ip)
     .bind(now)

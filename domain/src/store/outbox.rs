@@ -23,7 +23,7 @@ pub async fn insert(db: &mut sqlx::AnyConnection, mail: NewMail<'_>, now: i64) -
     .bind(mail.subject)
     .bind(mail.text_body)
     .bind(mail.html_body)
-    .bind(mail.secret)
+    .bind(i64::from(mail.secret))
     .bind(now)
     .bind(now)
     .fetch_one(db)
@@ -35,7 +35,7 @@ pub async fn insert(db: &mut sqlx::AnyConnection, mail: NewMail<'_>, now: i64) -
 pub async fn list(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<OutboxMail>> {
     Ok(sqlx::query_as(
         "SELECT id, recipient, subject,
-                CASE WHEN secret THEN '(This mail carries a one-time code or an invitation link, which only its recipient may see, so its text is not shown.)'
+                CASE WHEN secret = 1 THEN '(This mail carries a one-time code or an invitation link, which only its recipient may see, so its text is not shown.)'
                      ELSE text_body END AS text_body,
                 created_at, attempts, sent_at, last_error
          FROM outbox WHERE tenant_id = $1 ORDER BY id DESC LIMIT 200",
@@ -116,7 +116,7 @@ pub async fn mark_failed(
 /// Mail not sent yet: how much in all, and how much of it failed at least once.
 pub async fn backlog(db: &mut sqlx::AnyConnection) -> Result<(i64, i64)> {
     Ok(sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(attempts > 0), 0) FROM outbox WHERE sent_at IS NULL",
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE attempts > 0) FROM outbox WHERE sent_at IS NULL",
     )
     .fetch_one(db)
     .await?)

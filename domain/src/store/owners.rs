@@ -85,7 +85,7 @@ pub async fn holders(db: &mut sqlx::AnyConnection, object: Object<'_>) -> Result
     };
     let sql = format!(
         "SELECT u.id, u.display_name, u.email, u.user_type, u.enabled, u.external_state
-           FROM users u JOIN {link} ORDER BY u.display_name, u.id"
+           FROM users u JOIN {link} ORDER BY lower(u.display_name), u.id"
     );
     Ok(sqlx::query_as(&sql).bind(object.id).fetch_all(db).await?)
 }
@@ -184,7 +184,7 @@ pub async fn set_requestable(
     requestable: bool,
 ) -> Result<()> {
     sqlx::query("UPDATE apps SET requestable = $1 WHERE tenant_id = $2 AND id = $3")
-        .bind(requestable)
+        .bind(i64::from(requestable))
         .bind(tenant_id)
         .bind(app_id)
         .execute(db)
@@ -236,7 +236,7 @@ pub async fn request(
 ) -> Result<Option<Request>> {
     Ok(sqlx::query_as(
         "SELECT r.user_id, u.display_name, u.email,
-                iif(r.app_id IS NULL, 'Group', 'App') AS kind,
+                CASE WHEN r.app_id IS NULL THEN 'Group' ELSE 'App' END AS kind,
                 coalesce(r.app_id, r.group_id) AS object_id,
                 coalesce(a.name, g.name) AS object_name, r.state
            FROM access_requests r JOIN users u ON u.id = r.user_id

@@ -44,7 +44,7 @@ pub async fn insert(db: &mut sqlx::AnyConnection, review: NewReview<'_>) -> Resu
     .bind(review.reviewers)
     .bind(review.deny_action)
     .bind(review.not_reviewed)
-    .bind(review.auto_apply)
+    .bind(i64::from(review.auto_apply))
     .bind(review.started_by)
     .bind(review.starts_at)
     .bind(review.ends_at)
@@ -93,7 +93,7 @@ pub async fn guests(
             .push(" AND coalesce(u.last_sign_in_at, u.created_at) < ")
             .push_bind(cutoff);
     }
-    query.push(" ORDER BY u.display_name, u.id");
+    query.push(" ORDER BY lower(u.display_name), u.id");
     Ok(query.build_query_as().fetch_all(db).await?)
 }
 
@@ -122,8 +122,8 @@ pub async fn add_reviewer(
     reviewer: &UserRef,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT OR IGNORE INTO access_review_reviewers (review_id, guest_id, reviewer_id, reviewer_name)
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO access_review_reviewers (review_id, guest_id, reviewer_id, reviewer_name)
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     )
     .bind(review_id)
     .bind(guest_id)
@@ -184,7 +184,7 @@ pub async fn of_reviewer(
 ) -> Result<Vec<MyReview>> {
     Ok(sqlx::query_as(
         "SELECT r.id, r.name, r.ends_at, COUNT(*) AS guests,
-                SUM(d.decision = 'NotReviewed') AS undecided
+                COUNT(*) FILTER (WHERE d.decision = 'NotReviewed') AS undecided
            FROM access_review_reviewers v
            JOIN access_reviews r ON r.id = v.review_id
            JOIN access_review_decisions d ON d.review_id = v.review_id AND d.guest_id = v.guest_id
@@ -296,7 +296,7 @@ pub async fn decide(
 pub async fn results(db: &mut sqlx::AnyConnection, review_id: &str) -> Result<Vec<ReviewResult>> {
     Ok(sqlx::query_as(
         "SELECT d.guest_id, d.guest_name, d.guest_email,
-                coalesce((SELECT group_concat(v.reviewer_name, ', ') FROM access_review_reviewers v
+                coalesce((SELECT string_agg(v.reviewer_name, ', ') FROM access_review_reviewers v
                            WHERE v.review_id = d.review_id AND v.guest_id = d.guest_id), '') AS reviewers,
                 d.decision, d.reason, d.decided_by, d.decided_at, d.outcome, d.applied_at
            FROM access_review_decisions d WHERE d.review_id = $1

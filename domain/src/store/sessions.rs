@@ -80,33 +80,47 @@ macro_rules! users_of_person {
     };
 }
 
-pub async fn load(db: &mut sqlx::AnyConnection, id_hash: &str) -> Result<Option<SessionUser>> {
-    Ok(sqlx::query_as(
+macro_rules! load_sql {
+    ($db:ident) => {
         concat!(
             "SELECT s.user_id, u.tenant_id, t.name AS tenant_name, u.display_name, u.email, u.enabled,
                 u.access_ends_at, ",
             identity_holder_enabled!("s.identity"),
             " AS holder_enabled,
                 s.last_seen_at, s.expires_at, s.created_at,
-                (SELECT group_concat(role) FROM tenant_roles r WHERE r.user_id = s.user_id) AS roles,
+                (SELECT string_agg(role, ',') FROM tenant_roles r WHERE r.user_id = s.user_id) AS roles,
                 s.identity, s.amr, u.user_type,
-                (SELECT json_group_array(json_object('user_id', u.id, 'tenant_id', u.tenant_id,
-                            'tenant_name', t.name, 'user_type', u.user_type)
-                            ORDER BY u.user_type DESC, t.name)
-                 FROM users u JOIN tenants t ON t.id = u.tenant_id
+                (SELECT ",
+            json_text!(
+                $db,
+                json_array_of!(
+                    $db,
+                    concat!(
+                        json_object!($db),
+                        "'user_id', u.id, 'tenant_id', u.tenant_id, 'tenant_name', t.name,
+                         'user_type', u.user_type)"
+                    ),
+                    "u.user_type DESC, t.name"
+                )
+            ),
+            " FROM users u JOIN tenants t ON t.id = u.tenant_id
                  WHERE ",
             users_of_person!(
                 "s.identity",
-                "iif(substr(s.identity, 1, 7) = 'member:', substr(s.identity, 8), NULL)"
+                "CASE WHEN substr(s.identity, 1, 7) = 'member:' THEN substr(s.identity, 8) END"
             ),
             ") AS memberships
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = u.tenant_id
          WHERE s.id_hash = $1"
-        ),
-    )
-    .bind(id_hash)
-    .fetch_optional(db)
-    .await?)
+        )
+    };
+}
+
+pub async fn load(db: &mut sqlx::AnyConnection, id_hash: &str) -> Result<Option<SessionUser>> {
+    Ok(sqlx::query_as(for_backend!(&*db, load_sql))
+        .bind(id_hash)
+        .fetch_optional(db)
+        .await?)
 }
 
 pub async fn touch(db: &mut sqlx::AnyConnection, id_hash: &str, now: i64) -> Result<()> {
@@ -211,8 +225,10 @@ pub async fn record_failure(
     sqlx::query(
         "INSERT INTO signin_throttle (key, failures, window_start) VALUES ($1, 1, $2)
          ON CONFLICT (key) DO UPDATE SET
-            failures = CASE WHEN window_start > $2 - $3 THEN failures + 1 ELSE 1 END,
-            window_start = CASE WHEN window_start > $2 - $3 THEN window_start ELSE $2 END",
+            failures = CASE WHEN signin_throttle.window_start > $2 - $3
+                            THEN signin_throttle.failures + 1 ELSE 1 END,
+            window_start = CASE WHEN signin_throttle.window_start > $2 - $3
+                                THEN signin_throttle.window_start ELSE $2 END",
     )
     .bind(key)
     .bind(now)
@@ -224,7 +240,7 @@ pub async fn record_failure(
 
 /// Takes back one failure counted in advance for an attempt that succeeded.
 pub async fn forgive_one(db: &mut sqlx::AnyConnection, key: &str) -> Result<()> {
-    sqlx::query("UPDATE signin_throttle SET failures = max(failures - 1, 0) WHERE key = $1")
+    sqlx::query("UPDATE signin_throttle SET failures = CASE WHEN failures > 1 THEN failures - 1 ELSE 0 END WHERE key = $1")
         .bind(key)
         .execute(db)
         .await?;
@@ -268,7 +284,7 @@ pub async fn memberships(
         "SELECT u.id AS user_id, u.tenant_id, t.name AS tenant_name, u.user_type
              FROM users u JOIN tenants t ON t.id = u.tenant_id
              WHERE ",
-        users_of_person!("?1", "?2"),
+        users_of_person!("$1", "$2"),
         " ORDER BY u.user_type DESC, t.name"
     ))
     .bind(identity)
@@ -320,7 +336,7 @@ pub async fn record_mailbox_code(
     now: i64,
 ) -> Result<()> {
     sqlx::query("INSERT INTO mailbox_codes (email, created_at) VALUES ($1, $2)")
-        .bind(email)
+        .bind(email.to_ascii_lowercase())
         .bind(now)
         .execute(db)
         .await?;
@@ -336,7 +352,7 @@ pub async fn mailbox_codes_since(
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM mailbox_codes WHERE email = $1 AND created_at > $2",
     )
-    .bind(email)
+    .bind(email.to_ascii_lowercase())
     .bind(since)
     .fetch_one(db)
     .await?)

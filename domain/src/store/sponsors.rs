@@ -8,7 +8,7 @@ use crate::Result;
 pub async fn of_guest(db: &mut sqlx::AnyConnection, guest_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM sponsors s JOIN users u ON u.id = s.sponsor_id
-         WHERE s.guest_id = $1 ORDER BY u.display_name, u.id",
+         WHERE s.guest_id = $1 ORDER BY lower(u.display_name), u.id",
     )
     .bind(guest_id)
     .fetch_all(db)
@@ -61,7 +61,7 @@ pub async fn clear(db: &mut sqlx::AnyConnection, guest_id: &str) -> Result<()> {
 pub async fn guests_of(db: &mut sqlx::AnyConnection, sponsor_id: &str) -> Result<Vec<UserRef>> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.display_name, u.email FROM sponsors s JOIN users u ON u.id = s.guest_id
-         WHERE s.sponsor_id = $1 ORDER BY u.display_name, u.id",
+         WHERE s.sponsor_id = $1 ORDER BY lower(u.display_name), u.id",
     )
     .bind(sponsor_id)
     .fetch_all(db)
@@ -74,7 +74,7 @@ pub async fn unsponsored(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Resul
         "SELECT u.id, u.display_name, u.email FROM users u
          WHERE u.tenant_id = $1 AND u.user_type = 'Guest'
            AND NOT EXISTS (SELECT 1 FROM sponsors s WHERE s.guest_id = u.id)
-         ORDER BY u.display_name, u.id",
+         ORDER BY lower(u.display_name), u.id",
     )
     .bind(tenant_id)
     .fetch_all(db)

@@ -5,7 +5,7 @@
 use std::fmt::{Display, Write};
 
 use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::query::{QueryAs, QueryScalar};
+use sqlx::query::{Query, QueryAs, QueryScalar};
 use sqlx::{Any, Arguments, Encode, FromRow, Type};
 
 pub(crate) struct Sql {
@@ -63,6 +63,11 @@ impl Sql {
 
     fn take(&mut self) -> (&str, AnyArguments<'static>) {
         (&self.text, std::mem::take(&mut self.args))
+    }
+
+    pub(crate) fn build(&mut self) -> Query<'_, Any, AnyArguments<'_>> {
+        let (text, args) = self.take();
+        sqlx::query_with(text, args)
     }
 
     pub(crate) fn build_query_as<T>(&mut self) -> QueryAs<'_, Any, T, AnyArguments<'_>>

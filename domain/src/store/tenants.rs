@@ -2,6 +2,8 @@
 
 use types::{Tenant, TenantSettings};
 
+use super::sql::Sql;
+
 use crate::Result;
 
 pub async fn insert(db: &mut sqlx::AnyConnection, tenant: &Tenant, now: i64) -> sqlx::Result<()> {
@@ -30,7 +32,7 @@ pub async fn find(db: &mut sqlx::AnyConnection, key: &str) -> Result<Option<Tena
     Ok(sqlx::query_as(
         "SELECT id, name, slug, primary_domain FROM tenants WHERE id = $1 OR slug = $1 OR primary_domain = $1",
     )
-    .bind(key)
+    .bind(key.to_ascii_lowercase())
     .fetch_optional(db)
     .await?)
 }
@@ -121,17 +123,20 @@ pub async fn overlapping_domains(
     domain: &str,
     parents: &[&str],
 ) -> Result<Vec<(String, String)>> {
-    let parents = serde_json::to_string(parents).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    // Domain names hold no `%` or `_` (validated), so LIKE matches the suffix literally.
-    Ok(sqlx::query_as(
-        "SELECT domain, tenant_id FROM tenant_domains
-         WHERE domain = $1 OR domain IN (SELECT value FROM json_each($2)) OR domain LIKE '%.' || $1
-         ORDER BY domain",
-    )
-    .bind(domain)
-    .bind(parents)
-    .fetch_all(db)
-    .await?)
+    // Domain names hold no `%` or `_` (validated), so LIKE matches the suffix literally;
+    // they are kept in lower case, so LIKE's case rules (SQLite's ignore ASCII case,
+    // PostgreSQL's do not) do not matter.
+    let mut query = Sql::new("SELECT domain, tenant_id FROM tenant_domains WHERE domain = ");
+    query.push_bind(domain.to_string());
+    query.push(" OR domain LIKE '%.' || ");
+    query.push_bind(domain.to_string());
+    if !parents.is_empty() {
+        query.push(" OR domain IN (");
+        query.push_binds(parents.iter().map(|parent| parent.to_string()), ", ");
+        query.push(")");
+    }
+    query.push(" ORDER BY domain");
+    Ok(query.build_query_as().fetch_all(db).await?)
 }
 
 pub async fn insert_domain(

@@ -58,7 +58,7 @@ pub async fn by_email(
     Ok(
         sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = $1 AND email = $2"))
             .bind(tenant_id)
-            .bind(email)
+            .bind(email.to_ascii_lowercase())
             .fetch_optional(db)
             .await?,
     )
@@ -87,21 +87,33 @@ pub async fn list(
         external_state,
         inactive_before,
     } = *listing;
+    // Names and addresses compare without regard to ASCII case: SQLite's columns are
+    // NOCASE, PostgreSQL's are indexed on lower().
+    let postgres = super::is_postgres(db);
+    let (name, email, search) = if postgres {
+        (
+            "lower(display_name)",
+            "lower(email)",
+            search.to_ascii_lowercase(),
+        )
+    } else {
+        ("display_name", "email", search.to_string())
+    };
     let filter = |query: &mut Sql| {
         query
             .push(" WHERE tenant_id = ")
             .push_bind(tenant_id.to_string());
         if !search.is_empty() {
-            // Ranges on NOCASE columns use the indexes, unlike LIKE '%…%'.
+            // Ranges on the indexed columns use the indexes, unlike LIKE '%…%'.
             let upper = format!("{search}\u{10FFFF}");
             query
-                .push(" AND ((display_name >= ")
-                .push_bind(search.to_string())
-                .push(" AND display_name < ")
+                .push(format!(" AND (({name} >= "))
+                .push_bind(search.clone())
+                .push(format!(" AND {name} < "))
                 .push_bind(upper.clone())
-                .push(") OR (email >= ")
-                .push_bind(search.to_string())
-                .push(" AND email < ")
+                .push(format!(") OR ({email} >= "))
+                .push_bind(search.clone())
+                .push(format!(" AND {email} < "))
                 .push_bind(upper)
                 .push("))");
         }
@@ -125,10 +137,10 @@ pub async fn list(
     query
         // With a search, ranges on two indexes find the few rows fastest; ordering by the
         // name index instead would walk the whole tenant (the `+` keeps SQLite off it).
-        .push(if search.is_empty() {
-            " ORDER BY display_name, id LIMIT "
-        } else {
-            " ORDER BY +display_name, id LIMIT "
+        .push(match (postgres, search.is_empty()) {
+            (true, _) => " ORDER BY lower(display_name), id LIMIT ",
+            (false, true) => " ORDER BY display_name, id LIMIT ",
+            (false, false) => " ORDER BY +display_name, id LIMIT ",
         })
         .push_bind(limit)
         .push(" OFFSET ")
@@ -175,7 +187,7 @@ pub async fn set_enabled(
     now: i64,
 ) -> Result<()> {
     sqlx::query("UPDATE users SET enabled = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
-        .bind(enabled)
+        .bind(i64::from(enabled))
         .bind(now)
         .bind(tenant_id)
         .bind(id)
@@ -222,7 +234,7 @@ pub async fn roles(db: &mut sqlx::AnyConnection, user_id: &str) -> Result<Vec<Ro
 }
 
 pub async fn add_role(db: &mut sqlx::AnyConnection, user_id: &str, role: Role) -> Result<()> {
-    sqlx::query("INSERT OR IGNORE INTO tenant_roles (user_id, role) VALUES ($1, $2)")
+    sqlx::query("INSERT INTO tenant_roles (user_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(user_id)
         .bind(role)
         .execute(db)
@@ -256,7 +268,7 @@ pub async fn count_active_global_admins(
 pub async fn groups_of(db: &mut sqlx::AnyConnection, user_id: &str) -> Result<Vec<GroupRef>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.name FROM groups g JOIN group_members m ON m.group_id = g.id
-         WHERE m.user_id = $1 ORDER BY g.name",
+         WHERE m.user_id = $1 ORDER BY lower(g.name), g.id",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -269,7 +281,7 @@ pub async fn apps_assigned_directly(
 ) -> Result<Vec<AppRef>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.name FROM apps a JOIN app_assignments s ON s.app_id = a.id
-         WHERE s.user_id = $1 ORDER BY a.name",
+         WHERE s.user_id = $1 ORDER BY lower(a.name), a.id",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -293,7 +305,7 @@ pub async fn member_credentials(
     Ok(sqlx::query_as(
         "SELECT id, tenant_id, password_hash, enabled FROM users WHERE email = $1 AND user_type = 'Member'",
     )
-    .bind(email)
+    .bind(email.to_ascii_lowercase())
     .fetch_optional(db)
     .await?)
 }
@@ -324,7 +336,12 @@ pub struct DirectoryUser {
     pub redeemed_identity: Option<crate::Identity>,
 }
 
-fn push_directory_filter(query: &mut Sql, tenant_id: &str, filter: &DirectoryFilter) {
+fn push_directory_filter(
+    query: &mut Sql,
+    tenant_id: &str,
+    filter: &DirectoryFilter,
+    postgres: bool,
+) {
     query
         .push(" WHERE u.tenant_id = ")
         .push_bind(tenant_id.to_string());
@@ -343,7 +360,22 @@ fn push_directory_filter(query: &mut Sql, tenant_id: &str, filter: &DirectoryFil
             .map(|t| t.as_str().into())
             .collect(),
     );
-    any_of("u.email", filter.mails.clone());
+    // Addresses are kept in lower case; SQLite's column compares without regard to case
+    // anyway, PostgreSQL's is given the addresses in lower case.
+    any_of(
+        "u.email",
+        filter
+            .mails
+            .iter()
+            .map(|mail| {
+                if postgres {
+                    mail.to_ascii_lowercase()
+                } else {
+                    mail.clone()
+                }
+            })
+            .collect(),
+    );
     any_of(
         "u.external_state",
         filter
@@ -352,12 +384,18 @@ fn push_directory_filter(query: &mut Sql, tenant_id: &str, filter: &DirectoryFil
             .map(|s| s.as_str().into())
             .collect(),
     );
-    // Ranges on NOCASE columns: the start of a name or address, in any case.
+    // Ranges on the indexed columns: the start of a name or address, in any ASCII case
+    // (SQLite's columns are NOCASE, PostgreSQL's are indexed on lower()).
     for (column, prefix) in [
-        ("u.display_name", &filter.display_name_prefix),
-        ("u.email", &filter.mail_prefix),
+        ("display_name", &filter.display_name_prefix),
+        ("email", &filter.mail_prefix),
     ] {
         if let Some(prefix) = prefix {
+            let (column, prefix) = if postgres {
+                (format!("lower(u.{column})"), prefix.to_ascii_lowercase())
+            } else {
+                (format!("u.{column}"), prefix.clone())
+            };
             query
                 .push(format!(" AND {column} >= "))
                 .push_bind(prefix.clone())
@@ -397,7 +435,7 @@ pub async fn directory_page(
     limit: i64,
 ) -> Result<Vec<DirectoryUser>> {
     let mut query = Sql::new(DIRECTORY_USER);
-    push_directory_filter(&mut query, tenant_id, filter);
+    push_directory_filter(&mut query, tenant_id, filter, super::is_postgres(db));
     if let Some(after) = after {
         query.push(" AND u.id > ").push_bind(after.to_string());
     }
@@ -412,6 +450,6 @@ pub async fn directory_count(
     filter: &DirectoryFilter,
 ) -> Result<i64> {
     let mut query = Sql::new("SELECT COUNT(*) FROM users u");
-    push_directory_filter(&mut query, tenant_id, filter);
+    push_directory_filter(&mut query, tenant_id, filter, super::is_postgres(db));
     Ok(query.build_query_scalar().fetch_one(db).await?)
 }

@@ -26,7 +26,8 @@ fn verify(events: &[ChainedEvent]) -> Result<crate::audit::Verified, String> {
 
 async fn execute(store: &Store, sql: &str) {
     let mut tx = store.begin().await.unwrap();
-    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    // Text alone: PostgreSQL takes it as a simple query, which may hold several statements.
+    sqlx::Executor::execute(&mut *tx, sql).await.unwrap();
     tx.commit().await.unwrap();
 }
 
