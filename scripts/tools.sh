@@ -31,7 +31,10 @@ apt_install() {
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
   say "Installing $* with apt-get"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null \
+  # Another install may hold dpkg's lock for a while (a browser test's Chromium, say): wait.
+  local wait=(-o DPkg::Lock::Timeout=600)
+  $sudo apt-get "${wait[@]}" update -qq \
+    && DEBIAN_FRONTEND=noninteractive $sudo apt-get "${wait[@]}" install -y -qq "$@" >/dev/null \
     || die "apt-get could not install $*"
 }
 

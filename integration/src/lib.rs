@@ -1,5 +1,7 @@
-//! A running Portico for tests: the real binary, on a free port, with its own SQLite
-//! database in a temporary folder, and helpers to call it the way browsers and operators do.
+//! A running Portico for tests: the real binary, on a free port, with its own database (a
+//! SQLite file in a temporary folder, or with `PORTICO_TEST_DATABASE=postgres` a PostgreSQL
+//! database made for it and dropped after it), and helpers to call it the way browsers and
+//! operators do.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -24,6 +26,8 @@ pub fn binary() -> PathBuf {
 
 pub struct Portico {
     child: Child,
+    /// Dropped after the process is stopped (fields drop after [`Portico`]'s `drop`).
+    database: TestDatabase,
     data: tempfile::TempDir,
     _site: tempfile::TempDir,
     pub url: String,
@@ -98,6 +102,81 @@ impl Answer {
     }
 }
 
+/// A PostgreSQL database of a test's own, when the tests run on PostgreSQL:
+/// `PORTICO_TEST_DATABASE=postgres`, on the server `PORTICO_TEST_POSTGRES_URL` names
+/// (default `postgres://postgres@127.0.0.1:5432`). Made with `psql`, dropped when dropped.
+pub struct TestDatabase {
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub fn new() -> TestDatabase {
+        match std::env::var("PORTICO_TEST_DATABASE").as_deref() {
+            Ok("postgres") => {
+                let server = std::env::var("PORTICO_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+                let name = format!(
+                    "portico_http_{}_{}",
+                    std::process::id(),
+                    NEXT_DATABASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                );
+                psql(&server, &format!("CREATE DATABASE {name}"));
+                // Tests check behaviour, not what survives the machine losing power: a
+                // commit need not wait for the disk.
+                psql(
+                    &server,
+                    &format!("ALTER DATABASE {name} SET synchronous_commit = off"),
+                );
+                TestDatabase {
+                    postgres: Some((server, name)),
+                }
+            }
+            Ok("sqlite") | Err(_) => TestDatabase { postgres: None },
+            Ok(other) => panic!("PORTICO_TEST_DATABASE is sqlite or postgres, not {other:?}"),
+        }
+    }
+
+    /// The `--database-url` to give Portico: none on SQLite (its data folder holds it).
+    pub fn url(&self) -> Option<String> {
+        self.postgres
+            .as_ref()
+            .map(|(server, name)| format!("{server}/{name}"))
+    }
+}
+
+impl Default for TestDatabase {
+    fn default() -> Self {
+        TestDatabase::new()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.postgres {
+            psql(
+                server,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        }
+    }
+}
+
+static NEXT_DATABASE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Runs `statement` on the server's `postgres` database with `psql`.
+fn psql(server: &str, statement: &str) {
+    let output = Command::new("psql")
+        .arg(format!("{server}/postgres"))
+        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", statement])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run psql (scripts/test.sh installs it): {e}"));
+    assert!(
+        output.status.success(),
+        "{statement} on {server} failed: {}\nStart PostgreSQL, or set PORTICO_TEST_POSTGRES_URL to postgres://user@host:port of a server where that user may create databases.",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 impl Portico {
     /// Starts Portico on a free port with an empty database.
     pub fn start() -> Portico {
@@ -122,6 +201,10 @@ impl Portico {
     fn launch(mut command: Command, serve_flags: &[&str]) -> Portico {
         let data = tempfile::tempdir().expect("temporary folder");
         let site = tempfile::tempdir().expect("temporary folder");
+        let database = TestDatabase::new();
+        if let Some(url) = database.url() {
+            command.arg("--database-url").arg(url);
+        }
         let mut child = command
             .arg("--data-dir")
             .arg(data.path())
@@ -176,6 +259,7 @@ impl Portico {
         let listening = listening.expect("Portico did not say where it listens");
         Portico {
             child,
+            database,
             data,
             _site: site,
             url,
@@ -191,7 +275,11 @@ impl Portico {
 
     /// Runs a `portico` command against the same database; returns (success, stdout, stderr).
     pub fn cli(&self, args: &[&str], stdin: &str) -> (bool, String, String) {
-        let mut child = Command::new(binary())
+        let mut command = Command::new(binary());
+        if let Some(url) = self.database.url() {
+            command.arg("--database-url").arg(url);
+        }
+        let mut child = command
             .arg("--data-dir")
             .arg(self.data.path())
             .args(["--log-level", "warn"])
@@ -278,9 +366,23 @@ impl Portico {
         (id, secret)
     }
 
-    /// The SQLite database it runs on.
-    pub fn database(&self) -> PathBuf {
-        self.data.path().join("portico.db")
+    /// Runs `statement` on its database, as an operator's SQL client would (`sqlite3` on
+    /// SQLite, `psql` on PostgreSQL).
+    pub fn sql(&self, statement: &str) {
+        let status = match self.database.url() {
+            Some(url) => Command::new("psql")
+                .arg(url)
+                .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", statement])
+                .status(),
+            None => Command::new("sqlite3")
+                .arg(self.data.path().join("portico.db"))
+                .arg(statement)
+                .status(),
+        }
+        .unwrap_or_else(|e| {
+            panic!("cannot run the database's client (scripts/test.sh installs it): {e}")
+        });
+        assert!(status.success(), "{statement} failed");
     }
 
     /// Sends it SIGTERM, as a service manager stopping it does.

@@ -1,7 +1,6 @@
 //! What operators and orchestrators use: `/healthz` and `/readyz`, the Prometheus figures
 //! on their own address, and stopping on SIGTERM within a bound.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use integration::{PASSWORD, Portico, encode_form};
@@ -60,12 +59,9 @@ async fn readyz_is_ready_and_says_so_when_a_migration_is_missing() {
     assert_eq!((status, body.as_str()), (200, "ready"));
 
     // The database as an older build left it: its newest migration not applied.
-    let forgotten = Command::new("sqlite3")
-        .arg(portico.database())
-        .arg("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)")
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run sqlite3 (scripts/test.sh installs it): {e}"));
-    assert!(forgotten.success());
+    portico.sql(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+    );
     let (status, body) = get(&portico, &format!("{}/readyz", portico.url)).await;
     assert_eq!(status, 503);
     assert_eq!(body, "1 database migrations not applied");
