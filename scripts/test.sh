@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Runs every Portico test: domain tests on a real SQLite file, browser tests in headless
-# Chromium, and HTTP tests against the real binary on a free port (one behind a real nginx).
-# Installs what it needs.
+# Runs every Portico test: domain tests on a real SQLite file and on a real PostgreSQL
+# database, browser tests in headless Chromium, and HTTP tests against the real binary on
+# a free port (one behind a real nginx), on SQLite and on PostgreSQL. Installs what it
+# needs; PostgreSQL must be running (PORTICO_TEST_POSTGRES_URL says where, by default
+# postgres://postgres@127.0.0.1:5432): each test makes a database of its own and drops it.
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 cd "$ROOT"
 ensure_build_tools
+ensure_sql_clients
+ensure_postgres
 ensure_node
 ensure_chromium
 ensure_aiosmtpd
@@ -27,8 +31,10 @@ ensure_wasm_opt
 say "Building Portico and its WebAssembly (release, for the browser tests)"
 cargo leptos build --release || die "the release build failed (see above)"
 
-say "Domain tests"
-cargo test -p types -p domain --lib
+say "Domain tests on SQLite"
+PORTICO_TEST_DATABASE=sqlite cargo test -p types -p domain --lib
+say "Domain tests on PostgreSQL ($POSTGRES_URL)"
+PORTICO_TEST_DATABASE=postgres cargo test -p domain --lib
 
 say "Sign-up portal tests (rules, form checks)"
 cargo test -p portico-signup-portal
@@ -38,5 +44,7 @@ say "Browser tests (headless Chromium, release build)"
   PORTICO_PORTAL_BIN="$TARGET/debug/portico-signup-portal" \
   PORTICO_SITE_ROOT="$ROOT/target/site" npx playwright test)
 
-say "HTTP tests against the real server"
-PORTICO_BIN="$TARGET/debug/portico" cargo test -p integration --test http
+say "HTTP tests against the real server, on SQLite"
+PORTICO_TEST_DATABASE=sqlite PORTICO_BIN="$TARGET/debug/portico" cargo test -p integration --test http
+say "HTTP tests against the real server, on PostgreSQL ($POSTGRES_URL)"
+PORTICO_TEST_DATABASE=postgres PORTICO_BIN="$TARGET/debug/portico" cargo test -p integration --test http

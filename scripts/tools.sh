@@ -152,6 +152,25 @@ ensure_graph_js() {
     || die "npm could not install the packages of integration/clients"
 }
 
+# The SQL clients the tests use to reach a test's database as an operator would.
+ensure_sql_clients() {
+  local missing=""
+  command -v sqlite3 >/dev/null || missing="sqlite3"
+  command -v psql >/dev/null || missing="$missing postgresql-client"
+  [ -z "$missing" ] || apt_install $missing
+}
+
+# The PostgreSQL server the tests make their databases on: PORTICO_TEST_POSTGRES_URL, by
+# default the one on this machine. The tests do not run without it.
+POSTGRES_URL=${PORTICO_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
+export PORTICO_TEST_POSTGRES_URL=$POSTGRES_URL
+ensure_postgres() {
+  psql "$POSTGRES_URL/postgres" -qAtc "SELECT 1" >/dev/null 2>&1 || die "cannot reach PostgreSQL at $POSTGRES_URL.
+  The tests run on SQLite and on PostgreSQL. Start PostgreSQL (14 or later), or set
+  PORTICO_TEST_POSTGRES_URL=postgres://user:password@host:port of a server where that
+  user may create and drop databases."
+}
+
 ensure_build_tools() {
   ensure_rust
   ensure_cargo_leptos

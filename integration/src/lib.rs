@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -26,9 +26,10 @@ pub fn binary() -> PathBuf {
 
 pub struct Portico {
     child: Child,
-    /// Dropped after the process is stopped (fields drop after [`Portico`]'s `drop`).
-    database: TestDatabase,
-    data: tempfile::TempDir,
+    /// Dropped after the process is stopped (fields drop after [`Portico`]'s `drop`), and
+    /// after the last of its replicas (see [`Portico::start_replica`]).
+    database: Arc<TestDatabase>,
+    data: Arc<tempfile::TempDir>,
     _site: tempfile::TempDir,
     pub url: String,
     /// The address it listens on (`url` may name a proxy in front of it).
@@ -112,27 +113,30 @@ pub struct TestDatabase {
 impl TestDatabase {
     pub fn new() -> TestDatabase {
         match std::env::var("PORTICO_TEST_DATABASE").as_deref() {
-            Ok("postgres") => {
-                let server = std::env::var("PORTICO_TEST_POSTGRES_URL")
-                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-                let name = format!(
-                    "portico_http_{}_{}",
-                    std::process::id(),
-                    NEXT_DATABASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                );
-                psql(&server, &format!("CREATE DATABASE {name}"));
-                // Tests check behaviour, not what survives the machine losing power: a
-                // commit need not wait for the disk.
-                psql(
-                    &server,
-                    &format!("ALTER DATABASE {name} SET synchronous_commit = off"),
-                );
-                TestDatabase {
-                    postgres: Some((server, name)),
-                }
-            }
+            Ok("postgres") => TestDatabase::postgres(),
             Ok("sqlite") | Err(_) => TestDatabase { postgres: None },
             Ok(other) => panic!("PORTICO_TEST_DATABASE is sqlite or postgres, not {other:?}"),
+        }
+    }
+
+    /// A PostgreSQL database, whichever backend the other tests run on.
+    pub fn postgres() -> TestDatabase {
+        let server = std::env::var("PORTICO_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let name = format!(
+            "portico_http_{}_{}",
+            std::process::id(),
+            NEXT_DATABASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        psql(&server, &format!("CREATE DATABASE {name}"));
+        // Tests check behaviour, not what survives the machine losing power: a
+        // commit need not wait for the disk.
+        psql(
+            &server,
+            &format!("ALTER DATABASE {name} SET synchronous_commit = off"),
+        );
+        TestDatabase {
+            postgres: Some((server, name)),
         }
     }
 
@@ -198,10 +202,43 @@ impl Portico {
         Portico::launch(shell, serve_flags)
     }
 
-    fn launch(mut command: Command, serve_flags: &[&str]) -> Portico {
-        let data = tempfile::tempdir().expect("temporary folder");
+    fn launch(command: Command, serve_flags: &[&str]) -> Portico {
+        Portico::launch_on(
+            command,
+            serve_flags,
+            Arc::new(TestDatabase::new()),
+            Arc::new(tempfile::tempdir().expect("temporary folder")),
+        )
+    }
+
+    /// Starts Portico on `database` (a PostgreSQL one: see [`TestDatabase::postgres`]).
+    pub fn start_on(database: TestDatabase, serve_flags: &[&str]) -> Portico {
+        Portico::launch_on(
+            Command::new(binary()),
+            serve_flags,
+            Arc::new(database),
+            Arc::new(tempfile::tempdir().expect("temporary folder")),
+        )
+    }
+
+    /// Starts a second process on this one's database and data folder (whose secret key
+    /// file they share), on a port of its own: a replica behind a load balancer.
+    pub fn start_replica(&self, serve_flags: &[&str]) -> Portico {
+        Portico::launch_on(
+            Command::new(binary()),
+            serve_flags,
+            self.database.clone(),
+            self.data.clone(),
+        )
+    }
+
+    fn launch_on(
+        mut command: Command,
+        serve_flags: &[&str],
+        database: Arc<TestDatabase>,
+        data: Arc<tempfile::TempDir>,
+    ) -> Portico {
         let site = tempfile::tempdir().expect("temporary folder");
-        let database = TestDatabase::new();
         if let Some(url) = database.url() {
             command.arg("--database-url").arg(url);
         }

@@ -17,6 +17,7 @@ mod mail;
 mod oidc;
 mod ops;
 mod owners;
+mod replicas;
 mod reviews;
 mod security;
 mod sponsors;

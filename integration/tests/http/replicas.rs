@@ -1,0 +1,271 @@
+//! Two Portico processes on one PostgreSQL database, as replicas behind a load balancer:
+//! what one does, the other sees, and the rules that read and then write hold across both.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use integration::{PASSWORD, Portico, TestDatabase};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const REDIRECT: &str = "https://wiki.contoso.example/callback";
+const VERIFIER: &str = "a-verifier-long-enough-for-pkce-0123456789abcdef";
+
+struct Replicas {
+    a: Portico,
+    b: Portico,
+    tenant: String,
+    client_id: String,
+    secret: String,
+    admin: String,
+    mia_id: String,
+}
+
+async fn replicas() -> Replicas {
+    let a = Portico::start_on(TestDatabase::postgres(), &[]);
+    let b = a.start_replica(&[]);
+    let (tenant, _) = a.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let mia_id = a.create_user(&tenant, "mia@contoso.example", &[]);
+    let app = a.cli_json(
+        &[
+            "app",
+            "create",
+            "--tenant",
+            &tenant,
+            "--name",
+            "Wiki",
+            "--launch-url",
+            "https://wiki.contoso.example/",
+        ],
+        "",
+    );
+    let client_id = app["id"].as_str().unwrap().to_string();
+    a.cli_json(
+        &[
+            "app",
+            "sign-in",
+            "--tenant",
+            &tenant,
+            "--app",
+            "Wiki",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+        "",
+    );
+    let secret =
+        a.cli_json(&["app", "secret", "--tenant", &tenant, "--app", "Wiki"], "")["client_secret"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    a.cli_json(
+        &[
+            "app",
+            "assign",
+            "--tenant",
+            &tenant,
+            "--app",
+            "Wiki",
+            "--user",
+            "mia@contoso.example",
+        ],
+        "",
+    );
+    let admin = b.sign_in("ada@contoso.example", PASSWORD).await;
+    Replicas {
+        a,
+        b,
+        tenant,
+        client_id,
+        secret,
+        admin,
+        mia_id,
+    }
+}
+
+impl Replicas {
+    fn endpoint(&self, on: &Portico, path: &str) -> String {
+        format!("{}/{}/{path}", on.url, self.tenant)
+    }
+
+    /// A code for the person of `session`, asked of `on`.
+    async fn code(&self, on: &Portico, session: &str) -> String {
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("client_id", self.client_id.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("response_type", "code"),
+                ("scope", "openid profile email"),
+                ("state", "s"),
+                ("nonce", "n"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ])
+            .finish();
+        let response = on
+            .http()
+            .get(format!(
+                "{}?{query}",
+                self.endpoint(on, "oauth2/v2.0/authorize")
+            ))
+            .header("Cookie", format!("portico_session={session}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 303);
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        let query: HashMap<String, String> = url::form_urlencoded::parse(
+            location.split_once('?').map(|(_, q)| q).unwrap().as_bytes(),
+        )
+        .into_owned()
+        .collect();
+        query["code"].clone()
+    }
+
+    /// Exchanges `code` at `on`'s token endpoint: (status, answer).
+    async fn exchange(&self, on: &Portico, code: &str) -> (u16, Value) {
+        let response = on
+            .http()
+            .post(self.endpoint(on, "oauth2/v2.0/token"))
+            .basic_auth(&self.client_id, Some(&self.secret))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(integration::encode_form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ]))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+}
+
+fn kid_of(jwt: &str) -> String {
+    let header = jwt.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_session_and_a_code_made_on_one_replica_are_used_on_the_other() {
+    let r = replicas().await;
+    let mia = r.a.sign_in("mia@contoso.example", PASSWORD).await;
+    // The panel on B, with A's session.
+    let panel = r.b.call("panel", &[], Some(&mia)).await;
+    assert_eq!(panel.body["apps"][0]["name"], "Wiki", "{panel:?}");
+    // Authorized on B, exchanged on A.
+    let code = r.code(&r.b, &mia).await;
+    let (status, tokens) = r.exchange(&r.a, &code).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert!(tokens["id_token"].is_string());
+    // And a code can be used once only, whichever replica is asked.
+    let (status, again) = r.exchange(&r.b, &code).await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn fifty_exchanges_of_one_code_split_across_replicas_give_one_token() {
+    let r = replicas().await;
+    let mia = r.a.sign_in("mia@contoso.example", PASSWORD).await;
+    let code = r.code(&r.a, &mia).await;
+    let attempts = (0..50).map(|i| r.exchange(if i % 2 == 0 { &r.a } else { &r.b }, &code));
+    let results = futures::future::join_all(attempts).await;
+    let granted = results.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(granted, 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|(status, answer)| *status == 200 || answer["error"] == "invalid_grant"),
+        "{results:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_user_disabled_on_one_replica_is_refused_on_the_other() {
+    let r = replicas().await;
+    let mia = r.a.sign_in("mia@contoso.example", PASSWORD).await;
+    assert!(r.b.call("me", &[], Some(&mia)).await.ok());
+    let disable =
+        r.a.call(
+            "admin/user/enabled",
+            &[("id", &r.mia_id), ("enabled", "false")],
+            Some(&r.admin),
+        )
+        .await;
+    assert!(disable.ok(), "{disable:?}");
+    // B may answer from what it read within the last second; never later than that.
+    let started = Instant::now();
+    loop {
+        let me = r.b.call("me", &[], Some(&mia)).await;
+        if me.body == Value::Null {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "B still trusts the session of a user disabled on A: {me:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !r.b.call(
+            "sign_in",
+            &[("email", "mia@contoso.example"), ("password", PASSWORD)],
+            None
+        )
+        .await
+        .ok(),
+        "a disabled user signed in on B"
+    );
+}
+
+#[tokio::test]
+async fn a_key_rotated_on_one_replica_signs_on_the_other_within_five_seconds() {
+    let r = replicas().await;
+    let mia = r.a.sign_in("mia@contoso.example", PASSWORD).await;
+    let rotated = r.a.cli_json(&["keys", "rotate"], "");
+    let new_kid = rotated["kids"][0].as_str().unwrap().to_string();
+    let started = Instant::now();
+    loop {
+        let code = r.code(&r.b, &mia).await;
+        let (status, tokens) = r.exchange(&r.b, &code).await;
+        assert_eq!(status, 200, "{tokens}");
+        if kid_of(tokens["id_token"].as_str().unwrap()) == new_kid {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "B still signs with the old key"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let keys: Value =
+        r.b.http()
+            .get(r.endpoint(&r.b, "discovery/v2.0/keys"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert!(
+        keys["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|key| key["kid"] == new_kid.as_str()),
+        "B publishes the new key: {keys}"
+    );
+}
