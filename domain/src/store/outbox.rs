@@ -76,8 +76,11 @@ pub async fn claim_due(
     limit: i64,
 ) -> Result<Vec<Due>> {
     Ok(sqlx::query_as(
+        // The outer condition again: a row another worker claimed meanwhile (PostgreSQL
+        // checks an updated row again once its lock is free) is not claimed twice.
         "UPDATE outbox SET next_attempt_at = $2
          WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $3)
+           AND sent_at IS NULL AND next_attempt_at <= $1
          RETURNING id, recipient, subject, text_body, html_body, attempts",
     )
     .bind(now)

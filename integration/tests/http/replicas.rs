@@ -269,3 +269,84 @@ async fn a_key_rotated_on_one_replica_signs_on_the_other_within_five_seconds() {
         "B publishes the new key: {keys}"
     );
 }
+
+#[tokio::test]
+async fn an_invitation_made_on_one_replica_is_redeemed_on_the_other() {
+    let r = replicas().await;
+    let ticket = r.a.invite(&r.admin, "gus@partner.example").await;
+    let redemption = r.b.start_redemption(&ticket).await;
+    let code = r.a.latest_code("gus@partner.example");
+    let verified =
+        r.a.call_redeeming("redeem/verify", &[("code", &code)], &redemption)
+            .await;
+    assert!(verified.ok(), "{verified:?}");
+    let accepted = r.b.call_redeeming("redeem/accept", &[], &redemption).await;
+    assert!(accepted.ok(), "{accepted:?}");
+    let gus = accepted.cookie.expect("a session after accepting");
+    let me = r.a.call("me", &[], Some(&gus)).await;
+    assert_eq!(me.body["email"], "gus@partner.example", "{me:?}");
+    // The link was used: neither replica starts it again.
+    for on in [&r.a, &r.b] {
+        let (again, _) = on
+            .call_with_cookies("redeem/start", &[("ticket", &ticket)], "")
+            .await;
+        assert!(!again.ok(), "a used link started again: {again:?}");
+    }
+}
+
+#[tokio::test]
+async fn two_replicas_deliver_each_mail_exactly_once() {
+    use crate::mail::{SmtpServer, delivered, free_port};
+    let port = free_port().to_string();
+    let maildir = tempfile::tempdir().unwrap();
+    let _smtp = SmtpServer::start(port.parse().unwrap(), maildir.path());
+    let smtp = [
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        &port,
+        "--smtp-tls",
+        "none",
+        "--mail-from",
+        "Portico <portico@contoso.example>",
+    ];
+    let a = Portico::start_on(TestDatabase::postgres(), &smtp);
+    let b = a.start_replica(&smtp);
+    a.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let ada = b.sign_in("ada@contoso.example", PASSWORD).await;
+    for i in 0..60 {
+        // Made on both replicas, delivered by both workers.
+        let on = if i % 2 == 0 { &a } else { &b };
+        on.invite(&ada, &format!("guest{i:02}@partner.example"))
+            .await;
+    }
+    let started = Instant::now();
+    while delivered(maildir.path()).len() < 60 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{} of 60 mails delivered",
+            delivered(maildir.path()).len()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // A mail sent twice would arrive late: give the workers time to do it.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mails = delivered(maildir.path());
+    let mut recipients: Vec<&str> = mails
+        .iter()
+        .filter_map(|m| m.lines().find_map(|l| l.strip_prefix("To: ")))
+        .map(str::trim)
+        .collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(
+        (mails.len(), recipients.len()),
+        (60, 60),
+        "each mail exactly once"
+    );
+}
