@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Benchmark: seeds a tenant with 100,000 users and 1,000 apps in a fresh database, starts the
 # release build on loopback and measures it with wrk. Prints the figures; changes nothing
-# outside a temporary folder. Usage: scripts/bench.sh [seconds per load run, default 15]
+# outside a temporary folder (and, with --database-url, a database it makes on that server
+# and drops). Usage: scripts/bench.sh [--database-url postgres://user@host:port]
+# [seconds per load run, default 15]. With --database-url the same figures are taken on
+# SQLite and then on PostgreSQL in the same run, and printed side by side with their ratio.
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 cd "$ROOT"
+POSTGRES_SERVER=""
+if [ "${1:-}" = "--database-url" ]; then
+  POSTGRES_SERVER=${2:?--database-url needs the URL of a PostgreSQL server}
+  shift 2
+fi
 DURATION=${1:-15}
 USERS=100000
 APPS=1000
@@ -22,14 +30,32 @@ BIN="$TARGET/release/portico"
 WORK=$(mktemp -d)
 SERVER_PID=""
 OP_PID=""
+BENCH_DB="portico_bench_$$"
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; fi
   if [ -n "$OP_PID" ]; then kill "$OP_PID" 2>/dev/null; fi
+  if [ -n "$POSTGRES_SERVER" ]; then
+    psql "$POSTGRES_SERVER/postgres" -qc "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-portico() { "$BIN" --data-dir "$WORK/data" --log-level warn "$@"; }
+if [ -n "$POSTGRES_SERVER" ]; then
+  command -v psql >/dev/null || apt_install postgresql-client
+  psql "$POSTGRES_SERVER/postgres" -qc "CREATE DATABASE $BENCH_DB" >/dev/null ||
+    die "cannot make a database on $POSTGRES_SERVER"
+fi
+DB_ARGS=()
+portico() { "$BIN" --data-dir "$WORK/data" "${DB_ARGS[@]}" --log-level warn "$@"; }
 PASSWORD="correct horse battery staple"
+# The figures of a backend: "name|requests per second|the line to print".
+record() { printf '%s|%s|%s\n' "$1" "$2" "$3" >>"$WORK/figures-$BACKEND"; }
+rps() { awk '/Requests\/sec/ {print $2}' <<<"$1"; }
+
+# Seeds the data, starts the server on the backend DB_ARGS names and measures it.
+measure() {
+BACKEND=$1
+rm -rf "$WORK/data"
 
 say "Seeding $USERS users and $APPS apps"
 start=$SECONDS
@@ -59,7 +85,7 @@ CLIENT_ES_SECRET=$(sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p' <<<"$CLIENT
 echo "seeded in $((SECONDS - start)) s"
 
 say "Starting the server"
-"$BIN" --data-dir "$WORK/data" --log-level warn serve --listen 127.0.0.1:0 --site-root "$ROOT/target/site" >"$WORK/server.log" &
+"$BIN" --data-dir "$WORK/data" "${DB_ARGS[@]}" --log-level warn serve --listen 127.0.0.1:0 --site-root "$ROOT/target/site" >"$WORK/server.log" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do grep -q "running at" "$WORK/server.log" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^Portico is running at \([^ ]*\).*/\1/p' "$WORK/server.log")
@@ -131,6 +157,22 @@ flows_es=$("$TARGET/release/oidc_flows" "$URL" "$TENANT_ID" "$CLIENT_ES_ID" "$CL
   "$MEMBER_SESSION" "$DURATION" 32) || die "the code flow load (ES256) failed"
 LOADED_RSS=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+record panel "$(rps "$panel")" "$(wrk_report "access panel GET / (64 conns)" "$panel")"
+record search "$(rps "$search")" "$(wrk_report "admin user search (64 conns)" "$search")"
+record search1 "$(rps "$search1")" "$(wrk_report "admin user search (1 conn)" "$search1")"
+record invites "$(rps "$invites")" "$(wrk_report "invitations (64 conns)" "$invites")"
+record grants "$(rps "$grants")" "$(wrk_report "client_credentials, Portico (64 conns)" "$grants")"
+record flows "$(awk '{print $2}' <<<"$flows")" "$(printf '%-40s %s' "code flows, RS256 (32 clients, verified)" "$flows")"
+record flows_es "$(awk '{print $2}' <<<"$flows_es")" "$(printf '%-40s %s' "code flows, ES256 (32 clients, verified)" "$flows_es")"
+record idle "" "$(printf '%-40s %6d KB' "server RSS idle" $((IDLE_RSS)))"
+record peak "" "$(printf '%-40s %6d KB' "server RSS peak under load" $((LOADED_RSS)))"
+}
+
+measure sqlite
+if [ -n "$POSTGRES_SERVER" ]; then
+  DB_ARGS=(--database-url "$POSTGRES_SERVER/$BENCH_DB")
+  measure postgres
+fi
 
 say "Starting oidc-provider (npm) with an equivalent client"
 OP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -144,17 +186,20 @@ wasm=$(gzip -9c "$ROOT/target/site/pkg/portico.wasm" | wc -c)
 js=$(( $(gzip -9c "$ROOT/target/site/pkg/portico.js" | wc -c) + $(gzip -9c "$ROOT/target/site/passkey.js" | wc -c) ))
 css=$(gzip -9c "$ROOT/target/site/pkg/portico.css" | wc -c)
 
-say "Figures ($(nproc) cores, $USERS users, $APPS apps, member with $PANEL_APPS apps)"
-wrk_report "access panel GET / (64 conns)" "$panel"
-wrk_report "admin user search (64 conns)" "$search"
-wrk_report "admin user search (1 conn)" "$search1"
-wrk_report "invitations (64 conns)" "$invites"
-wrk_report "client_credentials, Portico (64 conns)" "$grants"
-wrk_report "client_credentials, oidc-provider" "$op_grants"
-ratio=$(echo "scale=2; $(awk '/Requests\/sec/ {print $2}' <<<"$grants") / $(awk '/Requests\/sec/ {print $2}' <<<"$op_grants")" | bc)
-printf '%-38s %10s\n' "client_credentials Portico/oidc-provider" "${ratio}x"
-printf '%-38s %s\n' "code flows, RS256 (32 clients, verified)" "$flows"
-printf '%-38s %s\n' "code flows, ES256 (32 clients, verified)" "$flows_es"
-printf '%-38s %6d KB\n' "server RSS idle" $((IDLE_RSS))
-printf '%-38s %6d KB\n' "server RSS peak under load" $((LOADED_RSS))
+for backend in sqlite postgres; do
+  [ -f "$WORK/figures-$backend" ] || continue
+  say "Figures on $backend ($(nproc) cores, $USERS users, $APPS apps, member with $PANEL_APPS apps)"
+  cut -d'|' -f3- "$WORK/figures-$backend"
+  if [ "$backend" = sqlite ]; then
+    wrk_report "client_credentials, oidc-provider" "$op_grants"
+    grants=$(awk -F'|' '$1 == "grants" {print $2}' "$WORK/figures-sqlite")
+    ratio=$(echo "scale=2; $grants / $(rps "$op_grants")" | bc)
+    printf '%-40s %10s\n' "client_credentials Portico/oidc-provider" "${ratio}x"
+  fi
+done
+if [ -f "$WORK/figures-postgres" ]; then
+  say "PostgreSQL against SQLite, requests per second in this run (targets: code flows >= 0.5, invitations >= 1.0, access panel >= 0.8)"
+  join -t'|' <(sort "$WORK/figures-sqlite") <(sort "$WORK/figures-postgres") |
+    awk -F'|' '$2 != "" && $4 != "" { printf "%-12s %10s %10s   %.2fx\n", $1, $2, $4, $4 / $2 }'
+fi
 printf '%-38s %6d KB (wasm %d + js %d bytes); css %d bytes\n' "WASM + JS gzipped" $(((wasm + js) / 1024)) "$wasm" "$js" "$css"
