@@ -1,7 +1,7 @@
 //! SQL for users and their tenant roles.
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
-use types::{AppRef, GroupRef, Role, UserSummary, UserType};
+use types::{AppRef, GroupRef, Role, UserRef, UserSummary, UserType};
 
 use crate::Result;
 
@@ -249,6 +249,18 @@ pub async fn count_active_global_admins(
     )
     .bind(tenant_id)
     .fetch_one(db)
+    .await?)
+}
+
+/// Enabled global administrators of a tenant, by name: those who can give roles there.
+pub async fn global_admins(db: impl SqliteExecutor<'_>, tenant_id: &str) -> Result<Vec<UserRef>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.display_name, u.email FROM tenant_roles r JOIN users u ON u.id = r.user_id
+         WHERE u.tenant_id = $1 AND u.enabled = TRUE AND r.role = 'GlobalAdministrator'
+         ORDER BY u.display_name, u.email",
+    )
+    .bind(tenant_id)
+    .fetch_all(db)
     .await?)
 }
 
