@@ -2462,4 +2462,5 @@ mod lifecycle;
 mod owners;
 mod retention;
 mod reviews;
+mod self_service;
 mod sponsors;
