@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use types::{AccountOverview, MyAccount, MySession, WayIn};
 
 use super::passkey::PasskeyButton;
@@ -161,7 +160,6 @@ pub fn Account() -> impl IntoView {
                             <Sessions sessions />
                         }.into_any()
                     }
-                    Err(AppError::NotAuthenticated) => view! { <Redirect path="/signin?next=%2Faccount" /> }.into_any(),
                     Err(error) => view! { <LoadError error /> }.into_any(),
                 }
             })}

@@ -175,6 +175,32 @@ async fn a_console_page_names_the_role_it_needs_and_whom_to_ask() {
     );
 }
 
+#[tokio::test]
+async fn a_page_outside_the_console_that_is_not_for_someone_says_so_with_403() {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    portico.create_user(&tenant, "mia@contoso.example", &[]);
+    let (app, _) = portico.app_with_secret(&tenant, "Wiki");
+    let path = format!("/manage/apps/{app}");
+    // Signed out: to sign in, and back here after.
+    let (status, location, _) = page(&portico, &path, None).await;
+    assert!(matches!(status, 302 | 303), "{status}");
+    assert_eq!(
+        location,
+        Some(format!("/signin?next=%2Fmanage%2Fapps%2F{app}"))
+    );
+    // Someone who does not own the app.
+    let mia = portico.sign_in("mia@contoso.example", PASSWORD).await;
+    let (status, _, body) = page(&portico, &path, Some(&mia)).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("This page is not open to you"), "{body}");
+}
+
 /// The person's sessions as `/account` lists them.
 async fn sessions(portico: &Portico, session: &str) -> Vec<Value> {
     let account = portico.call("account", &[], Some(session)).await;

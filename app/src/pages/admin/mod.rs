@@ -33,7 +33,7 @@ pub use users::Users;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_location;
 use types::{ConsoleAccess, ConsoleDenial};
 
@@ -106,28 +106,17 @@ fn page_needs(path: &str) -> (&'static str, domain::Permission) {
 /// checks on its own.
 #[component]
 pub fn AdminLayout() -> impl IntoView {
-    let location = use_location();
-    let path = location.pathname.get_untracked();
-    let here = match location.search.get_untracked() {
-        query if query.is_empty() => path.clone(),
-        query => format!("{path}?{query}"),
-    };
+    let path = use_location().pathname.get_untracked();
     let access = Resource::new(move || path.clone(), console_gate);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                let here = here.clone();
-                Suspend::new(async move {
-                    match access.await {
-                        Ok(ConsoleAccess::Open { global }) => view! { <Console global /> }.into_any(),
-                        Ok(ConsoleAccess::Denied(denial)) => view! { <ConsoleDenied denial /> }.into_any(),
-                        Err(AppError::NotAuthenticated) => {
-                            view! { <Redirect path=format!("/signin?next={}", encode(&here)) /> }.into_any()
-                        }
-                        Err(error) => view! { <crate::components::LoadError error /> }.into_any(),
-                    }
-                })
-            }}
+            {move || Suspend::new(async move {
+                match access.await {
+                    Ok(ConsoleAccess::Open { global }) => view! { <Console global /> }.into_any(),
+                    Ok(ConsoleAccess::Denied(denial)) => view! { <ConsoleDenied denial /> }.into_any(),
+                    Err(error) => view! { <crate::components::LoadError error /> }.into_any(),
+                }
+            })}
         </Suspense>
     }
 }
@@ -227,7 +216,7 @@ fn Pager(page: u32, pages: u32, total: i64, base: String) -> impl IntoView {
 }
 
 /// Percent-encodes a query value.
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     let mut out = String::new();
     for byte in value.bytes() {
         match byte {
