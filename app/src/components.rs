@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_location;
 
 use crate::error::AppError;
 
@@ -88,20 +89,43 @@ pub fn Submit(
     }
 }
 
-/// What a page shows when loading its data failed: sign-in for the signed out, a plain
-/// message for everything else.
+/// Sends someone signed out to sign in (on the server: a redirect, nothing of the page),
+/// and back to this page after (their apps, where a sign-in ends anyway, need no address).
+#[component]
+pub fn SignInFirst() -> impl IntoView {
+    let location = use_location();
+    let here = match location.search.get_untracked() {
+        query if query.is_empty() => location.pathname.get_untracked(),
+        query => format!("{}?{query}", location.pathname.get_untracked()),
+    };
+    let path = if here == "/" {
+        "/signin".to_string()
+    } else {
+        format!("/signin?next={}", crate::pages::admin::encode(&here))
+    };
+    view! { <Redirect path /> }
+}
+
+/// What a page shows when loading its data failed: sign-in for the signed out, a page
+/// answered with 403 for those it is not for, a plain message for everything else.
 #[component]
 pub fn LoadError(error: AppError) -> impl IntoView {
     match error {
-        AppError::NotAuthenticated => view! { <Redirect path="/signin" /> }.into_any(),
-        AppError::AccessDenied => view! {
-            <section class="card">
-                <h1>"Not for you"</h1>
-                <p>"Your account does not have the role this page needs. Ask an administrator of your organization."</p>
-                <p><a href="/">"Back to my apps"</a></p>
-            </section>
+        AppError::NotAuthenticated => view! { <SignInFirst /> }.into_any(),
+        AppError::AccessDenied => {
+            #[cfg(feature = "ssr")]
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(http::StatusCode::FORBIDDEN);
+            }
+            view! {
+                <section class="card narrow">
+                    <h1>"This page is not open to you"</h1>
+                    <p>"It is for people with a role, an ownership or a task here that your account does not have. If your work needs it, ask an administrator of your organization."</p>
+                    <p><a href="/">"Back to my apps"</a></p>
+                </section>
+            }
+            .into_any()
         }
-        .into_any(),
         other => view! {
             <p class="banner error" role="alert">{other.to_string()}</p>
         }

@@ -29,6 +29,7 @@ pub mod requests;
 pub mod retention;
 pub mod reviews;
 pub mod secrets;
+pub mod self_service;
 pub mod sessions;
 pub mod setup;
 pub mod sponsors;

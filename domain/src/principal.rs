@@ -68,7 +68,33 @@ fn app_allows(granted: AppPermission, permission: Permission) -> bool {
     )
 }
 
+/// Whether a role held in a tenant allows what an operation needs there.
+fn role_allows(role: Role, permission: Permission) -> bool {
+    use Permission::*;
+    use Role::*;
+    matches!(
+        (role, permission),
+        (GlobalAdministrator, _)
+            | (
+                UserAdministrator,
+                ReadUsers | ManageUsers | ReadGroups | ManageGroups | ReadAudit | ManageInvitations
+            )
+    )
+}
+
 impl Permission {
+    /// The roles that allow this, the narrowest first: what a person is told to ask for
+    /// when a page needs it.
+    pub fn granted_by_roles(self) -> Vec<Role> {
+        let mut roles: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|role| role_allows(*role, self))
+            .collect();
+        // Global administrator allows everything: it comes last.
+        roles.sort_by_key(|role| *role == Role::GlobalAdministrator);
+        roles
+    }
+
     /// The application permissions that allow this, for describing the API.
     pub fn granted_by(self) -> Vec<AppPermission> {
         AppPermission::ALL
@@ -237,27 +263,11 @@ impl Principal {
     }
 
     pub fn may(&self, permission: Permission) -> bool {
-        use Permission::*;
-        use Role::*;
         if !self.delegation_allows(permission) {
             return false;
         }
         match &self.actor {
-            Actor::User { roles, .. } => roles.iter().any(|role| {
-                matches!(
-                    (role, permission),
-                    (GlobalAdministrator, _)
-                        | (
-                            UserAdministrator,
-                            ReadUsers
-                                | ManageUsers
-                                | ReadGroups
-                                | ManageGroups
-                                | ReadAudit
-                                | ManageInvitations
-                        )
-                )
-            }),
+            Actor::User { roles, .. } => roles.iter().any(|role| role_allows(*role, permission)),
             Actor::Operator { .. } => true,
             Actor::App { permissions, .. } => {
                 permissions.iter().any(|p| app_allows(*p, permission))
@@ -319,6 +329,30 @@ mod tests {
         assert!(!app.may(Permission::ManageRoles));
         assert!(!app.may(Permission::ManageIdentityProviders));
         assert!(Principal::operator("t").require_operator().is_ok());
+    }
+
+    #[test]
+    fn a_permission_names_the_roles_that_allow_it_narrowest_first() {
+        use Role::*;
+        assert_eq!(
+            Permission::ManageUsers.granted_by_roles(),
+            vec![UserAdministrator, GlobalAdministrator]
+        );
+        assert_eq!(
+            Permission::ManageApps.granted_by_roles(),
+            vec![GlobalAdministrator]
+        );
+        // Each role named is one that lets a person in, and no other role does.
+        for permission in [Permission::ReadAudit, Permission::ManageIdentityProviders] {
+            for role in Role::ALL {
+                let person = Principal::user("t", "u", "U", vec![role], false, None);
+                assert_eq!(
+                    person.may(permission),
+                    permission.granted_by_roles().contains(&role),
+                    "{role:?} and {permission:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -2583,4 +2583,5 @@ mod lifecycle;
 mod owners;
 mod retention;
 mod reviews;
+mod self_service;
 mod sponsors;

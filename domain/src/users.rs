@@ -673,3 +673,18 @@ pub(crate) async fn grant_role_in(
     )
     .await
 }
+
+/// Whom to ask for a role in the tenant: its enabled global administrators (they alone
+/// give roles), named to its members. A guest gets an empty list and is pointed at the
+/// organization: its directory is not theirs to read.
+///
+/// **Permissions:** anyone signed in to the tenant.
+pub async fn role_givers(store: &Store, actor: &Principal) -> Result<Vec<types::UserRef>> {
+    match &actor.actor {
+        crate::Actor::User { guest: false, .. } => {
+            store::users::global_admins(&mut *store.read().await?, &actor.tenant_id).await
+        }
+        crate::Actor::User { guest: true, .. } => Ok(Vec::new()),
+        _ => Err(Error::AccessDenied),
+    }
+}

@@ -131,7 +131,7 @@ async function inviteAndAccept(admin: Page, guestPage: Page, portico: Portico, e
   await guestPage.locator("main[data-hydrated]").waitFor();
   await guestPage.getByRole("button", { name: "Accept" }).click();
   await expect(guestPage).toHaveURL(`${portico.url}/`);
-  await expect(guestPage.getByRole("heading", { name: "You are a guest of Woodgrove" })).toBeVisible();
+  await expect(guestPage.getByRole("heading", { name: "Your contacts at Woodgrove" })).toBeVisible();
   return period;
 }
 
@@ -291,7 +291,7 @@ test.describe("A guest's access after acceptance", () => {
 
     // Pia's panel no longer has the Wiki, and opening it is refused.
     await open(pat, `${portico.url}/`);
-    await expect(pat.getByRole("heading", { name: "You are a guest of Woodgrove" })).toBeVisible();
+    await expect(pat.getByRole("heading", { name: "Your contacts at Woodgrove" })).toBeVisible();
     await expect(pat.getByRole("link", { name: /Wiki/ })).toHaveCount(0);
     await pat.goto(authorize);
     await expect(pat.getByRole("heading", { name: "You cannot use Wiki" })).toBeVisible();

@@ -239,7 +239,7 @@ test.describe.serial("the self-service sign-up portal", () => {
     await page.getByRole("button", { name: "Continue" }).click();
     await expect(page.getByRole("heading", { name: "Review permissions" })).toBeVisible();
     await page.getByRole("button", { name: "Accept" }).click();
-    await expect(page.getByRole("heading", { name: "You are a guest of Tailspin" })).toBeVisible();
+    await expect(page.getByRole("heading", { name: "Your contacts at Tailspin" })).toBeVisible();
     const tile = page.getByRole("link", { name: /Partner wiki/ });
     await expect(tile).toHaveAttribute("href", `${wiki}/`);
     await page.goto(`${wiki}/`);

@@ -1228,6 +1228,75 @@ impl TokenAuthMethod {
     }
 }
 
+/// What a signed-in person sees of themselves at `/account`: how they sign in, and where
+/// they are signed in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyAccount {
+    pub display_name: String,
+    pub email: String,
+    pub way_in: WayIn,
+    /// Their sessions in every organization, the most recently used first.
+    pub sessions: Vec<MySession>,
+}
+
+/// How a person proves who they are, and so what they manage here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WayIn {
+    /// A member of an organization on this Portico: their password there.
+    Member {
+        organization: String,
+        has_password: bool,
+    },
+    /// A Portico account they made when invited: its password and passkeys.
+    Account(AccountOverview),
+    /// A code mailed to their address each time.
+    MailedCode,
+    /// Their own organization's sign-in (a partner's identity provider).
+    Provider,
+}
+
+/// One of a person's sessions (a browser signed in), as they see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MySession {
+    /// Names the session without being able to open it (not its secret, nor its hash).
+    pub id: String,
+    /// The organization it is switched to.
+    pub organization: String,
+    /// Unix seconds.
+    pub signed_in_at: i64,
+    pub last_seen_at: i64,
+    /// The address it signed in from, if known.
+    pub ip: Option<String>,
+    /// The browser's own description of itself, if it sent one.
+    pub user_agent: Option<String>,
+    /// The session of this request.
+    pub current: bool,
+}
+
+/// Whether the signed-in person may open a page of the admin console.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConsoleAccess {
+    /// They may; `global`: they are a global administrator (apps, sign-ins, identity
+    /// providers are theirs alone).
+    Open {
+        global: bool,
+    },
+    Denied(ConsoleDenial),
+}
+
+/// Why a console page is not for someone, and whom to ask.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleDenial {
+    /// What the page is for, completing "You need … to": e.g. "manage users".
+    pub task: String,
+    /// The roles that would open it, the narrowest first.
+    pub roles: Vec<Role>,
+    pub organization: String,
+    /// Who can give roles there (its global administrators), named to its members; empty
+    /// for guests, who are pointed at the organization.
+    pub ask: Vec<UserRef>,
+}
+
 /// A Portico account, as its holder sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountOverview {

@@ -65,8 +65,7 @@ pub fn Panel() -> impl IntoView {
                             <PanelView panel />
                             <ReviewsForYou />
                             {me.filter(|m| m.guest).map(|me| view! {
-                                <Contacts tenant=me.tenant_name.clone() sponsors />
-                                <LeaveOrganization tenant=me.tenant_name />
+                                <Contacts tenant=me.tenant_name sponsors />
                             })}
                         }.into_any()
                     }
@@ -283,26 +282,6 @@ fn Contacts(tenant: String, sponsors: Vec<types::UserRef>) -> impl IntoView {
                     </ul>
                 }.into_any()
             }}
-        </section>
-    }
-}
-
-/// A guest leaves the organization they are looking at.
-#[component]
-fn LeaveOrganization(tenant: String) -> impl IntoView {
-    let leave = ServerAction::<crate::pages::session::LeaveOrganization>::new();
-    let error = crate::components::action_error(leave.value());
-    view! {
-        <section class="card danger-zone" aria-labelledby="leave">
-            <h2 id="leave">{format!("You are a guest of {tenant}")}</h2>
-            <crate::components::FormError error />
-            <details>
-                <summary>{format!("Leave {tenant}…")}</summary>
-                <p>"Your guest account there is removed with its access to apps and groups. To come back you would need a new invitation."</p>
-                <ActionForm action=leave>
-                    <crate::components::Submit label="Leave organization" busy_label="Leaving…" pending=leave.pending() class="danger" />
-                </ActionForm>
-            </details>
         </section>
     }
 }

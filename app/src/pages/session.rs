@@ -104,36 +104,105 @@ pub fn Header() -> impl IntoView {
     }
 }
 
-/// Who is signed in, and the organizations to switch to.
+/// Where to go, and who is signed in: the person's menu holds everything about them
+/// (their organizations, leaving one as a guest, their account, signing out), so that
+/// the header stays one row on a phone. The menu is a `<details>`: it opens by keyboard
+/// and works without JavaScript.
 #[component]
 fn SignedIn(me: Me, organizations: Vec<Organization>) -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
-    let switch = ServerAction::<SwitchOrganization>::new();
     let admin = me.is_admin();
+    let initial = me
+        .display_name
+        .chars()
+        .next()
+        .unwrap_or('?')
+        .to_uppercase()
+        .to_string();
     view! {
         <nav aria-label="Main">
             <a href="/">"My apps"</a>
             {admin.then(|| view! { <a href="/admin">"Admin"</a> })}
-            {me.has_account.then(|| view! { <a href="/account">"Your account"</a> })}
         </nav>
-        <div class="who">
-            {(organizations.len() > 1).then(|| view! {
-                <ActionForm action=switch attr:class="switcher">
-                    <label for="organization" class="visually-hidden">"Organization"</label>
-                    <select id="organization" name="tenant_id">
-                        {organizations.into_iter().map(|o| {
-                            let label = if o.guest { format!("{} (guest)", o.tenant_name) } else { o.tenant_name.clone() };
-                            view! { <option value=o.tenant_id selected=o.current>{label}</option> }
-                        }).collect_view()}
-                    </select>
-                    <button type="submit" class="secondary">"Switch"</button>
-                </ActionForm>
-            })}
-            <span class="tenant">{me.tenant_name}</span>
-            <span class="name" title=me.email>{me.display_name}</span>
-            <ActionForm action=sign_out>
-                <button type="submit" class="link">"Sign out"</button>
+        <details class="profile">
+            <summary>
+                <span class="avatar" aria-hidden="true">{initial}</span>
+                <span class="profile-name">{me.display_name.clone()}</span>
+                <span class="profile-org">{me.tenant_name.clone()}</span>
+                <span class="visually-hidden">" (your menu)"</span>
+            </summary>
+            <div class="menu">
+                <p class="menu-who">
+                    <strong>{me.display_name.clone()}</strong>
+                    <span class="muted">{me.email.clone()}</span>
+                </p>
+                <Organizations current=me.tenant_name.clone() guest=me.guest organizations />
+                <a href="/account">"Your account"</a>
+                {me.guest.then(|| view! { <LeaveThisOrganization tenant=me.tenant_name.clone() /> })}
+                <SignOutButton />
+            </div>
+        </details>
+    }
+}
+
+/// The organizations the person belongs to, each once, the current one marked and the
+/// others a button that switches to it; just the current one's name when there is no
+/// other.
+#[component]
+fn Organizations(current: String, guest: bool, organizations: Vec<Organization>) -> impl IntoView {
+    let label = |name: &str, guest: bool| {
+        if guest {
+            format!("{name} (guest)")
+        } else {
+            name.to_string()
+        }
+    };
+    if organizations.len() < 2 {
+        return view! { <p class="menu-org">{label(&current, guest)}</p> }.into_any();
+    }
+    let switch = ServerAction::<SwitchOrganization>::new();
+    view! {
+        <ActionForm action=switch attr:class="organizations">
+            <fieldset>
+                <legend>"Organization"</legend>
+                <ul>
+                    {organizations.into_iter().map(|o| {
+                        let name = label(&o.tenant_name, o.guest);
+                        if o.current {
+                            view! { <li aria-current="true"><span class="current">{name}</span><span class="muted">" · you are here"</span></li> }.into_any()
+                        } else {
+                            view! {
+                                <li><button type="submit" class="link" name="tenant_id" value=o.tenant_id>{name}</button></li>
+                            }.into_any()
+                        }
+                    }).collect_view()}
+                </ul>
+            </fieldset>
+        </ActionForm>
+    }
+    .into_any()
+}
+
+/// A guest leaves the organization they are looking at, after reading what that means.
+#[component]
+fn LeaveThisOrganization(tenant: String) -> impl IntoView {
+    let leave = ServerAction::<LeaveOrganization>::new();
+    view! {
+        <details class="leave">
+            <summary>{format!("Leave {tenant}…")}</summary>
+            <p>{format!("Your guest account at {tenant} is removed with its access to apps and groups. To come back you would need a new invitation.")}</p>
+            <ActionForm action=leave>
+                <button type="submit" class="danger">"Leave organization"</button>
             </ActionForm>
-        </div>
+        </details>
+    }
+}
+
+#[component]
+fn SignOutButton() -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <ActionForm action=sign_out>
+            <button type="submit" class="link">"Sign out"</button>
+        </ActionForm>
     }
 }

@@ -171,6 +171,36 @@ pub async fn delete_for_identity_except(
     Ok(done.rows_affected())
 }
 
+/// A session as its person sees it in their list.
+#[derive(sqlx::FromRow)]
+pub struct PersonSession {
+    pub id_hash: String,
+    pub tenant_name: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The sessions opened with an identity, in whatever organization each is switched to,
+/// the most recently used first (ended ones too, until they are purged).
+pub async fn of_identity(
+    db: &mut sqlx::AnyConnection,
+    identity: &Identity,
+) -> Result<Vec<PersonSession>> {
+    Ok(sqlx::query_as(
+        "SELECT s.id_hash, t.name AS tenant_name, s.created_at, s.last_seen_at, s.expires_at,
+                s.ip, s.user_agent
+         FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = u.tenant_id
+         WHERE s.identity = $1
+         ORDER BY s.last_seen_at DESC, s.created_at DESC",
+    )
+    .bind(identity)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Removes sessions that ended by either timeout.
 pub async fn delete_expired(
     db: &mut sqlx::AnyConnection,

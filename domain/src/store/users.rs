@@ -2,7 +2,7 @@
 
 use super::sql::Sql;
 use sqlx::AnyConnection;
-use types::{AppRef, GroupRef, Role, UserSummary, UserType};
+use types::{AppRef, GroupRef, Role, UserRef, UserSummary, UserType};
 
 use crate::Result;
 
@@ -262,6 +262,18 @@ pub async fn count_active_global_admins(
     )
     .bind(tenant_id)
     .fetch_one(db)
+    .await?)
+}
+
+/// Enabled global administrators of a tenant, by name: those who can give roles there.
+pub async fn global_admins(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<UserRef>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.display_name, u.email FROM tenant_roles r JOIN users u ON u.id = r.user_id
+         WHERE u.tenant_id = $1 AND u.enabled = 1 AND r.role = 'GlobalAdministrator'
+         ORDER BY lower(u.display_name), u.email",
+    )
+    .bind(tenant_id)
+    .fetch_all(db)
     .await?)
 }
 

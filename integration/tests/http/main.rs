@@ -1,6 +1,7 @@
 //! One test binary: the real `portico` binary on a free port, driven over HTTP and through
 //! its command line.
 
+mod access;
 mod audit;
 mod delegation;
 mod directory;

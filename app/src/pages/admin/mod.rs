@@ -33,39 +33,92 @@ pub use users::Users;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Outlet, Redirect};
-use types::Role;
+use leptos_router::components::{A, Outlet};
+use leptos_router::hooks::use_location;
+use types::{ConsoleAccess, ConsoleDenial};
 
-use crate::pages::session::use_session;
+use crate::error::AppError;
 
-/// The console's navigation around each admin page, for administrators only: someone
-/// signed out is sent to sign in (by the server, before anything of the console is sent),
-/// and someone signed in without an administrator role gets one page saying which role the
-/// console needs and whom to ask. Every server function still checks on its own.
+/// Whether the signed-in person may open the console page at `path`; if not, the role it
+/// needs (as the domain's permission check decides) and whom to ask for it.
+///
+/// **Permissions:** anyone signed in.
+#[leptos::server(prefix = "/fn", endpoint = "admin/access")]
+pub async fn console_gate(path: String) -> Result<ConsoleAccess, AppError> {
+    let (portal, signed_in) = crate::server::signed_in().await?;
+    let principal = &signed_in.principal;
+    let (task, permission) = page_needs(&path);
+    if principal.may(permission) {
+        return Ok(ConsoleAccess::Open {
+            global: principal.has_role(types::Role::GlobalAdministrator),
+        });
+    }
+    Ok(ConsoleAccess::Denied(ConsoleDenial {
+        task: task.to_string(),
+        roles: permission.granted_by_roles(),
+        organization: signed_in.me.tenant_name.clone(),
+        ask: domain::users::role_givers(&portal.store, principal).await?,
+    }))
+}
+
+/// What a console page is for and the permission its data needs: the one the domain
+/// function it loads from requires (`/admin` itself opens the users page).
+#[cfg(feature = "ssr")]
+fn page_needs(path: &str) -> (&'static str, domain::Permission) {
+    use domain::Permission::*;
+    let page = path
+        .strip_prefix("/admin")
+        .unwrap_or_default()
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    match page {
+        // domain::groups::list, get
+        "groups" => ("manage groups", ReadGroups),
+        // domain::apps::list, get
+        "apps" => ("manage apps", ManageApps),
+        // domain::audit::list
+        "audit" => ("read the audit log", ReadAudit),
+        // domain::oidc::clients::sign_ins
+        "sign-ins" => ("see sign-ins to apps", ManageApps),
+        // domain::invitations::list
+        "invitations" => ("manage invitations", ManageInvitations),
+        // domain::outbox::list
+        "outbox" => ("see the mail Portico sends", ManageInvitations),
+        // domain::tenants::settings
+        "settings" => ("see the organization's settings", ManageInvitations),
+        // domain::federation::list
+        "external-identities" => ("manage identity providers", ManageIdentityProviders),
+        // domain::collaboration::settings
+        "external-collaboration" => ("see who may collaborate with guests", ManageUsers),
+        // domain::reviews::list, results
+        "reviews" => ("manage access reviews", ManageUsers),
+        // domain::users::list, get
+        _ => ("manage users", ManageUsers),
+    }
+}
+
+/// The console's navigation around each admin page, for those whose role opens it:
+/// someone signed out is sent to sign in (by the server, before anything of the console
+/// is sent) and comes back here after; someone signed in without the role gets one page
+/// (403) naming the role the page needs and whom to ask. Every server function still
+/// checks on its own.
 #[component]
 pub fn AdminLayout() -> impl IntoView {
-    let session = use_session();
+    let path = use_location().pathname.get_untracked();
+    let access = Resource::new(move || path.clone(), console_gate);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match session.me.await.ok().flatten() {
-                    None => view! { <Redirect path="/signin" /> }.into_any(),
-                    Some(me) if !is_administrator(&me.roles) => view! { <NoAdminRole tenant=me.tenant_name /> }.into_any(),
-                    Some(me) => {
-                        let global = me.roles.contains(&Role::GlobalAdministrator);
-                        view! { <Console global /> }.into_any()
-                    }
+                match access.await {
+                    Ok(ConsoleAccess::Open { global }) => view! { <Console global /> }.into_any(),
+                    Ok(ConsoleAccess::Denied(denial)) => view! { <ConsoleDenied denial /> }.into_any(),
+                    Err(error) => view! { <crate::components::LoadError error /> }.into_any(),
                 }
             })}
         </Suspense>
     }
-}
-
-/// Whether these roles open the console (its pages are for global and user administrators).
-fn is_administrator(roles: &[Role]) -> bool {
-    roles
-        .iter()
-        .any(|r| matches!(r, Role::GlobalAdministrator | Role::UserAdministrator))
 }
 
 #[component]
@@ -90,21 +143,60 @@ fn Console(global: bool) -> impl IntoView {
     }
 }
 
-/// What someone signed in without an administrator role sees at `/admin/…` (403).
+/// "A, B or C".
+fn either(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// The one page someone gets at a console page their roles do not open (403): which role
+/// it needs, and whom to ask for it.
 #[component]
-fn NoAdminRole(tenant: String) -> impl IntoView {
+fn ConsoleDenied(denial: ConsoleDenial) -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::FORBIDDEN);
     }
-    view! {
-        <Title text="Admin console · Portico" />
-        <section class="card narrow">
-            <h1>"You need an administrator role for the admin console"</h1>
+    let ConsoleDenial {
+        task,
+        roles,
+        organization,
+        ask,
+    } = denial;
+    let roles: Vec<String> = roles.iter().map(|r| r.label().to_string()).collect();
+    let heading = format!("You need the {} role to {task}", either(&roles));
+    let whom = if ask.is_empty() {
+        view! {
             <p>{format!(
-                "The admin console of {tenant} is for its global administrators and user administrators. \
-                 If your work needs it, ask one of them to give you the User administrator or Global administrator role."
+                "Roles in {organization} are given by its global administrators. Ask an administrator of {organization}: \
+                 if you are a guest there, the people who invited you know whom."
             )}</p>
+        }
+        .into_any()
+    } else {
+        let names: Vec<String> = ask.iter().map(|a| a.display_name.clone()).collect();
+        view! {
+            <p>{format!(
+                "Roles in {organization} are given by its global administrators. If your work needs this, ask {}:",
+                either(&names)
+            )}</p>
+            <ul class="contacts">
+                {ask.into_iter().map(|a| {
+                    let mailto = format!("mailto:{}", a.email);
+                    view! { <li>{a.display_name}" · "<a href=mailto>{a.email}</a></li> }
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <Title text="Not open to you · Portico" />
+        <section class="card narrow" aria-labelledby="denied">
+            <h1 id="denied">{heading}</h1>
+            {whom}
             <p><a href="/">"Back to my apps"</a></p>
         </section>
     }
@@ -124,7 +216,7 @@ fn Pager(page: u32, pages: u32, total: i64, base: String) -> impl IntoView {
 }
 
 /// Percent-encodes a query value.
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     let mut out = String::new();
     for byte in value.bytes() {
         match byte {
