@@ -93,6 +93,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Keys(command)) => cli::keys(&store, command).await,
         Some(Command::Invite(args)) => cli::invite(&store, args).await,
         Some(Command::Audit(command)) => cli::audit(&store, command).await,
+        Some(Command::Db(command)) => cli::db(&store, command).await,
         Some(Command::Lifecycle {
             public_url,
             as_of,
