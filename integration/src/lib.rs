@@ -112,27 +112,35 @@ pub struct TestDatabase {
 impl TestDatabase {
     pub fn new() -> TestDatabase {
         match std::env::var("PORTICO_TEST_DATABASE").as_deref() {
-            Ok("postgres") => {
-                let server = std::env::var("PORTICO_TEST_POSTGRES_URL")
-                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-                let name = format!(
-                    "portico_http_{}_{}",
-                    std::process::id(),
-                    NEXT_DATABASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                );
-                psql(&server, &format!("CREATE DATABASE {name}"));
-                // Tests check behaviour, not what survives the machine losing power: a
-                // commit need not wait for the disk.
-                psql(
-                    &server,
-                    &format!("ALTER DATABASE {name} SET synchronous_commit = off"),
-                );
-                TestDatabase {
-                    postgres: Some((server, name)),
-                }
-            }
-            Ok("sqlite") | Err(_) => TestDatabase { postgres: None },
+            Ok("postgres") => TestDatabase::postgres(),
+            Ok("sqlite") | Err(_) => TestDatabase::sqlite(),
             Ok(other) => panic!("PORTICO_TEST_DATABASE is sqlite or postgres, not {other:?}"),
+        }
+    }
+
+    /// SQLite, whatever `PORTICO_TEST_DATABASE` says: the file in Portico's data folder.
+    pub fn sqlite() -> TestDatabase {
+        TestDatabase { postgres: None }
+    }
+
+    /// An empty PostgreSQL database, whatever `PORTICO_TEST_DATABASE` says.
+    pub fn postgres() -> TestDatabase {
+        let server = std::env::var("PORTICO_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let name = format!(
+            "portico_http_{}_{}",
+            std::process::id(),
+            NEXT_DATABASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        psql(&server, &format!("CREATE DATABASE {name}"));
+        // Tests check behaviour, not what survives the machine losing power: a commit
+        // need not wait for the disk.
+        psql(
+            &server,
+            &format!("ALTER DATABASE {name} SET synchronous_commit = off"),
+        );
+        TestDatabase {
+            postgres: Some((server, name)),
         }
     }
 
@@ -198,10 +206,37 @@ impl Portico {
         Portico::launch(shell, serve_flags)
     }
 
-    fn launch(mut command: Command, serve_flags: &[&str]) -> Portico {
+    /// Starts Portico on `database` with `data` as its data folder (one an earlier
+    /// Portico left, say: see [`Portico::stop`]).
+    pub fn start_on(data: tempfile::TempDir, database: TestDatabase) -> Portico {
+        Portico::launch_on(Command::new(binary()), &[], data, database)
+    }
+
+    /// Stops it and gives back its data folder and database, to start again on them or to
+    /// run commands on them alone ([`cli_on`]).
+    pub fn stop(mut self) -> (tempfile::TempDir, TestDatabase) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let data = std::mem::replace(
+            &mut self.data,
+            tempfile::tempdir().expect("temporary folder"),
+        );
+        let database = std::mem::replace(&mut self.database, TestDatabase::sqlite());
+        (data, database)
+    }
+
+    fn launch(command: Command, serve_flags: &[&str]) -> Portico {
         let data = tempfile::tempdir().expect("temporary folder");
+        Portico::launch_on(command, serve_flags, data, TestDatabase::new())
+    }
+
+    fn launch_on(
+        mut command: Command,
+        serve_flags: &[&str],
+        data: tempfile::TempDir,
+        database: TestDatabase,
+    ) -> Portico {
         let site = tempfile::tempdir().expect("temporary folder");
-        let database = TestDatabase::new();
         if let Some(url) = database.url() {
             command.arg("--database-url").arg(url);
         }
@@ -275,32 +310,7 @@ impl Portico {
 
     /// Runs a `portico` command against the same database; returns (success, stdout, stderr).
     pub fn cli(&self, args: &[&str], stdin: &str) -> (bool, String, String) {
-        let mut command = Command::new(binary());
-        if let Some(url) = self.database.url() {
-            command.arg("--database-url").arg(url);
-        }
-        let mut child = command
-            .arg("--data-dir")
-            .arg(self.data.path())
-            .args(["--log-level", "warn"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run portico");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write stdin");
-        let output = child.wait_with_output().expect("portico output");
-        (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        cli_on(self.data.path(), &self.database, args, stdin)
     }
 
     /// Runs a `portico … --json` command that must succeed, and parses its output.
@@ -487,6 +497,42 @@ impl Portico {
         assert!(answer.ok(), "sign-in of {email} failed: {answer:?}");
         answer.cookie.expect("a session cookie")
     }
+}
+
+/// Runs a `portico` command on a data folder and database with no server running;
+/// returns (success, stdout, stderr).
+pub fn cli_on(
+    data: &std::path::Path,
+    database: &TestDatabase,
+    args: &[&str],
+    stdin: &str,
+) -> (bool, String, String) {
+    let mut command = Command::new(binary());
+    if let Some(url) = database.url() {
+        command.arg("--database-url").arg(url);
+    }
+    let mut child = command
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--log-level", "warn"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run portico");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let output = child.wait_with_output().expect("portico output");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 impl Drop for Portico {

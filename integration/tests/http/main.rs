@@ -2,6 +2,7 @@
 //! its command line.
 
 mod audit;
+mod db_copy;
 mod delegation;
 mod directory;
 mod edge;
