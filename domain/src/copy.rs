@@ -45,13 +45,34 @@ pub struct TableRows {
     pub rows: u64,
 }
 
+/// Refuses a database to copy from that is not SQLite: checked before it is opened, as
+/// opening a database makes Portico's tables in it.
+pub fn check_source(url: &str) -> Result<()> {
+    if Backend::of(url)? != Backend::Sqlite {
+        return Err(not_sqlite());
+    }
+    Ok(())
+}
+
+fn not_sqlite() -> Error {
+    Error::Conflict(
+        "The database to copy from must be SQLite (name it with --data-dir or --database-url sqlite://…)."
+            .into(),
+    )
+}
+
 /// Copies everything in `source` (SQLite) into the PostgreSQL database at `target_url`,
 /// which is migrated first and must hold no rows; nothing is written when it does, or when
 /// anything fails. Each organization's audit trail records the copy as the operator's.
 pub async fn to_postgres(source: &Store, target_url: &str, now: i64) -> Result<Copied> {
     if source.backend() != Backend::Sqlite {
+        return Err(not_sqlite());
+    }
+    // A data folder mistyped opens a new, empty database: nothing worth copying.
+    if crate::store::tenants::count(&mut *source.read().await?).await? == 0 {
         return Err(Error::Conflict(
-            "The database to copy from must be SQLite (name it with --data-dir or --database-url sqlite://…)."
+            "The SQLite database holds no organization: is --data-dir (or --database-url) the \
+             one Portico runs with? Nothing was written."
                 .into(),
         ));
     }

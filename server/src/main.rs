@@ -80,6 +80,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         })?;
     }
     let url = cli.storage.url();
+    // Opening a database makes Portico's tables in it: a copy's source is checked first.
+    if let Some(Command::Db(_)) = &cli.command {
+        domain::copy::check_source(&url).map_err(|e| e.to_string())?;
+    }
     let store = Store::open(&url)
         .await
         .map_err(|e| format!("cannot open the database {url}: {e}"))?;
