@@ -157,6 +157,13 @@ async fn an_instance_copied_to_postgresql_keeps_its_people_apps_and_audit_trail(
 
     let target = TestDatabase::postgres();
     let url = target.url().expect("a PostgreSQL URL");
+    // A data folder with no database in it, and a source that is not SQLite, are refused.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (ok, _, err) = cli_on(elsewhere.path(), &source, &["db", "copy", "--to", &url], "");
+    assert!(!ok && err.contains("holds no organization"), "{err}");
+    let (ok, _, err) = cli_on(data.path(), &target, &["db", "copy", "--to", &url], "");
+    assert!(!ok && err.contains("must be SQLite"), "{err}");
+
     let (ok, out, err) = cli_on(
         data.path(),
         &source,
