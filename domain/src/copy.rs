@@ -10,6 +10,7 @@
 
 use std::collections::HashSet;
 
+use futures_util::TryStreamExt;
 use serde::Serialize;
 
 use crate::audit::{Change, record};
@@ -159,12 +160,11 @@ async fn write(
             .chain(&later_columns)
             .map(|(name, _)| *name)
             .collect();
-        let rows = sql::sqlite_rows(read, &table.name, &names).await?;
-        counts.push(TableRows {
-            table: table.name.clone(),
-            rows: rows.len() as u64,
-        });
-        for mut row in rows {
+        let select = sql::select_all(&table.name, &names);
+        let mut rows = sql::sqlite_rows(read, &select, names.len());
+        let mut count = 0;
+        while let Some(mut row) = rows.try_next().await? {
+            count += 1;
             let later = row.split_off(now_columns.len());
             if later.iter().any(|v| !matches!(v, sql::Value::Null)) {
                 let key_values = key
@@ -187,6 +187,10 @@ async fn write(
             }
             sql::insert(&mut tx, &table.name, &now_columns, row).await?;
         }
+        counts.push(TableRows {
+            table: table.name.clone(),
+            rows: count,
+        });
     }
     for (table, columns, values, key, key_values) in held_back {
         sql::set_columns(&mut tx, &table, &columns, values, &key, key_values).await?;

@@ -1,6 +1,7 @@
 //! The statements of `portico db copy`: what SQLite's schema holds (tables, columns,
 //! foreign keys), reading a table's rows, and writing them into PostgreSQL.
 
+use futures_util::{Stream, StreamExt};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row, ValueRef};
 
@@ -135,16 +136,22 @@ pub async fn has_rows(db: &mut AnyConnection, table: &str) -> Result<bool> {
     Ok(count > 0)
 }
 
-/// Every row of `table`, its `columns` in that order, each value as SQLite stored it.
-pub async fn sqlite_rows(
-    db: &mut AnyConnection,
-    table: &str,
-    columns: &[&str],
-) -> Result<Vec<Vec<Value>>> {
+/// The statement that reads `columns` of every row of `table`, for [`sqlite_rows`].
+pub fn select_all(table: &str, columns: &[&str]) -> String {
     let list: Vec<String> = columns.iter().map(|c| quoted(c)).collect();
-    let sql = format!("SELECT {} FROM {}", list.join(", "), quoted(table));
-    let rows = sqlx::query(&sql).fetch_all(&mut *db).await?;
-    rows.iter().map(|row| values(row, columns.len())).collect()
+    format!("SELECT {} FROM {}", list.join(", "), quoted(table))
+}
+
+/// The rows `select` (from [`select_all`]) reads, as they come, each value as SQLite
+/// stored it: a table is never held in memory whole.
+pub fn sqlite_rows<'c>(
+    db: &'c mut AnyConnection,
+    select: &'c str,
+    width: usize,
+) -> impl Stream<Item = Result<Vec<Value>>> + Send + 'c {
+    sqlx::query(select)
+        .fetch(db)
+        .map(move |row| values(&row?, width))
 }
 
 fn values(row: &AnyRow, width: usize) -> Result<Vec<Value>> {
