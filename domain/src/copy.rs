@@ -167,16 +167,18 @@ async fn write(
             count += 1;
             let later = row.split_off(now_columns.len());
             if later.iter().any(|v| !matches!(v, sql::Value::Null)) {
+                // The row is found again by its primary key, which is never held back.
                 let key_values = key
                     .iter()
-                    .map(|(k, _)| {
-                        let at = now_columns.iter().position(|(c, _)| c == k);
-                        at.map(|i| row[i].clone())
-                    })
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| {
-                        Error::Conflict(format!("table {} has no primary key", table.name))
-                    })?;
+                    .filter_map(|(k, _)| now_columns.iter().position(|(c, _)| c == k))
+                    .map(|i| row[i].clone())
+                    .collect::<Vec<_>>();
+                if key.is_empty() || key_values.len() != key.len() {
+                    return Err(Error::Conflict(format!(
+                        "The copy cannot write {} in two steps: it has no primary key.",
+                        table.name
+                    )));
+                }
                 held_back.push((
                     table.name.clone(),
                     later_columns.clone(),
