@@ -114,12 +114,17 @@ impl TestDatabase {
     pub fn new() -> TestDatabase {
         match std::env::var("PORTICO_TEST_DATABASE").as_deref() {
             Ok("postgres") => TestDatabase::postgres(),
-            Ok("sqlite") | Err(_) => TestDatabase { postgres: None },
+            Ok("sqlite") | Err(_) => TestDatabase::sqlite(),
             Ok(other) => panic!("PORTICO_TEST_DATABASE is sqlite or postgres, not {other:?}"),
         }
     }
 
-    /// A PostgreSQL database, whichever backend the other tests run on.
+    /// SQLite, whatever `PORTICO_TEST_DATABASE` says: the file in Portico's data folder.
+    pub fn sqlite() -> TestDatabase {
+        TestDatabase { postgres: None }
+    }
+
+    /// An empty PostgreSQL database, whatever `PORTICO_TEST_DATABASE` says.
     pub fn postgres() -> TestDatabase {
         let server = std::env::var("PORTICO_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
@@ -232,6 +237,35 @@ impl Portico {
         )
     }
 
+    /// Starts Portico on `database` with `data` as its data folder (one an earlier
+    /// Portico left, say: see [`Portico::stop`]).
+    pub fn start_in(data: tempfile::TempDir, database: TestDatabase) -> Portico {
+        Portico::launch_on(
+            Command::new(binary()),
+            &[],
+            Arc::new(database),
+            Arc::new(data),
+        )
+    }
+
+    /// Stops it and gives back its data folder and database, to start again on them or to
+    /// run commands on them alone ([`cli_on`]). Its replicas must be stopped first.
+    pub fn stop(mut self) -> (tempfile::TempDir, TestDatabase) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let data = std::mem::replace(
+            &mut self.data,
+            Arc::new(tempfile::tempdir().expect("temporary folder")),
+        );
+        let database = std::mem::replace(&mut self.database, Arc::new(TestDatabase::sqlite()));
+        (
+            Arc::try_unwrap(data)
+                .unwrap_or_else(|_| panic!("a replica still uses the data folder")),
+            Arc::try_unwrap(database)
+                .unwrap_or_else(|_| panic!("a replica still uses the database")),
+        )
+    }
+
     fn launch_on(
         mut command: Command,
         serve_flags: &[&str],
@@ -312,32 +346,7 @@ impl Portico {
 
     /// Runs a `portico` command against the same database; returns (success, stdout, stderr).
     pub fn cli(&self, args: &[&str], stdin: &str) -> (bool, String, String) {
-        let mut command = Command::new(binary());
-        if let Some(url) = self.database.url() {
-            command.arg("--database-url").arg(url);
-        }
-        let mut child = command
-            .arg("--data-dir")
-            .arg(self.data.path())
-            .args(["--log-level", "warn"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run portico");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write stdin");
-        let output = child.wait_with_output().expect("portico output");
-        (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        cli_on(self.data.path(), &self.database, args, stdin)
     }
 
     /// Runs a `portico … --json` command that must succeed, and parses its output.
@@ -524,6 +533,42 @@ impl Portico {
         assert!(answer.ok(), "sign-in of {email} failed: {answer:?}");
         answer.cookie.expect("a session cookie")
     }
+}
+
+/// Runs a `portico` command on a data folder and database with no server running;
+/// returns (success, stdout, stderr).
+pub fn cli_on(
+    data: &std::path::Path,
+    database: &TestDatabase,
+    args: &[&str],
+    stdin: &str,
+) -> (bool, String, String) {
+    let mut command = Command::new(binary());
+    if let Some(url) = database.url() {
+        command.arg("--database-url").arg(url);
+    }
+    let mut child = command
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--log-level", "warn"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run portico");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let output = child.wait_with_output().expect("portico output");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 impl Drop for Portico {

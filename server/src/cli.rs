@@ -13,8 +13,8 @@ use serde::Serialize;
 use types::Role;
 
 use crate::config::{
-    AppCommand, AuditCommand, DomainArgs, GroupCommand, InviteArgs, KeysCommand, OutboxCommand,
-    Output, RoleArg, TenantCommand, UserCommand,
+    AppCommand, AuditCommand, DbCommand, DomainArgs, GroupCommand, InviteArgs, KeysCommand,
+    OutboxCommand, Output, RoleArg, TenantCommand, UserCommand,
 };
 
 fn now() -> i64 {
@@ -418,6 +418,43 @@ pub async fn audit(store: &Store, command: AuditCommand) -> Result<(), String> {
                 checkpoint.as_ref(),
                 events.into_iter().map(Ok),
             ))
+        }
+    }
+}
+
+/// Copies the SQLite database into an empty PostgreSQL one.
+pub async fn db(store: &Store, command: DbCommand) -> Result<(), String> {
+    match command {
+        DbCommand::Copy { to, output } => {
+            let copied = domain::copy::to_postgres(store, &to, now())
+                .await
+                .map_err(failed)?;
+            let width = copied
+                .tables
+                .iter()
+                .map(|t| t.table.len())
+                .max()
+                .unwrap_or(0);
+            let mut text: Vec<String> = copied
+                .tables
+                .iter()
+                .map(|t| format!("  {:<width$}  {}", t.table, t.rows))
+                .collect();
+            text.push(format!(
+                "Copied {} rows in {} tables into PostgreSQL.",
+                copied.total,
+                copied.tables.len()
+            ));
+            text.push(format!(
+                "Not copied (they live minutes; people sign in again): {}.",
+                copied.not_copied.join(", ")
+            ));
+            text.push(
+                "Start Portico with --database-url set to the new database and the same data \
+                 folder: its secret.key opens the sealed secrets."
+                    .into(),
+            );
+            show(&output, &copied, text.join("\n"))
         }
     }
 }

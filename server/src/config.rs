@@ -68,6 +68,9 @@ pub enum Command {
     /// An organization's audit trail, a hash chain: export it, verify it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The database itself: move an instance to PostgreSQL.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Apply once, in every organization, the rules a running server applies every ten
     /// minutes as time passes — prune audit and sign-in events past the retention setting,
     /// apply the access reviews that ended and send their reminders, tell sponsors whose
@@ -81,6 +84,26 @@ pub enum Command {
         /// due, and for tests. What they do is real and audited.
         #[arg(long)]
         as_of: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy everything in the SQLite database (the one --data-dir or --database-url names)
+    /// into an empty PostgreSQL database, in one transaction: all of it or, on any error,
+    /// nothing. The PostgreSQL database must exist; Portico's tables are made in it first,
+    /// and it is refused if they hold any row. Stop Portico before copying, then start it
+    /// with --database-url set to the new database and the same data folder (its secret.key
+    /// opens the sealed secrets, which are copied sealed). Not copied, as they live minutes:
+    /// sessions (everyone signs in again), flash messages, authorization codes, waiting
+    /// authorization requests, passkey ceremonies and partner sign-ins under way. Each
+    /// organization's audit trail records the copy.
+    Copy {
+        /// The PostgreSQL database to copy into, e.g. postgres://portico@db.example/portico.
+        #[arg(long)]
+        to: String,
         #[command(flatten)]
         output: Output,
     },

@@ -80,6 +80,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         })?;
     }
     let url = cli.storage.url();
+    // Opening a database makes Portico's tables in it: a copy's source is checked first.
+    if let Some(Command::Db(_)) = &cli.command {
+        domain::copy::check_source(&url).map_err(|e| e.to_string())?;
+    }
     let store = Store::open(&url)
         .await
         .map_err(|e| format!("cannot open the database {url}: {e}"))?;
@@ -93,6 +97,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Keys(command)) => cli::keys(&store, command).await,
         Some(Command::Invite(args)) => cli::invite(&store, args).await,
         Some(Command::Audit(command)) => cli::audit(&store, command).await,
+        Some(Command::Db(command)) => cli::db(&store, command).await,
         Some(Command::Lifecycle {
             public_url,
             as_of,

@@ -136,6 +136,7 @@ pub mod accounts;
 pub mod apps;
 pub mod audit;
 pub mod collaboration;
+pub mod copy;
 pub mod federation;
 pub mod flashes;
 pub mod groups;

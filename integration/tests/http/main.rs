@@ -3,6 +3,7 @@
 
 mod access;
 mod audit;
+mod db_copy;
 mod delegation;
 mod directory;
 mod edge;
