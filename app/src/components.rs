@@ -1,5 +1,7 @@
-//! Pieces every form and page uses: labelled fields with their errors, error banners,
-//! submit buttons that show progress, and what a failed load shows.
+//! Pieces every form and page uses: labelled fields with their errors (and, after the
+//! server refused a form, what was typed into it), error banners that take the focus,
+//! submit buttons that show progress, a question before a destructive action, and what a
+//! failed load shows.
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -7,8 +9,49 @@ use leptos_router::hooks::use_location;
 
 use crate::error::AppError;
 
+/// What was typed into a form the server refused (secrets left out), given to the page it
+/// returns to; see `provide_rejected_form`.
+#[derive(Clone, Debug, Default)]
+pub struct Typed(Vec<(String, String)>);
+
+impl Typed {
+    /// The value typed into the field `name`, if it was posted.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.clone())
+    }
+}
+
+/// What was typed into the form whose errors `error` carries, when the server refused it
+/// and sent the browser back to this page; `None` for every other form.
+pub fn typed(error: Signal<Option<AppError>>) -> Option<Typed> {
+    error
+        .get_untracked()
+        .is_some()
+        .then(use_context::<Typed>)
+        .flatten()
+}
+
+/// Gives the page the form its last post left refused (see `server::TakenFlash`): the error
+/// for the `ServerAction` of that form, as Leptos would read it from the address, and what
+/// was typed. The server keeps both in a flash instead of the address, where errors piled
+/// up and the values were lost.
+pub fn provide_rejected_form() {
+    #[cfg(feature = "ssr")]
+    if let Some(rejected) = crate::server::take_flash().and_then(|flash| flash.rejected) {
+        provide_context(leptos::server::ServerActionError::new(
+            &rejected.action,
+            &rejected.error,
+        ));
+        provide_context(Typed(rejected.values));
+    }
+}
+
 /// A labelled input; shows the server's message for this field under it, tied to the
-/// input with `aria-describedby` so screen readers read it.
+/// input with `aria-describedby` so screen readers read it. After the server refused its
+/// form, it holds what was typed again (never a password).
 #[component]
 pub fn Field(
     label: &'static str,
@@ -18,12 +61,19 @@ pub fn Field(
     #[prop(optional)] required: bool,
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] hint: &'static str,
+    /// The first field of a step whose page is only that form takes the focus on load.
+    #[prop(optional)]
+    autofocus: bool,
     /// Defaults to `field-{name}`; set it when one page has two fields of one name.
     #[prop(optional, into)]
     id: Option<String>,
     #[prop(into)] error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let id = id.unwrap_or_else(|| format!("field-{name}"));
+    let value = match typed(error) {
+        Some(typed) if kind != "password" => typed.get(name).unwrap_or(value),
+        _ => value,
+    };
     let message_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let message = move || error.get().and_then(|e| e.field(name));
@@ -51,6 +101,7 @@ pub fn Field(
                 value=value
                 required=required
                 autocomplete=autocomplete
+                autofocus=autofocus
                 aria-invalid=move || message().is_some().then_some("true")
                 aria-describedby=described
             />
@@ -60,17 +111,47 @@ pub fn Field(
     }
 }
 
-/// The error of a form that is not about one field.
+/// The error of a form: what went wrong, or that fields below are marked. It takes the
+/// focus when the page opens with it, so that keyboard and screen-reader users start there.
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
         error.get().map(|e| {
             view! {
-                <p class="banner error" role="alert">
+                <p class="banner error" role="alert" tabindex="-1" autofocus=true>
                     {e.to_string()}
                 </p>
             }
         })
+    }
+}
+
+/// Asks before a destructive action, without JavaScript: the button opens a disclosure that
+/// says what will happen, and the form inside it (`children`) does it.
+#[component]
+pub fn Confirm(
+    /// The disclosure's visible words, e.g. "Revoke"; an ellipsis follows.
+    #[prop(into)]
+    ask: String,
+    /// Words screen readers hear after `ask`, saying what it acts on where the row around it
+    /// shows that to the eye, e.g. "the invitation of ann@partner.example".
+    #[prop(optional, into)]
+    about: String,
+    /// What will happen, in words for the person deciding.
+    #[prop(into)]
+    consequence: String,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <details class="confirm">
+            <summary>
+                {ask}
+                {(!about.is_empty()).then(|| view! { <span class="visually-hidden">{format!(" {about}")}</span> })}
+                "…"
+            </summary>
+            <p>{consequence}</p>
+            {children()}
+        </details>
     }
 }
 
@@ -148,15 +229,17 @@ pub fn FlashMessage() -> impl IntoView {
     let flash = crate::server::take_flash();
     #[cfg(not(feature = "ssr"))]
     let flash: Option<types::Flash> = None;
-    flash.map(|flash| {
-        view! {
-            <div class="banner ok" role="status">
-                <p>{flash.message}</p>
-                {flash.copy.map(|(label, value)| view! {
-                    <p>{format!("{label} (shown only now):")}</p>
-                    <input class="copy" readonly=true value=value aria-label=label />
-                })}
-            </div>
-        }
-    })
+    flash
+        .filter(|flash| !flash.message.is_empty())
+        .map(|flash| {
+            view! {
+                <div class="banner ok" role="status">
+                    <p>{flash.message}</p>
+                    {flash.copy.map(|(label, value)| view! {
+                        <p>{format!("{label} (shown only now):")}</p>
+                        <input class="copy" readonly=true value=value aria-label=label />
+                    })}
+                </div>
+            }
+        })
 }

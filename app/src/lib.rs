@@ -75,6 +75,7 @@ fn HydrationMark() -> impl IntoView {
 #[component]
 fn Frame() -> impl IntoView {
     pages::session::provide_session();
+    components::provide_rejected_form();
     view! {
             <pages::session::Header />
             <main id="main">

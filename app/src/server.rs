@@ -154,11 +154,51 @@ pub async fn flash(message: impl Into<String>, copy: Option<(&str, &str)>) {
     let flash = types::Flash {
         message: message.into(),
         copy: copy.map(|(label, value)| (label.to_string(), value.to_string())),
+        rejected: None,
     };
     let session = session_hash(&portal);
     match domain::flashes::keep(&portal.store, session.as_deref(), &flash, now()).await {
         Ok(id) => set_cookie(&portal, Cookie::Flash, &id, domain::flashes::LIFETIME),
         Err(error) => tracing::warn!(%error, "could not keep a flash for the next page"),
+    }
+}
+
+/// Whether a posted field holds a secret (a password, a code, a ticket), which a refused
+/// form does not get back: it is never kept, not even sealed.
+pub fn is_secret_field(name: &str) -> bool {
+    ["password", "secret", "code", "ticket", "token"]
+        .iter()
+        .any(|secret| name.contains(secret))
+}
+
+/// Keeps a form the server refused for the page it returns to, in place of the error
+/// Leptos would put into that page's address: `action` and `error` as Leptos encodes them
+/// there, `values` as posted (secrets are dropped here). Returns the flash's cookie.
+pub async fn keep_rejected_form(
+    portal: &Portal,
+    session_hash: Option<&str>,
+    action: String,
+    error: String,
+    values: Vec<(String, String)>,
+) -> Option<HeaderValue> {
+    let flash = types::Flash {
+        message: String::new(),
+        copy: None,
+        rejected: Some(types::RejectedForm {
+            action,
+            error,
+            values: values
+                .into_iter()
+                .filter(|(name, _)| !is_secret_field(name))
+                .collect(),
+        }),
+    };
+    match domain::flashes::keep(&portal.store, session_hash, &flash, now()).await {
+        Ok(id) => portal.set_cookie_header(Cookie::Flash, &id, domain::flashes::LIFETIME),
+        Err(error) => {
+            tracing::warn!(%error, "could not keep a refused form for its page");
+            None
+        }
     }
 }
 

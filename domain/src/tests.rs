@@ -1733,6 +1733,7 @@ async fn a_flash_is_sealed_in_the_database_and_taken_once_by_its_own_session() {
     let flash = Flash {
         message: "Created a secret.".into(),
         copy: Some(("Client secret".into(), secret.into())),
+        rejected: None,
     };
     let id = keep(store, Some("session-a"), &flash, T0).await.unwrap();
     let stored: Vec<u8> = sqlx::query_scalar("SELECT sealed FROM flashes")

@@ -93,7 +93,7 @@ test.describe.serial("the self-service sign-up portal", () => {
       await admin.getByLabel("Permission to grant").selectOption(permission);
       await admin.getByLabel(/I grant this to the app itself/).check();
       await admin.getByRole("button", { name: "Grant" }).click();
-      await expect(admin.getByRole("button", { name: `Revoke ${permission}` })).toBeVisible();
+      await expect(admin.locator("summary", { hasText: `Revoke ${permission}` })).toBeVisible();
     }
     await admin.context().close();
 

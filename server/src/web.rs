@@ -72,7 +72,14 @@ pub fn router(
             context, shell,
         ))
         .with_state(options)
-        .layer(middleware::from_fn_with_state(flash_portal, flash_for_page))
+        .layer(middleware::from_fn_with_state(
+            flash_portal.clone(),
+            flash_for_page,
+        ))
+        .layer(middleware::from_fn_with_state(
+            flash_portal,
+            keep_refused_form,
+        ))
         .layer(middleware::from_fn(error_statuses))
         .layer(middleware::from_fn_with_state(
             guard.clone(),
@@ -193,6 +200,81 @@ async fn flash_for_page(
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// The largest form body kept for giving its values back (bigger posts, such as files, are
+/// passed on untouched).
+const FORM_KEPT_LIMIT: usize = 64 * 1024;
+
+/// Form posts without JavaScript that a server function refuses go back to their page with
+/// the error in the address (`?__path=…&__err=…`, Leptos' way), where it piles up, and what
+/// was typed is lost. This keeps the error and the posted values (secrets dropped) in a
+/// flash for that page instead, and sends the browser to the page's own address.
+async fn keep_refused_form(State(portal): State<Portal>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let header_has = |name, wanted| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains(wanted))
+    };
+    let small = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|length| length <= FORM_KEPT_LIMIT);
+    let is_form_post = request.method() == Method::POST
+        && request.uri().path().starts_with("/fn/")
+        && header_has(header::ACCEPT, "text/html")
+        && header_has(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        && small;
+    if !is_form_post {
+        return next.run(request).await;
+    }
+    let session = app::server::cookie_in(headers, &portal.cookie_name(Cookie::Session))
+        .map(|token| domain::secrets::hash_secret(&token));
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, FORM_KEPT_LIMIT).await else {
+        return (StatusCode::BAD_REQUEST, "The form could not be read.").into_response();
+    };
+    let values: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let mut response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let refused = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(split_refusal);
+    let Some((page, action, error)) = refused else {
+        return response;
+    };
+    let cookie =
+        app::server::keep_rejected_form(&portal, session.as_deref(), action, error, values).await;
+    if let (Some(cookie), Ok(page)) = (cookie, HeaderValue::from_str(&page)) {
+        response.headers_mut().insert(header::LOCATION, page);
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// A redirect's address split into the page's own address and the refusal Leptos put
+/// into it (its `__path` and `__err`); `None` when it carries none.
+fn split_refusal(location: &str) -> Option<(String, String, String)> {
+    let mut url = url::Url::parse(location).ok()?;
+    let (mut action, mut error, mut rest) = (None, None, Vec::new());
+    for (key, value) in url.query_pairs().into_owned() {
+        match key.as_str() {
+            "__path" => action = Some(value),
+            "__err" => error = Some(value),
+            _ => rest.push((key, value)),
+        }
+    }
+    let (action, error) = (action?, error?);
+    if rest.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(rest);
+    }
+    Some((url.to_string(), action, error))
 }
 
 /// Refuses state-changing requests that a browser sent from another site. Browsers label

@@ -371,6 +371,22 @@ pub struct Flash {
     pub message: String,
     /// A value to copy (label, value), such as a secret shown only now.
     pub copy: Option<(String, String)>,
+    /// A form the server refused: its page shows the error and what was typed again.
+    #[serde(default)]
+    pub rejected: Option<RejectedForm>,
+}
+
+/// A form posted without JavaScript that the server refused, for the page it returns to:
+/// which server function refused it, the error as that function encodes it, and the
+/// values that were typed (never a password or other secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedForm {
+    /// The server function's path, e.g. `/fn/admin/invite`.
+    pub action: String,
+    /// The error, encoded as Leptos puts it into an address (`__err`).
+    pub error: String,
+    /// The fields as posted, in order, secrets left out.
+    pub values: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

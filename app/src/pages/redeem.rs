@@ -274,7 +274,7 @@ pub fn RedeemCode() -> impl IntoView {
                             <p>{format!("{} has an account on this Portico already. Confirm it is you with its password; no new account is made.", info.email)}</p>
                             <ActionForm action=home>
                                 <FormError error=home_error />
-                                <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=home_error />
+                                <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true autofocus=true error=home_error />
                                 <Submit label="Continue" busy_label="Checking…" pending=home.pending() />
                             </ActionForm>
                         </section>
@@ -299,7 +299,7 @@ pub fn RedeemCode() -> impl IntoView {
                             <PasskeyButton purpose="redeem" label="Use your passkey" />
                             <ActionForm action=account>
                                 <FormError error=account_error />
-                                <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=account_error />
+                                <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true autofocus=true error=account_error />
                                 <Submit label="Continue" busy_label="Checking…" pending=account.pending() />
                             </ActionForm>
                             <h2>"Forgot your password?"</h2>
@@ -326,7 +326,7 @@ pub fn RedeemCode() -> impl IntoView {
                             <p>{format!("We sent an 8-digit code to {}. It works for 10 minutes.", info.email)}</p>
                             <ActionForm action=verify>
                                 <FormError error />
-                                <Field label="Code" name="code" kind="text" autocomplete="one-time-code" required=true error />
+                                <Field label="Code" name="code" kind="text" autocomplete="one-time-code" required=true autofocus=true error />
                                 <Submit label="Continue" busy_label="Checking…" pending=verify.pending() />
                             </ActionForm>
                             <ActionForm action=resend>
@@ -421,7 +421,7 @@ pub fn RedeemAccount() -> impl IntoView {
                             <ActionForm action=create>
                                 <FormError error />
                                 <input type="email" name="username" value=info.email.clone() autocomplete="username" hidden=true readonly=true />
-                                <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true hint="At least 8 characters; not a common password." error />
+                                <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true autofocus=true hint="At least 8 characters; not a common password." error />
                                 <Submit label="Create account" busy_label="Creating…" pending=create.pending() />
                             </ActionForm>
                         </section>

@@ -160,6 +160,18 @@ fn GuestItem(
         (decision, Some(by)) => format!("{} (by {by})", decision.label()),
         (decision, None) => decision.label().to_string(),
     };
+    // A decision the server refused (a denial without a reason, say) comes back as chosen
+    // and typed, in this guest's row only.
+    let refused = crate::components::typed(action_error(decide.value()))
+        .filter(|typed| typed.get("guest").as_deref() == Some(guest_id.as_str()));
+    let decision = refused
+        .as_ref()
+        .and_then(|typed| typed.get("decision"))
+        .and_then(|chosen| Decision::parse(&chosen))
+        .unwrap_or(decision);
+    let reason = refused
+        .and_then(|typed| typed.get("reason"))
+        .unwrap_or(reason);
     let options = [Decision::Approve, Decision::Deny, Decision::DontKnow];
     let legend = format!("Decision for {display_name}");
     let save = format!("Save decision for {display_name}");

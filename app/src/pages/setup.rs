@@ -96,7 +96,7 @@ fn SetupForm(ticket: String) -> impl IntoView {
                 <FormError error />
                 <fieldset>
                     <legend>"Organization"</legend>
-                    <Field label="Name" name="tenant_name" required=true autocomplete="organization" error />
+                    <Field label="Name" name="tenant_name" required=true autocomplete="organization" autofocus=true error />
                     <Field label="Primary domain" name="primary_domain" required=true hint="The domain of your email addresses, like example.com." error />
                 </fieldset>
                 <fieldset>

@@ -219,7 +219,7 @@ pub fn SignIn() -> impl IntoView {
                             {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
                             <input type="hidden" name="email" value=email() />
                             <p>"Signing in as " <strong>{email()}</strong> ". " <a href=restart>"Use another address"</a></p>
-                            <Field label="Password" name="password" kind="password" required=true autocomplete="current-password" error />
+                            <Field label="Password" name="password" kind="password" required=true autocomplete="current-password" autofocus=true error />
                             <Submit label="Sign in" busy_label="Signing in…" pending=action.pending() />
                         </ActionForm>
                         {(step() == "account").then(|| view! {
@@ -238,7 +238,7 @@ pub fn SignIn() -> impl IntoView {
                         <ActionForm action=identify>
                             <FormError error=identify_error />
                             {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
-                            <Field label="Email address" name="email" kind="email" value=email() required=true autocomplete="username" error=identify_error />
+                            <Field label="Email address" name="email" kind="email" value=email() required=true autocomplete="username" autofocus=true error=identify_error />
                             <p class="hint">"Members go on to their password; guests get a code by mail."</p>
                             <Submit label="Next" busy_label="One moment…" pending=identify.pending() />
                         </ActionForm>
@@ -295,7 +295,7 @@ pub fn SignInWithCode() -> impl IntoView {
             <ActionForm action=send>
                 <FormError error=send_error />
                 {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
-                <Field label="Email address" name="email" kind="email" value=query.read_untracked().get("email").unwrap_or_default() required=true autocomplete="username" error=send_error />
+                <Field label="Email address" name="email" kind="email" value=query.read_untracked().get("email").unwrap_or_default() required=true autocomplete="username" autofocus=!sent() error=send_error />
                 <Submit label="Send me a code" busy_label="Sending…" pending=send.pending() class=if sent() { "secondary" } else { "primary" } />
             </ActionForm>
             {move || {
@@ -305,7 +305,7 @@ pub fn SignInWithCode() -> impl IntoView {
                 <ActionForm action=verify>
                     <FormError error=verify_error />
                     {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
-                    <Field label="Code" name="code" autocomplete="one-time-code" required=true error=verify_error />
+                    <Field label="Code" name="code" autocomplete="one-time-code" required=true autofocus=true error=verify_error />
                     <Submit label="Sign in" busy_label="Signing in…" pending=verify.pending() />
                 </ActionForm>
                 })

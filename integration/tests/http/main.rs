@@ -9,6 +9,7 @@ mod directory;
 mod edge;
 mod expiry;
 mod federation;
+mod forms;
 mod graph;
 mod graph_apps;
 mod graph_contract;

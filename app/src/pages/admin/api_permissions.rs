@@ -159,12 +159,18 @@ pub fn ApiPermissionsSection(id: String, granted: Vec<AppPermission>) -> impl In
                             <li>
                                 <code>{p.as_str()}</code>
                                 <span class="muted">{p.description()}</span>
-                                <ActionForm action=change>
-                                    <input type="hidden" name="id" value=id.get_value() />
-                                    <input type="hidden" name="permission" value=p.as_str() />
-                                    <input type="hidden" name="present" value="false" />
-                                    <button type="submit" class="secondary" aria-label=format!("Revoke {}", p.as_str())>"Revoke"</button>
-                                </ActionForm>
+                                <crate::components::Confirm
+                                    ask="Revoke"
+                                    about=p.as_str()
+                                    consequence=format!("The app loses {}: {}", p.as_str(), p.description())
+                                >
+                                    <ActionForm action=change>
+                                        <input type="hidden" name="id" value=id.get_value() />
+                                        <input type="hidden" name="permission" value=p.as_str() />
+                                        <input type="hidden" name="present" value="false" />
+                                        <button type="submit" class="danger">{format!("Revoke {}", p.as_str())}</button>
+                                    </ActionForm>
+                                </crate::components::Confirm>
                             </li>
                         }).collect_view()}
                     </ul>

@@ -7,7 +7,7 @@ use types::{AppDetail, GroupSummary};
 
 use super::apps::AppFields;
 use super::groups::list_groups;
-use crate::components::{Field, FormError, LoadError, Submit, action_error};
+use crate::components::{Confirm, Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
 
 /// **Permissions:** global administrators.
@@ -229,14 +229,18 @@ fn AppView(detail: AppDetail, groups: Vec<GroupSummary>, actions: AppActions) ->
                         <span class="badge">"User"</span>
                         <a href=format!("/admin/users/{}", u.id)>{u.display_name.clone()}</a>
                         <span class="muted">{u.email}</span>
-                        <ActionForm action=actions.user>{hidden_fields(vec![("id", id.get_value()), ("kind", "user".into()), ("who", u.id), ("present", "false".into())])}<button type="submit" class="secondary" aria-label=format!("Remove {}", u.display_name)>"Remove"</button></ActionForm>
+                        <Confirm ask="Remove" about=u.display_name.clone() consequence=format!("{} can no longer open this app, unless a group of theirs is assigned to it.", u.display_name)>
+                            <ActionForm action=actions.user>{hidden_fields(vec![("id", id.get_value()), ("kind", "user".into()), ("who", u.id), ("present", "false".into())])}<button type="submit" class="danger">{format!("Remove {}", u.display_name)}</button></ActionForm>
+                        </Confirm>
                     </li>
                 }).collect_view()}
                 {assigned_groups.into_iter().map(|g| view! {
                     <li>
                         <span class="badge">"Group"</span>
                         <a href=format!("/admin/groups/{}", g.id)>{g.name.clone()}</a>
-                        <ActionForm action=actions.group>{hidden_fields(vec![("id", id.get_value()), ("kind", "group".into()), ("who", g.id), ("present", "false".into())])}<button type="submit" class="secondary" aria-label=format!("Remove {}", g.name)>"Remove"</button></ActionForm>
+                        <Confirm ask="Remove" about=g.name.clone() consequence=format!("The members of {} can no longer open this app through the group.", g.name)>
+                            <ActionForm action=actions.group>{hidden_fields(vec![("id", id.get_value()), ("kind", "group".into()), ("who", g.id), ("present", "false".into())])}<button type="submit" class="danger">{format!("Remove {}", g.name)}</button></ActionForm>
+                        </Confirm>
                     </li>
                 }).collect_view()}
             </ul>
@@ -268,7 +272,9 @@ fn AppView(detail: AppDetail, groups: Vec<GroupSummary>, actions: AppActions) ->
                     <li>
                         <a href=format!("/admin/users/{}", u.id)>{u.display_name.clone()}</a>
                         <span class="muted">{u.email}</span>
-                        <ActionForm action=actions.owner>{hidden_fields(vec![("id", id.get_value()), ("user", u.id), ("present", "false".into())])}<button type="submit" class="secondary" aria-label=format!("Remove {}", u.display_name)>"Remove"</button></ActionForm>
+                        <Confirm ask="Remove" about=format!("{} as an owner", u.display_name) consequence=format!("{} no longer manages this app: they cannot add or remove its people any more.", u.display_name)>
+                            <ActionForm action=actions.owner>{hidden_fields(vec![("id", id.get_value()), ("user", u.id), ("present", "false".into())])}<button type="submit" class="danger">{format!("Remove {} as an owner", u.display_name)}</button></ActionForm>
+                        </Confirm>
                     </li>
                 }).collect_view()}
             </ul>

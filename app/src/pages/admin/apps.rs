@@ -91,13 +91,18 @@ pub fn AppFields(
         logo_url: None,
         assignment_required: true,
     });
+    // After a refused save, ticked as it was sent.
+    let assignment_required = crate::components::typed(error)
+        .map_or(app.assignment_required, |typed| {
+            typed.get("assignment_required").is_some()
+        });
     view! {
         <Field label="Name" name="name" value=app.name required=true error />
         <Field label="Description" name="description" value=app.description error />
         <Field label="Launch address" name="launch_url" kind="url" value=app.launch_url required=true hint="Where the tile takes people, like https://wiki.example.com/." error />
         <Field label="Logo address" name="logo_url" kind="url" value=app.logo_url.unwrap_or_default() hint="Optional: an https:// image shown on the tile." error />
         <div class="field check">
-            <input id="field-assignment_required" type="checkbox" name="assignment_required" value="on" checked=app.assignment_required />
+            <input id="field-assignment_required" type="checkbox" name="assignment_required" value="on" checked=assignment_required />
             <label for="field-assignment_required">"Only assigned users and groups may use it"</label>
         </div>
     }

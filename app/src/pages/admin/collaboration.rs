@@ -302,7 +302,7 @@ fn DomainList(current: ExternalCollaboration, editable: bool) -> impl IntoView {
                 <FormError error=save_error />
                 <div class="field">
                     <label for="field-domains">"Domains (one a line)"</label>
-                    <textarea id="field-domains" name="domains" rows="6" disabled=!editable aria-describedby="field-domains-hint">{current.domains.join("\n")}</textarea>
+                    <textarea id="field-domains" name="domains" rows="6" disabled=!editable aria-describedby="field-domains-hint">{crate::components::typed(save_error).and_then(|typed| typed.get("domains")).unwrap_or_else(|| current.domains.join("\n"))}</textarea>
                     <p class="hint" id="field-domains-hint">"An exact domain (partner.example), or *.partner.example for its subdomains only: list both for both. Case does not matter; at most 1,000 domains."</p>
                     {move || save_error.get().and_then(|e| e.field("domains")).map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 </div>

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use types::{GroupDetail, JoinPolicy, UserRef};
 
-use crate::components::{Field, FormError, LoadError, Submit, action_error};
+use crate::components::{Confirm, Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
 
 /// **Permissions:** global or user administrators.
@@ -195,13 +195,23 @@ fn UserList(
                     <li>
                         <a href=format!("/admin/users/{}", u.id)>{u.display_name.clone()}</a>
                         <span class="muted">{u.email}</span>
-                        <ActionForm action=link>
-                            <input type="hidden" name="id" value=group_id.get_value() />
-                            <input type="hidden" name="user" value=u.id />
-                            <input type="hidden" name="relation" value=relation />
-                            <input type="hidden" name="present" value="false" />
-                            <button type="submit" class="secondary" aria-label=format!("Remove {}", u.display_name)>"Remove"</button>
-                        </ActionForm>
+                        <Confirm
+                            ask="Remove"
+                            about=format!("{} from the {relation}s", u.display_name)
+                            consequence=if relation == "owner" {
+                                format!("{} no longer manages this group.", u.display_name)
+                            } else {
+                                format!("{} leaves the group and loses the access it gives them to apps.", u.display_name)
+                            }
+                        >
+                            <ActionForm action=link>
+                                <input type="hidden" name="id" value=group_id.get_value() />
+                                <input type="hidden" name="user" value=u.id />
+                                <input type="hidden" name="relation" value=relation />
+                                <input type="hidden" name="present" value="false" />
+                                <button type="submit" class="danger">{format!("Remove {} from the {relation}s", u.display_name)}</button>
+                            </ActionForm>
+                        </Confirm>
                     </li>
                 }).collect_view()}
             </ul>

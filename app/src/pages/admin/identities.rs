@@ -176,10 +176,16 @@ pub fn ExternalIdentities() -> impl IntoView {
                                                         </ActionForm>
                                                     </td>
                                                     <td>
-                                                        <ActionForm action=remove>
-                                                            <input type="hidden" name="id" value=p.id />
-                                                            <button type="submit" class="secondary" aria-label=format!("Remove {}", p.name)>"Remove"</button>
-                                                        </ActionForm>
+                                                        <crate::components::Confirm
+                                                            ask="Remove"
+                                                            about=p.name.clone()
+                                                            consequence=format!("Nobody signs in here through {} any more: guests who accepted with it cannot sign in until an administrator resets their redemption.", p.name)
+                                                        >
+                                                            <ActionForm action=remove>
+                                                                <input type="hidden" name="id" value=p.id />
+                                                                <button type="submit" class="danger">{format!("Remove {}", p.name)}</button>
+                                                            </ActionForm>
+                                                        </crate::components::Confirm>
                                                     </td>
                                                 </tr>
                                                 }

@@ -7,7 +7,7 @@ use types::format::datetime;
 use types::{InvitationStatus, InvitationSummary, Invited, OutboxMail};
 
 use super::bulk::BulkInvite;
-use crate::components::{Field, FormError, LoadError, Submit, action_error};
+use crate::components::{Confirm, Field, FormError, LoadError, Submit, action_error, typed};
 use crate::error::AppError;
 
 /// `send_email` is a checkbox: present when ticked. `sponsors`: addresses of members,
@@ -118,6 +118,8 @@ pub fn Invitations() -> impl IntoView {
     let resend = ServerAction::<ResendInvitation>::new();
     let invitations = Resource::new(|| (), |_| list_invitations());
     let error = action_error(invite.value());
+    // Ticked unless a refused invitation left it unticked.
+    let send_email = typed(error).is_none_or(|typed| typed.get("send_email").is_some());
     let row_error = Signal::derive(move || {
         action_error(revoke.value())
             .get()
@@ -137,7 +139,7 @@ pub fn Invitations() -> impl IntoView {
                 <Field label="Sponsors" name="sponsors" hint="Members who answer for this guest: up to 5 addresses, separated by commas. Empty: you (or the fallback sponsor, if you are not a member)." error />
                 <Field label="Guest access ends after (days)" name="access_days" hint="Days from acceptance, or never. Empty: the organization's period (set under External collaboration). Longer than that takes a user administrator." error />
                 <div class="field check">
-                    <input id="field-send_email" type="checkbox" name="send_email" value="on" checked=true />
+                    <input id="field-send_email" type="checkbox" name="send_email" value="on" checked=send_email />
                     <label for="field-send_email">"Send the invitation by mail"</label>
                 </div>
                 <Submit label="Invite" busy_label="Inviting…" pending=invite.pending() />
@@ -189,10 +191,16 @@ fn InvitationTable(
                             <td>{when}</td>
                             <td class="actions">
                                 {pending.then(|| view! {
-                                    <ActionForm action=revoke>
-                                        <input type="hidden" name="id" value=i.id.clone() />
-                                        <button type="submit" class="secondary" aria-label=revoke_label>"Revoke"</button>
-                                    </ActionForm>
+                                    <Confirm
+                                        ask="Revoke"
+                                        about=format!("the invitation of {}", i.email)
+                                        consequence=format!("The link sent to {} stops working, so they cannot accept. Their guest account stays, pending; Resend gives them a new link.", i.email)
+                                    >
+                                        <ActionForm action=revoke>
+                                            <input type="hidden" name="id" value=i.id.clone() />
+                                            <button type="submit" class="danger">{revoke_label}</button>
+                                        </ActionForm>
+                                    </Confirm>
                                 })}
                                 {can_resend.then(|| view! {
                                     <ActionForm action=resend>

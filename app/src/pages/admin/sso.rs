@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use types::format::datetime;
-use types::{AppSignIn, ClientType, SignInEvent, SigningAlg};
+use types::{AppSignIn, ClientType, SignInEvent};
 
 use crate::components::{FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
@@ -107,8 +107,19 @@ fn SignInSettings(
         discovery_url,
         settings,
     } = info;
+    // After a refused save, what was chosen and typed, not what is stored.
+    let typed = crate::components::typed(save_error);
+    let typed_or = |name: &str, stored: String| {
+        typed
+            .as_ref()
+            .and_then(|typed| typed.get(name))
+            .unwrap_or(stored)
+    };
     let public = settings.client_type == ClientType::Public;
-    let es256 = settings.id_token_alg == SigningAlg::ES256;
+    let choose_public = typed_or("client_type", settings.client_type.as_str().into()) == "public";
+    let es256 = typed_or("id_token_alg", settings.id_token_alg.as_str().into()) == "ES256";
+    let redirect_uris = typed_or("redirect_uris", settings.redirect_uris.join("\n"));
+    let post_logout_uris = typed_or("post_logout_uris", settings.post_logout_uris.join("\n"));
     let id = client_id.clone();
     let secret_id = client_id.clone();
     view! {
@@ -123,8 +134,8 @@ fn SignInSettings(
             <div class="field">
                 <label for="client_type">"Client type"</label>
                 <select id="client_type" name="client_type">
-                    <option value="confidential" selected=!public>"Confidential (a server that keeps a secret)"</option>
-                    <option value="public" selected=public>"Public (browser or mobile app; must use PKCE)"</option>
+                    <option value="confidential" selected=!choose_public>"Confidential (a server that keeps a secret)"</option>
+                    <option value="public" selected=choose_public>"Public (browser or mobile app; must use PKCE)"</option>
                 </select>
             </div>
             <div class="field">
@@ -136,12 +147,12 @@ fn SignInSettings(
             </div>
             <div class="field">
                 <label for="redirect_uris">"Redirect addresses (one per line, matched exactly)"</label>
-                <textarea id="redirect_uris" name="redirect_uris" rows="3" aria-describedby="redirect_uris_hint">{settings.redirect_uris.join("\n")}</textarea>
+                <textarea id="redirect_uris" name="redirect_uris" rows="3" aria-describedby="redirect_uris_hint">{redirect_uris}</textarea>
                 <p class="hint" id="redirect_uris_hint">"Character for character, except that a public app\u{2019}s http://127.0.0.1 or http://[::1] address matches on any port: native apps listen on whatever port they are given."</p>
             </div>
             <div class="field">
                 <label for="post_logout_uris">"After sign-out addresses (one per line)"</label>
-                <textarea id="post_logout_uris" name="post_logout_uris" rows="2">{settings.post_logout_uris.join("\n")}</textarea>
+                <textarea id="post_logout_uris" name="post_logout_uris" rows="2">{post_logout_uris}</textarea>
             </div>
             <Submit label="Save sign-in settings" busy_label="Saving…" pending=save.pending() />
         </ActionForm>

@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use types::{Role, UserDetail, UserType};
+use types::{ExternalState, Role, UserDetail, UserType};
 
-use crate::components::{Field, FormError, LoadError, Submit, action_error};
+use crate::components::{Confirm, Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
 use types::format::datetime;
 
@@ -225,6 +225,11 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
     let guest_state = user.external_state;
     let reset_error = action_error(actions.reset.value());
     let id = StoredValue::new(user.id.clone());
+    let name = StoredValue::new(user.display_name.clone());
+    let disable_consequence = format!(
+        "{} is signed out everywhere at once and cannot sign in until sign-in is enabled again. Their groups, apps and roles stay.",
+        user.display_name
+    );
     view! {
         <h1>{user.display_name.clone()}</h1>
         <p class="muted">
@@ -243,17 +248,30 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
         <section class="card" aria-labelledby="access">
             <h2 id="access">"Sign-in"</h2>
             <FormError error=enabled_error />
-            <ActionForm action=actions.enabled>
-                <input type="hidden" name="id" value=id.get_value() />
-                <input type="hidden" name="enabled" value=(!user.enabled).to_string() />
-                <p>{if user.enabled { "This user can sign in." } else { "This user cannot sign in." }}</p>
-                <Submit
-                    label=if user.enabled { "Disable sign-in" } else { "Enable sign-in" }
-                    busy_label="Saving…"
-                    pending=actions.enabled.pending()
-                    class=if user.enabled { "danger" } else { "primary" }
-                />
-            </ActionForm>
+            {if user.enabled {
+                view! {
+                    <p>"This user can sign in."</p>
+                    <Confirm
+                        ask="Disable sign-in"
+                        consequence=disable_consequence.clone()
+                    >
+                        <ActionForm action=actions.enabled>
+                            <input type="hidden" name="id" value=id.get_value() />
+                            <input type="hidden" name="enabled" value="false" />
+                            <Submit label="Disable sign-in" busy_label="Saving…" pending=actions.enabled.pending() class="danger" />
+                        </ActionForm>
+                    </Confirm>
+                }.into_any()
+            } else {
+                view! {
+                    <ActionForm action=actions.enabled>
+                        <input type="hidden" name="id" value=id.get_value() />
+                        <input type="hidden" name="enabled" value="true" />
+                        <p>"This user cannot sign in."</p>
+                        <Submit label="Enable sign-in" busy_label="Saving…" pending=actions.enabled.pending() />
+                    </ActionForm>
+                }.into_any()
+            }}
             {is_member.then(|| view! {
                 <ActionForm action=actions.password attr:class="grid">
                     <input type="hidden" name="id" value=id.get_value() />
@@ -268,12 +286,18 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
                 <h2 id="guest">"Guest"</h2>
                 <p>{format!("Invitation: {}.", state.label().to_lowercase())}</p>
                 <GuestAccessState id=id.get_value() access=access.clone() restore=actions.restore />
-                <FormError error=reset_error />
-                <ActionForm action=actions.reset>
-                    <input type="hidden" name="id" value=id.get_value() />
-                    <p class="muted">"Resetting keeps their groups and apps; they accept again, and may use another identity."</p>
-                    <Submit label="Reset redemption" busy_label="Resetting…" pending=actions.reset.pending() class="secondary" />
-                </ActionForm>
+                {(state == ExternalState::Accepted).then(|| view! {
+                    <FormError error=reset_error />
+                    <Confirm
+                        ask="Reset redemption"
+                        consequence="They are signed out, back to pending acceptance, and get a new invitation by mail; the identity they accepted with stops working here until they accept again, perhaps with another. Their groups and apps stay."
+                    >
+                        <ActionForm action=actions.reset>
+                            <input type="hidden" name="id" value=id.get_value() />
+                            <Submit label="Reset redemption" busy_label="Resetting…" pending=actions.reset.pending() class="danger" />
+                        </ActionForm>
+                    </Confirm>
+                })}
             </section>
             <Sponsors id=id.get_value() sponsors=sponsors.clone() add=actions.add_sponsor remove=actions.remove_sponsor />
         })}
@@ -287,12 +311,31 @@ fn UserView(detail: UserDetail, actions: UserActions) -> impl IntoView {
                         <li>
                             <span>{r.label()}</span>
                             <span class="badge">{if has { "Assigned" } else { "Not assigned" }}</span>
-                            <ActionForm action=actions.role>
-                                <input type="hidden" name="id" value=id.get_value() />
-                                <input type="hidden" name="role" value=r.as_str() />
-                                <input type="hidden" name="granted" value=(!has).to_string() />
-                                <button type="submit" class="secondary">{if has { "Remove" } else { "Assign" }}</button>
-                            </ActionForm>
+                            {if has {
+                                view! {
+                                    <Confirm
+                                        ask="Remove"
+                                        about=format!("the role {}", r.label())
+                                        consequence=format!("{} loses what the {} role lets them do, from their next request on.", name.get_value(), r.label())
+                                    >
+                                        <ActionForm action=actions.role>
+                                            <input type="hidden" name="id" value=id.get_value() />
+                                            <input type="hidden" name="role" value=r.as_str() />
+                                            <input type="hidden" name="granted" value="false" />
+                                            <button type="submit" class="danger">{format!("Remove the role {}", r.label())}</button>
+                                        </ActionForm>
+                                    </Confirm>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <ActionForm action=actions.role>
+                                        <input type="hidden" name="id" value=id.get_value() />
+                                        <input type="hidden" name="role" value=r.as_str() />
+                                        <input type="hidden" name="granted" value="true" />
+                                        <button type="submit" class="secondary" aria-label=format!("Assign the role {}", r.label())>"Assign"</button>
+                                    </ActionForm>
+                                }.into_any()
+                            }}
                         </li>
                     }
                 }).collect_view()}
@@ -343,14 +386,18 @@ fn Sponsors(
                     <ul class="rows">
                         {sponsors.into_iter().map(|s| {
                             let label = format!("Remove {} as a sponsor", s.display_name);
+                            let consequence = format!("{} no longer answers for this guest and is not asked in their reviews. A guest left with no sponsor gets the fallback sponsor.", s.display_name);
+                            let about = format!("{} as a sponsor", s.display_name);
                             view! {
                                 <li>
                                     <span><a href=format!("/admin/users/{}", s.id)>{s.display_name}</a>" "<span class="muted">{s.email}</span></span>
-                                    <ActionForm action=remove>
-                                        <input type="hidden" name="id" value=id.get_value() />
-                                        <input type="hidden" name="sponsor_id" value=s.id />
-                                        <button type="submit" class="secondary" aria-label=label>"Remove"</button>
-                                    </ActionForm>
+                                    <Confirm ask="Remove" about consequence>
+                                        <ActionForm action=remove>
+                                            <input type="hidden" name="id" value=id.get_value() />
+                                            <input type="hidden" name="sponsor_id" value=s.id />
+                                            <button type="submit" class="danger">{label}</button>
+                                        </ActionForm>
+                                    </Confirm>
                                 </li>
                             }
                         }).collect_view()}
