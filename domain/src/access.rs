@@ -16,9 +16,9 @@ pub async fn panel(store: &Store, actor: &Principal) -> Result<AccessPanel> {
     };
     // Guests do not browse the tenant's groups and apps, so they are offered none to ask for.
     let mut db = store.read().await?;
-    let mut panel = store::access::panel(&mut *db, &actor.tenant_id, user_id, !guest).await?;
+    let mut panel = store::access::panel(&mut db, &actor.tenant_id, user_id, !guest).await?;
     if *guest {
-        panel.sponsors = store::sponsors::of_guest(&mut *db, user_id).await?;
+        panel.sponsors = store::sponsors::of_guest(&mut db, user_id).await?;
     }
     Ok(panel)
 }

@@ -114,7 +114,7 @@ pub async fn set_password(
     crate::password::check_new("password", password, &account.email)?;
     let hash = crate::password::hash_blocking(password.to_string()).await?;
     let mut tx = store.begin().await?;
-    store::accounts::set_password(&mut *tx, &id, &hash.0, now).await?;
+    store::accounts::set_password(&mut tx, &id, &hash.0, now).await?;
     end_other_sessions(&mut tx, &id, session, now).await?;
     let change = audit_change(signed_in, "Change account password", account.email);
     audit::record(&mut tx, &signed_in.principal, now, change).await?;
@@ -137,17 +137,17 @@ pub async fn remove_passkey(
     require_recent(signed_in, now)?;
     // Counted inside the write transaction, so two removals at once cannot both pass.
     let mut tx = store.begin().await?;
-    let account = store::accounts::by_id(&mut *tx, &id)
+    let account = store::accounts::by_id(&mut tx, &id)
         .await?
         .ok_or(Error::NotFound("account"))?;
-    let passkeys = store::accounts::passkey_list(&mut *tx, &id).await?;
+    let passkeys = store::accounts::passkey_list(&mut tx, &id).await?;
     if account.password_hash.is_none() && passkeys.len() <= 1 {
         return Err(Error::Conflict(
             "This is your only passkey and your account has no password: set a password first."
                 .into(),
         ));
     }
-    if !store::accounts::delete_passkey(&mut *tx, &id, passkey_id).await? {
+    if !store::accounts::delete_passkey(&mut tx, &id, passkey_id).await? {
         return Err(Error::NotFound("passkey"));
     }
     end_other_sessions(&mut tx, &id, session, now).await?;
@@ -170,7 +170,7 @@ pub(crate) async fn create_in(
     how: &str,
     now: i64,
 ) -> Result<()> {
-    store::accounts::insert(&mut **tx, id, &ticket.email, password_hash, now)
+    store::accounts::insert(tx, id, &ticket.email, password_hash, now)
         .await
         .map_err(|e| {
             Error::conflict_on_unique(
@@ -180,11 +180,11 @@ pub(crate) async fn create_in(
         })?;
     let account = identity(id);
     let address = Identity::Email(ticket.email.clone());
-    store::accounts::adopt_identity(&mut **tx, &address, &account, now).await?;
+    store::accounts::adopt_identity(tx, &address, &account, now).await?;
     // A code mailed to the address proved it; the new credential proves nothing yet.
     let methods =
         crate::auth_methods::AuthMethods::from(crate::auth_methods::AuthMethod::MailedCode);
-    store::invitations::set_proven(&mut **tx, redemption_hash, &account, &methods).await?;
+    store::invitations::set_proven(tx, redemption_hash, &account, &methods).await?;
     let guest = crate::Principal::user(
         &ticket.tenant_id,
         &ticket.user_id,

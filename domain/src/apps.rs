@@ -58,16 +58,16 @@ pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<AppSummary>> {
 pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<AppDetail> {
     actor.require(Permission::ManageApps)?;
     let mut db = store.read().await?;
-    let app = find(&mut *db, actor, id).await?;
+    let app = find(&mut db, actor, id).await?;
     Ok(AppDetail {
-        requestable: store::owners::requestable(&mut *db, &actor.tenant_id, id)
+        requestable: store::owners::requestable(&mut db, &actor.tenant_id, id)
             .await?
             .unwrap_or_default(),
-        api_permissions: store::apps::permissions(&mut *db, id).await?,
-        delegated_permissions: store::apps::delegated_permissions(&mut *db, id).await?,
-        owners: store::apps::owners(&mut *db, id).await?,
-        assigned_users: store::apps::assigned_users(&mut *db, id).await?,
-        assigned_groups: store::apps::assigned_groups(&mut *db, id).await?,
+        api_permissions: store::apps::permissions(&mut db, id).await?,
+        delegated_permissions: store::apps::delegated_permissions(&mut db, id).await?,
+        owners: store::apps::owners(&mut db, id).await?,
+        assigned_users: store::apps::assigned_users(&mut db, id).await?,
+        assigned_groups: store::apps::assigned_groups(&mut db, id).await?,
         app,
     })
 }
@@ -82,7 +82,7 @@ pub async fn create(
     actor.require(Permission::ManageApps)?;
     let app = check(crate::new_id(), &input)?;
     let mut tx = store.begin().await?;
-    store::apps::insert(&mut *tx, &actor.tenant_id, &app, now)
+    store::apps::insert(&mut tx, &actor.tenant_id, &app, now)
         .await
         .map_err(|e| Error::conflict_on_unique(e, DUPLICATE))?;
     audit::record(
@@ -113,8 +113,8 @@ pub async fn update(
     actor.require(Permission::ManageApps)?;
     let app = check(id.to_string(), &input)?;
     let mut tx = store.begin().await?;
-    find(&mut *tx, actor, id).await?;
-    store::apps::update(&mut *tx, &actor.tenant_id, &app)
+    find(&mut tx, actor, id).await?;
+    store::apps::update(&mut tx, &actor.tenant_id, &app)
         .await
         .map_err(|e| Error::conflict_on_unique(e, DUPLICATE))?;
     audit::record(
@@ -146,8 +146,8 @@ pub async fn update(
 pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Result<()> {
     actor.require(Permission::ManageApps)?;
     let mut tx = store.begin().await?;
-    let app = find(&mut *tx, actor, id).await?;
-    store::apps::delete(&mut *tx, &actor.tenant_id, id).await?;
+    let app = find(&mut tx, actor, id).await?;
+    store::apps::delete(&mut tx, &actor.tenant_id, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -178,12 +178,12 @@ pub async fn set_owner(
 ) -> Result<()> {
     actor.require(Permission::ManageApps)?;
     let mut tx = store.begin().await?;
-    let app = find(&mut *tx, actor, app_id).await?;
-    let user = find_in_tenant(&mut *tx, actor, user_id).await?;
+    let app = find(&mut tx, actor, app_id).await?;
+    let user = find_in_tenant(&mut tx, actor, user_id).await?;
     let changed = if present {
-        store::apps::add_owner(&mut *tx, app_id, user_id).await?
+        store::apps::add_owner(&mut tx, app_id, user_id).await?
     } else {
-        store::apps::remove_owner(&mut *tx, app_id, user_id).await?
+        store::apps::remove_owner(&mut tx, app_id, user_id).await?
     };
     if changed {
         audit::record(
@@ -222,23 +222,23 @@ pub async fn set_assignment(
 ) -> Result<bool> {
     actor.require(Permission::ManageApps)?;
     let mut tx = store.begin().await?;
-    let app = find(&mut *tx, actor, app_id).await?;
+    let app = find(&mut tx, actor, app_id).await?;
     let who = match assignee {
         Assignee::User(id) => {
-            let user = find_in_tenant(&mut *tx, actor, id).await?;
+            let user = find_in_tenant(&mut tx, actor, id).await?;
             format!("user {} ({})", user.display_name, user.email)
         }
         Assignee::Group(id) => {
-            let group = store::groups::get(&mut *tx, &actor.tenant_id, id)
+            let group = store::groups::get(&mut tx, &actor.tenant_id, id)
                 .await?
                 .ok_or(Error::NotFound("group"))?;
             format!("group {}", group.name)
         }
     };
     let changed = if present {
-        store::apps::assign(&mut *tx, app_id, assignee).await?
+        store::apps::assign(&mut tx, app_id, assignee).await?
     } else {
-        store::apps::unassign(&mut *tx, app_id, assignee).await?
+        store::apps::unassign(&mut tx, app_id, assignee).await?
     };
     if changed {
         audit::record(
@@ -276,8 +276,8 @@ pub async fn set_requestable(
 ) -> Result<()> {
     actor.require(Permission::ManageApps)?;
     let mut tx = store.begin().await?;
-    let app = find(&mut *tx, actor, id).await?;
-    store::owners::set_requestable(&mut *tx, &actor.tenant_id, id, requestable).await?;
+    let app = find(&mut tx, actor, id).await?;
+    store::owners::set_requestable(&mut tx, &actor.tenant_id, id, requestable).await?;
     audit::record(
         &mut tx,
         actor,
@@ -364,11 +364,11 @@ async fn set_permission(
 ) -> Result<()> {
     actor.require(Permission::ManageRoles)?;
     let mut tx = store.begin().await?;
-    let app = find(&mut *tx, actor, app_id).await?;
+    let app = find(&mut tx, actor, app_id).await?;
     let changed = if present {
-        store::apps::grant(&mut *tx, app_id, kind, permission, now).await?
+        store::apps::grant(&mut tx, app_id, kind, permission, now).await?
     } else {
-        store::apps::revoke(&mut *tx, app_id, kind, permission).await?
+        store::apps::revoke(&mut tx, app_id, kind, permission).await?
     };
     if changed {
         let action = match (kind, present) {

@@ -43,7 +43,7 @@ pub(crate) async fn record(
         detail: &change.detail,
         ip: actor.ip.as_deref(),
     };
-    let id = store::audit::insert(&mut **tx, event).await?;
+    let id = store::audit::insert(tx, event).await?;
     let mut chained = ChainedEvent {
         id,
         tenant_id: actor.tenant_id.clone(),
@@ -61,16 +61,16 @@ pub(crate) async fn record(
         hash: String::new(),
     };
     chained.hash = chain_hash(&chained);
-    store::audit::seal(&mut **tx, id, &chained.prev_hash, &chained.hash).await
+    store::audit::seal(tx, id, &chained.prev_hash, &chained.hash).await
 }
 
 /// The hash the tenant's next event follows: its newest event's, or, when pruning removed
 /// every event, the checkpoint's; empty for a chain not begun.
 async fn previous_hash(tx: &mut Tx, tenant_id: &str) -> Result<String> {
-    if let Some(head) = store::audit::chain_head(&mut **tx, tenant_id, None).await? {
+    if let Some(head) = store::audit::chain_head(tx, tenant_id, None).await? {
         return Ok(head.hash);
     }
-    Ok(store::audit::latest_checkpoint(&mut **tx, tenant_id)
+    Ok(store::audit::latest_checkpoint(tx, tenant_id)
         .await?
         .map(|checkpoint| checkpoint.event_hash)
         .unwrap_or_default())
@@ -109,17 +109,17 @@ pub fn chain_hash(event: &ChainedEvent) -> String {
 pub(crate) async fn chain_backlog(store: &Store) -> Result<()> {
     loop {
         let mut tx = store.begin().await?;
-        let backlog = store::audit::unchained(&mut *tx, 1000).await?;
+        let backlog = store::audit::unchained(&mut tx, 1000).await?;
         if backlog.is_empty() {
             return Ok(());
         }
         for mut event in backlog {
-            event.prev_hash = store::audit::chain_head(&mut *tx, &event.tenant_id, Some(event.id))
+            event.prev_hash = store::audit::chain_head(&mut tx, &event.tenant_id, Some(event.id))
                 .await?
                 .map(|head| head.hash)
                 .unwrap_or_default();
             event.hash = chain_hash(&event);
-            store::audit::seal(&mut *tx, event.id, &event.prev_hash, &event.hash).await?;
+            store::audit::seal(&mut tx, event.id, &event.prev_hash, &event.hash).await?;
         }
         tx.commit().await?;
     }
@@ -131,8 +131,8 @@ pub(crate) async fn chain_backlog(store: &Store) -> Result<()> {
 pub async fn chain_head(store: &Store, actor: &Principal) -> Result<Option<ChainHead>> {
     actor.require(Permission::ReadAudit)?;
     let mut db = store.read().await?;
-    let events = store::audit::count(&mut *db, &actor.tenant_id).await?;
-    Ok(store::audit::chain_head(&mut *db, &actor.tenant_id, None)
+    let events = store::audit::count(&mut db, &actor.tenant_id).await?;
+    Ok(store::audit::chain_head(&mut db, &actor.tenant_id, None)
         .await?
         .map(|head| ChainHead {
             id: head.id,
@@ -163,10 +163,10 @@ pub async fn export_start(
     actor.require(Permission::ReadAudit)?;
     let mut db = store.read().await?;
     let mut snapshot = db.begin().await?;
-    let checkpoint = store::audit::latest_checkpoint(&mut *snapshot, &actor.tenant_id).await?;
+    let checkpoint = store::audit::latest_checkpoint(&mut snapshot, &actor.tenant_id).await?;
     let after = checkpoint.as_ref().map_or(0, |c| c.event_id);
     let events =
-        store::audit::chained_page(&mut *snapshot, &actor.tenant_id, after, EXPORT_PAGE).await?;
+        store::audit::chained_page(&mut snapshot, &actor.tenant_id, after, EXPORT_PAGE).await?;
     snapshot.rollback().await?;
     Ok((checkpoint, events))
 }

@@ -161,7 +161,7 @@ pub async fn set_allow_invites_from(
         .ok_or_else(|| field_error("allow_invites_from", "Choose who may invite guests."))?;
     let mut tx = store.begin().await?;
     let before = read_in(&mut tx, &actor.tenant_id).await?;
-    store::collaboration::set_allow_invites_from(&mut *tx, &actor.tenant_id, value).await?;
+    store::collaboration::set_allow_invites_from(&mut tx, &actor.tenant_id, value).await?;
     let detail = format!(
         "allowInvitesFrom {} (was {})",
         value.as_str(),
@@ -184,7 +184,7 @@ pub async fn set_guest_access(
         .ok_or_else(|| field_error("guest_access", "Choose what guests may see."))?;
     let mut tx = store.begin().await?;
     let before = read_in(&mut tx, &actor.tenant_id).await?;
-    store::collaboration::set_guest_access(&mut *tx, &actor.tenant_id, level).await?;
+    store::collaboration::set_guest_access(&mut tx, &actor.tenant_id, level).await?;
     let detail = format!(
         "guest access {} ({}) (was {})",
         level.label(),

@@ -630,7 +630,7 @@ pub async fn add(
     let sealed = federation.vault.seal(&id, &secret)?;
     let mut tx = store.begin().await?;
     store::federation::insert_provider(
-        &mut *tx,
+        &mut tx,
         &id,
         &actor.tenant_id,
         &name,
@@ -649,7 +649,7 @@ pub async fn add(
         )
     })?;
     for domain in &domains {
-        store::federation::insert_domain(&mut *tx, &actor.tenant_id, domain, &id)
+        store::federation::insert_domain(&mut tx, &actor.tenant_id, domain, &id)
             .await
             .map_err(|e| {
                 Error::conflict_on_unique(
@@ -720,7 +720,7 @@ pub async fn set_token_auth_method(
             .map_err(|message| field("token_auth_method", message))?;
     }
     let mut tx = store.begin().await?;
-    if !store::federation::set_token_auth_method(&mut *tx, &actor.tenant_id, id, method.key(), now)
+    if !store::federation::set_token_auth_method(&mut tx, &actor.tenant_id, id, method.key(), now)
         .await?
     {
         return Err(Error::NotFound("identity provider"));
@@ -753,10 +753,10 @@ pub async fn set_token_auth_method(
 pub async fn remove(store: &Store, actor: &Principal, id: &str, now: i64) -> Result<()> {
     actor.require(Permission::ManageIdentityProviders)?;
     let mut tx = store.begin().await?;
-    let provider = store::federation::provider(&mut *tx, &actor.tenant_id, id)
+    let provider = store::federation::provider(&mut tx, &actor.tenant_id, id)
         .await?
         .ok_or(Error::NotFound("identity provider"))?;
-    store::federation::delete_provider(&mut *tx, &actor.tenant_id, id).await?;
+    store::federation::delete_provider(&mut tx, &actor.tenant_id, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -828,11 +828,10 @@ pub async fn set_redemption_order(
         ));
     }
     let mut tx = store.begin().await?;
-    let tenant = store::tenants::settings(&mut *tx, &actor.tenant_id)
+    let tenant = store::tenants::settings(&mut tx, &actor.tenant_id)
         .await?
         .ok_or(Error::NotFound("organization"))?;
-    store::federation::set_redemption_order(&mut *tx, &actor.tenant_id, &order.to_setting())
-        .await?;
+    store::federation::set_redemption_order(&mut tx, &actor.tenant_id, &order.to_setting()).await?;
     let names = |list: &[RedemptionMethod]| {
         list.iter()
             .map(|m| m.label())
@@ -932,9 +931,9 @@ pub(crate) async fn depart(
     }
     let (url, _, _) = request.url();
     let mut tx = store.begin().await?;
-    store::federation::delete_expired_requests(&mut *tx, now).await?;
+    store::federation::delete_expired_requests(&mut tx, now).await?;
     store::federation::insert_request(
-        &mut *tx,
+        &mut tx,
         &secrets::hash_secret(&state),
         &provider.id,
         redemption_hash,
@@ -1020,7 +1019,7 @@ pub async fn arrive(
         return Err(lost());
     }
     let mut tx = store.begin().await?;
-    let request = store::federation::take_request(&mut *tx, &secrets::hash_secret(state))
+    let request = store::federation::take_request(&mut tx, &secrets::hash_secret(state))
         .await?
         .filter(|r| r.expires_at > now)
         .ok_or_else(lost)?;
@@ -1218,7 +1217,7 @@ async fn sign_in(
     now: i64,
 ) -> Result<OpenedSession> {
     let mut tx = store.begin().await?;
-    let places = store::sessions::memberships(&mut *tx, &vouched.identity, None).await?;
+    let places = store::sessions::memberships(&mut tx, &vouched.identity, None).await?;
     let Some(place) = places.iter().find(|p| p.tenant_id == provider.tenant_id) else {
         return Err(Error::Conflict(format!(
             "{} signed you in, but no organization on this Portico knows that account. Use the link in your invitation mail first.",
@@ -1226,7 +1225,7 @@ async fn sign_in(
         )));
     };
     if let Some(previous) = previous {
-        store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
+        store::sessions::delete(&mut tx, &secrets::hash_secret(previous)).await?;
     }
     let opened = sessions::open_in(
         &mut tx,
@@ -1277,14 +1276,14 @@ pub async fn depart_to_sign_in(
 /// how many it sealed; run at start, before the server answers.
 pub async fn seal_stored_secrets(store: &Store, federation: &Federation) -> Result<usize> {
     let mut tx = store.begin().await?;
-    let stored = store::federation::client_secrets(&mut *tx).await?;
+    let stored = store::federation::client_secrets(&mut tx).await?;
     let mut sealed = 0;
     for (id, secret) in stored {
         if Vault::is_sealed(&secret) {
             continue;
         }
         let secret = federation.vault.seal(&id, &secret)?;
-        store::federation::set_secret(&mut *tx, &id, &secret).await?;
+        store::federation::set_secret(&mut tx, &id, &secret).await?;
         sealed += 1;
     }
     tx.commit().await?;

@@ -40,7 +40,7 @@ pub async fn keep(
     let sealed = key_of(&id)?.seal_bytes(b"", &plain)?;
     let mut tx = store.begin().await?;
     store::flashes::insert(
-        &mut *tx,
+        &mut tx,
         &secrets::hash_secret(&id),
         session_hash,
         &sealed,
@@ -66,7 +66,7 @@ pub async fn take(
         return Ok(None);
     }
     let mut tx = store.begin().await?;
-    let row = store::flashes::take(&mut *tx, &id_hash).await?;
+    let row = store::flashes::take(&mut tx, &id_hash).await?;
     tx.commit().await?;
     let Some((made_in, sealed, expires_at)) = row else {
         return Ok(None);

@@ -34,13 +34,13 @@ async fn find(db: &mut sqlx::AnyConnection, actor: &Principal, id: &str) -> Resu
 pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<GroupDetail> {
     actor.require(Permission::ReadGroups)?;
     let mut db = store.read().await?;
-    let group = find(&mut *db, actor, id).await?;
+    let group = find(&mut db, actor, id).await?;
     Ok(GroupDetail {
-        join_policy: store::owners::join_policy(&mut *db, &actor.tenant_id, id)
+        join_policy: store::owners::join_policy(&mut db, &actor.tenant_id, id)
             .await?
             .unwrap_or_default(),
-        owners: store::groups::linked_users(&mut *db, Link::Owner, id).await?,
-        members: store::groups::linked_users(&mut *db, Link::Member, id).await?,
+        owners: store::groups::linked_users(&mut db, Link::Owner, id).await?,
+        members: store::groups::linked_users(&mut db, Link::Member, id).await?,
         group,
     })
 }
@@ -57,7 +57,7 @@ pub async fn create(
     let (name, description) = check(name, description)?;
     let id = crate::new_id();
     let mut tx = store.begin().await?;
-    store::groups::insert(&mut *tx, &id, &actor.tenant_id, &name, &description, now)
+    store::groups::insert(&mut tx, &id, &actor.tenant_id, &name, &description, now)
         .await
         .map_err(|e| Error::conflict_on_unique(e, DUPLICATE))?;
     audit::record(
@@ -95,8 +95,8 @@ pub async fn update(
     actor.require(Permission::ManageGroups)?;
     let (name, description) = check(name, description)?;
     let mut tx = store.begin().await?;
-    let before = find(&mut *tx, actor, id).await?;
-    store::groups::update(&mut *tx, &actor.tenant_id, id, &name, &description)
+    let before = find(&mut tx, actor, id).await?;
+    store::groups::update(&mut tx, &actor.tenant_id, id, &name, &description)
         .await
         .map_err(|e| Error::conflict_on_unique(e, DUPLICATE))?;
     let detail = if before.name == name {
@@ -127,8 +127,8 @@ pub async fn update(
 pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Result<()> {
     actor.require(Permission::ManageGroups)?;
     let mut tx = store.begin().await?;
-    let group = find(&mut *tx, actor, id).await?;
-    store::groups::delete(&mut *tx, &actor.tenant_id, id).await?;
+    let group = find(&mut tx, actor, id).await?;
+    store::groups::delete(&mut tx, &actor.tenant_id, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -162,12 +162,12 @@ pub async fn set_link(
 ) -> Result<bool> {
     actor.require(Permission::ManageGroups)?;
     let mut tx = store.begin().await?;
-    let group = find(&mut *tx, actor, group_id).await?;
-    let user = find_in_tenant(&mut *tx, actor, user_id).await?;
+    let group = find(&mut tx, actor, group_id).await?;
+    let user = find_in_tenant(&mut tx, actor, user_id).await?;
     let changed = if present {
-        store::groups::add_link(&mut *tx, link, group_id, user_id).await?
+        store::groups::add_link(&mut tx, link, group_id, user_id).await?
     } else {
-        store::groups::remove_link(&mut *tx, link, group_id, user_id).await?
+        store::groups::remove_link(&mut tx, link, group_id, user_id).await?
     };
     if changed {
         let action = match (link, present) {
@@ -207,8 +207,8 @@ pub async fn set_join_policy(
 ) -> Result<()> {
     actor.require(Permission::ManageGroups)?;
     let mut tx = store.begin().await?;
-    let group = find(&mut *tx, actor, id).await?;
-    store::owners::set_join_policy(&mut *tx, &actor.tenant_id, id, policy).await?;
+    let group = find(&mut tx, actor, id).await?;
+    store::owners::set_join_policy(&mut tx, &actor.tenant_id, id, policy).await?;
     audit::record(
         &mut tx,
         actor,

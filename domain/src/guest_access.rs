@@ -136,8 +136,8 @@ pub async fn set_settings(
         grace_days: grace.map_err(Error::from)?,
     };
     let mut tx = store.begin().await?;
-    let before = settings_in(&mut *tx, &actor.tenant_id).await?;
-    store::guest_access::set_settings(&mut *tx, &actor.tenant_id, &wanted).await?;
+    let before = settings_in(&mut tx, &actor.tenant_id).await?;
+    store::guest_access::set_settings(&mut tx, &actor.tenant_id, &wanted).await?;
     let tenant = crate::collaboration::read_in(&mut tx, &actor.tenant_id).await?;
     audit::record(
         &mut tx,
@@ -183,7 +183,7 @@ pub(crate) async fn period_for_invitation(
     actor: &Principal,
     typed: Option<&str>,
 ) -> Result<Option<i64>> {
-    let default = settings_in(&mut **tx, &actor.tenant_id).await?.access_days;
+    let default = settings_in(tx, &actor.tenant_id).await?.access_days;
     let Some(typed) = typed.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(default);
     };
@@ -210,24 +210,24 @@ pub(crate) async fn start(
     invitation_id: &str,
     now: i64,
 ) -> Result<Option<i64>> {
-    let days = store::guest_access::invitation_period(&mut **tx, invitation_id).await?;
+    let days = store::guest_access::invitation_period(tx, invitation_id).await?;
     let ends_at = end_of(now, days);
-    store::guest_access::set_end(&mut **tx, tenant_id, user_id, ends_at, now).await?;
+    store::guest_access::set_end(tx, tenant_id, user_id, ends_at, now).await?;
     Ok(ends_at)
 }
 
 /// The period a renewal or a restore gives: the guest's accepted invitation's, else the
 /// tenant's.
 async fn period_of(tx: &mut Tx, tenant_id: &str, guest_id: &str) -> Result<Option<i64>> {
-    match store::guest_access::accepted_period(&mut **tx, guest_id).await? {
+    match store::guest_access::accepted_period(tx, guest_id).await? {
         Some(days) => Ok(days),
-        None => Ok(settings_in(&mut **tx, tenant_id).await?.access_days),
+        None => Ok(settings_in(tx, tenant_id).await?.access_days),
     }
 }
 
 /// The guest `guest_id` of the actor's tenant.
 async fn guest(tx: &mut Tx, tenant_id: &str, guest_id: &str) -> Result<UserSummary> {
-    let user = store::users::get(&mut **tx, tenant_id, guest_id)
+    let user = store::users::get(tx, tenant_id, guest_id)
         .await?
         .ok_or(Error::NotFound("user"))?;
     if user.user_type != UserType::Guest {
@@ -249,7 +249,7 @@ pub(crate) async fn of_user_in(
 }
 
 async fn access_of(tx: &mut Tx, tenant_id: &str, user_id: &str) -> Result<GuestAccessState> {
-    store::guest_access::of_user(&mut **tx, tenant_id, user_id)
+    store::guest_access::of_user(tx, tenant_id, user_id)
         .await?
         .ok_or(Error::NotFound("user"))
 }
@@ -265,7 +265,7 @@ async fn may_answer_for(tx: &mut Tx, actor: &Principal, guest_id: &str) -> Resul
         guest: false,
         ..
     } = &actor.actor
-        && store::guest_access::is_sponsor(&mut **tx, guest_id, user_id).await?
+        && store::guest_access::is_sponsor(tx, guest_id, user_id).await?
     {
         return Ok(());
     }
@@ -308,19 +308,12 @@ pub(crate) async fn end_access(
             delete_after,
         });
     }
-    let grace = settings_in(&mut **tx, &actor.tenant_id).await?.grace_days;
+    let grace = settings_in(tx, &actor.tenant_id).await?.grace_days;
     let delete_after = now + grace * DAY;
-    store::guest_access::set_ended(
-        &mut **tx,
-        &actor.tenant_id,
-        user_id,
-        reason,
-        delete_after,
-        now,
-    )
-    .await?;
-    let sessions_ended = store::sessions::delete_for_user(&mut **tx, user_id).await?;
-    let tokens_revoked = store::guest_access::revoke_tokens(&mut **tx, user_id, now).await?;
+    store::guest_access::set_ended(tx, &actor.tenant_id, user_id, reason, delete_after, now)
+        .await?;
+    let sessions_ended = store::sessions::delete_for_user(tx, user_id).await?;
+    let tokens_revoked = store::guest_access::revoke_tokens(tx, user_id, now).await?;
     audit::record(
         tx,
         actor,
@@ -407,7 +400,7 @@ pub async fn renew(
     };
     let days = period_of(&mut tx, &actor.tenant_id, guest_id).await?;
     let new_end = end_of(ends_at.max(now), days);
-    store::guest_access::set_end(&mut *tx, &actor.tenant_id, guest_id, new_end, now).await?;
+    store::guest_access::set_end(&mut tx, &actor.tenant_id, guest_id, new_end, now).await?;
     audit::record(
         &mut tx,
         actor,
@@ -503,7 +496,7 @@ pub(crate) async fn restore_in(
     };
     let days = period_of(tx, &actor.tenant_id, guest_id).await?;
     let new_end = end_of(now, days);
-    store::guest_access::set_restored(&mut **tx, &actor.tenant_id, guest_id, new_end, now).await?;
+    store::guest_access::set_restored(tx, &actor.tenant_id, guest_id, new_end, now).await?;
     audit::record(
         tx,
         actor,
@@ -540,7 +533,7 @@ pub(crate) async fn renew_if_past(
     };
     let user = guest(tx, &actor.tenant_id, guest_id).await?;
     let new_end = end_of(now, period_of(tx, &actor.tenant_id, guest_id).await?);
-    store::guest_access::set_end(&mut **tx, &actor.tenant_id, guest_id, new_end, now).await?;
+    store::guest_access::set_end(tx, &actor.tenant_id, guest_id, new_end, now).await?;
     audit::record(
         tx,
         actor,
@@ -617,15 +610,15 @@ pub async fn sweep(store: &Store, base_url: &str, now: i64) -> Result<Swept> {
 /// Deletes a guest whose grace period is over, unless they were restored meanwhile (read
 /// again inside the transaction). True when the guest went.
 async fn delete_past_grace(tx: &mut Tx, due: &store::guest_access::Due, now: i64) -> Result<bool> {
-    let Some(user) = store::users::get(&mut **tx, &due.tenant_id, &due.id).await? else {
+    let Some(user) = store::users::get(tx, &due.tenant_id, &due.id).await? else {
         return Ok(false);
     };
     let access = access_of(tx, &due.tenant_id, &due.id).await?;
     let Some(delete_after) = access.delete_after.filter(|at| *at <= now && !user.enabled) else {
         return Ok(false);
     };
-    store::sessions::delete_for_user(&mut **tx, &due.id).await?;
-    store::users::delete(&mut **tx, &due.tenant_id, &due.id).await?;
+    store::sessions::delete_for_user(tx, &due.id).await?;
+    store::users::delete(tx, &due.tenant_id, &due.id).await?;
     audit::record_by_portico(
         tx,
         &due.tenant_id,
@@ -657,7 +650,7 @@ async fn send_notice(
     base_url: &str,
     now: i64,
 ) -> Result<()> {
-    let sponsors = store::sponsors::of_guest(&mut **tx, &due.id).await?;
+    let sponsors = store::sponsors::of_guest(tx, &due.id).await?;
     let link = sponsor_link(base_url, &due.id);
     let when = format::datetime(ends_at);
     for sponsor in &sponsors {
@@ -666,7 +659,7 @@ async fn send_notice(
     }
     let mail = guest_notice(due, &when, &sponsors);
     outbox::enqueue(tx, Some(&due.tenant_id), &mail, now).await?;
-    store::guest_access::set_notice_sent(&mut **tx, &due.id, ends_at).await?;
+    store::guest_access::set_notice_sent(tx, &due.id, ends_at).await?;
     audit::record_by_portico(
         tx,
         &due.tenant_id,

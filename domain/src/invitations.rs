@@ -71,7 +71,7 @@ pub(crate) async fn invite_guest_in(
     } = check(&input)?;
     inviting.permit(&email)?;
     let sponsors = crate::sponsors::choose(tx, actor, input.sponsors).await?;
-    let existing = store::users::by_email(&mut **tx, &actor.tenant_id, &email).await?;
+    let existing = store::users::by_email(tx, &actor.tenant_id, &email).await?;
     let (user, resent) = match existing {
         Some(user) if user.user_type == UserType::Member => {
             return Err(Error::Conflict(format!(
@@ -93,7 +93,7 @@ pub(crate) async fn invite_guest_in(
                      naming sponsors."
                 )));
             }
-            store::invitations::supersede_pending(&mut **tx, &user.id).await?;
+            store::invitations::supersede_pending(tx, &user.id).await?;
             (user, true)
         }
         None => (
@@ -252,7 +252,7 @@ async fn invite_row(
         }
     };
     let actor = inviting.actor;
-    if let Some(user) = store::users::by_email(&mut **tx, &actor.tenant_id, &valid.email).await? {
+    if let Some(user) = store::users::by_email(tx, &actor.tenant_id, &valid.email).await? {
         return Ok(BulkOutcome::AlreadyUser { user_id: user.id });
     }
     if let Err(refused) = inviting.permit(&valid.email) {
@@ -341,7 +341,7 @@ impl<'a> Inviting<'a> {
         let collaboration = collaboration::read_in(tx, &actor.tenant_id).await?;
         may_invite(actor, &collaboration)?;
         let (tenant_name, lifetime_days) =
-            store::invitations::tenant_settings(&mut **tx, &actor.tenant_id).await?;
+            store::invitations::tenant_settings(tx, &actor.tenant_id).await?;
         Ok(Inviting {
             actor,
             tenant_name,
@@ -464,7 +464,7 @@ async fn issue(
     let access_days =
         crate::guest_access::period_for_invitation(tx, actor, link.access_days).await?;
     store::invitations::insert(
-        &mut **tx,
+        tx,
         NewInvitation {
             id: &invitation_id,
             tenant_id: &actor.tenant_id,
@@ -517,7 +517,7 @@ pub async fn reset_redemption(
     actor.require(Permission::ManageInvitations)?;
     let mut tx = store.begin().await?;
     let inviting = Inviting::read(&mut tx, actor, base_url).await?;
-    let user = store::users::get(&mut *tx, &actor.tenant_id, user_id)
+    let user = store::users::get(&mut tx, &actor.tenant_id, user_id)
         .await?
         .ok_or(Error::NotFound("user"))?;
     if user.user_type != UserType::Guest {
@@ -526,16 +526,16 @@ pub async fn reset_redemption(
         ));
     }
     inviting.permit(&user.email)?;
-    store::invitations::supersede_pending(&mut *tx, &user.id).await?;
+    store::invitations::supersede_pending(&mut tx, &user.id).await?;
     store::invitations::set_external_state(
-        &mut *tx,
+        &mut tx,
         &user.id,
         ExternalState::PendingAcceptance,
         None,
         now,
     )
     .await?;
-    store::sessions::delete_for_user(&mut *tx, &user.id).await?;
+    store::sessions::delete_for_user(&mut tx, &user.id).await?;
     let link = Link {
         email: &user.email,
         message: "",
@@ -579,7 +579,7 @@ async fn create_guest(
 ) -> Result<UserSummary> {
     let id = crate::new_id();
     store::users::insert(
-        &mut **tx,
+        tx,
         NewUser {
             id: &id,
             tenant_id: &actor.tenant_id,
@@ -591,14 +591,8 @@ async fn create_guest(
         now,
     )
     .await?;
-    store::invitations::set_external_state(
-        &mut **tx,
-        &id,
-        ExternalState::PendingAcceptance,
-        None,
-        now,
-    )
-    .await?;
+    store::invitations::set_external_state(tx, &id, ExternalState::PendingAcceptance, None, now)
+        .await?;
     Ok(UserSummary {
         id,
         email: email.into(),
@@ -732,10 +726,10 @@ pub async fn count(store: &Store) -> Result<i64> {
 pub async fn revoke(store: &Store, actor: &Principal, id: &str, now: i64) -> Result<()> {
     actor.require(Permission::ManageInvitations)?;
     let mut tx = store.begin().await?;
-    let invitation = store::invitations::get(&mut *tx, &actor.tenant_id, id, now)
+    let invitation = store::invitations::get(&mut tx, &actor.tenant_id, id, now)
         .await?
         .ok_or(Error::NotFound("invitation"))?;
-    if !store::invitations::revoke(&mut *tx, &actor.tenant_id, id).await? {
+    if !store::invitations::revoke(&mut tx, &actor.tenant_id, id).await? {
         return Err(Error::Conflict(format!(
             "This invitation is {} and cannot be revoked.",
             invitation.status.label().to_lowercase()

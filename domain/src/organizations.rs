@@ -36,9 +36,7 @@ pub async fn send_sign_in_code(
     let token_hash = secrets::hash_secret(&token);
     let mut tx = store.begin().await?;
     let from_origin = match ip {
-        Some(ip) => {
-            store::sessions::codes_asked_from_since(&mut *tx, ip, now - CODE_WINDOW).await?
-        }
+        Some(ip) => store::sessions::codes_asked_from_since(&mut tx, ip, now - CODE_WINDOW).await?,
         None => 0,
     };
     if from_origin >= MAX_CODES_PER_ORIGIN {
@@ -49,7 +47,7 @@ pub async fn send_sign_in_code(
     reserve_mailbox_code(&mut tx, &email, now).await?;
     let code = secrets::new_code();
     store::sessions::insert_sign_in_code(
-        &mut *tx,
+        &mut tx,
         &token_hash,
         &email,
         &secrets::hash_code(&token_hash, &code),
@@ -58,7 +56,7 @@ pub async fn send_sign_in_code(
         now + CODE_LIFETIME,
     )
     .await?;
-    let places = store::sessions::memberships(&mut *tx, &identity, None).await?;
+    let places = store::sessions::memberships(&mut tx, &identity, None).await?;
     if !places.is_empty() {
         let mail = Mail {
             recipient: email.clone(),
@@ -86,14 +84,14 @@ pub async fn send_sign_in_code(
 /// redemption share: a code may be tried only so often, so how many codes one mailbox
 /// gets bounds how often its codes can be guessed, whichever way they are asked for.
 pub(crate) async fn reserve_mailbox_code(tx: &mut Tx, email: &str, now: i64) -> Result<()> {
-    if store::sessions::mailbox_codes_since(&mut **tx, email, now - CODE_WINDOW).await?
+    if store::sessions::mailbox_codes_since(tx, email, now - CODE_WINDOW).await?
         >= MAX_CODES_PER_WINDOW
     {
         return Err(Error::Throttled {
             retry_after: CODE_WINDOW,
         });
     }
-    store::sessions::record_mailbox_code(&mut **tx, email, now).await
+    store::sessions::record_mailbox_code(tx, email, now).await
 }
 
 /// Checks the code; on success opens a session in the first organization where the address
@@ -108,7 +106,7 @@ pub async fn verify_sign_in_code(
 ) -> Result<OpenedSession> {
     let token_hash = secrets::hash_secret(token);
     let mut tx = store.begin().await?;
-    let stored = store::sessions::sign_in_code(&mut *tx, &token_hash)
+    let stored = store::sessions::sign_in_code(&mut tx, &token_hash)
         .await?
         .filter(|c| c.used_at.is_none() && c.expires_at > now)
         .ok_or_else(|| Error::Conflict("This code has expired. Ask for a new one.".into()))?;
@@ -117,9 +115,9 @@ pub async fn verify_sign_in_code(
             "Too many wrong codes. Ask for a new one.".into(),
         ));
     }
-    let attempts = store::sessions::count_sign_in_attempt(&mut *tx, &token_hash).await?;
-    let identity = crate::accounts::identity_of_address(&mut *tx, &stored.email).await?;
-    let places = store::sessions::memberships(&mut *tx, &identity, None).await?;
+    let attempts = store::sessions::count_sign_in_attempt(&mut tx, &token_hash).await?;
+    let identity = crate::accounts::identity_of_address(&mut tx, &stored.email).await?;
+    let places = store::sessions::memberships(&mut tx, &identity, None).await?;
     let right = secrets::same(&secrets::hash_code(&token_hash, code), &stored.code_hash);
     let Some(first) = places.first().filter(|_| right) else {
         tx.commit().await?;
@@ -129,7 +127,7 @@ pub async fn verify_sign_in_code(
             message: format!("That code is not right. {left} tries left."),
         }]));
     };
-    store::sessions::use_sign_in_code(&mut *tx, &token_hash, now).await?;
+    store::sessions::use_sign_in_code(&mut tx, &token_hash, now).await?;
     let methods = AuthMethods::from(AuthMethod::MailedCode);
     let opened = sessions::open_in(
         &mut tx,
@@ -176,8 +174,8 @@ pub async fn switch(
         .find(|p| p.tenant_id == tenant_id)
         .ok_or(Error::NotFound("organization"))?;
     let mut tx = store.begin().await?;
-    store::sessions::switch_user(&mut *tx, &secrets::hash_secret(token), &target.user_id).await?;
-    store::users::signed_in(&mut *tx, &target.user_id, now).await?;
+    store::sessions::switch_user(&mut tx, &secrets::hash_secret(token), &target.user_id).await?;
+    store::users::signed_in(&mut tx, &target.user_id, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -196,7 +194,7 @@ pub async fn leave(store: &Store, signed_in: &SignedIn, token: &str, now: i64) -
     let mut tx = store.begin().await?;
     // Guests are given no administrator roles, but one given a role before that rule
     // must not leave the organization without a global administrator.
-    let user = crate::users::find_in_tenant(&mut *tx, &signed_in.principal, &user_id).await?;
+    let user = crate::users::find_in_tenant(&mut tx, &signed_in.principal, &user_id).await?;
     crate::users::keep_a_global_admin(&mut tx, &signed_in.principal.tenant_id, &user).await?;
     audit::record(
         &mut tx,
@@ -214,10 +212,9 @@ pub async fn leave(store: &Store, signed_in: &SignedIn, token: &str, now: i64) -
     // Move the session elsewhere first: deleting the user ends the sessions it has.
     let elsewhere = signed_in.memberships.iter().find(|p| p.user_id != user_id);
     if let Some(place) = &elsewhere {
-        store::sessions::switch_user(&mut *tx, &secrets::hash_secret(token), &place.user_id)
-            .await?;
+        store::sessions::switch_user(&mut tx, &secrets::hash_secret(token), &place.user_id).await?;
     }
-    store::users::delete(&mut *tx, &signed_in.principal.tenant_id, &user_id).await?;
+    store::users::delete(&mut tx, &signed_in.principal.tenant_id, &user_id).await?;
     let still_signed_in = elsewhere.is_some();
     tx.commit().await?;
     Ok(still_signed_in)

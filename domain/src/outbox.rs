@@ -27,7 +27,7 @@ pub(crate) async fn enqueue(
     now: i64,
 ) -> Result<i64> {
     store::outbox::insert(
-        &mut **tx,
+        tx,
         NewMail {
             tenant_id,
             recipient: &mail.recipient,
@@ -77,7 +77,7 @@ pub const LEASE: i64 = 120;
 /// Claims mail that is due for (another) delivery attempt.
 pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Due>> {
     let mut tx = store.begin().await?;
-    let due = store::outbox::claim_due(&mut *tx, now, now + LEASE, limit).await?;
+    let due = store::outbox::claim_due(&mut tx, now, now + LEASE, limit).await?;
     tx.commit().await?;
     Ok(due)
 }
@@ -85,7 +85,7 @@ pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Due>> 
 /// Records that the mail server accepted a mail: it is never sent again.
 pub async fn mark_sent(store: &Store, id: i64, now: i64) -> Result<()> {
     let mut tx = store.begin().await?;
-    store::outbox::mark_sent(&mut *tx, id, now).await?;
+    store::outbox::mark_sent(&mut tx, id, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -103,7 +103,7 @@ pub async fn mark_failed(
         .saturating_mul(1 << mail.attempts.clamp(0, 20))
         .min(3600);
     let mut tx = store.begin().await?;
-    store::outbox::mark_failed(&mut *tx, mail.id, error, now + wait).await?;
+    store::outbox::mark_failed(&mut tx, mail.id, error, now + wait).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -105,29 +105,29 @@ pub async fn manage(
         description: found.description,
         join_policy: match object.kind {
             ObjectKind::Group => {
-                store::owners::join_policy(&mut *db, &actor.tenant_id, object.id).await?
+                store::owners::join_policy(&mut db, &actor.tenant_id, object.id).await?
             }
             ObjectKind::App => None,
         },
         users: if people_hidden {
             Vec::new()
         } else {
-            store::owners::holders(&mut *db, object).await?
+            store::owners::holders(&mut db, object).await?
         },
         people_hidden,
         groups: match object.kind {
-            ObjectKind::App => store::apps::assigned_groups(&mut *db, object.id).await?,
+            ObjectKind::App => store::apps::assigned_groups(&mut db, object.id).await?,
             ObjectKind::Group => Vec::new(),
         },
         invitations: store::invitations::waiting_by_inviter(
-            &mut *db,
+            &mut db,
             &actor.tenant_id,
             owner_id,
             object,
             now,
         )
         .await?,
-        requests: store::owners::pending_requests(&mut *db, object).await?,
+        requests: store::owners::pending_requests(&mut db, object).await?,
     })
 }
 
@@ -149,7 +149,7 @@ pub async fn add(
     let mut tx = store.begin().await?;
     let found = require_owner(&mut tx, actor, object).await?;
     let address = validate::email("email", email)?;
-    let existing = store::users::by_email(&mut *tx, &actor.tenant_id, &address).await?;
+    let existing = store::users::by_email(&mut tx, &actor.tenant_id, &address).await?;
     let (user, invited) = match existing {
         Some(user) => (user, false),
         None => {
@@ -220,17 +220,17 @@ pub async fn remove(
     let found = require_owner(&mut tx, actor, object).await?;
     let (removed, who) = match (object.kind, grantee) {
         (_, Grantee::User(user_id)) => {
-            let user = store::users::get(&mut *tx, &actor.tenant_id, user_id)
+            let user = store::users::get(&mut tx, &actor.tenant_id, user_id)
                 .await?
                 .ok_or(Error::NotFound("user"))?;
             let removed = match object.kind {
                 ObjectKind::App => {
-                    store::apps::unassign(&mut *tx, object.id, store::apps::Assignee::User(user_id))
+                    store::apps::unassign(&mut tx, object.id, store::apps::Assignee::User(user_id))
                         .await?
                 }
                 ObjectKind::Group => {
                     store::groups::remove_link(
-                        &mut *tx,
+                        &mut tx,
                         store::groups::Link::Member,
                         object.id,
                         user_id,
@@ -241,11 +241,11 @@ pub async fn remove(
             (removed, format!("{} ({})", user.display_name, user.email))
         }
         (ObjectKind::App, Grantee::Group(group_id)) => {
-            let group = store::groups::get(&mut *tx, &actor.tenant_id, group_id)
+            let group = store::groups::get(&mut tx, &actor.tenant_id, group_id)
                 .await?
                 .ok_or(Error::NotFound("group"))?;
             let removed =
-                store::apps::unassign(&mut *tx, object.id, store::apps::Assignee::Group(group_id))
+                store::apps::unassign(&mut tx, object.id, store::apps::Assignee::Group(group_id))
                     .await?;
             (removed, format!("group {}", group.name))
         }
@@ -286,16 +286,16 @@ async fn own_invitation(
     now: i64,
 ) -> Result<InvitationSummary> {
     require_owner(tx, actor, object).await?;
-    let inviter = store::invitations::inviter_of(&mut **tx, &actor.tenant_id, invitation_id)
+    let inviter = store::invitations::inviter_of(tx, &actor.tenant_id, invitation_id)
         .await?
         .ok_or(Error::NotFound("invitation"))?;
     if inviter.as_deref() != actor.user_id() {
         return Err(Error::AccessDenied);
     }
-    let invitation = store::invitations::get(&mut **tx, &actor.tenant_id, invitation_id, now)
+    let invitation = store::invitations::get(tx, &actor.tenant_id, invitation_id, now)
         .await?
         .ok_or(Error::NotFound("invitation"))?;
-    if !store::owners::holds(&mut **tx, object, &invitation.user_id).await? {
+    if !store::owners::holds(tx, object, &invitation.user_id).await? {
         return Err(Error::AccessDenied);
     }
     if matches!(
@@ -353,7 +353,7 @@ pub async fn revoke(
 ) -> Result<()> {
     let mut tx = store.begin().await?;
     let invitation = own_invitation(&mut tx, actor, object, invitation_id, now).await?;
-    if !store::invitations::revoke(&mut *tx, &actor.tenant_id, invitation_id).await? {
+    if !store::invitations::revoke(&mut tx, &actor.tenant_id, invitation_id).await? {
         return Err(Error::Conflict(
             "This invitation cannot be revoked any more.".into(),
         ));

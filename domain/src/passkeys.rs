@@ -77,7 +77,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String> {
 async fn keep(store: &Store, ceremony: Ceremony, options: String) -> Result<Begun> {
     let token = secrets::new_secret();
     let mut tx = store.begin().await?;
-    store::accounts::insert_ceremony(&mut *tx, &secrets::hash_secret(&token), &ceremony).await?;
+    store::accounts::insert_ceremony(&mut tx, &secrets::hash_secret(&token), &ceremony).await?;
     tx.commit().await?;
     Ok(Begun {
         ceremony: token,
@@ -351,20 +351,20 @@ pub async fn finish(
     let identity = accounts::identity(&ceremony.account_id);
     let mut tx = store.begin().await?;
     // The signature counter moves on: keep it, so a cloned authenticator shows.
-    for (id, mut passkey) in stored(&mut *tx, &ceremony.account_id).await? {
+    for (id, mut passkey) in stored(&mut tx, &ceremony.account_id).await? {
         if passkey.cred_id() == result.cred_id() {
             let changed = passkey.update_credential(&result) == Some(true);
             let text = if changed { Some(json(&passkey)?) } else { None };
-            store::accounts::used_passkey(&mut *tx, &id, text.as_deref(), now).await?;
+            store::accounts::used_passkey(&mut tx, &id, text.as_deref(), now).await?;
         }
     }
     if let Some(hash) = &ceremony.redemption_hash {
-        store::invitations::set_proven(&mut *tx, hash, &identity, &AuthMethod::Passkey.into())
+        store::invitations::set_proven(&mut tx, hash, &identity, &AuthMethod::Passkey.into())
             .await?;
         tx.commit().await?;
         return Ok(Finished::Redemption);
     }
-    let first = store::sessions::memberships(&mut *tx, &identity, None)
+    let first = store::sessions::memberships(&mut tx, &identity, None)
         .await?
         .into_iter()
         .next()
@@ -372,7 +372,7 @@ pub async fn finish(
             Error::Conflict("No organization on this Portico has you as a guest any more.".into())
         })?;
     if let Some(previous) = finish.previous_session {
-        store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
+        store::sessions::delete(&mut tx, &secrets::hash_secret(previous)).await?;
     }
     let session = sessions::open_in(
         &mut tx,
@@ -408,7 +408,7 @@ async fn add(
 ) -> Result<()> {
     let mut tx = store.begin().await?;
     store::accounts::insert_passkey(
-        &mut *tx,
+        &mut tx,
         &credential_id(passkey),
         account_id,
         &json(passkey)?,
@@ -454,7 +454,7 @@ async fn register(
         now,
     )
     .await?;
-    store::accounts::insert_passkey(&mut *tx, &credential_id, account_id, &json(passkey)?, now)
+    store::accounts::insert_passkey(&mut tx, &credential_id, account_id, &json(passkey)?, now)
         .await
         .map_err(|e| Error::conflict_on_unique(e, "This passkey is registered already."))?;
     tx.commit().await?;

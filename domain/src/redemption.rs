@@ -182,16 +182,15 @@ pub async fn start(store: &Store, ticket: &str, now: i64) -> Result<Started> {
     // Each start mails a code to the invited address: a link in the wrong hands must not
     // become a way to flood that mailbox, nor, by starting again, to more guesses.
     let recent =
-        store::invitations::starts_since(&mut *tx, &found.invitation_id, now - START_WINDOW)
-            .await?;
+        store::invitations::starts_since(&mut tx, &found.invitation_id, now - START_WINDOW).await?;
     if recent >= MAX_STARTS_PER_WINDOW {
         return Err(Error::Throttled {
             retry_after: START_WINDOW,
         });
     }
-    store::invitations::record_start(&mut *tx, &found.invitation_id, now).await?;
+    store::invitations::record_start(&mut tx, &found.invitation_id, now).await?;
     store::invitations::insert_redemption(
-        &mut *tx,
+        &mut tx,
         &token_hash,
         &found.invitation_id,
         now,
@@ -212,7 +211,7 @@ async fn send_code(tx: &mut store::Tx, ticket: &Ticket, token_hash: &str, now: i
     crate::organizations::reserve_mailbox_code(tx, &ticket.email, now).await?;
     let code = secrets::new_code();
     store::invitations::put_code(
-        &mut **tx,
+        tx,
         token_hash,
         &secrets::hash_code(token_hash, &code),
         now,
@@ -438,11 +437,11 @@ pub(crate) async fn vouched(
     let mut tx = store.begin().await?;
     let code_also = !vouched.email_verified;
     if code_also {
-        store::federation::set_pending_identity(&mut *tx, token_hash, &vouched.identity).await?;
+        store::federation::set_pending_identity(&mut tx, token_hash, &vouched.identity).await?;
         send_code(&mut tx, &ticket, token_hash, now).await?;
     } else {
         let methods = AuthMethods::from(AuthMethod::Federated);
-        store::invitations::set_proven(&mut *tx, token_hash, &vouched.identity, &methods).await?;
+        store::invitations::set_proven(&mut tx, token_hash, &vouched.identity, &methods).await?;
     }
     tx.commit().await?;
     Ok(code_also)
@@ -543,9 +542,9 @@ async fn prove_with_password(
         }]));
     }
     let mut tx = store.begin().await?;
-    store::sessions::clear_failures(&mut *tx, &key).await?;
+    store::sessions::clear_failures(&mut tx, &key).await?;
     let methods = AuthMethods::from(AuthMethod::Password);
-    store::invitations::set_proven(&mut *tx, token_hash, identity, &methods).await?;
+    store::invitations::set_proven(&mut tx, token_hash, identity, &methods).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -555,7 +554,7 @@ pub async fn resend_code(store: &Store, token: &str, now: i64) -> Result<()> {
     let (token_hash, ticket, _) = redemption(store, token, now).await?;
     refuse_codes_unless_due(store, &ticket, &token_hash).await?;
     let mut tx = store.begin().await?;
-    if let Some(code) = store::invitations::code(&mut *tx, &token_hash).await?
+    if let Some(code) = store::invitations::code(&mut tx, &token_hash).await?
         && code.created_at + RESEND_INTERVAL > now
     {
         return Err(Error::Throttled {
@@ -581,7 +580,7 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
     let (token_hash, ticket, _) = redemption(store, token, now).await?;
     let method = refuse_codes_unless_due(store, &ticket, &token_hash).await?;
     let mut tx = store.begin().await?;
-    let stored = store::invitations::code(&mut *tx, &token_hash)
+    let stored = store::invitations::code(&mut tx, &token_hash)
         .await?
         .ok_or_else(|| Error::Conflict("Ask for a new code.".into()))?;
     if stored.used_at.is_some() || stored.expires_at <= now {
@@ -594,9 +593,9 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
             "Too many wrong codes. Ask for a new one.".into(),
         ));
     }
-    let attempts = store::invitations::count_attempt(&mut *tx, &token_hash).await?;
+    let attempts = store::invitations::count_attempt(&mut tx, &token_hash).await?;
     if !secrets::same(&secrets::hash_code(&token_hash, code), &stored.code_hash) {
-        let wrong = store::invitations::count_wrong_code(&mut *tx, &ticket.invitation_id).await?;
+        let wrong = store::invitations::count_wrong_code(&mut tx, &ticket.invitation_id).await?;
         if wrong >= MAX_WRONG_CODES {
             lock(&mut tx, &ticket, wrong, now).await?;
             tx.commit().await?;
@@ -613,26 +612,26 @@ pub async fn verify_code(store: &Store, token: &str, code: &str, now: i64) -> Re
             },
         }]));
     }
-    store::invitations::use_code(&mut *tx, &token_hash, now).await?;
+    store::invitations::use_code(&mut tx, &token_hash, now).await?;
     if method == ProofMethod::NewAccount {
-        store::accounts::confirm_address(&mut *tx, &token_hash).await?;
+        store::accounts::confirm_address(&mut tx, &token_hash).await?;
         tx.commit().await?;
         return Ok(AfterCode::CreateAccount);
     }
     // After a provider that left the address unconfirmed, the identity is still theirs;
     // else the address's own (its account's, when it has one).
     let (identity, methods) =
-        match store::federation::pending_identity(&mut *tx, &token_hash).await? {
+        match store::federation::pending_identity(&mut tx, &token_hash).await? {
             Some(federated) => (
                 federated,
                 AuthMethods::new(&[AuthMethod::Federated, AuthMethod::MailedCode]),
             ),
             None => (
-                accounts::identity_of_address(&mut *tx, &ticket.email).await?,
+                accounts::identity_of_address(&mut tx, &ticket.email).await?,
                 AuthMethods::from(AuthMethod::MailedCode),
             ),
         };
-    store::invitations::set_proven(&mut *tx, &token_hash, &identity, &methods).await?;
+    store::invitations::set_proven(&mut tx, &token_hash, &identity, &methods).await?;
     tx.commit().await?;
     Ok(AfterCode::Consent)
 }
@@ -720,11 +719,11 @@ pub async fn accept(
         tx.commit().await?;
         return Err(Error::Forbidden(blocked_message(&ticket, &domain)));
     }
-    if !store::invitations::mark_accepted(&mut *tx, &ticket.invitation_id, now).await? {
+    if !store::invitations::mark_accepted(&mut tx, &ticket.invitation_id, now).await? {
         return Err(Error::InvalidLink);
     }
     store::invitations::set_external_state(
-        &mut *tx,
+        &mut tx,
         &ticket.user_id,
         ExternalState::Accepted,
         Some(store::invitations::Redeemed {
@@ -734,7 +733,7 @@ pub async fn accept(
         now,
     )
     .await?;
-    store::invitations::delete_redemption(&mut *tx, &token_hash).await?;
+    store::invitations::delete_redemption(&mut tx, &token_hash).await?;
     crate::guest_access::start(
         &mut tx,
         &ticket.tenant_id,
@@ -765,7 +764,7 @@ pub async fn accept(
     )
     .await?;
     if let Some(previous) = previous {
-        store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
+        store::sessions::delete(&mut tx, &secrets::hash_secret(previous)).await?;
     }
     let session = sessions::open_in(
         &mut tx,
@@ -789,7 +788,7 @@ pub async fn accept(
 pub async fn decline(store: &Store, token: &str, now: i64) -> Result<()> {
     let (token_hash, _, _) = redemption(store, token, now).await?;
     let mut tx = store.begin().await?;
-    store::invitations::delete_redemption(&mut *tx, &token_hash).await?;
+    store::invitations::delete_redemption(&mut tx, &token_hash).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -51,13 +51,13 @@ pub async fn join_group(
         id: group_id,
     };
     let mut tx = store.begin().await?;
-    let found = store::owners::find(&mut *tx, &actor.tenant_id, object)
+    let found = store::owners::find(&mut tx, &actor.tenant_id, object)
         .await?
         .ok_or(Error::NotFound("group"))?;
-    let policy = store::owners::join_policy(&mut *tx, &actor.tenant_id, group_id)
+    let policy = store::owners::join_policy(&mut tx, &actor.tenant_id, group_id)
         .await?
         .unwrap_or_default();
-    if store::owners::holds(&mut *tx, object, user_id).await? {
+    if store::owners::holds(&mut tx, object, user_id).await? {
         return Err(Error::Conflict(format!(
             "You are a member of {} already.",
             found.name
@@ -76,7 +76,7 @@ pub async fn join_group(
         }
         JoinPolicy::OwnerApproval => {
             store::owners::insert_request(
-                &mut *tx,
+                &mut tx,
                 &crate::new_id(),
                 &actor.tenant_id,
                 user_id,
@@ -115,23 +115,23 @@ pub async fn request_app(store: &Store, actor: &Principal, app_id: &str, now: i6
         id: app_id,
     };
     let mut tx = store.begin().await?;
-    let found = store::owners::find(&mut *tx, &actor.tenant_id, object)
+    let found = store::owners::find(&mut tx, &actor.tenant_id, object)
         .await?
         .ok_or(Error::NotFound("app"))?;
-    if store::owners::requestable(&mut *tx, &actor.tenant_id, app_id).await? != Some(true) {
+    if store::owners::requestable(&mut tx, &actor.tenant_id, app_id).await? != Some(true) {
         return Err(Error::Conflict(format!(
             "{} does not take requests; ask one of its owners.",
             found.name
         )));
     }
-    if store::owners::may_open(&mut *tx, &actor.tenant_id, app_id, user_id).await? {
+    if store::owners::may_open(&mut tx, &actor.tenant_id, app_id, user_id).await? {
         return Err(Error::Conflict(format!(
             "You can open {} already.",
             found.name
         )));
     }
     store::owners::insert_request(
-        &mut *tx,
+        &mut tx,
         &crate::new_id(),
         &actor.tenant_id,
         user_id,
@@ -169,7 +169,7 @@ pub async fn decide(
     now: i64,
 ) -> Result<()> {
     let mut tx = store.begin().await?;
-    let request = store::owners::request(&mut *tx, &actor.tenant_id, request_id)
+    let request = store::owners::request(&mut tx, &actor.tenant_id, request_id)
         .await?
         .ok_or(Error::NotFound("request"))?;
     let object = Object {
@@ -182,7 +182,7 @@ pub async fn decide(
     } else {
         RequestState::Denied
     };
-    if !store::owners::decide(&mut *tx, request_id, state, actor.name(), now).await? {
+    if !store::owners::decide(&mut tx, request_id, state, actor.name(), now).await? {
         return Err(Error::Conflict(format!(
             "This request was {} already.",
             request.state.label().to_lowercase()

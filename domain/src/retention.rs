@@ -83,8 +83,8 @@ pub async fn set_retention(
     actor.require(SETS_RETENTION)?;
     let days = check_days(days)?;
     let mut tx = store.begin().await?;
-    let before = store::audit::retention_days(&mut *tx, &actor.tenant_id).await?;
-    store::audit::set_retention_days(&mut *tx, &actor.tenant_id, days).await?;
+    let before = store::audit::retention_days(&mut tx, &actor.tenant_id).await?;
+    store::audit::set_retention_days(&mut tx, &actor.tenant_id, days).await?;
     let said = |days: Option<i64>| days.map_or("for good".to_string(), |d| format!("{d} days"));
     audit::record(
         &mut tx,
@@ -130,7 +130,7 @@ pub async fn prune(store: &Store, now: i64) -> Result<u64> {
                 Some(signer) => signer,
                 None => {
                     let mut db = store.read().await?;
-                    if store::audit::prune_cut(&mut *db, &tenant_id, cutoff, 1)
+                    if store::audit::prune_cut(&mut db, &tenant_id, cutoff, 1)
                         .await?
                         .is_none()
                     {
@@ -141,7 +141,7 @@ pub async fn prune(store: &Store, now: i64) -> Result<u64> {
                 }
             };
             let mut tx = store.begin().await?;
-            let Some(cut) = store::audit::prune_cut(&mut *tx, &tenant_id, cutoff, BATCH).await?
+            let Some(cut) = store::audit::prune_cut(&mut tx, &tenant_id, cutoff, BATCH).await?
             else {
                 break;
             };
@@ -154,7 +154,7 @@ pub async fn prune(store: &Store, now: i64) -> Result<u64> {
         loop {
             let mut tx = store.begin().await?;
             let gone =
-                store::audit::delete_sign_ins_before(&mut *tx, &tenant_id, cutoff, BATCH).await?;
+                store::audit::delete_sign_ins_before(&mut tx, &tenant_id, cutoff, BATCH).await?;
             tx.commit().await?;
             sign_ins += gone;
             if gone < BATCH {
@@ -212,10 +212,10 @@ async fn cut_at(
     cutoff: i64,
     now: i64,
 ) -> Result<(AuditCheckpoint, i64)> {
-    let earlier = store::audit::latest_checkpoint(&mut **tx, &cut.tenant_id)
+    let earlier = store::audit::latest_checkpoint(tx, &cut.tenant_id)
         .await?
         .map_or(0, |checkpoint| checkpoint.events_removed);
-    let gone = store::audit::delete_through(&mut **tx, &cut.tenant_id, cut.id).await?;
+    let gone = store::audit::delete_through(tx, &cut.tenant_id, cut.id).await?;
     let mut checkpoint = AuditCheckpoint {
         tenant_id: cut.tenant_id.clone(),
         event_id: cut.id,
@@ -227,7 +227,7 @@ async fn cut_at(
         public_jwk: signer.es256_public_jwk().to_string(),
     };
     checkpoint.signature = signer.sign(types::SigningAlg::ES256, &claims(&checkpoint))?;
-    store::audit::insert_checkpoint(&mut **tx, &checkpoint).await?;
+    store::audit::insert_checkpoint(tx, &checkpoint).await?;
     Ok((checkpoint, gone))
 }
 

@@ -107,9 +107,9 @@ fn remind_at(starts_at: i64, ends_at: i64) -> i64 {
 /// The enabled user `key` (an id or an address) of the tenant names, as a reviewer.
 async fn named_reviewer(tx: &mut Tx, tenant_id: &str, key: &str) -> Result<UserRef> {
     let found = if key.contains('@') {
-        store::users::by_email(&mut **tx, tenant_id, key).await?
+        store::users::by_email(tx, tenant_id, key).await?
     } else {
-        store::users::get(&mut **tx, tenant_id, key).await?
+        store::users::get(tx, tenant_id, key).await?
     };
     match found {
         Some(user) if user.enabled => Ok(UserRef {
@@ -135,7 +135,7 @@ async fn named_reviewer(tx: &mut Tx, tenant_id: &str, key: &str) -> Result<UserR
 async fn enabled(tx: &mut Tx, tenant_id: &str, candidates: Vec<UserRef>) -> Result<Vec<UserRef>> {
     let mut kept = Vec::with_capacity(candidates.len());
     for candidate in candidates {
-        if store::users::get(&mut **tx, tenant_id, &candidate.id)
+        if store::users::get(tx, tenant_id, &candidate.id)
             .await?
             .is_some_and(|user| user.enabled)
         {
@@ -225,7 +225,7 @@ pub async fn start(
     let (scope_id, scope_name, guests, owners) = match (object, cutoff) {
         (Some(kind), _) => {
             let found = store::owners::find(
-                &mut *tx,
+                &mut tx,
                 &actor.tenant_id,
                 store::owners::Object {
                     kind,
@@ -241,7 +241,7 @@ pub async fn start(
                 ObjectKind::Group => (
                     Guests::GroupMembers(input.scope_id),
                     store::groups::linked_users(
-                        &mut *tx,
+                        &mut tx,
                         store::groups::Link::Owner,
                         input.scope_id,
                     )
@@ -249,7 +249,7 @@ pub async fn start(
                 ),
                 ObjectKind::App => (
                     Guests::AssignedTo(input.scope_id),
-                    store::apps::owners(&mut *tx, input.scope_id).await?,
+                    store::apps::owners(&mut tx, input.scope_id).await?,
                 ),
             };
             (Some(input.scope_id), found.name, guests, owners)
@@ -265,7 +265,7 @@ pub async fn start(
         ),
         (None, None) => (None, String::new(), Guests::All, Vec::new()),
     };
-    let guests = store::reviews::guests(&mut *tx, &actor.tenant_id, guests).await?;
+    let guests = store::reviews::guests(&mut tx, &actor.tenant_id, guests).await?;
     if guests.is_empty() {
         return Err(Error::Conflict(
             "No guest is in the scope of this review, so there is nothing to review.".into(),
@@ -282,7 +282,7 @@ pub async fn start(
     }
     let owners = enabled(&mut tx, &actor.tenant_id, owners).await?;
     let fallback = match actor.user_id() {
-        Some(id) => store::users::get(&mut *tx, &actor.tenant_id, id)
+        Some(id) => store::users::get(&mut tx, &actor.tenant_id, id)
             .await?
             .filter(|user| user.user_type == UserType::Member)
             .map(|user| UserRef {
@@ -295,7 +295,7 @@ pub async fn start(
 
     let id = crate::new_id();
     store::reviews::insert(
-        &mut *tx,
+        &mut tx,
         store::reviews::NewReview {
             id: &id,
             tenant_id: &actor.tenant_id,
@@ -316,10 +316,10 @@ pub async fn start(
     .await?;
     let mut without_reviewer = 0;
     for guest in &guests {
-        store::reviews::insert_guest(&mut *tx, &id, guest).await?;
+        store::reviews::insert_guest(&mut tx, &id, guest).await?;
         let chosen = match input.reviewers {
             ReviewerKind::Sponsors => {
-                let sponsors = store::sponsors::of_guest(&mut *tx, &guest.id).await?;
+                let sponsors = store::sponsors::of_guest(&mut tx, &guest.id).await?;
                 enabled(&mut tx, &actor.tenant_id, sponsors).await?
             }
             ReviewerKind::Owners => owners.clone(),
@@ -331,7 +331,7 @@ pub async fn start(
             chosen.extend(fallback.clone());
         }
         for reviewer in &chosen {
-            store::reviews::add_reviewer(&mut *tx, &id, &guest.id, reviewer).await?;
+            store::reviews::add_reviewer(&mut tx, &id, &guest.id, reviewer).await?;
         }
     }
     let mut detail = format!(
@@ -375,7 +375,7 @@ pub async fn start(
     )
     .await?;
     remind(&mut tx, &actor.tenant_id, &id, &name, ends_at, false, now).await?;
-    let summary = store::reviews::get(&mut *tx, &actor.tenant_id, &id)
+    let summary = store::reviews::get(&mut tx, &actor.tenant_id, &id)
         .await?
         .ok_or(Error::NotFound("review"))?;
     tx.commit().await?;
@@ -392,9 +392,7 @@ async fn remind(
     again: bool,
     now: i64,
 ) -> Result<()> {
-    for (email, reviewer, waiting) in
-        store::reviews::reviewers_waiting(&mut **tx, review_id).await?
-    {
+    for (email, reviewer, waiting) in store::reviews::reviewers_waiting(tx, review_id).await? {
         let subject = if again {
             format!("Reminder: guests wait for your review in \"{name}\"")
         } else {
@@ -444,10 +442,10 @@ pub async fn queue(
 ) -> Result<ReviewQueue> {
     let user_id = actor.user_id().ok_or(Error::AccessDenied)?;
     let mut db = store.read().await?;
-    let review = store::reviews::get(&mut *db, &actor.tenant_id, review_id)
+    let review = store::reviews::get(&mut db, &actor.tenant_id, review_id)
         .await?
         .ok_or(Error::NotFound("review"))?;
-    let rows = store::reviews::queue(&mut *db, review_id, user_id).await?;
+    let rows = store::reviews::queue(&mut db, review_id, user_id).await?;
     if rows.is_empty() {
         return Err(Error::AccessDenied);
     }
@@ -508,10 +506,10 @@ pub async fn decide(
         ));
     }
     let mut tx = store.begin().await?;
-    let review = store::reviews::get(&mut *tx, &actor.tenant_id, review_id)
+    let review = store::reviews::get(&mut tx, &actor.tenant_id, review_id)
         .await?
         .ok_or(Error::NotFound("review"))?;
-    if !store::reviews::is_reviewer(&mut *tx, review_id, guest_id, user_id).await? {
+    if !store::reviews::is_reviewer(&mut tx, review_id, guest_id, user_id).await? {
         return Err(Error::AccessDenied);
     }
     if !is_open(&review, now) {
@@ -522,7 +520,7 @@ pub async fn decide(
         )));
     }
     store::reviews::decide(
-        &mut *tx,
+        &mut tx,
         review_id,
         guest_id,
         store::reviews::Decided {
@@ -534,7 +532,7 @@ pub async fn decide(
         },
     )
     .await?;
-    let guest = store::reviews::results(&mut *tx, review_id)
+    let guest = store::reviews::results(&mut tx, review_id)
         .await?
         .into_iter()
         .find(|row| row.guest_id == guest_id)
@@ -585,11 +583,11 @@ pub async fn results(
 ) -> Result<ReviewResults> {
     actor.require(Permission::ManageUsers)?;
     let mut db = store.read().await?;
-    let review = store::reviews::get(&mut *db, &actor.tenant_id, review_id)
+    let review = store::reviews::get(&mut db, &actor.tenant_id, review_id)
         .await?
         .ok_or(Error::NotFound("review"))?;
     require_admin(actor, review.scope)?;
-    let rows = store::reviews::results(&mut *db, review_id).await?;
+    let rows = store::reviews::results(&mut db, review_id).await?;
     Ok(ReviewResults {
         may_apply: review.applied_at.is_none() && now >= review.ends_at,
         may_stop: is_open(&review, now),
@@ -604,7 +602,7 @@ pub async fn results(
 pub async fn stop(store: &Store, actor: &Principal, review_id: &str, now: i64) -> Result<()> {
     actor.require(Permission::ManageUsers)?;
     let mut tx = store.begin().await?;
-    let review = store::reviews::get(&mut *tx, &actor.tenant_id, review_id)
+    let review = store::reviews::get(&mut tx, &actor.tenant_id, review_id)
         .await?
         .ok_or(Error::NotFound("review"))?;
     require_admin(actor, review.scope)?;
@@ -614,7 +612,7 @@ pub async fn stop(store: &Store, actor: &Principal, review_id: &str, now: i64) -
             review.name
         )));
     }
-    store::reviews::stop(&mut *tx, review_id, now).await?;
+    store::reviews::stop(&mut tx, review_id, now).await?;
     audit::record(
         &mut tx,
         actor,
@@ -639,7 +637,7 @@ pub async fn stop(store: &Store, actor: &Principal, review_id: &str, now: i64) -
 pub async fn apply(store: &Store, actor: &Principal, review_id: &str, now: i64) -> Result<u64> {
     actor.require(Permission::ManageUsers)?;
     let mut tx = store.begin().await?;
-    let review = store::reviews::get(&mut *tx, &actor.tenant_id, review_id)
+    let review = store::reviews::get(&mut tx, &actor.tenant_id, review_id)
         .await?
         .ok_or(Error::NotFound("review"))?;
     require_admin(actor, review.scope)?;
@@ -672,15 +670,15 @@ fn outcome_of(review: &ReviewSummary, row: &store::reviews::QueueRow, now: i64) 
 }
 
 async fn apply_in(tx: &mut Tx, actor: &Principal, review: &ReviewSummary, now: i64) -> Result<u64> {
-    if !store::reviews::set_applied(&mut **tx, &review.id, now).await? {
+    if !store::reviews::set_applied(tx, &review.id, now).await? {
         return Err(Error::Conflict(format!(
             "The decisions of \"{}\" were applied already.",
             review.name
         )));
     }
-    let scope_id = store::reviews::scope_id(&mut **tx, &review.id).await?;
+    let scope_id = store::reviews::scope_id(tx, &review.id).await?;
     let (mut denied, mut kept) = (0u64, 0u64);
-    for row in store::reviews::unapplied(&mut **tx, &review.id).await? {
+    for row in store::reviews::unapplied(tx, &review.id).await? {
         let by_default = matches!(row.decision, Decision::NotReviewed | Decision::DontKnow);
         let outcome = match outcome_of(review, &row, now) {
             Decision::Deny if row.created_at.is_none() => "The guest no longer exists".to_string(),
@@ -702,7 +700,7 @@ async fn apply_in(tx: &mut Tx, actor: &Principal, review: &ReviewSummary, now: i
                 "Kept".to_string()
             }
         };
-        store::reviews::set_outcome(&mut **tx, &review.id, &row.guest_id, &outcome, now).await?;
+        store::reviews::set_outcome(tx, &review.id, &row.guest_id, &outcome, now).await?;
     }
     audit::record(
         tx,
@@ -742,14 +740,14 @@ async fn deny(
     let who = format!("{} ({})", row.guest_name, row.guest_email);
     match (review.deny_action, review.scope, scope_id) {
         (DenyAction::RemoveAccess, ReviewScope::GroupGuests, Some(group_id)) => {
-            if store::groups::get(&mut **tx, &actor.tenant_id, group_id)
+            if store::groups::get(tx, &actor.tenant_id, group_id)
                 .await?
                 .is_none()
             {
                 return Ok(format!("{} no longer exists", review.scope_name));
             }
             let removed = store::groups::remove_link(
-                &mut **tx,
+                tx,
                 store::groups::Link::Member,
                 group_id,
                 &row.guest_id,
@@ -774,12 +772,9 @@ async fn deny(
             Ok(format!("Removed from {}", review.scope_name))
         }
         (DenyAction::RemoveAccess, ReviewScope::AppGuests, Some(app_id)) => {
-            let removed = store::apps::unassign(
-                &mut **tx,
-                app_id,
-                store::apps::Assignee::User(&row.guest_id),
-            )
-            .await?;
+            let removed =
+                store::apps::unassign(tx, app_id, store::apps::Assignee::User(&row.guest_id))
+                    .await?;
             if !removed {
                 return Ok(format!("Was no longer assigned {}", review.scope_name));
             }
@@ -836,7 +831,7 @@ pub async fn conclude_due(store: &Store, now: i64) -> Result<u64> {
     for (tenant_id, review_id) in due {
         let portico = Principal::portico(&tenant_id);
         let mut tx = store.begin().await?;
-        let Some(review) = store::reviews::get(&mut *tx, &tenant_id, &review_id).await? else {
+        let Some(review) = store::reviews::get(&mut tx, &tenant_id, &review_id).await? else {
             continue;
         };
         // Another replica may have applied it since the list was read.
@@ -850,10 +845,10 @@ pub async fn conclude_due(store: &Store, now: i64) -> Result<u64> {
     let reminders = store::reviews::due_for_reminder(&mut *store.read().await?, now).await?;
     for (tenant_id, review_id) in reminders {
         let mut tx = store.begin().await?;
-        let Some(review) = store::reviews::get(&mut *tx, &tenant_id, &review_id).await? else {
+        let Some(review) = store::reviews::get(&mut tx, &tenant_id, &review_id).await? else {
             continue;
         };
-        store::reviews::set_reminded(&mut *tx, &review_id, now).await?;
+        store::reviews::set_reminded(&mut tx, &review_id, now).await?;
         remind(
             &mut tx,
             &tenant_id,

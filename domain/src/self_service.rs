@@ -95,10 +95,10 @@ async fn home_member(store: &Store, signed_in: &SignedIn, member_id: &str) -> Re
         .find(|m| m.user_id == member_id)
         .ok_or(Error::NotFound("user"))?;
     let mut db = store.read().await?;
-    let user = store::users::get(&mut *db, &home.tenant_id, member_id)
+    let user = store::users::get(&mut db, &home.tenant_id, member_id)
         .await?
         .ok_or(Error::NotFound("user"))?;
-    let credentials = store::users::member_credentials(&mut *db, &user.email)
+    let credentials = store::users::member_credentials(&mut db, &user.email)
         .await?
         .filter(|c| c.id == member_id)
         .ok_or(Error::NotFound("user"))?;
@@ -178,11 +178,11 @@ pub async fn change_password(
     }
     let hash = password::hash_blocking(new_password.to_string()).await?;
     let mut tx = store.begin().await?;
-    store::sessions::clear_failures(&mut *tx, &account_key).await?;
+    store::sessions::clear_failures(&mut tx, &account_key).await?;
     if let Some(key) = &address_key {
-        store::sessions::forgive_one(&mut *tx, key).await?;
+        store::sessions::forgive_one(&mut tx, key).await?;
     }
-    store::users::set_password_hash(&mut *tx, &home.tenant_id, member_id, &hash.0, now).await?;
+    store::users::set_password_hash(&mut tx, &home.tenant_id, member_id, &hash.0, now).await?;
     let keep = secrets::hash_secret(session);
     let ended = crate::sessions::end_identity(&mut tx, identity, Some(&keep), now).await?;
     // Recorded at home, where the member's password is kept, whichever organization the
@@ -221,7 +221,7 @@ pub async fn end_session(
     let identity = identity_of(signed_in)?;
     let current = secrets::hash_secret(session);
     let mut tx = store.begin().await?;
-    let ended = live_sessions(&mut *tx, policy, identity, now)
+    let ended = live_sessions(&mut tx, policy, identity, now)
         .await?
         .into_iter()
         .find(|s| secrets::same(&session_id(&s.id_hash), id))
@@ -231,8 +231,8 @@ pub async fn end_session(
             "That is the session you are using: sign out from the menu instead.".into(),
         ));
     }
-    store::sessions::delete(&mut *tx, &ended.id_hash).await?;
-    store::flashes::delete_for_session(&mut *tx, &ended.id_hash).await?;
+    store::sessions::delete(&mut tx, &ended.id_hash).await?;
+    store::flashes::delete_for_session(&mut tx, &ended.id_hash).await?;
     let detail = format!(
         "signed in {} from {}",
         types::format::datetime(ended.created_at),

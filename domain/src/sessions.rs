@@ -144,14 +144,14 @@ pub async fn sign_in(
         _ => return Err(Error::BadCredentials),
     };
     let mut tx = store.begin().await?;
-    store::sessions::clear_failures(&mut *tx, &account_key).await?;
+    store::sessions::clear_failures(&mut tx, &account_key).await?;
     if let Some(key) = &address_key {
-        store::sessions::forgive_one(&mut *tx, key).await?;
+        store::sessions::forgive_one(&mut tx, key).await?;
     }
     let user_id = match member_id {
         Some(id) => id,
         // An account is a guest somewhere: it opens in the first organization.
-        None => store::sessions::memberships(&mut *tx, &identity, None)
+        None => store::sessions::memberships(&mut tx, &identity, None)
             .await?
             .first()
             .map(|m| m.user_id.clone())
@@ -162,7 +162,7 @@ pub async fn sign_in(
             })?,
     };
     if let Some(previous) = previous {
-        store::sessions::delete(&mut *tx, &secrets::hash_secret(previous)).await?;
+        store::sessions::delete(&mut tx, &secrets::hash_secret(previous)).await?;
     }
     let methods = AuthMethods::from(AuthMethod::Password);
     let opened = open_in(&mut tx, policy, &user_id, &identity, &methods, client, now).await?;
@@ -189,7 +189,7 @@ pub(crate) async fn reserve_attempt(
     let mut tx = store.begin().await?;
     for (key, limit) in limits {
         let (failures, window_start) =
-            store::sessions::failures(&mut *tx, key, now, policy.throttle_window).await?;
+            store::sessions::failures(&mut tx, key, now, policy.throttle_window).await?;
         if failures >= *limit {
             return Err(Error::Throttled {
                 retry_after: (window_start + policy.throttle_window - now).max(1),
@@ -197,7 +197,7 @@ pub(crate) async fn reserve_attempt(
         }
     }
     for (key, _) in limits {
-        store::sessions::record_failure(&mut *tx, key, now, policy.throttle_window).await?;
+        store::sessions::record_failure(&mut tx, key, now, policy.throttle_window).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -217,7 +217,7 @@ pub(crate) async fn open_in(
     let token = secrets::new_secret();
     let expires_at = now + policy.absolute_timeout;
     store::sessions::insert(
-        &mut **tx,
+        tx,
         NewSession {
             id_hash: &secrets::hash_secret(&token),
             user_id,
@@ -230,7 +230,7 @@ pub(crate) async fn open_in(
         now,
     )
     .await?;
-    store::users::signed_in(&mut **tx, user_id, now).await?;
+    store::users::signed_in(tx, user_id, now).await?;
     Ok(OpenedSession { token, expires_at })
 }
 
@@ -293,7 +293,7 @@ pub async fn principal(
     let mut last_seen_at = session.last_seen_at;
     if now - last_seen_at >= TOUCH_INTERVAL {
         let mut tx = store.begin().await?;
-        store::sessions::touch(&mut *tx, &id_hash, now).await?;
+        store::sessions::touch(&mut tx, &id_hash, now).await?;
         tx.commit().await?;
         last_seen_at = now;
     }
@@ -342,18 +342,16 @@ pub(crate) async fn end_identity(
 ) -> Result<u64> {
     let member = identity.member();
     let ended = match keep {
-        Some(keep) => {
-            store::sessions::delete_for_identity_except(&mut **tx, identity, keep).await?
-        }
-        None => store::sessions::delete_for_identity(&mut **tx, identity).await?,
+        Some(keep) => store::sessions::delete_for_identity_except(tx, identity, keep).await?,
+        None => store::sessions::delete_for_identity(tx, identity).await?,
     };
     // Sessions of the member's own user that carry no identity (opened before identities
     // were kept) end with it too.
     let unnamed = match (member, keep) {
-        (Some(member), None) => store::sessions::delete_for_user(&mut **tx, member).await?,
+        (Some(member), None) => store::sessions::delete_for_user(tx, member).await?,
         _ => 0,
     };
-    store::oidc::revoke_for_identity(&mut **tx, identity, member, now).await?;
+    store::oidc::revoke_for_identity(tx, identity, member, now).await?;
     Ok(ended + unnamed)
 }
 
@@ -416,9 +414,9 @@ pub async fn sign_out(store: &Store, token: &str) -> Result<()> {
 
 async fn sign_out_hash(store: &Store, id_hash: &str) -> Result<()> {
     let mut tx = store.begin().await?;
-    store::sessions::delete(&mut *tx, id_hash).await?;
+    store::sessions::delete(&mut tx, id_hash).await?;
     // A flash still waiting may hold a secret: the next person here must not see it.
-    store::flashes::delete_for_session(&mut *tx, id_hash).await?;
+    store::flashes::delete_for_session(&mut tx, id_hash).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -427,9 +425,9 @@ async fn sign_out_hash(store: &Store, id_hash: &str) -> Result<()> {
 /// authorization requests nobody came back to; run now and then by the server.
 pub async fn purge_expired(store: &Store, policy: &SessionPolicy, now: i64) -> Result<u64> {
     let mut tx = store.begin().await?;
-    let removed = store::sessions::delete_expired(&mut *tx, now, policy.idle_timeout).await?;
-    store::sessions::delete_closed_windows(&mut *tx, now, policy.throttle_window).await?;
-    store::flashes::delete_expired(&mut *tx, now).await?;
+    let removed = store::sessions::delete_expired(&mut tx, now, policy.idle_timeout).await?;
+    store::sessions::delete_closed_windows(&mut tx, now, policy.throttle_window).await?;
+    store::flashes::delete_expired(&mut tx, now).await?;
     tx.commit().await?;
     Ok(removed)
 }

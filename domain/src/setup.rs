@@ -13,12 +13,12 @@ pub const LINK_LIFETIME: i64 = 3600;
 /// Each start of an empty instance issues a fresh ticket.
 pub async fn issue_ticket(store: &Store, now: i64) -> Result<Option<String>> {
     let mut tx = store.begin().await?;
-    if store::tenants::count(&mut *tx).await? > 0 {
+    if store::tenants::count(&mut tx).await? > 0 {
         return Ok(None);
     }
     let ticket = secrets::new_secret();
     store::setup::insert(
-        &mut *tx,
+        &mut tx,
         &secrets::hash_secret(&ticket),
         now,
         now + LINK_LIFETIME,
@@ -88,8 +88,8 @@ pub async fn complete(
         (member, None) => member?,
     };
     let mut tx = store.begin().await?;
-    if !store::setup::consume(&mut *tx, &secrets::hash_secret(ticket), now).await?
-        || store::tenants::count(&mut *tx).await? > 0
+    if !store::setup::consume(&mut tx, &secrets::hash_secret(ticket), now).await?
+        || store::tenants::count(&mut tx).await? > 0
     {
         return Err(Error::InvalidLink);
     }
@@ -107,7 +107,7 @@ pub async fn complete(
     let actor = Principal::operator_named(&tenant.id, "Setup", ip);
     let admin = users::create_member_in(&mut tx, &actor, member, now).await?;
     users::grant_role_in(&mut tx, &actor, &admin, Role::GlobalAdministrator, now).await?;
-    store::setup::close_all(&mut *tx, now).await?;
+    store::setup::close_all(&mut tx, now).await?;
     tx.commit().await?;
     Ok((tenant, admin))
 }

@@ -38,9 +38,9 @@ fn invalid(message: String) -> Error {
 /// the address is a guest, a disabled member or nobody here.
 async fn sponsor_named(tx: &mut Tx, tenant_id: &str, key: &str, reveal: bool) -> Result<UserRef> {
     let found = if key.contains('@') {
-        store::users::by_email(&mut **tx, tenant_id, key).await?
+        store::users::by_email(tx, tenant_id, key).await?
     } else {
-        store::users::get(&mut **tx, tenant_id, key).await?
+        store::users::get(tx, tenant_id, key).await?
     };
     let usable = found
         .as_ref()
@@ -80,7 +80,7 @@ fn as_ref(user: UserSummary) -> UserRef {
 
 /// The fallback sponsor when one is set and enabled.
 async fn usable_fallback(tx: &mut Tx, tenant_id: &str) -> Result<Option<UserRef>> {
-    Ok(store::sponsors::fallback(&mut **tx, tenant_id)
+    Ok(store::sponsors::fallback(tx, tenant_id)
         .await?
         .and_then(|(user, enabled)| enabled.then_some(user)))
 }
@@ -106,7 +106,7 @@ pub(crate) async fn choose(
             ..
         } = &actor.actor
         {
-            let inviter = store::users::get(&mut **tx, &actor.tenant_id, user_id).await?;
+            let inviter = store::users::get(tx, &actor.tenant_id, user_id).await?;
             if let Some(inviter) = inviter.filter(|u| u.user_type == UserType::Member) {
                 return Ok(vec![as_ref(inviter)]);
             }
@@ -134,9 +134,9 @@ pub(crate) async fn replace(
     sponsors: &[UserRef],
     now: i64,
 ) -> Result<()> {
-    store::sponsors::clear(&mut **tx, guest_id).await?;
+    store::sponsors::clear(tx, guest_id).await?;
     for sponsor in sponsors {
-        store::sponsors::add(&mut **tx, guest_id, &sponsor.id, now).await?;
+        store::sponsors::add(tx, guest_id, &sponsor.id, now).await?;
     }
     Ok(())
 }
@@ -163,7 +163,7 @@ pub(crate) async fn step_down(
     why: &str,
     now: i64,
 ) -> Result<()> {
-    let was_fallback = store::sponsors::fallback(&mut **tx, &actor.tenant_id)
+    let was_fallback = store::sponsors::fallback(tx, &actor.tenant_id)
         .await?
         .is_some_and(|(fallback, _)| fallback.id == leaving.id);
     if was_fallback && why == "deleted" {
@@ -186,7 +186,7 @@ pub(crate) async fn step_down(
         )
         .await?;
     }
-    let guests = store::sponsors::guests_of(&mut **tx, &leaving.id).await?;
+    let guests = store::sponsors::guests_of(tx, &leaving.id).await?;
     if guests.is_empty() {
         return Ok(());
     }
@@ -194,20 +194,17 @@ pub(crate) async fn step_down(
         .await?
         .filter(|fallback| fallback.id != leaving.id);
     for guest in guests {
-        store::sponsors::remove(&mut **tx, &guest.id, &leaving.id).await?;
+        store::sponsors::remove(tx, &guest.id, &leaving.id).await?;
         let left = format!("{} ({}) was {why}", leaving.display_name, leaving.email);
         let detail = match &fallback {
             Some(fallback) => {
-                store::sponsors::add(&mut **tx, &guest.id, &fallback.id, now).await?;
+                store::sponsors::add(tx, &guest.id, &fallback.id, now).await?;
                 format!(
                     "{left}; the fallback sponsor {} ({}) takes their place",
                     fallback.display_name, fallback.email
                 )
             }
-            None if store::sponsors::of_guest(&mut **tx, &guest.id)
-                .await?
-                .is_empty() =>
-            {
+            None if store::sponsors::of_guest(tx, &guest.id).await?.is_empty() => {
                 format!("{left}; no fallback sponsor is set, so the guest has no sponsor now")
             }
             None => format!("{left}; the guest's other sponsors remain"),
@@ -231,7 +228,7 @@ pub(crate) async fn step_down(
 
 /// The guest `guest_id` of the actor's tenant; members have no sponsors.
 async fn guest_in_tenant(tx: &mut Tx, actor: &Principal, guest_id: &str) -> Result<UserSummary> {
-    let user = store::users::get(&mut **tx, &actor.tenant_id, guest_id)
+    let user = store::users::get(tx, &actor.tenant_id, guest_id)
         .await?
         .ok_or(Error::NotFound("user"))?;
     if user.user_type != UserType::Guest {
@@ -258,7 +255,7 @@ pub async fn add(
     let mut tx = store.begin().await?;
     let guest = guest_in_tenant(&mut tx, actor, guest_id).await?;
     let sponsor = sponsor_named(&mut tx, &actor.tenant_id, sponsor.trim(), true).await?;
-    let current = store::sponsors::of_guest(&mut *tx, guest_id).await?;
+    let current = store::sponsors::of_guest(&mut tx, guest_id).await?;
     if current.iter().any(|s| s.id == sponsor.id) {
         return Err(Error::Conflict(format!(
             "{} sponsors {} already.",
@@ -271,7 +268,7 @@ pub async fn add(
             guest.display_name
         )));
     }
-    store::sponsors::add(&mut *tx, guest_id, &sponsor.id, now).await?;
+    store::sponsors::add(&mut tx, guest_id, &sponsor.id, now).await?;
     audit::record(
         &mut tx,
         actor,
@@ -285,7 +282,7 @@ pub async fn add(
         },
     )
     .await?;
-    let sponsors = store::sponsors::of_guest(&mut *tx, guest_id).await?;
+    let sponsors = store::sponsors::of_guest(&mut tx, guest_id).await?;
     tx.commit().await?;
     Ok(sponsors)
 }
@@ -303,7 +300,7 @@ pub async fn remove(
     actor.require(Permission::ManageUsers)?;
     let mut tx = store.begin().await?;
     let guest = guest_in_tenant(&mut tx, actor, guest_id).await?;
-    let current = store::sponsors::of_guest(&mut *tx, guest_id).await?;
+    let current = store::sponsors::of_guest(&mut tx, guest_id).await?;
     let Some(sponsor) = current.iter().find(|s| s.id == sponsor_id) else {
         return Err(Error::NotFound("sponsor"));
     };
@@ -313,7 +310,7 @@ pub async fn remove(
             sponsor.display_name
         )));
     }
-    store::sponsors::remove(&mut *tx, guest_id, sponsor_id).await?;
+    store::sponsors::remove(&mut tx, guest_id, sponsor_id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -327,7 +324,7 @@ pub async fn remove(
         },
     )
     .await?;
-    let sponsors = store::sponsors::of_guest(&mut *tx, guest_id).await?;
+    let sponsors = store::sponsors::of_guest(&mut tx, guest_id).await?;
     tx.commit().await?;
     Ok(sponsors)
 }
@@ -340,13 +337,13 @@ pub async fn of_guest(store: &Store, actor: &Principal, guest_id: &str) -> Resul
         actor.require(Permission::ReadUsers)?;
     }
     let mut tx = store.read().await?;
-    if store::users::get(&mut *tx, &actor.tenant_id, guest_id)
+    if store::users::get(&mut tx, &actor.tenant_id, guest_id)
         .await?
         .is_none()
     {
         return Err(Error::NotFound("user"));
     }
-    store::sponsors::of_guest(&mut *tx, guest_id).await
+    store::sponsors::of_guest(&mut tx, guest_id).await
 }
 
 /// The fallback sponsor and the guests without a sponsor.
@@ -355,8 +352,8 @@ pub async fn of_guest(store: &Store, actor: &Principal, guest_id: &str) -> Resul
 pub async fn settings(store: &Store, actor: &Principal) -> Result<SponsorSettings> {
     actor.require(Permission::ManageUsers)?;
     let mut db = store.read().await?;
-    let fallback = store::sponsors::fallback(&mut *db, &actor.tenant_id).await?;
-    let unsponsored = store::sponsors::unsponsored(&mut *db, &actor.tenant_id).await?;
+    let fallback = store::sponsors::fallback(&mut db, &actor.tenant_id).await?;
+    let unsponsored = store::sponsors::unsponsored(&mut db, &actor.tenant_id).await?;
     Ok(SponsorSettings {
         fallback_enabled: fallback.as_ref().is_some_and(|(_, enabled)| *enabled),
         fallback: fallback.map(|(user, _)| user),
@@ -379,7 +376,7 @@ pub async fn set_fallback(store: &Store, actor: &Principal, who: &str, now: i64)
         Some(sponsor_named(&mut tx, &actor.tenant_id, who, true).await?)
     };
     store::sponsors::set_fallback(
-        &mut *tx,
+        &mut tx,
         &actor.tenant_id,
         chosen.as_ref().map(|u| u.id.as_str()),
     )

@@ -29,7 +29,7 @@ pub(crate) async fn create_in(
     let base = validate::slug_from(&name);
     let mut slug = base.clone();
     let mut n = 2;
-    while store::tenants::slug_taken(&mut **tx, &slug).await? {
+    while store::tenants::slug_taken(tx, &slug).await? {
         slug = format!("{base}-{n}");
         n += 1;
     }
@@ -40,12 +40,12 @@ pub(crate) async fn create_in(
         primary_domain: domain,
     };
     refuse_overlap(tx, &tenant.id, &tenant.primary_domain).await?;
-    store::tenants::insert(&mut **tx, &tenant, now)
+    store::tenants::insert(tx, &tenant, now)
         .await
         .map_err(|e| {
             Error::conflict_on_unique(e, "Another organization already uses that domain.")
         })?;
-    store::tenants::insert_domain(&mut **tx, &tenant.id, &tenant.primary_domain, now).await?;
+    store::tenants::insert_domain(tx, &tenant.id, &tenant.primary_domain, now).await?;
     let actor = Principal::operator_named(&tenant.id, actor_name, ip);
     audit::record(
         tx,
@@ -122,7 +122,7 @@ pub async fn update_settings(
     let (lifetime, privacy) = (lifetime?, privacy?);
     let mut tx = store.begin().await?;
     let before = settings_in(&mut tx, &actor.tenant_id).await?;
-    store::tenants::update_settings(&mut *tx, &actor.tenant_id, lifetime, privacy.as_deref())
+    store::tenants::update_settings(&mut tx, &actor.tenant_id, lifetime, privacy.as_deref())
         .await?;
     audit::record(
         &mut tx,
@@ -214,7 +214,7 @@ async fn refuse_overlap(tx: &mut Tx, tenant_id: &str, domain: &str) -> Result<()
         .match_indices('.')
         .map(|(i, _)| &domain[i + 1..])
         .collect();
-    let held = store::tenants::overlapping_domains(&mut **tx, domain, &parents).await?;
+    let held = store::tenants::overlapping_domains(tx, domain, &parents).await?;
     let others = held.iter().filter(|(_, owner)| owner != tenant_id);
     let own = held
         .iter()
@@ -250,7 +250,7 @@ pub async fn add_domain(
     let (mut tx, tenant, domain) = begin_domain_change(store, actor, domain).await?;
     refuse_overlap(&mut tx, &actor.tenant_id, &domain).await?;
     // Members other organizations made there before domains were checked.
-    let elsewhere = store::tenants::members_elsewhere(&mut *tx, &actor.tenant_id, &domain).await?;
+    let elsewhere = store::tenants::members_elsewhere(&mut tx, &actor.tenant_id, &domain).await?;
     if elsewhere > 0 {
         return Err(Error::Conflict(format!(
             "Other organizations have {} at {domain}. Change their addresses or remove them first.",
@@ -258,7 +258,7 @@ pub async fn add_domain(
         )));
     }
     // `refuse_overlap` found no one holding it, inside this same write transaction.
-    store::tenants::insert_domain(&mut *tx, &actor.tenant_id, &domain, now).await?;
+    store::tenants::insert_domain(&mut tx, &actor.tenant_id, &domain, now).await?;
     domain_changed(tx, actor, &tenant.name, "Add domain", &domain, now).await
 }
 
@@ -307,7 +307,7 @@ async fn domain_changed(
         },
     )
     .await?;
-    let domains = store::tenants::domains(&mut *tx, &actor.tenant_id).await?;
+    let domains = store::tenants::domains(&mut tx, &actor.tenant_id).await?;
     tx.commit().await?;
     Ok(domains)
 }
@@ -333,7 +333,7 @@ pub async fn remove_domain(
             "This organization does not hold {domain}."
         )));
     }
-    let at = store::tenants::members_at(&mut *tx, &actor.tenant_id, &domain).await?;
+    let at = store::tenants::members_at(&mut tx, &actor.tenant_id, &domain).await?;
     if at > 0 {
         let verb = if at == 1 { "has" } else { "have" };
         return Err(Error::Conflict(format!(
@@ -341,6 +341,6 @@ pub async fn remove_domain(
             members(at)
         )));
     }
-    store::tenants::delete_domain(&mut *tx, &actor.tenant_id, &domain).await?;
+    store::tenants::delete_domain(&mut tx, &actor.tenant_id, &domain).await?;
     domain_changed(tx, actor, &tenant.name, "Remove domain", &domain, now).await
 }

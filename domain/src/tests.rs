@@ -1559,7 +1559,7 @@ impl SigningIn {
     }
 
     async fn events(&self, store: &Store) -> usize {
-        crate::store::oidc::sign_ins(&mut *store.read().await.unwrap(), &self.tenant_id, 1000)
+        crate::store::oidc::sign_ins(&mut store.read().await.unwrap(), &self.tenant_id, 1000)
             .await
             .unwrap()
             .len()
@@ -1585,7 +1585,7 @@ async fn a_write_batch_that_fails_halfway_keeps_nothing_and_the_writer_goes_on()
     assert_eq!(app.events(&f.store).await, 2);
     // Read back as an exchange reads it: the client and the code in one trip.
     let (client, kept) = crate::store::oidc::client_and_code(
-        &mut *f.store.read().await.unwrap(),
+        &mut f.store.read().await.unwrap(),
         "contoso.example",
         &app.app_id,
         "code-2",
@@ -1598,7 +1598,7 @@ async fn a_write_batch_that_fails_halfway_keeps_nothing_and_the_writer_goes_on()
         Some((app.user_id.clone(), Some(app.user_id.clone())))
     );
     let (client, none) = crate::store::oidc::client_and_code(
-        &mut *f.store.read().await.unwrap(),
+        &mut f.store.read().await.unwrap(),
         "fabrikam.example",
         &app.app_id,
         "code-3",
@@ -1644,7 +1644,7 @@ async fn batches_written_together_succeed_or_fail_each_on_its_own() {
     let mut db = f.store.read().await.unwrap();
     for i in 0..30 {
         let (_, code) = crate::store::oidc::client_and_code(
-            &mut *db,
+            &mut db,
             "contoso.example",
             &app.app_id,
             &format!("code-{i}"),
@@ -1685,7 +1685,7 @@ async fn a_write_abandoned_at_any_await_leaves_no_transaction_open() {
         let mut tx = store.begin().await.unwrap();
         let id = crate::new_id();
         let name = format!("Dropped {polls}");
-        crate::store::groups::insert(&mut *tx, &id, &operator.tenant_id, &name, "", T0)
+        crate::store::groups::insert(&mut tx, &id, &operator.tenant_id, &name, "", T0)
             .await
             .unwrap();
         abandon_after(tx.commit(), polls).await;
@@ -1695,7 +1695,7 @@ async fn a_write_abandoned_at_any_await_leaves_no_transaction_open() {
         .await
         .expect("the writer refuses to begin after abandoned writes");
     let names: Vec<String> =
-        crate::store::groups::list(&mut *store.read().await.unwrap(), &operator.tenant_id)
+        crate::store::groups::list(&mut store.read().await.unwrap(), &operator.tenant_id)
             .await
             .unwrap()
             .into_iter()
@@ -1995,7 +1995,7 @@ async fn id_tokens_verify_against_the_published_keys_whoever_made_them() {
         .to_string(),
     };
     let mut tx = f.store.begin().await.unwrap();
-    crate::store::oidc::insert_key(&mut *tx, &stored, T0 + 1)
+    crate::store::oidc::insert_key(&mut tx, &stored, T0 + 1)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -2020,7 +2020,7 @@ async fn partners_client_secrets_are_sealed_at_rest_under_a_key_file_of_their_ow
     // A provider kept by an earlier release, with its secret as given.
     let mut tx = f.store.begin().await.unwrap();
     crate::store::federation::insert_provider(
-        &mut *tx,
+        &mut tx,
         "p1",
         &a.tenant_id,
         "Partner",
@@ -2171,7 +2171,7 @@ mod identity_ends {
         // Disabled by a path that ends no session (as another process, or an older
         // release, could): the session still must not stand.
         let mut tx = f.store.begin().await.unwrap();
-        crate::store::users::set_enabled(&mut *tx, &contoso.tenant_id, &mia, false, T0)
+        crate::store::users::set_enabled(&mut tx, &contoso.tenant_id, &mia, false, T0)
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -2275,7 +2275,7 @@ mod identity_ends {
         let signed_in = signed_in(&f.store, &token).await.unwrap();
         // A role given before guests were refused roles; the member administrator gone.
         let mut tx = f.store.begin().await.unwrap();
-        crate::store::users::add_role(&mut *tx, &signed_in.me.user_id, Role::GlobalAdministrator)
+        crate::store::users::add_role(&mut tx, &signed_in.me.user_id, Role::GlobalAdministrator)
             .await
             .unwrap();
         sqlx::query("UPDATE users SET enabled = 0 WHERE tenant_id = $1 AND user_type = 'Member'")

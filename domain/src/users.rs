@@ -75,7 +75,7 @@ pub(crate) async fn create_member_in(
         .check("email", &email)?;
     let id = crate::new_id();
     store::users::insert(
-        &mut **tx,
+        tx,
         NewUser {
             id: &id,
             tenant_id: &actor.tenant_id,
@@ -190,7 +190,7 @@ pub async fn import_members(
             // batch (SQLite leaves a transaction usable after a refused statement,
             // PostgreSQL does not until it is rolled back to a savepoint).
             sqlx::Executor::execute(&mut *tx, "SAVEPOINT line").await?;
-            if let Err(error) = store::users::insert(&mut *tx, user, now).await {
+            if let Err(error) = store::users::insert(&mut tx, user, now).await {
                 match Error::conflict_on_unique(error, format!("{email} already has an account.")) {
                     Error::Conflict(reason) => {
                         sqlx::Executor::execute(&mut *tx, "ROLLBACK TO SAVEPOINT line").await?;
@@ -288,13 +288,13 @@ pub(crate) async fn find_in_tenant(
 pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<UserDetail> {
     actor.require(Permission::ManageUsers)?;
     let mut db = store.read().await?;
-    let user = find_in_tenant(&mut *db, actor, id).await?;
+    let user = find_in_tenant(&mut db, actor, id).await?;
     Ok(UserDetail {
-        roles: store::users::roles(&mut *db, &user.id).await?,
-        groups: store::users::groups_of(&mut *db, &user.id).await?,
-        apps: store::users::apps_assigned_directly(&mut *db, &user.id).await?,
-        sponsors: store::sponsors::of_guest(&mut *db, &user.id).await?,
-        access: store::guest_access::of_user(&mut *db, &actor.tenant_id, &user.id)
+        roles: store::users::roles(&mut db, &user.id).await?,
+        groups: store::users::groups_of(&mut db, &user.id).await?,
+        apps: store::users::apps_assigned_directly(&mut db, &user.id).await?,
+        sponsors: store::sponsors::of_guest(&mut db, &user.id).await?,
+        access: store::guest_access::of_user(&mut db, &actor.tenant_id, &user.id)
             .await?
             .unwrap_or_default(),
         user,
@@ -353,14 +353,14 @@ pub async fn update(
     validate::report([email.as_ref().err(), name.as_ref().err()])?;
     let (email, display_name) = (email?, name?);
     let mut tx = store.begin().await?;
-    let before = find_in_tenant(&mut *tx, actor, id).await?;
+    let before = find_in_tenant(&mut tx, actor, id).await?;
     guard_admin_target(&mut tx, actor, id).await?;
     if before.user_type == UserType::Member && before.email != email {
         crate::tenants::Domains::of(&mut tx, &actor.tenant_id)
             .await?
             .check("email", &email)?;
     }
-    store::users::update(&mut *tx, &actor.tenant_id, id, &email, &display_name, now)
+    store::users::update(&mut tx, &actor.tenant_id, id, &email, &display_name, now)
         .await
         .map_err(|e| Error::conflict_on_unique(e, format!("{email} already has an account.")))?;
     let mut changes = Vec::new();
@@ -406,9 +406,9 @@ pub(crate) async fn keep_a_global_admin(
     if !user.enabled {
         return Ok(());
     }
-    let roles = store::users::roles(&mut **tx, &user.id).await?;
+    let roles = store::users::roles(tx, &user.id).await?;
     if roles.contains(&Role::GlobalAdministrator)
-        && store::users::count_active_global_admins(&mut **tx, tenant_id).await? <= 1
+        && store::users::count_active_global_admins(tx, tenant_id).await? <= 1
     {
         return Err(Error::Conflict(
             "This is the organization's last global administrator. Make someone else a global administrator first."
@@ -436,7 +436,7 @@ pub async fn set_enabled(
         ));
     }
     let mut tx = store.begin().await?;
-    let user = find_in_tenant(&mut *tx, actor, id).await?;
+    let user = find_in_tenant(&mut tx, actor, id).await?;
     guard_admin_target(&mut tx, actor, id).await?;
     if !enabled {
         keep_a_global_admin(&mut tx, &actor.tenant_id, &user).await?;
@@ -454,7 +454,7 @@ pub async fn set_enabled(
         // being disabled again by the next sweep.
         crate::guest_access::renew_if_past(&mut tx, actor, id, &access, now).await?;
     }
-    store::users::set_enabled(&mut *tx, &actor.tenant_id, id, enabled, now).await?;
+    store::users::set_enabled(&mut tx, &actor.tenant_id, id, enabled, now).await?;
     let ended = if enabled {
         0
     } else {
@@ -496,7 +496,7 @@ async fn end_access(tx: &mut Tx, user: &UserSummary, now: i64) -> Result<u64> {
             let identity = crate::Identity::Member(user.id.clone());
             crate::sessions::end_identity(tx, &identity, None, now).await
         }
-        UserType::Guest => store::sessions::delete_for_user(&mut **tx, &user.id).await,
+        UserType::Guest => store::sessions::delete_for_user(tx, &user.id).await,
     }
 }
 
@@ -506,7 +506,7 @@ async fn guard_admin_target(tx: &mut Tx, actor: &Principal, user_id: &str) -> Re
     if actor.may(Permission::ManageRoles) {
         return Ok(());
     }
-    let roles = store::users::roles(&mut **tx, user_id).await?;
+    let roles = store::users::roles(tx, user_id).await?;
     if roles.contains(&Role::GlobalAdministrator) {
         Err(Error::AccessDenied)
     } else {
@@ -536,7 +536,7 @@ pub async fn reset_password(
     let hash = password::hash_blocking(new_password.to_string()).await?;
     let mut tx = store.begin().await?;
     guard_admin_target(&mut tx, actor, id).await?;
-    store::users::set_password_hash(&mut *tx, &actor.tenant_id, id, &hash.0, now).await?;
+    store::users::set_password_hash(&mut tx, &actor.tenant_id, id, &hash.0, now).await?;
     let ended = if actor.is_user(id) {
         0
     } else {
@@ -571,12 +571,12 @@ pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Res
         ));
     }
     let mut tx = store.begin().await?;
-    let user = find_in_tenant(&mut *tx, actor, id).await?;
+    let user = find_in_tenant(&mut tx, actor, id).await?;
     guard_admin_target(&mut tx, actor, id).await?;
     keep_a_global_admin(&mut tx, &actor.tenant_id, &user).await?;
     crate::sponsors::step_down(&mut tx, actor, &user, "deleted", now).await?;
     end_access(&mut tx, &user, now).await?;
-    store::users::delete(&mut *tx, &actor.tenant_id, id).await?;
+    store::users::delete(&mut tx, &actor.tenant_id, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -613,7 +613,7 @@ pub async fn set_role(
         ));
     }
     let mut tx = store.begin().await?;
-    let user = find_in_tenant(&mut *tx, actor, id).await?;
+    let user = find_in_tenant(&mut tx, actor, id).await?;
     if granted && user.user_type == UserType::Guest && role != Role::GuestInviter {
         return Err(Error::Conflict(format!(
             "Guests cannot be {}s: guests never reach the admin console. Give the role to a member.",
@@ -624,9 +624,9 @@ pub async fn set_role(
         keep_a_global_admin(&mut tx, &actor.tenant_id, &user).await?;
     }
     if granted {
-        store::users::add_role(&mut *tx, id, role).await?;
+        store::users::add_role(&mut tx, id, role).await?;
     } else {
-        store::users::remove_role(&mut *tx, id, role).await?;
+        store::users::remove_role(&mut tx, id, role).await?;
     }
     audit::record(
         &mut tx,
@@ -658,7 +658,7 @@ pub(crate) async fn grant_role_in(
     role: Role,
     now: i64,
 ) -> Result<()> {
-    store::users::add_role(&mut **tx, &user.id, role).await?;
+    store::users::add_role(tx, &user.id, role).await?;
     audit::record(
         tx,
         actor,

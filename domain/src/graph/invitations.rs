@@ -256,7 +256,7 @@ pub async fn invite(
         // The copy goes with the invitation's own mail, in the same commit; it never holds
         // the link (see `invitations::invitation_copy_mail`).
         if let (Some(cc), true) = (&cc, send) {
-            let tenant = store::tenants::find(&mut *tx, &app.tenant_id)
+            let tenant = store::tenants::find(&mut tx, &app.tenant_id)
                 .await?
                 .map(|t| t.name)
                 .unwrap_or_default();

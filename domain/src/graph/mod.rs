@@ -516,7 +516,7 @@ pub async fn authenticate(
     let tid = text("tid");
     let app_id = if delegated { text("azp") } else { text("sub") };
     let mut db = store.read().await?;
-    let tenant = store::tenants::find(&mut *db, &tid)
+    let tenant = store::tenants::find(&mut db, &tid)
         .await?
         .filter(|t| t.id == tid)
         .ok_or_else(|| invalid("Unknown organization."))?;
@@ -527,12 +527,12 @@ pub async fn authenticate(
     {
         return Err(invalid("Invalid issuer."));
     }
-    let client = store::oidc::client(&mut *db, &tenant.id, &app_id)
+    let client = store::oidc::client(&mut db, &tenant.id, &app_id)
         .await?
         .filter(|c| delegated || c.client_type == types::ClientType::Confidential)
         .ok_or_else(|| invalid("The app no longer exists or no longer signs in as itself."))?;
     if !delegated {
-        let permissions = store::apps::permissions(&mut *db, &client.id).await?;
+        let permissions = store::apps::permissions(&mut db, &client.id).await?;
         return Ok(Principal {
             tenant_id: tenant.id,
             actor: Actor::App {
@@ -544,18 +544,18 @@ pub async fn authenticate(
         });
     }
     let user_id = text("oid");
-    let subject = store::oidc::subject(&mut *db, &user_id, &client.id)
+    let subject = store::oidc::subject(&mut db, &user_id, &client.id)
         .await?
         .filter(|s| s.tenant_id == tenant.id)
         .filter(crate::oidc::tokens::may_hold_tokens)
         .filter(|s| s.assigned || !client.assignment_required)
         .ok_or_else(|| invalid("The user can no longer sign in to this app."))?;
-    let allowed = store::apps::delegated_permissions(&mut *db, &client.id).await?;
+    let allowed = store::apps::delegated_permissions(&mut db, &client.id).await?;
     let scopes = delegated_in(&text("scp"))
         .into_iter()
         .filter(|s| allowed.contains(s))
         .collect();
-    let roles = store::users::roles(&mut *db, &subject.id).await?;
+    let roles = store::users::roles(&mut db, &subject.id).await?;
     let person = Principal::user(
         tenant.id,
         subject.id,

@@ -212,8 +212,8 @@ struct Assigned {
 
 async fn assignments(store: &Store, app_id: &str) -> Result<Vec<Assigned>, GraphError> {
     let mut db = store.read().await?;
-    let users = store::apps::assigned_users(&mut *db, app_id).await?;
-    let groups = store::apps::assigned_groups(&mut *db, app_id).await?;
+    let users = store::apps::assigned_users(&mut db, app_id).await?;
+    let groups = store::apps::assigned_groups(&mut db, app_id).await?;
     Ok(users
         .into_iter()
         .map(|u| Assigned {
@@ -371,10 +371,10 @@ pub async fn assign(
     }
     let (assignee, name, kind) = {
         let mut db = store.read().await?;
-        if let Some(user) = store::users::get(&mut *db, &app.tenant_id, &principal_id).await? {
+        if let Some(user) = store::users::get(&mut db, &app.tenant_id, &principal_id).await? {
             (Assignee::User(&principal_id), user.display_name, "User")
         } else if let Some(group) =
-            store::groups::get(&mut *db, &app.tenant_id, &principal_id).await?
+            store::groups::get(&mut db, &app.tenant_id, &principal_id).await?
         {
             (Assignee::Group(&principal_id), group.name, "Group")
         } else {

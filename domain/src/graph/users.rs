@@ -287,7 +287,7 @@ pub async fn list(
     let mut db = store.read().await?;
     // One more than a page, to know whether another follows.
     let mut users = store::users::directory_page(
-        &mut *db,
+        &mut db,
         &app.tenant_id,
         &filter,
         after.as_deref(),
@@ -297,7 +297,7 @@ pub async fn list(
     let more = users.len() > top;
     users.truncate(top);
     let count = if super::count_asked(query, eventual)? {
-        Some(store::users::directory_count(&mut *db, &app.tenant_id, &filter).await?)
+        Some(store::users::directory_count(&mut db, &app.tenant_id, &filter).await?)
     } else {
         None
     };

@@ -130,14 +130,14 @@ pub async fn park(
     let id = secrets::new_secret();
     // Counted and kept under the one writer: requests at once cannot all slip under.
     let mut tx = store.begin().await?;
-    let (kept, first_expiry) = store::oidc::pending_from(&mut *tx, ip, now).await?;
+    let (kept, first_expiry) = store::oidc::pending_from(&mut tx, ip, now).await?;
     if kept >= MAX_PENDING_PER_ADDRESS {
         return Err(Error::Throttled {
             retry_after: first_expiry.map_or(PENDING_LIFETIME, |at| (at - now).max(1)),
         });
     }
     store::oidc::insert_pending(
-        &mut *tx,
+        &mut tx,
         &secrets::hash_secret(&id),
         &stored,
         ip,
@@ -371,7 +371,7 @@ pub async fn authorize(
             let event =
                 access::sign_in_event(person, &client, subject.as_ref(), &reason, false, silent);
             let mut tx = store.begin().await?;
-            store::oidc::insert_sign_in(&mut *tx, &event, now).await?;
+            store::oidc::insert_sign_in(&mut tx, &event, now).await?;
             tx.commit().await?;
             if silent {
                 return error("interaction_required", &reason);

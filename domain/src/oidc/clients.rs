@@ -198,7 +198,7 @@ pub async fn new_secret(
             "A public client cannot keep a secret; make the app confidential first.".into(),
         ));
     }
-    store::oidc::set_secret(&mut *tx, app_id, &secrets::hash_secret(&secret), now).await?;
+    store::oidc::set_secret(&mut tx, app_id, &secrets::hash_secret(&secret), now).await?;
     audit::record(
         &mut tx,
         actor,

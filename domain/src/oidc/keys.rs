@@ -180,11 +180,11 @@ pub async fn load_or_create(store: &Store, now: i64) -> Result<Signer> {
     let mut tx = store.begin().await?;
     let mut keys = Vec::new();
     for alg in [SigningAlg::RS256, SigningAlg::ES256] {
-        let key = match store::oidc::current_key(&mut *tx, alg.as_str()).await? {
+        let key = match store::oidc::current_key(&mut tx, alg.as_str()).await? {
             Some(key) => key,
             None => {
                 let key = new_key(alg)?;
-                store::oidc::insert_key(&mut *tx, &key, now).await?;
+                store::oidc::insert_key(&mut tx, &key, now).await?;
                 key
             }
         };
@@ -198,8 +198,8 @@ pub async fn load_or_create(store: &Store, now: i64) -> Result<Signer> {
 /// them).
 pub async fn changed_since(store: &Store, signer: &Signer) -> Result<Option<Signer>> {
     let mut db = store.read().await?;
-    let rs256 = store::oidc::current_key(&mut *db, SigningAlg::RS256.as_str()).await?;
-    let es256 = store::oidc::current_key(&mut *db, SigningAlg::ES256.as_str()).await?;
+    let rs256 = store::oidc::current_key(&mut db, SigningAlg::RS256.as_str()).await?;
+    let es256 = store::oidc::current_key(&mut db, SigningAlg::ES256.as_str()).await?;
     match (rs256, es256) {
         (Some(rs), Some(es)) if rs.kid != signer.rs256.0 || es.kid != signer.es256.0 => {
             signer_of(&rs, &es).map(Some)
@@ -215,9 +215,9 @@ pub async fn changed_since(store: &Store, signer: &Signer) -> Result<Option<Sign
 pub async fn rotate(store: &Store, now: i64) -> Result<Vec<String>> {
     let keys = [new_key(SigningAlg::RS256)?, new_key(SigningAlg::ES256)?];
     let mut tx = store.begin().await?;
-    store::oidc::retire_keys(&mut *tx, now).await?;
+    store::oidc::retire_keys(&mut tx, now).await?;
     for key in &keys {
-        store::oidc::insert_key(&mut *tx, key, now).await?;
+        store::oidc::insert_key(&mut tx, key, now).await?;
     }
     tx.commit().await?;
     Ok(keys.into_iter().map(|k| k.kid).collect())

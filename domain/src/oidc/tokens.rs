@@ -69,11 +69,8 @@ async fn read_client(
     };
     let mut db = store.read().await?;
     let (client, code) = match code_hash {
-        Some(hash) => store::oidc::client_and_code(&mut *db, tenant, client_id, hash).await?,
-        None => (
-            store::oidc::client(&mut *db, tenant, client_id).await?,
-            None,
-        ),
+        Some(hash) => store::oidc::client_and_code(&mut db, tenant, client_id, hash).await?,
+        None => (store::oidc::client(&mut db, tenant, client_id).await?, None),
     };
     drop(db);
     let Some(client) = client else {
@@ -260,7 +257,7 @@ impl Minted {
                 expires_at: *expires_at,
                 ..session.stored()
             };
-            store::oidc::insert_token(&mut **tx, hash, &token, now).await?;
+            store::oidc::insert_token(tx, hash, &token, now).await?;
         }
         Ok(self.answer)
     }
@@ -418,9 +415,9 @@ async fn redeem_code(
         Err(failure) => Some(failure),
     };
     let mut tx = store.begin().await?;
-    if !store::oidc::use_code(&mut *tx, code_hash, now).await? {
+    if !store::oidc::use_code(&mut tx, code_hash, now).await? {
         // A second use: whoever holds the code is not to be trusted, nor what it gave.
-        store::oidc::revoke_family(&mut *tx, code_hash, now).await?;
+        store::oidc::revoke_family(&mut tx, code_hash, now).await?;
         tx.commit().await?;
         return used_already();
     }
@@ -506,9 +503,9 @@ async fn refresh(
         });
     let prepared = ours_failed(prepared)?;
     let mut tx = store.begin().await?;
-    if !store::oidc::use_token(&mut *tx, &hash, now).await? {
+    if !store::oidc::use_token(&mut tx, &hash, now).await? {
         // Rotated already: someone replays an old token. Nothing of the family stays valid.
-        store::oidc::revoke_family(&mut *tx, &token.family, now).await?;
+        store::oidc::revoke_family(&mut tx, &token.family, now).await?;
         tx.commit().await?;
         return refuse(
             "invalid_grant",
@@ -519,7 +516,7 @@ async fn refresh(
         Ok(prepared) => prepared,
         Err(failure) => {
             // No longer allowed: nothing of this sign-in stays valid.
-            store::oidc::revoke_family(&mut *tx, &token.family, now).await?;
+            store::oidc::revoke_family(&mut tx, &token.family, now).await?;
             tx.commit().await?;
             return Err(failure);
         }

@@ -312,7 +312,7 @@ async fn at_the_end_the_guest_is_disabled_and_their_sessions_and_tokens_end() {
     };
     {
         let mut tx = f.store.begin().await.unwrap();
-        crate::store::oidc::insert_token(&mut *tx, "refresh-hash", &refresh, end - DAY)
+        crate::store::oidc::insert_token(&mut tx, "refresh-hash", &refresh, end - DAY)
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -330,7 +330,7 @@ async fn at_the_end_the_guest_is_disabled_and_their_sessions_and_tokens_end() {
     let user = crate::users::get(&f.store, &operator, &pat).await.unwrap();
     assert!(!user.user.enabled);
     assert_eq!(sessions_of(&f.store, &pat).await, 0);
-    let token = crate::store::oidc::token(&mut *f.store.read().await.unwrap(), "refresh-hash")
+    let token = crate::store::oidc::token(&mut f.store.read().await.unwrap(), "refresh-hash")
         .await
         .unwrap()
         .unwrap();

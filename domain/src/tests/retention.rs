@@ -45,7 +45,7 @@ async fn sign_in(store: &Store, tenant_id: &str, at: i64) {
         reason: "",
         ip: None,
     };
-    crate::store::oidc::insert_sign_in(&mut *tx, &event, at)
+    crate::store::oidc::insert_sign_in(&mut tx, &event, at)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -135,7 +135,7 @@ async fn app_for(store: &Store, c: &Contoso, users: &[&str]) -> String {
 
 async fn may_open(store: &Store, c: &Contoso, app: &str, user: &str) -> bool {
     crate::store::owners::may_open(
-        &mut *store.read().await.unwrap(),
+        &mut store.read().await.unwrap(),
         &c.operator.tenant_id,
         app,
         user,
