@@ -199,7 +199,7 @@ for backend in sqlite postgres; do
 done
 if [ -f "$WORK/figures-postgres" ]; then
   say "PostgreSQL against SQLite, requests per second in this run (targets: code flows >= 0.5, invitations >= 1.0, access panel >= 0.8)"
-  join -t'|' <(sort "$WORK/figures-sqlite") <(sort "$WORK/figures-postgres") |
+  LC_ALL=C join -t'|' <(LC_ALL=C sort "$WORK/figures-sqlite") <(LC_ALL=C sort "$WORK/figures-postgres") |
     awk -F'|' '$2 != "" && $4 != "" { printf "%-12s %10s %10s   %.2fx\n", $1, $2, $4, $4 / $2 }'
 fi
 printf '%-38s %6d KB (wasm %d + js %d bytes); css %d bytes\n' "WASM + JS gzipped" $(((wasm + js) / 1024)) "$wasm" "$js" "$css"
