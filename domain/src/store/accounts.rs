@@ -12,7 +12,7 @@ pub struct Account {
 pub async fn by_email(db: &mut sqlx::AnyConnection, email: &str) -> Result<Option<Account>> {
     Ok(
         sqlx::query_as("SELECT id, email, password_hash FROM accounts WHERE email = $1")
-            .bind(email.to_ascii_lowercase())
+            .bind(super::folded(email))
             .fetch_optional(db)
             .await?,
     )

@@ -66,7 +66,7 @@ pub async fn provider_for_domain(
          WHERE pd.tenant_id = $1 AND pd.domain = $2"
     ))
     .bind(tenant_id)
-    .bind(domain.to_ascii_lowercase())
+    .bind(super::folded(domain))
     .fetch_optional(db)
     .await?)
 }
@@ -87,7 +87,7 @@ pub async fn providers_of_guest(
            AND substr(u.redeemed_identity, 1, length(p.issuer) + 6) = 'oidc:' || p.issuer || '#'
          ORDER BY t.name, p.name",
     )
-    .bind(email.to_ascii_lowercase())
+    .bind(super::folded(email))
     .fetch_all(db)
     .await?)
 }

@@ -618,6 +618,14 @@ impl<'r, T: serde::de::DeserializeOwned> sqlx::Decode<'r, Any> for Json<T> {
     }
 }
 
+/// An address, domain or lookup key as the store compares it: in ASCII lower case, as
+/// addresses and domains are kept (`validate::email`, `validate::domain_name`). SQLite's
+/// columns compare without regard to case anyway (`NOCASE`); PostgreSQL's do not, so every
+/// lookup by something a person typed goes through this one rule.
+pub(crate) fn folded(text: &str) -> String {
+    text.to_ascii_lowercase()
+}
+
 /// Whether `db` is a PostgreSQL connection, for the few statements the two backends do not
 /// share.
 pub(crate) fn is_postgres(db: &AnyConnection) -> bool {

@@ -366,7 +366,7 @@ pub async fn record_mailbox_code(
     now: i64,
 ) -> Result<()> {
     sqlx::query("INSERT INTO mailbox_codes (email, created_at) VALUES ($1, $2)")
-        .bind(email.to_ascii_lowercase())
+        .bind(super::folded(email))
         .bind(now)
         .execute(db)
         .await?;
@@ -382,7 +382,7 @@ pub async fn mailbox_codes_since(
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM mailbox_codes WHERE email = $1 AND created_at > $2",
     )
-    .bind(email.to_ascii_lowercase())
+    .bind(super::folded(email))
     .bind(since)
     .fetch_one(db)
     .await?)

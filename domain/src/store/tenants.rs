@@ -32,7 +32,7 @@ pub async fn find(db: &mut sqlx::AnyConnection, key: &str) -> Result<Option<Tena
     Ok(sqlx::query_as(
         "SELECT id, name, slug, primary_domain FROM tenants WHERE id = $1 OR slug = $1 OR primary_domain = $1",
     )
-    .bind(key.to_ascii_lowercase())
+    .bind(super::folded(key))
     .fetch_optional(db)
     .await?)
 }

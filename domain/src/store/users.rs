@@ -58,7 +58,7 @@ pub async fn by_email(
     Ok(
         sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = $1 AND email = $2"))
             .bind(tenant_id)
-            .bind(email.to_ascii_lowercase())
+            .bind(super::folded(email))
             .fetch_optional(db)
             .await?,
     )
@@ -91,11 +91,7 @@ pub async fn list(
     // NOCASE, PostgreSQL's are indexed on lower().
     let postgres = super::is_postgres(db);
     let (name, email, search) = if postgres {
-        (
-            "lower(display_name)",
-            "lower(email)",
-            search.to_ascii_lowercase(),
-        )
+        ("lower(display_name)", "lower(email)", super::folded(search))
     } else {
         ("display_name", "email", search.to_string())
     };
@@ -317,7 +313,7 @@ pub async fn member_credentials(
     Ok(sqlx::query_as(
         "SELECT id, tenant_id, password_hash, enabled FROM users WHERE email = $1 AND user_type = 'Member'",
     )
-    .bind(email.to_ascii_lowercase())
+    .bind(super::folded(email))
     .fetch_optional(db)
     .await?)
 }
@@ -381,7 +377,7 @@ fn push_directory_filter(
             .iter()
             .map(|mail| {
                 if postgres {
-                    mail.to_ascii_lowercase()
+                    super::folded(mail)
                 } else {
                     mail.clone()
                 }
@@ -404,7 +400,7 @@ fn push_directory_filter(
     ] {
         if let Some(prefix) = prefix {
             let (column, prefix) = if postgres {
-                (format!("lower(u.{column})"), prefix.to_ascii_lowercase())
+                (format!("lower(u.{column})"), super::folded(prefix))
             } else {
                 (format!("u.{column}"), prefix.clone())
             };
