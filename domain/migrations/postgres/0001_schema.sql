@@ -512,6 +512,8 @@ CREATE TABLE access_requests (
     created_at BIGINT NOT NULL,
     decided_at BIGINT,
     decided_by_name TEXT COLLATE "C",
+    -- The order a person's requests were made in (created_at counts seconds).
+    seq BIGINT NOT NULL DEFAULT 0,
     CHECK ((app_id IS NULL) <> (group_id IS NULL))
 );
 -- One waiting request per person and object.

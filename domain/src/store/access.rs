@@ -92,9 +92,8 @@ macro_rules! panel_sql {
                     ),
                     "r.created_at DESC, r.seq DESC"
                 ),
-                // The latest twenty, in the order they were made: SQLite knows it by rowid;
-                // PostgreSQL has no such order, and the id (random) breaks ties.
-                " FROM (SELECT ", request_order!($db), " AS seq, id, app_id, group_id, state, created_at
+                // The latest twenty, in the order they were made.
+                " FROM (SELECT seq, id, app_id, group_id, state, created_at
                           FROM access_requests WHERE user_id = $2
                          ORDER BY created_at DESC, seq DESC LIMIT 20) r
                   LEFT JOIN apps a ON a.id = r.app_id LEFT JOIN groups g ON g.id = r.group_id),
@@ -127,15 +126,6 @@ macro_rules! panel_sql {
                                      WHERE r.app_id = a.id AND r.user_id = $2 AND r.state = 'Pending')))"
             ))
         )
-    };
-}
-
-macro_rules! request_order {
-    (sqlite) => {
-        "rowid"
-    };
-    (postgres) => {
-        "id"
     };
 }
 

@@ -202,8 +202,9 @@ pub async fn insert_request(
     now: i64,
 ) -> sqlx::Result<()> {
     let sql = format!(
-        "INSERT INTO access_requests (id, tenant_id, user_id, {}, state, created_at)
-         VALUES ($1, $2, $3, $4, 'Pending', $5)",
+        "INSERT INTO access_requests (id, tenant_id, user_id, {}, state, created_at, seq)
+         VALUES ($1, $2, $3, $4, 'Pending', $5,
+                 (SELECT coalesce(max(seq), 0) + 1 FROM access_requests WHERE user_id = $3))",
         object.column()
     );
     sqlx::query(&sql)
