@@ -20,15 +20,17 @@ pub(crate) struct Change<'a> {
 /// Writes the event and links it to the tenant's chain.
 ///
 /// The chain needs the events of a tenant written one after another: on SQLite the single
-/// writer does that (every `Tx` holds it). A backend with concurrent writers must take a
-/// per-tenant lock here before reading the head.
+/// writer does that (every `Tx` holds it); on PostgreSQL the transaction takes the tenant's
+/// chain lock before it reads the head, and holds it to its end, so the next event of the
+/// tenant, in this process or another, reads this one as its head.
 pub(crate) async fn record(
     tx: &mut Tx,
     actor: &Principal,
     now: i64,
     change: Change<'_>,
 ) -> Result<()> {
-    let prev_hash = previous_hash(tx, &actor.tenant_id).await?;
+    store::lock(tx, store::Lock::AuditChain(&actor.tenant_id)).await?;
+    let prev_hash = store::audit::head_hash(tx, &actor.tenant_id).await?;
     let actor_name = actor.audit_name();
     let event = NewEvent {
         tenant_id: &actor.tenant_id,
@@ -62,18 +64,6 @@ pub(crate) async fn record(
     };
     chained.hash = chain_hash(&chained);
     store::audit::seal(tx, id, &chained.prev_hash, &chained.hash).await
-}
-
-/// The hash the tenant's next event follows: its newest event's, or, when pruning removed
-/// every event, the checkpoint's; empty for a chain not begun.
-async fn previous_hash(tx: &mut Tx, tenant_id: &str) -> Result<String> {
-    if let Some(head) = store::audit::chain_head(tx, tenant_id, None).await? {
-        return Ok(head.hash);
-    }
-    Ok(store::audit::latest_checkpoint(tx, tenant_id)
-        .await?
-        .map(|checkpoint| checkpoint.event_hash)
-        .unwrap_or_default())
 }
 
 /// The SHA-256 (lower-case hex) of an event's canonical encoding: a JSON array of the

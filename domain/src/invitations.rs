@@ -46,7 +46,9 @@ pub async fn invite_guest(
     base_url: &str,
     now: i64,
 ) -> Result<Invited> {
-    let mut tx = store.begin().await?;
+    // The rules that read and then write take their locks by name (see
+    // `invite_guest_in`), so invitations run beside each other on PostgreSQL.
+    let mut tx = store.begin_plain().await?;
     let invited = invite_guest_in(&mut tx, actor, input, base_url, now).await?;
     tx.commit().await?;
     Ok(invited)
@@ -55,6 +57,11 @@ pub async fn invite_guest(
 /// [`invite_guest`] inside a transaction of the caller's, so that what the invitation is
 /// for (an owner's app or group) is given in the same commit. Every rule of inviting is
 /// checked here: whoever calls this invites on the same terms.
+///
+/// Correct in a transaction of [`Store::begin_plain`]: it locks the address before it
+/// looks for its user (one invitation of an address at a time, so two make one guest and
+/// the newer link supersedes the older), and the audit event locks the tenant's chain.
+/// The tenant's settings it reads are those in force when it began.
 pub(crate) async fn invite_guest_in(
     tx: &mut Tx,
     actor: &Principal,
@@ -71,6 +78,7 @@ pub(crate) async fn invite_guest_in(
     } = check(&input)?;
     inviting.permit(&email)?;
     let sponsors = crate::sponsors::choose(tx, actor, input.sponsors).await?;
+    store::lock(tx, store::Lock::Address(&actor.tenant_id, &email)).await?;
     let existing = store::users::by_email(tx, &actor.tenant_id, &email).await?;
     let (user, resent) = match existing {
         Some(user) if user.user_type == UserType::Member => {
@@ -203,6 +211,16 @@ pub async fn invite_many(
         }]));
     }
     let mut tx = store.begin().await?;
+    // The file's addresses are locked before any is looked at, as one invitation locks its
+    // own (see `invite_guest_in`): an invitation of one of them running beside this waits,
+    // or this waits for it.
+    let addresses: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter_map(|row| validate::invited_email("email", row.fields.first()?).ok())
+        .collect();
+    for address in &addresses {
+        store::lock(&mut tx, store::Lock::Address(&actor.tenant_id, address)).await?;
+    }
     let inviting = Inviting::read(&mut tx, actor, base_url).await?;
     let mut results = Vec::with_capacity(rows.len());
     for row in rows {

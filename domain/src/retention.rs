@@ -212,6 +212,8 @@ async fn cut_at(
     cutoff: i64,
     now: i64,
 ) -> Result<(AuditCheckpoint, i64)> {
+    // The chain's start moves: no event of the tenant is written meanwhile.
+    store::lock(tx, store::Lock::AuditChain(&cut.tenant_id)).await?;
     let earlier = store::audit::latest_checkpoint(tx, &cut.tenant_id)
         .await?
         .map_or(0, |checkpoint| checkpoint.events_removed);

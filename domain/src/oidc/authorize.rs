@@ -370,7 +370,8 @@ pub async fn authorize(
             let reason = refusal.describe(tenant_name);
             let event =
                 access::sign_in_event(person, &client, subject.as_ref(), &reason, false, silent);
-            let mut tx = store.begin().await?;
+            // A record of what happened: it decides nothing.
+            let mut tx = store.begin_plain().await?;
             store::oidc::insert_sign_in(&mut tx, &event, now).await?;
             tx.commit().await?;
             if silent {

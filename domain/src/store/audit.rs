@@ -61,6 +61,21 @@ pub async fn chain_head(
     .await?)
 }
 
+/// The hash the tenant's next event follows: its newest chained event's, or, when pruning
+/// removed every event, its newest checkpoint's; empty for a chain not begun.
+pub async fn head_hash(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<String> {
+    Ok(sqlx::query_scalar(
+        "SELECT coalesce(
+            (SELECT hash FROM audit_events WHERE tenant_id = $1 AND hash IS NOT NULL
+              ORDER BY id DESC LIMIT 1),
+            (SELECT event_hash FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1),
+            '')",
+    )
+    .bind(tenant_id)
+    .fetch_one(db)
+    .await?)
+}
+
 /// Sets an event's place in the chain.
 pub async fn seal(
     db: &mut sqlx::AnyConnection,

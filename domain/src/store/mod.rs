@@ -9,10 +9,12 @@
 //! transaction by a writer thread ([`Store::write_batch`]). PostgreSQL uses sqlx's pool and
 //! plain transactions; several Portico processes may share one database. Rules of the
 //! form "check, then act" run in write transactions, which on SQLite are serial (one
-//! writer, `BEGIN IMMEDIATE`); on PostgreSQL each write transaction takes one
-//! transaction-scoped advisory lock first ([`POSTGRES_BEGIN`]), so they are serial there too,
-//! across processes, while reads and the grouped writes (codes, tokens, sign-in events,
-//! which decide nothing by reading first) run beside them.
+//! writer, `BEGIN IMMEDIATE`). On PostgreSQL a transaction of [`Store::begin`] takes one
+//! transaction-scoped advisory lock first ([`POSTGRES_BEGIN`]), so those are serial there
+//! too, across processes. Reads, the grouped writes (codes, tokens, sign-in events, which
+//! decide nothing by reading first: one statement each) and transactions of
+//! [`Store::begin_plain`] run beside them; the last lock by name just what their rules
+//! decide on ([`lock`]: an invitation its address, an audit event its tenant's chain).
 
 /// Whether whoever holds the identity (the SQL expression its parts make) at home on this
 /// Portico still does: for `member:<id>` that member exists and is enabled, for
@@ -626,6 +628,48 @@ pub(crate) fn folded(text: &str) -> String {
     text.to_ascii_lowercase()
 }
 
+/// What a write transaction locks by name, on PostgreSQL, before a rule of its reads and
+/// then writes, when it did not begin with [`Store::begin`]'s lock (see
+/// [`Store::begin_plain`]). On SQLite the transaction holds the single writer already, and
+/// taking one is nothing.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Lock<'a> {
+    /// A tenant's audit chain: each event follows the one before it, so the tenant's events
+    /// are written one after another.
+    AuditChain(&'a str),
+    /// An address in a tenant (folded): one invitation of it at a time, so that two
+    /// invitations of one new address make one guest, and a new link supersedes the old.
+    Address(&'a str, &'a str),
+}
+
+impl Lock<'_> {
+    /// The lock's 64-bit key: the first eight bytes of the SHA-256 of its kind and parts,
+    /// the same in every process.
+    fn key(self) -> i64 {
+        use sha2::{Digest, Sha256};
+        let named = match self {
+            Lock::AuditChain(tenant) => format!("audit chain\0{tenant}"),
+            Lock::Address(tenant, address) => format!("address\0{tenant}\0{}", folded(address)),
+        };
+        let digest = Sha256::digest(named.as_bytes());
+        let mut key = [0; 8];
+        key.copy_from_slice(&digest[..8]);
+        i64::from_be_bytes(key)
+    }
+}
+
+/// Takes `lock` until the transaction on `db` ends (PostgreSQL's transaction-scoped
+/// advisory lock: other processes wait for it too); nothing on SQLite.
+pub(crate) async fn lock(db: &mut AnyConnection, lock: Lock<'_>) -> Result<()> {
+    if is_postgres(db) {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(lock.key())
+            .execute(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Whether `db` is a PostgreSQL connection, for the few statements the two backends do not
 /// share.
 pub(crate) fn is_postgres(db: &AnyConnection) -> bool {
@@ -815,35 +859,41 @@ impl Store {
         Ok(tx)
     }
 
-    /// Runs `batch` (statements written with [`batch_sql`]) and gives the rows its queries
-    /// gave, once they are committed. It is written by a thread of its own together with
-    /// the batches other requests hand in meanwhile (see [`start_batches`]), so the write
-    /// lock is held for the statements alone and never while a request waits for its turn
-    /// on a worker. A request that goes away cannot stop it halfway. When a statement
-    /// fails, the batch is undone alone and that error given.
+    /// Runs `batch` and gives the rows its queries gave, once they are committed.
+    ///
+    /// On SQLite, `batch` is statements written with [`batch_sql`]. A thread of its own
+    /// writes them together with the batches other requests hand in meanwhile (see
+    /// [`start_batches`]), so the write lock is held for the statements alone and never
+    /// while a request waits for its turn on a worker. A request that goes away cannot stop
+    /// it halfway. When a statement fails, the batch is undone alone and that error given.
+    ///
+    /// On PostgreSQL, `batch` is one statement (its writes as parts of a `WITH`), which is a
+    /// transaction of its own: one trip to the database, holding no lock beyond its rows.
     ///
     /// Only for rows no session shows (codes, tokens, sign-in events): a batch does not set
     /// aside the sessions read lately (see [`Store::writes`]), so an app's sign-ins do not
     /// make every page read its session again. What changes a session, its users, their
     /// roles or organizations goes through [`Store::begin`].
-    ///
-    /// SQLite only: on PostgreSQL the same writes run in a transaction of their own
-    /// ([`Store::begin_plain`]), as statements one by one.
     pub(crate) async fn write_batch(&self, batch: Batch) -> Result<Vec<AnyRow>> {
-        let Source::Sqlite { batches, .. } = &self.source else {
-            return Err(Error::Conflict(
-                "write batches are for SQLite; PostgreSQL writes these in a transaction".into(),
-            ));
-        };
-        let (done, rows) = oneshot::channel();
-        batches
-            .send(Job { batch, done })
-            .map_err(|_| sqlx::Error::PoolClosed)?;
-        rows.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+        match &self.source {
+            Source::Sqlite { batches, .. } => {
+                let (done, rows) = oneshot::channel();
+                batches
+                    .send(Job { batch, done })
+                    .map_err(|_| sqlx::Error::PoolClosed)?;
+                rows.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+            }
+            Source::Postgres { pool, waits } => {
+                let mut conn = Self::pooled(pool, waits).await?;
+                Ok(batch.fetch_all(&mut *conn).await?)
+            }
+        }
     }
 
-    /// A write transaction that takes no lock beyond the rows it writes: for writes that
-    /// decide nothing by what they read first (PostgreSQL's way of writing a batch).
+    /// A write transaction that takes no lock beyond the rows it writes and those it names
+    /// ([`lock`]): for writes that decide nothing by what they read first (PostgreSQL's way
+    /// of writing a batch), and for rules that lock just what they decide on, so that they
+    /// run beside each other on PostgreSQL. On SQLite it is [`Store::begin`].
     pub(crate) async fn begin_plain(&self) -> Result<Tx> {
         if self.backend == Backend::Sqlite {
             return self.begin().await;

@@ -504,7 +504,7 @@ macro_rules! insert_sign_in_sql {
     () => {
         "INSERT INTO sign_in_events (tenant_id, user_id, user_name, user_email, app_id, app_name,
             success, reason, ip, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     };
 }
 
@@ -517,7 +517,7 @@ macro_rules! insert_code_sql {
                 nonce, code_challenge, auth_time, amr, idp, created_at, expires_at)
              VALUES (",
             $values,
-            ");"
+            ")"
         )
     };
 }
@@ -569,11 +569,27 @@ pub async fn insert_sign_in(
     Ok(())
 }
 
-/// Signing in to an app counts as the user's sign-in (for finding inactive users).
-const LAST_SIGN_IN: &str = "UPDATE users SET last_sign_in_at = $1 WHERE id = $2";
+/// Signing in to an app counts as the user's sign-in (for finding inactive users), with
+/// its time and user as the two parameters named. The time only moves forward, and an
+/// update that would not move it writes nothing: an app's sign-ins in the same second
+/// leave the user's row alone, so that they do not wait for each other's lock on it.
+macro_rules! last_sign_in_sql {
+    ($now:literal, $user:literal) => {
+        concat!(
+            "UPDATE users SET last_sign_in_at = ",
+            $now,
+            " WHERE id = ",
+            $user,
+            " AND (last_sign_in_at IS NULL OR last_sign_in_at < ",
+            $now,
+            ")"
+        )
+    };
+}
 
 /// An allowed sign-in and the authorization code it gives, committed together: on SQLite
-/// in one trip to the writer (see [`crate::Store::write_batch`]).
+/// in one trip to the writer, on PostgreSQL as one statement (see
+/// [`crate::Store::write_batch`]).
 pub async fn insert_sign_in_with_code(
     store: &crate::Store,
     event: &NewSignIn<'_>,
@@ -581,35 +597,26 @@ pub async fn insert_sign_in_with_code(
     grant: &Grant,
     now: i64,
 ) -> Result<()> {
-    if store.backend() == crate::store::Backend::Postgres {
-        let mut tx = store.begin_plain().await?;
-        bind_sign_in(sqlx::query(insert_sign_in_sql!()), event, now)
-            .execute(&mut *tx)
-            .await?;
-        bind_code(
-            sqlx::query(insert_code_sql!(
-                "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
-            )),
-            code_hash,
-            grant,
-            now,
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(LAST_SIGN_IN)
-            .bind(now)
-            .bind(grant.user_id.clone())
-            .execute(&mut *tx)
-            .await?;
-        return tx.commit().await;
-    }
-    let batch = super::batch_sql!(
-        insert_sign_in_sql!(),
-        insert_code_sql!("$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22"),
-        "UPDATE users SET last_sign_in_at = $23 WHERE id = $24;"
-    );
+    let text = match store.backend() {
+        crate::store::Backend::Postgres => concat!(
+            "WITH event AS (",
+            insert_sign_in_sql!(),
+            "), code AS (",
+            insert_code_sql!("$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22"),
+            ") ",
+            last_sign_in_sql!("$23", "$24")
+        ),
+        crate::store::Backend::Sqlite => super::batch_sql!(
+            insert_sign_in_sql!(),
+            ";",
+            insert_code_sql!("$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22"),
+            ";",
+            last_sign_in_sql!("$23", "$24"),
+            ";"
+        ),
+    };
     let query = bind_code(
-        bind_sign_in(sqlx::query(batch), event, now),
+        bind_sign_in(sqlx::query(text), event, now),
         code_hash,
         grant,
         now,
@@ -660,54 +667,44 @@ pub async fn use_code_for_tokens(
             )
         };
     }
-    const USE_CODE: &str =
-        "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL";
-    if store.backend() == crate::store::Backend::Postgres {
-        let mut tx = store.begin_plain().await?;
-        // A second exchange of the same code waits for this one's row lock, then finds
-        // the code used: exactly one of them goes on.
-        let used = sqlx::query(USE_CODE)
-            .bind(now)
-            .bind(code_hash.to_string())
-            .execute(&mut *tx)
-            .await?;
-        if used.rows_affected() != 1 {
-            return Ok(false);
-        }
-        for (kind, hash, expires_at) in tokens {
-            bind_token(
-                sqlx::query(insert_token!("10", "11", "12")),
-                code_hash,
-                token,
-                now,
-            )
-            .bind(hash.clone())
-            .bind(*kind)
-            .bind(*expires_at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        return Ok(true);
-    }
-    // Each token only if the statement before changed a row: the code was ours. Its
-    // hash, kind and expiry are parameters 10 to 12, and 13 to 15 for a second token.
-    let batch: &'static str = if tokens.len() == 1 {
-        super::batch_sql!(
+    // Each token only if the code was ours (the update changed its row), then whether the
+    // first token was kept. Its hash, kind and expiry are parameters 10 to 12, and 13 to
+    // 15 for a second token. A second exchange of the same code waits for this one's lock
+    // on the code's row, then finds it used: exactly one of them goes on.
+    let batch: &'static str = match (store.backend(), tokens.len()) {
+        (crate::store::Backend::Postgres, 1) => concat!(
+            "WITH used AS (UPDATE authorization_codes SET used_at = $1
+                            WHERE code_hash = $2 AND used_at IS NULL RETURNING code_hash),
+                  kept AS (",
+            insert_token!("10", "11", "12"),
+            " FROM used RETURNING token_hash)
+             SELECT COUNT(*) FROM kept"
+        ),
+        (crate::store::Backend::Postgres, _) => concat!(
+            "WITH used AS (UPDATE authorization_codes SET used_at = $1
+                            WHERE code_hash = $2 AND used_at IS NULL RETURNING code_hash),
+                  kept AS (",
+            insert_token!("10", "11", "12"),
+            " FROM used RETURNING token_hash),
+                  also AS (",
+            insert_token!("13", "14", "15"),
+            " FROM used)
+             SELECT COUNT(*) FROM kept"
+        ),
+        (crate::store::Backend::Sqlite, 1) => super::batch_sql!(
             "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL;",
             insert_token!("10", "11", "12"),
             " WHERE changes() = 1;",
-            "SELECT EXISTS (SELECT 1 FROM oauth_tokens WHERE token_hash = $10);"
-        )
-    } else {
-        super::batch_sql!(
+            "SELECT COUNT(*) FROM oauth_tokens WHERE token_hash = $10;"
+        ),
+        (crate::store::Backend::Sqlite, _) => super::batch_sql!(
             "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL;",
             insert_token!("10", "11", "12"),
             " WHERE changes() = 1;",
             insert_token!("13", "14", "15"),
             " WHERE changes() = 1;",
-            "SELECT EXISTS (SELECT 1 FROM oauth_tokens WHERE token_hash = $10);"
-        )
+            "SELECT COUNT(*) FROM oauth_tokens WHERE token_hash = $10;"
+        ),
     };
     let mut query = bind_token(sqlx::query(batch), code_hash, token, now);
     for (kind, hash, expires_at) in tokens {

@@ -201,3 +201,67 @@ async fn events_written_before_the_chain_join_it_when_the_store_opens() {
     assert_eq!(again, chained, "chained as they were written");
     verify(&again).unwrap();
 }
+
+/// Invitations run beside each other on PostgreSQL, each locking only its address and, for
+/// its event, the tenant's chain: forty at once, half of them of one address, make one
+/// guest per address, one link that works for the address invited twenty times, and a
+/// chain with every event in it that still verifies.
+#[tokio::test]
+async fn invitations_made_at_once_make_one_guest_per_address_and_keep_the_chain() {
+    use crate::invitations::InviteInput;
+    use types::InvitationStatus;
+    let f = fixture().await;
+    let (contoso, _) = tenant_with_admin(&f.store, "contoso.example").await;
+    let before = export(&f.store, &contoso).await.len();
+    let invitations = (0..40).map(|i| {
+        let (store, actor) = (f.store.clone(), contoso.clone());
+        tokio::spawn(async move {
+            let email = if i % 2 == 0 {
+                "same@partner.example".to_string()
+            } else {
+                format!("guest{i}@partner.example")
+            };
+            let input = InviteInput {
+                email: &email,
+                display_name: "",
+                message: "",
+                redirect_url: "",
+                send_email: true,
+                sponsors: &[],
+                access_days: None,
+            };
+            crate::invitations::invite_guest(&store, &actor, input, "https://portico.example", 1)
+                .await
+        })
+    });
+    let mut made = Vec::new();
+    for invitation in invitations.collect::<Vec<_>>() {
+        made.push(invitation.await.unwrap().unwrap());
+    }
+    let new_guests = made.iter().filter(|invited| !invited.resent).count();
+    assert_eq!(new_guests, 21, "one guest per address");
+    let same: Vec<_> = made
+        .iter()
+        .filter(|invited| invited.user.email == "same@partner.example")
+        .collect();
+    assert!(
+        same.iter()
+            .all(|invited| invited.user.id == same[0].user.id)
+    );
+
+    let listed = crate::invitations::list(&f.store, &contoso, 2)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 40);
+    let working: Vec<_> = listed
+        .iter()
+        .filter(|i| i.email == "same@partner.example")
+        .filter(|i| i.status == InvitationStatus::PendingAcceptance)
+        .collect();
+    assert_eq!(working.len(), 1, "the newest link alone works: {listed:?}");
+
+    let events = export(&f.store, &contoso).await;
+    assert_eq!(events.len(), before + 40);
+    let verified = verify(&events).unwrap();
+    assert_eq!(verified.events, events.len() as u64);
+}
