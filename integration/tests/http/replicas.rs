@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 
 const REDIRECT: &str = "https://wiki.contoso.example/callback";
 const VERIFIER: &str = "a-verifier-long-enough-for-pkce-0123456789abcdef";
+/// Passcodes one mailbox is sent in fifteen minutes (`domain::organizations::MAX_CODES_PER_WINDOW`).
+const MAILBOX_CODES: usize = 5;
 
 struct Replicas {
     a: Portico,
@@ -292,6 +294,37 @@ async fn an_invitation_made_on_one_replica_is_redeemed_on_the_other() {
             .await;
         assert!(!again.ok(), "a used link started again: {again:?}");
     }
+}
+
+#[tokio::test]
+async fn fifty_starts_of_one_redemption_split_across_replicas_keep_the_mailbox_limit() {
+    let r = replicas().await;
+    let ticket = r.a.invite(&r.admin, "hal@partner.example").await;
+    // Each start mails a passcode; one mailbox gets at most five in fifteen minutes,
+    // however many replicas are asked at once.
+    let form = [("ticket", ticket.as_str())];
+    let starts = (0..50).map(|i| {
+        let on = if i % 2 == 0 { &r.a } else { &r.b };
+        on.call_with_cookies("redeem/start", &form, "")
+    });
+    let answers = futures::future::join_all(starts).await;
+    let started = answers.iter().filter(|(answer, _)| answer.ok()).count();
+    assert_eq!(started, MAILBOX_CODES, "{answers:?}");
+    for (answer, _) in answers.iter().filter(|(answer, _)| !answer.ok()) {
+        assert_eq!(
+            answer.error_kind().as_deref(),
+            Some("Refused"),
+            "{answer:?}"
+        );
+        assert!(answer.message().contains("Too many attempts"), "{answer:?}");
+    }
+    let codes =
+        r.a.outbox()
+            .into_iter()
+            .filter(|mail| mail["recipient"] == "hal@partner.example")
+            .filter(|mail| !mail["subject"].as_str().unwrap().contains("invited you"))
+            .count();
+    assert_eq!(codes, MAILBOX_CODES, "one code mailed per start that began");
 }
 
 #[tokio::test]
