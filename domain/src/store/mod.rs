@@ -719,6 +719,13 @@ impl Backend {
 /// that the transaction's drop does not roll back.
 const POSTGRES_BEGIN: &str = "BEGIN; SELECT pg_advisory_xact_lock(22605213156852559)";
 
+/// PostgreSQL's settings for each connection of the pool. Every statement is prepared once
+/// per connection; PostgreSQL would otherwise plan it anew at each run for its values
+/// until it finds a plan for any values no dearer, and for the access panel's query it
+/// never does: planning it took 2 to 4 ms, running it 0.3 ms. Portico's statements look
+/// rows up by key and index ranges, which one plan serves for any values.
+const POSTGRES_SESSION: &str = "SET plan_cache_mode = force_generic_plan";
+
 /// SQLite's settings that live with a connection rather than the file.
 const SQLITE_SETUP: &str = "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;
     PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY;";
@@ -787,6 +794,12 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(POSTGRES_CONNECTIONS)
                     .acquire_timeout(WAIT_LIMIT)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::Executor::execute(conn, POSTGRES_SESSION).await?;
+                            Ok(())
+                        })
+                    })
                     .connect_with(options)
                     .await?;
                 // Replicas starting together: sqlx's migrator holds an advisory lock while
