@@ -1289,13 +1289,91 @@ pub struct MySession {
     pub current: bool,
 }
 
+/// A page of the admin console, in the order its navigation lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConsolePage {
+    Users,
+    Groups,
+    Apps,
+    SignIns,
+    ExternalIdentities,
+    Invitations,
+    ExternalCollaboration,
+    Reviews,
+    Outbox,
+    Audit,
+    Settings,
+}
+
+impl ConsolePage {
+    pub const ALL: [ConsolePage; 11] = [
+        ConsolePage::Users,
+        ConsolePage::Groups,
+        ConsolePage::Apps,
+        ConsolePage::SignIns,
+        ConsolePage::ExternalIdentities,
+        ConsolePage::Invitations,
+        ConsolePage::ExternalCollaboration,
+        ConsolePage::Reviews,
+        ConsolePage::Outbox,
+        ConsolePage::Audit,
+        ConsolePage::Settings,
+    ];
+
+    /// Its address.
+    pub fn href(self) -> &'static str {
+        match self {
+            ConsolePage::Users => "/admin/users",
+            ConsolePage::Groups => "/admin/groups",
+            ConsolePage::Apps => "/admin/apps",
+            ConsolePage::SignIns => "/admin/sign-ins",
+            ConsolePage::ExternalIdentities => "/admin/external-identities",
+            ConsolePage::Invitations => "/admin/invitations",
+            ConsolePage::ExternalCollaboration => "/admin/external-collaboration",
+            ConsolePage::Reviews => "/admin/reviews",
+            ConsolePage::Outbox => "/admin/outbox",
+            ConsolePage::Audit => "/admin/audit",
+            ConsolePage::Settings => "/admin/settings",
+        }
+    }
+
+    /// Its name in the navigation.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConsolePage::Users => "Users",
+            ConsolePage::Groups => "Groups",
+            ConsolePage::Apps => "Apps",
+            ConsolePage::SignIns => "Sign-ins",
+            ConsolePage::ExternalIdentities => "External identities",
+            ConsolePage::Invitations => "Invitations",
+            ConsolePage::ExternalCollaboration => "External collaboration",
+            ConsolePage::Reviews => "Access reviews",
+            ConsolePage::Outbox => "Outbox",
+            ConsolePage::Audit => "Audit log",
+            ConsolePage::Settings => "Settings",
+        }
+    }
+
+    /// The page at `path` or below it (`/admin/users/42` is the users page); `/admin`
+    /// itself, and anything unknown under it, is the users page.
+    pub fn at(path: &str) -> ConsolePage {
+        let path = path.trim_end_matches('/');
+        ConsolePage::ALL
+            .into_iter()
+            .find(|page| {
+                path.strip_prefix(page.href())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+            .unwrap_or(ConsolePage::Users)
+    }
+}
+
 /// Whether the signed-in person may open a page of the admin console.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConsoleAccess {
-    /// They may; `global`: they are a global administrator (apps, sign-ins, identity
-    /// providers are theirs alone).
+    /// They may; `pages`: every console page their roles open, for the navigation.
     Open {
-        global: bool,
+        pages: Vec<ConsolePage>,
     },
     Denied(ConsoleDenial),
 }

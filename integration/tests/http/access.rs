@@ -134,6 +134,24 @@ async fn a_console_page_names_the_role_it_needs_and_whom_to_ask() {
             "{path}: {body}"
         );
     }
+    // Their menu links the pages their role opens, and no other.
+    let (_, _, body) = page(&portico, "/admin/users", Some(&uma)).await;
+    let menu = body
+        .split(CONSOLE_MENU)
+        .nth(1)
+        .and_then(|rest| rest.split("</nav>").next())
+        .expect("the console's menu");
+    assert!(
+        menu.contains("href=\"/admin/audit\"") && menu.contains("href=\"/admin/reviews\""),
+        "{menu}"
+    );
+    for global_only in [
+        "/admin/apps",
+        "/admin/sign-ins",
+        "/admin/external-identities",
+    ] {
+        assert!(!menu.contains(global_only), "{global_only} in {menu}");
+    }
     for (path, task) in [
         ("/admin/apps", "manage apps"),
         ("/admin/sign-ins", "see sign-ins to apps"),

@@ -35,68 +35,18 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_location;
-use types::{ConsoleAccess, ConsoleDenial};
+use types::{ConsoleAccess, ConsoleDenial, ConsolePage};
 
 use crate::error::AppError;
 
 /// Whether the signed-in person may open the console page at `path`; if not, the role it
-/// needs (as the domain's permission check decides) and whom to ask for it.
+/// needs and whom to ask for it (see `domain::console`).
 ///
 /// **Permissions:** anyone signed in.
 #[leptos::server(prefix = "/fn", endpoint = "admin/access")]
 pub async fn console_gate(path: String) -> Result<ConsoleAccess, AppError> {
     let (portal, signed_in) = crate::server::signed_in().await?;
-    let principal = &signed_in.principal;
-    let (task, permission) = page_needs(&path);
-    if principal.may(permission) {
-        return Ok(ConsoleAccess::Open {
-            global: principal.has_role(types::Role::GlobalAdministrator),
-        });
-    }
-    Ok(ConsoleAccess::Denied(ConsoleDenial {
-        task: task.to_string(),
-        roles: permission.granted_by_roles(),
-        organization: signed_in.me.tenant_name.clone(),
-        ask: domain::users::role_givers(&portal.store, principal).await?,
-    }))
-}
-
-/// What a console page is for and the permission its data needs: the one the domain
-/// function it loads from requires (`/admin` itself opens the users page).
-#[cfg(feature = "ssr")]
-fn page_needs(path: &str) -> (&'static str, domain::Permission) {
-    use domain::Permission::*;
-    let page = path
-        .strip_prefix("/admin")
-        .unwrap_or_default()
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    match page {
-        // domain::groups::list, get
-        "groups" => ("manage groups", ReadGroups),
-        // domain::apps::list, get
-        "apps" => ("manage apps", ManageApps),
-        // domain::audit::list
-        "audit" => ("read the audit log", ReadAudit),
-        // domain::oidc::clients::sign_ins
-        "sign-ins" => ("see sign-ins to apps", ManageApps),
-        // domain::invitations::list
-        "invitations" => ("manage invitations", ManageInvitations),
-        // domain::outbox::list
-        "outbox" => ("see the mail Portico sends", ManageInvitations),
-        // domain::tenants::settings
-        "settings" => ("see the organization's settings", ManageInvitations),
-        // domain::federation::list
-        "external-identities" => ("manage identity providers", ManageIdentityProviders),
-        // domain::collaboration::settings
-        "external-collaboration" => ("see who may collaborate with guests", ManageUsers),
-        // domain::reviews::list, results
-        "reviews" => ("manage access reviews", ManageUsers),
-        // domain::users::list, get
-        _ => ("manage users", ManageUsers),
-    }
+    Ok(domain::console::access(&portal.store, &signed_in, &path).await?)
 }
 
 /// The console's navigation around each admin page, for those whose role opens it:
@@ -112,7 +62,7 @@ pub fn AdminLayout() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match access.await {
-                    Ok(ConsoleAccess::Open { global }) => view! { <Console global /> }.into_any(),
+                    Ok(ConsoleAccess::Open { pages }) => view! { <Console pages /> }.into_any(),
                     Ok(ConsoleAccess::Denied(denial)) => view! { <ConsoleDenied denial /> }.into_any(),
                     Err(error) => view! { <crate::components::LoadError error /> }.into_any(),
                 }
@@ -122,19 +72,14 @@ pub fn AdminLayout() -> impl IntoView {
 }
 
 #[component]
-fn Console(global: bool) -> impl IntoView {
+fn Console(pages: Vec<ConsolePage>) -> impl IntoView {
     view! {
         <div class="admin">
             <nav class="side" aria-label="Admin">
-                <A href="/admin/users">"Users"</A>
-                <A href="/admin/groups">"Groups"</A>
-                {global.then(|| view! { <A href="/admin/apps">"Apps"</A> <A href="/admin/sign-ins">"Sign-ins"</A> <A href="/admin/external-identities">"External identities"</A> })}
-                <A href="/admin/invitations">"Invitations"</A>
-                <A href="/admin/external-collaboration">"External collaboration"</A>
-                <A href="/admin/reviews">"Access reviews"</A>
-                <A href="/admin/outbox">"Outbox"</A>
-                <A href="/admin/audit">"Audit log"</A>
-                <A href="/admin/settings">"Settings"</A>
+                {pages
+                    .into_iter()
+                    .map(|page| view! { <A href=page.href()>{page.label()}</A> })
+                    .collect_view()}
             </nav>
             <div class="content">
                 <Outlet />
