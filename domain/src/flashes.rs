@@ -38,7 +38,8 @@ pub async fn keep(
     let plain = serde_json::to_vec(flash)
         .map_err(|e| Error::Conflict(format!("Cannot keep the message: {e}")))?;
     let sealed = key_of(&id)?.seal_bytes(b"", &plain)?;
-    let mut tx = store.begin().await?;
+    // A new row under a new key: it decides nothing.
+    let mut tx = store.begin_plain().await?;
     store::flashes::insert(
         &mut tx,
         &secrets::hash_secret(&id),
@@ -65,7 +66,8 @@ pub async fn take(
     if !store::flashes::exists(&mut *store.read().await?, &id_hash).await? {
         return Ok(None);
     }
-    let mut tx = store.begin().await?;
+    // Taking it is one statement that removes the row: one taker gets it.
+    let mut tx = store.begin_plain().await?;
     let row = store::flashes::take(&mut tx, &id_hash).await?;
     tx.commit().await?;
     let Some((made_in, sealed, expires_at)) = row else {
