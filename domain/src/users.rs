@@ -218,6 +218,9 @@ pub async fn import_members(
         }
         tx.commit().await?;
     }
+    if report.created >= IMPORT_BATCH {
+        store::refresh_statistics(&mut *store.read().await?, "users").await?;
+    }
     Ok(report)
 }
 

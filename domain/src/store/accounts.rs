@@ -10,12 +10,13 @@ pub struct Account {
 }
 
 pub async fn by_email(db: &mut sqlx::AnyConnection, email: &str) -> Result<Option<Account>> {
-    Ok(
-        sqlx::query_as("SELECT id, email, password_hash FROM accounts WHERE email = $1")
-            .bind(super::folded(email))
-            .fetch_optional(db)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, email, password_hash FROM accounts WHERE {} = $1",
+        super::nocase(db, "email")
+    ))
+    .bind(super::folded(email))
+    .fetch_optional(db)
+    .await?)
 }
 
 pub async fn insert(

@@ -63,7 +63,8 @@ pub async fn provider_for_domain(
 ) -> Result<Option<Provider>> {
     Ok(sqlx::query_as(&format!(
         "{PROVIDER} JOIN identity_provider_domains pd ON pd.provider_id = p.id
-         WHERE pd.tenant_id = $1 AND pd.domain = $2"
+         WHERE pd.tenant_id = $1 AND {} = $2",
+        super::nocase(db, "pd.domain")
     ))
     .bind(tenant_id)
     .bind(super::folded(domain))
@@ -79,14 +80,15 @@ pub async fn providers_of_guest(
     db: &mut sqlx::AnyConnection,
     email: &str,
 ) -> Result<Vec<types::ProviderChoice>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&format!(
         "SELECT DISTINCT p.id, p.name, t.name AS tenant_name
          FROM users u JOIN identity_providers p ON p.tenant_id = u.tenant_id
               JOIN tenants t ON t.id = u.tenant_id
-         WHERE u.redeemed_email = $1 AND u.user_type = 'Guest' AND u.enabled = 1 AND u.external_state = 'Accepted'
+         WHERE {} = $1 AND u.user_type = 'Guest' AND u.enabled = 1 AND u.external_state = 'Accepted'
            AND substr(u.redeemed_identity, 1, length(p.issuer) + 6) = 'oidc:' || p.issuer || '#'
          ORDER BY t.name, p.name",
-    )
+        super::nocase(db, "u.redeemed_email")
+    ))
     .bind(super::folded(email))
     .fetch_all(db)
     .await?)

@@ -379,9 +379,10 @@ pub async fn mailbox_codes_since(
     email: &str,
     since: i64,
 ) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM mailbox_codes WHERE email = $1 AND created_at > $2",
-    )
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM mailbox_codes WHERE {} = $1 AND created_at > $2",
+        super::nocase(db, "email")
+    ))
     .bind(super::folded(email))
     .bind(since)
     .fetch_one(db)

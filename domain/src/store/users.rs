@@ -55,13 +55,14 @@ pub async fn by_email(
     tenant_id: &str,
     email: &str,
 ) -> Result<Option<UserSummary>> {
-    Ok(
-        sqlx::query_as(&format!("{SUMMARY} WHERE tenant_id = $1 AND email = $2"))
-            .bind(tenant_id)
-            .bind(super::folded(email))
-            .fetch_optional(db)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!(
+        "{SUMMARY} WHERE tenant_id = $1 AND {} = $2",
+        super::nocase(db, "email")
+    ))
+    .bind(tenant_id)
+    .bind(super::folded(email))
+    .fetch_optional(db)
+    .await?)
 }
 
 /// Users whose display name or email starts with `search` (any case), by name.
@@ -310,9 +311,11 @@ pub async fn member_credentials(
     db: &mut sqlx::AnyConnection,
     email: &str,
 ) -> Result<Option<Credentials>> {
-    Ok(sqlx::query_as(
-        "SELECT id, tenant_id, password_hash, enabled FROM users WHERE email = $1 AND user_type = 'Member'",
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, tenant_id, password_hash, enabled FROM users
+          WHERE {} = $1 AND user_type = 'Member'",
+        super::nocase(db, "email")
+    ))
     .bind(super::folded(email))
     .fetch_optional(db)
     .await?)
