@@ -297,6 +297,51 @@ async fn an_invitation_made_on_one_replica_is_redeemed_on_the_other() {
 }
 
 #[tokio::test]
+async fn invitations_of_one_address_on_both_replicas_at_once_make_one_guest_and_one_link() {
+    let r = replicas().await;
+    let invite = |i: usize| {
+        let on = if i.is_multiple_of(2) { &r.a } else { &r.b };
+        on.call(
+            "admin/invite",
+            &[
+                ("email", "ivy@partner.example"),
+                ("display_name", ""),
+                ("message", ""),
+                ("redirect_url", ""),
+                ("send_email", "on"),
+            ],
+            Some(&r.admin),
+        )
+    };
+    let answers = futures::future::join_all((0..20).map(invite)).await;
+    for answer in &answers {
+        assert!(answer.ok(), "{answer:?}");
+    }
+    let guests: std::collections::HashSet<&str> = answers
+        .iter()
+        .map(|answer| answer.body["user"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(guests.len(), 1, "one guest for the address: {guests:?}");
+    let fresh = answers
+        .iter()
+        .filter(|answer| answer.body["resent"] == false)
+        .count();
+    assert_eq!(
+        fresh, 1,
+        "the first made the guest, the others sent new links"
+    );
+    let listed = r.b.call("admin/invitations", &[], Some(&r.admin)).await;
+    let working: Vec<&Value> = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["email"] == "ivy@partner.example" && i["status"] == "PendingAcceptance")
+        .collect();
+    assert_eq!(working.len(), 1, "only the newest link works: {listed:?}");
+}
+
+#[tokio::test]
 async fn fifty_starts_of_one_redemption_split_across_replicas_keep_the_mailbox_limit() {
     let r = replicas().await;
     let ticket = r.a.invite(&r.admin, "hal@partner.example").await;
