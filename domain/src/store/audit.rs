@@ -76,6 +76,58 @@ pub async fn head_hash(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<
     .await?)
 }
 
+/// PostgreSQL: the id the tenant's next event takes and the hash it follows (see
+/// [`head_hash`]), in one trip; `None` on SQLite, where the id comes with the row
+/// ([`insert`]). The caller holds the tenant's chain lock.
+pub async fn next_id_and_head(
+    db: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+) -> Result<Option<(i64, String)>> {
+    if !super::is_postgres(db) {
+        return Ok(None);
+    }
+    Ok(Some(
+        sqlx::query_as(
+            "SELECT nextval(pg_get_serial_sequence('audit_events', 'id')),
+                coalesce(
+                    (SELECT hash FROM audit_events WHERE tenant_id = $1 AND hash IS NOT NULL
+                      ORDER BY id DESC LIMIT 1),
+                    (SELECT event_hash FROM audit_checkpoints WHERE tenant_id = $1
+                      ORDER BY id DESC LIMIT 1),
+                    '')",
+        )
+        .bind(tenant_id)
+        .fetch_one(db)
+        .await?,
+    ))
+}
+
+/// Writes an event already chained, with its id (from [`next_id_and_head`]).
+pub async fn insert_chained(db: &mut sqlx::AnyConnection, event: &ChainedEvent) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (id, tenant_id, at, actor_id, actor_name, actor_kind, action,
+            target_type, target_id, target_name, detail, ip, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(event.id)
+    .bind(&event.tenant_id)
+    .bind(event.at)
+    .bind(&event.actor_id)
+    .bind(&event.actor_name)
+    .bind(event.actor_kind)
+    .bind(&event.action)
+    .bind(&event.target_type)
+    .bind(&event.target_id)
+    .bind(&event.target_name)
+    .bind(&event.detail)
+    .bind(&event.ip)
+    .bind(&event.prev_hash)
+    .bind(&event.hash)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Sets an event's place in the chain.
 pub async fn seal(
     db: &mut sqlx::AnyConnection,
