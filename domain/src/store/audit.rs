@@ -61,19 +61,24 @@ pub async fn chain_head(
     .await?)
 }
 
-/// The hash the tenant's next event follows: its newest chained event's, or, when pruning
-/// removed every event, its newest checkpoint's; empty for a chain not begun.
-pub async fn head_hash(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<String> {
-    Ok(sqlx::query_scalar(
-        "SELECT coalesce(
+/// The expression of [`head_hash`], for the tenant `$1`.
+macro_rules! head_hash_sql {
+    () => {
+        "coalesce(
             (SELECT hash FROM audit_events WHERE tenant_id = $1 AND hash IS NOT NULL
               ORDER BY id DESC LIMIT 1),
             (SELECT event_hash FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1),
-            '')",
-    )
-    .bind(tenant_id)
-    .fetch_one(db)
-    .await?)
+            '')"
+    };
+}
+
+/// The hash the tenant's next event follows: its newest chained event's, or, when pruning
+/// removed every event, its newest checkpoint's; empty for a chain not begun.
+pub async fn head_hash(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<String> {
+    Ok(sqlx::query_scalar(concat!("SELECT ", head_hash_sql!()))
+        .bind(tenant_id)
+        .fetch_one(db)
+        .await?)
 }
 
 /// PostgreSQL: the id the tenant's next event takes and the hash it follows (see
@@ -87,15 +92,10 @@ pub async fn next_id_and_head(
         return Ok(None);
     }
     Ok(Some(
-        sqlx::query_as(
-            "SELECT nextval(pg_get_serial_sequence('audit_events', 'id')),
-                coalesce(
-                    (SELECT hash FROM audit_events WHERE tenant_id = $1 AND hash IS NOT NULL
-                      ORDER BY id DESC LIMIT 1),
-                    (SELECT event_hash FROM audit_checkpoints WHERE tenant_id = $1
-                      ORDER BY id DESC LIMIT 1),
-                    '')",
-        )
+        sqlx::query_as(concat!(
+            "SELECT nextval(pg_get_serial_sequence('audit_events', 'id')), ",
+            head_hash_sql!()
+        ))
         .bind(tenant_id)
         .fetch_one(db)
         .await?,
