@@ -41,7 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ -n "$POSTGRES_SERVER" ]; then
-  command -v psql >/dev/null || apt_install postgresql-client
+  ensure_sql_clients
   psql "$POSTGRES_SERVER/postgres" -qc "CREATE DATABASE $BENCH_DB" >/dev/null ||
     die "cannot make a database on $POSTGRES_SERVER"
 fi

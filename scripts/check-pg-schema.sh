@@ -18,11 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PGHOST="${PGHOST:-127.0.0.1}" PGUSER="${PGUSER:-postgres}"
 
-if [ -d domain/migrations/sqlite ]; then
-    sqlite_dir=domain/migrations/sqlite
-else
-    sqlite_dir=domain/migrations
-fi
+sqlite_dir=domain/migrations/sqlite
 pg_dir=domain/migrations/postgres
 
 work=$(mktemp -d)

@@ -412,6 +412,36 @@ impl Portico {
         (id, secret)
     }
 
+    /// An app people sign in to through Portico ([`Portico::app_with_secret`], with
+    /// `redirect` as its redirect URI). Returns (client id, client secret).
+    pub fn sign_in_app(&self, tenant: &str, name: &str, redirect: &str) -> (String, String) {
+        let client = self.app_with_secret(tenant, name);
+        self.cli_json(
+            &[
+                "app",
+                "sign-in",
+                "--tenant",
+                tenant,
+                "--app",
+                name,
+                "--redirect-uri",
+                redirect,
+            ],
+            "",
+        );
+        client
+    }
+
+    /// Assigns the user at `email` to the app `name`.
+    pub fn assign(&self, tenant: &str, name: &str, email: &str) {
+        self.cli_json(
+            &[
+                "app", "assign", "--tenant", tenant, "--app", name, "--user", email,
+            ],
+            "",
+        );
+    }
+
     /// Runs `statement` on its database, as an operator's SQL client would (`sqlite3` on
     /// SQLite, `psql` on PostgreSQL).
     pub fn sql(&self, statement: &str) {
@@ -592,6 +622,14 @@ pub fn set_cookies(response: &reqwest::Response) -> Vec<(String, String)> {
         .filter_map(|v| v.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+/// The flash cookie a response sets.
+pub fn flash_of(response: &reqwest::Response) -> Option<String> {
+    set_cookies(response)
+        .into_iter()
+        .find(|(k, _)| k == "portico_flash")
+        .map(|(_, v)| v)
 }
 
 pub fn encode_form(form: &[(&str, &str)]) -> String {

@@ -120,29 +120,11 @@ async fn an_instance_copied_to_postgresql_keeps_its_people_apps_and_audit_trail(
     let (tenant, _) =
         sqlite.seed_tenant("Contoso", "contoso.example", ADA, &["global-administrator"]);
     sqlite.create_user(&tenant, MIA, &[]);
-    let (client_id, secret) = sqlite.app_with_secret(&tenant, "Wiki");
-    sqlite.cli_json(
-        &[
-            "app",
-            "sign-in",
-            "--tenant",
-            &tenant,
-            "--app",
-            "Wiki",
-            "--redirect-uri",
-            REDIRECT,
-        ],
-        "",
-    );
+    let (client_id, secret) = sqlite.sign_in_app(&tenant, "Wiki", REDIRECT);
     let ada = sqlite.sign_in(ADA, PASSWORD).await;
     sqlite.invite_and_redeem(&ada, ANN).await;
     for user in [MIA, ANN] {
-        sqlite.cli_json(
-            &[
-                "app", "assign", "--tenant", &tenant, "--app", "Wiki", "--user", user,
-            ],
-            "",
-        );
+        sqlite.assign(&tenant, "Wiki", user);
     }
     // The organization's fallback sponsor: a key from tenants to users, which refer back.
     let fallback = sqlite

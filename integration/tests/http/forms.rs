@@ -3,14 +3,6 @@
 
 use integration::{PASSWORD, Portico};
 
-/// The flash cookie a response sets.
-fn flash_of(response: &reqwest::Response) -> Option<String> {
-    integration::set_cookies(response)
-        .into_iter()
-        .find(|(k, _)| k == "portico_flash")
-        .map(|(_, v)| v)
-}
-
 /// The `value` of the input whose id is `id` on a page, if it has one.
 fn value_of(page: &str, id: &str) -> Option<String> {
     let input = page
@@ -58,7 +50,7 @@ async fn a_refused_form_comes_back_with_its_values_and_error_but_not_in_the_addr
         back, page,
         "back to the page's own address, with no error in it"
     );
-    let flash = flash_of(&posted).expect("a flash with the refused form");
+    let flash = integration::flash_of(&posted).expect("a flash with the refused form");
 
     let open = |cookies: String| {
         let request = portico.http().get(&back).header("Cookie", cookies);

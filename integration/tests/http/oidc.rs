@@ -1394,14 +1394,6 @@ async fn the_way_back_after_sign_in_never_leads_to_another_site() {
     assert!(answer.cookie.is_some());
 }
 
-/// The flash cookie a response sets.
-fn flash_of(response: &reqwest::Response) -> Option<String> {
-    integration::set_cookies(response)
-        .into_iter()
-        .find(|(k, _)| k == "portico_flash")
-        .map(|(_, v)| v)
-}
-
 /// The value of the read-only field labelled `label` on a page.
 fn copy_field(page: &str, label: &str) -> Option<String> {
     let field = page
@@ -1435,7 +1427,7 @@ async fn a_client_secret_made_without_javascript_is_shown_once_on_the_page_the_f
     // Back to the page it came from (Leptos leaves an empty query on it).
     let back = posted.headers()["location"].to_str().unwrap();
     assert_eq!(back.trim_end_matches('?'), page);
-    let flash = flash_of(&posted).expect("a flash for the page");
+    let flash = integration::flash_of(&posted).expect("a flash for the page");
     let open = |cookies: String| {
         let request = f.portico.http().get(&page).header("Cookie", cookies);
         async move { request.send().await.unwrap().text().await.unwrap() }
@@ -1448,7 +1440,7 @@ async fn a_client_secret_made_without_javascript_is_shown_once_on_the_page_the_f
 
     // The flash was taken by that attempt; a new secret, and this time Ada's page shows it.
     let posted = new_secret().await;
-    let flash = flash_of(&posted).expect("a flash for the page");
+    let flash = integration::flash_of(&posted).expect("a flash for the page");
     let shown = open(format!("portico_session={ada}; portico_flash={flash}")).await;
     let secret = copy_field(&shown, "Client secret").expect("the new secret on the page");
     assert!(!flash.contains(&secret), "the cookie carries only an id");
@@ -1473,7 +1465,7 @@ async fn a_client_secret_made_without_javascript_is_shown_once_on_the_page_the_f
     // A page that shows nothing (here a missing one) leaves the flash, under a new id, to
     // the page after it.
     let posted = new_secret().await;
-    let flash = flash_of(&posted).expect("a flash for the page");
+    let flash = integration::flash_of(&posted).expect("a flash for the page");
     let passing = f
         .portico
         .http()
@@ -1486,7 +1478,7 @@ async fn a_client_secret_made_without_javascript_is_shown_once_on_the_page_the_f
         .await
         .unwrap();
     assert_eq!(passing.status(), 404);
-    let handed_on = flash_of(&passing).expect("the flash handed on to the next page");
+    let handed_on = integration::flash_of(&passing).expect("the flash handed on to the next page");
     assert_ne!(handed_on, flash);
     let shown = open(format!("portico_session={ada}; portico_flash={handed_on}")).await;
     assert!(

@@ -35,51 +35,8 @@ async fn replicas() -> Replicas {
         &["global-administrator"],
     );
     let mia_id = a.create_user(&tenant, "mia@contoso.example", &[]);
-    let app = a.cli_json(
-        &[
-            "app",
-            "create",
-            "--tenant",
-            &tenant,
-            "--name",
-            "Wiki",
-            "--launch-url",
-            "https://wiki.contoso.example/",
-        ],
-        "",
-    );
-    let client_id = app["id"].as_str().unwrap().to_string();
-    a.cli_json(
-        &[
-            "app",
-            "sign-in",
-            "--tenant",
-            &tenant,
-            "--app",
-            "Wiki",
-            "--redirect-uri",
-            REDIRECT,
-        ],
-        "",
-    );
-    let secret =
-        a.cli_json(&["app", "secret", "--tenant", &tenant, "--app", "Wiki"], "")["client_secret"]
-            .as_str()
-            .unwrap()
-            .to_string();
-    a.cli_json(
-        &[
-            "app",
-            "assign",
-            "--tenant",
-            &tenant,
-            "--app",
-            "Wiki",
-            "--user",
-            "mia@contoso.example",
-        ],
-        "",
-    );
+    let (client_id, secret) = a.sign_in_app(&tenant, "Wiki", REDIRECT);
+    a.assign(&tenant, "Wiki", "mia@contoso.example");
     let admin = b.sign_in("ada@contoso.example", PASSWORD).await;
     Replicas {
         a,
