@@ -186,21 +186,13 @@ pub async fn import_members(
                 display_name: &display_name,
                 password_hash: None,
             };
-            // Each line in a savepoint of its own: one taken address does not undo the
-            // batch (SQLite leaves a transaction usable after a refused statement,
-            // PostgreSQL does not until it is rolled back to a savepoint).
-            sqlx::Executor::execute(&mut *tx, "SAVEPOINT line").await?;
-            if let Err(error) = store::users::insert(&mut tx, user, now).await {
-                match Error::conflict_on_unique(error, format!("{email} already has an account.")) {
-                    Error::Conflict(reason) => {
-                        sqlx::Executor::execute(&mut *tx, "ROLLBACK TO SAVEPOINT line").await?;
-                        report.refused.push((line, reason));
-                        continue;
-                    }
-                    other => return Err(other),
-                }
+            // One taken address does not undo the batch.
+            if !store::users::insert_new(&mut tx, user, now).await? {
+                report
+                    .refused
+                    .push((line, format!("{email} already has an account.")));
+                continue;
             }
-            sqlx::Executor::execute(&mut *tx, "RELEASE SAVEPOINT line").await?;
             audit::record(
                 &mut tx,
                 actor,

@@ -231,14 +231,14 @@ async fn keep_refused_form(State(portal): State<Portal>, request: Request, next:
     if !is_form_post {
         return next.run(request).await;
     }
-    let session = app::server::cookie_in(headers, &portal.cookie_name(Cookie::Session))
-        .map(|token| domain::secrets::hash_secret(&token));
+    let session = app::server::cookie_in(headers, &portal.cookie_name(Cookie::Session));
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, FORM_KEPT_LIMIT).await else {
         return (StatusCode::BAD_REQUEST, "The form could not be read.").into_response();
     };
-    let values: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let mut response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let mut response = next
+        .run(Request::from_parts(parts, Body::from(body.clone())))
+        .await;
     let refused = response
         .headers()
         .get(header::LOCATION)
@@ -247,6 +247,9 @@ async fn keep_refused_form(State(portal): State<Portal>, request: Request, next:
     let Some((page, action, error)) = refused else {
         return response;
     };
+    // Read only for a form that was refused: most are not.
+    let values: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let session = session.map(|token| domain::secrets::hash_secret(&token));
     let cookie =
         app::server::keep_rejected_form(&portal, session.as_deref(), action, error, values).await;
     if let (Some(cookie), Ok(page)) = (cookie, HeaderValue::from_str(&page)) {

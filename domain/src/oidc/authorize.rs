@@ -370,10 +370,7 @@ pub async fn authorize(
             let reason = refusal.describe(tenant_name);
             let event =
                 access::sign_in_event(person, &client, subject.as_ref(), &reason, false, silent);
-            // A record of what happened: it decides nothing.
-            let mut tx = store.begin_plain().await?;
-            store::oidc::insert_sign_in(&mut tx, &event, now).await?;
-            tx.commit().await?;
+            store::oidc::insert_sign_in(store, &event, now).await?;
             if silent {
                 return error("interaction_required", &reason);
             }

@@ -558,13 +558,15 @@ fn bind_code(query: Statement, code_hash: &str, grant: &Grant, now: i64) -> Stat
         .bind(grant.expires_at)
 }
 
-pub async fn insert_sign_in(
-    db: &mut sqlx::AnyConnection,
-    event: &NewSignIn<'_>,
-    now: i64,
-) -> Result<()> {
-    bind_sign_in(sqlx::query(insert_sign_in_sql!()), event, now)
-        .execute(db)
+/// Keeps a sign-in event on its own (one that gives no code): as a write batch, so that on
+/// SQLite it joins the writer's next group and on PostgreSQL it is one statement.
+pub async fn insert_sign_in(store: &crate::Store, event: &NewSignIn<'_>, now: i64) -> Result<()> {
+    let text = match store.backend() {
+        crate::store::Backend::Postgres => insert_sign_in_sql!(),
+        crate::store::Backend::Sqlite => super::batch_sql!(insert_sign_in_sql!(), ";"),
+    };
+    store
+        .write_batch(bind_sign_in(sqlx::query(text), event, now))
         .await?;
     Ok(())
 }

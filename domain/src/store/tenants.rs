@@ -29,9 +29,11 @@ pub async fn count(db: &mut sqlx::AnyConnection) -> Result<i64> {
 /// A tenant by its id, its slug or its primary domain: how operators name it on the
 /// command line.
 pub async fn find(db: &mut sqlx::AnyConnection, key: &str) -> Result<Option<Tenant>> {
-    Ok(sqlx::query_as(
-        "SELECT id, name, slug, primary_domain FROM tenants WHERE id = $1 OR slug = $1 OR primary_domain = $1",
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, name, slug, primary_domain FROM tenants
+          WHERE id = $1 OR slug = $1 OR {} = $1",
+        super::nocase(db, "primary_domain")
+    ))
     .bind(super::folded(key))
     .fetch_optional(db)
     .await?)

@@ -18,22 +18,44 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
 }
 
+const INSERT: &str =
+    "INSERT INTO users (id, tenant_id, user_type, email, display_name, password_hash, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
 pub async fn insert(db: &mut sqlx::AnyConnection, user: NewUser<'_>, now: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO users (id, tenant_id, user_type, email, display_name, password_hash, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    bind_user(sqlx::query(INSERT), user, now)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Writes the user unless its address (or id) is taken; whether it was written. One
+/// statement: a refusal leaves the transaction usable on both backends.
+pub async fn insert_new(db: &mut sqlx::AnyConnection, user: NewUser<'_>, now: i64) -> Result<bool> {
+    let done = bind_user(
+        sqlx::query(&format!("{INSERT} ON CONFLICT DO NOTHING")),
+        user,
+        now,
     )
-    .bind(user.id)
-    .bind(user.tenant_id)
-    .bind(user.user_type)
-    .bind(user.email)
-    .bind(user.display_name)
-    .bind(user.password_hash)
-    .bind(now)
-    .bind(now)
     .execute(db)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+fn bind_user<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    user: NewUser<'q>,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(user.id)
+        .bind(user.tenant_id)
+        .bind(user.user_type)
+        .bind(user.email)
+        .bind(user.display_name)
+        .bind(user.password_hash)
+        .bind(now)
+        .bind(now)
 }
 
 pub async fn get(

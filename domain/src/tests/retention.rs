@@ -33,7 +33,6 @@ fn verify(
 }
 
 async fn sign_in(store: &Store, tenant_id: &str, at: i64) {
-    let mut tx = store.begin().await.unwrap();
     let event = NewSignIn {
         tenant_id,
         user_id: None,
@@ -45,10 +44,9 @@ async fn sign_in(store: &Store, tenant_id: &str, at: i64) {
         reason: "",
         ip: None,
     };
-    crate::store::oidc::insert_sign_in(&mut tx, &event, at)
+    crate::store::oidc::insert_sign_in(store, &event, at)
         .await
         .unwrap();
-    tx.commit().await.unwrap();
 }
 
 async fn sign_ins(store: &Store, tenant_id: &str) -> Vec<i64> {
