@@ -31,6 +31,8 @@ pub fn needs(page: ConsolePage) -> (&'static str, Permission) {
         ConsolePage::Outbox => ("see the mail Portico sends", ManageInvitations),
         // audit::list
         ConsolePage::Audit => ("read the audit log", ReadAudit),
+        // conditional_access::list, get, what_if
+        ConsolePage::ConditionalAccess => ("manage conditional access", ManagePolicies),
         // tenants::settings
         ConsolePage::Settings => ("see the organization's settings", ManageInvitations),
     }

@@ -9,6 +9,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth_methods;
 pub mod collaboration;
+pub mod conditional_access;
 pub mod console;
 pub mod copy;
 pub mod federation;

@@ -134,6 +134,8 @@ pub enum Permission {
     /// [`crate::invitations::may_invite`].
     ManageInvitations,
     ManageIdentityProviders,
+    /// See and change conditional-access policies, and ask What If.
+    ManagePolicies,
 }
 
 impl Principal {

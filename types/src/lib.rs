@@ -1302,11 +1302,12 @@ pub enum ConsolePage {
     Reviews,
     Outbox,
     Audit,
+    ConditionalAccess,
     Settings,
 }
 
 impl ConsolePage {
-    pub const ALL: [ConsolePage; 11] = [
+    pub const ALL: [ConsolePage; 12] = [
         ConsolePage::Users,
         ConsolePage::Groups,
         ConsolePage::Apps,
@@ -1317,6 +1318,7 @@ impl ConsolePage {
         ConsolePage::Reviews,
         ConsolePage::Outbox,
         ConsolePage::Audit,
+        ConsolePage::ConditionalAccess,
         ConsolePage::Settings,
     ];
 
@@ -1333,6 +1335,7 @@ impl ConsolePage {
             ConsolePage::Reviews => "/admin/reviews",
             ConsolePage::Outbox => "/admin/outbox",
             ConsolePage::Audit => "/admin/audit",
+            ConsolePage::ConditionalAccess => "/admin/security/conditional-access",
             ConsolePage::Settings => "/admin/settings",
         }
     }
@@ -1350,6 +1353,7 @@ impl ConsolePage {
             ConsolePage::Reviews => "Access reviews",
             ConsolePage::Outbox => "Outbox",
             ConsolePage::Audit => "Audit log",
+            ConsolePage::ConditionalAccess => "Conditional access",
             ConsolePage::Settings => "Settings",
         }
     }

@@ -371,7 +371,9 @@ CREATE TABLE sign_in_events (
     success BIGINT NOT NULL,
     reason TEXT COLLATE "C" NOT NULL,
     ip TEXT COLLATE "C",
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    ca_status TEXT COLLATE "C" NOT NULL DEFAULT 'notApplied',
+    ca_policies TEXT COLLATE "C" NOT NULL DEFAULT '[]'
 );
 CREATE INDEX sign_in_events_by_time ON sign_in_events (tenant_id, id DESC);
 
@@ -611,3 +613,18 @@ CREATE TABLE app_delegated_permissions (
     granted_at BIGINT NOT NULL,
     PRIMARY KEY (app_id, permission)
 );
+
+-- Conditional-access policies (domain::conditional_access): the rules are one JSON
+-- document the domain reads and checks.
+CREATE TABLE ca_policies (
+    id TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    -- NOCASE in SQLite, unique per tenant: ca_policies_tenant_id_name_key below.
+    name TEXT COLLATE "C" NOT NULL,
+    state TEXT COLLATE "C" NOT NULL
+        CHECK (state IN ('enabled', 'disabled', 'enabledForReportingButNotEnforced')),
+    rules TEXT COLLATE "C" NOT NULL,
+    created_at BIGINT NOT NULL,
+    modified_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX ca_policies_tenant_id_name_key ON ca_policies (tenant_id, lower(name));

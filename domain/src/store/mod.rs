@@ -138,6 +138,7 @@ pub mod accounts;
 pub mod apps;
 pub mod audit;
 pub mod collaboration;
+pub mod conditional_access;
 pub mod copy;
 pub mod federation;
 pub mod flashes;

@@ -1,0 +1,339 @@
+//! Keeping an organization's policies, reading them for sign-ins, and What If.
+
+use types::{Role, UserType};
+
+use super::{Evaluation, Person, Policy, PolicyState, Rules, SignIn, Target, evaluate};
+use crate::audit::{self, Change};
+use crate::store;
+use crate::store::conditional_access::PolicyRow;
+use crate::{Error, Permission, Principal, Result, Store};
+
+const DUPLICATE: &str = "Another policy already has that name.";
+
+/// A policy as an administrator writes it.
+#[derive(Clone, Debug)]
+pub struct NewPolicy {
+    pub name: String,
+    pub state: PolicyState,
+    pub rules: Rules,
+    /// The administrator read the warning that this policy, on, would block every global
+    /// administrator from the admin console, and saves it anyway.
+    pub accept_lock_out: bool,
+}
+
+fn from_row(row: PolicyRow) -> Result<Policy> {
+    let corrupt = |what: String| Error::Storage(sqlx::Error::Decode(what.into()));
+    let state = PolicyState::parse(&row.state)
+        .ok_or_else(|| corrupt(format!("policy {} has an unknown state", row.id)))?;
+    let rules = serde_json::from_str(&row.rules)
+        .map_err(|e| corrupt(format!("policy {} has unreadable rules: {e}", row.id)))?;
+    Ok(Policy {
+        id: row.id,
+        name: row.name,
+        state,
+        rules,
+        created_at: row.created_at,
+        modified_at: row.modified_at,
+    })
+}
+
+/// The policies a sign-in to an app of `tenant_id` is evaluated against: those on or in
+/// report-only. Read by the sign-in endpoint and token refresh, for nobody in particular.
+pub async fn in_force(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<Policy>> {
+    store::conditional_access::in_force(db, tenant_id)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+/// **Permissions:** global administrators.
+pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<Policy>> {
+    actor.require(Permission::ManagePolicies)?;
+    store::conditional_access::list(&mut *store.read().await?, &actor.tenant_id)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+/// **Permissions:** global administrators.
+pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<Policy> {
+    actor.require(Permission::ManagePolicies)?;
+    let row = store::conditional_access::get(&mut *store.read().await?, &actor.tenant_id, id)
+        .await?
+        .ok_or(Error::NotFound("policy"))?;
+    from_row(row)
+}
+
+/// The users, groups and apps a policy names must be the organization's.
+async fn check_names(db: &mut sqlx::AnyConnection, tenant_id: &str, rules: &Rules) -> Result<()> {
+    for people in [&rules.include, &rules.exclude] {
+        for user in &people.users {
+            if store::users::get(db, tenant_id, user).await?.is_none() {
+                return Err(Error::NotFound("user"));
+            }
+        }
+        for group in &people.groups {
+            if store::groups::get(db, tenant_id, group).await?.is_none() {
+                return Err(Error::NotFound("group"));
+            }
+        }
+    }
+    for app in rules.apps.apps.iter().chain(&rules.exclude_apps) {
+        if store::apps::get(db, tenant_id, app).await?.is_none() {
+            return Err(Error::NotFound("app"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a policy about to be saved: its form, its names, and that (when on) it does
+/// not lock every global administrator out unless that was accepted.
+async fn check(tx: &mut store::Tx, tenant_id: &str, policy: &NewPolicy) -> Result<String> {
+    let name = policy.name.trim().to_string();
+    super::validate(&name, &policy.rules).map_err(Error::Invalid)?;
+    check_names(tx, tenant_id, &policy.rules).await?;
+    if policy.state == PolicyState::On && !policy.accept_lock_out {
+        let admins = store::conditional_access::global_admins(tx, tenant_id).await?;
+        if super::locks_out_admins(&policy.rules, &admins) {
+            return Err(Error::Conflict(
+                "On, this policy would block every global administrator from the admin console, and nobody could turn it off there. Leave yourself out of it, save it as report-only first, or confirm that you mean it.".into(),
+            ));
+        }
+    }
+    Ok(name)
+}
+
+fn stored_rules(rules: &Rules) -> Result<String> {
+    serde_json::to_string(rules).map_err(|e| Error::Storage(sqlx::Error::Encode(Box::new(e))))
+}
+
+/// **Permissions:** global administrators.
+pub async fn create(
+    store: &Store,
+    actor: &Principal,
+    policy: &NewPolicy,
+    now: i64,
+) -> Result<Policy> {
+    actor.require(Permission::ManagePolicies)?;
+    let mut tx = store.begin().await?;
+    let name = check(&mut tx, &actor.tenant_id, policy).await?;
+    let row = PolicyRow {
+        id: crate::new_id(),
+        name,
+        state: policy.state.as_str().into(),
+        rules: stored_rules(&policy.rules)?,
+        created_at: now,
+        modified_at: now,
+    };
+    store::conditional_access::insert(&mut tx, &actor.tenant_id, &row)
+        .await
+        .map_err(|e| Error::conflict_on_unique(e, DUPLICATE))?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Add conditional access policy",
+            target_type: "Policy",
+            target_id: &row.id,
+            target_name: &row.name,
+            detail: format!("{}; {}", policy.state.label(), policy.rules.summary()),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    from_row(row)
+}
+
+/// **Permissions:** global administrators.
+pub async fn update(
+    store: &Store,
+    actor: &Principal,
+    id: &str,
+    policy: &NewPolicy,
+    now: i64,
+) -> Result<Policy> {
+    actor.require(Permission::ManagePolicies)?;
+    let mut tx = store.begin().await?;
+    let before = store::conditional_access::get(&mut tx, &actor.tenant_id, id)
+        .await?
+        .ok_or(Error::NotFound("policy"))?;
+    let name = check(&mut tx, &actor.tenant_id, policy).await?;
+    let row = PolicyRow {
+        id: id.to_string(),
+        name,
+        state: policy.state.as_str().into(),
+        rules: stored_rules(&policy.rules)?,
+        created_at: before.created_at,
+        modified_at: now,
+    };
+    store::conditional_access::update(&mut tx, &actor.tenant_id, &row)
+        .await
+        .map_err(|e| Error::conflict_on_unique(e, DUPLICATE))?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Update conditional access policy",
+            target_type: "Policy",
+            target_id: id,
+            target_name: &row.name,
+            detail: format!("{}; {}", policy.state.label(), policy.rules.summary()),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    from_row(row)
+}
+
+/// Turns a policy on or off, or to report-only.
+///
+/// **Permissions:** global administrators.
+pub async fn set_state(
+    store: &Store,
+    actor: &Principal,
+    id: &str,
+    state: PolicyState,
+    accept_lock_out: bool,
+    now: i64,
+) -> Result<Policy> {
+    let policy = get(store, actor, id).await?;
+    update(
+        store,
+        actor,
+        id,
+        &NewPolicy {
+            name: policy.name,
+            state,
+            rules: policy.rules,
+            accept_lock_out,
+        },
+        now,
+    )
+    .await
+}
+
+/// **Permissions:** global administrators.
+pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Result<()> {
+    actor.require(Permission::ManagePolicies)?;
+    let mut tx = store.begin().await?;
+    let before = store::conditional_access::get(&mut tx, &actor.tenant_id, id)
+        .await?
+        .ok_or(Error::NotFound("policy"))?;
+    store::conditional_access::delete(&mut tx, &actor.tenant_id, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        now,
+        Change {
+            action: "Delete conditional access policy",
+            target_type: "Policy",
+            target_id: id,
+            target_name: &before.name,
+            detail: String::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a sign-in of `user_id` to `target` from `ip` would meet, without signing in: every
+/// policy's result (off ones as `notEnabled`), why each that does not apply does not (the
+/// first unmet condition), and the decision for a sign-in with one factor, just made.
+///
+/// **Permissions:** global administrators.
+pub async fn what_if(
+    store: &Store,
+    actor: &Principal,
+    user_id: &str,
+    target: Target<'_>,
+    ip: Option<std::net::IpAddr>,
+    now: i64,
+) -> Result<Evaluation> {
+    let policies = list(store, actor).await?;
+    let mut db = store.read().await?;
+    let user = store::users::get(&mut db, &actor.tenant_id, user_id)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    if let Target::App(app) = target {
+        store::apps::get(&mut db, &actor.tenant_id, app)
+            .await?
+            .ok_or(Error::NotFound("app"))?;
+    }
+    let groups = store::conditional_access::groups_of(&mut db, user_id).await?;
+    let roles = store::users::roles(&mut db, user_id).await?;
+    Ok(evaluate(
+        &policies,
+        &SignIn {
+            person: Person {
+                user_id,
+                user_type: user.user_type,
+                groups: &groups,
+                roles: &roles,
+            },
+            target,
+            ip,
+            mfa: false,
+            phishing_resistant: false,
+            auth_time: now,
+            now,
+        },
+    ))
+}
+
+/// Evaluates the policies in force for a sign-in of the user `user_id` (of type
+/// `user_type`) to `target`, reading the user's groups and roles only when a policy asks
+/// about them.
+pub async fn evaluate_sign_in(
+    db: &mut sqlx::AnyConnection,
+    policies: &[Policy],
+    user_id: &str,
+    user_type: UserType,
+    context: Context<'_>,
+) -> Result<Evaluation> {
+    let groups = if super::need_groups(policies) {
+        store::conditional_access::groups_of(db, user_id).await?
+    } else {
+        Vec::new()
+    };
+    let roles: Vec<Role> = if policies.iter().any(|p| {
+        p.state != PolicyState::Off
+            && !(p.rules.include.roles.is_empty() && p.rules.exclude.roles.is_empty())
+    }) {
+        store::users::roles(db, user_id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(evaluate(
+        policies,
+        &SignIn {
+            person: Person {
+                user_id,
+                user_type,
+                groups: &groups,
+                roles: &roles,
+            },
+            target: context.target,
+            ip: context.ip,
+            mfa: context.mfa,
+            phishing_resistant: context.phishing_resistant,
+            auth_time: context.auth_time,
+            now: context.now,
+        },
+    ))
+}
+
+/// What a sign-in brings besides the person (see [`SignIn`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    pub target: Target<'a>,
+    pub ip: Option<std::net::IpAddr>,
+    pub mfa: bool,
+    pub phishing_resistant: bool,
+    pub auth_time: i64,
+    pub now: i64,
+}
