@@ -15,7 +15,7 @@ use leptos_router::{SsrMode, path};
 
 use pages::admin::{
     AdminLayout, AppPage, Apps, Audit, ExternalCollaborationPage, ExternalIdentities, GroupPage,
-    Groups, Invitations, Outbox, Settings, SignIns, UserPage, Users,
+    Groups, Invitations, Outbox, Policies, PolicyPage, Settings, SignIns, UserPage, Users,
 };
 use pages::admin::{ReviewPage, Reviews};
 use pages::reviews::ReviewQueuePage;
@@ -115,6 +115,8 @@ fn Frame() -> impl IntoView {
                         <Route path=path!("external-collaboration") view=ExternalCollaborationPage ssr=SsrMode::Async />
                         <Route path=path!("reviews") view=Reviews ssr=SsrMode::Async />
                         <Route path=path!("reviews/:id") view=ReviewPage ssr=SsrMode::Async />
+                        <Route path=path!("security/conditional-access") view=Policies ssr=SsrMode::Async />
+                        <Route path=path!("security/conditional-access/:id") view=PolicyPage ssr=SsrMode::Async />
                     </ParentRoute>
                 </Routes>
             </main>

@@ -1541,6 +1541,8 @@ impl SigningIn {
             success: true,
             reason: "Allowed",
             ip: None,
+            ca_status: "notApplied",
+            ca_policies: "[]",
         };
         let grant = crate::store::oidc::Grant {
             app_id: self.app_id.clone(),
@@ -1559,10 +1561,15 @@ impl SigningIn {
     }
 
     async fn events(&self, store: &Store) -> usize {
-        crate::store::oidc::sign_ins(&mut store.read().await.unwrap(), &self.tenant_id, 1000)
-            .await
-            .unwrap()
-            .len()
+        crate::store::oidc::sign_ins(
+            &mut store.read().await.unwrap(),
+            &self.tenant_id,
+            None,
+            1000,
+        )
+        .await
+        .unwrap()
+        .len()
     }
 }
 

@@ -379,6 +379,9 @@ async fn decide(
             pending,
             login_hint,
         }) => Redirect::to(&sign_in_then(key, &pending, login_hint.as_deref())).into_response(),
+        Ok(Outcome::StepUp { pending, policy }) => {
+            Redirect::to(&second_factor_then(key, &pending, &policy)).into_response()
+        }
         Err(error) => failed(error),
     }
 }
@@ -403,6 +406,17 @@ fn sign_in_then(key: &str, pending: &str, login_hint: Option<&str>) -> String {
         url.push_str(&format!("&email={}", encode(hint)));
     }
     url
+}
+
+/// The page that asks for a second factor (or sets one up) for `policy`, then back to the
+/// authorization request kept under `pending`.
+fn second_factor_then(key: &str, pending: &str, policy: &str) -> String {
+    let next = app::pages::continue_to(&pending_path(key, pending));
+    format!(
+        "/account/verify?next={}&policy={}",
+        encode(&next),
+        encode(policy)
+    )
 }
 
 /// A protocol error as the token and userinfo endpoints answer it.

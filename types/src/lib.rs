@@ -1579,6 +1579,56 @@ pub struct SignInEvent {
     pub reason: String,
     pub ip: Option<String>,
     pub created_at: i64,
+    /// Conditional access, as enforced: `success`, `failure` or `notApplied`.
+    #[serde(default)]
+    pub ca_status: String,
+    /// Each policy on or in report-only, and its result.
+    #[serde(default)]
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "AppliedPolicies"))]
+    pub ca_policies: Vec<AppliedPolicy>,
+}
+
+/// A conditional-access policy's result for one sign-in (Graph's
+/// `appliedConditionalAccessPolicy`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedPolicy {
+    pub id: String,
+    pub name: String,
+    /// `success`, `failure`, `notApplied`, `reportOnlySuccess`, `reportOnlyFailure` or
+    /// `reportOnlyNotApplied`.
+    pub result: String,
+    /// The controls it asked for (`block`, `mfa`, `phishingResistantMfa`,
+    /// `signInFrequency`), when it applied.
+    #[serde(default)]
+    pub controls: Vec<String>,
+}
+
+/// [`SignInEvent::ca_policies`] as stored: a JSON array in a text column.
+#[cfg(feature = "sqlx")]
+pub struct AppliedPolicies(Vec<AppliedPolicy>);
+
+#[cfg(feature = "sqlx")]
+impl From<AppliedPolicies> for Vec<AppliedPolicy> {
+    fn from(policies: AppliedPolicies) -> Self {
+        policies.0
+    }
+}
+
+#[cfg(feature = "sqlx")]
+impl sqlx::Type<sqlx::Any> for AppliedPolicies {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <String as sqlx::Type<sqlx::Any>>::type_info()
+    }
+}
+
+#[cfg(feature = "sqlx")]
+impl<'r> sqlx::Decode<'r, sqlx::Any> for AppliedPolicies {
+    fn decode(
+        value: <sqlx::Any as sqlx::Database>::ValueRef<'r>,
+    ) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <String as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+        Ok(AppliedPolicies(serde_json::from_str(&text)?))
+    }
 }
 
 /// What an administrator pastes into an app so that it signs people in through Portico.
@@ -1626,4 +1676,69 @@ pub struct Sponsored {
     pub access: GuestAccessState,
     /// Days a renewal or a restore gives (`None`: the access would no longer end).
     pub renewal_days: Option<i64>,
+}
+
+/// A conditional-access policy as the admin console's form writes it: one field per
+/// control, names where the policy keeps ids (addresses of users, names of groups and
+/// apps, one a line), checkboxes present when ticked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyForm {
+    pub name: String,
+    /// `enabled`, `enabledForReportingButNotEnforced` or `disabled`.
+    pub state: String,
+    /// `everyone`, `guests` or `selected`.
+    pub users: String,
+    pub include_users: String,
+    pub include_groups: String,
+    /// Roles' names (`GlobalAdministrator`, …), one a line.
+    pub include_roles: String,
+    pub exclude_guests: bool,
+    pub exclude_users: String,
+    pub exclude_groups: String,
+    pub exclude_roles: String,
+    /// `all` or `selected`.
+    pub apps: String,
+    pub include_apps: String,
+    pub portico: bool,
+    pub exclude_apps: String,
+    pub locations: String,
+    pub exclude_locations: String,
+    /// `block` or `require`.
+    pub grant: String,
+    pub mfa: bool,
+    pub passkey: bool,
+    /// `all` or `any`.
+    pub operator: String,
+    /// Hours, or empty.
+    pub frequency_hours: String,
+    pub accept_lock_out: bool,
+}
+
+/// A policy in the console's list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRow {
+    pub id: String,
+    pub name: String,
+    /// `On`, `Off` or `Report-only`.
+    pub state: String,
+    pub summary: String,
+    pub modified_at: i64,
+}
+
+/// What If's answer for one policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhatIfRow {
+    pub name: String,
+    /// `On`, `Off` or `Report-only`.
+    pub state: String,
+    pub applies: bool,
+    /// Why it does not apply, or what it asks when it does.
+    pub why: String,
+}
+
+/// What If's answer: each policy, then the outcome in words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhatIfAnswer {
+    pub policies: Vec<WhatIfRow>,
+    pub outcome: String,
 }

@@ -8,6 +8,7 @@
 //! recorded, but never enforced. The evaluation is one pure function, [`evaluate`], over
 //! a [`SignIn`]: the sign-in endpoint, token refresh and What If all call it.
 
+pub mod form;
 mod manage;
 mod network;
 

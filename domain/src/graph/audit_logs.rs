@@ -162,20 +162,23 @@ fn directory_audit(event: &AuditEvent) -> DirectoryAudit {
     }
 }
 
-/// A refused sign-in's Entra error code (its `AADSTS` number) and conditional-access
-/// status, from the refusal's words (`oidc::access::Refusal::describe`).
-fn failure(reason: &str) -> (i64, &'static str) {
+/// A refused sign-in's Entra error code (its `AADSTS` number), from the refusal's words
+/// (`oidc::access::Refusal::describe`).
+fn failure(reason: &str) -> i64 {
     if reason.contains("blocks this sign-in") {
-        (53003, "failure")
-    } else if reason.contains("requires a second factor") {
-        (50076, "failure")
+        53003
+    } else if reason.contains("requires a second factor") || reason.contains("requires a passkey") {
+        50076
+    } else if reason.contains("asks you to sign in again") {
+        // "The session has expired or is invalid due to sign-in frequency checks."
+        70044
     } else if reason.starts_with("You have not been given this app") {
-        (50105, "notApplied")
+        50105
     } else if reason.ends_with("is disabled.") {
-        (50057, "notApplied")
+        50057
     } else {
         // No user here (or not yet accepted): Entra's "account does not exist in tenant".
-        (50020, "notApplied")
+        50020
     }
 }
 
@@ -201,11 +204,10 @@ pub struct SignIn {
     pub is_interactive: bool,
     /// Always null.
     pub correlation_id: Option<String>,
-    /// `failure` when a conditional-access policy refused it, `notApplied` otherwise.
+    /// Conditional access as enforced: `success`, `failure` or `notApplied`.
     pub conditional_access_status: String,
-    /// Always empty.
-    #[schemars(extend("maxItems" = 0))]
-    pub applied_conditional_access_policies: Vec<Value>,
+    /// Every policy on or in report-only, and its result.
+    pub applied_conditional_access_policies: Vec<AppliedConditionalAccessPolicy>,
     /// Always `none`: Portico does not rate risk.
     pub risk_detail: String,
     pub risk_level_aggregated: String,
@@ -220,6 +222,41 @@ pub struct SignIn {
     pub status: SignInStatus,
 }
 
+/// A policy's result for a sign-in. Report-only results are `unknownFutureValue`, as
+/// Graph gives them to a client that did not ask for them by name (`Prefer:
+/// include-unknown-enum-members`).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedConditionalAccessPolicy {
+    pub id: String,
+    pub display_name: String,
+    pub enforced_grant_controls: Vec<String>,
+    pub enforced_session_controls: Vec<String>,
+    /// `success`, `failure`, `notApplied` or `unknownFutureValue` (report-only).
+    pub result: String,
+}
+
+impl AppliedConditionalAccessPolicy {
+    fn of(policy: &types::AppliedPolicy) -> AppliedConditionalAccessPolicy {
+        let (session, grant): (Vec<String>, Vec<String>) = policy
+            .controls
+            .iter()
+            .cloned()
+            .partition(|c| c == "signInFrequency");
+        let result = match policy.result.as_str() {
+            r @ ("success" | "failure" | "notApplied") => r,
+            _ => "unknownFutureValue",
+        };
+        AppliedConditionalAccessPolicy {
+            id: policy.id.clone(),
+            display_name: policy.name.clone(),
+            enforced_grant_controls: grant,
+            enforced_session_controls: session,
+            result: result.into(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignInStatus {
@@ -231,8 +268,8 @@ pub struct SignInStatus {
 }
 
 fn sign_in(event: &SignInEvent) -> SignIn {
-    let (code, conditional_access) = if event.success {
-        (0, "notApplied")
+    let code = if event.success {
+        0
     } else {
         failure(&event.reason)
     };
@@ -250,8 +287,12 @@ fn sign_in(event: &SignInEvent) -> SignIn {
         client_app_used: "Browser".into(),
         is_interactive: true,
         correlation_id: None,
-        conditional_access_status: conditional_access.into(),
-        applied_conditional_access_policies: Vec::new(),
+        conditional_access_status: event.ca_status.clone(),
+        applied_conditional_access_policies: event
+            .ca_policies
+            .iter()
+            .map(AppliedConditionalAccessPolicy::of)
+            .collect(),
         risk_detail: "none".into(),
         risk_level_aggregated: "none".into(),
         risk_level_during_sign_in: "none".into(),
@@ -479,18 +520,16 @@ mod tests {
     #[test]
     fn each_refusal_has_its_entra_code() {
         let policy = || "Partners need MFA".to_string();
-        for (refusal, code, ca) in [
-            (Refusal::NoAccount, 50020, "notApplied"),
-            (Refusal::Disabled, 50057, "notApplied"),
-            (Refusal::NotAssigned, 50105, "notApplied"),
-            (Refusal::Blocked { policy: policy() }, 53003, "failure"),
-            (Refusal::MfaRequired { policy: policy() }, 50076, "failure"),
+        for (refusal, code) in [
+            (Refusal::NoAccount, 50020),
+            (Refusal::Disabled, 50057),
+            (Refusal::NotAssigned, 50105),
+            (Refusal::Blocked { policy: policy() }, 53003),
+            (Refusal::MfaRequired { policy: policy() }, 50076),
+            (Refusal::PasskeyRequired { policy: policy() }, 50076),
+            (Refusal::SignInAgain { policy: policy() }, 70044),
         ] {
-            assert_eq!(
-                failure(&refusal.describe("Contoso")),
-                (code, ca),
-                "{refusal:?}"
-            );
+            assert_eq!(failure(&refusal.describe("Contoso")), code, "{refusal:?}");
         }
     }
 

@@ -1,24 +1,12 @@
 //! Who may sign in to an app: the one check behind every authorization request. The person
 //! must have a user in the app's tenant (a member, or a guest who accepted), enabled, and
 //! assigned when the app requires assignment; then the tenant's conditional-access
-//! policies have their say. Every attempt is recorded as a sign-in event.
+//! policies have their say ([`crate::conditional_access`]). Every attempt is recorded as
+//! a sign-in event, with each policy's result.
 
+use crate::conditional_access::{Decision, Evaluation, Need};
 use crate::sessions::SignedIn;
 use crate::store::oidc::{Client, NewSignIn, Subject};
-
-/// What conditional access asks of a sign-in that the directory allows.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PolicyOutcome {
-    Allow,
-    /// A second factor is required first (by the named policy).
-    RequireMfa {
-        policy: String,
-    },
-    /// Refused (by the named policy).
-    Block {
-        policy: String,
-    },
-}
 
 /// Why a person may not sign in to an app.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +21,10 @@ pub enum Refusal {
     Blocked { policy: String },
     /// A conditional-access policy requires a second factor, which this sign-in lacks.
     MfaRequired { policy: String },
+    /// A conditional-access policy requires a passkey, which this sign-in did not use.
+    PasskeyRequired { policy: String },
+    /// A conditional-access policy asks for a sign-in more recent than this one.
+    SignInAgain { policy: String },
 }
 
 impl Refusal {
@@ -52,28 +44,47 @@ impl Refusal {
             Refusal::MfaRequired { policy } => format!(
                 "The organization's policy \u{201c}{policy}\u{201d} requires a second factor, which this sign-in did not use."
             ),
+            Refusal::PasskeyRequired { policy } => format!(
+                "The organization's policy \u{201c}{policy}\u{201d} requires a passkey, which this sign-in did not use."
+            ),
+            Refusal::SignInAgain { policy } => format!(
+                "The organization's policy \u{201c}{policy}\u{201d} asks you to sign in again."
+            ),
         }
     }
 }
 
-/// The tenant's conditional-access policies for this sign-in. The tenant has none to
-/// evaluate until policies are built, so every sign-in the directory allows goes through.
-fn conditional_access(_subject: &Subject, _client: &Client) -> PolicyOutcome {
-    PolicyOutcome::Allow
-}
-
-/// The decision about the person's user in the app's tenant (`None` when they have none
-/// there). The caller records it with [`record`] in the transaction that acts on it.
+/// The directory's decision about the person's user in the app's tenant (`None` when they
+/// have none there), before conditional access.
 pub fn decide(subject: Option<&Subject>, client: &Client) -> Result<Subject, Refusal> {
     match subject {
         None => Err(Refusal::NoAccount),
         Some(s) if !s.enabled || !s.holder_enabled => Err(Refusal::Disabled),
         Some(s) if client.assignment_required && !s.assigned => Err(Refusal::NotAssigned),
-        Some(s) => match conditional_access(s, client) {
-            PolicyOutcome::Allow => Ok(s.clone()),
-            PolicyOutcome::Block { policy } => Err(Refusal::Blocked { policy }),
-            PolicyOutcome::RequireMfa { policy } => Err(Refusal::MfaRequired { policy }),
-        },
+        Some(s) => Ok(s.clone()),
+    }
+}
+
+impl Refusal {
+    /// What a conditional-access decision refuses, or asks first (`None`: allowed).
+    pub fn of(decision: &Decision) -> Option<Refusal> {
+        match decision {
+            Decision::Allow => None,
+            Decision::Block { policy } => Some(Refusal::Blocked {
+                policy: policy.clone(),
+            }),
+            Decision::StepUp { policy, need } => Some(match need {
+                Need::SecondFactor => Refusal::MfaRequired {
+                    policy: policy.clone(),
+                },
+                Need::PhishingResistant => Refusal::PasskeyRequired {
+                    policy: policy.clone(),
+                },
+                Need::SignInAgain => Refusal::SignInAgain {
+                    policy: policy.clone(),
+                },
+            }),
+        }
     }
 }
 
@@ -92,6 +103,7 @@ pub fn sign_in_event<'a>(
     reason: &'a str,
     success: bool,
     silent: bool,
+    policies: &'a PolicyLog,
 ) -> NewSignIn<'a> {
     let known = subject.filter(|_| !silent);
     NewSignIn {
@@ -104,5 +116,32 @@ pub fn sign_in_event<'a>(
         success,
         reason,
         ip: known.and(person.principal.ip.as_deref()),
+        ca_status: policies.status,
+        ca_policies: &policies.results,
+    }
+}
+
+/// Conditional access's part of a sign-in event: the enforced status and each policy's
+/// result, as JSON.
+#[derive(Clone, Debug)]
+pub struct PolicyLog {
+    pub status: &'static str,
+    pub results: String,
+}
+
+impl PolicyLog {
+    /// Nothing was evaluated (the directory refused first, or no policy is in force).
+    pub fn none() -> PolicyLog {
+        PolicyLog {
+            status: "notApplied",
+            results: "[]".into(),
+        }
+    }
+
+    pub fn of(evaluation: &Evaluation) -> PolicyLog {
+        PolicyLog {
+            status: evaluation.status(),
+            results: serde_json::to_string(&evaluation.results).unwrap_or_else(|_| "[]".into()),
+        }
     }
 }

@@ -4,11 +4,12 @@
 
 use sha2::{Digest, Sha256};
 
-use super::access::{self, Refusal};
+use super::access::{self, PolicyLog, Refusal};
 use super::clients::redirect_uri_matches;
 use super::{CODE_LIFETIME, issuer};
+use crate::conditional_access::{self as policies, Evaluation, Target};
 use crate::sessions::SignedIn;
-use crate::store::oidc::Grant;
+use crate::store::oidc::{Client, Grant, Subject};
 use crate::{Error, Identity, Result, Store, secrets, store};
 
 /// Seconds an authorization request waits, kept by Portico, while the person signs in.
@@ -57,6 +58,10 @@ pub enum Outcome {
         pending: String,
         login_hint: Option<String>,
     },
+    /// A conditional-access policy (`policy`, by name) needs a second factor this session
+    /// has not shown: the person proves one (or sets one up), then comes back to the
+    /// request kept under `pending`.
+    StepUp { pending: String, policy: String },
     /// The path names no organization of this Portico.
     NoOrganization,
     /// Not allowed: a page says which app, why, and whom to ask.
@@ -186,6 +191,58 @@ async fn sign_in_first(
             ),
         },
     })
+}
+
+/// The request kept while the person proves a second factor for `policy`.
+async fn step_up(
+    store: &Store,
+    request: &AuthorizeRequest,
+    ip: Option<&str>,
+    now: i64,
+    policy: &str,
+) -> Result<Outcome> {
+    Ok(match park(store, request, ip, now).await? {
+        Some(pending) => Outcome::StepUp {
+            pending,
+            policy: policy.to_string(),
+        },
+        None => Outcome::ErrorPage {
+            message: format!(
+                "The app's sign-in request is too large (Portico keeps at most {} KB of one while you sign in).",
+                MAX_PENDING_BYTES / 1024
+            ),
+        },
+    })
+}
+
+/// The organization's conditional-access policies for a sign-in of `person` (as
+/// `subject`) to `client`; `None` when no policy is on or in report-only.
+async fn conditional_access(
+    store: &Store,
+    client: &Client,
+    subject: &Subject,
+    person: &SignedIn,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<Option<Evaluation>> {
+    let mut db = store.read().await?;
+    let in_force = policies::in_force(&mut db, &client.tenant_id).await?;
+    if in_force.is_empty() {
+        return Ok(None);
+    }
+    let amr = person.auth_methods.amr();
+    let context = policies::Context {
+        target: Target::App(&client.id),
+        ip: ip.and_then(|ip| ip.parse().ok()),
+        mfa: amr.contains(&"mfa"),
+        phishing_resistant: amr.contains(&"swk"),
+        auth_time: person.auth_time,
+        now,
+    };
+    let evaluation =
+        policies::evaluate_sign_in(&mut db, &in_force, &subject.id, subject.user_type, context)
+            .await?;
+    Ok(Some(evaluation))
 }
 
 /// Decides an authorization request to the endpoint of `tenant` (its id, slug or primary
@@ -362,21 +419,61 @@ pub async fn authorize(
 
     let member = person.identity.as_ref().and_then(Identity::member);
     // Decided on what was read; the one writer only records the decision (and the code),
-    // so that sign-ins do not queue behind each other's reads.
-    let decision = access::decide(subject.as_ref(), &client);
+    // so that sign-ins do not queue behind each other's reads. The directory first, then
+    // the organization's conditional-access policies.
+    let mut policy_log = PolicyLog::none();
+    let decision = match access::decide(subject.as_ref(), &client) {
+        Err(refusal) => Err(refusal),
+        Ok(found) => match conditional_access(store, &client, &found, person, ip, now).await? {
+            None => Ok(found),
+            Some(evaluation) => {
+                policy_log = PolicyLog::of(&evaluation);
+                match Refusal::of(&evaluation.decision) {
+                    None => Ok(found),
+                    Some(refusal) => Err(refusal),
+                }
+            }
+        },
+    };
     let subject = match decision {
         Ok(subject) => subject,
         Err(refusal) => {
             let reason = refusal.describe(tenant_name);
-            let event =
-                access::sign_in_event(person, &client, subject.as_ref(), &reason, false, silent);
+            let event = access::sign_in_event(
+                person,
+                &client,
+                subject.as_ref(),
+                &reason,
+                false,
+                silent,
+                &policy_log,
+            );
             store::oidc::insert_sign_in(store, &event, now).await?;
             if silent {
                 return error("interaction_required", &reason);
             }
+            // What a policy asks first: a fresh sign-in, or a second factor; then the
+            // request goes on from where it was kept. A passkey is asked by signing in
+            // again with one; after that, it is refused rather than asked in a loop.
+            let signed_in_again = request.signed_in_since.is_some();
+            match &refusal {
+                Refusal::SignInAgain { .. } => {
+                    return sign_in_first(store, request, ip, now).await;
+                }
+                Refusal::PasskeyRequired { .. } if !signed_in_again => {
+                    return sign_in_first(store, request, ip, now).await;
+                }
+                Refusal::MfaRequired { policy } => {
+                    return step_up(store, request, ip, now, policy).await;
+                }
+                _ => {}
+            }
             let reason = match refusal {
                 Refusal::NotAssigned => format!(
                     "{reason} Administrators of {tenant_name} can do that in the admin console."
+                ),
+                Refusal::PasskeyRequired { .. } => format!(
+                    "{reason} Sign in with a passkey; you can add one on your account's security page."
                 ),
                 _ => reason,
             };
@@ -409,7 +506,15 @@ pub async fn authorize(
         expires_at: now + CODE_LIFETIME,
         used_at: None,
     };
-    let event = access::sign_in_event(person, &client, Some(&subject), "Allowed", true, false);
+    let event = access::sign_in_event(
+        person,
+        &client,
+        Some(&subject),
+        "Allowed",
+        true,
+        false,
+        &policy_log,
+    );
     store::oidc::insert_sign_in_with_code(store, &event, &code_hash, &grant, now).await?;
     let mut pairs = vec![("code", code.as_str())];
     if let Some(state) = state {

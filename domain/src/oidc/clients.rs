@@ -290,12 +290,18 @@ pub async fn sign_out_target(
 pub async fn sign_ins(
     store: &Store,
     actor: &Principal,
+    policy: Option<&str>,
     limit: i64,
 ) -> Result<Vec<types::SignInEvent>> {
     actor.require(Permission::ManageApps)?;
+    // Policy ids are Portico's own: anything else names no policy.
+    if policy.is_some_and(|id| !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')) {
+        return Err(crate::Error::NotFound("policy"));
+    }
     store::oidc::sign_ins(
         &mut *store.read().await?,
         &actor.tenant_id,
+        policy,
         limit.clamp(1, 500),
     )
     .await

@@ -484,23 +484,27 @@ async fn refresh(
         return refuse("invalid_grant", "The refresh token is no longer valid.");
     }
     let user_id = token.user_id.clone().unwrap_or_default();
-    let prepared = live_subject(store, client, &user_id)
-        .await
-        .and_then(|subject| {
-            let session = Session {
-                iss,
-                client,
-                subject,
-                family: &token.family,
-                scope: &token.scope,
-                nonce: None,
-                auth_time: token.auth_time.unwrap_or(now),
-                amr: token.amr.as_deref().unwrap_or("pwd"),
-                idp: token.idp.as_deref().unwrap_or_default(),
-            };
-            let minted = mint(issuer_of, &session, now)?;
-            Ok((session, minted))
-        });
+    let auth_time = token.auth_time.unwrap_or(now);
+    let amr = token.amr.as_deref().unwrap_or("pwd");
+    let subject = match live_subject(store, client, &user_id).await {
+        Ok(subject) => policies_allow_refresh(store, client, subject, auth_time, amr, now).await,
+        Err(failure) => Err(failure),
+    };
+    let prepared = subject.and_then(|subject| {
+        let session = Session {
+            iss,
+            client,
+            subject,
+            family: &token.family,
+            scope: &token.scope,
+            nonce: None,
+            auth_time,
+            amr,
+            idp: token.idp.as_deref().unwrap_or_default(),
+        };
+        let minted = mint(issuer_of, &session, now)?;
+        Ok((session, minted))
+    });
     let prepared = ours_failed(prepared)?;
     let mut tx = store.begin().await?;
     if !store::oidc::use_token(&mut tx, &hash, now).await? {
@@ -524,6 +528,47 @@ async fn refresh(
     let answer = minted.keep(&mut tx, &session, now).await?;
     tx.commit().await?;
     Ok(answer)
+}
+
+/// The organization's conditional-access policies at a refresh, for the sign-in the
+/// refresh token came from (its time and methods; the app's server asks, so no address
+/// of the person's is known). A block, a sign-in older than a policy's frequency, or a
+/// factor a policy now asks for that the sign-in did not show ends the token's family:
+/// the app must send the person to sign in, where they can be asked for it.
+async fn policies_allow_refresh(
+    store: &Store,
+    client: &Client,
+    subject: Subject,
+    auth_time: i64,
+    amr: &str,
+    now: i64,
+) -> Result<Subject, Failure> {
+    let mut db = store.read().await?;
+    let in_force = crate::conditional_access::in_force(&mut db, &client.tenant_id).await?;
+    if in_force.is_empty() {
+        return Ok(subject);
+    }
+    let amr = AuthMethods::parse(amr).amr();
+    let context = crate::conditional_access::Context {
+        target: crate::conditional_access::Target::App(&client.id),
+        ip: None,
+        mfa: amr.contains(&"mfa"),
+        phishing_resistant: amr.contains(&"swk"),
+        auth_time,
+        now,
+    };
+    let evaluation = crate::conditional_access::evaluate_sign_in(
+        &mut db,
+        &in_force,
+        &subject.id,
+        subject.user_type,
+        context,
+    )
+    .await?;
+    match super::access::Refusal::of(&evaluation.decision) {
+        None => Ok(subject),
+        Some(refusal) => refuse("invalid_grant", refusal.describe("this organization")),
+    }
 }
 
 /// A program's own access token for Portico's Graph-compatible API: asked for with the

@@ -498,18 +498,22 @@ pub struct NewSignIn<'a> {
     pub success: bool,
     pub reason: &'a str,
     pub ip: Option<&'a str>,
+    /// Conditional access as enforced (`success`, `failure`, `notApplied`) and every
+    /// evaluated policy's result, as JSON.
+    pub ca_status: &'a str,
+    pub ca_policies: &'a str,
 }
 
 macro_rules! insert_sign_in_sql {
     () => {
         "INSERT INTO sign_in_events (tenant_id, user_id, user_name, user_email, app_id, app_name,
-            success, reason, ip, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            success, reason, ip, created_at, ca_status, ca_policies)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     };
 }
 
 /// The authorization code of [`insert_sign_in_with_code`], with the twelve parameters its
-/// values are.
+/// values are (13 to 24, after the event's 12).
 macro_rules! insert_code_sql {
     ($values:literal) => {
         concat!(
@@ -539,6 +543,8 @@ fn bind_sign_in(query: Statement, event: &NewSignIn<'_>, now: i64) -> Statement 
         .bind(owned(event.reason))
         .bind(event.ip.map(owned))
         .bind(now)
+        .bind(owned(event.ca_status))
+        .bind(owned(event.ca_policies))
 }
 
 /// `query` with the code's values bound.
@@ -604,16 +610,16 @@ pub async fn insert_sign_in_with_code(
             "WITH event AS (",
             insert_sign_in_sql!(),
             "), code AS (",
-            insert_code_sql!("$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22"),
+            insert_code_sql!("$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24"),
             ") ",
-            last_sign_in_sql!("$23", "$24")
+            last_sign_in_sql!("$25", "$26")
         ),
         crate::store::Backend::Sqlite => super::batch_sql!(
             insert_sign_in_sql!(),
             ";",
-            insert_code_sql!("$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22"),
+            insert_code_sql!("$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24"),
             ";",
-            last_sign_in_sql!("$23", "$24"),
+            last_sign_in_sql!("$25", "$26"),
             ";"
         ),
     };
@@ -719,18 +725,25 @@ pub async fn use_code_for_tokens(
 }
 
 const SIGN_IN: &str = "SELECT id, user_id, user_name, user_email, app_id, app_name, success,
-                              reason, ip, created_at
+                              reason, ip, created_at, ca_status, ca_policies
                        FROM sign_in_events";
 
+/// The tenant's newest sign-in events; with `policy`, only those that evaluated the
+/// conditional-access policy of that id (an id Portico made: hexadecimal digits and
+/// dashes, so it needs no escaping in the pattern).
 pub async fn sign_ins(
     db: &mut sqlx::AnyConnection,
     tenant_id: &str,
+    policy: Option<&str>,
     limit: i64,
 ) -> Result<Vec<SignInEvent>> {
+    let pattern = policy.map(|id| format!("%\"id\":\"{id}\"%"));
     Ok(sqlx::query_as(&format!(
-        "{SIGN_IN} WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2"
+        "{SIGN_IN} WHERE tenant_id = $1 AND ($2 IS NULL OR ca_policies LIKE $2)
+         ORDER BY id DESC LIMIT $3"
     ))
     .bind(tenant_id)
+    .bind(pattern)
     .bind(limit)
     .fetch_all(db)
     .await?)

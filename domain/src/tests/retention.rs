@@ -43,6 +43,8 @@ async fn sign_in(store: &Store, tenant_id: &str, at: i64) {
         success: true,
         reason: "",
         ip: None,
+        ca_status: "notApplied",
+        ca_policies: "[]",
     };
     crate::store::oidc::insert_sign_in(store, &event, at)
         .await

@@ -3,6 +3,7 @@
 
 mod access;
 mod audit;
+mod conditional_access;
 mod db_copy;
 mod delegation;
 mod directory;

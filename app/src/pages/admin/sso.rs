@@ -65,9 +65,10 @@ pub async fn new_client_secret(id: String) -> Result<String, AppError> {
 
 /// **Permissions:** global administrators.
 #[leptos::server(prefix = "/fn", endpoint = "admin/sign-ins")]
-pub async fn list_sign_ins() -> Result<Vec<SignInEvent>, AppError> {
+pub async fn list_sign_ins(policy: String) -> Result<Vec<SignInEvent>, AppError> {
     let (portal, principal) = crate::server::principal().await?;
-    Ok(domain::oidc::clients::sign_ins(&portal.store, &principal, 200).await?)
+    let policy = Some(policy.as_str()).filter(|p| !p.is_empty());
+    Ok(domain::oidc::clients::sign_ins(&portal.store, &principal, policy, 200).await?)
 }
 
 /// The single sign-on section of an app's page.
@@ -167,20 +168,25 @@ fn SignInSettings(
     }
 }
 
-/// `/admin/sign-ins`: every attempt to sign in to an app.
+/// `/admin/sign-ins`: every attempt to sign in to an app, with each conditional-access
+/// policy's result; `?policy=<id>` shows only the sign-ins that evaluated that policy.
 #[component]
 pub fn SignIns() -> impl IntoView {
-    let events = Resource::new(|| (), |_| list_sign_ins());
+    let query = leptos_router::hooks::use_query_map();
+    let policy = move || query.read().get("policy").unwrap_or_default();
+    let filtered = move || !policy().is_empty();
+    let events = Resource::new(policy, list_sign_ins);
     view! {
         <Title text="Sign-ins · Portico admin" />
         <h1>"Sign-in log"</h1>
+        {move || filtered().then(|| view! { <p class="banner" role="status">"Only the sign-ins that evaluated one conditional-access policy. "<a href="/admin/sign-ins">"Show all"</a></p> })}
         <Transition fallback=|| view! { <p class="loading">"Loading sign-ins…"</p> }>
             {move || Suspend::new(async move {
                 match events.await {
                     Ok(list) if list.is_empty() => view! { <p class="empty">"Nobody has signed in to an app yet."</p> }.into_any(),
                     Ok(list) => view! {
                         <table>
-                            <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"App"</th><th scope="col">"Result"</th><th scope="col">"Why"</th><th scope="col">"From"</th></tr></thead>
+                            <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"App"</th><th scope="col">"Result"</th><th scope="col">"Why"</th><th scope="col">"Conditional access"</th><th scope="col">"From"</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|e| view! {
                                     <tr>
@@ -189,6 +195,14 @@ pub fn SignIns() -> impl IntoView {
                                         <td>{e.app_name}</td>
                                         <td class=if e.success { "ok" } else { "field-error" }>{if e.success { "Allowed" } else { "Refused" }}</td>
                                         <td>{e.reason}</td>
+                                        <td>
+                                            {e.ca_status}
+                                            <ul class="plain">
+                                                {e.ca_policies.into_iter().map(|p| view! {
+                                                    <li><a href=format!("/admin/sign-ins?policy={}", p.id)>{p.name}</a>": "{p.result}</li>
+                                                }).collect_view()}
+                                            </ul>
+                                        </td>
                                         <td>{e.ip.unwrap_or_default()}</td>
                                     </tr>
                                 }).collect_view()}

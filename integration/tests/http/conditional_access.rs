@@ -1,0 +1,418 @@
+//! Conditional access against the real binary: policies made through the console's
+//! forms, enforced at the authorization endpoint (a second factor asked for, a block, a
+//! report-only policy that only logs) and at refresh, recorded per policy in the sign-in
+//! log, and What If.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use integration::{PASSWORD, Portico};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const REDIRECT: &str = "https://wiki.contoso.example/callback";
+const VERIFIER: &str = "a-pkce-verifier-that-is-long-enough-0123456789abcdef";
+
+/// Contoso with Ada (global administrator) and Mia (member, assigned to the Wiki).
+struct Fixture {
+    portico: Portico,
+    tenant: String,
+    wiki: String,
+    secret: String,
+    ada: String,
+    mia: String,
+}
+
+async fn fixture() -> Fixture {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    portico.create_user(&tenant, "mia@contoso.example", &[]);
+    let (wiki, secret) = portico.sign_in_app(&tenant, "Wiki", REDIRECT);
+    portico.assign(&tenant, "Wiki", "mia@contoso.example");
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let mia = portico.sign_in("mia@contoso.example", PASSWORD).await;
+    Fixture {
+        portico,
+        tenant,
+        wiki,
+        secret,
+        ada,
+        mia,
+    }
+}
+
+/// A policy form as the console posts it: for everyone, the Wiki, asking a second factor,
+/// with `changes` replacing fields.
+fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("id", ""),
+        ("name", "Wiki needs MFA"),
+        ("state", "enabled"),
+        ("users", "everyone"),
+        ("include_users", ""),
+        ("include_groups", ""),
+        ("include_roles", ""),
+        ("exclude_users", ""),
+        ("exclude_groups", ""),
+        ("exclude_roles", ""),
+        ("apps", "selected"),
+        ("include_apps", "Wiki"),
+        ("exclude_apps", ""),
+        ("locations", ""),
+        ("exclude_locations", ""),
+        ("grant", "require"),
+        ("mfa", "on"),
+        ("operator", "all"),
+        ("frequency_hours", ""),
+    ];
+    for (key, value) in changes {
+        fields.retain(|(k, _)| k != key);
+        fields.push((key, value));
+    }
+    fields
+}
+
+impl Fixture {
+    async fn save(&self, fields: &[(&str, &str)]) -> integration::Answer {
+        self.portico
+            .call("admin/policies/save", fields, Some(&self.ada))
+            .await
+    }
+
+    /// The policies, as the console lists them.
+    async fn policies(&self) -> Vec<Value> {
+        let listed = self
+            .portico
+            .call("admin/policies", &[], Some(&self.ada))
+            .await;
+        assert!(listed.ok(), "{listed:?}");
+        listed.body[0].as_array().unwrap().clone()
+    }
+
+    async fn policy_id(&self, name: &str) -> String {
+        self.policies()
+            .await
+            .into_iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no policy {name}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Mia opens the Wiki: (status, Location, body) of the authorization endpoint.
+    async fn authorize(&self) -> (u16, String, String) {
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("client_id", self.wiki.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("response_type", "code"),
+                ("scope", "openid offline_access"),
+                ("state", "s"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ])
+            .finish();
+        let response = self
+            .portico
+            .http()
+            .get(format!(
+                "{}/{}/oauth2/v2.0/authorize?{query}",
+                self.portico.url, self.tenant
+            ))
+            .header("Cookie", format!("portico_session={}", self.mia))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, location, response.text().await.unwrap())
+    }
+
+    async fn token(&self, form: &[(&str, &str)]) -> (u16, Value) {
+        let response = self
+            .portico
+            .http()
+            .post(format!(
+                "{}/{}/oauth2/v2.0/token",
+                self.portico.url, self.tenant
+            ))
+            .basic_auth(&self.wiki, Some(&self.secret))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(integration::encode_form(form))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// The newest sign-in in the log (of one policy, with `policy`).
+    async fn last_sign_in(&self, policy: &str) -> Value {
+        let log = self
+            .portico
+            .call("admin/sign-ins", &[("policy", policy)], Some(&self.ada))
+            .await;
+        assert!(log.ok(), "{log:?}");
+        log.body[0].clone()
+    }
+}
+
+fn query_of(location: &str) -> HashMap<String, String> {
+    let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_policy_asks_a_second_factor_blocks_or_only_reports_and_the_log_says_which() {
+    let f = fixture().await;
+    // With no policy, Mia gets a code, and the log says conditional access did not apply.
+    let (status, location, body) = f.authorize().await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.starts_with(REDIRECT), "{location}");
+    assert_eq!(f.last_sign_in("").await["ca_status"], "notApplied");
+
+    // "Wiki needs MFA", on: Mia signed in with a password only is sent to prove a second
+    // factor, and comes back to the request after.
+    let saved = f.save(&form(&[])).await;
+    assert!(saved.ok(), "{saved:?}");
+    let mfa = f.policy_id("Wiki needs MFA").await;
+    let (status, location, _) = f.authorize().await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/account/verify?"), "{location}");
+    let asked = query_of(&location);
+    assert_eq!(asked["policy"], "Wiki needs MFA");
+    // Back to the kept request afterwards, through the page that continues (its address
+    // in hexadecimal).
+    let hex = asked["next"].strip_prefix("/continue?to=").unwrap();
+    let back: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let back = String::from_utf8(back).unwrap();
+    assert!(
+        back.starts_with(&format!("/{}/oauth2/v2.0/authorize/pending/", f.tenant)),
+        "{back}"
+    );
+    let logged = f.last_sign_in(&mfa).await;
+    assert_eq!(logged["success"], false);
+    assert_eq!(logged["ca_status"], "failure");
+    assert_eq!(logged["ca_policies"][0]["name"], "Wiki needs MFA");
+    assert_eq!(logged["ca_policies"][0]["result"], "failure");
+    assert_eq!(logged["ca_policies"][0]["controls"][0], "mfa");
+
+    // Report-only: the sign-in goes through, and the log shows what it would have done.
+    let report_only = form(&[("id", &mfa), ("state", "enabledForReportingButNotEnforced")]);
+    assert!(f.save(&report_only).await.ok());
+    let (status, location, _) = f.authorize().await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with(REDIRECT), "{location}");
+    let logged = f.last_sign_in(&mfa).await;
+    assert_eq!(logged["success"], true);
+    assert_eq!(logged["ca_status"], "notApplied");
+    assert_eq!(logged["ca_policies"][0]["result"], "reportOnlyFailure");
+    let code = query_of(&location)["code"].clone();
+    let (status, tokens) = f
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+
+    // A block for everyone but the administrators, on: Mia is refused with the policy's
+    // name, and her refresh token stops working (its whole family).
+    let block = form(&[
+        ("name", "No Wiki for now"),
+        ("grant", "block"),
+        ("mfa", ""),
+        ("exclude_roles", "GlobalAdministrator"),
+    ]);
+    let saved = f.save(&block).await;
+    assert!(saved.ok(), "{saved:?}");
+    let (status, _, body) = f.authorize().await;
+    assert_eq!(status, 403);
+    assert!(body.contains("No Wiki for now"), "{body}");
+    let blocked = f.policy_id("No Wiki for now").await;
+    let logged = f.last_sign_in(&blocked).await;
+    assert_eq!(logged["ca_status"], "failure");
+    let results: Vec<(&str, &str)> = logged["ca_policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("No Wiki for now", "failure"),
+            ("Wiki needs MFA", "reportOnlyFailure")
+        ]
+    );
+    let (status, refused) = f
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"], "invalid_grant");
+    assert!(
+        refused["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("No Wiki for now"),
+        "{refused}"
+    );
+
+    // What If says the same without anyone signing in; for Portico itself neither applies.
+    let asked = f
+        .portico
+        .call(
+            "admin/policies/what-if",
+            &[
+                ("user", "mia@contoso.example"),
+                ("app", &f.wiki),
+                ("ip", "203.0.113.7"),
+            ],
+            Some(&f.ada),
+        )
+        .await;
+    assert!(asked.ok(), "{asked:?}");
+    assert_eq!(
+        asked.body["outcome"],
+        "Blocked by \u{201c}No Wiki for now\u{201d}."
+    );
+    let asked = f
+        .portico
+        .call(
+            "admin/policies/what-if",
+            &[
+                ("user", "mia@contoso.example"),
+                ("app", "portico"),
+                ("ip", ""),
+            ],
+            Some(&f.ada),
+        )
+        .await;
+    assert!(asked.ok(), "{asked:?}");
+    assert!(
+        asked.body["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["applies"] == false),
+        "{asked:?}"
+    );
+    // Ada is left out of the block by her role.
+    let asked = f
+        .portico
+        .call(
+            "admin/policies/what-if",
+            &[
+                ("user", "ada@contoso.example"),
+                ("app", &f.wiki),
+                ("ip", ""),
+            ],
+            Some(&f.ada),
+        )
+        .await;
+    assert_eq!(asked.body["policies"][0]["applies"], false, "{asked:?}");
+    assert_eq!(
+        asked.body["policies"][0]["why"],
+        "The user is not included, or is excluded."
+    );
+
+    // Every change was audited.
+    let audited = f
+        .portico
+        .audited(&f.ada, "Update conditional access policy")
+        .await["items"]
+        .clone();
+    assert_eq!(audited.as_array().unwrap().len(), 1, "{audited}");
+    assert_eq!(audited[0]["target_name"], "Wiki needs MFA");
+    assert!(
+        audited[0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Report-only; everyone; 1 app; a second factor"),
+        "{audited}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_policy_changes_nothing_and_says_why_and_only_administrators_may() {
+    let f = fixture().await;
+    // Unknown names, a malformed range, no name: each field says what is wrong.
+    let wrong = form(&[
+        ("name", " "),
+        ("users", "selected"),
+        ("include_groups", "Nobody's group"),
+        ("include_apps", "Wikki"),
+        ("locations", "10.0.0.0/33"),
+    ]);
+    let refused = f.save(&wrong).await;
+    assert_eq!(
+        refused.error_kind().as_deref(),
+        Some("Invalid"),
+        "{refused:?}"
+    );
+    let text = refused.body.to_string();
+    for words in [
+        "Nobody's group",
+        "Wikki",
+        "10.0.0.0/33",
+        "Give the policy a name",
+    ] {
+        assert!(text.contains(words), "{words}: {text}");
+    }
+    assert!(f.policies().await.is_empty());
+
+    // A block of everyone from everything, on, would lock every administrator out: it is
+    // refused until confirmed.
+    let lock_out = form(&[
+        ("name", "Lock-out"),
+        ("apps", "all"),
+        ("grant", "block"),
+        ("mfa", ""),
+    ]);
+    let refused = f.save(&lock_out).await;
+    assert_eq!(refused.status, 409, "{refused:?}");
+    assert!(
+        refused.message().contains("every global administrator"),
+        "{refused:?}"
+    );
+    assert!(f.policies().await.is_empty());
+    let mut confirmed = lock_out.clone();
+    confirmed.push(("accept_lock_out", "on"));
+    confirmed.retain(|(k, v)| *k != "state" || *v != "enabled");
+    confirmed.push(("state", "disabled"));
+    assert!(f.save(&confirmed).await.ok());
+
+    // A member may not read or change policies.
+    let denied = f
+        .portico
+        .call(
+            "admin/policies/save",
+            &form(&[("name", "Mine")]),
+            Some(&f.mia),
+        )
+        .await;
+    assert_eq!(denied.error_kind().as_deref(), Some("AccessDenied"));
+    let denied = f.portico.call("admin/policies", &[], Some(&f.mia)).await;
+    assert_eq!(denied.error_kind().as_deref(), Some("AccessDenied"));
+    assert_eq!(f.policies().await.len(), 1);
+}
