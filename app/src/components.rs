@@ -174,15 +174,36 @@ pub fn Submit(
 /// and back to this page after (their apps, where a sign-in ends anyway, need no address).
 #[component]
 pub fn SignInFirst() -> impl IntoView {
-    let location = use_location();
-    let here = match location.search.get_untracked() {
-        query if query.is_empty() => location.pathname.get_untracked(),
-        query => format!("{}?{query}", location.pathname.get_untracked()),
-    };
+    let here = here();
     let path = if here == "/" {
         "/signin".to_string()
     } else {
         format!("/signin?next={}", crate::pages::admin::encode(&here))
+    };
+    view! { <Redirect path /> }
+}
+
+/// This page's address, with its query.
+fn here() -> String {
+    let location = use_location();
+    match location.search.get_untracked() {
+        query if query.is_empty() => location.pathname.get_untracked(),
+        query => format!("{}?{query}", location.pathname.get_untracked()),
+    }
+}
+
+/// Sends the person to give what a policy asks (a second factor, or a fresh sign-in), and
+/// back to this page after.
+#[component]
+fn PolicyFirst(second_factor: bool, policy: String) -> impl IntoView {
+    let next = crate::pages::admin::encode(&here());
+    let path = if second_factor {
+        format!(
+            "/account/verify?next={next}&policy={}",
+            crate::pages::admin::encode(&policy)
+        )
+    } else {
+        format!("/signin?next={next}")
     };
     view! { <Redirect path /> }
 }
@@ -193,6 +214,12 @@ pub fn SignInFirst() -> impl IntoView {
 pub fn LoadError(error: AppError) -> impl IntoView {
     match error {
         AppError::NotAuthenticated => view! { <SignInFirst /> }.into_any(),
+        AppError::SecondFactor(policy) => {
+            view! { <PolicyFirst second_factor=true policy /> }.into_any()
+        }
+        AppError::SignInAgain(policy) => {
+            view! { <PolicyFirst second_factor=false policy /> }.into_any()
+        }
         AppError::AccessDenied => {
             #[cfg(feature = "ssr")]
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

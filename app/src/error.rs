@@ -24,6 +24,12 @@ pub enum AppError {
     Internal,
     #[error("Portico could not be reached: {0}")]
     Transport(String),
+    /// A conditional-access policy (named) asks for a second factor first.
+    #[error("Your organization's policy \u{201c}{0}\u{201d} asks for a second factor first.")]
+    SecondFactor(String),
+    /// A conditional-access policy (named) asks for a fresh sign-in first.
+    #[error("Your organization's policy \u{201c}{0}\u{201d} asks you to sign in again.")]
+    SignInAgain(String),
 }
 
 impl AppError {

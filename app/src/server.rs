@@ -302,9 +302,33 @@ pub async fn signed_in() -> Result<(Portal, SignedIn), AppError> {
 }
 
 /// The signed-in principal, or [`AppError::NotAuthenticated`].
+///
+/// Everything that asks is part of Portico itself (the access panel, the admin console,
+/// owners' and sponsors' pages), so the organization's conditional-access policies for
+/// Portico have their say first: a second factor or a fresh sign-in to give, or a block.
 pub async fn principal() -> Result<(Portal, Principal), AppError> {
+    use domain::conditional_access::{Decision, Need};
     let (portal, signed_in) = signed_in().await?;
-    Ok((portal, signed_in.principal))
+    let decision =
+        domain::conditional_access::for_portico(&portal.store, &signed_in, now()).await?;
+    match decision {
+        None => Ok((portal, signed_in.principal)),
+        Some(Decision::StepUp {
+            policy,
+            need: Need::SecondFactor,
+        }) => Err(AppError::SecondFactor(policy)),
+        Some(Decision::StepUp {
+            policy,
+            need: Need::SignInAgain,
+        }) => Err(AppError::SignInAgain(policy)),
+        Some(decision) => {
+            let refusal = domain::oidc::access::Refusal::of(&decision);
+            let tenant = &signed_in.me.tenant_name;
+            Err(AppError::Refused(
+                refusal.map(|r| r.describe(tenant)).unwrap_or_default(),
+            ))
+        }
+    }
 }
 
 /// Sets (or, with `max_age` 0, removes) one of Portico's cookies.

@@ -2,7 +2,7 @@
 
 use types::{Role, UserType};
 
-use super::{Evaluation, Person, Policy, PolicyState, Rules, SignIn, Target, evaluate};
+use super::{Decision, Evaluation, Person, Policy, PolicyState, Rules, SignIn, Target, evaluate};
 use crate::audit::{self, Change};
 use crate::store;
 use crate::store::conditional_access::PolicyRow;
@@ -336,4 +336,42 @@ pub struct Context<'a> {
     pub phishing_resistant: bool,
     pub auth_time: i64,
     pub now: i64,
+}
+
+/// What the organization's policies for Portico itself (the access panel and the admin
+/// console) ask of the person signed in, in the organization they are in: `None` when
+/// nothing more. Every page and form of the panel and the console asks this first.
+pub async fn for_portico(
+    store: &Store,
+    signed_in: &crate::sessions::SignedIn,
+    now: i64,
+) -> Result<Option<Decision>> {
+    let principal = &signed_in.principal;
+    let crate::Actor::User { user_id, guest, .. } = &principal.actor else {
+        return Ok(None);
+    };
+    let mut db = store.read().await?;
+    let in_force = in_force(&mut db, &principal.tenant_id).await?;
+    if in_force.is_empty() {
+        return Ok(None);
+    }
+    let amr = signed_in.auth_methods.amr();
+    let context = Context {
+        target: Target::Portico,
+        ip: principal.ip.as_deref().and_then(|ip| ip.parse().ok()),
+        mfa: amr.contains(&"mfa"),
+        phishing_resistant: amr.contains(&"swk"),
+        auth_time: signed_in.auth_time,
+        now,
+    };
+    let user_type = if *guest {
+        UserType::Guest
+    } else {
+        UserType::Member
+    };
+    let evaluation = evaluate_sign_in(&mut db, &in_force, user_id, user_type, context).await?;
+    Ok(match evaluation.decision {
+        Decision::Allow => None,
+        decision => Some(decision),
+    })
 }
