@@ -184,7 +184,9 @@ fn mint(issuer_of: &Issuer<'_>, session: &Session<'_>, now: i64) -> Result<Minte
     claims["iat"] = json!(now);
     claims["exp"] = json!(now + ID_TOKEN_LIFETIME);
     claims["auth_time"] = json!(session.auth_time);
-    claims["amr"] = json!(AuthMethods::parse(session.amr).amr());
+    let methods = AuthMethods::parse(session.amr);
+    claims["amr"] = json!(methods.amr());
+    claims["acr"] = json!(methods.acr());
     if let Some(nonce) = session.nonce {
         claims["nonce"] = json!(nonce);
     }
