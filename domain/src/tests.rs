@@ -2584,5 +2584,6 @@ mod lifecycle;
 mod owners;
 mod retention;
 mod reviews;
+mod second_factors;
 mod self_service;
 mod sponsors;
