@@ -230,7 +230,15 @@ mod tests {
     /// `phishing_resistant` and `acr` together.
     #[test]
     fn second_factors_make_any_way_in_multi_factor_and_say_otp_once() {
-        let cases: &[(&[AuthMethod], &[&str], bool, bool, &str)] = &[
+        /// Methods; then `amr`, multi-factor, phishing-resistant and `acr`.
+        type Case = (
+            &'static [AuthMethod],
+            &'static [&'static str],
+            bool,
+            bool,
+            &'static str,
+        );
+        let cases: &[Case] = &[
             (&[Password], &["pwd"], false, false, ACR_SINGLE_FACTOR),
             (
                 &[Password, Totp],

@@ -518,9 +518,16 @@ async fn record(
     audit::record(tx, &signed_in.principal, now, change).await
 }
 
-/// Ends the person's other sessions after a change to their factors; how many ended.
-async fn end_others(tx: &mut Tx, identity: &Identity, session: &str) -> Result<u64> {
-    store::sessions::delete_for_identity_except(tx, identity, &secrets::hash_secret(session)).await
+/// Ends the person's other sessions after a change to their factors; says how many ended,
+/// for the audit log.
+async fn end_others(tx: &mut Tx, identity: &Identity, session: &str) -> Result<String> {
+    let ended =
+        store::sessions::delete_for_identity_except(tx, identity, &secrets::hash_secret(session))
+            .await?;
+    Ok(match ended {
+        1 => "1 other session ended".into(),
+        n => format!("{n} other sessions ended"),
+    })
 }
 
 /// What confirming an authenticator app gave.
@@ -587,7 +594,7 @@ pub async fn confirm_totp(
     gain(&mut tx, signed_in, session, AuthMethod::Totp).await?;
     let ended = end_others(&mut tx, identity, session).await?;
     let detail = format!(
-        "authenticator app \u{201c}{name}\u{201d}{}; {ended} other sessions ended",
+        "authenticator app \u{201c}{name}\u{201d}{}; {ended}",
         if recovery_codes.is_some() {
             ", with new recovery codes"
         } else {
@@ -635,7 +642,7 @@ pub async fn remove(
     };
     let ended = end_others(&mut tx, identity, session).await?;
     let detail = format!(
-        "authenticator app \u{201c}{}\u{201d}{}; {ended} other sessions ended",
+        "authenticator app \u{201c}{}\u{201d}{}; {ended}",
         factor.name,
         if last {
             format!(", the last, with its {codes} recovery codes")
@@ -673,7 +680,7 @@ pub async fn regenerate_recovery_codes(
     }
     let codes = replace_recovery_codes(&mut tx, identity, now).await?;
     let ended = end_others(&mut tx, identity, session).await?;
-    let detail = format!("{} new codes; {ended} other sessions ended", codes.len());
+    let detail = format!("{} new codes; {ended}", codes.len());
     record(&mut tx, signed_in, "Regenerate recovery codes", detail, now).await?;
     tx.commit().await?;
     Ok(codes)
