@@ -21,7 +21,8 @@ use pages::admin::{ReviewPage, Reviews};
 use pages::reviews::ReviewQueuePage;
 use pages::{
     Account, Continue, Depart, InviteGuest, Manage, NotFound, Panel, Redeem, RedeemAccount,
-    RedeemCode, RedeemConsent, RedeemDeclined, Setup, SignIn, SignInWithCode, SponsorGuest,
+    RedeemCode, RedeemConsent, RedeemDeclined, Security, Setup, SignIn, SignInWithCode,
+    SponsorGuest, Verify,
 };
 
 /// The HTML document around every page.
@@ -92,6 +93,8 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/redeem/code") view=RedeemCode ssr=SsrMode::Async />
                     <Route path=path!("/redeem/account") view=RedeemAccount ssr=SsrMode::Async />
                     <Route path=path!("/account") view=Account ssr=SsrMode::Async />
+                    <Route path=path!("/account/security") view=Security ssr=SsrMode::Async />
+                    <Route path=path!("/account/verify") view=Verify ssr=SsrMode::Async />
                     <Route path=path!("/invite") view=InviteGuest ssr=SsrMode::Async />
                     <Route path=path!("/manage/:kind/:id") view=Manage ssr=SsrMode::Async />
                     <Route path=path!("/reviews/:id") view=ReviewQueuePage ssr=SsrMode::Async />

@@ -26,6 +26,8 @@ pub struct Portal {
     pub federation: Arc<domain::federation::Federation>,
     /// Portico as a WebAuthn relying party, when its public URL allows passkeys.
     pub passkeys: Arc<domain::passkeys::Passkeys>,
+    /// Seals the secrets Portico keeps to use again (authenticator apps' secrets).
+    pub vault: Arc<domain::vault::Vault>,
 }
 
 /// The cookies Portico sets, all HttpOnly and SameSite=Lax.

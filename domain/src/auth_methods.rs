@@ -1,7 +1,18 @@
-//! How a person proved who they are when their session opened, kept with the session and
-//! handed to apps as the ID token's `amr` claim (RFC 8176 values).
+//! How a person proved who they are in a session (when it opened, and any second factor
+//! verified in it since), kept with the session and handed to apps as the ID token's `amr`
+//! claim (RFC 8176 values) and `acr` claim (Portico's own values, below).
 
 use std::fmt;
+
+/// `acr`: one factor shown (a password, a mailed code, a partner's sign-in alone).
+pub const ACR_SINGLE_FACTOR: &str = "urn:portico:acr:1fa";
+/// `acr`: more than one factor shown (see [`AuthMethods::multi_factor`]).
+pub const ACR_MULTI_FACTOR: &str = "urn:portico:acr:mfa";
+/// `acr`: more than one factor, one of them phishing-resistant (a passkey: see
+/// [`AuthMethods::phishing_resistant`]).
+pub const ACR_PHISHING_RESISTANT: &str = "urn:portico:acr:phr";
+/// Every `acr` value Portico issues, weakest first (the discovery document lists them).
+pub const ACR_VALUES: [&str; 3] = [ACR_SINGLE_FACTOR, ACR_MULTI_FACTOR, ACR_PHISHING_RESISTANT];
 
 /// One way of proving who one is at Portico.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -17,6 +28,10 @@ pub enum AuthMethod {
     /// The person's own identity provider (a partner's): `fed`. How they proved
     /// themselves there is the provider's to say, so it counts as no factor here.
     Federated,
+    /// A code of an authenticator app the person registered here (TOTP, RFC 6238): `otp`.
+    Totp,
+    /// One of the person's single-use recovery codes (a look-up secret): `otp`.
+    RecoveryCode,
 }
 
 /// The kinds of factor (NIST SP 800-63B) a method shows.
@@ -29,36 +44,61 @@ enum Factor {
 }
 
 impl AuthMethod {
-    const ALL: [AuthMethod; 4] = [
+    const ALL: [AuthMethod; 6] = [
         AuthMethod::Password,
         AuthMethod::MailedCode,
         AuthMethod::Passkey,
         AuthMethod::Federated,
+        AuthMethod::Totp,
+        AuthMethod::RecoveryCode,
     ];
 
-    /// The `amr` value.
+    /// The `amr` value. Two methods may share one (a mailed code and an authenticator's
+    /// are both `otp`); [`AuthMethods::amr`] says each value once.
     pub fn amr(self) -> &'static str {
         match self {
             AuthMethod::Password => "pwd",
-            AuthMethod::MailedCode => "otp",
+            AuthMethod::MailedCode | AuthMethod::Totp | AuthMethod::RecoveryCode => "otp",
             AuthMethod::Passkey => "swk",
             AuthMethod::Federated => "fed",
         }
     }
 
+    /// The name the method is stored by, one per method. The first four are the `amr`
+    /// values they were stored as before second factors existed, so sessions, codes and
+    /// refresh tokens stored then read back the same.
+    pub fn stored(self) -> &'static str {
+        match self {
+            AuthMethod::Password => "pwd",
+            AuthMethod::MailedCode => "otp",
+            AuthMethod::Passkey => "swk",
+            AuthMethod::Federated => "fed",
+            AuthMethod::Totp => "totp",
+            AuthMethod::RecoveryCode => "rcode",
+        }
+    }
+
+    /// Whether the method is a second factor the person registered here (shown on top of
+    /// the way they signed in).
+    pub fn is_second_factor(self) -> bool {
+        matches!(self, AuthMethod::Totp | AuthMethod::RecoveryCode)
+    }
+
     fn factors(self) -> &'static [Factor] {
         match self {
             AuthMethod::Password => &[Factor::Knowledge],
-            AuthMethod::MailedCode => &[Factor::Possession],
+            AuthMethod::MailedCode | AuthMethod::Totp | AuthMethod::RecoveryCode => {
+                &[Factor::Possession]
+            }
             AuthMethod::Passkey => &[Factor::Possession, Factor::Verification],
             AuthMethod::Federated => &[],
         }
     }
 }
 
-/// The methods a session was opened with (one or more, each once). Stored as their `amr`
-/// values separated by spaces; [`AuthMethods::amr`] adds `mfa` when they show two kinds of
-/// factor.
+/// The methods a session was opened with, and the second factors verified in it since
+/// (one or more, each once). Stored as their [`AuthMethod::stored`] names separated by
+/// spaces.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthMethods(Vec<AuthMethod>);
 
@@ -70,18 +110,39 @@ impl AuthMethods {
         AuthMethods(methods)
     }
 
-    /// The stored form back; values Portico does not make (and `mfa`, which is derived)
+    /// The stored form back; names Portico does not store (and `mfa`, which is derived)
     /// are left out.
     pub fn parse(stored: &str) -> AuthMethods {
         let methods: Vec<AuthMethod> = stored
             .split(' ')
-            .filter_map(|value| AuthMethod::ALL.into_iter().find(|m| m.amr() == value))
+            .filter_map(|value| AuthMethod::ALL.into_iter().find(|m| m.stored() == value))
             .collect();
         AuthMethods::new(&methods)
     }
 
-    /// The `amr` claim: each method's value, then `mfa` for two kinds of factor or more.
-    pub fn amr(&self) -> Vec<&'static str> {
+    /// These methods and `method`.
+    pub fn with(&self, method: AuthMethod) -> AuthMethods {
+        let mut methods = self.0.clone();
+        methods.push(method);
+        AuthMethods::new(&methods)
+    }
+
+    /// Whether `method` is among them.
+    pub fn contains(&self, method: AuthMethod) -> bool {
+        self.0.contains(&method)
+    }
+
+    /// Whether the person showed more than one factor. Either of two rules makes it so:
+    /// - the methods show two kinds of factor (NIST SP 800-63B: something known, something
+    ///   had, a verification by the authenticator): a password and a mailed code, or a
+    ///   passkey with its user verification;
+    /// - a second factor the person registered here (an authenticator app's code, a
+    ///   recovery code) was verified on top of a way of signing in (any of the others,
+    ///   a partner's sign-in included): it is a factor independent of that way in, even
+    ///   where both are of one kind (a mailed code, then an authenticator's).
+    ///
+    /// A second factor alone (no way of signing in beside it) is not enough.
+    pub fn multi_factor(&self) -> bool {
         let mut factors: Vec<Factor> = self
             .0
             .iter()
@@ -89,11 +150,41 @@ impl AuthMethods {
             .collect();
         factors.sort();
         factors.dedup();
-        let mut amr: Vec<&'static str> = self.0.iter().map(|m| m.amr()).collect();
-        if factors.len() >= 2 {
+        let second = self.0.iter().any(|m| m.is_second_factor());
+        let primary = self.0.iter().any(|m| !m.is_second_factor());
+        factors.len() >= 2 || (second && primary)
+    }
+
+    /// Whether a phishing-resistant method was used: a passkey (bound to Portico's domain
+    /// by the browser, so a look-alike site cannot replay it).
+    pub fn phishing_resistant(&self) -> bool {
+        self.contains(AuthMethod::Passkey)
+    }
+
+    /// The `amr` claim: each method's value once, then `mfa` exactly when
+    /// [`AuthMethods::multi_factor`].
+    pub fn amr(&self) -> Vec<&'static str> {
+        let mut amr: Vec<&'static str> = Vec::with_capacity(self.0.len() + 1);
+        for value in self.0.iter().map(|m| m.amr()) {
+            if !amr.contains(&value) {
+                amr.push(value);
+            }
+        }
+        if self.multi_factor() {
             amr.push("mfa");
         }
         amr
+    }
+
+    /// The `acr` claim: [`ACR_PHISHING_RESISTANT`] for more than one factor with a
+    /// phishing-resistant one among them, [`ACR_MULTI_FACTOR`] for more than one factor,
+    /// else [`ACR_SINGLE_FACTOR`].
+    pub fn acr(&self) -> &'static str {
+        match (self.multi_factor(), self.phishing_resistant()) {
+            (true, true) => ACR_PHISHING_RESISTANT,
+            (true, false) => ACR_MULTI_FACTOR,
+            (false, _) => ACR_SINGLE_FACTOR,
+        }
     }
 }
 
@@ -103,10 +194,10 @@ impl From<AuthMethod> for AuthMethods {
     }
 }
 
-/// The stored form: the methods' `amr` values, space-separated.
+/// The stored form: the methods' stored names, space-separated.
 impl fmt::Display for AuthMethods {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let values: Vec<&str> = self.0.iter().map(|m| m.amr()).collect();
+        let values: Vec<&str> = self.0.iter().map(|m| m.stored()).collect();
         f.write_str(&values.join(" "))
     }
 }
@@ -135,6 +226,107 @@ mod tests {
         }
     }
 
+    /// Every way in, with and without each second factor: `amr`, `multi_factor`,
+    /// `phishing_resistant` and `acr` together.
+    #[test]
+    fn second_factors_make_any_way_in_multi_factor_and_say_otp_once() {
+        /// Methods; then `amr`, multi-factor, phishing-resistant and `acr`.
+        type Case = (
+            &'static [AuthMethod],
+            &'static [&'static str],
+            bool,
+            bool,
+            &'static str,
+        );
+        let cases: &[Case] = &[
+            (&[Password], &["pwd"], false, false, ACR_SINGLE_FACTOR),
+            (
+                &[Password, Totp],
+                &["pwd", "otp", "mfa"],
+                true,
+                false,
+                ACR_MULTI_FACTOR,
+            ),
+            (
+                &[Password, RecoveryCode],
+                &["pwd", "otp", "mfa"],
+                true,
+                false,
+                ACR_MULTI_FACTOR,
+            ),
+            (
+                &[MailedCode, Totp],
+                &["otp", "mfa"],
+                true,
+                false,
+                ACR_MULTI_FACTOR,
+            ),
+            (
+                &[MailedCode, RecoveryCode],
+                &["otp", "mfa"],
+                true,
+                false,
+                ACR_MULTI_FACTOR,
+            ),
+            (
+                &[Federated, Totp],
+                &["fed", "otp", "mfa"],
+                true,
+                false,
+                ACR_MULTI_FACTOR,
+            ),
+            (&[Federated], &["fed"], false, false, ACR_SINGLE_FACTOR),
+            (
+                &[Passkey],
+                &["swk", "mfa"],
+                true,
+                true,
+                ACR_PHISHING_RESISTANT,
+            ),
+            (
+                &[Passkey, Totp],
+                &["swk", "otp", "mfa"],
+                true,
+                true,
+                ACR_PHISHING_RESISTANT,
+            ),
+            (
+                &[Password, Totp, RecoveryCode],
+                &["pwd", "otp", "mfa"],
+                true,
+                false,
+                ACR_MULTI_FACTOR,
+            ),
+            // A second factor alone proves no way in.
+            (&[Totp], &["otp"], false, false, ACR_SINGLE_FACTOR),
+            (
+                &[Totp, RecoveryCode],
+                &["otp"],
+                false,
+                false,
+                ACR_SINGLE_FACTOR,
+            ),
+            (&[], &[], false, false, ACR_SINGLE_FACTOR),
+        ];
+        for &(methods, amr, multi, phishing_resistant, acr) in cases {
+            let methods = AuthMethods::new(methods);
+            assert_eq!(methods.amr(), amr, "{methods:?}");
+            assert_eq!(methods.multi_factor(), multi, "{methods:?}");
+            assert_eq!(
+                methods.phishing_resistant(),
+                phishing_resistant,
+                "{methods:?}"
+            );
+            assert_eq!(methods.acr(), acr, "{methods:?}");
+            // `mfa` exactly when multi-factor, and no value twice.
+            assert_eq!(methods.amr().contains(&"mfa"), multi, "{methods:?}");
+            let mut unique = methods.amr();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), methods.amr().len(), "{methods:?}");
+        }
+    }
+
     #[test]
     fn the_stored_form_reads_back_as_written() {
         for methods in [
@@ -142,6 +334,9 @@ mod tests {
             AuthMethods::from(Passkey),
             AuthMethods::new(&[Federated, MailedCode]),
             AuthMethods::new(&[Password, MailedCode]),
+            AuthMethods::new(&[MailedCode, Totp]),
+            AuthMethods::new(&[Password, RecoveryCode]),
+            AuthMethods::new(&[Password, Totp, RecoveryCode]),
         ] {
             assert_eq!(AuthMethods::parse(&methods.to_string()), methods);
         }
@@ -149,10 +344,20 @@ mod tests {
             AuthMethods::new(&[Password, MailedCode]).to_string(),
             "pwd otp"
         );
+        // A mailed code and an authenticator's code share `amr` but not their stored name.
+        assert_eq!(
+            AuthMethods::new(&[MailedCode, Totp, RecoveryCode]).to_string(),
+            "otp totp rcode"
+        );
+        assert_eq!(AuthMethods::parse("totp"), AuthMethods::from(Totp));
         // `mfa` is derived, never stored; unknown values are not Portico's.
         assert_eq!(
             AuthMethods::parse("otp mfa hwk  pwd"),
             AuthMethods::new(&[Password, MailedCode])
+        );
+        assert_eq!(
+            AuthMethods::from(Password).with(Totp),
+            AuthMethods::new(&[Totp, Password])
         );
     }
 }

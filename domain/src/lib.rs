@@ -31,6 +31,7 @@ pub mod redemption;
 pub mod requests;
 pub mod retention;
 pub mod reviews;
+pub mod second_factors;
 pub mod secrets;
 pub mod self_service;
 pub mod sessions;

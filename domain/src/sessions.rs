@@ -422,13 +422,15 @@ async fn sign_out_hash(store: &Store, id_hash: &str) -> Result<()> {
     Ok(())
 }
 
-/// Removes ended sessions, closed throttling windows, flashes nobody took and
-/// authorization requests nobody came back to; run now and then by the server.
+/// Removes ended sessions, closed throttling windows, flashes nobody took, authorization
+/// requests nobody came back to and second-factor set-ups nobody finished; run now and
+/// then by the server.
 pub async fn purge_expired(store: &Store, policy: &SessionPolicy, now: i64) -> Result<u64> {
     let mut tx = store.begin().await?;
     let removed = store::sessions::delete_expired(&mut tx, now, policy.idle_timeout).await?;
     store::sessions::delete_closed_windows(&mut tx, now, policy.throttle_window).await?;
     store::flashes::delete_expired(&mut tx, now).await?;
+    crate::second_factors::purge_stale(&mut tx, now).await?;
     tx.commit().await?;
     Ok(removed)
 }

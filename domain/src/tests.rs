@@ -2591,5 +2591,6 @@ mod lifecycle;
 mod owners;
 mod retention;
 mod reviews;
+mod second_factors;
 mod self_service;
 mod sponsors;

@@ -229,6 +229,7 @@ async fn serve_web(store: Store, serve: Serve, data_dir: &Path) -> Result<(), St
         public_url: public_url.clone(),
         federation: std::sync::Arc::new(federation),
         passkeys: std::sync::Arc::new(domain::passkeys::Passkeys::new(&public_url)),
+        vault: std::sync::Arc::new(domain::vault::Vault::load_or_create(&key_file)?),
     };
     let signer = domain::oidc::keys::load_or_create(&store, app::server::now())
         .await

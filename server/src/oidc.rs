@@ -193,8 +193,9 @@ async fn discovery(State(provider): State<Provider>, Path(key): Path<String>) ->
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr",
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr",
                              "name", "email", "preferred_username", "oid", "tid", "idp", "acct"],
+        "acr_values_supported": domain::auth_methods::ACR_VALUES,
         "prompt_values_supported": ["none", "login"],
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
@@ -412,11 +413,7 @@ fn sign_in_then(key: &str, pending: &str, login_hint: Option<&str>) -> String {
 /// authorization request kept under `pending`.
 fn second_factor_then(key: &str, pending: &str, policy: &str) -> String {
     let next = app::pages::continue_to(&pending_path(key, pending));
-    format!(
-        "/account/verify?next={}&policy={}",
-        encode(&next),
-        encode(policy)
-    )
+    domain::second_factors::step_up_path(&next, policy)
 }
 
 /// A protocol error as the token and userinfo endpoints answer it.

@@ -1742,3 +1742,63 @@ pub struct WhatIfAnswer {
     pub policies: Vec<WhatIfRow>,
     pub outcome: String,
 }
+
+/// A second factor a person registered, as they see it at `/account/security`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactor {
+    /// Names the factor in the person's own requests (remove).
+    pub id: String,
+    /// What kind it is, in words ("Authenticator app").
+    pub kind: String,
+    /// The name the person gave it.
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// An authenticator app being set up: the secret to type or scan, waiting for its first
+/// code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrollment {
+    /// The secret in base32, in groups of four for reading.
+    pub secret: String,
+    /// The `otpauth://` address a QR code carries to the app.
+    pub uri: String,
+}
+
+/// What a person sees at `/account/security`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityOverview {
+    pub email: String,
+    pub factors: Vec<SecondFactor>,
+    pub recovery_codes_left: i64,
+    /// An authenticator app being set up, if one is.
+    pub enrollment: Option<TotpEnrollment>,
+    /// Why changes cannot be made in this session now (an old sign-in, a second factor not
+    /// verified in it), with `verify` telling whether verifying one here would do; `None`
+    /// when they can.
+    pub blocked: Option<ChangesBlocked>,
+}
+
+/// Why the person's second factors cannot be changed from this session now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangesBlocked {
+    /// They signed in too long ago: they sign in again.
+    SignInAgain,
+    /// They have a second factor and this session has not used it: they verify it.
+    VerifyFirst,
+}
+
+/// What the step-up page (`/account/verify`) shows the person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepUp {
+    pub email: String,
+    /// Whether they have an authenticator app to enter a code from (else they set one up).
+    pub has_factor: bool,
+    /// Whether this session has verified a second factor already.
+    pub verified: bool,
+    pub recovery_codes_left: i64,
+    /// An authenticator app being set up, if one is.
+    pub enrollment: Option<TotpEnrollment>,
+}

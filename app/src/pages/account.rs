@@ -1,6 +1,7 @@
 //! `/account`: everyone's own page, members and guests alike: how they sign in (a member
 //! changes their password with the current one; a Portico account manages its passkeys
-//! and password) and where they are signed in (each session, which they may sign out).
+//! and password), a link to their second factors (`/account/security`) and where they are
+//! signed in (each session, which they may sign out).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -157,6 +158,11 @@ pub fn Account() -> impl IntoView {
                                     </section>
                                 }.into_any(),
                             }}
+                            <section class="card" aria-labelledby="security">
+                                <h2 id="security">"Second factors"</h2>
+                                <p>"An authenticator app adds a second step to your sign-in when your organization asks for one. Recovery codes stand in for it when it is not at hand."</p>
+                                <p><a href="/account/security">"Manage second factors and recovery codes"</a></p>
+                            </section>
                             <Sessions sessions />
                         }.into_any()
                     }

@@ -35,7 +35,7 @@ pub async fn sign_in_user(
 /// Where a sign-in ends: the page the person was going to (`next`, a path on this site),
 /// else their apps.
 #[cfg(feature = "ssr")]
-fn after_sign_in(next: Option<&str>) -> String {
+pub(crate) fn after_sign_in(next: Option<&str>) -> String {
     next.and_then(super::local_path)
         .map_or_else(|| "/".to_string(), str::to_string)
 }

@@ -628,3 +628,25 @@ CREATE TABLE ca_policies (
     modified_at BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX ca_policies_tenant_id_name_key ON ca_policies (tenant_id, lower(name));
+
+-- Second factors a person registered (an authenticator app: TOTP), keyed by the identity
+-- they sign in with, and their single-use recovery codes (hashed).
+CREATE TABLE second_factors (
+    id TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    identity TEXT COLLATE "C" NOT NULL,
+    kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('totp')),
+    name TEXT COLLATE "C" NOT NULL,
+    secret TEXT COLLATE "C" NOT NULL,
+    confirmed_at BIGINT,
+    last_step BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT
+);
+CREATE INDEX second_factors_by_identity ON second_factors (identity);
+
+CREATE TABLE recovery_codes (
+    code_hash TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    identity TEXT COLLATE "C" NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX recovery_codes_by_identity ON recovery_codes (identity);

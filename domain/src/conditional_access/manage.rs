@@ -355,12 +355,11 @@ pub async fn for_portico(
     if in_force.is_empty() {
         return Ok(None);
     }
-    let amr = signed_in.auth_methods.amr();
     let context = Context {
         target: Target::Portico,
         ip: principal.ip.as_deref().and_then(|ip| ip.parse().ok()),
-        mfa: amr.contains(&"mfa"),
-        phishing_resistant: amr.contains(&"swk"),
+        mfa: signed_in.auth_methods.multi_factor(),
+        phishing_resistant: signed_in.auth_methods.phishing_resistant(),
         auth_time: signed_in.auth_time,
         now,
     };

@@ -230,12 +230,11 @@ async fn conditional_access(
     if in_force.is_empty() {
         return Ok(None);
     }
-    let amr = person.auth_methods.amr();
     let context = policies::Context {
         target: Target::App(&client.id),
         ip: ip.and_then(|ip| ip.parse().ok()),
-        mfa: amr.contains(&"mfa"),
-        phishing_resistant: amr.contains(&"swk"),
+        mfa: person.auth_methods.multi_factor(),
+        phishing_resistant: person.auth_methods.phishing_resistant(),
         auth_time: person.auth_time,
         now,
     };

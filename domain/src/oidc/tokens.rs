@@ -184,7 +184,9 @@ fn mint(issuer_of: &Issuer<'_>, session: &Session<'_>, now: i64) -> Result<Minte
     claims["iat"] = json!(now);
     claims["exp"] = json!(now + ID_TOKEN_LIFETIME);
     claims["auth_time"] = json!(session.auth_time);
-    claims["amr"] = json!(AuthMethods::parse(session.amr).amr());
+    let methods = AuthMethods::parse(session.amr);
+    claims["amr"] = json!(methods.amr());
+    claims["acr"] = json!(methods.acr());
     if let Some(nonce) = session.nonce {
         claims["nonce"] = json!(nonce);
     }
@@ -548,12 +550,12 @@ async fn policies_allow_refresh(
     if in_force.is_empty() {
         return Ok(subject);
     }
-    let amr = AuthMethods::parse(amr).amr();
+    let methods = AuthMethods::parse(amr);
     let context = crate::conditional_access::Context {
         target: crate::conditional_access::Target::App(&client.id),
         ip: None,
-        mfa: amr.contains(&"mfa"),
-        phishing_resistant: amr.contains(&"swk"),
+        mfa: methods.multi_factor(),
+        phishing_resistant: methods.phishing_resistant(),
         auth_time,
         now,
     };

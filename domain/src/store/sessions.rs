@@ -285,6 +285,17 @@ pub async fn clear_failures(db: &mut sqlx::AnyConnection, key: &str) -> Result<(
     Ok(())
 }
 
+/// Replaces how a session's person proved who they are (see
+/// [`crate::auth_methods::AuthMethods`]), after they verified a second factor in it.
+pub async fn set_amr(db: &mut sqlx::AnyConnection, id_hash: &str, amr: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE sessions SET amr = $1 WHERE id_hash = $2")
+        .bind(amr)
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Moves a session to another user of the same person (another organization).
 pub async fn switch_user(db: &mut sqlx::AnyConnection, id_hash: &str, user_id: &str) -> Result<()> {
     sqlx::query("UPDATE sessions SET user_id = $1 WHERE id_hash = $2")

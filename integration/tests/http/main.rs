@@ -23,6 +23,7 @@ mod ops;
 mod owners;
 mod replicas;
 mod reviews;
+mod second_factors;
 mod security;
 mod sponsors;
 mod tls;
