@@ -416,3 +416,52 @@ async fn a_wrong_policy_changes_nothing_and_says_why_and_only_administrators_may
     assert_eq!(denied.error_kind().as_deref(), Some("AccessDenied"));
     assert_eq!(f.policies().await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_policy_for_portico_itself_asks_before_the_console_opens() {
+    let f = fixture().await;
+    let admins_need_mfa = form(&[
+        ("name", "Administrators need MFA"),
+        ("users", "selected"),
+        ("include_roles", "GlobalAdministrator"),
+        ("include_apps", ""),
+        ("portico", "on"),
+    ]);
+    let saved = f.save(&admins_need_mfa).await;
+    assert!(saved.ok(), "{saved:?}");
+    // Ada's next request to the console is asked for a second factor first, by name; the
+    // page itself sends her to give one and come back.
+    let denied = f.portico.call("admin/policies", &[], Some(&f.ada)).await;
+    assert_eq!(
+        denied.error_kind().as_deref(),
+        Some("SecondFactor"),
+        "{denied:?}"
+    );
+    assert_eq!(denied.message(), "Administrators need MFA");
+    let page = f
+        .portico
+        .http()
+        .get(format!("{}/admin/users", f.portico.url))
+        .header("Accept", "text/html")
+        .header("Cookie", format!("portico_session={}", f.ada))
+        .send()
+        .await
+        .unwrap();
+    let status = page.status().as_u16();
+    let location = page
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert_eq!(status, 302);
+    assert!(
+        location.starts_with("/account/verify?next=%2Fadmin%2Fusers&policy=Administrators"),
+        "{location}"
+    );
+    // Mia, no administrator, opens her panel as before; and apps are not Portico.
+    let panel = f.portico.call("panel", &[], Some(&f.mia)).await;
+    assert!(panel.ok(), "{panel:?}");
+    let (status, location, _) = f.authorize().await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with(REDIRECT), "{location}");
+}

@@ -659,3 +659,140 @@ async fn a_passcode_guest_sets_up_an_app_at_the_step_up_and_verifies_with_it_lat
     let step = portico.call("account/verify", &[], Some(&ann)).await;
     assert_eq!(step.body["verified"], true, "{step:?}");
 }
+
+/// The bytes of the hexadecimal text `/continue?to=` carries, as text.
+fn unhex(hex: &str) -> String {
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    String::from_utf8(bytes).unwrap()
+}
+
+#[tokio::test]
+async fn guests_asked_for_mfa_by_a_policy_set_up_an_app_and_go_on_to_the_app_signed_in() {
+    const ANN: &str = "ann@partner.example";
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let wiki = portico.sign_in_app(&tenant, "Wiki", REDIRECT);
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let ann = portico.invite_and_redeem(&ada, ANN).await;
+    portico.assign(&tenant, "Wiki", ANN);
+    let policy = [
+        ("id", ""),
+        ("name", "Guests need MFA for the Wiki"),
+        ("state", "enabled"),
+        ("users", "guests"),
+        ("include_users", ""),
+        ("include_groups", ""),
+        ("include_roles", ""),
+        ("exclude_users", ""),
+        ("exclude_groups", ""),
+        ("exclude_roles", ""),
+        ("apps", "selected"),
+        ("include_apps", "Wiki"),
+        ("exclude_apps", ""),
+        ("locations", ""),
+        ("exclude_locations", ""),
+        ("grant", "require"),
+        ("mfa", "on"),
+        ("operator", "all"),
+        ("frequency_hours", ""),
+    ];
+    let saved = portico
+        .call("admin/policies/save", &policy, Some(&ada))
+        .await;
+    assert!(saved.ok(), "{saved:?}");
+
+    // Ann, signed in with a passcode only, opens the Wiki: she is asked for a second factor.
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("client_id", wiki.0.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "s-2"),
+            ("code_challenge", &challenge(VERIFIER)),
+            ("code_challenge_method", "S256"),
+        ])
+        .finish();
+    let authorize = format!("{}/{tenant}/oauth2/v2.0/authorize?{query}", portico.url);
+    let asked = portico
+        .http()
+        .get(&authorize)
+        .header("Cookie", format!("portico_session={ann}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status().as_u16(), 303);
+    let step_up = asked.headers()["location"].to_str().unwrap().to_string();
+    assert!(step_up.starts_with("/account/verify?"), "{step_up}");
+    let params: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(step_up.split_once('?').unwrap().1.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(params["policy"], "Guests need MFA for the Wiki");
+    let shown = page(&portico, &step_up, &format!("portico_session={ann}")).await;
+    assert!(shown.contains("“Guests need MFA for the Wiki” asks for a second factor."));
+
+    // She sets up an app there (codes computed here), and goes on where she was going.
+    let (_, _, (status, _, _)) = set_up_app(
+        &portico,
+        &ann,
+        ANN,
+        ("account/verify/totp/start", "account/verify/totp/confirm"),
+        &step_up,
+        &[("next", &params["next"]), ("policy", &params["policy"])],
+    )
+    .await;
+    assert_eq!(status, 302);
+    let pending = unhex(params["next"].strip_prefix("/continue?to=").unwrap());
+    let back = portico
+        .http()
+        .get(format!("{}{pending}", portico.url))
+        .header("Cookie", format!("portico_session={ann}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status().as_u16(), 303);
+    let landed = back.headers()["location"].to_str().unwrap();
+    assert!(landed.starts_with(REDIRECT), "{landed}");
+    assert!(landed.contains("code="), "{landed}");
+
+    // From now on the Wiki signs her in at once, and its ID token says how: a mailed code
+    // and an app's code, two factors.
+    let claims = id_token_of(&portico, &tenant, &wiki, &ann).await;
+    assert_eq!(claims["amr"], serde_json::json!(["otp", "mfa"]), "{claims}");
+    assert_eq!(claims["acr"], "urn:portico:acr:mfa");
+
+    // The sign-in log has the step-up's failure, then the successes.
+    let log = portico
+        .call("admin/sign-ins", &[("policy", "")], Some(&ada))
+        .await;
+    let results: Vec<(bool, String, String)> = log.body.as_array().unwrap()[..3]
+        .iter()
+        .map(|e| {
+            (
+                e["success"].as_bool().unwrap(),
+                e["ca_status"].as_str().unwrap().to_string(),
+                e["ca_policies"][0]["result"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = |success: bool, status: &str, result: &str| {
+        (success, status.to_string(), result.to_string())
+    };
+    assert_eq!(
+        results,
+        [
+            expected(true, "success", "success"),
+            expected(true, "success", "success"),
+            expected(false, "failure", "failure"),
+        ]
+    );
+}
