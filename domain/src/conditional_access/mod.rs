@@ -486,10 +486,10 @@ fn controls(rules: &Rules) -> Vec<String> {
 /// What an applicable policy still needs of the sign-in (`None`: satisfied). A block
 /// needs nothing the person could do, and is answered by the caller.
 fn unmet_need(rules: &Rules, sign_in: &SignIn<'_>) -> Option<Need> {
-    if let Some(hours) = rules.sign_in_frequency_hours {
-        if sign_in.now - sign_in.auth_time > i64::from(hours) * 3600 {
-            return Some(Need::SignInAgain);
-        }
+    if let Some(hours) = rules.sign_in_frequency_hours
+        && sign_in.now - sign_in.auth_time > i64::from(hours) * 3600
+    {
+        return Some(Need::SignInAgain);
     }
     let Grant::Require { all, controls } = &rules.grant else {
         return None;
@@ -621,21 +621,22 @@ pub fn validate(name: &str, rules: &Rules) -> std::result::Result<(), Vec<types:
     if rules.apps.is_empty() {
         error("apps", "Choose which apps the policy is for.");
     }
-    if let Grant::Require { controls, .. } = &rules.grant {
-        if controls.is_empty() && rules.sign_in_frequency_hours.is_none() {
-            error(
-                "grant",
-                "Choose what the policy asks for: block, a second factor, a passkey, or signing in again after some hours.",
-            );
-        }
+    if let Grant::Require { controls, .. } = &rules.grant
+        && controls.is_empty()
+        && rules.sign_in_frequency_hours.is_none()
+    {
+        error(
+            "grant",
+            "Choose what the policy asks for: block, a second factor, a passkey, or signing in again after some hours.",
+        );
     }
-    if let Some(hours) = rules.sign_in_frequency_hours {
-        if !(1..=24 * 365).contains(&hours) {
-            error(
-                "frequency",
-                "Sign-in frequency is a whole number of hours from 1 to 8760.",
-            );
-        }
+    if let Some(hours) = rules.sign_in_frequency_hours
+        && !(1..=24 * 365).contains(&hours)
+    {
+        error(
+            "frequency",
+            "Sign-in frequency is a whole number of hours from 1 to 8760.",
+        );
     }
     if rules.locations.len() + rules.exclude_locations.len() > 200 {
         error("locations", "A policy can name at most 200 address ranges.");

@@ -139,7 +139,15 @@ fn policies_decide_by_who_which_app_and_where() {
     // policy's result, why it did not apply)
     type Tweak = fn(&mut Case);
     let same: Tweak = |_| {};
-    let cases: Vec<(&str, Rules, Tweak, Decision, Outcome, Option<NotApplied>)> = vec![
+    type Row = (
+        &'static str,
+        Rules,
+        Tweak,
+        Decision,
+        Outcome,
+        Option<NotApplied>,
+    );
+    let cases: Vec<Row> = vec![
         (
             "everyone, all apps: a second factor is asked",
             with(&|_| {}),
