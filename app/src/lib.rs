@@ -14,8 +14,9 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use pages::admin::{
-    AdminLayout, AppPage, Apps, Audit, ExternalCollaborationPage, ExternalIdentities, GroupPage,
-    Groups, Invitations, Outbox, Policies, PolicyPage, Settings, SignIns, UserPage, Users,
+    AdminLayout, AppPage, Apps, Audit, CrossTenantAccess, ExternalCollaborationPage,
+    ExternalIdentities, GroupPage, Groups, Invitations, Outbox, Policies, PolicyPage, Settings,
+    SignIns, UserPage, Users,
 };
 use pages::admin::{ReviewPage, Reviews};
 use pages::reviews::ReviewQueuePage;
@@ -120,6 +121,7 @@ fn Frame() -> impl IntoView {
                         <Route path=path!("reviews/:id") view=ReviewPage ssr=SsrMode::Async />
                         <Route path=path!("security/conditional-access") view=Policies ssr=SsrMode::Async />
                         <Route path=path!("security/conditional-access/:id") view=PolicyPage ssr=SsrMode::Async />
+                        <Route path=path!("security/cross-tenant-access") view=CrossTenantAccess ssr=SsrMode::Async />
                     </ParentRoute>
                 </Routes>
             </main>

@@ -32,6 +32,11 @@ pub enum AuthMethod {
     Totp,
     /// One of the person's single-use recovery codes (a look-up secret): `otp`.
     RecoveryCode,
+    /// Beside [`AuthMethod::Federated`]: the partner's provider said it used more than one
+    /// factor (its ID token's `amr` or `acr`). Whether that counts here is the
+    /// organization's trust in the partner (`partners::shows_mfa`); on its own it is no
+    /// factor, and apps see `fed`.
+    PartnerMfa,
 }
 
 /// The kinds of factor (NIST SP 800-63B) a method shows.
@@ -44,13 +49,14 @@ enum Factor {
 }
 
 impl AuthMethod {
-    const ALL: [AuthMethod; 6] = [
+    const ALL: [AuthMethod; 7] = [
         AuthMethod::Password,
         AuthMethod::MailedCode,
         AuthMethod::Passkey,
         AuthMethod::Federated,
         AuthMethod::Totp,
         AuthMethod::RecoveryCode,
+        AuthMethod::PartnerMfa,
     ];
 
     /// The `amr` value. Two methods may share one (a mailed code and an authenticator's
@@ -60,7 +66,7 @@ impl AuthMethod {
             AuthMethod::Password => "pwd",
             AuthMethod::MailedCode | AuthMethod::Totp | AuthMethod::RecoveryCode => "otp",
             AuthMethod::Passkey => "swk",
-            AuthMethod::Federated => "fed",
+            AuthMethod::Federated | AuthMethod::PartnerMfa => "fed",
         }
     }
 
@@ -75,6 +81,7 @@ impl AuthMethod {
             AuthMethod::Federated => "fed",
             AuthMethod::Totp => "totp",
             AuthMethod::RecoveryCode => "rcode",
+            AuthMethod::PartnerMfa => "fedmfa",
         }
     }
 
@@ -91,7 +98,7 @@ impl AuthMethod {
                 &[Factor::Possession]
             }
             AuthMethod::Passkey => &[Factor::Possession, Factor::Verification],
-            AuthMethod::Federated => &[],
+            AuthMethod::Federated | AuthMethod::PartnerMfa => &[],
         }
     }
 }
@@ -130,6 +137,22 @@ impl AuthMethods {
     /// Whether `method` is among them.
     pub fn contains(&self, method: AuthMethod) -> bool {
         self.0.contains(&method)
+    }
+
+    /// Whether a second factor the person registered here was verified.
+    pub fn has_second_factor(&self) -> bool {
+        self.0.iter().any(|m| m.is_second_factor())
+    }
+
+    /// The ways of signing in alone, without the second factors verified since.
+    pub fn without_second_factors(&self) -> AuthMethods {
+        AuthMethods(
+            self.0
+                .iter()
+                .copied()
+                .filter(|m| !m.is_second_factor())
+                .collect(),
+        )
     }
 
     /// Whether the person showed more than one factor. Either of two rules makes it so:

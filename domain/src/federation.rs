@@ -968,6 +968,33 @@ pub(crate) struct Vouched {
     pub provider_name: String,
     pub email: Option<String>,
     pub email_verified: bool,
+    /// The provider said it used more than one factor ([`said_mfa`]).
+    pub mfa: bool,
+}
+
+impl Vouched {
+    /// How the person signed in: at the provider, with its word on a second factor.
+    pub fn methods(&self) -> crate::auth_methods::AuthMethods {
+        use crate::auth_methods::{AuthMethod, AuthMethods};
+        if self.mfa {
+            AuthMethods::new(&[AuthMethod::Federated, AuthMethod::PartnerMfa])
+        } else {
+            AuthMethod::Federated.into()
+        }
+    }
+}
+
+/// `amr` values (RFC 8176) by which a provider says its sign-in used more than one
+/// factor, or a factor that is one beside a password: `mfa` itself, one-time codes, keys
+/// bound to hardware, codes by text or call, smart cards, proof of possession, and
+/// biometrics. A password or a software key alone (`pwd`, `swk`, `kba`) is not.
+const MFA_AMR: [&str; 11] = [
+    "mfa", "otp", "hwk", "sms", "tel", "sc", "pop", "fpt", "face", "iris", "retina",
+];
+
+/// Whether an ID token's `amr` says the provider used more than one factor.
+fn said_mfa<'a>(amr: impl IntoIterator<Item = &'a str>) -> bool {
+    amr.into_iter().any(|value| MFA_AMR.contains(&value))
 }
 
 /// What the provider's answer led to.
@@ -1175,6 +1202,13 @@ async fn exchange(
         provider_name: provider.name.clone(),
         email,
         email_verified,
+        mfa: said_mfa(
+            claims
+                .auth_method_refs()
+                .into_iter()
+                .flatten()
+                .map(|value| value.as_str()),
+        ),
     })
 }
 
@@ -1232,7 +1266,7 @@ async fn sign_in(
         policy,
         &place.user_id,
         &vouched.identity,
-        &crate::auth_methods::AuthMethod::Federated.into(),
+        &vouched.methods(),
         client,
         now,
     )

@@ -350,6 +350,9 @@ struct Inviting<'a> {
     /// Portico's public address, for the links.
     base_url: &'a str,
     collaboration: ExternalCollaboration,
+    /// Domains of organizations on this Portico whose people this one keeps out
+    /// (cross-tenant access, see `partners`).
+    blocked_partners: Vec<String>,
 }
 
 impl<'a> Inviting<'a> {
@@ -360,12 +363,14 @@ impl<'a> Inviting<'a> {
         may_invite(actor, &collaboration)?;
         let (tenant_name, lifetime_days) =
             store::invitations::tenant_settings(tx, &actor.tenant_id).await?;
+        let blocked_partners = store::partners::blocked_domains(tx, &actor.tenant_id).await?;
         Ok(Inviting {
             actor,
             tenant_name,
             lifetime_days,
             base_url,
             collaboration,
+            blocked_partners,
         })
     }
 
@@ -374,8 +379,18 @@ impl<'a> Inviting<'a> {
     /// organization's decision about whom it works with, and an invitation to a domain it
     /// keeps out could not be redeemed anyway (redemption checks the list again).
     fn permit(&self, email: &str) -> Result<()> {
-        collaboration::check_domain(&self.collaboration, crate::tenants::domain_of(email))
-            .map_err(Error::Forbidden)
+        let domain = crate::tenants::domain_of(email);
+        if self
+            .blocked_partners
+            .iter()
+            .any(|blocked| blocked.eq_ignore_ascii_case(domain))
+        {
+            return Err(Error::Forbidden(format!(
+                "{domain} is an organization on this Portico whose people {} does not accept (cross-tenant access settings).",
+                self.tenant_name
+            )));
+        }
+        collaboration::check_domain(&self.collaboration, domain).map_err(Error::Forbidden)
     }
 }
 

@@ -23,6 +23,7 @@ pub mod oidc;
 pub mod organizations;
 pub mod outbox;
 pub mod owners;
+pub mod partners;
 pub mod passkeys;
 pub mod password;
 mod principal;

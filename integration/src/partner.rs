@@ -21,8 +21,8 @@ use openidconnect::core::{
     CoreIdToken, CoreIdTokenClaims, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
 };
 use openidconnect::{
-    Audience, EmptyAdditionalClaims, EndUserEmail, IssuerUrl, JsonWebKeyId, Nonce,
-    PrivateSigningKey, StandardClaims, SubjectIdentifier,
+    Audience, AuthenticationMethodReference, EmptyAdditionalClaims, EndUserEmail, IssuerUrl,
+    JsonWebKeyId, Nonce, PrivateSigningKey, StandardClaims, SubjectIdentifier,
 };
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::rand_core::RngCore;
@@ -45,6 +45,8 @@ pub struct Person {
     pub refuse: bool,
     /// The provider does not let this person into these clients (its per-client policy).
     pub refused_clients: Vec<String>,
+    /// How the provider says it signed the person in (the ID token's `amr`), if it says.
+    pub amr: Vec<String>,
 }
 
 impl Person {
@@ -58,6 +60,7 @@ impl Person {
             audience_claim: None,
             break_signature: false,
             refuse: false,
+            amr: Vec::new(),
             refused_clients: Vec::new(),
         }
     }
@@ -397,7 +400,14 @@ async fn token(
         standard,
         EmptyAdditionalClaims {},
     )
-    .set_nonce(Some(Nonce::new(grant.nonce)));
+    .set_nonce(Some(Nonce::new(grant.nonce)))
+    .set_auth_method_refs((!person.amr.is_empty()).then(|| {
+        person
+            .amr
+            .iter()
+            .map(|value| AuthenticationMethodReference::new(value.clone()))
+            .collect()
+    }));
     let id_token = {
         let keys = inner.keys.lock().expect("lock");
         CoreIdToken::new(

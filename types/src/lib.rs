@@ -1303,11 +1303,12 @@ pub enum ConsolePage {
     Outbox,
     Audit,
     ConditionalAccess,
+    CrossTenantAccess,
     Settings,
 }
 
 impl ConsolePage {
-    pub const ALL: [ConsolePage; 12] = [
+    pub const ALL: [ConsolePage; 13] = [
         ConsolePage::Users,
         ConsolePage::Groups,
         ConsolePage::Apps,
@@ -1319,6 +1320,7 @@ impl ConsolePage {
         ConsolePage::Outbox,
         ConsolePage::Audit,
         ConsolePage::ConditionalAccess,
+        ConsolePage::CrossTenantAccess,
         ConsolePage::Settings,
     ];
 
@@ -1336,6 +1338,7 @@ impl ConsolePage {
             ConsolePage::Outbox => "/admin/outbox",
             ConsolePage::Audit => "/admin/audit",
             ConsolePage::ConditionalAccess => "/admin/security/conditional-access",
+            ConsolePage::CrossTenantAccess => "/admin/security/cross-tenant-access",
             ConsolePage::Settings => "/admin/settings",
         }
     }
@@ -1354,6 +1357,7 @@ impl ConsolePage {
             ConsolePage::Outbox => "Outbox",
             ConsolePage::Audit => "Audit log",
             ConsolePage::ConditionalAccess => "Conditional access",
+            ConsolePage::CrossTenantAccess => "Cross-tenant access",
             ConsolePage::Settings => "Settings",
         }
     }
@@ -1801,4 +1805,22 @@ pub struct StepUp {
     pub recovery_codes_left: i64,
     /// An authenticator app being set up, if one is.
     pub enrollment: Option<TotpEnrollment>,
+}
+
+/// A partner's inbound settings, as the console's cross-tenant access page shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerAccess {
+    /// `tenant:<id>` or `idp:<issuer>`; empty for the default.
+    pub key: String,
+    /// Who, in words.
+    pub partner: String,
+    pub trust_mfa: bool,
+    pub inbound_blocked: bool,
+}
+
+/// The default, then each partner with settings of its own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerAccessList {
+    pub default: PartnerAccess,
+    pub partners: Vec<PartnerAccess>,
 }

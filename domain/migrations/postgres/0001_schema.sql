@@ -650,3 +650,14 @@ CREATE TABLE recovery_codes (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX recovery_codes_by_identity ON recovery_codes (identity);
+
+-- Cross-tenant access, inbound (domain::partners): per partner (`tenant:<id>` or
+-- `idp:<issuer>`) and a default (the empty partner).
+CREATE TABLE partner_settings (
+    tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    partner TEXT COLLATE "C" NOT NULL,
+    trust_mfa BIGINT NOT NULL,
+    inbound_blocked BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, partner)
+);

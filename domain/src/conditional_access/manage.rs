@@ -355,10 +355,21 @@ pub async fn for_portico(
     if in_force.is_empty() {
         return Ok(None);
     }
+    let partner = crate::partners::partner_of(
+        signed_in.identity.as_ref(),
+        &signed_in.memberships,
+        &principal.tenant_id,
+    );
+    let settings = match &partner {
+        Some(partner) => {
+            crate::partners::settings_for(&mut db, &principal.tenant_id, partner).await?
+        }
+        None => crate::partners::Settings::default(),
+    };
     let context = Context {
         target: Target::Portico,
         ip: principal.ip.as_deref().and_then(|ip| ip.parse().ok()),
-        mfa: signed_in.auth_methods.multi_factor(),
+        mfa: crate::partners::shows_mfa(&signed_in.auth_methods, partner.as_ref(), settings),
         phishing_resistant: signed_in.auth_methods.phishing_resistant(),
         auth_time: signed_in.auth_time,
         now,

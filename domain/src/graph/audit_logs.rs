@@ -172,6 +172,9 @@ fn failure(reason: &str) -> i64 {
     } else if reason.contains("asks you to sign in again") {
         // "The session has expired or is invalid due to sign-in frequency checks."
         70044
+    } else if reason.contains("does not accept people from") {
+        // "Access was blocked by cross-tenant access settings."
+        500213
     } else if reason.starts_with("You have not been given this app") {
         50105
     } else if reason.ends_with("is disabled.") {
@@ -528,6 +531,7 @@ mod tests {
             (Refusal::MfaRequired { policy: policy() }, 50076),
             (Refusal::PasskeyRequired { policy: policy() }, 50076),
             (Refusal::SignInAgain { policy: policy() }, 70044),
+            (Refusal::PartnerBlocked, 500213),
         ] {
             assert_eq!(failure(&refusal.describe("Contoso")), code, "{refusal:?}");
         }

@@ -25,6 +25,9 @@ pub enum Refusal {
     PasskeyRequired { policy: String },
     /// A conditional-access policy asks for a sign-in more recent than this one.
     SignInAgain { policy: String },
+    /// The organization's cross-tenant access settings keep out people from the person's
+    /// home organization or identity provider.
+    PartnerBlocked,
 }
 
 impl Refusal {
@@ -49,6 +52,9 @@ impl Refusal {
             ),
             Refusal::SignInAgain { policy } => format!(
                 "The organization's policy \u{201c}{policy}\u{201d} asks you to sign in again."
+            ),
+            Refusal::PartnerBlocked => format!(
+                "{tenant} does not accept people from your organization or identity provider now."
             ),
         }
     }

@@ -10,7 +10,7 @@ use super::{CODE_LIFETIME, issuer};
 use crate::conditional_access::{self as policies, Evaluation, Target};
 use crate::sessions::SignedIn;
 use crate::store::oidc::{Client, Grant, Subject};
-use crate::{Error, Identity, Result, Store, secrets, store};
+use crate::{Error, Identity, Result, Store, partners, secrets, store};
 
 /// Seconds an authorization request waits, kept by Portico, while the person signs in.
 pub const PENDING_LIFETIME: i64 = 15 * 60;
@@ -215,8 +215,10 @@ async fn step_up(
     })
 }
 
-/// The organization's conditional-access policies for a sign-in of `person` (as
-/// `subject`) to `client`; `None` when no policy is on or in report-only.
+/// Cross-tenant access, then the organization's conditional-access policies, for a
+/// sign-in of `person` (as `subject`) to `client`: refused when the organization keeps
+/// out the person's home organization or provider; `None` when no policy is on or in
+/// report-only.
 async fn conditional_access(
     store: &Store,
     client: &Client,
@@ -224,16 +226,28 @@ async fn conditional_access(
     person: &SignedIn,
     ip: Option<&str>,
     now: i64,
-) -> Result<Option<Evaluation>> {
+) -> Result<std::result::Result<Option<Evaluation>, Refusal>> {
     let mut db = store.read().await?;
+    let partner = partners::partner_of(
+        person.identity.as_ref(),
+        &person.memberships,
+        &client.tenant_id,
+    );
+    let settings = match &partner {
+        Some(partner) => partners::settings_for(&mut db, &client.tenant_id, partner).await?,
+        None => partners::Settings::default(),
+    };
+    if settings.inbound_blocked {
+        return Ok(Err(Refusal::PartnerBlocked));
+    }
     let in_force = policies::in_force(&mut db, &client.tenant_id).await?;
     if in_force.is_empty() {
-        return Ok(None);
+        return Ok(Ok(None));
     }
     let context = policies::Context {
         target: Target::App(&client.id),
         ip: ip.and_then(|ip| ip.parse().ok()),
-        mfa: person.auth_methods.multi_factor(),
+        mfa: partners::shows_mfa(&person.auth_methods, partner.as_ref(), settings),
         phishing_resistant: person.auth_methods.phishing_resistant(),
         auth_time: person.auth_time,
         now,
@@ -241,7 +255,7 @@ async fn conditional_access(
     let evaluation =
         policies::evaluate_sign_in(&mut db, &in_force, &subject.id, subject.user_type, context)
             .await?;
-    Ok(Some(evaluation))
+    Ok(Ok(Some(evaluation)))
 }
 
 /// Decides an authorization request to the endpoint of `tenant` (its id, slug or primary
@@ -424,8 +438,9 @@ pub async fn authorize(
     let decision = match access::decide(subject.as_ref(), &client) {
         Err(refusal) => Err(refusal),
         Ok(found) => match conditional_access(store, &client, &found, person, ip, now).await? {
-            None => Ok(found),
-            Some(evaluation) => {
+            Err(refusal) => Err(refusal),
+            Ok(None) => Ok(found),
+            Ok(Some(evaluation)) => {
                 policy_log = PolicyLog::of(&evaluation);
                 match Refusal::of(&evaluation.decision) {
                     None => Ok(found),

@@ -488,8 +488,14 @@ async fn refresh(
     let user_id = token.user_id.clone().unwrap_or_default();
     let auth_time = token.auth_time.unwrap_or(now);
     let amr = token.amr.as_deref().unwrap_or("pwd");
+    let idp = token.idp.as_deref().unwrap_or_default();
+    let signed_in = SignedInBy {
+        auth_time,
+        amr,
+        partner: crate::partners::partner_of_idp(issuer_of.public_url, idp),
+    };
     let subject = match live_subject(store, client, &user_id).await {
-        Ok(subject) => policies_allow_refresh(store, client, subject, auth_time, amr, now).await,
+        Ok(subject) => policies_allow_refresh(store, client, subject, &signed_in, now).await,
         Err(failure) => Err(failure),
     };
     let prepared = subject.and_then(|subject| {
@@ -532,31 +538,48 @@ async fn refresh(
     Ok(answer)
 }
 
-/// The organization's conditional-access policies at a refresh, for the sign-in the
-/// refresh token came from (its time and methods; the app's server asks, so no address
-/// of the person's is known). A block, a sign-in older than a policy's frequency, or a
-/// factor a policy now asks for that the sign-in did not show ends the token's family:
-/// the app must send the person to sign in, where they can be asked for it.
+/// How the sign-in a refresh token came from was made.
+struct SignedInBy<'a> {
+    auth_time: i64,
+    /// Its methods, as stored.
+    amr: &'a str,
+    /// Whom it came through (see `partners::partner_of_idp`).
+    partner: Option<crate::partners::Partner>,
+}
+
+/// Cross-tenant access and the organization's conditional-access policies at a refresh,
+/// for the sign-in the refresh token came from (the app's server asks, so no address of
+/// the person's is known). A partner now kept out, a block, a sign-in older than a
+/// policy's frequency, or a factor a policy now asks for that the sign-in did not show
+/// ends the token's family: the app must send the person to sign in, where they can be
+/// asked for it.
 async fn policies_allow_refresh(
     store: &Store,
     client: &Client,
     subject: Subject,
-    auth_time: i64,
-    amr: &str,
+    signed_in: &SignedInBy<'_>,
     now: i64,
 ) -> Result<Subject, Failure> {
     let mut db = store.read().await?;
+    let settings = match &signed_in.partner {
+        Some(partner) => crate::partners::settings_for(&mut db, &client.tenant_id, partner).await?,
+        None => crate::partners::Settings::default(),
+    };
+    if settings.inbound_blocked {
+        let refusal = super::access::Refusal::PartnerBlocked;
+        return refuse("invalid_grant", refusal.describe("This organization"));
+    }
     let in_force = crate::conditional_access::in_force(&mut db, &client.tenant_id).await?;
     if in_force.is_empty() {
         return Ok(subject);
     }
-    let methods = AuthMethods::parse(amr);
+    let methods = AuthMethods::parse(signed_in.amr);
     let context = crate::conditional_access::Context {
         target: crate::conditional_access::Target::App(&client.id),
         ip: None,
-        mfa: methods.multi_factor(),
+        mfa: crate::partners::shows_mfa(&methods, signed_in.partner.as_ref(), settings),
         phishing_resistant: methods.phishing_resistant(),
-        auth_time,
+        auth_time: signed_in.auth_time,
         now,
     };
     let evaluation = crate::conditional_access::evaluate_sign_in(

@@ -148,6 +148,7 @@ pub mod invitations;
 pub mod oidc;
 pub mod outbox;
 pub mod owners;
+pub mod partners;
 pub mod reviews;
 pub mod second_factors;
 pub mod sessions;

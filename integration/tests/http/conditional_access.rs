@@ -49,7 +49,7 @@ async fn fixture() -> Fixture {
 
 /// A policy form as the console posts it: for everyone, the Wiki, asking a second factor,
 /// with `changes` replacing fields.
-fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut fields = vec![
         ("id", ""),
         ("name", "Wiki needs MFA"),

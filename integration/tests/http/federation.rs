@@ -1518,3 +1518,149 @@ async fn answers_larger_than_a_megabyte_are_refused_with_a_clear_message() {
     let (back, _) = redeem_through(&portico, &redemption).await;
     assert_eq!(back.location, "/redeem/consent", "{}", back.body);
 }
+
+/// Ann opens the Wiki (client `wiki`) of `tenant`: the authorization endpoint's status
+/// and `Location`.
+async fn open_wiki(portico: &Portico, tenant: &str, wiki: &str, session: &str) -> (u16, String) {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("client_id", wiki),
+            ("redirect_uri", "https://wiki.contoso.example/callback"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("nonce", "n"),
+        ])
+        .finish();
+    let answer = get(
+        portico,
+        &format!("{}/{tenant}/oauth2/v2.0/authorize?{query}", portico.url),
+        &format!("portico_session={session}"),
+    )
+    .await;
+    (answer.status, answer.location)
+}
+
+#[tokio::test]
+async fn a_partners_second_factor_counts_where_it_is_trusted_and_a_blocked_partner_stays_out() {
+    let partner = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    let (portico, ada, tenant) = contoso_with(&partner).await;
+    let (wiki, _) = portico.sign_in_app(&tenant, "Wiki", "https://wiki.contoso.example/callback");
+    // Ann redeems through her organization's provider, which says it used two factors.
+    let redemption = invite_and_start(&portico, &ada, ANN).await;
+    let mut ann_at_home = Person::new("ann-0001", ANN);
+    ann_at_home.amr = vec!["pwd".into(), "mfa".into()];
+    partner.sign_in_next(ann_at_home);
+    let (back, _) = redeem_through(&portico, &redemption).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let accepted = portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    let ann = accepted.cookie.expect("a session");
+    portico.assign(&tenant, "Wiki", ANN);
+    let policy = crate::conditional_access::form(&[("users", "guests")]);
+    let saved = portico
+        .call("admin/policies/save", &policy, Some(&ada))
+        .await;
+    assert!(saved.ok(), "{saved:?}");
+
+    // Not trusted (the default): the provider's word does not count, Ann is asked.
+    let (status, location) = open_wiki(&portico, &tenant, &wiki, &ann).await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/account/verify?"), "{location}");
+
+    // Contoso trusts the provider's multi-factor sign-ins: Ann goes straight in.
+    let trusted = portico
+        .call(
+            "admin/partners/set",
+            &[("partner", partner.issuer()), ("trust_mfa", "on")],
+            Some(&ada),
+        )
+        .await;
+    assert!(trusted.ok(), "{trusted:?}");
+    let (status, location) = open_wiki(&portico, &tenant, &wiki, &ann).await;
+    assert_eq!(status, 303);
+    assert!(
+        location.starts_with("https://wiki.contoso.example/callback?code="),
+        "{location}"
+    );
+    let listed = portico.call("admin/partners", &[], Some(&ada)).await;
+    assert_eq!(listed.body["partners"][0]["trust_mfa"], true, "{listed:?}");
+    assert_eq!(
+        listed.body["partners"][0]["partner"],
+        format!("Partner sign-in ({})", partner.issuer())
+    );
+
+    // Blocked: Ann is refused, in words, and the log says why.
+    let blocked = portico
+        .call(
+            "admin/partners/set",
+            &[("partner", partner.issuer()), ("inbound_blocked", "on")],
+            Some(&ada),
+        )
+        .await;
+    assert!(blocked.ok(), "{blocked:?}");
+    let (status, _) = open_wiki(&portico, &tenant, &wiki, &ann).await;
+    assert_eq!(status, 403);
+    let log = portico.call("admin/sign-ins", &[], Some(&ada)).await;
+    assert_eq!(
+        log.body[0]["reason"],
+        "Contoso does not accept people from your organization or identity provider now."
+    );
+
+    // Another organization on this Portico, blocked by the default: its people cannot be
+    // invited, and the refusal says why; nothing is made.
+    portico.cli_json(
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Fabrikam",
+            "--domain",
+            "fabrikam.example",
+        ],
+        "",
+    );
+    let by_default = portico
+        .call(
+            "admin/partners/set",
+            &[("partner", ""), ("inbound_blocked", "on")],
+            Some(&ada),
+        )
+        .await;
+    assert!(by_default.ok(), "{by_default:?}");
+    let refused = portico
+        .call(
+            "admin/invite",
+            &[
+                ("email", "bo@fabrikam.example"),
+                ("display_name", ""),
+                ("message", ""),
+                ("redirect_url", ""),
+                ("send_email", "on"),
+            ],
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{refused:?}");
+    assert!(
+        refused.message().contains("cross-tenant access settings"),
+        "{refused:?}"
+    );
+    // An address at no organization here is not a partner's: still invited.
+    portico.invite(&ada, "cy@elsewhere.example").await;
+    // Unknown partners and this organization itself are refused in words.
+    for (typed, words) in [
+        ("nowhere.example", "No organization on this Portico"),
+        ("contoso.example", "its own people are not partners"),
+        ("https://idp.unknown.example", "No identity provider"),
+    ] {
+        let wrong = portico
+            .call("admin/partners/set", &[("partner", typed)], Some(&ada))
+            .await;
+        assert_eq!(wrong.error_kind().as_deref(), Some("Invalid"), "{wrong:?}");
+        assert!(wrong.body.to_string().contains(words), "{typed}: {wrong:?}");
+    }
+    let audited = portico.audited(&ada, "Set cross-tenant access").await["items"].clone();
+    assert_eq!(audited.as_array().unwrap().len(), 3, "{audited}");
+}

@@ -65,9 +65,9 @@ pub async fn new_client_secret(id: String) -> Result<String, AppError> {
 
 /// **Permissions:** global administrators.
 #[leptos::server(prefix = "/fn", endpoint = "admin/sign-ins")]
-pub async fn list_sign_ins(policy: String) -> Result<Vec<SignInEvent>, AppError> {
+pub async fn list_sign_ins(policy: Option<String>) -> Result<Vec<SignInEvent>, AppError> {
     let (portal, principal) = crate::server::principal().await?;
-    let policy = Some(policy.as_str()).filter(|p| !p.is_empty());
+    let policy = policy.as_deref().filter(|p| !p.is_empty());
     Ok(domain::oidc::clients::sign_ins(&portal.store, &principal, policy, 200).await?)
 }
 
@@ -173,8 +173,8 @@ fn SignInSettings(
 #[component]
 pub fn SignIns() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
-    let policy = move || query.read().get("policy").unwrap_or_default();
-    let filtered = move || !policy().is_empty();
+    let policy = move || query.read().get("policy").filter(|p| !p.is_empty());
+    let filtered = move || policy().is_some();
     let events = Resource::new(policy, list_sign_ins);
     view! {
         <Title text="Sign-ins · Portico admin" />
