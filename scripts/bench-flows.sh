@@ -6,26 +6,10 @@
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 cd "$ROOT"
 DURATION=${1:-8}
-BIN=${2:-}
 CLIENTS=32
 ensure_build_tools
-if [ -z "$BIN" ]; then
-  ensure_wasm_opt
-  say "Building Portico (release)"
-  cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release || die "the release build failed"
-  BIN="$TARGET/release/portico"
-fi
-cargo build --release -p integration --bin oidc_flows >/dev/null 2>&1 ||
-  cargo build --release -p integration --bin oidc_flows || die "the flow load generator did not build"
-[ -x "$BIN" ] || die "no Portico binary at $BIN"
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-portico() { "$BIN" --data-dir "$WORK/data" --log-level warn "$@"; }
+flow_bench_binaries "${2:-}"
+bench_workspace
 PASSWORD="correct horse battery staple"
 REDIRECT="https://app.bench.example/callback"
 
@@ -42,12 +26,7 @@ for alg in RS256 ES256; do
   [ -n "${CLIENT_ID[$alg]}" ] || die "could not register the $alg client"
 done
 
-mkdir -p "$WORK/site"
-"$BIN" --data-dir "$WORK/data" --log-level warn serve --listen 127.0.0.1:0 --site-root "$WORK/site" >"$WORK/server.log" &
-SERVER_PID=$!
-for _ in $(seq 1 100); do grep -q "running at" "$WORK/server.log" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^Portico is running at \([^ ]*\).*/\1/p' "$WORK/server.log")
-[ -n "$URL" ] || die "the server did not start: $(cat "$WORK/server.log")"
+serve_portico
 SESSION=$(curl -s -D - -o /dev/null -X POST "$URL/fn/sign_in" -H "Origin: $URL" \
   --data-urlencode "email=member@bench.example" --data-urlencode "password=$PASSWORD" |
   sed -n 's/^set-cookie: portico_session=\([^;]*\).*/\1/ip')

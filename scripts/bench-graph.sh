@@ -21,14 +21,7 @@ fi
 [ -x "$BIN" ] || die "no Portico binary at $BIN"
 command -v wrk >/dev/null || apt_install wrk
 command -v jq >/dev/null || apt_install jq
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-portico() { "$BIN" --data-dir "$WORK/data" --log-level warn "$@"; }
+bench_workspace
 PASSWORD="correct horse battery staple"
 
 say "Seeding $GUESTS guests"
@@ -46,13 +39,7 @@ portico invite --tenant bench.example --file "$WORK/guests.csv" --no-mail --publ
   die "the guests could not be invited"
 echo "seeded in $((SECONDS - start)) s"
 
-mkdir -p "$WORK/site"
-"$BIN" --data-dir "$WORK/data" --log-level warn serve --listen 127.0.0.1:0 --site-root "$WORK/site" \
-  --graph-requests-per-minute 0 >"$WORK/server.log" &
-SERVER_PID=$!
-for _ in $(seq 1 100); do grep -q "running at" "$WORK/server.log" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^Portico is running at \([^ ]*\).*/\1/p' "$WORK/server.log")
-[ -n "$URL" ] || die "the server did not start: $(cat "$WORK/server.log")"
+serve_portico --graph-requests-per-minute 0
 ADMIN=$(curl -s -D - -o /dev/null -X POST "$URL/fn/sign_in" -H "Origin: $URL" \
   --data-urlencode "email=admin@bench.example" --data-urlencode "password=$PASSWORD" |
   sed -n 's/^set-cookie: \(portico_session=[^;]*\).*/\1/ip')

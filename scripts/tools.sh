@@ -23,6 +23,40 @@ wrk_report() { # name, wrk output
   return 0
 }
 
+# For the flow benchmarks: BIN is the Portico binary given ($1), or the release build made
+# now; the flow load generator is built too.
+flow_bench_binaries() {
+  BIN=${1:-}
+  if [ -z "$BIN" ]; then
+    ensure_wasm_opt
+    say "Building Portico (release)"
+    cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release || die "the release build failed"
+    BIN="$TARGET/release/portico"
+  fi
+  cargo build --release -p integration --bin oidc_flows >/dev/null 2>&1 ||
+    cargo build --release -p integration --bin oidc_flows || die "the flow load generator did not build"
+  [ -x "$BIN" ] || die "no Portico binary at $BIN"
+}
+
+# For the benchmarks: a data folder of their own (WORK, removed at exit with the server
+# SERVER_PID), the command `portico` on it, and `serve_portico` that starts the server on
+# a free loopback port (with the extra flags of `serve` given) and sets URL.
+bench_workspace() {
+  WORK=$(mktemp -d)
+  SERVER_PID=""
+  trap 'if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; fi; rm -rf "$WORK"' EXIT
+  portico() { "$BIN" --data-dir "$WORK/data" --log-level warn "$@"; }
+}
+serve_portico() { # extra flags of `serve`
+  mkdir -p "$WORK/site"
+  "$BIN" --data-dir "$WORK/data" --log-level warn serve --listen 127.0.0.1:0 --site-root "$WORK/site" \
+    "$@" >"$WORK/server.log" &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do grep -q "running at" "$WORK/server.log" 2>/dev/null && break; sleep 0.1; done
+  URL=$(sed -n 's/^Portico is running at \([^ ]*\).*/\1/p' "$WORK/server.log")
+  [ -n "$URL" ] || die "the server did not start: $(cat "$WORK/server.log")"
+}
+
 # cargo install builds in a temporary folder of its own, never in the project's target.
 install_crate() { env -u CARGO_TARGET_DIR cargo install "$@" || die "could not install $1 with cargo"; }
 

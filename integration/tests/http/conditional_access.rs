@@ -465,3 +465,177 @@ async fn a_policy_for_portico_itself_asks_before_the_console_opens() {
     assert_eq!(status, 303);
     assert!(location.starts_with(REDIRECT), "{location}");
 }
+
+#[tokio::test]
+async fn what_if_agrees_with_real_sign_ins() {
+    let f = fixture().await;
+    let (crm, _) = f
+        .portico
+        .sign_in_app(&f.tenant, "CRM", "https://crm.contoso.example/callback");
+    f.portico.create_user(&f.tenant, "max@contoso.example", &[]);
+    let gia = f
+        .portico
+        .invite_and_redeem(&f.ada, "gia@partner.example")
+        .await;
+    let max = f.portico.sign_in("max@contoso.example", PASSWORD).await;
+    for person in [
+        "ada@contoso.example",
+        "mia@contoso.example",
+        "max@contoso.example",
+        "gia@partner.example",
+    ] {
+        for app in ["Wiki", "CRM"] {
+            f.portico.assign(&f.tenant, app, person);
+        }
+    }
+    let group = f
+        .portico
+        .call(
+            "admin/groups/create",
+            &[("name", "Contractors"), ("description", "")],
+            Some(&f.ada),
+        )
+        .await;
+    let group = group.body["id"].as_str().unwrap().to_string();
+    let linked = f
+        .portico
+        .call(
+            "admin/group/link",
+            &[
+                ("id", &group),
+                ("user", "max@contoso.example"),
+                ("relation", "member"),
+                ("present", "true"),
+            ],
+            Some(&f.ada),
+        )
+        .await;
+    assert!(linked.ok(), "{linked:?}");
+    let policies = [
+        form(&[("name", "Guests need MFA"), ("users", "guests")]),
+        form(&[
+            ("name", "CRM only from the office"),
+            ("include_apps", "CRM"),
+            ("grant", "block"),
+            ("mfa", ""),
+            ("exclude_locations", "127.0.0.0/8"),
+        ]),
+        form(&[
+            ("name", "Administrators need MFA"),
+            ("state", "enabledForReportingButNotEnforced"),
+            ("users", "selected"),
+            ("include_roles", "GlobalAdministrator"),
+            ("apps", "all"),
+        ]),
+        form(&[
+            ("name", "No Wiki for contractors"),
+            ("users", "selected"),
+            ("include_groups", "Contractors"),
+            ("grant", "block"),
+            ("mfa", ""),
+        ]),
+        form(&[
+            ("name", "Contractors need MFA on Portico"),
+            ("users", "selected"),
+            ("include_groups", "Contractors"),
+            ("include_apps", ""),
+            ("portico", "on"),
+        ]),
+    ];
+    for policy in &policies {
+        let saved = f.save(policy).await;
+        assert!(saved.ok(), "{saved:?}");
+    }
+    let sessions = [
+        ("ada@contoso.example", f.ada.clone()),
+        ("mia@contoso.example", f.mia.clone()),
+        ("max@contoso.example", max),
+        ("gia@partner.example", gia),
+    ];
+    let mut cases = 0;
+    for (email, session) in &sessions {
+        for (target, client) in [
+            ("Wiki", Some(&f.wiki)),
+            ("CRM", Some(&crm)),
+            ("Portico", None),
+        ] {
+            // What If, from the loopback address the tests sign in from.
+            let app = client.map_or("portico", |c| c.as_str());
+            let asked = f
+                .portico
+                .call(
+                    "admin/policies/what-if",
+                    &[("user", email), ("app", app), ("ip", "127.0.0.1")],
+                    Some(&f.ada),
+                )
+                .await;
+            assert!(asked.ok(), "{asked:?}");
+            let predicted = asked.body["outcome"].as_str().unwrap().to_string();
+            // The real thing: the authorization endpoint for an app, the panel for Portico.
+            let real = match client {
+                Some(client) => {
+                    let redirect = if target == "Wiki" {
+                        REDIRECT.to_string()
+                    } else {
+                        "https://crm.contoso.example/callback".to_string()
+                    };
+                    let query = url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs([
+                            ("client_id", client.as_str()),
+                            ("redirect_uri", redirect.as_str()),
+                            ("response_type", "code"),
+                            ("scope", "openid"),
+                            ("nonce", "n"),
+                        ])
+                        .finish();
+                    let answer = f
+                        .portico
+                        .http()
+                        .get(format!(
+                            "{}/{}/oauth2/v2.0/authorize?{query}",
+                            f.portico.url, f.tenant
+                        ))
+                        .header("Cookie", format!("portico_session={session}"))
+                        .send()
+                        .await
+                        .unwrap();
+                    let location = answer
+                        .headers()
+                        .get("location")
+                        .map(|l| l.to_str().unwrap().to_string())
+                        .unwrap_or_default();
+                    match answer.status().as_u16() {
+                        303 if location.starts_with(&redirect) => "allowed",
+                        303 if location.starts_with("/account/verify") => "second factor",
+                        403 => "blocked",
+                        other => panic!("{email} to {target}: {other} {location}"),
+                    }
+                }
+                None => {
+                    let panel = f.portico.call("panel", &[], Some(session)).await;
+                    match panel.error_kind().as_deref() {
+                        None => "allowed",
+                        Some("SecondFactor") => "second factor",
+                        Some("Refused") => "blocked",
+                        other => panic!("{email} to Portico: {other:?}"),
+                    }
+                }
+            };
+            let expected = if predicted.starts_with("Allowed: ") {
+                "allowed"
+            } else if predicted.starts_with("Blocked") {
+                "blocked"
+            } else if predicted.contains("a second factor") {
+                "second factor"
+            } else {
+                panic!("{predicted}")
+            };
+            assert_eq!(
+                real, expected,
+                "{email} to {target}: What If said {predicted}"
+            );
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 12);
+}

@@ -683,27 +683,10 @@ async fn guests_asked_for_mfa_by_a_policy_set_up_an_app_and_go_on_to_the_app_sig
     let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
     let ann = portico.invite_and_redeem(&ada, ANN).await;
     portico.assign(&tenant, "Wiki", ANN);
-    let policy = [
-        ("id", ""),
+    let policy = crate::conditional_access::form(&[
         ("name", "Guests need MFA for the Wiki"),
-        ("state", "enabled"),
         ("users", "guests"),
-        ("include_users", ""),
-        ("include_groups", ""),
-        ("include_roles", ""),
-        ("exclude_users", ""),
-        ("exclude_groups", ""),
-        ("exclude_roles", ""),
-        ("apps", "selected"),
-        ("include_apps", "Wiki"),
-        ("exclude_apps", ""),
-        ("locations", ""),
-        ("exclude_locations", ""),
-        ("grant", "require"),
-        ("mfa", "on"),
-        ("operator", "all"),
-        ("frequency_hours", ""),
-    ];
+    ]);
     let saved = portico
         .call("admin/policies/save", &policy, Some(&ada))
         .await;
