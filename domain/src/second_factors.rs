@@ -631,10 +631,18 @@ pub async fn remove(
     else {
         return Err(Error::NotFound("second factor"));
     };
-    store::second_factors::delete(&mut tx, identity, &factor.id).await?;
     let last = !factors
         .iter()
         .any(|f| f.confirmed_at.is_some() && f.id != factor.id);
+    if last
+        && let Some(policy) =
+            crate::conditional_access::asking_second_factor(&mut tx, &signed_in.memberships).await?
+    {
+        return Err(Error::Conflict(format!(
+            "Your organization's policy \u{201c}{policy}\u{201d} asks you for a second factor: set up another authenticator app before you remove the last one."
+        )));
+    }
+    store::second_factors::delete(&mut tx, identity, &factor.id).await?;
     let codes = if last {
         store::second_factors::delete_recovery_codes(&mut tx, identity).await?
     } else {

@@ -385,3 +385,32 @@ pub async fn for_portico(
         decision => Some(decision),
     })
 }
+
+/// The first policy that is on in one of the person's organizations (their users there,
+/// `memberships`) and asks them for a second factor (see [`super::asks_second_factor`]).
+pub async fn asking_second_factor(
+    db: &mut sqlx::AnyConnection,
+    memberships: &[crate::store::sessions::Membership],
+) -> Result<Option<String>> {
+    for membership in memberships {
+        let policies = in_force(db, &membership.tenant_id).await?;
+        if policies.is_empty() {
+            continue;
+        }
+        let groups = store::conditional_access::groups_of(db, &membership.user_id).await?;
+        let roles = store::users::roles(db, &membership.user_id).await?;
+        let person = Person {
+            user_id: &membership.user_id,
+            user_type: membership.user_type,
+            groups: &groups,
+            roles: &roles,
+        };
+        if let Some(policy) = policies
+            .iter()
+            .find(|p| super::asks_second_factor(p, &person))
+        {
+            return Ok(Some(policy.name.clone()));
+        }
+    }
+    Ok(None)
+}

@@ -648,6 +648,17 @@ pub fn validate(name: &str, rules: &Rules) -> std::result::Result<(), Vec<types:
     }
 }
 
+/// Whether `policy`, on, asks `person` for a second factor (or a passkey) for some app or
+/// for Portico, from some address: while one does, the person may not remove their last
+/// second factor.
+pub fn asks_second_factor(policy: &Policy, person: &Person<'_>) -> bool {
+    let rules = &policy.rules;
+    policy.state == PolicyState::On
+        && rules.include.names(person)
+        && !rules.exclude.names(person)
+        && matches!(&rules.grant, Grant::Require { controls, .. } if !controls.is_empty())
+}
+
 /// Whether a policy that is on would block every one of `admins` (each with their user
 /// id, groups and roles) from the admin console whatever they do: the console's page
 /// says so before the policy is saved.

@@ -705,3 +705,59 @@ fn rules_read_back_as_stored() {
         assert_eq!(PolicyState::parse(state.as_str()), Some(state));
     }
 }
+
+#[test]
+fn a_policy_on_that_asks_a_factor_of_someone_keeps_their_last_one() {
+    let groups = vec!["partners".to_string()];
+    let ann = Person {
+        user_id: "ann",
+        user_type: UserType::Guest,
+        groups: &groups,
+        roles: &[],
+    };
+    let guests = People {
+        guests: true,
+        ..People::default()
+    };
+    let asks = |state, rules| asks_second_factor(&policy("P", state, rules), &ann);
+    assert!(asks(
+        PolicyState::On,
+        rules(guests.clone(), all_apps(), mfa())
+    ));
+    // Whatever the apps and places: some sign-in of hers would be asked.
+    let mut somewhere = rules(
+        guests.clone(),
+        Apps {
+            apps: vec!["crm".into()],
+            ..Apps::default()
+        },
+        mfa(),
+    );
+    somewhere.locations = ranges(&["10.0.0.0/8"]);
+    assert!(asks(PolicyState::On, somewhere));
+    // Not when it is not on, not for her, or asks no factor.
+    assert!(!asks(
+        PolicyState::ReportOnly,
+        rules(guests.clone(), all_apps(), mfa())
+    ));
+    assert!(!asks(
+        PolicyState::Off,
+        rules(guests.clone(), all_apps(), mfa())
+    ));
+    let mut spared = rules(guests.clone(), all_apps(), mfa());
+    spared.exclude.groups = groups.clone();
+    assert!(!asks(PolicyState::On, spared));
+    assert!(!asks(
+        PolicyState::On,
+        rules(guests.clone(), all_apps(), Grant::Block)
+    ));
+    let members = rules(
+        People {
+            users: vec!["bob".into()],
+            ..People::default()
+        },
+        all_apps(),
+        mfa(),
+    );
+    assert!(!asks(PolicyState::On, members));
+}

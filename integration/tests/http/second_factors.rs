@@ -779,3 +779,74 @@ async fn guests_asked_for_mfa_by_a_policy_set_up_an_app_and_go_on_to_the_app_sig
         ]
     );
 }
+
+#[tokio::test]
+async fn the_last_app_stays_while_a_policy_on_asks_its_holder_for_a_second_factor() {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    portico.create_user(&tenant, MIA, &[]);
+    portico.sign_in_app(&tenant, "Wiki", REDIRECT);
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let mia = portico.sign_in(MIA, PASSWORD).await;
+    let (_, _, (status, _, _)) = set_up_app(
+        &portico,
+        &mia,
+        MIA,
+        (
+            "account/security/totp/start",
+            "account/security/totp/confirm",
+        ),
+        "/account/security",
+        &[],
+    )
+    .await;
+    assert_eq!(status, 302);
+    let policy = crate::conditional_access::form(&[("name", "Everyone needs MFA for the Wiki")]);
+    let saved = portico
+        .call("admin/policies/save", &policy, Some(&ada))
+        .await;
+    assert!(saved.ok(), "{saved:?}");
+    let overview = portico.call("account/security", &[], Some(&mia)).await;
+    let id = overview.body["factors"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Removing her only app is refused, naming the policy; the app stays.
+    let refused = portico
+        .call("account/security/remove", &[("id", &id)], Some(&mia))
+        .await;
+    assert_eq!(refused.status, 409, "{refused:?}");
+    assert!(
+        refused
+            .message()
+            .contains("Everyone needs MFA for the Wiki"),
+        "{refused:?}"
+    );
+    let overview = portico.call("account/security", &[], Some(&mia)).await;
+    assert_eq!(overview.body["factors"].as_array().map(Vec::len), Some(1));
+
+    // In report-only the policy asks nothing: she may remove it.
+    let listed = portico.call("admin/policies", &[], Some(&ada)).await;
+    let policy_id = listed.body[0][0]["id"].as_str().unwrap().to_string();
+    let report_only = crate::conditional_access::form(&[
+        ("id", &policy_id),
+        ("name", "Everyone needs MFA for the Wiki"),
+        ("state", "enabledForReportingButNotEnforced"),
+    ]);
+    assert!(
+        portico
+            .call("admin/policies/save", &report_only, Some(&ada))
+            .await
+            .ok()
+    );
+    let removed = portico
+        .call("account/security/remove", &[("id", &id)], Some(&mia))
+        .await;
+    assert!(removed.ok(), "{removed:?}");
+}
