@@ -282,25 +282,41 @@ fn Lines(
     let message = move || error.get().and_then(|e| e.field(name));
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
-    let described = format!("{hint_id} {error_id}");
+    // Only the hint and the error that are on the page describe the field.
+    let described = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if !hint.is_empty() {
+                ids.push(hint_id.clone());
+            }
+            if message().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
             <textarea id=id name=name rows="3" aria-describedby=described aria-invalid=move || message().is_some().then_some("true")>{value}</textarea>
-            <p class="hint" id=hint_id>{hint}</p>
+            {(!hint.is_empty()).then(|| view! { <p class="hint" id=hint_id>{hint}</p> })}
             {move || message().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
         </div>
     }
 }
 
-/// A radio button of the group `name`.
+/// A radio button of the group `name`; after a refused post, the choice posted wins over
+/// `current`.
 #[component]
 fn Choice(
     name: &'static str,
     value: &'static str,
     label: &'static str,
     current: String,
+    error: Signal<Option<AppError>>,
 ) -> impl IntoView {
+    let current = typed(error).and_then(|t| t.get(name)).unwrap_or(current);
     let id = format!("field-{name}-{value}");
     view! {
         <div class="field check">
@@ -310,9 +326,15 @@ fn Choice(
     }
 }
 
-/// A checkbox, present in the post when ticked.
+/// A checkbox, present in the post when ticked; after a refused post, ticked as posted.
 #[component]
-fn Tick(name: &'static str, label: &'static str, checked: bool) -> impl IntoView {
+fn Tick(
+    name: &'static str,
+    label: &'static str,
+    checked: bool,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let checked = typed(error).map_or(checked, |t| t.get(name).is_some());
     let id = format!("field-{name}");
     view! {
         <div class="field check">
@@ -352,16 +374,16 @@ fn PolicyEditor(id: String, current: PolicyForm) -> impl IntoView {
             <Field label="Name" name="name" value=c.name.clone() required=true error />
             <fieldset>
                 <legend>"State"</legend>
-                <Choice name="state" value="enabled" label="On: enforced" current=c.state.clone() />
-                <Choice name="state" value="enabledForReportingButNotEnforced" label="Report-only: evaluated and logged, never enforced" current=c.state.clone() />
-                <Choice name="state" value="disabled" label="Off" current=c.state.clone() />
+                <Choice name="state" value="enabled" label="On: enforced" current=c.state.clone() error />
+                <Choice name="state" value="enabledForReportingButNotEnforced" label="Report-only: evaluated and logged, never enforced" current=c.state.clone() error />
+                <Choice name="state" value="disabled" label="Off" current=c.state.clone() error />
                 {field_error("state")}
             </fieldset>
             <fieldset>
                 <legend>"Users"</legend>
-                <Choice name="users" value="everyone" label="Everyone (guests included)" current=c.users.clone() />
-                <Choice name="users" value="guests" label="All guests and external users" current=c.users.clone() />
-                <Choice name="users" value="selected" label="Selected users, groups and roles:" current=c.users.clone() />
+                <Choice name="users" value="everyone" label="Everyone (guests included)" current=c.users.clone() error />
+                <Choice name="users" value="guests" label="All guests and external users" current=c.users.clone() error />
+                <Choice name="users" value="selected" label="Selected users, groups and roles:" current=c.users.clone() error />
                 {field_error("users")}
                 <Lines label="Users (addresses, one a line)" name="include_users" value=c.include_users.clone() hint="Only with “Selected”." error />
                 <Lines label="Groups (names, one a line)" name="include_groups" value=c.include_groups.clone() hint="Only with “Selected”." error />
@@ -369,7 +391,7 @@ fn PolicyEditor(id: String, current: PolicyForm) -> impl IntoView {
             </fieldset>
             <fieldset>
                 <legend>"Leave out (exclusions win)"</legend>
-                <Tick name="exclude_guests" label="All guests and external users" checked=c.exclude_guests />
+                <Tick name="exclude_guests" label="All guests and external users" checked=c.exclude_guests error />
                 <Lines label="Users (addresses, one a line)" name="exclude_users" value=c.exclude_users.clone() hint="Leave out an emergency administrator account here." error />
                 <Lines label="Groups (names, one a line)" name="exclude_groups" value=c.exclude_groups.clone() hint="" error />
                 <Lines label="Roles (one a line)" name="exclude_roles" value=c.exclude_roles.clone() hint="" error />
@@ -377,11 +399,11 @@ fn PolicyEditor(id: String, current: PolicyForm) -> impl IntoView {
             </fieldset>
             <fieldset>
                 <legend>"Apps"</legend>
-                <Choice name="apps" value="all" label="All apps, and Portico itself" current=c.apps.clone() />
-                <Choice name="apps" value="selected" label="Selected apps:" current=c.apps.clone() />
+                <Choice name="apps" value="all" label="All apps, and Portico itself" current=c.apps.clone() error />
+                <Choice name="apps" value="selected" label="Selected apps:" current=c.apps.clone() error />
                 {field_error("apps")}
                 <Lines label="Apps (names, one a line)" name="include_apps" value=c.include_apps.clone() hint="Only with “Selected”." error />
-                <Tick name="portico" label="Portico itself: the access panel and the admin console (with “Selected”)" checked=c.portico />
+                <Tick name="portico" label="Portico itself: the access panel and the admin console (with “Selected”)" checked=c.portico error />
                 <Lines label="Leave out these apps (names, one a line)" name="exclude_apps" value=c.exclude_apps.clone() hint="" error />
             </fieldset>
             <fieldset>
@@ -391,12 +413,12 @@ fn PolicyEditor(id: String, current: PolicyForm) -> impl IntoView {
             </fieldset>
             <fieldset>
                 <legend>"Grant"</legend>
-                <Choice name="grant" value="block" label="Block the sign-in" current=c.grant.clone() />
-                <Choice name="grant" value="require" label="Allow, and require:" current=c.grant.clone() />
-                <Tick name="mfa" label="A second factor (an authenticator app code, a passkey, or a trusted partner's multi-factor sign-in)" checked=c.mfa />
-                <Tick name="passkey" label="A phishing-resistant second factor (a passkey)" checked=c.passkey />
-                <Choice name="operator" value="all" label="All the ticked controls" current=c.operator.clone() />
-                <Choice name="operator" value="any" label="Any one of them" current=c.operator.clone() />
+                <Choice name="grant" value="block" label="Block the sign-in" current=c.grant.clone() error />
+                <Choice name="grant" value="require" label="Allow, and require:" current=c.grant.clone() error />
+                <Tick name="mfa" label="A second factor (an authenticator app code, a passkey, or a trusted partner's multi-factor sign-in)" checked=c.mfa error />
+                <Tick name="passkey" label="A phishing-resistant second factor (a passkey)" checked=c.passkey error />
+                <Choice name="operator" value="all" label="All the ticked controls" current=c.operator.clone() error />
+                <Choice name="operator" value="any" label="Any one of them" current=c.operator.clone() error />
                 {field_error("grant")}
             </fieldset>
             <fieldset>
@@ -404,7 +426,7 @@ fn PolicyEditor(id: String, current: PolicyForm) -> impl IntoView {
                 <Field label="Sign in again after (hours)" name="frequency_hours" value=c.frequency_hours.clone() hint="Empty for no limit; from 1 to 8760." error />
                 {field_error("frequency")}
             </fieldset>
-            <Tick name="accept_lock_out" label="I understand this policy may block every global administrator from the admin console" checked=false />
+            <Tick name="accept_lock_out" label="I understand this policy may block every global administrator from the admin console" checked=false error />
             <Submit label="Save the policy" busy_label="Saving…" pending=save.pending() />
         </ActionForm>
         {(!is_new).then(|| view! {
