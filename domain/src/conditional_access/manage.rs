@@ -47,6 +47,22 @@ pub async fn in_force(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<V
         .collect()
 }
 
+/// [`in_force`] as read lately: every sign-in of an organization reads its policies, which
+/// change seldom. A read stands in for the next ones while this process has made no
+/// transaction since (a change of a policy here applies at once), for a second at most (a
+/// change made by another replica applies within that).
+pub async fn in_force_of(store: &Store, tenant_id: &str) -> Result<std::sync::Arc<Vec<Policy>>> {
+    let writes = store.writes();
+    if let Some(known) = store.policies.get(tenant_id, writes) {
+        return Ok(known);
+    }
+    let read = std::sync::Arc::new(in_force(&mut *store.read().await?, tenant_id).await?);
+    store
+        .policies
+        .put(tenant_id.to_string(), read.clone(), writes);
+    Ok(read)
+}
+
 /// **Permissions:** global administrators.
 pub async fn list(store: &Store, actor: &Principal) -> Result<Vec<Policy>> {
     actor.require(Permission::ManagePolicies)?;
@@ -350,11 +366,11 @@ pub async fn for_portico(
     let crate::Actor::User { user_id, guest, .. } = &principal.actor else {
         return Ok(None);
     };
-    let mut db = store.read().await?;
-    let in_force = in_force(&mut db, &principal.tenant_id).await?;
+    let in_force = in_force_of(store, &principal.tenant_id).await?;
     if in_force.is_empty() {
         return Ok(None);
     }
+    let mut db = store.read().await?;
     let partner = crate::partners::partner_of(
         signed_in.identity.as_ref(),
         &signed_in.memberships,

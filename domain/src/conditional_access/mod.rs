@@ -13,8 +13,8 @@ mod manage;
 mod network;
 
 pub use manage::{
-    Context, NewPolicy, create, delete, evaluate_sign_in, for_portico, get, in_force, list,
-    set_state, update, what_if,
+    Context, NewPolicy, asking_second_factor, create, delete, evaluate_sign_in, for_portico, get,
+    in_force, in_force_of, list, set_state, update, what_if,
 };
 pub use network::AddressRange;
 

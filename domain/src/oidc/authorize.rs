@@ -240,7 +240,7 @@ async fn conditional_access(
     if settings.inbound_blocked {
         return Ok(Err(Refusal::PartnerBlocked));
     }
-    let in_force = policies::in_force(&mut db, &client.tenant_id).await?;
+    let in_force = policies::in_force_of(store, &client.tenant_id).await?;
     if in_force.is_empty() {
         return Ok(Ok(None));
     }

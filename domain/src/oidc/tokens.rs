@@ -569,7 +569,7 @@ async fn policies_allow_refresh(
         let refusal = super::access::Refusal::PartnerBlocked;
         return refuse("invalid_grant", refusal.describe("This organization"));
     }
-    let in_force = crate::conditional_access::in_force(&mut db, &client.tenant_id).await?;
+    let in_force = crate::conditional_access::in_force_of(store, &client.tenant_id).await?;
     if in_force.is_empty() {
         return Ok(subject);
     }

@@ -785,6 +785,9 @@ pub struct Store {
     writes: Arc<AtomicU64>,
     /// Sessions read lately, by the hash of their id (see `sessions::principal`).
     pub(crate) sessions: Arc<Recent<crate::sessions::Remembered>>,
+    /// Organizations' conditional-access policies in force, read lately, by tenant id
+    /// (see `conditional_access::in_force_of`).
+    pub(crate) policies: Arc<Recent<Arc<Vec<crate::conditional_access::Policy>>>>,
 }
 
 /// `url` with its options replaced by `mode` (SQLite's `ro` or `rwc`).
@@ -842,6 +845,7 @@ impl Store {
             source,
             writes: Arc::new(AtomicU64::new(0)),
             sessions: Arc::default(),
+            policies: Arc::default(),
         };
         // Events written before the audit chain existed join it before anything else is
         // written.
