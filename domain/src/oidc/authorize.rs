@@ -227,6 +227,8 @@ async fn conditional_access(
     ip: Option<&str>,
     now: i64,
 ) -> Result<std::result::Result<Option<Evaluation>, Refusal>> {
+    // Read before a connection is held here: on a miss it takes one of its own.
+    let in_force = policies::in_force_of(store, &client.tenant_id).await?;
     let mut db = store.read().await?;
     let partner = partners::partner_of(
         person.identity.as_ref(),
@@ -240,7 +242,6 @@ async fn conditional_access(
     if settings.inbound_blocked {
         return Ok(Err(Refusal::PartnerBlocked));
     }
-    let in_force = policies::in_force_of(store, &client.tenant_id).await?;
     if in_force.is_empty() {
         return Ok(Ok(None));
     }

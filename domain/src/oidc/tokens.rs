@@ -560,6 +560,8 @@ async fn policies_allow_refresh(
     signed_in: &SignedInBy<'_>,
     now: i64,
 ) -> Result<Subject, Failure> {
+    // Read before a connection is held here: on a miss it takes one of its own.
+    let in_force = crate::conditional_access::in_force_of(store, &client.tenant_id).await?;
     let mut db = store.read().await?;
     let settings = match &signed_in.partner {
         Some(partner) => crate::partners::settings_for(&mut db, &client.tenant_id, partner).await?,
@@ -569,7 +571,6 @@ async fn policies_allow_refresh(
         let refusal = super::access::Refusal::PartnerBlocked;
         return refuse("invalid_grant", refusal.describe("This organization"));
     }
-    let in_force = crate::conditional_access::in_force_of(store, &client.tenant_id).await?;
     if in_force.is_empty() {
         return Ok(subject);
     }
