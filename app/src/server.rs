@@ -309,27 +309,15 @@ pub async fn signed_in() -> Result<(Portal, SignedIn), AppError> {
 /// owners' and sponsors' pages), so the organization's conditional-access policies for
 /// Portico have their say first: a second factor or a fresh sign-in to give, or a block.
 pub async fn principal() -> Result<(Portal, Principal), AppError> {
-    use domain::conditional_access::{Decision, Need};
+    use domain::oidc::access::Refusal;
     let (portal, signed_in) = signed_in().await?;
-    let decision =
-        domain::conditional_access::for_portico(&portal.store, &signed_in, now()).await?;
-    match decision {
+    match domain::conditional_access::for_portico(&portal.store, &signed_in, now()).await? {
         None => Ok((portal, signed_in.principal)),
-        Some(Decision::StepUp {
-            policy,
-            need: Need::SecondFactor,
-        }) => Err(AppError::SecondFactor(policy)),
-        Some(Decision::StepUp {
-            policy,
-            need: Need::SignInAgain,
-        }) => Err(AppError::SignInAgain(policy)),
-        Some(decision) => {
-            let refusal = domain::oidc::access::Refusal::of(&decision);
-            let tenant = &signed_in.me.tenant_name;
-            Err(AppError::Refused(
-                refusal.map(|r| r.describe(tenant)).unwrap_or_default(),
-            ))
-        }
+        Some(Refusal::MfaRequired { policy }) => Err(AppError::SecondFactor(policy)),
+        Some(Refusal::SignInAgain { policy }) => Err(AppError::SignInAgain(policy)),
+        Some(refusal) => Err(AppError::Refused(
+            refusal.describe(&signed_in.me.tenant_name),
+        )),
     }
 }
 

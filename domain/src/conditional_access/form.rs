@@ -258,6 +258,23 @@ pub async fn read(store: &Store, actor: &Principal, form: &PolicyForm) -> Result
     })
 }
 
+/// The form of a new policy, as a starting point: report-only, for everyone and every
+/// app, asking for a second factor.
+///
+/// **Permissions:** global administrators.
+pub fn blank(actor: &Principal) -> Result<PolicyForm> {
+    actor.require(Permission::ManagePolicies)?;
+    Ok(PolicyForm {
+        state: PolicyState::ReportOnly.as_str().into(),
+        users: "everyone".into(),
+        apps: "all".into(),
+        grant: "require".into(),
+        mfa: true,
+        operator: "all".into(),
+        ..PolicyForm::default()
+    })
+}
+
 /// The form for editing `policy`.
 ///
 /// **Permissions:** global administrators.
@@ -431,7 +448,6 @@ pub async fn what_if(
     } else {
         super::Target::App(app)
     };
-    let policies = super::list(store, actor).await?;
-    let evaluation = super::what_if(store, actor, &user.id, target, ip, now).await?;
+    let (policies, evaluation) = super::what_if(store, actor, &user.id, target, ip, now).await?;
     Ok(answer(&policies, &evaluation))
 }

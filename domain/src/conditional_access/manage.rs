@@ -2,8 +2,11 @@
 
 use types::{Role, UserType};
 
-use super::{Decision, Evaluation, Person, Policy, PolicyState, Rules, SignIn, Target, evaluate};
+use super::{Evaluation, Person, Policy, PolicyState, Rules, SignIn, Target, evaluate};
 use crate::audit::{self, Change};
+use crate::auth_methods::AuthMethods;
+use crate::oidc::access::{PolicyLog, Refusal};
+use crate::partners::{self, Partner};
 use crate::store;
 use crate::store::conditional_access::PolicyRow;
 use crate::{Error, Permission, Principal, Result, Store};
@@ -106,7 +109,7 @@ async fn check_names(db: &mut sqlx::AnyConnection, tenant_id: &str, rules: &Rule
 
 /// Checks a policy about to be saved: its form, its names, and that (when on) it does
 /// not lock every global administrator out unless that was accepted.
-async fn check(tx: &mut store::Tx, tenant_id: &str, policy: &NewPolicy) -> Result<String> {
+async fn check_new(tx: &mut store::Tx, tenant_id: &str, policy: &NewPolicy) -> Result<String> {
     let name = policy.name.trim().to_string();
     super::validate(&name, &policy.rules).map_err(Error::Invalid)?;
     check_names(tx, tenant_id, &policy.rules).await?;
@@ -134,7 +137,7 @@ pub async fn create(
 ) -> Result<Policy> {
     actor.require(Permission::ManagePolicies)?;
     let mut tx = store.begin().await?;
-    let name = check(&mut tx, &actor.tenant_id, policy).await?;
+    let name = check_new(&mut tx, &actor.tenant_id, policy).await?;
     let row = PolicyRow {
         id: crate::new_id(),
         name,
@@ -176,7 +179,7 @@ pub async fn update(
     let before = store::conditional_access::get(&mut tx, &actor.tenant_id, id)
         .await?
         .ok_or(Error::NotFound("policy"))?;
-    let name = check(&mut tx, &actor.tenant_id, policy).await?;
+    let name = check_new(&mut tx, &actor.tenant_id, policy).await?;
     let row = PolicyRow {
         id: id.to_string(),
         name,
@@ -259,7 +262,8 @@ pub async fn delete(store: &Store, actor: &Principal, id: &str, now: i64) -> Res
 
 /// What a sign-in of `user_id` to `target` from `ip` would meet, without signing in: every
 /// policy's result (off ones as `notEnabled`), why each that does not apply does not (the
-/// first unmet condition), and the decision for a sign-in with one factor, just made.
+/// first unmet condition), and the decision for a sign-in with one factor, just made; with
+/// the policies evaluated.
 ///
 /// **Permissions:** global administrators.
 pub async fn what_if(
@@ -269,7 +273,7 @@ pub async fn what_if(
     target: Target<'_>,
     ip: Option<std::net::IpAddr>,
     now: i64,
-) -> Result<Evaluation> {
+) -> Result<(Vec<Policy>, Evaluation)> {
     let policies = list(store, actor).await?;
     let mut db = store.read().await?;
     let user = store::users::get(&mut db, &actor.tenant_id, user_id)
@@ -280,9 +284,9 @@ pub async fn what_if(
             .await?
             .ok_or(Error::NotFound("app"))?;
     }
-    let groups = store::conditional_access::groups_of(&mut db, user_id).await?;
-    let roles = store::users::roles(&mut db, user_id).await?;
-    Ok(evaluate(
+    drop(db);
+    let (groups, roles) = groups_and_roles(store, &policies, user_id).await?;
+    let evaluation = evaluate(
         &policies,
         &SignIn {
             person: Person {
@@ -298,108 +302,153 @@ pub async fn what_if(
             auth_time: now,
             now,
         },
-    ))
+    );
+    Ok((policies, evaluation))
 }
 
-/// Evaluates the policies in force for a sign-in of the user `user_id` (of type
-/// `user_type`) to `target`, reading the user's groups and roles only when a policy asks
-/// about them.
-pub async fn evaluate_sign_in(
-    db: &mut sqlx::AnyConnection,
+/// The user's groups' ids and roles, each read only when one of `policies` asks about them.
+async fn groups_and_roles(
+    store: &Store,
     policies: &[Policy],
     user_id: &str,
-    user_type: UserType,
-    context: Context<'_>,
-) -> Result<Evaluation> {
+) -> Result<(Vec<String>, Vec<Role>)> {
     let groups = if super::need_groups(policies) {
-        store::conditional_access::groups_of(db, user_id).await?
+        store::users::groups_of(&mut *store.read().await?, user_id)
+            .await?
+            .into_iter()
+            .map(|g| g.id)
+            .collect()
     } else {
         Vec::new()
     };
-    let roles: Vec<Role> = if policies.iter().any(|p| {
-        p.state != PolicyState::Off
-            && !(p.rules.include.roles.is_empty() && p.rules.exclude.roles.is_empty())
-    }) {
-        store::users::roles(db, user_id).await?
+    let roles = if super::need_roles(policies) {
+        store::users::roles(&mut *store.read().await?, user_id).await?
     } else {
         Vec::new()
     };
-    Ok(evaluate(
-        policies,
-        &SignIn {
-            person: Person {
-                user_id,
-                user_type,
-                groups: &groups,
-                roles: &roles,
-            },
-            target: context.target,
-            ip: context.ip,
-            mfa: context.mfa,
-            phishing_resistant: context.phishing_resistant,
-            auth_time: context.auth_time,
-            now: context.now,
-        },
-    ))
+    Ok((groups, roles))
 }
 
-/// What a sign-in brings besides the person (see [`SignIn`]).
-#[derive(Clone, Copy, Debug)]
-pub struct Context<'a> {
+/// A sign-in as cross-tenant access and conditional access see it: to an app, at a
+/// refresh, or to Portico itself.
+#[derive(Clone, Debug)]
+pub struct Attempt<'a> {
+    /// The organization signed in to, and the person's user there.
+    pub tenant_id: &'a str,
+    pub user_id: &'a str,
+    pub user_type: UserType,
+    /// Whom the person comes through (see `partners::partner_of`).
+    pub partner: Option<Partner>,
+    /// How the person proved who they are.
+    pub methods: &'a AuthMethods,
     pub target: Target<'a>,
+    /// The client's address, when known.
     pub ip: Option<std::net::IpAddr>,
-    pub mfa: bool,
-    pub phishing_resistant: bool,
+    /// When the person last proved who they are (Unix seconds).
     pub auth_time: i64,
     pub now: i64,
 }
 
-/// What the organization's policies for Portico itself (the access panel and the admin
-/// console) ask of the person signed in, in the organization they are in: `None` when
-/// nothing more. Every page and form of the panel and the console asks this first.
+/// What [`check`] decides.
+#[derive(Clone, Debug)]
+pub enum Verdict {
+    /// The organization keeps out the person's home organization or provider.
+    PartnerBlocked,
+    /// No policy is on or in report-only.
+    NoPolicies,
+    Evaluated(Evaluation),
+}
+
+impl Verdict {
+    /// What the person is refused, or asked first; `None`: nothing.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            Verdict::PartnerBlocked => Some(Refusal::PartnerBlocked),
+            Verdict::NoPolicies => None,
+            Verdict::Evaluated(evaluation) => Refusal::of(&evaluation.decision),
+        }
+    }
+
+    /// What the sign-in log keeps of it.
+    pub fn log(&self) -> PolicyLog {
+        match self {
+            Verdict::Evaluated(evaluation) => PolicyLog::of(evaluation),
+            _ => PolicyLog::none(),
+        }
+    }
+}
+
+/// Cross-tenant access, then the organization's policies in force, for `attempt`: the one
+/// check behind every sign-in to an app, every refresh and every page of Portico itself.
+/// Connections are taken one at a time, and only for what is asked: a partner's
+/// settings, the user's groups or roles.
+pub async fn check(store: &Store, attempt: &Attempt<'_>) -> Result<Verdict> {
+    let settings = match &attempt.partner {
+        Some(partner) => {
+            partners::settings_for(&mut *store.read().await?, attempt.tenant_id, partner).await?
+        }
+        None => partners::Settings::default(),
+    };
+    if settings.inbound_blocked {
+        return Ok(Verdict::PartnerBlocked);
+    }
+    let in_force = in_force_of(store, attempt.tenant_id).await?;
+    if in_force.is_empty() {
+        return Ok(Verdict::NoPolicies);
+    }
+    let (groups, roles) = groups_and_roles(store, &in_force, attempt.user_id).await?;
+    Ok(Verdict::Evaluated(evaluate(
+        &in_force,
+        &SignIn {
+            person: Person {
+                user_id: attempt.user_id,
+                user_type: attempt.user_type,
+                groups: &groups,
+                roles: &roles,
+            },
+            target: attempt.target,
+            ip: attempt.ip,
+            mfa: partners::shows_mfa(attempt.methods, attempt.partner.as_ref(), settings),
+            phishing_resistant: attempt.methods.phishing_resistant(),
+            auth_time: attempt.auth_time,
+            now: attempt.now,
+        },
+    )))
+}
+
+/// What cross-tenant access and the organization's policies for Portico itself (the
+/// access panel and the admin console) ask of the person signed in, in the organization
+/// they are in: `None` when nothing more. Every page and form of the panel and the
+/// console asks this first.
 pub async fn for_portico(
     store: &Store,
     signed_in: &crate::sessions::SignedIn,
     now: i64,
-) -> Result<Option<Decision>> {
+) -> Result<Option<Refusal>> {
     let principal = &signed_in.principal;
     let crate::Actor::User { user_id, guest, .. } = &principal.actor else {
         return Ok(None);
     };
-    let in_force = in_force_of(store, &principal.tenant_id).await?;
-    if in_force.is_empty() {
-        return Ok(None);
-    }
-    let mut db = store.read().await?;
-    let partner = crate::partners::partner_of(
-        signed_in.identity.as_ref(),
-        &signed_in.memberships,
-        &principal.tenant_id,
-    );
-    let settings = match &partner {
-        Some(partner) => {
-            crate::partners::settings_for(&mut db, &principal.tenant_id, partner).await?
-        }
-        None => crate::partners::Settings::default(),
-    };
-    let context = Context {
+    let attempt = Attempt {
+        tenant_id: &principal.tenant_id,
+        user_id,
+        user_type: if *guest {
+            UserType::Guest
+        } else {
+            UserType::Member
+        },
+        partner: partners::partner_of(
+            signed_in.identity.as_ref(),
+            &signed_in.memberships,
+            &principal.tenant_id,
+        ),
+        methods: &signed_in.auth_methods,
         target: Target::Portico,
         ip: principal.ip.as_deref().and_then(|ip| ip.parse().ok()),
-        mfa: crate::partners::shows_mfa(&signed_in.auth_methods, partner.as_ref(), settings),
-        phishing_resistant: signed_in.auth_methods.phishing_resistant(),
         auth_time: signed_in.auth_time,
         now,
     };
-    let user_type = if *guest {
-        UserType::Guest
-    } else {
-        UserType::Member
-    };
-    let evaluation = evaluate_sign_in(&mut db, &in_force, user_id, user_type, context).await?;
-    Ok(match evaluation.decision {
-        Decision::Allow => None,
-        decision => Some(decision),
-    })
+    Ok(check(store, &attempt).await?.refusal())
 }
 
 /// The first policy that is on in one of the person's organizations (their users there,
@@ -413,7 +462,11 @@ pub async fn asking_second_factor(
         if policies.is_empty() {
             continue;
         }
-        let groups = store::conditional_access::groups_of(db, &membership.user_id).await?;
+        let groups: Vec<String> = store::users::groups_of(db, &membership.user_id)
+            .await?
+            .into_iter()
+            .map(|g| g.id)
+            .collect();
         let roles = store::users::roles(db, &membership.user_id).await?;
         let person = Person {
             user_id: &membership.user_id,

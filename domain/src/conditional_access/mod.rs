@@ -13,7 +13,7 @@ mod manage;
 mod network;
 
 pub use manage::{
-    Context, NewPolicy, asking_second_factor, create, delete, evaluate_sign_in, for_portico, get,
+    Attempt, NewPolicy, Verdict, asking_second_factor, check, create, delete, for_portico, get,
     in_force, in_force_of, list, set_state, update, what_if,
 };
 pub use network::AddressRange;
@@ -87,11 +87,6 @@ impl People {
             || self.users.iter().any(|u| u == person.user_id)
             || self.groups.iter().any(|g| person.groups.contains(g))
             || self.roles.iter().any(|r| person.roles.contains(r))
-    }
-
-    /// Whether naming this person needs their groups (so callers read them only then).
-    fn needs_groups(&self) -> bool {
-        !self.groups.is_empty()
     }
 }
 
@@ -434,12 +429,20 @@ impl Evaluation {
     }
 }
 
-/// Whether any of `policies` could need the person's groups (so that callers read them
-/// only then).
-pub fn need_groups(policies: &[Policy]) -> bool {
+/// Whether any of `policies` not off names groups (so that callers read the person's only
+/// then).
+fn need_groups(policies: &[Policy]) -> bool {
     policies.iter().any(|p| {
         p.state != PolicyState::Off
-            && (p.rules.include.needs_groups() || p.rules.exclude.needs_groups())
+            && !(p.rules.include.groups.is_empty() && p.rules.exclude.groups.is_empty())
+    })
+}
+
+/// Whether any of `policies` not off names roles.
+fn need_roles(policies: &[Policy]) -> bool {
+    policies.iter().any(|p| {
+        p.state != PolicyState::Off
+            && !(p.rules.include.roles.is_empty() && p.rules.exclude.roles.is_empty())
     })
 }
 

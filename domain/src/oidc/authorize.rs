@@ -7,9 +7,9 @@ use sha2::{Digest, Sha256};
 use super::access::{self, PolicyLog, Refusal};
 use super::clients::redirect_uri_matches;
 use super::{CODE_LIFETIME, issuer};
-use crate::conditional_access::{self as policies, Evaluation, Target};
+use crate::conditional_access::{self as policies, Target};
 use crate::sessions::SignedIn;
-use crate::store::oidc::{Client, Grant, Subject};
+use crate::store::oidc::Grant;
 use crate::{Error, Identity, Result, Store, partners, secrets, store};
 
 /// Seconds an authorization request waits, kept by Portico, while the person signs in.
@@ -215,50 +215,6 @@ async fn step_up(
     })
 }
 
-/// Cross-tenant access, then the organization's conditional-access policies, for a
-/// sign-in of `person` (as `subject`) to `client`: refused when the organization keeps
-/// out the person's home organization or provider; `None` when no policy is on or in
-/// report-only.
-async fn conditional_access(
-    store: &Store,
-    client: &Client,
-    subject: &Subject,
-    person: &SignedIn,
-    ip: Option<&str>,
-    now: i64,
-) -> Result<std::result::Result<Option<Evaluation>, Refusal>> {
-    // Read before a connection is held here: on a miss it takes one of its own.
-    let in_force = policies::in_force_of(store, &client.tenant_id).await?;
-    let mut db = store.read().await?;
-    let partner = partners::partner_of(
-        person.identity.as_ref(),
-        &person.memberships,
-        &client.tenant_id,
-    );
-    let settings = match &partner {
-        Some(partner) => partners::settings_for(&mut db, &client.tenant_id, partner).await?,
-        None => partners::Settings::default(),
-    };
-    if settings.inbound_blocked {
-        return Ok(Err(Refusal::PartnerBlocked));
-    }
-    if in_force.is_empty() {
-        return Ok(Ok(None));
-    }
-    let context = policies::Context {
-        target: Target::App(&client.id),
-        ip: ip.and_then(|ip| ip.parse().ok()),
-        mfa: partners::shows_mfa(&person.auth_methods, partner.as_ref(), settings),
-        phishing_resistant: person.auth_methods.phishing_resistant(),
-        auth_time: person.auth_time,
-        now,
-    };
-    let evaluation =
-        policies::evaluate_sign_in(&mut db, &in_force, &subject.id, subject.user_type, context)
-            .await?;
-    Ok(Ok(Some(evaluation)))
-}
-
 /// Decides an authorization request to the endpoint of `tenant` (its id, slug or primary
 /// domain, as in the path: each name is an issuer of its own, see [`issuer`]). `person` is
 /// who is signed in, if anyone, and `ip` where the request came from. Every decision about
@@ -438,17 +394,29 @@ pub async fn authorize(
     let mut policy_log = PolicyLog::none();
     let decision = match access::decide(subject.as_ref(), &client) {
         Err(refusal) => Err(refusal),
-        Ok(found) => match conditional_access(store, &client, &found, person, ip, now).await? {
-            Err(refusal) => Err(refusal),
-            Ok(None) => Ok(found),
-            Ok(Some(evaluation)) => {
-                policy_log = PolicyLog::of(&evaluation);
-                match Refusal::of(&evaluation.decision) {
-                    None => Ok(found),
-                    Some(refusal) => Err(refusal),
-                }
+        Ok(found) => {
+            let attempt = policies::Attempt {
+                tenant_id: &client.tenant_id,
+                user_id: &found.id,
+                user_type: found.user_type,
+                partner: partners::partner_of(
+                    person.identity.as_ref(),
+                    &person.memberships,
+                    &client.tenant_id,
+                ),
+                methods: &person.auth_methods,
+                target: Target::App(&client.id),
+                ip: ip.and_then(|ip| ip.parse().ok()),
+                auth_time: person.auth_time,
+                now,
+            };
+            let verdict = policies::check(store, &attempt).await?;
+            policy_log = verdict.log();
+            match verdict.refusal() {
+                None => Ok(found),
+                Some(refusal) => Err(refusal),
             }
-        },
+        }
     };
     let subject = match decision {
         Ok(subject) => subject,

@@ -489,13 +489,26 @@ async fn refresh(
     let auth_time = token.auth_time.unwrap_or(now);
     let amr = token.amr.as_deref().unwrap_or("pwd");
     let idp = token.idp.as_deref().unwrap_or_default();
-    let signed_in = SignedInBy {
-        auth_time,
-        amr,
-        partner: crate::partners::partner_of_idp(issuer_of.public_url, idp),
-    };
+    let partner = crate::partners::partner_of_idp(issuer_of.public_url, idp);
+    let methods = AuthMethods::parse(amr);
     let subject = match live_subject(store, client, &user_id).await {
-        Ok(subject) => policies_allow_refresh(store, client, subject, &signed_in, now).await,
+        Ok(subject) => {
+            let attempt = crate::conditional_access::Attempt {
+                tenant_id: &client.tenant_id,
+                user_id: &subject.id,
+                user_type: subject.user_type,
+                partner,
+                methods: &methods,
+                target: crate::conditional_access::Target::App(&client.id),
+                // The app's server asks: the person's address is not known.
+                ip: None,
+                auth_time,
+                now,
+            };
+            policies_allow_refresh(store, &attempt)
+                .await
+                .map(|()| subject)
+        }
         Err(failure) => Err(failure),
     };
     let prepared = subject.and_then(|subject| {
@@ -538,62 +551,21 @@ async fn refresh(
     Ok(answer)
 }
 
-/// How the sign-in a refresh token came from was made.
-struct SignedInBy<'a> {
-    auth_time: i64,
-    /// Its methods, as stored.
-    amr: &'a str,
-    /// Whom it came through (see `partners::partner_of_idp`).
-    partner: Option<crate::partners::Partner>,
-}
-
 /// Cross-tenant access and the organization's conditional-access policies at a refresh,
-/// for the sign-in the refresh token came from (the app's server asks, so no address of
-/// the person's is known). A partner now kept out, a block, a sign-in older than a
-/// policy's frequency, or a factor a policy now asks for that the sign-in did not show
-/// ends the token's family: the app must send the person to sign in, where they can be
-/// asked for it.
+/// for the sign-in the refresh token came from. A partner now kept out, a block, a sign-in
+/// older than a policy's frequency, or a factor a policy now asks for that the sign-in did
+/// not show ends the token's family: the app must send the person to sign in, where they
+/// can be asked for it.
 async fn policies_allow_refresh(
     store: &Store,
-    client: &Client,
-    subject: Subject,
-    signed_in: &SignedInBy<'_>,
-    now: i64,
-) -> Result<Subject, Failure> {
-    // Read before a connection is held here: on a miss it takes one of its own.
-    let in_force = crate::conditional_access::in_force_of(store, &client.tenant_id).await?;
-    let mut db = store.read().await?;
-    let settings = match &signed_in.partner {
-        Some(partner) => crate::partners::settings_for(&mut db, &client.tenant_id, partner).await?,
-        None => crate::partners::Settings::default(),
-    };
-    if settings.inbound_blocked {
-        let refusal = super::access::Refusal::PartnerBlocked;
-        return refuse("invalid_grant", refusal.describe("This organization"));
-    }
-    if in_force.is_empty() {
-        return Ok(subject);
-    }
-    let methods = AuthMethods::parse(signed_in.amr);
-    let context = crate::conditional_access::Context {
-        target: crate::conditional_access::Target::App(&client.id),
-        ip: None,
-        mfa: crate::partners::shows_mfa(&methods, signed_in.partner.as_ref(), settings),
-        phishing_resistant: methods.phishing_resistant(),
-        auth_time: signed_in.auth_time,
-        now,
-    };
-    let evaluation = crate::conditional_access::evaluate_sign_in(
-        &mut db,
-        &in_force,
-        &subject.id,
-        subject.user_type,
-        context,
-    )
-    .await?;
-    match super::access::Refusal::of(&evaluation.decision) {
-        None => Ok(subject),
-        Some(refusal) => refuse("invalid_grant", refusal.describe("this organization")),
+    attempt: &crate::conditional_access::Attempt<'_>,
+) -> Result<(), Failure> {
+    match crate::conditional_access::check(store, attempt)
+        .await?
+        .refusal()
+    {
+        None => Ok(()),
+        Some(refusal) => refuse("invalid_grant", refusal.describe("This organization")),
     }
 }
 

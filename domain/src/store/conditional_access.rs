@@ -103,16 +103,6 @@ pub async fn delete(db: &mut sqlx::AnyConnection, tenant_id: &str, id: &str) -> 
     Ok(done.rows_affected() == 1)
 }
 
-/// Ids of the groups `user_id` is in.
-pub async fn groups_of(db: &mut sqlx::AnyConnection, user_id: &str) -> Result<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT group_id FROM group_members WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_all(db)
-            .await?,
-    )
-}
-
 /// The enabled global administrators of the organization, each with their groups' ids,
 /// for the lock-out warning.
 pub async fn global_admins(

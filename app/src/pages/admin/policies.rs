@@ -31,24 +31,14 @@ pub async fn list_policies() -> Result<(Vec<PolicyRow>, Vec<AppSummary>), AppErr
     Ok((policies, apps))
 }
 
-/// The form of the policy `id`, or a new policy's (`id` empty: on in report-only, for
-/// everyone, asking a second factor, as a starting point).
+/// The form of the policy `id`, or a new policy's (`id` empty).
 ///
 /// **Permissions:** global administrators.
 #[leptos::server(prefix = "/fn", endpoint = "admin/policies/form")]
 pub async fn load_policy_form(id: String) -> Result<PolicyForm, AppError> {
     let (portal, principal) = crate::server::principal().await?;
     if id.is_empty() {
-        domain::conditional_access::list(&portal.store, &principal).await?;
-        return Ok(PolicyForm {
-            state: "enabledForReportingButNotEnforced".into(),
-            users: "everyone".into(),
-            apps: "all".into(),
-            grant: "require".into(),
-            mfa: true,
-            operator: "all".into(),
-            ..PolicyForm::default()
-        });
+        return Ok(domain::conditional_access::form::blank(&principal)?);
     }
     let policy = domain::conditional_access::get(&portal.store, &principal, &id).await?;
     Ok(domain::conditional_access::form::write(&portal.store, &principal, &policy).await?)
