@@ -192,33 +192,25 @@ fn here() -> String {
     }
 }
 
-/// Sends the person to give what a policy asks (a second factor, or a fresh sign-in), and
-/// back to this page after.
-#[component]
-fn PolicyFirst(second_factor: bool, policy: String) -> impl IntoView {
-    let next = crate::pages::admin::encode(&here());
-    let path = if second_factor {
-        format!(
-            "/account/verify?next={next}&policy={}",
-            crate::pages::admin::encode(&policy)
-        )
-    } else {
-        format!("/signin?next={next}")
-    };
-    view! { <Redirect path /> }
-}
-
 /// What a page shows when loading its data failed: sign-in for the signed out, a page
 /// answered with 403 for those it is not for, a plain message for everything else.
 #[component]
 pub fn LoadError(error: AppError) -> impl IntoView {
     match error {
         AppError::NotAuthenticated => view! { <SignInFirst /> }.into_any(),
+        // What a policy asks first (a second factor, accepted terms of use, a fresh
+        // sign-in), and back to this page after.
         AppError::SecondFactor(policy) => {
-            view! { <PolicyFirst second_factor=true policy /> }.into_any()
+            let path = types::paths::step_up(&here(), &policy);
+            view! { <Redirect path /> }.into_any()
         }
-        AppError::SignInAgain(policy) => {
-            view! { <PolicyFirst second_factor=false policy /> }.into_any()
+        AppError::TermsOfUse { policy, terms } => {
+            let path = types::paths::accept_terms(&terms, &here(), &policy);
+            view! { <Redirect path /> }.into_any()
+        }
+        AppError::SignInAgain(_) => {
+            let path = format!("/signin?next={}", types::paths::encode(&here()));
+            view! { <Redirect path /> }.into_any()
         }
         AppError::AccessDenied => {
             #[cfg(feature = "ssr")]

@@ -27,6 +27,12 @@ pub enum AppError {
     /// A conditional-access policy (named) asks for a second factor first.
     #[error("Your organization's policy \u{201c}{0}\u{201d} asks for a second factor first.")]
     SecondFactor(String),
+    /// A conditional-access policy (named) asks the person to accept terms of use (by id)
+    /// first.
+    #[error(
+        "Your organization's policy \u{201c}{policy}\u{201d} asks you to accept its terms of use first."
+    )]
+    TermsOfUse { policy: String, terms: String },
     /// A conditional-access policy (named) asks for a fresh sign-in first.
     #[error("Your organization's policy \u{201c}{0}\u{201d} asks you to sign in again.")]
     SignInAgain(String),

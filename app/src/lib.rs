@@ -16,14 +16,14 @@ use leptos_router::{SsrMode, path};
 use pages::admin::{
     AdminLayout, AppPage, Apps, Audit, CrossTenantAccess, ExternalCollaborationPage,
     ExternalIdentities, GroupPage, Groups, Invitations, Outbox, Policies, PolicyPage, Settings,
-    SignIns, UserPage, Users,
+    SignIns, TermsOfUse, TermsPage, UserPage, Users,
 };
 use pages::admin::{ReviewPage, Reviews};
 use pages::reviews::ReviewQueuePage;
 use pages::{
-    Account, Continue, Depart, InviteGuest, Manage, NotFound, Panel, Redeem, RedeemAccount,
-    RedeemCode, RedeemConsent, RedeemDeclined, Security, Setup, SignIn, SignInWithCode,
-    SponsorGuest, Verify,
+    AcceptTerms, Account, Continue, Depart, InviteGuest, Manage, NotFound, Panel, Redeem,
+    RedeemAccount, RedeemCode, RedeemConsent, RedeemDeclined, Security, Setup, SignIn,
+    SignInWithCode, SponsorGuest, Verify,
 };
 
 /// The HTML document around every page.
@@ -96,6 +96,7 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/account") view=Account ssr=SsrMode::Async />
                     <Route path=path!("/account/security") view=Security ssr=SsrMode::Async />
                     <Route path=path!("/account/verify") view=Verify ssr=SsrMode::Async />
+                    <Route path=path!("/account/terms/:id") view=AcceptTerms ssr=SsrMode::Async />
                     <Route path=path!("/invite") view=InviteGuest ssr=SsrMode::Async />
                     <Route path=path!("/manage/:kind/:id") view=Manage ssr=SsrMode::Async />
                     <Route path=path!("/reviews/:id") view=ReviewQueuePage ssr=SsrMode::Async />
@@ -121,6 +122,8 @@ fn Frame() -> impl IntoView {
                         <Route path=path!("reviews/:id") view=ReviewPage ssr=SsrMode::Async />
                         <Route path=path!("security/conditional-access") view=Policies ssr=SsrMode::Async />
                         <Route path=path!("security/conditional-access/:id") view=PolicyPage ssr=SsrMode::Async />
+                        <Route path=path!("security/terms-of-use") view=TermsOfUse ssr=SsrMode::Async />
+                        <Route path=path!("security/terms-of-use/:id") view=TermsPage ssr=SsrMode::Async />
                         <Route path=path!("security/cross-tenant-access") view=CrossTenantAccess ssr=SsrMode::Async />
                     </ParentRoute>
                 </Routes>

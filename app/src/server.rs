@@ -315,6 +315,9 @@ pub async fn principal() -> Result<(Portal, Principal), AppError> {
         None => Ok((portal, signed_in.principal)),
         Some(Refusal::MfaRequired { policy }) => Err(AppError::SecondFactor(policy)),
         Some(Refusal::SignInAgain { policy }) => Err(AppError::SignInAgain(policy)),
+        Some(Refusal::TermsRequired { policy, terms }) => {
+            Err(AppError::TermsOfUse { policy, terms })
+        }
         Some(refusal) => Err(AppError::Refused(
             refusal.describe(&signed_in.me.tenant_name),
         )),

@@ -33,6 +33,8 @@ pub fn needs(page: ConsolePage) -> (&'static str, Permission) {
         ConsolePage::Audit => ("read the audit log", ReadAudit),
         // conditional_access::list, get, what_if
         ConsolePage::ConditionalAccess => ("manage conditional access", ManagePolicies),
+        // terms::list, detail
+        ConsolePage::TermsOfUse => ("manage terms of use", ManagePolicies),
         // partners::list
         ConsolePage::CrossTenantAccess => ("manage cross-tenant access", ManagePolicies),
         // tenants::settings

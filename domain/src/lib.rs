@@ -41,6 +41,7 @@ pub mod sponsors;
 pub mod store;
 pub mod sweeper;
 pub mod tenants;
+pub mod terms;
 pub mod users;
 pub mod validate;
 pub mod vault;

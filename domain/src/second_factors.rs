@@ -45,13 +45,7 @@ const TOTP: &str = "totp";
 
 /// The address of the step-up page for a person sent there by the conditional-access
 /// policy named `policy`, who goes on to `next` (a path on Portico) afterwards.
-pub fn step_up_path(next: &str, policy: &str) -> String {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("next", next)
-        .append_pair("policy", policy)
-        .finish();
-    format!("/account/verify?{query}")
-}
+pub use types::paths::step_up as step_up_path;
 
 // ---- TOTP (RFC 6238 over RFC 4226's HOTP) ----
 
@@ -942,13 +936,5 @@ mod tests {
         assert_eq!(factor_name("").ok().as_deref(), Some(DEFAULT_NAME));
         assert!(factor_name(&"x".repeat(65)).is_err());
         assert!(factor_name("a\u{7}b").is_err());
-    }
-
-    #[test]
-    fn the_step_up_address_carries_next_and_the_policy() {
-        assert_eq!(
-            step_up_path("/oauth2/continue?x=1&y=2", "Guests need MFA"),
-            "/account/verify?next=%2Foauth2%2Fcontinue%3Fx%3D1%26y%3D2&policy=Guests+need+MFA"
-        );
     }
 }

@@ -2594,3 +2594,4 @@ mod reviews;
 mod second_factors;
 mod self_service;
 mod sponsors;
+mod terms;

@@ -2,7 +2,8 @@
 // ("Guests need MFA for the Wiki"), a passcode guest who opens the Wiki from the access
 // panel is sent to the step-up page, sets up an authenticator app there (its codes computed
 // here, RFC 6238) and lands in the Wiki signed in; switched to report-only, the policy lets
-// another guest in unasked and the sign-in log says what it would have done. The Wiki is the
+// another guest in unasked and the sign-in log says what it would have done. Terms of use
+// written in the console are asked for once per version. The Wiki is the
 // example app that signs in with Portico (examples/rp). This file runs a Portico of its own
 // (its own data folder and free port); mail goes to the run's SMTP server (global-setup.ts).
 import { BrowserContext, expect, Page, test as base } from "@playwright/test";
@@ -406,5 +407,74 @@ test.describe.serial("Conditional access", () => {
     expect(results).toContain(`Pat Refused: ${POLICY}: failure`);
     expect(results).toContain(`Pat Allowed: ${POLICY}: success`);
     expect(results.every((r) => r.includes(POLICY))).toBe(true);
+  });
+
+  test("terms of use: written in the console and asked for by a policy, a guest accepts them once per version and lands in the Wiki", async ({ newPage }) => {
+    const TERMS = "Wiki code of conduct";
+    const ada = await newPage();
+    await signInAsAda(ada);
+    await open(ada, "/admin/users");
+    await ada.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Terms of use" }).click();
+    await expect(ada.getByRole("heading", { name: "Terms of use", level: 1 })).toBeVisible();
+    await expect(ada.getByText("None yet.")).toBeVisible();
+    await ada.getByRole("link", { name: "New terms of use" }).click();
+    await ada.locator("main[data-hydrated]").waitFor();
+    await expectAccessibleBasics(ada);
+    await ada.getByLabel("Name", { exact: true }).fill(TERMS);
+    await ada.getByLabel("Text", { exact: true }).fill("Be kind.\n\nShare nothing from the Wiki outside Woodgrove.");
+    await ada.getByRole("button", { name: "Save the terms" }).click();
+    await expect(ada.getByRole("status").filter({ hasText: "Saved" })).toHaveText(`Saved “${TERMS}” (version 1).`);
+    await expect(ada.getByRole("heading", { name: `${TERMS} (version 1)`, level: 1 })).toBeVisible();
+    const termsPage = ada.url();
+
+    // A policy, on, asks guests to accept them for the Wiki (and nothing else).
+    await open(ada, `${CONDITIONAL_ACCESS}/new`);
+    await ada.getByLabel("Name", { exact: true }).fill("Guests accept the code for the Wiki");
+    await ada.getByRole("group", { name: "State" }).getByLabel("On: enforced").check();
+    await ada.getByRole("group", { name: "Users", exact: true }).getByLabel("All guests and external users").check();
+    const apps = ada.getByRole("group", { name: "Apps", exact: true });
+    await apps.getByLabel("Selected apps:").check();
+    await apps.getByLabel("Apps (names, one a line)", { exact: true }).fill("Wiki");
+    const grant = ada.getByRole("group", { name: "Grant" });
+    await grant.getByLabel(/^A second factor/).uncheck();
+    await grant.getByLabel("Terms of use to accept (names, one a line)").fill(TERMS);
+    await ada.getByRole("button", { name: "Save the policy" }).click();
+    await expect(ada).toHaveURL(`${portico.url}${CONDITIONAL_ACCESS}`);
+    await expect(ada.getByRole("row", { name: /Guests accept the code/ }).getByRole("cell").nth(2)).toHaveText("guests; 1 app; accepted terms of use");
+
+    // Rosa, a new guest, opens the Wiki: the terms come first, then the Wiki, signed in.
+    const rosa = await newPage();
+    await inviteAndAccept(ada, rosa, "rosa@ca-partner.example", "Rosa Guest");
+    const wiki = await openWikiFromPanel(rosa);
+    await expect(wiki).toHaveURL(new RegExp(`^${portico.url}/account/terms/`));
+    await expect(wiki.getByRole("heading", { name: TERMS, level: 1 })).toBeVisible();
+    await expect(wiki.getByText("Woodgrove asks you to read and accept these terms before you go on (its policy “Guests accept the code for the Wiki”).")).toBeVisible();
+    await expect(wiki.getByRole("region", { name: "The terms" })).toContainText("Share nothing from the Wiki outside Woodgrove.");
+    await wiki.locator("main[data-hydrated]").waitFor();
+    await expectAccessibleBasics(wiki);
+    await wiki.getByRole("button", { name: "Accept", exact: true }).click();
+    await expect(wiki.locator("#who")).toHaveText("Signed in as Rosa Guest <rosa@ca-partner.example> (guest)");
+    const again = await openWikiFromPanel(rosa);
+    await expect(again.locator("#who")).toHaveText("Signed in as Rosa Guest <rosa@ca-partner.example> (guest)");
+
+    // A new text is version 2: Rosa is asked again, once.
+    await open(ada, termsPage);
+    await ada.getByLabel("Text", { exact: true }).fill("Be kind.\n\nShare nothing from the Wiki outside Woodgrove or its partners.");
+    await ada.getByRole("button", { name: "Save the terms" }).click();
+    await expect(ada.getByRole("status").filter({ hasText: "Saved" })).toHaveText(`Saved “${TERMS}” (version 2).`);
+    const asked = await openWikiFromPanel(rosa);
+    await expect(asked).toHaveURL(new RegExp(`^${portico.url}/account/terms/`));
+    await expect(asked.getByText(/^Version 2, last changed/)).toBeVisible();
+    await asked.getByRole("button", { name: "Accept", exact: true }).click();
+    await expect(asked.locator("#who")).toHaveText("Signed in as Rosa Guest <rosa@ca-partner.example> (guest)");
+
+    // The console keeps both acceptances, newest first.
+    await open(ada, termsPage);
+    await expect(ada.getByText("Guests accept the code for the Wiki", { exact: true })).toBeVisible();
+    const accepted = ada.getByRole("region", { name: "Accepted by" }).getByRole("row").filter({ has: ada.getByRole("cell") });
+    await expect(accepted).toHaveCount(2);
+    await expect(accepted.nth(0).getByRole("cell").nth(2)).toHaveText("2");
+    await expect(accepted.nth(1).getByRole("cell").nth(2)).toHaveText("1");
+    await expectAccessibleBasics(ada);
   });
 });

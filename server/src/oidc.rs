@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use base64::Engine;
-use domain::oidc::authorize::{AuthorizeRequest, Outcome};
+use domain::oidc::authorize::{AuthorizeRequest, Outcome, Step};
 use domain::oidc::tokens::{Issuer, TokenRequest};
 use domain::oidc::{Failure, ProtocolError, issuer};
 use domain::sessions::SignedIn;
@@ -380,9 +380,11 @@ async fn decide(
             pending,
             login_hint,
         }) => Redirect::to(&sign_in_then(key, &pending, login_hint.as_deref())).into_response(),
-        Ok(Outcome::StepUp { pending, policy }) => {
-            Redirect::to(&second_factor_then(key, &pending, &policy)).into_response()
-        }
+        Ok(Outcome::StepUp {
+            pending,
+            policy,
+            step,
+        }) => Redirect::to(&step_then(key, &pending, &policy, &step)).into_response(),
         Err(error) => failed(error),
     }
 }
@@ -409,11 +411,14 @@ fn sign_in_then(key: &str, pending: &str, login_hint: Option<&str>) -> String {
     url
 }
 
-/// The page that asks for a second factor (or sets one up) for `policy`, then back to the
-/// authorization request kept under `pending`.
-fn second_factor_then(key: &str, pending: &str, policy: &str) -> String {
+/// The page that asks for `step` (a second factor, or accepting terms of use) for
+/// `policy`, then back to the authorization request kept under `pending`.
+fn step_then(key: &str, pending: &str, policy: &str, step: &Step) -> String {
     let next = app::pages::continue_to(&pending_path(key, pending));
-    domain::second_factors::step_up_path(&next, policy)
+    match step {
+        Step::SecondFactor => domain::second_factors::step_up_path(&next, policy),
+        Step::AcceptTerms(terms) => types::paths::accept_terms(terms, &next, policy),
+    }
 }
 
 /// A protocol error as the token and userinfo endpoints answer it.

@@ -84,6 +84,7 @@ impl<'r> sqlx::Decode<'r, sqlx::Any> for SqlFlag {
 
 pub mod csv;
 pub mod format;
+pub mod paths;
 pub mod reviews;
 
 use serde::{Deserialize, Serialize};
@@ -1303,12 +1304,13 @@ pub enum ConsolePage {
     Outbox,
     Audit,
     ConditionalAccess,
+    TermsOfUse,
     CrossTenantAccess,
     Settings,
 }
 
 impl ConsolePage {
-    pub const ALL: [ConsolePage; 13] = [
+    pub const ALL: [ConsolePage; 14] = [
         ConsolePage::Users,
         ConsolePage::Groups,
         ConsolePage::Apps,
@@ -1320,6 +1322,7 @@ impl ConsolePage {
         ConsolePage::Outbox,
         ConsolePage::Audit,
         ConsolePage::ConditionalAccess,
+        ConsolePage::TermsOfUse,
         ConsolePage::CrossTenantAccess,
         ConsolePage::Settings,
     ];
@@ -1338,6 +1341,7 @@ impl ConsolePage {
             ConsolePage::Outbox => "/admin/outbox",
             ConsolePage::Audit => "/admin/audit",
             ConsolePage::ConditionalAccess => "/admin/security/conditional-access",
+            ConsolePage::TermsOfUse => "/admin/security/terms-of-use",
             ConsolePage::CrossTenantAccess => "/admin/security/cross-tenant-access",
             ConsolePage::Settings => "/admin/settings",
         }
@@ -1357,6 +1361,7 @@ impl ConsolePage {
             ConsolePage::Outbox => "Outbox",
             ConsolePage::Audit => "Audit log",
             ConsolePage::ConditionalAccess => "Conditional access",
+            ConsolePage::TermsOfUse => "Terms of use",
             ConsolePage::CrossTenantAccess => "Cross-tenant access",
             ConsolePage::Settings => "Settings",
         }
@@ -1601,7 +1606,7 @@ pub struct AppliedPolicy {
     /// `success`, `failure`, `notApplied`, `reportOnlySuccess`, `reportOnlyFailure` or
     /// `reportOnlyNotApplied`.
     pub result: String,
-    /// The controls it asked for (`block`, `mfa`, `phishingResistantMfa`,
+    /// The controls it asked for (`block`, `mfa`, `phishingResistantMfa`, `termsOfUse`,
     /// `signInFrequency`), when it applied.
     #[serde(default)]
     pub controls: Vec<String>,
@@ -1711,6 +1716,8 @@ pub struct PolicyForm {
     pub grant: String,
     pub mfa: bool,
     pub passkey: bool,
+    /// Names of terms of use to accept, one a line.
+    pub terms: String,
     /// `all` or `any`.
     pub operator: String,
     /// Hours, or empty.
@@ -1745,6 +1752,48 @@ pub struct WhatIfRow {
 pub struct WhatIfAnswer {
     pub policies: Vec<WhatIfRow>,
     pub outcome: String,
+}
+
+/// Terms of use that conditional-access policies can ask people to accept. A new text is
+/// a new version, which everyone accepts anew.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Terms {
+    pub id: String,
+    pub name: String,
+    pub text: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub modified_at: i64,
+}
+
+/// Someone's acceptance of a version of terms of use.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TermsAcceptance {
+    pub user_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub version: i64,
+    pub accepted_at: i64,
+}
+
+/// Terms of use in the console: the terms, the policies that ask for them, and who
+/// accepted which version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TermsDetail {
+    pub terms: Terms,
+    /// Names of the policies that ask for these terms.
+    pub policies: Vec<String>,
+    pub acceptances: Vec<TermsAcceptance>,
+}
+
+/// Terms of use as the person asked to accept them sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TermsToAccept {
+    pub terms: Terms,
+    /// The organization whose terms they are.
+    pub organization: String,
+    /// When the person accepted this version, if they did.
+    pub accepted_at: Option<i64>,
 }
 
 /// A second factor a person registered, as they see it at `/account/security`.

@@ -15,6 +15,7 @@ pub mod session;
 mod setup;
 mod signin;
 pub mod sponsor;
+mod terms;
 
 pub use account::Account;
 pub use continue_page::{Continue, Depart, continue_to, decode_hex, hex, local_path};
@@ -27,3 +28,4 @@ pub use security::{Security, Verify};
 pub use setup::Setup;
 pub use signin::{SignIn, SignInWithCode};
 pub use sponsor::SponsorGuest;
+pub use terms::AcceptTerms;

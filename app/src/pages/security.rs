@@ -252,11 +252,7 @@ pub async fn confirm_step_up_authenticator(
 /// The step-up page's address, leading on to `next`.
 #[cfg(feature = "ssr")]
 fn verify_path(next: &str, policy: Option<&str>) -> String {
-    let mut path = format!("/account/verify?next={}", super::admin::encode(next));
-    if let Some(policy) = policy.filter(|p| !p.is_empty()) {
-        path.push_str(&format!("&policy={}", super::admin::encode(policy)));
-    }
-    path
+    types::paths::step_up(next, policy.unwrap_or_default())
 }
 
 /// The QR code of an `otpauth://` address, as SVG to put inline in the page (no XML

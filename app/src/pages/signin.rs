@@ -318,15 +318,4 @@ pub fn SignInWithCode() -> impl IntoView {
     }
 }
 
-/// A query-string value, percent-encoded (without pulling a URL library into the browser).
-fn encode_query_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use types::paths::encode as encode_query_value;

@@ -14,10 +14,11 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
     text.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
-/// The names of the organization's groups and apps, with their ids.
+/// The names of the organization's groups, apps and terms of use, with their ids.
 struct Names {
     groups: Vec<(String, String)>,
     apps: Vec<(String, String)>,
+    terms: Vec<(String, String)>,
 }
 
 impl Names {
@@ -32,6 +33,11 @@ impl Names {
                 .await?
                 .into_iter()
                 .map(|a| (a.id, a.name))
+                .collect(),
+            terms: store::terms::list(db, tenant_id)
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t.name))
                 .collect(),
         })
     }
@@ -217,6 +223,13 @@ pub async fn read(store: &Store, actor: &Principal, form: &PolicyForm) -> Result
         Grant::Require {
             all: form.operator != "any",
             controls,
+            terms: ids_of(
+                &form.terms,
+                &names.terms,
+                "terms",
+                "set of terms of use",
+                &mut errors,
+            ),
         }
     };
     let hours = form.frequency_hours.trim();
@@ -313,12 +326,17 @@ pub async fn write(store: &Store, actor: &Principal, policy: &Policy) -> Result<
             .join("\n")
     };
     let rules = &policy.rules;
-    let (grant, operator, controls) = match &rules.grant {
-        Grant::Block => ("block", "all", Vec::new()),
-        Grant::Require { all, controls } => (
+    let (grant, operator, controls, terms) = match &rules.grant {
+        Grant::Block => ("block", "all", Vec::new(), &[][..]),
+        Grant::Require {
+            all,
+            controls,
+            terms,
+        } => (
             "require",
             if *all { "all" } else { "any" },
             controls.clone(),
+            &terms[..],
         ),
     };
     let include_users = emails.first().cloned().unwrap_or_default();
@@ -350,6 +368,7 @@ pub async fn write(store: &Store, actor: &Principal, policy: &Policy) -> Result<
         grant: grant.into(),
         mfa: controls.contains(&Control::Mfa),
         passkey: controls.contains(&Control::PhishingResistantMfa),
+        terms: named(terms, &names.terms),
         operator: operator.into(),
         frequency_hours: rules
             .sign_in_frequency_hours
@@ -365,6 +384,7 @@ fn asks(need: Need) -> &'static str {
         Need::SecondFactor => "a second factor",
         Need::PhishingResistant => "a passkey",
         Need::SignInAgain => "a fresh sign-in",
+        Need::AcceptTerms => "accepted terms of use",
     }
 }
 
@@ -400,6 +420,9 @@ pub fn answer(policies: &[Policy], evaluation: &Evaluation) -> WhatIfAnswer {
         Decision::StepUp { policy, need } => format!(
             "Allowed after {}, which \u{201c}{policy}\u{201d} asks for.",
             asks(*need)
+        ),
+        Decision::AcceptTerms { policy, .. } => format!(
+            "Allowed once the person accepts the terms of use \u{201c}{policy}\u{201d} asks for."
         ),
     };
     WhatIfAnswer {

@@ -85,7 +85,7 @@ pub async fn get(store: &Store, actor: &Principal, id: &str) -> Result<Policy> {
     from_row(row)
 }
 
-/// The users, groups and apps a policy names must be the organization's.
+/// The users, groups, apps and terms of use a policy names must be the organization's.
 async fn check_names(db: &mut sqlx::AnyConnection, tenant_id: &str, rules: &Rules) -> Result<()> {
     for people in [&rules.include, &rules.exclude] {
         for user in &people.users {
@@ -102,6 +102,14 @@ async fn check_names(db: &mut sqlx::AnyConnection, tenant_id: &str, rules: &Rule
     for app in rules.apps.apps.iter().chain(&rules.exclude_apps) {
         if store::apps::get(db, tenant_id, app).await?.is_none() {
             return Err(Error::NotFound("app"));
+        }
+    }
+    if let super::Grant::Require { terms, .. } = &rules.grant {
+        for id in terms {
+            let found = store::terms::by_id(db, id).await?;
+            if found.is_none_or(|t| t.tenant_id != tenant_id) {
+                return Err(Error::NotFound("terms of use"));
+            }
         }
     }
     Ok(())
@@ -286,6 +294,7 @@ pub async fn what_if(
     }
     drop(db);
     let (groups, roles) = groups_and_roles(store, &policies, user_id).await?;
+    let accepted_terms = accepted_terms(store, &policies, user_id).await?;
     let evaluation = evaluate(
         &policies,
         &SignIn {
@@ -299,6 +308,7 @@ pub async fn what_if(
             ip,
             mfa: false,
             phishing_resistant: false,
+            accepted_terms: &accepted_terms,
             auth_time: now,
             now,
         },
@@ -327,6 +337,16 @@ async fn groups_and_roles(
         Vec::new()
     };
     Ok((groups, roles))
+}
+
+/// The terms of use whose version in force the user accepted, read only when one of
+/// `policies` asks for terms.
+async fn accepted_terms(store: &Store, policies: &[Policy], user_id: &str) -> Result<Vec<String>> {
+    if super::need_terms(policies) {
+        crate::terms::accepted_by(store, user_id).await
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// A sign-in as cross-tenant access and conditional access see it: to an app, at a
@@ -381,7 +401,7 @@ impl Verdict {
 /// Cross-tenant access, then the organization's policies in force, for `attempt`: the one
 /// check behind every sign-in to an app, every refresh and every page of Portico itself.
 /// Connections are taken one at a time, and only for what is asked: a partner's
-/// settings, the user's groups or roles.
+/// settings, the user's groups or roles, the terms of use they accepted.
 pub async fn check(store: &Store, attempt: &Attempt<'_>) -> Result<Verdict> {
     let settings = match &attempt.partner {
         Some(partner) => {
@@ -397,6 +417,7 @@ pub async fn check(store: &Store, attempt: &Attempt<'_>) -> Result<Verdict> {
         return Ok(Verdict::NoPolicies);
     }
     let (groups, roles) = groups_and_roles(store, &in_force, attempt.user_id).await?;
+    let accepted_terms = accepted_terms(store, &in_force, attempt.user_id).await?;
     Ok(Verdict::Evaluated(evaluate(
         &in_force,
         &SignIn {
@@ -410,6 +431,7 @@ pub async fn check(store: &Store, attempt: &Attempt<'_>) -> Result<Verdict> {
             ip: attempt.ip,
             mfa: partners::shows_mfa(attempt.methods, attempt.partner.as_ref(), settings),
             phishing_resistant: attempt.methods.phishing_resistant(),
+            accepted_terms: &accepted_terms,
             auth_time: attempt.auth_time,
             now: attempt.now,
         },

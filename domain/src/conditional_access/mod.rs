@@ -120,8 +120,14 @@ impl Apps {
 pub enum Grant {
     /// Refused.
     Block,
-    /// Allowed with these controls: all of them, or any one (`all` false).
-    Require { all: bool, controls: Vec<Control> },
+    /// Allowed with these controls and terms of use (by id) accepted: all of them, or any
+    /// one (`all` false).
+    Require {
+        all: bool,
+        controls: Vec<Control>,
+        #[serde(default)]
+        terms: Vec<String>,
+    },
 }
 
 /// A control a policy can require.
@@ -233,14 +239,21 @@ impl Rules {
         }
         let grant = match &self.grant {
             Grant::Block => "block".to_string(),
-            Grant::Require { all, controls } => {
-                let names: Vec<&str> = controls
+            Grant::Require {
+                all,
+                controls,
+                terms,
+            } => {
+                let mut names: Vec<&str> = controls
                     .iter()
                     .map(|c| match c {
                         Control::Mfa => "a second factor",
                         Control::PhishingResistantMfa => "a passkey",
                     })
                     .collect();
+                if !terms.is_empty() {
+                    names.push("accepted terms of use");
+                }
                 names.join(if *all { " and " } else { " or " })
             }
         };
@@ -295,6 +308,8 @@ pub struct SignIn<'a> {
     pub mfa: bool,
     /// The session used a passkey.
     pub phishing_resistant: bool,
+    /// The terms of use (ids) whose version in force the person accepted.
+    pub accepted_terms: &'a [String],
     /// When the person last proved who they are (Unix seconds).
     pub auth_time: i64,
     pub now: i64,
@@ -372,6 +387,8 @@ pub enum Need {
     PhishingResistant,
     /// Sign in again: the session is older than the policy's sign-in frequency.
     SignInAgain,
+    /// Accept terms of use.
+    AcceptTerms,
 }
 
 /// One policy's result for a sign-in.
@@ -406,6 +423,12 @@ pub enum Decision {
         policy: String,
         need: Need,
     },
+    /// The person must accept the terms of use `terms` (an id), which the policy named
+    /// `policy` asks for, then the sign-in goes on. Asked after any other step.
+    AcceptTerms {
+        policy: String,
+        terms: String,
+    },
 }
 
 /// Every policy's result and the decision.
@@ -435,6 +458,15 @@ fn need_groups(policies: &[Policy]) -> bool {
     policies.iter().any(|p| {
         p.state != PolicyState::Off
             && !(p.rules.include.groups.is_empty() && p.rules.exclude.groups.is_empty())
+    })
+}
+
+/// Whether any of `policies` not off asks for terms of use (so that callers read the
+/// person's acceptances only then).
+fn need_terms(policies: &[Policy]) -> bool {
+    policies.iter().any(|p| {
+        p.state != PolicyState::Off
+            && matches!(&p.rules.grant, Grant::Require { terms, .. } if !terms.is_empty())
     })
 }
 
@@ -478,7 +510,15 @@ fn unmet_condition(rules: &Rules, sign_in: &SignIn<'_>) -> Option<NotApplied> {
 fn controls(rules: &Rules) -> Vec<String> {
     let mut names: Vec<String> = match &rules.grant {
         Grant::Block => vec!["block".into()],
-        Grant::Require { controls, .. } => controls.iter().map(|c| c.as_str().into()).collect(),
+        Grant::Require {
+            controls, terms, ..
+        } => {
+            let mut names: Vec<String> = controls.iter().map(|c| c.as_str().into()).collect();
+            if !terms.is_empty() {
+                names.push("termsOfUse".into());
+            }
+            names
+        }
     };
     if rules.sign_in_frequency_hours.is_some() {
         names.push("signInFrequency".into());
@@ -486,15 +526,21 @@ fn controls(rules: &Rules) -> Vec<String> {
     names
 }
 
-/// What an applicable policy still needs of the sign-in (`None`: satisfied). A block
-/// needs nothing the person could do, and is answered by the caller.
-fn unmet_need(rules: &Rules, sign_in: &SignIn<'_>) -> Option<Need> {
+/// What an applicable policy still needs of the sign-in (`None`: satisfied), and with
+/// [`Need::AcceptTerms`] which terms (the first not accepted). A block needs nothing the
+/// person could do, and is answered by the caller.
+fn unmet_need<'p>(rules: &'p Rules, sign_in: &SignIn<'_>) -> Option<(Need, Option<&'p str>)> {
     if let Some(hours) = rules.sign_in_frequency_hours
         && sign_in.now - sign_in.auth_time > i64::from(hours) * 3600
     {
-        return Some(Need::SignInAgain);
+        return Some((Need::SignInAgain, None));
     }
-    let Grant::Require { all, controls } = &rules.grant else {
+    let Grant::Require {
+        all,
+        controls,
+        terms,
+    } = &rules.grant
+    else {
         return None;
     };
     let met = |c: &Control| match c {
@@ -505,15 +551,28 @@ fn unmet_need(rules: &Rules, sign_in: &SignIn<'_>) -> Option<Need> {
         Control::Mfa => Need::SecondFactor,
         Control::PhishingResistantMfa => Need::PhishingResistant,
     };
+    let unaccepted = terms
+        .iter()
+        .find(|t| !sign_in.accepted_terms.contains(t))
+        .map(String::as_str);
+    let any_accepted = terms.iter().any(|t| sign_in.accepted_terms.contains(t));
     if *all {
-        // The strongest unmet control: a passkey also gives the second factor.
-        controls.iter().filter(|c| !met(c)).map(need).max()
-    } else if controls.iter().any(met) || controls.is_empty() {
+        // The strongest unmet control first (a passkey also gives the second factor);
+        // terms of use after every factor, as Entra asks them.
+        match controls.iter().filter(|c| !met(c)).map(need).max() {
+            Some(need) => Some((need, None)),
+            None => unaccepted.map(|t| (Need::AcceptTerms, Some(t))),
+        }
+    } else if controls.iter().any(met) || any_accepted || (controls.is_empty() && terms.is_empty())
+    {
         None
     } else {
         // Any one will do: the first that can be satisfied, a second factor before a
-        // passkey.
-        controls.iter().map(need).min()
+        // passkey, factors before terms.
+        match controls.iter().map(need).min() {
+            Some(need) => Some((need, None)),
+            None => unaccepted.map(|t| (Need::AcceptTerms, Some(t))),
+        }
     }
 }
 
@@ -522,7 +581,7 @@ fn unmet_need(rules: &Rules, sign_in: &SignIn<'_>) -> Option<Need> {
 pub fn evaluate(policies: &[Policy], sign_in: &SignIn<'_>) -> Evaluation {
     let mut results = Vec::with_capacity(policies.len());
     let mut block: Option<&str> = None;
-    let mut step_up: Option<(&str, Need)> = None;
+    let mut step_up: Option<(&str, Need, Option<&str>)> = None;
     for policy in policies {
         let report_only = policy.state == PolicyState::ReportOnly;
         let not_applied = if policy.state == PolicyState::Off {
@@ -554,7 +613,7 @@ pub fn evaluate(policies: &[Policy], sign_in: &SignIn<'_>) -> Evaluation {
             unmet_need(&policy.rules, sign_in)
         };
         let failed = policy.rules.grant == Grant::Block || unmet.is_some();
-        result.unmet = unmet;
+        result.unmet = unmet.map(|(need, _)| need);
         result.result = match (failed, report_only) {
             (false, false) => Outcome::Success,
             (true, false) => Outcome::Failure,
@@ -564,15 +623,15 @@ pub fn evaluate(policies: &[Policy], sign_in: &SignIn<'_>) -> Evaluation {
         if !report_only {
             if policy.rules.grant == Grant::Block {
                 block = block.or(Some(&policy.name));
-            } else if let Some(need) = unmet {
+            } else if let Some((need, terms)) = unmet {
                 // Signing in again comes first (a fresh sign-in may bring the factors
-                // too); then the strongest factor asked for.
+                // too); then the strongest factor asked for; terms of use last.
                 let stronger = match step_up {
                     None => true,
-                    Some((_, held)) => rank(need) > rank(held),
+                    Some((_, held, _)) => rank(need) > rank(held),
                 };
                 if stronger {
-                    step_up = Some((&policy.name, need));
+                    step_up = Some((&policy.name, need, terms));
                 }
             }
         }
@@ -582,7 +641,11 @@ pub fn evaluate(policies: &[Policy], sign_in: &SignIn<'_>) -> Evaluation {
         (Some(policy), _) => Decision::Block {
             policy: policy.to_string(),
         },
-        (None, Some((policy, need))) => Decision::StepUp {
+        (None, Some((policy, Need::AcceptTerms, Some(terms)))) => Decision::AcceptTerms {
+            policy: policy.to_string(),
+            terms: terms.to_string(),
+        },
+        (None, Some((policy, need, _))) => Decision::StepUp {
             policy: policy.to_string(),
             need,
         },
@@ -597,6 +660,7 @@ fn rank(need: Need) -> u8 {
         Need::SignInAgain => 3,
         Need::PhishingResistant => 2,
         Need::SecondFactor => 1,
+        Need::AcceptTerms => 0,
     }
 }
 
@@ -624,13 +688,16 @@ pub fn validate(name: &str, rules: &Rules) -> std::result::Result<(), Vec<types:
     if rules.apps.is_empty() {
         error("apps", "Choose which apps the policy is for.");
     }
-    if let Grant::Require { controls, .. } = &rules.grant
+    if let Grant::Require {
+        controls, terms, ..
+    } = &rules.grant
         && controls.is_empty()
+        && terms.is_empty()
         && rules.sign_in_frequency_hours.is_none()
     {
         error(
             "grant",
-            "Choose what the policy asks for: block, a second factor, a passkey, or signing in again after some hours.",
+            "Choose what the policy asks for: block, a second factor, a passkey, terms of use, or signing in again after some hours.",
         );
     }
     if let Some(hours) = rules.sign_in_frequency_hours

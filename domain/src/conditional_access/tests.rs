@@ -31,6 +31,7 @@ fn mfa() -> Grant {
     Grant::Require {
         all: true,
         controls: vec![Control::Mfa],
+        terms: vec![],
     }
 }
 
@@ -66,6 +67,8 @@ struct Case {
     mfa: bool,
     passkey: bool,
     auth_age: i64,
+    /// Terms of use accepted (ids).
+    accepted: Vec<String>,
 }
 
 impl Case {
@@ -80,6 +83,7 @@ impl Case {
             mfa: false,
             passkey: false,
             auth_age: 3600,
+            accepted: Vec::new(),
         }
     }
 
@@ -100,6 +104,7 @@ impl Case {
                 ip,
                 mfa: self.mfa,
                 phishing_resistant: self.passkey,
+                accepted_terms: &self.accepted,
                 auth_time: NOW - self.auth_age,
                 now: NOW,
             },
@@ -111,6 +116,22 @@ fn step_up(policy: &str, need: Need) -> Decision {
     Decision::StepUp {
         policy: policy.into(),
         need,
+    }
+}
+
+fn accept_terms(policy: &str, terms: &str) -> Decision {
+    Decision::AcceptTerms {
+        policy: policy.into(),
+        terms: terms.into(),
+    }
+}
+
+/// A grant of a second factor and terms of use: all, or any one.
+fn mfa_and_terms(all: bool, terms: &[&str]) -> Grant {
+    Grant::Require {
+        all,
+        controls: vec![Control::Mfa],
+        terms: terms.iter().map(|t| t.to_string()).collect(),
     }
 }
 
@@ -421,6 +442,7 @@ fn policies_decide_by_who_which_app_and_where() {
                 r.grant = Grant::Require {
                     all: true,
                     controls: vec![Control::PhishingResistantMfa],
+                    terms: vec![],
                 }
             }),
             |c| c.mfa = true,
@@ -434,6 +456,7 @@ fn policies_decide_by_who_which_app_and_where() {
                 r.grant = Grant::Require {
                     all: true,
                     controls: vec![Control::PhishingResistantMfa],
+                    terms: vec![],
                 }
             }),
             |c| c.passkey = true,
@@ -447,6 +470,7 @@ fn policies_decide_by_who_which_app_and_where() {
                 r.grant = Grant::Require {
                     all: true,
                     controls: vec![Control::Mfa, Control::PhishingResistantMfa],
+                    terms: vec![],
                 }
             }),
             same,
@@ -460,6 +484,7 @@ fn policies_decide_by_who_which_app_and_where() {
                 r.grant = Grant::Require {
                     all: false,
                     controls: vec![Control::PhishingResistantMfa, Control::Mfa],
+                    terms: vec![],
                 }
             }),
             same,
@@ -473,6 +498,7 @@ fn policies_decide_by_who_which_app_and_where() {
                 r.grant = Grant::Require {
                     all: false,
                     controls: vec![Control::PhishingResistantMfa, Control::Mfa],
+                    terms: vec![],
                 }
             }),
             |c| c.mfa = true,
@@ -486,6 +512,7 @@ fn policies_decide_by_who_which_app_and_where() {
                 r.grant = Grant::Require {
                     all: true,
                     controls: vec![],
+                    terms: vec![],
                 };
                 r.sign_in_frequency_hours = Some(1);
             }),
@@ -500,10 +527,79 @@ fn policies_decide_by_who_which_app_and_where() {
                 r.grant = Grant::Require {
                     all: true,
                     controls: vec![],
+                    terms: vec![],
                 };
                 r.sign_in_frequency_hours = Some(1);
             }),
             |c| c.auth_age = 3600,
+            Decision::Allow,
+            Outcome::Success,
+            None,
+        ),
+        (
+            "terms of use are asked after the second factor",
+            with(&|r| r.grant = mfa_and_terms(true, &["tou"])),
+            same,
+            step_up("P", Need::SecondFactor),
+            Outcome::Failure,
+            None,
+        ),
+        (
+            "with the second factor, the terms are asked",
+            with(&|r| r.grant = mfa_and_terms(true, &["tou"])),
+            |c| c.mfa = true,
+            accept_terms("P", "tou"),
+            Outcome::Failure,
+            None,
+        ),
+        (
+            "the second factor and the terms accepted satisfy it",
+            with(&|r| r.grant = mfa_and_terms(true, &["tou"])),
+            |c| {
+                c.mfa = true;
+                c.accepted = vec!["tou".into()];
+            },
+            Decision::Allow,
+            Outcome::Success,
+            None,
+        ),
+        (
+            "an earlier version accepted is not the terms accepted",
+            with(&|r| r.grant = mfa_and_terms(true, &["tou"])),
+            |c| {
+                c.mfa = true;
+                c.accepted = vec!["other".into()];
+            },
+            accept_terms("P", "tou"),
+            Outcome::Failure,
+            None,
+        ),
+        (
+            "the first terms not accepted are asked",
+            with(&|r| {
+                r.grant = Grant::Require {
+                    all: true,
+                    controls: vec![],
+                    terms: vec!["tou".into(), "privacy".into()],
+                }
+            }),
+            |c| c.accepted = vec!["tou".into()],
+            accept_terms("P", "privacy"),
+            Outcome::Failure,
+            None,
+        ),
+        (
+            "any one: the second factor is asked before the terms",
+            with(&|r| r.grant = mfa_and_terms(false, &["tou"])),
+            same,
+            step_up("P", Need::SecondFactor),
+            Outcome::Failure,
+            None,
+        ),
+        (
+            "any one: accepted terms are enough",
+            with(&|r| r.grant = mfa_and_terms(false, &["tou"])),
+            |c| c.accepted = vec!["tou".into()],
             Decision::Allow,
             Outcome::Success,
             None,
@@ -569,6 +665,7 @@ fn every_policy_on_must_pass_and_a_block_wins() {
             Grant::Require {
                 all: true,
                 controls: vec![Control::PhishingResistantMfa],
+                terms: vec![],
             },
         ),
     );
@@ -610,6 +707,51 @@ fn every_policy_on_must_pass_and_a_block_wins() {
 }
 
 #[test]
+fn terms_of_use_come_after_every_factor_and_a_block_wins_over_them() {
+    let terms_only = Grant::Require {
+        all: true,
+        controls: vec![],
+        terms: vec!["house-rules".into()],
+    };
+    let house_rules = policy(
+        "House rules",
+        PolicyState::On,
+        rules(everyone(), all_apps(), terms_only),
+    );
+    let needs_mfa = policy(
+        "Guests need MFA",
+        PolicyState::On,
+        rules(everyone(), all_apps(), mfa()),
+    );
+    let mut case = Case::new();
+    let both = [house_rules.clone(), needs_mfa];
+    assert_eq!(
+        case.run(&both).decision,
+        step_up("Guests need MFA", Need::SecondFactor)
+    );
+    case.mfa = true;
+    let evaluation = case.run(&both);
+    assert_eq!(
+        evaluation.decision,
+        accept_terms("House rules", "house-rules")
+    );
+    assert_eq!(evaluation.results[0].unmet, Some(Need::AcceptTerms));
+    assert_eq!(
+        evaluation.results[0].controls,
+        vec!["termsOfUse".to_string()]
+    );
+    case.accepted = vec!["house-rules".into()];
+    assert_eq!(case.run(&both).decision, Decision::Allow);
+    case.accepted.clear();
+    let blocks = policy(
+        "Block",
+        PolicyState::On,
+        rules(everyone(), all_apps(), Grant::Block),
+    );
+    assert_eq!(case.run(&[house_rules, blocks]).decision, block("Block"));
+}
+
+#[test]
 fn a_policy_must_say_whom_which_apps_and_what() {
     let fields = |name: &str, rules: &Rules| -> Vec<String> {
         validate(name, rules)
@@ -632,7 +774,8 @@ fn a_policy_must_say_whom_which_apps_and_what() {
                 Apps::default(),
                 Grant::Require {
                     all: true,
-                    controls: vec![]
+                    controls: vec![],
+                    terms: vec![],
                 }
             )
         ),

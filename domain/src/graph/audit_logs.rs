@@ -169,6 +169,10 @@ fn failure(reason: &str) -> i64 {
         53003
     } else if reason.contains("requires a second factor") || reason.contains("requires a passkey") {
         50076
+    } else if reason.contains("asks you to accept its terms of use") {
+        // Entra logs a sign-in interrupted for terms of use as a challenge it did not
+        // see met ("External security challenge not satisfied").
+        50158
     } else if reason.contains("asks you to sign in again") {
         // "The session has expired or is invalid due to sign-in frequency checks."
         70044
@@ -531,6 +535,13 @@ mod tests {
             (Refusal::MfaRequired { policy: policy() }, 50076),
             (Refusal::PasskeyRequired { policy: policy() }, 50076),
             (Refusal::SignInAgain { policy: policy() }, 70044),
+            (
+                Refusal::TermsRequired {
+                    policy: policy(),
+                    terms: "t".into(),
+                },
+                50158,
+            ),
             (Refusal::PartnerBlocked, 500213),
         ] {
             assert_eq!(failure(&refusal.describe("Contoso")), code, "{refusal:?}");

@@ -25,6 +25,9 @@ pub enum Refusal {
     PasskeyRequired { policy: String },
     /// A conditional-access policy asks for a sign-in more recent than this one.
     SignInAgain { policy: String },
+    /// A conditional-access policy asks the person to accept the terms of use `terms`
+    /// (an id), which they have not (in the version in force).
+    TermsRequired { policy: String, terms: String },
     /// The organization's cross-tenant access settings keep out people from the person's
     /// home organization or identity provider.
     PartnerBlocked,
@@ -52,6 +55,9 @@ impl Refusal {
             ),
             Refusal::SignInAgain { policy } => format!(
                 "The organization's policy \u{201c}{policy}\u{201d} asks you to sign in again."
+            ),
+            Refusal::TermsRequired { policy, .. } => format!(
+                "The organization's policy \u{201c}{policy}\u{201d} asks you to accept its terms of use first."
             ),
             Refusal::PartnerBlocked => format!(
                 "{tenant} does not accept people from your organization or identity provider now."
@@ -89,6 +95,15 @@ impl Refusal {
                 Need::SignInAgain => Refusal::SignInAgain {
                     policy: policy.clone(),
                 },
+                // Never made by `evaluate`, which asks for terms with their id
+                // (Decision::AcceptTerms); refused rather than let through.
+                Need::AcceptTerms => Refusal::Blocked {
+                    policy: policy.clone(),
+                },
+            }),
+            Decision::AcceptTerms { policy, terms } => Some(Refusal::TermsRequired {
+                policy: policy.clone(),
+                terms: terms.clone(),
             }),
         }
     }

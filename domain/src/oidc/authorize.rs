@@ -58,10 +58,13 @@ pub enum Outcome {
         pending: String,
         login_hint: Option<String>,
     },
-    /// A conditional-access policy (`policy`, by name) needs a second factor this session
-    /// has not shown: the person proves one (or sets one up), then comes back to the
-    /// request kept under `pending`.
-    StepUp { pending: String, policy: String },
+    /// A conditional-access policy (`policy`, by name) needs a step this session has not
+    /// taken: the person takes it, then comes back to the request kept under `pending`.
+    StepUp {
+        pending: String,
+        policy: String,
+        step: Step,
+    },
     /// The path names no organization of this Portico.
     NoOrganization,
     /// Not allowed: a page says which app, why, and whom to ask.
@@ -193,18 +196,29 @@ async fn sign_in_first(
     })
 }
 
-/// The request kept while the person proves a second factor for `policy`.
+/// What a policy has the person do before the sign-in goes on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Prove a second factor (or set one up).
+    SecondFactor,
+    /// Accept the terms of use with this id.
+    AcceptTerms(String),
+}
+
+/// The request kept while the person takes `step` for `policy`.
 async fn step_up(
     store: &Store,
     request: &AuthorizeRequest,
     ip: Option<&str>,
     now: i64,
     policy: &str,
+    step: Step,
 ) -> Result<Outcome> {
     Ok(match park(store, request, ip, now).await? {
         Some(pending) => Outcome::StepUp {
             pending,
             policy: policy.to_string(),
+            step,
         },
         None => Outcome::ErrorPage {
             message: format!(
@@ -435,7 +449,8 @@ pub async fn authorize(
             if silent {
                 return error("interaction_required", &reason);
             }
-            // What a policy asks first: a fresh sign-in, or a second factor; then the
+            // What a policy asks first: a fresh sign-in, a second factor, or accepting
+            // terms of use; then the
             // request goes on from where it was kept. A passkey is asked by signing in
             // again with one; after that, it is refused rather than asked in a loop.
             let signed_in_again = request.signed_in_since.is_some();
@@ -447,7 +462,11 @@ pub async fn authorize(
                     return sign_in_first(store, request, ip, now).await;
                 }
                 Refusal::MfaRequired { policy } => {
-                    return step_up(store, request, ip, now, policy).await;
+                    return step_up(store, request, ip, now, policy, Step::SecondFactor).await;
+                }
+                Refusal::TermsRequired { policy, terms } => {
+                    let step = Step::AcceptTerms(terms.clone());
+                    return step_up(store, request, ip, now, policy, step).await;
                 }
                 _ => {}
             }

@@ -157,6 +157,7 @@ pub mod sponsors;
 mod sql;
 pub mod sweeper;
 pub mod tenants;
+pub mod terms;
 pub mod users;
 
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! Conditional access against the real binary: policies made through the console's
 //! forms, enforced at the authorization endpoint (a second factor asked for, a block, a
-//! report-only policy that only logs) and at refresh, recorded per policy in the sign-in
-//! log, and What If.
+//! report-only policy that only logs, terms of use to accept) and at refresh, recorded
+//! per policy in the sign-in log, and What If.
 
 use std::collections::HashMap;
 
@@ -68,6 +68,7 @@ pub(crate) fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)
         ("exclude_locations", ""),
         ("grant", "require"),
         ("mfa", "on"),
+        ("terms", ""),
         ("operator", "all"),
         ("frequency_hours", ""),
     ];
@@ -638,4 +639,162 @@ async fn what_if_agrees_with_real_sign_ins() {
         }
     }
     assert_eq!(cases, 12);
+}
+
+/// The terms page's address, split: the terms' id, and its query.
+fn terms_asked(location: &str) -> (String, HashMap<String, String>) {
+    let rest = location
+        .strip_prefix("/account/terms/")
+        .unwrap_or_else(|| panic!("not the terms page: {location}"));
+    let id = rest.split_once('?').map_or(rest, |(id, _)| id).to_string();
+    (id, query_of(location))
+}
+
+/// The console's form for the terms "Wiki rules" (`id` empty: new ones).
+fn terms_form<'a>(id: &'a str, text: &'a str) -> [(&'a str, &'a str); 3] {
+    [("id", id), ("name", "Wiki rules"), ("text", text)]
+}
+
+/// Mia accepts `version` of the terms `id`.
+async fn accept_terms(f: &Fixture, id: &str, version: &str) -> integration::Answer {
+    f.portico
+        .call(
+            "account/terms/accept",
+            &[("id", id), ("version", version)],
+            Some(&f.mia),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn terms_of_use_are_asked_once_per_version_then_the_sign_in_goes_on() {
+    let f = fixture().await;
+    let saved = f
+        .portico
+        .call(
+            "admin/terms/save",
+            &terms_form("", "Be kind.\n\nShare nothing outside Contoso."),
+            Some(&f.ada),
+        )
+        .await;
+    assert!(saved.ok(), "{saved:?}");
+    let listed = f.portico.call("admin/terms", &[], Some(&f.ada)).await;
+    let terms_id = listed.body[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(listed.body[0]["version"], 1);
+    // Members may not write terms.
+    let refused = f
+        .portico
+        .call("admin/terms/save", &terms_form("", "Mine."), Some(&f.mia))
+        .await;
+    assert_eq!(refused.error_kind().as_deref(), Some("AccessDenied"));
+    // A policy naming terms that do not exist is refused, field by field.
+    let unknown = f
+        .save(&form(&[("mfa", ""), ("terms", "House rules")]))
+        .await;
+    assert_eq!(unknown.error_kind().as_deref(), Some("Invalid"), "{unknown:?}");
+    assert!(f.policies().await.is_empty());
+
+    let policy = form(&[("name", "Wiki rules first"), ("mfa", ""), ("terms", "wiki RULES")]);
+    let saved = f.save(&policy).await;
+    assert!(saved.ok(), "{saved:?}");
+    let policy_id = f.policy_id("Wiki rules first").await;
+
+    // Mia opens the Wiki: she is sent to the terms, and back to the request after.
+    let (status, location, _) = f.authorize().await;
+    assert_eq!(status, 303);
+    let (asked, query) = terms_asked(&location);
+    assert_eq!(asked, terms_id);
+    assert_eq!(query["policy"], "Wiki rules first");
+    assert!(query["next"].starts_with("/continue?to="), "{query:?}");
+    let logged = f.last_sign_in(&policy_id).await;
+    assert_eq!(logged["ca_status"], "failure");
+    assert_eq!(logged["ca_policies"][0]["controls"][0], "termsOfUse");
+    assert_eq!(logged["ca_policies"][0]["result"], "failure");
+
+    // The page shows the terms to her (rendered on the server, without JavaScript).
+    let page = f
+        .portico
+        .http()
+        .get(format!("{}{location}", f.portico.url))
+        .header("Accept", "text/html")
+        .header("Cookie", format!("portico_session={}", f.mia))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Share nothing outside Contoso."), "{html}");
+    assert!(html.contains("Contoso asks you to read and accept these terms"), "{html}");
+    let shown = f
+        .portico
+        .call("account/terms", &[("id", &terms_id)], Some(&f.mia))
+        .await;
+    assert!(shown.ok(), "{shown:?}");
+    assert_eq!(shown.body["terms"]["version"], 1);
+    assert_eq!(shown.body["accepted_at"], Value::Null);
+
+    // Accepting a version that is not in force is refused; version 1 lets her through.
+    let stale = accept_terms(&f, &terms_id, "2").await;
+    assert_eq!(stale.error_kind().as_deref(), Some("Refused"), "{stale:?}");
+    let accepted = accept_terms(&f, &terms_id, "1").await;
+    assert!(accepted.ok(), "{accepted:?}");
+    let (status, location, _) = f.authorize().await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with(REDIRECT), "{location}");
+    assert_eq!(f.last_sign_in(&policy_id).await["ca_status"], "success");
+    let code = query_of(&location)["code"].clone();
+    let (status, tokens) = f
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+
+    // A new text is version 2: her refresh stops, and she is asked again.
+    let changed = f
+        .portico
+        .call(
+            "admin/terms/save",
+            &terms_form(
+                &terms_id,
+                "Be kind.\n\nShare nothing outside Contoso or Fabrikam.",
+            ),
+            Some(&f.ada),
+        )
+        .await;
+    assert!(changed.ok(), "{changed:?}");
+    let (status, refused) = f
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"], "invalid_grant");
+    let (status, location, _) = f.authorize().await;
+    assert_eq!(status, 303);
+    assert_eq!(terms_asked(&location).0, terms_id);
+    assert!(accept_terms(&f, &terms_id, "2").await.ok());
+    let (_, location, _) = f.authorize().await;
+    assert!(location.starts_with(REDIRECT), "{location}");
+
+    // The console lists both acceptances; terms a policy asks for cannot be deleted.
+    let detail = f
+        .portico
+        .call("admin/terms/detail", &[("id", &terms_id)], Some(&f.ada))
+        .await;
+    let versions: Vec<i64> = detail.body["acceptances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [2, 1]);
+    assert_eq!(detail.body["policies"][0], "Wiki rules first");
+    let delete = f
+        .portico
+        .call("admin/terms/delete", &[("id", &terms_id)], Some(&f.ada))
+        .await;
+    assert_eq!(delete.error_kind().as_deref(), Some("Refused"), "{delete:?}");
 }

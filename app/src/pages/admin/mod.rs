@@ -16,6 +16,7 @@ mod policies;
 mod reviews;
 mod settings;
 mod sso;
+mod terms;
 mod user;
 mod users;
 
@@ -32,6 +33,7 @@ pub use policies::{Policies, PolicyPage};
 pub use reviews::{ReviewPage, Reviews};
 pub use settings::Settings;
 pub use sso::SignIns;
+pub use terms::{TermsOfUse, TermsPage};
 pub use user::UserPage;
 pub use users::Users;
 
@@ -164,16 +166,4 @@ fn Pager(page: u32, pages: u32, total: i64, base: String) -> impl IntoView {
     }
 }
 
-/// Percent-encodes a query value.
-pub(crate) fn encode(value: &str) -> String {
-    let mut out = String::new();
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
+pub(crate) use types::paths::encode;

@@ -71,6 +71,7 @@ pub async fn save_policy(
     grant: String,
     mfa: Option<String>,
     passkey: Option<String>,
+    terms: String,
     operator: String,
     frequency_hours: String,
     accept_lock_out: Option<String>,
@@ -96,6 +97,7 @@ pub async fn save_policy(
         grant,
         mfa: mfa.is_some(),
         passkey: passkey.is_some(),
+        terms,
         operator,
         frequency_hours,
         accept_lock_out: accept_lock_out.is_some(),
@@ -154,7 +156,7 @@ pub fn Policies() -> impl IntoView {
     view! {
         <Title text="Conditional access · Portico admin" />
         <h1>"Conditional access"</h1>
-        <p>"Policies decide what a sign-in to the organization's apps, or to Portico itself, must bring: a second factor, a passkey, a recent sign-in, or nothing at all (a block). A policy applies when every condition it sets matches; every policy that applies and is on must be satisfied, and a block wins. Report-only policies are evaluated and shown in the sign-in log but never enforced: try a policy that way first."</p>
+        <p>"Policies decide what a sign-in to the organization's apps, or to Portico itself, must bring: a second factor, a passkey, accepted terms of use, a recent sign-in, or nothing at all (a block). A policy applies when every condition it sets matches; every policy that applies and is on must be satisfied, and a block wins. Report-only policies are evaluated and shown in the sign-in log but never enforced: try a policy that way first."</p>
         <p><a class="button" href=format!("{HOME}/new")>"New policy"</a></p>
         <Transition fallback=|| view! { <p class="loading">"Loading policies…"</p> }>
             {move || Suspend::new(async move {
@@ -407,6 +409,7 @@ fn PolicyEditor(id: String, current: PolicyForm) -> impl IntoView {
                 <Choice name="grant" value="require" label="Allow, and require:" current=c.grant.clone() error />
                 <Tick name="mfa" label="A second factor (an authenticator app code, a passkey, or a trusted partner's multi-factor sign-in)" checked=c.mfa error />
                 <Tick name="passkey" label="A phishing-resistant second factor (a passkey)" checked=c.passkey error />
+                <Lines label="Terms of use to accept (names, one a line)" name="terms" value=c.terms.clone() hint="Write them at Terms of use first. People are asked after any second factor." error />
                 <Choice name="operator" value="all" label="All the ticked controls" current=c.operator.clone() error />
                 <Choice name="operator" value="any" label="Any one of them" current=c.operator.clone() error />
                 {field_error("grant")}
