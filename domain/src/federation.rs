@@ -968,19 +968,36 @@ pub(crate) struct Vouched {
     pub provider_name: String,
     pub email: Option<String>,
     pub email_verified: bool,
-    /// The provider said it used more than one factor ([`said_mfa`]).
+    /// The provider said it used more than one factor by its `amr` ([`said_mfa`]).
     pub mfa: bool,
+    /// The ID token's `acr`, if it had one.
+    pub acr: Option<String>,
 }
 
 impl Vouched {
-    /// How the person signed in: at the provider, with its word on a second factor.
-    pub fn methods(&self) -> crate::auth_methods::AuthMethods {
+    /// How the person signed in, as the organization `tenant_id` sees it: at the provider,
+    /// with its word on a second factor (its `amr`, or an `acr` among the values the
+    /// organization named for the provider: see `partners::acr_means_mfa`).
+    pub async fn methods_in(
+        &self,
+        db: &mut sqlx::AnyConnection,
+        tenant_id: &str,
+    ) -> Result<crate::auth_methods::AuthMethods> {
         use crate::auth_methods::{AuthMethod, AuthMethods};
-        if self.mfa {
-            AuthMethods::new(&[AuthMethod::Federated, AuthMethod::PartnerMfa])
-        } else {
-            AuthMethod::Federated.into()
-        }
+        let named = match &self.identity {
+            Identity::Oidc { issuer, .. } => {
+                let partner = crate::partners::Partner::Provider(issuer.clone());
+                store::partners::mfa_acr(db, tenant_id, &partner.key()).await?
+            }
+            _ => String::new(),
+        };
+        Ok(
+            if self.mfa || crate::partners::acr_means_mfa(self.acr.as_deref(), &named) {
+                AuthMethods::new(&[AuthMethod::Federated, AuthMethod::PartnerMfa])
+            } else {
+                AuthMethod::Federated.into()
+            },
+        )
     }
 }
 
@@ -1209,6 +1226,9 @@ async fn exchange(
                 .flatten()
                 .map(|value| value.as_str()),
         ),
+        acr: claims
+            .auth_context_ref()
+            .map(|acr| acr.as_str().to_string()),
     })
 }
 
@@ -1261,12 +1281,13 @@ async fn sign_in(
     if let Some(previous) = previous {
         store::sessions::delete(&mut tx, &secrets::hash_secret(previous)).await?;
     }
+    let methods = vouched.methods_in(&mut tx, &provider.tenant_id).await?;
     let opened = sessions::open_in(
         &mut tx,
         policy,
         &place.user_id,
         &vouched.identity,
-        &vouched.methods(),
+        &methods,
         client,
         now,
     )

@@ -4,7 +4,8 @@
 //! people may collaborate here at all.
 //!
 //! Trust matters only for what the partner proved: a passkey used at home, or a
-//! provider's ID token saying it used more than one factor (`amr`). A second factor the
+//! provider's ID token saying it used more than one factor (`amr`, or an `acr` value the
+//! organization names for that provider). A second factor the
 //! person verified at Portico's own step-up page counts everywhere, trusted or not: that is
 //! the second factor "registered and used here" an organization that does not trust the
 //! partner asks for.
@@ -158,6 +159,7 @@ pub async fn list(store: &Store, actor: &Principal) -> Result<PartnerAccessList>
         partner: "Every other organization and provider".into(),
         trust_mfa: false,
         inbound_blocked: false,
+        mfa_acr: String::new(),
     };
     let mut partners = Vec::new();
     for row in rows {
@@ -170,6 +172,7 @@ pub async fn list(store: &Store, actor: &Principal) -> Result<PartnerAccessList>
                 key: row.partner,
                 trust_mfa: row.trust_mfa,
                 inbound_blocked: row.inbound_blocked,
+                mfa_acr: row.mfa_acr,
             });
         }
     }
@@ -217,7 +220,55 @@ async fn resolve(
     }
 }
 
-/// Sets the default (`partner` empty) or one partner's settings.
+/// `acr` values at most, and characters of one.
+const ACR_MAX: (usize, usize) = (20, 200);
+
+/// The `acr` values an administrator typed (separated by spaces or lines), for `partner`:
+/// only a provider's ID tokens carry them.
+fn acr_values(typed: &str, partner: Option<&Partner>) -> Result<String> {
+    let values: Vec<&str> = typed.split_whitespace().collect();
+    let refuse = |message: &str| {
+        Error::from(FieldError {
+            field: "mfa_acr".into(),
+            message: message.into(),
+        })
+    };
+    if values.is_empty() {
+        return Ok(String::new());
+    }
+    if !matches!(partner, Some(Partner::Provider(_))) {
+        return Err(refuse(
+            "acr values are for a partner's identity provider: give its issuer as the partner.",
+        ));
+    }
+    if values.len() > ACR_MAX.0 || values.iter().any(|v| v.len() > ACR_MAX.1) {
+        return Err(refuse(
+            "Give at most 20 values of at most 200 characters each.",
+        ));
+    }
+    if values.iter().any(|v| v.chars().any(|c| c.is_control())) {
+        return Err(refuse("acr values are printable text."));
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    for value in values {
+        if !kept.contains(&value) {
+            kept.push(value);
+        }
+    }
+    Ok(kept.join(" "))
+}
+
+/// Whether an ID token's `acr` is one of `configured` (space-separated), compared exactly.
+pub fn acr_means_mfa(acr: Option<&str>, configured: &str) -> bool {
+    acr.is_some_and(|acr| {
+        configured
+            .split(' ')
+            .any(|value| !value.is_empty() && value == acr)
+    })
+}
+
+/// Sets the default (`partner` empty) or one partner's settings; `mfa_acr`, for a
+/// provider, names the `acr` values by which it says it used more than one factor.
 ///
 /// **Permissions:** global administrators.
 pub async fn set(
@@ -225,11 +276,13 @@ pub async fn set(
     actor: &Principal,
     partner: &str,
     settings: Settings,
+    mfa_acr: &str,
     now: i64,
 ) -> Result<()> {
     actor.require(Permission::ManagePolicies)?;
     let mut tx = store.begin().await?;
     let resolved = resolve(&mut tx, actor, partner).await?;
+    let mfa_acr = acr_values(mfa_acr, resolved.as_ref())?;
     let (key, name) = match &resolved {
         None => (String::new(), "the default".to_string()),
         Some(p) => (p.key(), describe(&mut tx, &actor.tenant_id, p).await?),
@@ -242,6 +295,7 @@ pub async fn set(
             trust_mfa: settings.trust_mfa,
             inbound_blocked: settings.inbound_blocked,
             updated_at: now,
+            mfa_acr: mfa_acr.clone(),
         },
     )
     .await?;
@@ -255,7 +309,7 @@ pub async fn set(
             target_id: &key,
             target_name: &name,
             detail: format!(
-                "multi-factor sign-ins {}; collaboration {}",
+                "multi-factor sign-ins {}; collaboration {}{}",
                 if settings.trust_mfa {
                     "trusted"
                 } else {
@@ -265,6 +319,11 @@ pub async fn set(
                     "blocked"
                 } else {
                     "allowed"
+                },
+                if mfa_acr.is_empty() {
+                    String::new()
+                } else {
+                    format!("; acr meaning multi-factor: {mfa_acr}")
                 }
             ),
         },
@@ -388,5 +447,25 @@ mod tests {
                 "{methods:?} from {partner:?} with {settings:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_providers_acr_values_are_its_own_and_compared_exactly() {
+        let provider = Partner::Provider("https://idp.partner.example".into());
+        let tenant = Partner::Tenant("fabrikam".into());
+        let typed = " loa3\nloa2 loa3 ";
+        assert_eq!(
+            acr_values(typed, Some(&provider)).ok().as_deref(),
+            Some("loa3 loa2")
+        );
+        assert_eq!(acr_values("  ", None).ok().as_deref(), Some(""));
+        assert!(acr_values("loa3", Some(&tenant)).is_err());
+        assert!(acr_values("loa3", None).is_err());
+        assert!(acr_values(&"x".repeat(201), Some(&provider)).is_err());
+        assert!(acr_means_mfa(Some("loa3"), "loa3 loa2"));
+        assert!(!acr_means_mfa(Some("LOA3"), "loa3 loa2"));
+        assert!(!acr_means_mfa(Some("loa"), "loa3"));
+        assert!(!acr_means_mfa(Some(""), ""));
+        assert!(!acr_means_mfa(None, "loa3"));
     }
 }

@@ -440,8 +440,8 @@ pub(crate) async fn vouched(
         store::federation::set_pending_identity(&mut tx, token_hash, &vouched.identity).await?;
         send_code(&mut tx, &ticket, token_hash, now).await?;
     } else {
-        store::invitations::set_proven(&mut tx, token_hash, &vouched.identity, &vouched.methods())
-            .await?;
+        let methods = vouched.methods_in(&mut tx, &ticket.tenant_id).await?;
+        store::invitations::set_proven(&mut tx, token_hash, &vouched.identity, &methods).await?;
     }
     tx.commit().await?;
     Ok(code_also)

@@ -21,8 +21,9 @@ use openidconnect::core::{
     CoreIdToken, CoreIdTokenClaims, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
 };
 use openidconnect::{
-    Audience, AuthenticationMethodReference, EmptyAdditionalClaims, EndUserEmail, IssuerUrl,
-    JsonWebKeyId, Nonce, PrivateSigningKey, StandardClaims, SubjectIdentifier,
+    Audience, AuthenticationContextClass, AuthenticationMethodReference, EmptyAdditionalClaims,
+    EndUserEmail, IssuerUrl, JsonWebKeyId, Nonce, PrivateSigningKey, StandardClaims,
+    SubjectIdentifier,
 };
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::rand_core::RngCore;
@@ -47,6 +48,8 @@ pub struct Person {
     pub refused_clients: Vec<String>,
     /// How the provider says it signed the person in (the ID token's `amr`), if it says.
     pub amr: Vec<String>,
+    /// The ID token's `acr`, if it says one.
+    pub acr: Option<String>,
 }
 
 impl Person {
@@ -61,6 +64,7 @@ impl Person {
             break_signature: false,
             refuse: false,
             amr: Vec::new(),
+            acr: None,
             refused_clients: Vec::new(),
         }
     }
@@ -407,7 +411,8 @@ async fn token(
             .iter()
             .map(|value| AuthenticationMethodReference::new(value.clone()))
             .collect()
-    }));
+    }))
+    .set_auth_context_ref(person.acr.clone().map(AuthenticationContextClass::new));
     let id_token = {
         let keys = inner.keys.lock().expect("lock");
         CoreIdToken::new(

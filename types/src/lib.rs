@@ -1865,6 +1865,9 @@ pub struct PartnerAccess {
     pub partner: String,
     pub trust_mfa: bool,
     pub inbound_blocked: bool,
+    /// For a provider: the `acr` values of its ID tokens that mean multi-factor,
+    /// space-separated.
+    pub mfa_acr: String,
 }
 
 /// The default, then each partner with settings of its own.

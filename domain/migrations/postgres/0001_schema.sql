@@ -659,6 +659,8 @@ CREATE TABLE partner_settings (
     trust_mfa BIGINT NOT NULL,
     inbound_blocked BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
+    -- A provider's `acr` values meaning multi-factor, space-separated.
+    mfa_acr TEXT COLLATE "C" NOT NULL DEFAULT '',
     PRIMARY KEY (tenant_id, partner)
 );
 

@@ -11,10 +11,12 @@ pub struct PartnerRow {
     #[sqlx(try_from = "types::SqlFlag")]
     pub inbound_blocked: bool,
     pub updated_at: i64,
+    /// A provider's `acr` values meaning multi-factor, space-separated.
+    pub mfa_acr: String,
 }
 
 const COLUMNS: &str =
-    "SELECT partner, trust_mfa, inbound_blocked, updated_at FROM partner_settings";
+    "SELECT partner, trust_mfa, inbound_blocked, updated_at, mfa_acr FROM partner_settings";
 
 /// The organization's settings, the default first.
 pub async fn list(db: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<Vec<PartnerRow>> {
@@ -43,19 +45,37 @@ pub async fn for_partner(
 
 pub async fn upsert(db: &mut sqlx::AnyConnection, tenant_id: &str, row: &PartnerRow) -> Result<()> {
     sqlx::query(
-        "INSERT INTO partner_settings (tenant_id, partner, trust_mfa, inbound_blocked, updated_at)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO partner_settings (tenant_id, partner, trust_mfa, inbound_blocked, updated_at, mfa_acr)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (tenant_id, partner) DO UPDATE
-            SET trust_mfa = $3, inbound_blocked = $4, updated_at = $5",
+            SET trust_mfa = $3, inbound_blocked = $4, updated_at = $5, mfa_acr = $6",
     )
     .bind(tenant_id)
     .bind(&row.partner)
     .bind(i64::from(row.trust_mfa))
     .bind(i64::from(row.inbound_blocked))
     .bind(row.updated_at)
+    .bind(&row.mfa_acr)
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// The `acr` values (space-separated) by which the partner `partner`'s provider says it
+/// used more than one factor, as `tenant_id` set them; empty when it set none.
+pub async fn mfa_acr(
+    db: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    partner: &str,
+) -> Result<String> {
+    Ok(sqlx::query_scalar(
+        "SELECT mfa_acr FROM partner_settings WHERE tenant_id = $1 AND partner = $2",
+    )
+    .bind(tenant_id)
+    .bind(partner)
+    .fetch_optional(db)
+    .await?
+    .unwrap_or_default())
 }
 
 /// False when there was none.

@@ -691,10 +691,18 @@ async fn terms_of_use_are_asked_once_per_version_then_the_sign_in_goes_on() {
     let unknown = f
         .save(&form(&[("mfa", ""), ("terms", "House rules")]))
         .await;
-    assert_eq!(unknown.error_kind().as_deref(), Some("Invalid"), "{unknown:?}");
+    assert_eq!(
+        unknown.error_kind().as_deref(),
+        Some("Invalid"),
+        "{unknown:?}"
+    );
     assert!(f.policies().await.is_empty());
 
-    let policy = form(&[("name", "Wiki rules first"), ("mfa", ""), ("terms", "wiki RULES")]);
+    let policy = form(&[
+        ("name", "Wiki rules first"),
+        ("mfa", ""),
+        ("terms", "wiki RULES"),
+    ]);
     let saved = f.save(&policy).await;
     assert!(saved.ok(), "{saved:?}");
     let policy_id = f.policy_id("Wiki rules first").await;
@@ -724,7 +732,10 @@ async fn terms_of_use_are_asked_once_per_version_then_the_sign_in_goes_on() {
     assert_eq!(page.status().as_u16(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Share nothing outside Contoso."), "{html}");
-    assert!(html.contains("Contoso asks you to read and accept these terms"), "{html}");
+    assert!(
+        html.contains("Contoso asks you to read and accept these terms"),
+        "{html}"
+    );
     let shown = f
         .portico
         .call("account/terms", &[("id", &terms_id)], Some(&f.mia))
@@ -796,5 +807,9 @@ async fn terms_of_use_are_asked_once_per_version_then_the_sign_in_goes_on() {
         .portico
         .call("admin/terms/delete", &[("id", &terms_id)], Some(&f.ada))
         .await;
-    assert_eq!(delete.error_kind().as_deref(), Some("Refused"), "{delete:?}");
+    assert_eq!(
+        delete.error_kind().as_deref(),
+        Some("Refused"),
+        "{delete:?}"
+    );
 }

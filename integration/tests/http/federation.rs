@@ -1664,3 +1664,96 @@ async fn a_partners_second_factor_counts_where_it_is_trusted_and_a_blocked_partn
     let audited = portico.audited(&ada, "Set cross-tenant access").await["items"].clone();
     assert_eq!(audited.as_array().unwrap().len(), 3, "{audited}");
 }
+
+#[tokio::test]
+async fn a_providers_acr_counts_as_multi_factor_once_the_organization_names_it() {
+    const LOA3: &str = "urn:partner.example:loa:3";
+    let partner = Partner::start(CLIENT_ID, CLIENT_SECRET).await;
+    let (portico, ada, tenant) = contoso_with(&partner).await;
+    let (wiki, _) = portico.sign_in_app(&tenant, "Wiki", "https://wiki.contoso.example/callback");
+    let redemption = invite_and_start(&portico, &ada, ANN).await;
+    partner.sign_in_next(Person::new("ann-0001", ANN));
+    let (back, _) = redeem_through(&portico, &redemption).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    portico
+        .call_redeeming("redeem/accept", &[], &redemption)
+        .await;
+    portico.assign(&tenant, "Wiki", ANN);
+    let policy = crate::conditional_access::form(&[("users", "guests")]);
+    assert!(
+        portico
+            .call("admin/policies/save", &policy, Some(&ada))
+            .await
+            .ok()
+    );
+    // Ann's provider signs her in with a password (amr) at its level 3 (acr).
+    let sign_in = || {
+        partner.sign_in_next(Person {
+            amr: vec!["pwd".into()],
+            acr: Some(LOA3.into()),
+            ..Person::new("ann-0001", ANN)
+        });
+        sign_in_through(&portico, ANN)
+    };
+    let trust = |acr| {
+        let form = [
+            ("partner", partner.issuer()),
+            ("trust_mfa", "on"),
+            ("mfa_acr", acr),
+        ];
+        let (portico, ada) = (&portico, &ada);
+        async move { portico.call("admin/partners/set", &form, Some(ada)).await }
+    };
+
+    // Trusted, but with no acr named: a password is one factor; Ann is asked for another.
+    assert!(trust("").await.ok());
+    let back = sign_in().await;
+    let ann = cookie(&back, "portico_session")
+        .expect("signed in")
+        .to_string();
+    let (status, location) = open_wiki(&portico, &tenant, &wiki, &ann).await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/account/verify?"), "{location}");
+
+    // Contoso names the provider's level 3 as multi-factor: the next sign-in goes through.
+    let named = trust(" urn:partner.example:loa:2\nurn:partner.example:loa:3 ").await;
+    assert!(named.ok(), "{named:?}");
+    let listed = portico.call("admin/partners", &[], Some(&ada)).await;
+    assert_eq!(
+        listed.body["partners"][0]["mfa_acr"],
+        "urn:partner.example:loa:2 urn:partner.example:loa:3"
+    );
+    let back = sign_in().await;
+    let ann = cookie(&back, "portico_session")
+        .expect("signed in")
+        .to_string();
+    let (status, location) = open_wiki(&portico, &tenant, &wiki, &ann).await;
+    assert_eq!(status, 303);
+    assert!(
+        location.starts_with("https://wiki.contoso.example/callback?code="),
+        "{location}"
+    );
+
+    // acr values are a provider's: for another organization, or the default, they are
+    // refused in words, and nothing changes.
+    let wrong = portico
+        .call(
+            "admin/partners/set",
+            &[("partner", ""), ("mfa_acr", LOA3)],
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(wrong.error_kind().as_deref(), Some("Invalid"), "{wrong:?}");
+    assert!(
+        wrong.body.to_string().contains("identity provider"),
+        "{wrong:?}"
+    );
+    let audited = portico.audited(&ada, "Set cross-tenant access").await["items"].clone();
+    assert_eq!(audited.as_array().unwrap().len(), 2, "{audited}");
+    assert!(
+        audited[0]["detail"].as_str().unwrap().ends_with(
+            "acr meaning multi-factor: urn:partner.example:loa:2 urn:partner.example:loa:3"
+        ),
+        "{audited}"
+    );
+}

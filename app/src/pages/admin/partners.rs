@@ -18,7 +18,8 @@ pub async fn list_partners() -> Result<PartnerAccessList, AppError> {
 }
 
 /// `partner`: empty for the default, a domain of an organization here, or a provider's
-/// issuer; the checkboxes are present when ticked.
+/// issuer; the checkboxes are present when ticked; `mfa_acr`: for a provider, the `acr`
+/// values meaning multi-factor (absent or empty: none).
 ///
 /// **Permissions:** global administrators.
 #[leptos::server(prefix = "/fn", endpoint = "admin/partners/set")]
@@ -26,6 +27,7 @@ pub async fn set_partner(
     partner: String,
     trust_mfa: Option<String>,
     inbound_blocked: Option<String>,
+    mfa_acr: Option<String>,
 ) -> Result<(), AppError> {
     let (portal, principal) = crate::server::principal().await?;
     domain::partners::set(
@@ -36,6 +38,7 @@ pub async fn set_partner(
             trust_mfa: trust_mfa.is_some(),
             inbound_blocked: inbound_blocked.is_some(),
         },
+        mfa_acr.as_deref().unwrap_or_default(),
         crate::server::now(),
     )
     .await?;
@@ -56,12 +59,17 @@ pub async fn remove_partner(key: String) -> Result<(), AppError> {
     Ok(())
 }
 
-fn says(setting: &PartnerAccess) -> (&'static str, &'static str) {
+fn says(setting: &PartnerAccess) -> (String, &'static str) {
+    let trust = if setting.trust_mfa {
+        "Trusted"
+    } else {
+        "Not trusted"
+    };
     (
-        if setting.trust_mfa {
-            "Trusted"
+        if setting.mfa_acr.is_empty() {
+            trust.to_string()
         } else {
-            "Not trusted"
+            format!("{trust} (acr meaning multi-factor: {})", setting.mfa_acr)
         },
         if setting.inbound_blocked {
             "Blocked"
@@ -85,7 +93,7 @@ pub fn CrossTenantAccess() -> impl IntoView {
         <Title text="Cross-tenant access · Portico admin" />
         <h1>"Cross-tenant access"</h1>
         <p>"Inbound settings for partners: other organizations on this Portico, and partners' identity providers registered under External identities. A partner's own settings replace the default for it."</p>
-        <p>"Trusting a partner's multi-factor authentication means a guest whose sign-in at home already used two factors (a passkey at their organization here, or their provider's word in its ID token) is not asked for a second factor again by this organization's policies. Without trust, they use a second factor registered here. A second factor verified at Portico's step-up always counts."</p>
+        <p>"Trusting a partner's multi-factor authentication means a guest whose sign-in at home already used two factors (a passkey at their organization here, or their provider's word in its ID token: its amr, or an acr value named here) is not asked for a second factor again by this organization's policies. Without trust, they use a second factor registered here. A second factor verified at Portico's step-up always counts."</p>
         <p>"Blocking collaboration keeps the partner's people out: they cannot sign in to this organization's apps or be invited (their refresh tokens stop working too)."</p>
         <FormError error=remove_error />
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -139,6 +147,7 @@ pub fn CrossTenantAccess() -> impl IntoView {
                     <input type="checkbox" id="field-inbound_blocked" name="inbound_blocked" value="on" />
                     <label for="field-inbound_blocked">"Block collaboration: keep all of its people out"</label>
                 </div>
+                <Field label="acr values meaning multi-factor (a provider only)" name="mfa_acr" hint="Separated by spaces, as the provider writes them in its ID tokens' acr claim, e.g. http://schemas.openid.net/pape/policies/2007/06/multi-factor. Such a sign-in counts as multi-factor where the partner is trusted, as an amr of mfa does." error />
                 <Submit label="Save" busy_label="Saving…" pending=set.pending() />
             </ActionForm>
         </section>
