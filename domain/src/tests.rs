@@ -195,6 +195,17 @@ async fn tenant_with_admin(store: &Store, domain: &str) -> (Principal, String) {
     (operator, admin.id)
 }
 
+/// The organization's audit events of `action`, newest first (the latest 500).
+async fn audit_events(store: &Store, operator: &Principal, action: &str) -> Vec<types::AuditEvent> {
+    crate::audit::list(store, operator, &Default::default(), 0, 500)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.action == action)
+        .collect()
+}
+
 async fn member(store: &Store, actor: &Principal, email: &str) -> String {
     crate::users::create_member(
         store,

@@ -4,7 +4,7 @@
 
 use types::{ExternalState, Role};
 
-use super::{T0, fixture, member, tenant_with_admin};
+use super::{T0, audit_events, fixture, member, tenant_with_admin};
 use crate::apps::AppInput;
 use crate::guest_access::{self, PERIOD_ENDED};
 use crate::invitations::InviteInput;
@@ -99,12 +99,9 @@ async fn access(store: &Store, operator: &Principal, guest: &str) -> types::Gues
 }
 
 async fn audited(store: &Store, operator: &Principal, action: &str) -> Vec<(String, String)> {
-    crate::audit::list(store, operator, &Default::default(), 0, 200)
+    audit_events(store, operator, action)
         .await
-        .unwrap()
-        .items
         .into_iter()
-        .filter(|e| e.action == action)
         .map(|e| (e.actor_name, e.detail))
         .collect()
 }

@@ -5,7 +5,7 @@
 use types::reviews::{Decision, DenyAction, NotReviewedAction, ReviewScope, ReviewerKind};
 use types::{ActorKind, Role};
 
-use super::{T0, fixture, member, tenant_with_admin};
+use super::{T0, audit_events, fixture, member, tenant_with_admin};
 use crate::apps::{AppInput, Assignee};
 use crate::groups::Link;
 use crate::invitations::InviteInput;
@@ -155,12 +155,9 @@ async fn members_of(store: &Store, c: &Contoso, group: &str) -> Vec<String> {
 }
 
 async fn audited(store: &Store, c: &Contoso, action: &str) -> Vec<(ActorKind, String)> {
-    crate::audit::list(store, &c.operator, &Default::default(), 0, 500)
+    audit_events(store, &c.operator, action)
         .await
-        .unwrap()
-        .items
         .into_iter()
-        .filter(|e| e.action == action)
         .map(|e| (e.actor_kind, e.detail))
         .collect()
 }

@@ -3,7 +3,7 @@
 
 use types::{BulkInviteRow, BulkOutcome, Role, UserRef};
 
-use super::{T0, fixture, member, tenant_with_admin};
+use super::{T0, audit_events, fixture, member, tenant_with_admin};
 use crate::invitations::InviteInput;
 use crate::{Error, Principal, Store};
 
@@ -52,12 +52,9 @@ async fn sponsors_of(store: &Store, operator: &Principal, guest: &str) -> Vec<St
 }
 
 async fn audited(store: &Store, operator: &Principal, action: &str) -> Vec<String> {
-    crate::audit::list(store, operator, &Default::default(), 0, 200)
+    audit_events(store, operator, action)
         .await
-        .unwrap()
-        .items
         .into_iter()
-        .filter(|e| e.action == action)
         .map(|e| e.detail)
         .collect()
 }

@@ -16,12 +16,9 @@ async fn signed_in(store: &Store, token: &str, now: i64) -> SignedIn {
 }
 
 async fn audited(store: &Store, operator: &Principal, action: &str) -> Vec<(String, String)> {
-    crate::audit::list(store, operator, &Default::default(), 0, 200)
+    audit_events(store, operator, action)
         .await
-        .unwrap()
-        .items
         .into_iter()
-        .filter(|e| e.action == action)
         .map(|e| (e.actor_name, e.detail))
         .collect()
 }

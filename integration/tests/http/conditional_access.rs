@@ -159,6 +159,21 @@ impl Fixture {
         (status, response.json().await.unwrap())
     }
 
+    /// The tokens for the code the authorization endpoint sent to `location`.
+    async fn exchange(&self, location: &str) -> Value {
+        let code = query_of(location)["code"].clone();
+        let (status, tokens) = self
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ])
+            .await;
+        assert_eq!(status, 200, "{tokens}");
+        tokens
+    }
+
     /// The newest sign-in in the log (of one policy, with `policy`).
     async fn last_sign_in(&self, policy: &str) -> Value {
         let log = self
@@ -225,16 +240,7 @@ async fn a_policy_asks_a_second_factor_blocks_or_only_reports_and_the_log_says_w
     assert_eq!(logged["success"], true);
     assert_eq!(logged["ca_status"], "notApplied");
     assert_eq!(logged["ca_policies"][0]["result"], "reportOnlyFailure");
-    let code = query_of(&location)["code"].clone();
-    let (status, tokens) = f
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
-        .await;
-    assert_eq!(status, 200, "{tokens}");
+    let tokens = f.exchange(&location).await;
     let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
 
     // A block for everyone but the administrators, on: Mia is refused with the policy's
@@ -753,16 +759,7 @@ async fn terms_of_use_are_asked_once_per_version_then_the_sign_in_goes_on() {
     assert_eq!(status, 303);
     assert!(location.starts_with(REDIRECT), "{location}");
     assert_eq!(f.last_sign_in(&policy_id).await["ca_status"], "success");
-    let code = query_of(&location)["code"].clone();
-    let (status, tokens) = f
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
-        .await;
-    assert_eq!(status, 200, "{tokens}");
+    let tokens = f.exchange(&location).await;
     let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
 
     // A new text is version 2: her refresh stops, and she is asked again.
