@@ -76,6 +76,41 @@ pub fn Panel() -> impl IntoView {
     }
 }
 
+/// Apps shown before the panel offers a search box.
+const SEARCH_FROM: usize = 7;
+
+/// Whether `app` matches the search `query` (words, each found in the name or the
+/// description, whatever the case).
+fn matches(app: &AppSummary, query: &str) -> bool {
+    let text = format!("{} {}", app.name, app.description).to_lowercase();
+    query
+        .to_lowercase()
+        .split_whitespace()
+        .all(|word| text.contains(word))
+}
+
+/// The search box of the apps: a form that reloads the panel with `?q=`, so it works
+/// without JavaScript, and says how many apps match.
+#[component]
+fn AppSearch(query: String, shown: usize, total: usize) -> impl IntoView {
+    let query = query.trim().to_string();
+    let searching = !query.is_empty();
+    let said = match shown {
+        0 => format!("No app matches \u{201c}{query}\u{201d}."),
+        1 => format!("1 of {total} apps matches \u{201c}{query}\u{201d}."),
+        n => format!("{n} of {total} apps match \u{201c}{query}\u{201d}."),
+    };
+    view! {
+        <form class="app-search" role="search" method="get" action="/">
+            <label for="app-search">"Find an app"</label>
+            <input id="app-search" type="search" name="q" value=query autocomplete="off" />
+            <button type="submit" class="secondary">"Search"</button>
+            {searching.then(|| view! { <a href="/">"Show all apps"</a> })}
+        </form>
+        {searching.then(|| view! { <p class="muted" role="status">{said}</p> })}
+    }
+}
+
 #[component]
 fn PanelView(panel: AccessPanel) -> impl IntoView {
     let AccessPanel {
@@ -89,12 +124,21 @@ fn PanelView(panel: AccessPanel) -> impl IntoView {
     } = panel;
     let no_apps = apps.is_empty();
     let no_groups = groups.is_empty();
+    let query = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("q")
+        .unwrap_or_default();
+    let total = apps.len();
+    let search = total >= SEARCH_FROM || !query.trim().is_empty();
+    let apps: Vec<AppSummary> = apps.into_iter().filter(|a| matches(a, &query)).collect();
+    let shown = apps.len();
     view! {
         <section aria-labelledby="apps-title">
             <h1 id="apps-title">"My apps"</h1>
             {no_apps.then(|| view! {
                 <p class="empty">"No apps yet. When an administrator gives you access to an app, it appears here."</p>
             })}
+            {search.then(|| view! { <AppSearch query shown total /> })}
             <ul class="tiles">
                 {apps.into_iter().map(|app| view! { <AppTile app /> }).collect_view()}
             </ul>

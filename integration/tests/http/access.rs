@@ -414,3 +414,55 @@ async fn a_person_signs_out_their_other_sessions_one_or_all() {
     let nobody = portico.call("account", &[], None).await;
     assert_eq!(nobody.error_kind().as_deref(), Some("NotAuthenticated"));
 }
+
+#[tokio::test]
+async fn the_access_panel_finds_an_app_by_its_words_without_javascript() {
+    let portico = Portico::start();
+    let (tenant, _) = portico.seed_tenant(
+        "Contoso",
+        "contoso.example",
+        "ada@contoso.example",
+        &["global-administrator"],
+    );
+    let ada = portico.sign_in("ada@contoso.example", PASSWORD).await;
+    let names = ["Wiki", "CRM", "Payroll", "Travel", "Tickets", "Timesheets"];
+    for name in names {
+        portico.app_with_secret(&tenant, name);
+        portico.assign(&tenant, name, "ada@contoso.example");
+    }
+    let tiles = |html: &str| -> Vec<String> {
+        html.split("<span class=\"tile-name\">")
+            .skip(1)
+            .map(|rest| rest.split('<').next().unwrap_or_default().to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    // Six apps: all shown, no search box.
+    let (status, _, html) = page(&portico, "/", Some(&ada)).await;
+    assert_eq!(status, 200);
+    assert_eq!(tiles(&html).len(), 6, "{html}");
+    assert!(!html.contains("Find an app"), "{html}");
+
+    // A seventh: the search box appears; a search keeps the apps whose words match.
+    portico.app_with_secret(&tenant, "Expenses");
+    portico.assign(&tenant, "Expenses", "ada@contoso.example");
+    let (_, _, html) = page(&portico, "/", Some(&ada)).await;
+    assert!(
+        html.contains("<label for=\"app-search\">Find an app</label>"),
+        "{html}"
+    );
+    let (_, _, html) = page(&portico, "/?q=ti", Some(&ada)).await;
+    assert_eq!(tiles(&html), ["Tickets", "Timesheets"]);
+    assert!(html.contains("2 of 7 apps match “ti”."), "{html}");
+    let (_, _, html) = page(&portico, "/?q=TIME%20sheets", Some(&ada)).await;
+    assert_eq!(tiles(&html), ["Timesheets"]);
+    assert!(
+        html.contains("1 of 7 apps matches “TIME sheets”."),
+        "{html}"
+    );
+    let (_, _, html) = page(&portico, "/?q=nothing", Some(&ada)).await;
+    assert!(tiles(&html).is_empty());
+    assert!(html.contains("No app matches “nothing”."), "{html}");
+    assert!(html.contains("Show all apps"), "{html}");
+}
