@@ -39,6 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" href="/pkg/portico.css" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <script src="/passkey.js" defer=true></script>
+                <script src="/menu.js" defer=true></script>
                 <HydrationScripts options islands=true />
                 <MetaTags />
             </head>

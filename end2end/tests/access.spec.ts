@@ -1,6 +1,6 @@
 // Who sees what, in the browser: the one page a member or a guest gets at a console page
-// their roles do not open, the person's menu in the header (on a phone, by keyboard,
-// without JavaScript), and everyone's own /account. Each test runs a Portico of its own
+// their roles do not open, the person's menu in the header (on a phone, by keyboard and
+// Escape, without JavaScript), and everyone's own /account. Each test runs a Portico of its own
 // (its own data folder and free port), seeded from the command line.
 import { Browser, BrowserContext, expect, Page, test as base } from "@playwright/test";
 import { execFileSync, spawn } from "node:child_process";
@@ -170,6 +170,16 @@ test("on a phone the header is one row; the menu opens by keyboard, switches org
   await expect(menu(fay)).toBeFocused();
   await fay.keyboard.press("Enter");
   await expect(fay.getByRole("link", { name: "Your account" })).toBeVisible();
+  // Escape closes it and gives the focus back to it, as menus do; Enter opens it again.
+  await fay.keyboard.press("Escape");
+  await expect(fay.getByRole("link", { name: "Your account" })).toBeHidden();
+  await expect(menu(fay)).toBeFocused();
+  await fay.keyboard.press("Enter");
+  await expect(fay.getByRole("link", { name: "Your account" })).toBeVisible();
+  // A click outside it (at the page's foot, below the open menu) closes it too.
+  await fay.mouse.click(PHONE.width / 2, PHONE.height - 8);
+  await expect(fay.getByRole("link", { name: "Your account" })).toBeHidden();
+  await menu(fay).click();
   // Each organization once, the guest one marked, the current one said.
   const organizations = fay.getByRole("group", { name: "Organization" });
   await expect(organizations.getByRole("listitem")).toHaveText(["Fabrikam", "Contoso (guest) · you are here"]);

@@ -462,6 +462,8 @@ test.describe.serial("Conditional access", () => {
     await ada.getByLabel("Text", { exact: true }).fill("Be kind.\n\nShare nothing from the Wiki outside Woodgrove or its partners.");
     await ada.getByRole("button", { name: "Save the terms" }).click();
     await expect(ada.getByRole("status").filter({ hasText: "Saved" })).toHaveText(`Saved “${TERMS}” (version 2).`);
+    // The Wiki's own session has not ended; her next sign-in to it is asked.
+    await rosa.context().clearCookies({ name: "rp_session" });
     const asked = await openWikiFromPanel(rosa);
     await expect(asked).toHaveURL(new RegExp(`^${portico.url}/account/terms/`));
     await expect(asked.getByText(/^Version 2, last changed/)).toBeVisible();
