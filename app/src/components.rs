@@ -192,15 +192,20 @@ fn here() -> String {
     }
 }
 
-/// Sends the person to give what a policy asks (a second factor, or a fresh sign-in), and
-/// back to this page after.
+/// Sends the person to give what a policy asks (a second factor, a passkey as one, or a
+/// fresh sign-in), and back to this page after.
 #[component]
-fn PolicyFirst(second_factor: bool, policy: String) -> impl IntoView {
+fn PolicyFirst(
+    second_factor: bool,
+    policy: String,
+    #[prop(optional)] passkey: bool,
+) -> impl IntoView {
     let next = crate::pages::admin::encode(&here());
     let path = if second_factor {
         format!(
-            "/account/verify?next={next}&policy={}",
-            crate::pages::admin::encode(&policy)
+            "/account/verify?next={next}&policy={}{}",
+            crate::pages::admin::encode(&policy),
+            if passkey { "&need=passkey" } else { "" }
         )
     } else {
         format!("/signin?next={next}")
@@ -216,6 +221,9 @@ pub fn LoadError(error: AppError) -> impl IntoView {
         AppError::NotAuthenticated => view! { <SignInFirst /> }.into_any(),
         AppError::SecondFactor(policy) => {
             view! { <PolicyFirst second_factor=true policy /> }.into_any()
+        }
+        AppError::Passkey(policy) => {
+            view! { <PolicyFirst second_factor=true policy passkey=true /> }.into_any()
         }
         AppError::SignInAgain(policy) => {
             view! { <PolicyFirst second_factor=false policy /> }.into_any()

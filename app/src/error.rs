@@ -27,6 +27,9 @@ pub enum AppError {
     /// A conditional-access policy (named) asks for a second factor first.
     #[error("Your organization's policy \u{201c}{0}\u{201d} asks for a second factor first.")]
     SecondFactor(String),
+    /// A conditional-access policy (named) asks for a passkey first.
+    #[error("Your organization's policy \u{201c}{0}\u{201d} asks for a passkey first.")]
+    Passkey(String),
     /// A conditional-access policy (named) asks for a fresh sign-in first.
     #[error("Your organization's policy \u{201c}{0}\u{201d} asks you to sign in again.")]
     SignInAgain(String),

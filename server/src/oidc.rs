@@ -380,9 +380,11 @@ async fn decide(
             pending,
             login_hint,
         }) => Redirect::to(&sign_in_then(key, &pending, login_hint.as_deref())).into_response(),
-        Ok(Outcome::StepUp { pending, policy }) => {
-            Redirect::to(&second_factor_then(key, &pending, &policy)).into_response()
-        }
+        Ok(Outcome::StepUp {
+            pending,
+            policy,
+            asked,
+        }) => Redirect::to(&second_factor_then(key, &pending, &policy, asked)).into_response(),
         Err(error) => failed(error),
     }
 }
@@ -411,9 +413,14 @@ fn sign_in_then(key: &str, pending: &str, login_hint: Option<&str>) -> String {
 
 /// The page that asks for a second factor (or sets one up) for `policy`, then back to the
 /// authorization request kept under `pending`.
-fn second_factor_then(key: &str, pending: &str, policy: &str) -> String {
+fn second_factor_then(
+    key: &str,
+    pending: &str,
+    policy: &str,
+    asked: domain::second_factors::Asked,
+) -> String {
     let next = app::pages::continue_to(&pending_path(key, pending));
-    domain::second_factors::step_up_path(&next, policy)
+    domain::second_factors::step_up_path(&next, policy, asked)
 }
 
 /// A protocol error as the token and userinfo endpoints answer it.

@@ -8,6 +8,7 @@ use super::access::{self, PolicyLog, Refusal};
 use super::clients::redirect_uri_matches;
 use super::{CODE_LIFETIME, issuer};
 use crate::conditional_access::{self as policies, Target};
+use crate::second_factors::Asked;
 use crate::sessions::SignedIn;
 use crate::store::oidc::Grant;
 use crate::{Error, Identity, Result, Store, partners, secrets, store};
@@ -59,9 +60,13 @@ pub enum Outcome {
         login_hint: Option<String>,
     },
     /// A conditional-access policy (`policy`, by name) needs a second factor this session
-    /// has not shown: the person proves one (or sets one up), then comes back to the
-    /// request kept under `pending`.
-    StepUp { pending: String, policy: String },
+    /// has not shown (`asked`: any, or a passkey): the person proves one (or sets one up),
+    /// then comes back to the request kept under `pending`.
+    StepUp {
+        pending: String,
+        policy: String,
+        asked: Asked,
+    },
     /// The path names no organization of this Portico.
     NoOrganization,
     /// Not allowed: a page says which app, why, and whom to ask.
@@ -193,18 +198,20 @@ async fn sign_in_first(
     })
 }
 
-/// The request kept while the person proves a second factor for `policy`.
+/// The request kept while the person proves a second factor (`asked`) for `policy`.
 async fn step_up(
     store: &Store,
     request: &AuthorizeRequest,
     ip: Option<&str>,
     now: i64,
     policy: &str,
+    asked: Asked,
 ) -> Result<Outcome> {
     Ok(match park(store, request, ip, now).await? {
         Some(pending) => Outcome::StepUp {
             pending,
             policy: policy.to_string(),
+            asked,
         },
         None => Outcome::ErrorPage {
             message: format!(
@@ -435,28 +442,25 @@ pub async fn authorize(
             if silent {
                 return error("interaction_required", &reason);
             }
-            // What a policy asks first: a fresh sign-in, or a second factor; then the
-            // request goes on from where it was kept. A passkey is asked by signing in
-            // again with one; after that, it is refused rather than asked in a loop.
-            let signed_in_again = request.signed_in_since.is_some();
+            // What a policy asks first: a fresh sign-in, or a second factor (a passkey,
+            // when the policy asks a phishing-resistant one: the step-up page takes the
+            // person's passkey factor, or registers their first); then the request goes
+            // on from where it was kept.
             match &refusal {
                 Refusal::SignInAgain { .. } => {
                     return sign_in_first(store, request, ip, now).await;
                 }
-                Refusal::PasskeyRequired { .. } if !signed_in_again => {
-                    return sign_in_first(store, request, ip, now).await;
-                }
                 Refusal::MfaRequired { policy } => {
-                    return step_up(store, request, ip, now, policy).await;
+                    return step_up(store, request, ip, now, policy, Asked::SecondFactor).await;
+                }
+                Refusal::PasskeyRequired { policy } => {
+                    return step_up(store, request, ip, now, policy, Asked::Passkey).await;
                 }
                 _ => {}
             }
             let reason = match refusal {
                 Refusal::NotAssigned => format!(
                     "{reason} Administrators of {tenant_name} can do that in the admin console."
-                ),
-                Refusal::PasskeyRequired { .. } => format!(
-                    "{reason} Sign in with a passkey; you can add one on your account's security page."
                 ),
                 _ => reason,
             };
