@@ -228,10 +228,7 @@ pub async fn begin_adding(
 }
 
 /// An account's passkeys as (credential id, passkey), as webauthn-rs reads them.
-pub(crate) async fn stored(
-    db: &mut sqlx::AnyConnection,
-    account_id: &str,
-) -> Result<Vec<(String, Passkey)>> {
+async fn stored(db: &mut sqlx::AnyConnection, account_id: &str) -> Result<Vec<(String, Passkey)>> {
     Ok(store::accounts::passkeys(db, account_id)
         .await?
         .into_iter()
@@ -324,8 +321,9 @@ pub const MAX_BEGINS_PER_ADDRESS: i64 = 20;
 pub const MAX_BEGINS_PER_CLIENT: i64 = 100;
 
 /// Begins signing in with a passkey of the person behind this address (see
-/// [`sign_in_candidates`]); `next` is where to go afterwards. Each beginning keeps a ceremony until it expires, so beginnings are
-/// throttled per address and per client address, like failed sign-ins.
+/// [`sign_in_candidates`]); `next` is where to go afterwards. Each beginning keeps a
+/// ceremony until it expires, so beginnings are throttled per address and per client
+/// address, like failed sign-ins, whether the address has a passkey or not.
 pub async fn begin_sign_in(
     store: &Store,
     passkeys: &Passkeys,
