@@ -1,5 +1,5 @@
-// Passkeys (WebAuthn) for Portico accounts. Passkeys exist only in the browser's
-// JavaScript, so this small script shows the passkey buttons where the browser can use
+// Passkeys (WebAuthn): Portico accounts' and passkeys as second factors. Passkeys exist
+// only in the browser's JavaScript, so this small script shows the passkey buttons where the browser can use
 // them, runs a ceremony between Portico's two server functions (`/fn/passkey/begin` and
 // `/fn/passkey/finish`) and the authenticator, and then goes where Portico says.
 (() => {
@@ -91,7 +91,10 @@
     button.setAttribute("aria-busy", "true");
     status.textContent = "Waiting for your passkey…";
     try {
-      const begun = await call("passkey/begin", { purpose, email: button.dataset.email ?? "", next: button.dataset.next ?? "" });
+      // A new second factor's name comes from the field the button names.
+      const nameField = button.dataset.nameField ? document.getElementById(button.dataset.nameField) : null;
+      const name = nameField ? nameField.value : "";
+      const begun = await call("passkey/begin", { purpose, email: button.dataset.email ?? "", next: button.dataset.next ?? "", name });
       const options = JSON.parse(begun.options);
       // Options that name a user make a passkey; the others ask for one.
       const credential = options.publicKey.user ? await register(options) : await authenticate(options);

@@ -201,7 +201,11 @@ pub fn LoadError(error: AppError) -> impl IntoView {
         // What a policy asks first (a second factor, accepted terms of use, a fresh
         // sign-in), and back to this page after.
         AppError::SecondFactor(policy) => {
-            let path = types::paths::step_up(&here(), &policy);
+            let path = types::paths::step_up(&here(), &policy, false);
+            view! { <Redirect path /> }.into_any()
+        }
+        AppError::Passkey(policy) => {
+            let path = types::paths::step_up(&here(), &policy, true);
             view! { <Redirect path /> }.into_any()
         }
         AppError::TermsOfUse { policy, terms } => {

@@ -33,6 +33,9 @@ pub enum AppError {
         "Your organization's policy \u{201c}{policy}\u{201d} asks you to accept its terms of use first."
     )]
     TermsOfUse { policy: String, terms: String },
+    /// A conditional-access policy (named) asks for a passkey first.
+    #[error("Your organization's policy \u{201c}{0}\u{201d} asks for a passkey first.")]
+    Passkey(String),
     /// A conditional-access policy (named) asks for a fresh sign-in first.
     #[error("Your organization's policy \u{201c}{0}\u{201d} asks you to sign in again.")]
     SignInAgain(String),

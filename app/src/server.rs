@@ -307,13 +307,15 @@ pub async fn signed_in() -> Result<(Portal, SignedIn), AppError> {
 ///
 /// Everything that asks is part of Portico itself (the access panel, the admin console,
 /// owners' and sponsors' pages), so the organization's conditional-access policies for
-/// Portico have their say first: a second factor or a fresh sign-in to give, or a block.
+/// Portico have their say first: a second factor (or a passkey) or a fresh sign-in to
+/// give, or a block.
 pub async fn principal() -> Result<(Portal, Principal), AppError> {
     use domain::oidc::access::Refusal;
     let (portal, signed_in) = signed_in().await?;
     match domain::conditional_access::for_portico(&portal.store, &signed_in, now()).await? {
         None => Ok((portal, signed_in.principal)),
         Some(Refusal::MfaRequired { policy }) => Err(AppError::SecondFactor(policy)),
+        Some(Refusal::PasskeyRequired { policy }) => Err(AppError::Passkey(policy)),
         Some(Refusal::SignInAgain { policy }) => Err(AppError::SignInAgain(policy)),
         Some(Refusal::TermsRequired { policy, terms }) => {
             Err(AppError::TermsOfUse { policy, terms })

@@ -21,9 +21,11 @@ pub enum AuthMethod {
     Password,
     /// A one-time code mailed to the address: `otp`.
     MailedCode,
-    /// A passkey, with user verification: `swk`. Portico asks for no attestation, so it
-    /// cannot know the key is bound to hardware (synced passkeys are not): `hwk` would
-    /// claim more than was proven.
+    /// A passkey, with user verification, as the way of signing in: `swk`. Portico asks for
+    /// no attestation, so it cannot know the key is bound to hardware (synced passkeys are
+    /// not): `hwk` would claim more than was proven. Both kinds of passkey count: a Portico
+    /// account's, and a passkey registered as a second factor (see
+    /// [`AuthMethod::PasskeyFactor`]) used to sign in without a password.
     Passkey,
     /// The person's own identity provider (a partner's): `fed`. How they proved
     /// themselves there is the provider's to say, so it counts as no factor here.
@@ -37,6 +39,14 @@ pub enum AuthMethod {
     /// organization's trust in the partner (`partners::shows_mfa`); on its own it is no
     /// factor, and apps see `fed`.
     PartnerMfa,
+    /// A passkey the person registered here as a second factor, verified on top of the
+    /// way they signed in (at the step-up page, or as it was registered): `swk`, as a
+    /// passkey sign-in. A method of its own rather than [`AuthMethod::Passkey`] because it
+    /// is a second factor shown *here*: for a partner's people it counts whatever the
+    /// organization's trust in the partner (`partners::shows_mfa`), as an authenticator
+    /// app's code does, where a passkey used to sign in at home counts only when the
+    /// partner is trusted. Phishing-resistant, as every passkey.
+    PasskeyFactor,
 }
 
 /// The kinds of factor (NIST SP 800-63B) a method shows.
@@ -49,7 +59,7 @@ enum Factor {
 }
 
 impl AuthMethod {
-    const ALL: [AuthMethod; 7] = [
+    const ALL: [AuthMethod; 8] = [
         AuthMethod::Password,
         AuthMethod::MailedCode,
         AuthMethod::Passkey,
@@ -57,6 +67,7 @@ impl AuthMethod {
         AuthMethod::Totp,
         AuthMethod::RecoveryCode,
         AuthMethod::PartnerMfa,
+        AuthMethod::PasskeyFactor,
     ];
 
     /// The `amr` value. Two methods may share one (a mailed code and an authenticator's
@@ -65,14 +76,15 @@ impl AuthMethod {
         match self {
             AuthMethod::Password => "pwd",
             AuthMethod::MailedCode | AuthMethod::Totp | AuthMethod::RecoveryCode => "otp",
-            AuthMethod::Passkey => "swk",
+            AuthMethod::Passkey | AuthMethod::PasskeyFactor => "swk",
             AuthMethod::Federated | AuthMethod::PartnerMfa => "fed",
         }
     }
 
     /// The name the method is stored by, one per method. The first four are the `amr`
     /// values they were stored as before second factors existed, so sessions, codes and
-    /// refresh tokens stored then read back the same.
+    /// refresh tokens stored then read back the same; [`AuthMethod::PasskeyFactor`] has a
+    /// name of its own (`swkf`), so that `swk` keeps meaning a passkey sign-in.
     pub fn stored(self) -> &'static str {
         match self {
             AuthMethod::Password => "pwd",
@@ -82,13 +94,17 @@ impl AuthMethod {
             AuthMethod::Totp => "totp",
             AuthMethod::RecoveryCode => "rcode",
             AuthMethod::PartnerMfa => "fedmfa",
+            AuthMethod::PasskeyFactor => "swkf",
         }
     }
 
     /// Whether the method is a second factor the person registered here (shown on top of
     /// the way they signed in).
     pub fn is_second_factor(self) -> bool {
-        matches!(self, AuthMethod::Totp | AuthMethod::RecoveryCode)
+        matches!(
+            self,
+            AuthMethod::Totp | AuthMethod::RecoveryCode | AuthMethod::PasskeyFactor
+        )
     }
 
     fn factors(self) -> &'static [Factor] {
@@ -97,7 +113,9 @@ impl AuthMethod {
             AuthMethod::MailedCode | AuthMethod::Totp | AuthMethod::RecoveryCode => {
                 &[Factor::Possession]
             }
-            AuthMethod::Passkey => &[Factor::Possession, Factor::Verification],
+            AuthMethod::Passkey | AuthMethod::PasskeyFactor => {
+                &[Factor::Possession, Factor::Verification]
+            }
             AuthMethod::Federated | AuthMethod::PartnerMfa => &[],
         }
     }
@@ -156,19 +174,21 @@ impl AuthMethods {
     }
 
     /// Whether the person showed more than one factor. Either of two rules makes it so:
-    /// - the methods show two kinds of factor (NIST SP 800-63B: something known, something
-    ///   had, a verification by the authenticator): a password and a mailed code, or a
-    ///   passkey with its user verification;
+    /// - the ways of signing in show two kinds of factor (NIST SP 800-63B: something known,
+    ///   something had, a verification by the authenticator): a password and a mailed
+    ///   code, or a passkey with its user verification;
     /// - a second factor the person registered here (an authenticator app's code, a
-    ///   recovery code) was verified on top of a way of signing in (any of the others,
-    ///   a partner's sign-in included): it is a factor independent of that way in, even
-    ///   where both are of one kind (a mailed code, then an authenticator's).
+    ///   recovery code, a passkey) was verified on top of a way of signing in (any of the
+    ///   others, a partner's sign-in included): it is a factor independent of that way in,
+    ///   even where both are of one kind (a mailed code, then an authenticator's).
     ///
-    /// A second factor alone (no way of signing in beside it) is not enough.
+    /// A second factor alone (no way of signing in beside it) is not enough, not even a
+    /// passkey verified as one.
     pub fn multi_factor(&self) -> bool {
         let mut factors: Vec<Factor> = self
             .0
             .iter()
+            .filter(|m| !m.is_second_factor())
             .flat_map(|m| m.factors().iter().copied())
             .collect();
         factors.sort();
@@ -178,10 +198,11 @@ impl AuthMethods {
         factors.len() >= 2 || (second && primary)
     }
 
-    /// Whether a phishing-resistant method was used: a passkey (bound to Portico's domain
-    /// by the browser, so a look-alike site cannot replay it).
+    /// Whether a phishing-resistant method was used: a passkey, to sign in or as a second
+    /// factor (bound to Portico's domain by the browser, so a look-alike site cannot replay
+    /// it).
     pub fn phishing_resistant(&self) -> bool {
-        self.contains(AuthMethod::Passkey)
+        self.contains(AuthMethod::Passkey) || self.contains(AuthMethod::PasskeyFactor)
     }
 
     /// The `amr` claim: each method's value once, then `mfa` exactly when
@@ -320,8 +341,39 @@ mod tests {
                 false,
                 ACR_MULTI_FACTOR,
             ),
+            // A passkey as a second factor: on top of any way in, multi-factor and
+            // phishing-resistant; `swk` once, also beside a passkey sign-in.
+            (
+                &[Password, PasskeyFactor],
+                &["pwd", "swk", "mfa"],
+                true,
+                true,
+                ACR_PHISHING_RESISTANT,
+            ),
+            (
+                &[MailedCode, PasskeyFactor],
+                &["otp", "swk", "mfa"],
+                true,
+                true,
+                ACR_PHISHING_RESISTANT,
+            ),
+            (
+                &[Federated, PasskeyFactor],
+                &["fed", "swk", "mfa"],
+                true,
+                true,
+                ACR_PHISHING_RESISTANT,
+            ),
+            (
+                &[Passkey, PasskeyFactor],
+                &["swk", "mfa"],
+                true,
+                true,
+                ACR_PHISHING_RESISTANT,
+            ),
             // A second factor alone proves no way in.
             (&[Totp], &["otp"], false, false, ACR_SINGLE_FACTOR),
+            (&[PasskeyFactor], &["swk"], false, true, ACR_SINGLE_FACTOR),
             (
                 &[Totp, RecoveryCode],
                 &["otp"],
@@ -360,6 +412,8 @@ mod tests {
             AuthMethods::new(&[MailedCode, Totp]),
             AuthMethods::new(&[Password, RecoveryCode]),
             AuthMethods::new(&[Password, Totp, RecoveryCode]),
+            AuthMethods::new(&[Password, PasskeyFactor]),
+            AuthMethods::new(&[Passkey, PasskeyFactor]),
         ] {
             assert_eq!(AuthMethods::parse(&methods.to_string()), methods);
         }
@@ -373,6 +427,19 @@ mod tests {
             "otp totp rcode"
         );
         assert_eq!(AuthMethods::parse("totp"), AuthMethods::from(Totp));
+        // A passkey sign-in keeps its stored name; a passkey verified as a second factor
+        // has its own, and only it is a second factor.
+        assert_eq!(
+            AuthMethods::new(&[Password, PasskeyFactor]).to_string(),
+            "pwd swkf"
+        );
+        assert_eq!(AuthMethods::parse("swk"), AuthMethods::from(Passkey));
+        assert!(!AuthMethods::from(Passkey).has_second_factor());
+        assert!(AuthMethods::new(&[Password, PasskeyFactor]).has_second_factor());
+        assert_eq!(
+            AuthMethods::new(&[Password, PasskeyFactor]).without_second_factors(),
+            AuthMethods::from(Password)
+        );
         // `mfa` is derived, never stored; unknown values are not Portico's.
         assert_eq!(
             AuthMethods::parse("otp mfa hwk  pwd"),

@@ -24,6 +24,7 @@ pub mod organizations;
 pub mod outbox;
 pub mod owners;
 pub mod partners;
+pub mod passkey_factors;
 pub mod passkeys;
 pub mod password;
 mod principal;

@@ -108,6 +108,25 @@ pub fn shows_mfa(methods: &AuthMethods, partner: Option<&Partner>, settings: Set
     verified_here || (settings.trust_mfa && proved_at_home)
 }
 
+/// Whether a sign-in with `methods` used a passkey, as an organization counts it for the
+/// person coming from `partner` under `settings` (the same rule as [`shows_mfa`]): the
+/// organization's own people, as the methods say; a partner's people, a passkey verified
+/// here as a second factor always, and a passkey they signed in with at home only when
+/// the partner is trusted. (A policy asking a second factor is met by a phishing-resistant
+/// sign-in too, so without this a passkey at home would count against the trust setting.)
+pub fn shows_phishing_resistance(
+    methods: &AuthMethods,
+    partner: Option<&Partner>,
+    settings: Settings,
+) -> bool {
+    if partner.is_none() {
+        return methods.phishing_resistant();
+    }
+    let verified_here =
+        methods.multi_factor() && methods.contains(crate::auth_methods::AuthMethod::PasskeyFactor);
+    verified_here || (settings.trust_mfa && methods.phishing_resistant())
+}
+
 /// The settings that hold for `partner` in `tenant_id`.
 pub async fn settings_for(
     db: &mut sqlx::AnyConnection,
@@ -467,5 +486,48 @@ mod tests {
         assert!(!acr_means_mfa(Some("loa"), "loa3"));
         assert!(!acr_means_mfa(Some(""), ""));
         assert!(!acr_means_mfa(None, "loa3"));
+    }
+
+    #[test]
+    fn a_passkey_used_at_a_partner_counts_only_when_trusted_and_one_verified_here_always() {
+        let fabrikam = Partner::Tenant("fabrikam".into());
+        let trusted = Settings {
+            trust_mfa: true,
+            inbound_blocked: false,
+        };
+        let untrusted = Settings::default();
+        let cases: &[(
+            &[crate::auth_methods::AuthMethod],
+            Option<&Partner>,
+            Settings,
+            bool,
+        )] = &[
+            // The organization's own people: as the methods say.
+            (&[Passkey], None, untrusted, true),
+            (&[Password, PasskeyFactor], None, untrusted, true),
+            (&[Password, Totp], None, untrusted, false),
+            // A partner's member who signed in at home with a passkey: only when trusted.
+            (&[Passkey], Some(&fabrikam), trusted, true),
+            (&[Passkey], Some(&fabrikam), untrusted, false),
+            // A passkey verified here as a second factor: always.
+            (&[Password, PasskeyFactor], Some(&fabrikam), untrusted, true),
+            (&[Passkey, PasskeyFactor], Some(&fabrikam), untrusted, true),
+            (
+                &[Federated, PasskeyFactor],
+                Some(&fabrikam),
+                untrusted,
+                true,
+            ),
+            // No passkey at all: never.
+            (&[Password, Totp], Some(&fabrikam), trusted, false),
+            (&[Federated, PartnerMfa], Some(&fabrikam), trusted, false),
+        ];
+        for (methods, partner, settings, passkey) in cases {
+            assert_eq!(
+                shows_phishing_resistance(&AuthMethods::new(methods), *partner, *settings),
+                *passkey,
+                "{methods:?} from {partner:?} with {settings:?}"
+            );
+        }
     }
 }

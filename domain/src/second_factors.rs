@@ -1,5 +1,6 @@
-//! Second factors: an authenticator app (TOTP, RFC 6238) a person registers here, and the
-//! single-use recovery codes that stand in for it. They belong to the person, by the
+//! Second factors: an authenticator app (TOTP, RFC 6238) or a passkey
+//! ([`crate::passkey_factors`]) a person registers here, and the single-use recovery codes
+//! that stand in for them. They belong to the person, by the
 //! identity they sign in with (a member, a Portico account, a guest's address, a partner's
 //! identity), whichever organization their session is switched to.
 //!
@@ -43,9 +44,21 @@ pub const NAME_MAX: usize = 64;
 /// The `kind` of an authenticator app's row.
 const TOTP: &str = "totp";
 
+/// What a policy asks of the step-up page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asked {
+    /// Any second factor.
+    SecondFactor,
+    /// A phishing-resistant one: a passkey.
+    Passkey,
+}
+
 /// The address of the step-up page for a person sent there by the conditional-access
-/// policy named `policy`, who goes on to `next` (a path on Portico) afterwards.
-pub use types::paths::step_up as step_up_path;
+/// policy named `policy`, which asks for `asked`, who goes on to `next` (a path on
+/// Portico) afterwards.
+pub fn step_up_path(next: &str, policy: &str, asked: Asked) -> String {
+    types::paths::step_up(next, policy, asked == Asked::Passkey)
+}
 
 // ---- TOTP (RFC 6238 over RFC 4226's HOTP) ----
 
@@ -197,7 +210,11 @@ fn recovery_code_hash(identity: &Identity, code: &str) -> String {
 
 /// Makes `RECOVERY_CODES` new codes for the identity in `tx`, in place of any it had;
 /// returns them (the only time they are seen).
-async fn replace_recovery_codes(tx: &mut Tx, identity: &Identity, now: i64) -> Result<Vec<String>> {
+pub(crate) async fn replace_recovery_codes(
+    tx: &mut Tx,
+    identity: &Identity,
+    now: i64,
+) -> Result<Vec<String>> {
     store::second_factors::delete_recovery_codes(tx, identity).await?;
     let mut codes = Vec::with_capacity(RECOVERY_CODES);
     while codes.len() < RECOVERY_CODES {
@@ -239,18 +256,18 @@ pub fn changes_blocked(signed_in: &SignedIn, has_factor: bool, now: i64) -> Opti
     }
 }
 
-fn blocked_error(blocked: ChangesBlocked) -> Error {
+pub(crate) fn blocked_error(blocked: ChangesBlocked) -> Error {
     Error::Conflict(match blocked {
         ChangesBlocked::SignInAgain => {
             "For your safety, sign in again first: changing your second factors needs a sign-in less than 10 minutes ago.".into()
         }
         ChangesBlocked::VerifyFirst => {
-            "Enter a code from your authenticator app first (on the page that asks for it), then make the change.".into()
+            "Verify your second factor first (a code from your authenticator app, or your passkey, on the page that asks for it), then make the change.".into()
         }
     })
 }
 
-/// Where an authenticator app is set up.
+/// Where a second factor (an authenticator app, a passkey) is set up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     /// `/account/security`: under [`changes_blocked`]'s rule.
@@ -260,15 +277,21 @@ pub enum Purpose {
     StepUp,
 }
 
-/// Whether the identity has a confirmed second factor: what conditional access asks
-/// before sending someone to [`step_up_path`] (which sets one up when there is none).
+/// Whether the identity has a second factor of any kind (a confirmed authenticator app, a
+/// passkey).
 pub async fn has_second_factor(store: &Store, identity: &Identity) -> Result<bool> {
-    store::second_factors::has_confirmed(&mut *store.read().await?, identity).await
+    has_any(&mut *store.read().await?, identity).await
+}
+
+/// [`has_second_factor`], read on `db` (inside a write transaction, that transaction).
+pub(crate) async fn has_any(db: &mut sqlx::AnyConnection, identity: &Identity) -> Result<bool> {
+    Ok(store::second_factors::has_confirmed(db, identity).await?
+        || store::passkeys::has_factor(db, identity).await?)
 }
 
 /// The identity the person signed in with; sessions opened before identities were kept
 /// have none and manage nothing here.
-fn identity_of(signed_in: &SignedIn) -> Result<&Identity> {
+pub(crate) fn identity_of(signed_in: &SignedIn) -> Result<&Identity> {
     signed_in.identity.as_ref().ok_or(Error::AccessDenied)
 }
 
@@ -279,8 +302,8 @@ fn refuse(field: &str, message: &str) -> Error {
     }])
 }
 
-/// The name given for a new factor: trimmed, [`DEFAULT_NAME`] when empty.
-fn factor_name(name: &str) -> Result<String> {
+/// The name given for a new factor: trimmed, `default` when empty.
+pub(crate) fn factor_name(name: &str, default: &str) -> Result<String> {
     let name = name.trim();
     if name.chars().count() > NAME_MAX {
         return Err(refuse("name", "Use at most 64 characters."));
@@ -288,7 +311,7 @@ fn factor_name(name: &str) -> Result<String> {
     if name.chars().any(char::is_control) {
         return Err(refuse("name", "Use letters, digits and spaces."));
     }
-    Ok(if name.is_empty() { DEFAULT_NAME } else { name }.to_string())
+    Ok(if name.is_empty() { default } else { name }.to_string())
 }
 
 /// The owner a factor's secret is sealed for: moved to another row, it does not open.
@@ -337,11 +360,16 @@ fn enrollment_of(
     })
 }
 
+/// The kind of an authenticator app, in words.
+const APP: &str = "Authenticator app";
+/// The kind of a passkey factor, in words.
+const PASSKEY: &str = "Passkey";
+
 fn shown(factor: store::second_factors::Factor) -> SecondFactor {
     SecondFactor {
         id: factor.id,
         kind: match factor.kind.as_str() {
-            TOTP => "Authenticator app".into(),
+            TOTP => APP.into(),
             other => other.to_string(),
         },
         name: factor.name,
@@ -350,7 +378,18 @@ fn shown(factor: store::second_factors::Factor) -> SecondFactor {
     }
 }
 
-/// The person's second factors, recovery codes left and a set-up under way.
+fn shown_passkey(factor: store::passkeys::Factor) -> SecondFactor {
+    SecondFactor {
+        id: factor.id,
+        kind: PASSKEY.into(),
+        name: factor.name,
+        created_at: factor.created_at,
+        last_used_at: factor.last_used_at,
+    }
+}
+
+/// The person's second factors (authenticator apps and passkeys, oldest first), recovery
+/// codes left and an authenticator app's set-up under way.
 ///
 /// **Permissions:** anyone signed in, for themselves.
 pub async fn overview(
@@ -362,16 +401,19 @@ pub async fn overview(
     let identity = identity_of(signed_in)?;
     let mut db = store.read().await?;
     let factors = store::second_factors::of_identity(&mut db, identity).await?;
+    let passkeys = store::passkeys::factors_of(&mut db, identity).await?;
     let recovery_codes_left = store::second_factors::recovery_codes_left(&mut db, identity).await?;
     drop(db);
     let enrollment = waiting(&factors, now)
         .map(|f| enrollment_of(vault, &signed_in.me.email, f))
         .transpose()?;
-    let confirmed: Vec<SecondFactor> = factors
+    let mut confirmed: Vec<SecondFactor> = factors
         .into_iter()
         .filter(|f| f.confirmed_at.is_some())
         .map(shown)
+        .chain(passkeys.into_iter().map(shown_passkey))
         .collect();
+    confirmed.sort_by_key(|f| f.created_at);
     Ok(SecurityOverview {
         email: signed_in.me.email.clone(),
         blocked: changes_blocked(signed_in, !confirmed.is_empty(), now),
@@ -381,36 +423,51 @@ pub async fn overview(
     })
 }
 
-/// What the step-up page shows: a code field when the person has a factor, else the set-up
-/// of their first.
+/// What the step-up page shows, for a policy asking `asked`: the person's factors to use
+/// (a code from their app, their passkey, a recovery code), else the set-up of their
+/// first. Only a passkey answers [`Asked::Passkey`]; someone without one who has another
+/// factor adds one under the security page's rule (verifying that factor first).
 ///
 /// **Permissions:** anyone signed in, for themselves.
 pub async fn step_up(
     store: &Store,
     vault: &Vault,
     signed_in: &SignedIn,
+    asked: Asked,
     now: i64,
 ) -> Result<StepUp> {
     let overview = overview(store, vault, signed_in, now).await?;
+    let methods = &signed_in.auth_methods;
     Ok(StepUp {
         email: overview.email,
         has_factor: !overview.factors.is_empty(),
-        verified: signed_in.auth_methods.contains(AuthMethod::Totp)
-            || signed_in.auth_methods.contains(AuthMethod::RecoveryCode),
+        has_app: overview.factors.iter().any(|f| f.kind == APP),
+        has_passkey: overview.factors.iter().any(|f| f.kind == PASSKEY),
+        passkey_asked: asked == Asked::Passkey,
+        verified: match asked {
+            Asked::SecondFactor => methods.has_second_factor(),
+            Asked::Passkey => methods.has_second_factor() && methods.phishing_resistant(),
+        },
+        blocked: overview.blocked,
         recovery_codes_left: overview.recovery_codes_left,
         enrollment: overview.enrollment,
     })
 }
 
-/// Checks that the person may set up an authenticator app here (see [`Purpose`]).
-fn may_enroll(signed_in: &SignedIn, purpose: Purpose, has_factor: bool, now: i64) -> Result<()> {
+/// Checks that the person may set up a second factor here (see [`Purpose`]).
+pub(crate) fn may_enroll(
+    signed_in: &SignedIn,
+    purpose: Purpose,
+    has_factor: bool,
+    now: i64,
+) -> Result<()> {
     match purpose {
         Purpose::Settings => match changes_blocked(signed_in, has_factor, now) {
             Some(blocked) => Err(blocked_error(blocked)),
             None => Ok(()),
         },
         Purpose::StepUp if has_factor => Err(Error::Conflict(
-            "You have an authenticator app set up already: enter a code from it.".into(),
+            "You have a second factor set up already: use it (or add another at Security).".into(),
         )),
         Purpose::StepUp => Ok(()),
     }
@@ -432,7 +489,7 @@ pub async fn start_totp(
     let secret = base32(&secrets::random_bytes::<SECRET_BYTES>());
     let sealed = vault.seal(&sealed_for(&id), &secret)?;
     let mut tx = store.begin().await?;
-    let has_factor = store::second_factors::has_confirmed(&mut tx, identity).await?;
+    let has_factor = has_any(&mut tx, identity).await?;
     may_enroll(signed_in, purpose, has_factor, now)?;
     store::second_factors::delete_pending(&mut tx, identity).await?;
     store::second_factors::insert_pending(
@@ -487,7 +544,12 @@ async fn forgive(tx: &mut Tx, keys: &(String, Option<String>)) -> Result<()> {
 }
 
 /// The session `session` (its token) gains `method`.
-async fn gain(tx: &mut Tx, signed_in: &SignedIn, session: &str, method: AuthMethod) -> Result<()> {
+pub(crate) async fn gain(
+    tx: &mut Tx,
+    signed_in: &SignedIn,
+    session: &str,
+    method: AuthMethod,
+) -> Result<()> {
     let methods = signed_in.auth_methods.with(method);
     store::sessions::set_amr(tx, &secrets::hash_secret(session), &methods.to_string()).await?;
     Ok(())
@@ -495,7 +557,7 @@ async fn gain(tx: &mut Tx, signed_in: &SignedIn, session: &str, method: AuthMeth
 
 /// An event about the person's own second factors, in the organization they are looking
 /// at.
-async fn record(
+pub(crate) async fn record(
     tx: &mut Tx,
     signed_in: &SignedIn,
     action: &str,
@@ -514,7 +576,7 @@ async fn record(
 
 /// Ends the person's other sessions after a change to their factors; says how many ended,
 /// for the audit log.
-async fn end_others(tx: &mut Tx, identity: &Identity, session: &str) -> Result<String> {
+pub(crate) async fn end_others(tx: &mut Tx, identity: &Identity, session: &str) -> Result<String> {
     let ended =
         store::sessions::delete_for_identity_except(tx, identity, &secrets::hash_secret(session))
             .await?;
@@ -552,11 +614,13 @@ pub async fn confirm_totp(
     now: i64,
 ) -> Result<Confirmed> {
     let identity = identity_of(signed_in)?;
-    let name = factor_name(name)?;
+    let name = factor_name(name, DEFAULT_NAME)?;
     let code =
         typed_code(code).ok_or_else(|| refuse("code", "Enter the 6-digit code your app shows."))?;
-    let factors = store::second_factors::of_identity(&mut *store.read().await?, identity).await?;
-    let has_factor = factors.iter().any(|f| f.confirmed_at.is_some());
+    let mut db = store.read().await?;
+    let factors = store::second_factors::of_identity(&mut db, identity).await?;
+    let has_factor = has_any(&mut db, identity).await?;
+    drop(db);
     may_enroll(signed_in, purpose, has_factor, now)?;
     let factor = waiting(&factors, now).ok_or_else(|| {
         Error::Conflict(
@@ -600,8 +664,8 @@ pub async fn confirm_totp(
     Ok(Confirmed { recovery_codes })
 }
 
-/// Removes one of the person's second factors; with the last, their recovery codes go
-/// too. Their other sessions end.
+/// Removes one of the person's second factors (an authenticator app or a passkey); with
+/// the last, their recovery codes go too. Their other sessions end.
 ///
 /// **Permissions:** anyone signed in, for their own factors, under [`changes_blocked`]'s
 /// rule.
@@ -614,29 +678,37 @@ pub async fn remove(
 ) -> Result<()> {
     let identity = identity_of(signed_in)?;
     let mut tx = store.begin().await?;
-    let factors = store::second_factors::of_identity(&mut tx, identity).await?;
-    let has_factor = factors.iter().any(|f| f.confirmed_at.is_some());
+    let apps: Vec<_> = store::second_factors::of_identity(&mut tx, identity)
+        .await?
+        .into_iter()
+        .filter(|f| f.confirmed_at.is_some())
+        .collect();
+    let passkeys = store::passkeys::factors_of(&mut tx, identity).await?;
+    let has_factor = !apps.is_empty() || !passkeys.is_empty();
     if let Some(blocked) = changes_blocked(signed_in, has_factor, now) {
         return Err(blocked_error(blocked));
     }
-    let Some(factor) = factors
-        .iter()
-        .find(|f| f.confirmed_at.is_some() && secrets::same(&f.id, id))
-    else {
-        return Err(Error::NotFound("second factor"));
+    let app = apps.iter().find(|f| secrets::same(&f.id, id));
+    let passkey = passkeys.iter().find(|f| secrets::same(&f.id, id));
+    let (kind, name) = match (app, passkey) {
+        (Some(app), _) => ("authenticator app", app.name.clone()),
+        (None, Some(passkey)) => ("passkey", passkey.name.clone()),
+        (None, None) => return Err(Error::NotFound("second factor")),
     };
-    let last = !factors
-        .iter()
-        .any(|f| f.confirmed_at.is_some() && f.id != factor.id);
+    let last = apps.len() + passkeys.len() == 1;
     if last
         && let Some(policy) =
             crate::conditional_access::asking_second_factor(&mut tx, &signed_in.memberships).await?
     {
         return Err(Error::Conflict(format!(
-            "Your organization's policy \u{201c}{policy}\u{201d} asks you for a second factor: set up another authenticator app before you remove the last one."
+            "Your organization's policy \u{201c}{policy}\u{201d} asks you for a second factor: add another (an authenticator app or a passkey) before you remove the last one."
         )));
     }
-    store::second_factors::delete(&mut tx, identity, &factor.id).await?;
+    if app.is_some() {
+        store::second_factors::delete(&mut tx, identity, id).await?;
+    } else {
+        store::passkeys::delete_factor(&mut tx, identity, id).await?;
+    }
     let codes = if last {
         store::second_factors::delete_recovery_codes(&mut tx, identity).await?
     } else {
@@ -644,8 +716,7 @@ pub async fn remove(
     };
     let ended = end_others(&mut tx, identity, session).await?;
     let detail = format!(
-        "authenticator app \u{201c}{}\u{201d}{}; {ended}",
-        factor.name,
+        "{kind} \u{201c}{name}\u{201d}{}; {ended}",
         if last {
             format!(", the last, with its {codes} recovery codes")
         } else {
@@ -670,13 +741,13 @@ pub async fn regenerate_recovery_codes(
 ) -> Result<Vec<String>> {
     let identity = identity_of(signed_in)?;
     let mut tx = store.begin().await?;
-    let has_factor = store::second_factors::has_confirmed(&mut tx, identity).await?;
+    let has_factor = has_any(&mut tx, identity).await?;
     if let Some(blocked) = changes_blocked(signed_in, has_factor, now) {
         return Err(blocked_error(blocked));
     }
     if !has_factor {
         return Err(Error::Conflict(
-            "Set up an authenticator app first: recovery codes stand in for it when it is not at hand."
+            "Set up a second factor first (an authenticator app or a passkey): recovery codes stand in for it when it is not at hand."
                 .into(),
         ));
     }
@@ -932,9 +1003,16 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(factor_name("  Phone ").ok().as_deref(), Some("Phone"));
-        assert_eq!(factor_name("").ok().as_deref(), Some(DEFAULT_NAME));
-        assert!(factor_name(&"x".repeat(65)).is_err());
-        assert!(factor_name("a\u{7}b").is_err());
+        assert_eq!(
+            factor_name("  Phone ", DEFAULT_NAME).ok().as_deref(),
+            Some("Phone")
+        );
+        assert_eq!(
+            factor_name("", DEFAULT_NAME).ok().as_deref(),
+            Some(DEFAULT_NAME)
+        );
+        assert_eq!(factor_name(" ", "Passkey").ok().as_deref(), Some("Passkey"));
+        assert!(factor_name(&"x".repeat(65), DEFAULT_NAME).is_err());
+        assert!(factor_name("a\u{7}b", DEFAULT_NAME).is_err());
     }
 }

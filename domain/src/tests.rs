@@ -2600,6 +2600,7 @@ mod audit_chain;
 mod guest_access;
 mod lifecycle;
 mod owners;
+mod passkey_factors;
 mod retention;
 mod reviews;
 mod second_factors;

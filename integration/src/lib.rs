@@ -62,7 +62,7 @@ impl Answer {
             "NotFound" => 404,
             "Invalid" => 422,
             "Refused" => 409,
-            "SecondFactor" | "SignInAgain" | "TermsOfUse" => 403,
+            "SecondFactor" | "Passkey" | "SignInAgain" | "TermsOfUse" => 403,
             _ => 500,
         }
     }

@@ -411,12 +411,12 @@ fn sign_in_then(key: &str, pending: &str, login_hint: Option<&str>) -> String {
     url
 }
 
-/// The page that asks for `step` (a second factor, or accepting terms of use) for
-/// `policy`, then back to the authorization request kept under `pending`.
+/// The page that asks for `step` (a second factor, a passkey, or accepting terms of use)
+/// for `policy`, then back to the authorization request kept under `pending`.
 fn step_then(key: &str, pending: &str, policy: &str, step: &Step) -> String {
     let next = app::pages::continue_to(&pending_path(key, pending));
     match step {
-        Step::SecondFactor => domain::second_factors::step_up_path(&next, policy),
+        Step::SecondFactor(asked) => domain::second_factors::step_up_path(&next, policy, *asked),
         Step::AcceptTerms(terms) => types::paths::accept_terms(terms, &next, policy),
     }
 }

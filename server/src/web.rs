@@ -345,7 +345,7 @@ async fn error_statuses(request: Request, next: Next) -> Response {
         "NotFound" => StatusCode::NOT_FOUND,
         "Invalid" => StatusCode::UNPROCESSABLE_ENTITY,
         "Refused" => StatusCode::CONFLICT,
-        "SecondFactor" | "SignInAgain" | "TermsOfUse" => StatusCode::FORBIDDEN,
+        "SecondFactor" | "Passkey" | "SignInAgain" | "TermsOfUse" => StatusCode::FORBIDDEN,
         "Transport" => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };

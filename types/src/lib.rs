@@ -1847,10 +1847,20 @@ pub enum ChangesBlocked {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepUp {
     pub email: String,
-    /// Whether they have an authenticator app to enter a code from (else they set one up).
+    /// Whether they have a second factor of any kind (else they set one up).
     pub has_factor: bool,
-    /// Whether this session has verified a second factor already.
+    /// Whether they have an authenticator app to enter a code from.
+    pub has_app: bool,
+    /// Whether they have a passkey registered as a second factor.
+    pub has_passkey: bool,
+    /// Whether the policy asks for a passkey (a phishing-resistant factor), which only a
+    /// passkey answers.
+    pub passkey_asked: bool,
+    /// Whether this session has verified what is asked already.
     pub verified: bool,
+    /// Why they could not add a factor beside the ones they have from this session now
+    /// (as at the security page); `None` when they could.
+    pub blocked: Option<ChangesBlocked>,
     pub recovery_codes_left: i64,
     /// An authenticator app being set up, if one is.
     pub enrollment: Option<TotpEnrollment>,

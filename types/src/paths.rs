@@ -17,11 +17,15 @@ pub fn encode(value: &str) -> String {
 }
 
 /// The step-up page, for a person a conditional-access policy (named `policy`; empty for
-/// none) asks for a second factor, who goes on to `next` (a path on Portico) afterwards.
-pub fn step_up(next: &str, policy: &str) -> String {
+/// none) asks for a second factor (with `passkey`, a phishing-resistant one), who goes on
+/// to `next` (a path on Portico) afterwards.
+pub fn step_up(next: &str, policy: &str, passkey: bool) -> String {
     let mut path = format!("/account/verify?next={}", encode(next));
     if !policy.is_empty() {
         path.push_str(&format!("&policy={}", encode(policy)));
+    }
+    if passkey {
+        path.push_str("&need=passkey");
     }
     path
 }
@@ -44,10 +48,14 @@ mod tests {
     #[test]
     fn addresses_carry_next_and_the_policy_encoded() {
         assert_eq!(
-            step_up("/oauth2/continue?x=1&y=2", "Guests need MFA"),
+            step_up("/oauth2/continue?x=1&y=2", "Guests need MFA", false),
             "/account/verify?next=%2Foauth2%2Fcontinue%3Fx%3D1%26y%3D2&policy=Guests%20need%20MFA"
         );
-        assert_eq!(step_up("/", ""), "/account/verify?next=%2F");
+        assert_eq!(step_up("/", "", false), "/account/verify?next=%2F");
+        assert_eq!(
+            step_up("/", "Passkeys", true),
+            "/account/verify?next=%2F&policy=Passkeys&need=passkey"
+        );
         assert_eq!(
             accept_terms("t/1", "/admin", "Häuser"),
             "/account/terms/t%2F1?next=%2Fadmin&policy=H%C3%A4user"

@@ -1,14 +1,16 @@
-//! Second factors. `/account/security`: the person's authenticator apps (set up one,
-//! remove one) and recovery codes (how many are left, new ones). `/account/verify`: the
-//! step-up page conditional access sends people to when a policy asks for a second factor
-//! their session has not shown: a code from their app (or a recovery code), or, for someone
-//! with none yet, setting one up there; then on to where they were going. Every form posts
-//! and comes back without JavaScript.
+//! Second factors. `/account/security`: the person's authenticator apps and passkeys (add
+//! one, remove one) and recovery codes (how many are left, new ones). `/account/verify`:
+//! the step-up page conditional access sends people to when a policy asks for a second
+//! factor (or a passkey, `need=passkey`) their session has not shown: a code from their
+//! app, their passkey (or a recovery code), or, for someone with none yet, setting one up
+//! there; then on to where they were going. Every form posts and comes back without
+//! JavaScript; passkeys need it (WebAuthn is JavaScript only: see `passkey.rs`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use types::{ChangesBlocked, SecondFactor, SecurityOverview, StepUp, TotpEnrollment};
 
+use super::passkey::PasskeyButton;
 use crate::components::{Confirm, Field, FormError, LoadError, Submit, action_error};
 use crate::error::AppError;
 
@@ -46,18 +48,19 @@ pub async fn start_authenticator() -> Result<(), AppError> {
     Ok(())
 }
 
-/// Says what adding an app did, with the recovery codes it came with (shown only now).
+/// Says what adding a factor did (`added`: "Authenticator app added.", "Passkey
+/// added."), with the recovery codes it came with (shown only now).
 #[cfg(feature = "ssr")]
-async fn flash_added(codes: &[String]) {
+pub(crate) async fn flash_added(added: &str, codes: &[String]) {
     if codes.is_empty() {
         crate::server::flash(
-            "Authenticator app added. You stay signed in here; everywhere else you were signed out.",
+            format!("{added} You stay signed in here; everywhere else you were signed out."),
             None,
         )
         .await;
     } else {
         crate::server::flash(
-            "Authenticator app added. Keep these recovery codes somewhere safe: each works once, when your app is not at hand.",
+            format!("{added} Keep these recovery codes somewhere safe: each works once, when your second factor is not at hand."),
             Some(("Your recovery codes", &codes.join(" "))),
         )
         .await;
@@ -86,7 +89,7 @@ pub async fn confirm_authenticator(name: String, code: String) -> Result<Vec<Str
     )
     .await?;
     let codes = confirmed.recovery_codes.unwrap_or_default();
-    flash_added(&codes).await;
+    flash_added("Authenticator app added.", &codes).await;
     Ok(codes)
 }
 
@@ -98,7 +101,7 @@ pub async fn remove_second_factor(id: String) -> Result<(), AppError> {
     domain::second_factors::remove(&portal.store, &signed_in, &token, &id, crate::server::now())
         .await?;
     crate::server::flash(
-        "Authenticator app removed. You stay signed in here; everywhere else you were signed out.",
+        "Second factor removed. You stay signed in here; everywhere else you were signed out.",
         None,
     )
     .await;
@@ -127,14 +130,22 @@ pub async fn regenerate_recovery_codes() -> Result<Vec<String>, AppError> {
     Ok(codes)
 }
 
+/// What the step-up page offers; `need` is `passkey` when the policy asks for one.
+///
 /// **Permissions:** anyone signed in, for themselves.
 #[leptos::server(prefix = "/fn", endpoint = "account/verify")]
-pub async fn step_up_page() -> Result<StepUp, AppError> {
+pub async fn step_up_page(need: Option<String>) -> Result<StepUp, AppError> {
+    use domain::second_factors::Asked;
     let (portal, signed_in) = crate::server::signed_in().await?;
+    let asked = match need.as_deref() {
+        Some("passkey") => Asked::Passkey,
+        _ => Asked::SecondFactor,
+    };
     Ok(domain::second_factors::step_up(
         &portal.store,
         &portal.vault,
         &signed_in,
+        asked,
         crate::server::now(),
     )
     .await?)
@@ -239,7 +250,7 @@ pub async fn confirm_step_up_authenticator(
     )
     .await?;
     let codes = confirmed.recovery_codes.unwrap_or_default();
-    flash_added(&codes).await;
+    flash_added("Authenticator app added.", &codes).await;
     let next = super::signin::after_sign_in(next.as_deref());
     if codes.is_empty() {
         leptos_axum::redirect(&next);
@@ -251,8 +262,8 @@ pub async fn confirm_step_up_authenticator(
 
 /// The step-up page's address, leading on to `next`.
 #[cfg(feature = "ssr")]
-fn verify_path(next: &str, policy: Option<&str>) -> String {
-    types::paths::step_up(next, policy.unwrap_or_default())
+pub(crate) fn verify_path(next: &str, policy: Option<&str>) -> String {
+    types::paths::step_up(next, policy.unwrap_or_default(), false)
 }
 
 /// The QR code of an `otpauth://` address, as SVG to put inline in the page (no XML
@@ -320,6 +331,7 @@ pub fn Security() -> impl IntoView {
                             {blocked.map(|blocked| view! { <Blocked blocked /> })}
                             <Factors factors may_change />
                             {may_change.then(|| view! { <SetUp enrollment has_factor /> })}
+                            {may_change.then(|| view! { <AddPasskey /> })}
                             {has_factor.then(|| view! { <RecoveryCodes left=recovery_codes_left may_change /> })}
                         }.into_any()
                     }
@@ -344,15 +356,15 @@ fn Blocked(blocked: ChangesBlocked) -> impl IntoView {
         .into_any(),
         ChangesBlocked::VerifyFirst => view! {
             <div class="banner" role="status">
-                <p>"To change your second factors, first enter a code from your authenticator app."</p>
-                <p><a href=format!("/account/verify?next={back}")>"Enter a code"</a></p>
+                <p>"To change your second factors, first verify one: a code from your authenticator app, or your passkey."</p>
+                <p><a href=format!("/account/verify?next={back}")>"Verify it"</a></p>
             </div>
         }
         .into_any(),
     }
 }
 
-/// The person's authenticator apps, each with a way to remove it.
+/// The person's authenticator apps and passkeys, each with a way to remove it.
 #[component]
 fn Factors(factors: Vec<SecondFactor>, may_change: bool) -> impl IntoView {
     let remove = ServerAction::<RemoveSecondFactor>::new();
@@ -385,7 +397,7 @@ fn Factors(factors: Vec<SecondFactor>, may_change: bool) -> impl IntoView {
                                         <td>{f.last_used_at.map(types::format::datetime).unwrap_or_else(|| "never".into())}</td>
                                         <td>
                                             {may_change.then(|| view! {
-                                                <Confirm ask="Remove" about=about consequence="You will no longer be able to use it; with your last app, your recovery codes stop working too. You will be signed out everywhere else.">
+                                                <Confirm ask="Remove" about=about consequence="You will no longer be able to use it; with your last second factor, your recovery codes stop working too. You will be signed out everywhere else.">
                                                     <ActionForm action=remove>
                                                         <input type="hidden" name="id" value=f.id.clone() />
                                                         <button type="submit" class="danger">"Remove it"</button>
@@ -444,6 +456,19 @@ fn SetUp(enrollment: Option<TotpEnrollment>, has_factor: bool) -> impl IntoView 
     }
 }
 
+/// Registering a passkey as a second factor: a name, then the browser's passkey dialog
+/// (JavaScript; the button shows only where the browser has passkeys).
+#[component]
+fn AddPasskey() -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="add-passkey">
+            <h2 id="add-passkey">"Add a passkey"</h2>
+            <p>"A passkey on this device or your phone (unlocked with your fingerprint, face or PIN) is a second factor that a fake sign-in page cannot reuse. It also signs you in without a password. Adding one needs a browser with passkeys, and JavaScript."</p>
+            <PasskeyButton purpose="add_factor" label="Add a passkey" named=true />
+        </section>
+    }
+}
+
 /// How many recovery codes are left, and new ones in place of them.
 #[component]
 fn RecoveryCodes(left: i64, may_change: bool) -> impl IntoView {
@@ -457,7 +482,7 @@ fn RecoveryCodes(left: i64, may_change: bool) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="recovery">
             <h2 id="recovery">"Recovery codes"</h2>
-            <p>"When your authenticator app is not at hand, a recovery code stands in for it, once. " {said}</p>
+            <p>"When your second factor is not at hand, a recovery code stands in for it, once. " {said}</p>
             <FormError error />
             {may_change.then(|| view! {
                 <Confirm ask="Make new recovery codes" consequence="Your current recovery codes stop working, and you will be signed out everywhere else. The new ones are shown once.">
@@ -479,11 +504,17 @@ pub fn Verify() -> impl IntoView {
         .read_untracked()
         .get("policy")
         .filter(|p| !p.is_empty());
-    let asked = match &policy {
-        Some(policy) => format!("Your organization's policy “{policy}” asks for a second factor."),
-        None => "A second factor is needed to go on.".to_string(),
+    let need = query.read_untracked().get("need");
+    let what = if need.as_deref() == Some("passkey") {
+        "a passkey"
+    } else {
+        "a second factor"
     };
-    let step = Resource::new(|| (), |_| step_up_page());
+    let asked = match &policy {
+        Some(policy) => format!("Your organization's policy “{policy}” asks for {what}."),
+        None => format!("{} is needed to go on.", capitalised(what)),
+    };
+    let step = Resource::new(move || need.clone(), step_up_page);
     view! {
         <Title text="Second factor · Portico" />
         <section class="card narrow">
@@ -504,8 +535,18 @@ pub fn Verify() -> impl IntoView {
     }
 }
 
-/// What the step-up page asks for: nothing more once verified, a code when the person has
-/// an app, else setting one up.
+/// "A second factor", "A passkey".
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// What the step-up page asks for: nothing more once verified; the person's passkey, a
+/// code from their app or a recovery code when they have factors (only a passkey when one
+/// is asked for); else setting up the first.
 #[component]
 fn StepUpForms(step: StepUp, next: Option<String>, policy: Option<String>) -> impl IntoView {
     let onward = next
@@ -520,36 +561,117 @@ fn StepUpForms(step: StepUp, next: Option<String>, policy: Option<String>) -> im
         }
         .into_any();
     }
-    if step.has_factor {
-        view! { <EnterCode next recovery_codes_left=step.recovery_codes_left /> }.into_any()
-    } else {
-        view! { <FirstApp enrollment=step.enrollment next policy /> }.into_any()
+    let passkey = step.has_passkey.then(|| {
+        view! {
+            <PasskeyButton purpose="verify_factor" label="Use a passkey" next=onward.clone() secondary=!step.passkey_asked />
+        }
+    });
+    if step.passkey_asked && !step.has_passkey {
+        return view! { <PasskeyFirst step next=onward policy /> }.into_any();
     }
+    if step.passkey_asked {
+        return view! {
+            {passkey}
+            <noscript><p class="hint">"Using a passkey needs JavaScript."</p></noscript>
+        }
+        .into_any();
+    }
+    if step.has_factor {
+        view! {
+            {passkey}
+            <EnterCode next recovery_codes_left=step.recovery_codes_left with_app=step.has_app />
+        }
+        .into_any()
+    } else {
+        view! {
+            <FirstApp enrollment=step.enrollment next=next.clone() policy />
+            <PasskeyButton purpose="add_first_factor" label="Add a passkey instead, and continue" next=onward named=true secondary=true />
+        }
+        .into_any()
+    }
+}
+
+/// A policy asks for a passkey and the person has none: they add one here — as their first
+/// second factor, or, when they have others, once one of those is verified in this session
+/// (the security page's rule).
+#[component]
+fn PasskeyFirst(step: StepUp, next: String, policy: Option<String>) -> impl IntoView {
+    if !step.has_factor {
+        return view! {
+            <p>"You have no passkey here yet. Add one: your device asks for your fingerprint, face or PIN."</p>
+            <PasskeyButton purpose="add_first_factor" label="Add a passkey and continue" next named=true />
+        }
+        .into_any();
+    }
+    match step.blocked {
+        None => view! {
+            <p>"You have no passkey here yet. Add one as another second factor: your device asks for your fingerprint, face or PIN."</p>
+            <PasskeyButton purpose="add_factor" label="Add a passkey and continue" next named=true />
+        }
+        .into_any(),
+        Some(ChangesBlocked::SignInAgain) => {
+            let here = super::admin::encode(&passkey_step_up(&next, policy.as_deref()));
+            view! {
+                <p>"You have no passkey here yet. To add one, sign in again first: for your safety, the sign-in must be less than 10 minutes old."</p>
+                <p><a href=format!("/signin?next={here}")>"Sign in again"</a></p>
+            }
+            .into_any()
+        }
+        Some(ChangesBlocked::VerifyFirst) => {
+            // Back to this page once verified, where adding a passkey is then offered.
+            let here = Some(passkey_step_up(&next, policy.as_deref()));
+            view! {
+                <p>"You have no passkey here yet. To add one, first verify the second factor you have; this page then offers to add a passkey."</p>
+                <EnterCode next=here recovery_codes_left=step.recovery_codes_left with_app=step.has_app />
+            }
+            .into_any()
+        }
+    }
+}
+
+/// This page's address when a passkey is asked for, leading on to `next`.
+fn passkey_step_up(next: &str, policy: Option<&str>) -> String {
+    let mut path = format!(
+        "/account/verify?next={}&need=passkey",
+        super::admin::encode(next)
+    );
+    if let Some(policy) = policy {
+        path.push_str(&format!("&policy={}", super::admin::encode(policy)));
+    }
+    path
 }
 
 /// A code from the person's app, or one of their recovery codes instead.
 #[component]
-fn EnterCode(next: Option<String>, recovery_codes_left: i64) -> impl IntoView {
+fn EnterCode(
+    next: Option<String>,
+    recovery_codes_left: i64,
+    /// Whether the person has an authenticator app (else only the recovery code is asked).
+    #[prop(default = true)]
+    with_app: bool,
+) -> impl IntoView {
     let verify = ServerAction::<VerifyCode>::new();
     let recover = ServerAction::<VerifyRecoveryCode>::new();
     let verify_error = action_error(verify.value());
     let recover_error = action_error(recover.value());
-    let recovering = recover_error.get_untracked().is_some();
+    let recovering = recover_error.get_untracked().is_some() || !with_app;
     let next_again = next.clone();
     view! {
-        <ActionForm action=verify>
-            <FormError error=verify_error />
-            {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
-            <Field label="Code from your authenticator app" name="code" autocomplete="one-time-code" required=true autofocus=!recovering hint="The 6 digits the app shows now." error=verify_error />
-            <Submit label="Verify" busy_label="Checking…" pending=verify.pending() />
-        </ActionForm>
+        {with_app.then(|| view! {
+            <ActionForm action=verify>
+                <FormError error=verify_error />
+                {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
+                <Field label="Code from your authenticator app" name="code" autocomplete="one-time-code" required=true autofocus=!recovering hint="The 6 digits the app shows now." error=verify_error />
+                <Submit label="Verify" busy_label="Checking…" pending=verify.pending() />
+            </ActionForm>
+        })}
         {(recovery_codes_left > 0).then(|| view! {
             <details class="recovery" open=recovering>
                 <summary>"Use a recovery code instead"</summary>
                 <ActionForm action=recover>
                     <FormError error=recover_error />
                     {next_again.map(|next| view! { <input type="hidden" name="next" value=next /> })}
-                    <Field label="Recovery code" name="recovery_code" required=true hint="One of the codes you kept when you set up your app, like abcde-12345. Each works once." error=recover_error />
+                    <Field label="Recovery code" name="recovery_code" required=true hint="One of the codes you kept when you set up your second factor, like abcde-12345. Each works once." error=recover_error />
                     <Submit label="Use this code" busy_label="Checking…" pending=recover.pending() class="secondary" />
                 </ActionForm>
             </details>

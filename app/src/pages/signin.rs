@@ -1,4 +1,5 @@
-//! Signing in with email and password.
+//! Signing in: the address first, then a password, a passkey, a code mailed to the
+//! address, or the partner's provider.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -222,8 +223,10 @@ pub fn SignIn() -> impl IntoView {
                             <Field label="Password" name="password" kind="password" required=true autocomplete="current-password" autofocus=true error />
                             <Submit label="Sign in" busy_label="Signing in…" pending=action.pending() />
                         </ActionForm>
+                        // Members and accounts alike: a passkey registered (as an account's,
+                        // or as a second factor) signs in without the password.
+                        <PasskeyButton purpose="sign_in" label="Sign in with a passkey" email=email() next=next_param().unwrap_or_default() />
                         {(step() == "account").then(|| view! {
-                            <PasskeyButton purpose="sign_in" label="Sign in with a passkey" email=email() next=next_param().unwrap_or_default() />
                             <ProviderChoices email=email() next=next_param() />
                             <ActionForm action=send_code>
                                 <FormError error=send_error />
@@ -312,7 +315,11 @@ pub fn SignInWithCode() -> impl IntoView {
             }}
             {move || {
                 let email = query.read().get("email").unwrap_or_default();
-                (!email.is_empty()).then(|| view! { <ProviderChoices email next=next_param() /> })
+                (!email.is_empty()).then(|| view! {
+                    // A guest who registered a passkey as a second factor may use it instead.
+                    <PasskeyButton purpose="sign_in" label="Sign in with a passkey" email=email.clone() next=next_param().unwrap_or_default() secondary=true />
+                    <ProviderChoices email next=next_param() />
+                })
             }}
         </section>
     }

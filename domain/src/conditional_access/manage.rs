@@ -430,7 +430,11 @@ pub async fn check(store: &Store, attempt: &Attempt<'_>) -> Result<Verdict> {
             target: attempt.target,
             ip: attempt.ip,
             mfa: partners::shows_mfa(attempt.methods, attempt.partner.as_ref(), settings),
-            phishing_resistant: attempt.methods.phishing_resistant(),
+            phishing_resistant: partners::shows_phishing_resistance(
+                attempt.methods,
+                attempt.partner.as_ref(),
+                settings,
+            ),
             accepted_terms: &accepted_terms,
             auth_time: attempt.auth_time,
             now: attempt.now,

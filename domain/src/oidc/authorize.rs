@@ -8,6 +8,7 @@ use super::access::{self, PolicyLog, Refusal};
 use super::clients::redirect_uri_matches;
 use super::{CODE_LIFETIME, issuer};
 use crate::conditional_access::{self as policies, Target};
+use crate::second_factors::Asked;
 use crate::sessions::SignedIn;
 use crate::store::oidc::Grant;
 use crate::{Error, Identity, Result, Store, partners, secrets, store};
@@ -199,8 +200,8 @@ async fn sign_in_first(
 /// What a policy has the person do before the sign-in goes on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Prove a second factor (or set one up).
-    SecondFactor,
+    /// Prove a second factor (`Asked`: any, or a passkey), or set one up.
+    SecondFactor(Asked),
     /// Accept the terms of use with this id.
     AcceptTerms(String),
 }
@@ -449,20 +450,21 @@ pub async fn authorize(
             if silent {
                 return error("interaction_required", &reason);
             }
-            // What a policy asks first: a fresh sign-in, a second factor, or accepting
-            // terms of use; then the
-            // request goes on from where it was kept. A passkey is asked by signing in
-            // again with one; after that, it is refused rather than asked in a loop.
-            let signed_in_again = request.signed_in_since.is_some();
+            // What a policy asks first: a fresh sign-in, a second factor (a passkey, when
+            // the policy asks a phishing-resistant one: the step-up page takes the person's
+            // passkey factor, or registers their first), or accepting terms of use; then
+            // the request goes on from where it was kept.
             match &refusal {
                 Refusal::SignInAgain { .. } => {
                     return sign_in_first(store, request, ip, now).await;
                 }
-                Refusal::PasskeyRequired { .. } if !signed_in_again => {
-                    return sign_in_first(store, request, ip, now).await;
-                }
                 Refusal::MfaRequired { policy } => {
-                    return step_up(store, request, ip, now, policy, Step::SecondFactor).await;
+                    let step = Step::SecondFactor(Asked::SecondFactor);
+                    return step_up(store, request, ip, now, policy, step).await;
+                }
+                Refusal::PasskeyRequired { policy } => {
+                    let step = Step::SecondFactor(Asked::Passkey);
+                    return step_up(store, request, ip, now, policy, step).await;
                 }
                 Refusal::TermsRequired { policy, terms } => {
                     let step = Step::AcceptTerms(terms.clone());
@@ -473,9 +475,6 @@ pub async fn authorize(
             let reason = match refusal {
                 Refusal::NotAssigned => format!(
                     "{reason} Administrators of {tenant_name} can do that in the admin console."
-                ),
-                Refusal::PasskeyRequired { .. } => format!(
-                    "{reason} Sign in with a passkey; you can add one on your account's security page."
                 ),
                 _ => reason,
             };

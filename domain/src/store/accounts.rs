@@ -112,56 +112,6 @@ pub async fn used_passkey(
     Ok(())
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct Ceremony {
-    pub kind: String,
-    pub account_id: String,
-    pub redemption_hash: Option<String>,
-    pub next: Option<String>,
-    pub state: String,
-    pub expires_at: i64,
-}
-
-pub async fn insert_ceremony(
-    db: &mut sqlx::AnyConnection,
-    id_hash: &str,
-    ceremony: &Ceremony,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO passkey_ceremonies (id_hash, kind, account_id, redemption_hash, next, state, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(id_hash)
-    .bind(&ceremony.kind)
-    .bind(&ceremony.account_id)
-    .bind(&ceremony.redemption_hash)
-    .bind(&ceremony.next)
-    .bind(&ceremony.state)
-    .bind(ceremony.expires_at)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// Takes a ceremony out: it is found once at most. Old ones are forgotten on the way.
-pub async fn take_ceremony(
-    db: &mut sqlx::AnyConnection,
-    id_hash: &str,
-    now: i64,
-) -> Result<Option<Ceremony>> {
-    sqlx::query("DELETE FROM passkey_ceremonies WHERE expires_at <= $1")
-        .bind(now)
-        .execute(&mut *db)
-        .await?;
-    Ok(sqlx::query_as(
-        "DELETE FROM passkey_ceremonies WHERE id_hash = $1
-         RETURNING kind, account_id, redemption_hash, next, state, expires_at",
-    )
-    .bind(id_hash)
-    .fetch_optional(&mut *db)
-    .await?)
-}
-
 pub async fn by_id(db: &mut sqlx::AnyConnection, id: &str) -> Result<Option<Account>> {
     Ok(
         sqlx::query_as("SELECT id, email, password_hash FROM accounts WHERE id = $1")

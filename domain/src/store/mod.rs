@@ -149,6 +149,7 @@ pub mod oidc;
 pub mod outbox;
 pub mod owners;
 pub mod partners;
+pub mod passkeys;
 pub mod reviews;
 pub mod second_factors;
 pub mod sessions;

@@ -474,6 +474,66 @@ async fn a_policy_for_portico_itself_asks_before_the_console_opens() {
 }
 
 #[tokio::test]
+async fn a_policy_asking_a_passkey_sends_to_the_step_up_page_for_one() {
+    let f = fixture().await;
+    let passkey = form(&[
+        ("name", "Mia needs a passkey"),
+        ("users", "selected"),
+        ("include_users", "mia@contoso.example"),
+        ("portico", "on"),
+        ("mfa", ""),
+        ("passkey", "on"),
+    ]);
+    let saved = f.save(&passkey).await;
+    assert!(saved.ok(), "{saved:?}");
+    // Mia, signed in with her password, is sent to the step-up page for a passkey (no
+    // longer to sign in again), and back to the kept request after.
+    let (status, location, _) = f.authorize().await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/account/verify?"), "{location}");
+    let asked = query_of(&location);
+    assert_eq!(asked["policy"], "Mia needs a passkey");
+    assert_eq!(asked["need"], "passkey");
+    assert!(asked["next"].starts_with("/continue?to="), "{location}");
+    // The page says what is asked and, as she has no second factor, offers to add a
+    // passkey there; no code is asked for, as an authenticator app would not do.
+    let step = f
+        .portico
+        .call("account/verify", &[("need", "passkey")], Some(&f.mia))
+        .await;
+    assert_eq!(
+        (
+            step.body["passkey_asked"].as_bool(),
+            step.body["has_passkey"].as_bool(),
+            step.body["verified"].as_bool()
+        ),
+        (Some(true), Some(false), Some(false)),
+        "{step:?}"
+    );
+    let shown = f
+        .portico
+        .http()
+        .get(format!("{}{location}", f.portico.url))
+        .header("Cookie", format!("portico_session={}", f.mia))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        shown.contains("Your organization's policy “Mia needs a passkey” asks for a passkey."),
+        "{shown}"
+    );
+    assert!(shown.contains("Add a passkey and continue"));
+    assert!(!shown.contains("Code from your authenticator app"));
+    // Portico itself asks the same, by name.
+    let panel = f.portico.call("panel", &[], Some(&f.mia)).await;
+    assert_eq!(panel.error_kind().as_deref(), Some("Passkey"), "{panel:?}");
+    assert_eq!(panel.message(), "Mia needs a passkey");
+}
+
+#[tokio::test]
 async fn what_if_agrees_with_real_sign_ins() {
     let f = fixture().await;
     let (crm, _) = f
