@@ -79,7 +79,7 @@ async function signIn(page: Page, portico: Portico, email: string, password = PA
   await page.getByLabel("Email address").fill(email);
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 /** The person's menu in the header. */
@@ -145,7 +145,7 @@ test("a member and a guest at /admin/users get one page: the role it needs and w
   await stranger.getByLabel("Email address").fill("ada@contoso.example");
   await stranger.getByRole("button", { name: "Next" }).click();
   await stranger.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await stranger.getByRole("button", { name: "Sign in" }).click();
+  await stranger.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(stranger).toHaveURL(`${portico.url}/admin/users`);
   await expect(stranger.getByRole("navigation", { name: "Admin" })).toBeVisible();
 });
@@ -216,7 +216,7 @@ test("the menu works without JavaScript", async ({ portico, newPage }) => {
   await plain.getByLabel("Email address").fill("fay@fabrikam.example");
   await plain.getByRole("button", { name: "Next" }).click();
   await plain.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await plain.getByRole("button", { name: "Sign in" }).click();
+  await plain.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(plain).toHaveURL(`${portico.url}/`);
   await menu(plain).click();
   await plain.getByRole("group", { name: "Organization" }).getByRole("button", { name: "Contoso (guest)" }).click();
@@ -269,7 +269,7 @@ test("/account: a member signs out another session and changes her password; the
   await signIn(mia, portico, "mia@contoso.example");
   await expect(mia.getByRole("alert")).toHaveText("The email address or password is not right.");
   await mia.getByLabel("Password", { exact: true }).fill("a brand new passphrase 42");
-  await mia.getByRole("button", { name: "Sign in" }).click();
+  await mia.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(mia).toHaveURL(`${portico.url}/`);
 
   // The organization's audit log has it.

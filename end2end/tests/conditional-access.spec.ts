@@ -125,7 +125,7 @@ async function signInAsAda(page: Page) {
   await page.getByLabel("Email address").fill("ada@woodgrove.example");
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(`${portico.url}/`);
 }
 

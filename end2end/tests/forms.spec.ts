@@ -90,7 +90,7 @@ async function signIn(page: Page, email: string) {
   await page.getByLabel("Email address").fill(email);
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/(admin\/users)?$/);
 }
 
@@ -102,7 +102,7 @@ async function withoutJavaScript(browser: Browser, email: string) {
   await page.getByLabel("Email address").fill(email);
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/(admin\/users)?$/);
   return { page, close: () => context.close() };
 }
@@ -173,7 +173,7 @@ test.describe.serial("Forms", () => {
 
     // A wrong password: the error has the focus, and the address stays clean.
     await page.getByLabel("Password", { exact: true }).fill("not the password");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page.getByRole("alert")).toBeFocused();
     await expect(page.getByRole("alert")).toHaveText("The email address or password is not right.");
     expectCleanAddress(page);

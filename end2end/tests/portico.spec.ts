@@ -42,7 +42,7 @@ async function enterPassword(page: Page, email: string, password: string) {
   await page.getByLabel("Email address").fill(email);
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 async function signIn(page: Page, email: string, password: string) {
@@ -340,7 +340,7 @@ test.describe.serial("Portico in the browser", () => {
       await expect(guest).toHaveURL(/\/signin\/code\?sent=1/);
       const code = (await mailTo("ann@partner.example", /sign-in code/, codesBefore)).text.match(/\b(\d{8})\b/)![1];
       await guest.getByLabel("Code").fill(code);
-      await guest.getByRole("button", { name: "Sign in" }).click();
+      await guest.getByRole("button", { name: "Sign in", exact: true }).click();
       await expect(guest.getByRole("link", { name: /Handbook/ })).toBeVisible();
       const [guestWiki] = await Promise.all([guest.context().waitForEvent("page"), guest.getByRole("link", { name: /Handbook/ }).click()]);
       await expect(guestWiki.locator("#who")).toHaveText("Signed in as ann <ann@partner.example> (guest)");
@@ -562,7 +562,7 @@ test.describe.serial("Portico in the browser", () => {
     await expect(page.getByRole("alert")).toHaveText("The email address or password is not right.");
     await expect(page.getByText("Signing in as mia@contoso.example.")).toBeVisible();
     await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page.getByRole("link", { name: /Wiki/ })).toBeVisible();
     await context.close();
   });
