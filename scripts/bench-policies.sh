@@ -59,7 +59,7 @@ say "Making 20 policies (19 for guests only, one asking members of the Wiki for 
 policy() {
   fn "$ADMIN" admin/policies/save id= "name=$1" state=enabled "users=$2" include_users= include_groups= \
     include_roles= exclude_users= exclude_groups= exclude_roles= "apps=$3" "include_apps=$4" exclude_apps= \
-    "locations=$5" exclude_locations= "grant=$6" mfa=on operator=all frequency_hours= >/dev/null
+    "locations=$5" exclude_locations= "grant=$6" mfa=on terms= operator=all frequency_hours= >/dev/null
 }
 for i in $(seq 1 19); do
   case $((i % 3)) in
