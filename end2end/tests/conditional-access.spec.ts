@@ -6,7 +6,7 @@
 // written in the console are asked for once per version. The Wiki is the
 // example app that signs in with Portico (examples/rp). This file runs a Portico of its own
 // (its own data folder and free port); mail goes to the run's SMTP server (global-setup.ts).
-import { BrowserContext, expect, Page, test as base } from "@playwright/test";
+import { BrowserContext, expect, Page } from "@playwright/test";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,22 +14,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { countMail, mailTo } from "./mailbox";
 import { freePort, waitForPort } from "../net";
+import { PASSWORD, expectAccessibleBasics, test } from "./own-portico";
 
-const PASSWORD = "correct horse battery staple";
 const POLICY = "Guests need MFA for the Wiki";
 const CONDITIONAL_ACCESS = "/admin/security/conditional-access";
-
-/** Collects what the browser reports as errors (as in portico.spec.ts). */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    const text = message.text().split("\n")[0];
-    // A refused request is logged by the browser; it is expected.
-    if (message.type() === "error" && !text.startsWith("Failed to load resource")) errors.push(`${page.url()}: ${text}`);
-  });
-  page.on("pageerror", (error) => errors.push(`${page.url()}: ${error.message}`));
-  return errors;
-}
 
 /** The bytes of base32 text (spaces ignored), as authenticator apps read a key. */
 function base32(text: string): Buffer {
@@ -59,36 +47,6 @@ function totp(secret: string, time = Date.now() / 1000): string {
   return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }
 
-/**
- * Accessibility basics of the page in view: the document has a language and a title, the
- * page one level-1 heading; every field has a label (or an accessible name), every button
- * and link a name, and every radio button sits in a fieldset with a legend.
- */
-async function expectAccessibleBasics(page: Page) {
-  const found = await page.evaluate(() => {
-    const problems: string[] = [];
-    if (!document.documentElement.lang) problems.push("<html> has no lang");
-    if (!document.title.trim()) problems.push("the page has no title");
-    const main = document.querySelector("main")!;
-    const h1 = main.querySelectorAll("h1").length;
-    if (h1 !== 1) problems.push(`main has ${h1} h1 headings`);
-    const named = (el: Element) =>
-      !!(el.getAttribute("aria-label")?.trim() || el.getAttribute("aria-labelledby") || el.textContent?.trim());
-    for (const el of Array.from(main.querySelectorAll<HTMLInputElement>("input:not([type=hidden]), select, textarea"))) {
-      const labelled = (el.labels?.length ?? 0) > 0 && Array.from(el.labels!).some((l) => l.textContent!.trim() !== "");
-      if (!labelled && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby")) problems.push(`no label: ${el.outerHTML}`);
-      if (el.type === "radio" && !el.closest("fieldset")?.querySelector("legend")?.textContent?.trim())
-        problems.push(`radio outside a fieldset with a legend: ${el.outerHTML}`);
-    }
-    for (const el of Array.from(main.querySelectorAll("button, a[href]"))) if (!named(el)) problems.push(`no name: ${el.outerHTML}`);
-    for (const el of Array.from(main.querySelectorAll("[aria-describedby]")))
-      for (const id of el.getAttribute("aria-describedby")!.split(/\s+/).filter(Boolean))
-        if (!document.getElementById(id)) problems.push(`aria-describedby names no element "${id}": ${el.outerHTML}`);
-    return problems;
-  });
-  expect(found, `accessibility basics of ${page.url()}`).toEqual([]);
-}
-
 /** This file's Portico, its Wiki (the example app) and the Wiki's client. */
 const portico = { url: "", data: "", wiki: "", tenant: "woodgrove.example", clientId: "", clientSecret: "" };
 const running: ChildProcess[] = [];
@@ -97,22 +55,6 @@ function cli(args: string[], input = ""): string {
   return execFileSync(process.env.PORTICO_BIN!, ["--data-dir", portico.data, ...args], { input }).toString();
 }
 
-/** Each person in a browser of their own: every page they open (the Wiki's too) fails the
- * test if the browser reported an error there. */
-const test = base.extend<{ newPage: () => Promise<Page> }>({
-  newPage: async ({ browser }, use) => {
-    const contexts: BrowserContext[] = [];
-    const watched: string[][] = [];
-    await use(async () => {
-      const context = await browser.newContext();
-      contexts.push(context);
-      context.on("page", (page) => watched.push(watchErrors(page)));
-      return context.newPage();
-    });
-    for (const context of contexts) await context.close();
-    expect(watched.flat(), "errors in the browser console").toEqual([]);
-  },
-});
 
 /** Opens a page and waits until the WebAssembly has hydrated it. */
 async function open(page: Page, where: string) {

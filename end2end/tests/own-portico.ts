@@ -3,7 +3,7 @@
 // passkeys share: browsers whose console errors fail the test, a virtual authenticator, an
 // accessibility check and an app's ID token. Mail goes to the run's SMTP server
 // (global-setup.ts).
-import { BrowserContext, CDPSession, expect, Page } from "@playwright/test";
+import { BrowserContext, CDPSession, expect, Page, test as base } from "@playwright/test";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -97,6 +97,23 @@ export async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSessio
  * language and a title, one level-1 heading; every field labelled, every button and link
  * named, `aria-describedby` pointing at something.
  */
+/** Each person in a browser of their own: every page they open (the Wiki's too) fails the
+ * test if the browser reported an error there. */
+export const test = base.extend<{ newPage: () => Promise<Page> }>({
+  newPage: async ({ browser }, use) => {
+    const contexts: BrowserContext[] = [];
+    const watched: string[][] = [];
+    await use(async () => {
+      const context = await browser.newContext();
+      contexts.push(context);
+      context.on("page", (page) => watched.push(watchErrors(page)));
+      return context.newPage();
+    });
+    for (const context of contexts) await context.close();
+    expect(watched.flat(), "errors in the browser console").toEqual([]);
+  },
+});
+
 export async function expectAccessibleBasics(page: Page) {
   const found = await page.evaluate(() => {
     const problems: string[] = [];
@@ -110,6 +127,8 @@ export async function expectAccessibleBasics(page: Page) {
     for (const el of Array.from(main.querySelectorAll<HTMLInputElement>("input:not([type=hidden]), select, textarea"))) {
       const labelled = (el.labels?.length ?? 0) > 0 && Array.from(el.labels!).some((l) => l.textContent!.trim() !== "");
       if (!labelled && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby")) problems.push(`no label: ${el.outerHTML}`);
+      if (el.type === "radio" && !el.closest("fieldset")?.querySelector("legend")?.textContent?.trim())
+        problems.push(`radio outside a fieldset with a legend: ${el.outerHTML}`);
     }
     for (const el of Array.from(main.querySelectorAll("button, a[href]"))) if (!named(el)) problems.push(`no name: ${el.outerHTML}`);
     for (const el of Array.from(main.querySelectorAll("[aria-describedby]")))

@@ -7,10 +7,10 @@
 // MFA" while the organization trusts the partner's multi-factor sign-ins (Admin →
 // Cross-tenant access), and is asked when it does not. The Wiki is the example app
 // (examples/rp). This file runs a Portico of its own, reached as localhost.
-import { BrowserContext, expect, Page, test as base } from "@playwright/test";
+import { expect, Page } from "@playwright/test";
 import {
   App, OwnPortico, PASSWORD, expectAccessibleBasics, idTokenClaims, open, startApp, startPortico, stopPortico,
-  virtualAuthenticator, watchErrors,
+  test, virtualAuthenticator,
 } from "./own-portico";
 
 const TENANT = "woodgrove.example";
@@ -19,22 +19,6 @@ const CONDITIONAL_ACCESS = "/admin/security/conditional-access";
 let portico: OwnPortico;
 let wiki: App;
 
-/** Each person in a browser of their own: every page they open (the Wiki's too) fails the
- * test if the browser reported an error there. */
-const test = base.extend<{ newPage: () => Promise<Page> }>({
-  newPage: async ({ browser }, use) => {
-    const contexts: BrowserContext[] = [];
-    const watched: string[][] = [];
-    await use(async () => {
-      const context = await browser.newContext();
-      contexts.push(context);
-      context.on("page", (page) => watched.push(watchErrors(page)));
-      return context.newPage();
-    });
-    for (const context of contexts) await context.close();
-    expect(watched.flat(), "errors in the browser console").toEqual([]);
-  },
-});
 
 /** Signs in with the address and the password, from the sign-in page. */
 async function signInWithPassword(page: Page, email: string) {
